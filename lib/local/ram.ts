@@ -1,0 +1,174 @@
+import { randomBytes } from 'crypto';
+import { ApiError } from './errors';
+import type { StateStore } from './state';
+
+/** A RAM policy document, version 1 (`Statement[].Effect/Action/Resource`). */
+export interface PolicyDocument {
+  readonly Version: string;
+  readonly Statement: readonly PolicyStatement[];
+}
+
+export interface PolicyStatement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Condition?: unknown;
+}
+
+export interface AccessKey {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+}
+
+export interface TemporaryCredentials extends AccessKey {
+  readonly securityToken: string;
+  /** ISO 8601 time after which the credentials are refused. */
+  readonly expiration: string;
+}
+
+/** Who signed a request. */
+export type Principal =
+  | { readonly kind: 'root'; readonly accessKeyId: string }
+  | { readonly kind: 'role'; readonly accessKeyId: string; readonly roleName: string };
+
+interface StoredKey {
+  secret: string;
+  kind: 'root' | 'role';
+  roleName?: string;
+  securityToken?: string;
+  policy?: PolicyDocument;
+  expiresAt?: number;
+}
+
+interface RamState {
+  rootAccessKeyId: string;
+  keys: Record<string, StoredKey>;
+}
+
+/** What a signature check needs to know about an access key. */
+export interface KeyLookup {
+  readonly secret: string;
+  readonly principal: Principal;
+  /** Temporary credentials only: the token the request must carry. */
+  readonly securityToken?: string;
+  readonly expiresAt?: number;
+}
+
+const randomId = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/**
+ * Access keys and RAM policies: the root account's key, and temporary credentials issued for a role, whose calls
+ * are checked against the policy they were issued with.
+ */
+export class Ram {
+  private readonly state: RamState;
+
+  constructor(private readonly store: StateStore) {
+    this.state = store.section<RamState>('ram', () => {
+      const rootAccessKeyId = `LTAI5tLocal${randomId(6)}`;
+      return { rootAccessKeyId, keys: { [rootAccessKeyId]: { secret: randomId(15), kind: 'root' } } };
+    });
+  }
+
+  /** The root account's access key: allowed everything. */
+  get rootCredentials(): AccessKey {
+    const id = this.state.rootAccessKeyId;
+    return { accessKeyId: id, accessKeySecret: this.state.keys[id].secret };
+  }
+
+  /**
+   * Issues STS-style credentials for `roleName`; calls signed with them are allowed only where `policy` allows.
+   * `Condition` blocks are refused: LocalCloud does not evaluate them, and silently ignoring one would grant more
+   * (or less) than the real cloud.
+   */
+  issueRoleCredentials(roleName: string, policy: PolicyDocument, ttlSeconds = 3600): TemporaryCredentials {
+    validatePolicy(policy, `policy of role ${roleName}`);
+    this.purgeExpired();
+    const accessKeyId = `STS.Local${randomId(10)}`;
+    const key: StoredKey = {
+      secret: randomId(20),
+      kind: 'role',
+      roleName,
+      securityToken: `CAIS${randomId(48)}`,
+      policy,
+      expiresAt: Date.now() + ttlSeconds * 1000,
+    };
+    this.state.keys[accessKeyId] = key;
+    this.store.changed();
+    return {
+      accessKeyId,
+      accessKeySecret: key.secret,
+      securityToken: key.securityToken!,
+      expiration: new Date(key.expiresAt!).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+  }
+
+  lookup(accessKeyId: string): KeyLookup | undefined {
+    const key = this.state.keys[accessKeyId];
+    if (!key) return undefined;
+    const principal: Principal =
+      key.kind === 'root' ? { kind: 'root', accessKeyId } : { kind: 'role', accessKeyId, roleName: key.roleName! };
+    return { secret: key.secret, principal, securityToken: key.securityToken, expiresAt: key.expiresAt };
+  }
+
+  /** Throws `Forbidden.RAM` unless `principal` may perform `action` on every one of `resources`. */
+  authorize(principal: Principal, action: string, resources: readonly string[]): void {
+    if (principal.kind === 'root') return;
+    const policy = this.state.keys[principal.accessKeyId]?.policy;
+    const denied = resources.find((resource) => !policy || !isAllowed(policy, action, resource));
+    if (denied !== undefined) {
+      throw new ApiError(
+        'Forbidden.RAM',
+        `User not authorized to operate on the specified resource, or this API doesn't support RAM. ` +
+          `Role ${principal.roleName} is not allowed ${action} on ${denied}.`,
+        403,
+      );
+    }
+  }
+
+  private purgeExpired(): void {
+    const now = Date.now();
+    for (const [id, key] of Object.entries(this.state.keys)) {
+      if (key.expiresAt !== undefined && key.expiresAt < now) delete this.state.keys[id];
+    }
+  }
+}
+
+/** Checks a policy's shape; throws an `Error` naming what is wrong. */
+export function validatePolicy(policy: PolicyDocument, what: string): void {
+  if (!policy || !Array.isArray(policy.Statement)) {
+    throw new Error(`${what}: a policy document needs a Statement list, got ${JSON.stringify(policy)}`);
+  }
+  for (const [i, s] of policy.Statement.entries()) {
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
+      throw new Error(`${what}: Statement[${i}].Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`);
+    }
+    if (s.Action === undefined || s.Resource === undefined) {
+      throw new Error(`${what}: Statement[${i}] needs both Action and Resource`);
+    }
+    if (s.Condition !== undefined) {
+      throw new Error(`${what}: Statement[${i}] has a Condition, which LocalCloud does not evaluate`);
+    }
+  }
+}
+
+/** RAM evaluation: an explicit Deny wins; otherwise some Allow must match both action and resource. */
+export function isAllowed(policy: PolicyDocument, action: string, resource: string): boolean {
+  const matching = policy.Statement.filter(
+    (s) =>
+      list(s.Action).some((pattern) => wildcardMatch(pattern, action, true)) &&
+      list(s.Resource).some((pattern) => wildcardMatch(pattern, resource, false)),
+  );
+  return !matching.some((s) => s.Effect === 'Deny') && matching.some((s) => s.Effect === 'Allow');
+}
+
+const list = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
+
+/** `*` matches any run of characters, `?` one character; actions compare case-insensitively, as in RAM. */
+export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
+  const source = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
+}

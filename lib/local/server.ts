@@ -1,0 +1,252 @@
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { Authenticated, Authenticator, SignedRequest } from './auth';
+import { ApiError } from './errors';
+import type { Ram } from './ram';
+import type { RequestContext, RpcService } from './service';
+import { V1_SIGNING_PARAMETERS } from './signature';
+
+/** A request with its id, as given to routes. */
+export interface IncomingCall extends SignedRequest {
+  readonly requestId: string;
+}
+
+/** What a route answers; `body` objects are sent as JSON. */
+export interface RouteResponse {
+  readonly status?: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+/** A non-RPC API mounted under a path prefix (FC 3.0's ROA paths, ROS response callbacks). */
+export interface Route {
+  readonly prefix: string;
+  /** Product name for metrics and faults, e.g. `fc`. */
+  readonly product: string;
+  handle(call: IncomingCall, server: LocalServer): Promise<RouteResponse>;
+}
+
+/** One API call as LocalCloud saw it. */
+export interface CallRecord {
+  readonly time: number;
+  readonly product: string;
+  readonly action: string;
+  readonly principal: 'root' | 'role' | 'anonymous';
+  readonly status: number;
+  readonly code?: string;
+}
+
+/**
+ * Injected faults (throttling, 5xx, resets, latency): consulted before an authenticated call reaches its service.
+ * It may throw an `ApiError` to answer with it, or return `'reset'` to drop the connection.
+ */
+export interface FaultHook {
+  beforeCall(product: string, action: string): Promise<'reset' | undefined>;
+}
+
+export interface LocalServerOptions {
+  readonly ram: Ram;
+  readonly authenticator: Authenticator;
+  readonly accountId: string;
+  readonly faults?: FaultHook;
+  /** Keep at most this many call records (oldest dropped). Default 200,000. */
+  readonly maxCallRecords?: number;
+}
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** The one HTTP server of LocalCloud, bound to 127.0.0.1: signature checks, routing, errors in the SDK's shape. */
+export class LocalServer {
+  private readonly services = new Map<string, RpcService>();
+  private readonly routes: Route[] = [];
+  private readonly server: http.Server;
+  private readonly records: CallRecord[] = [];
+  private port = 0;
+
+  constructor(private readonly options: LocalServerOptions) {
+    this.server = http.createServer((req, res) => {
+      this.serve(req, res).catch((err: unknown) => {
+        // serve() answers every error itself; reaching here means the socket is gone.
+        if (!res.headersSent) res.destroy(err instanceof Error ? err : undefined);
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  addService(service: RpcService): void {
+    this.services.set(service.version, service);
+  }
+
+  addRoute(route: Route): void {
+    this.routes.push(route);
+  }
+
+  async listen(port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** Calls seen so far, oldest first. */
+  get calls(): readonly CallRecord[] {
+    return this.records;
+  }
+
+  /** Verifies a request's signature; throws the API error a real endpoint would answer. */
+  authenticate(req: SignedRequest): Authenticated {
+    return this.options.authenticator.authenticate(req);
+  }
+
+  /** A request context for a caller, for routes that serve signed APIs. */
+  contextFor(requestId: string, auth: Authenticated): RequestContext {
+    const { ram, accountId } = this.options;
+    return {
+      requestId,
+      principal: auth.principal,
+      accountId,
+      authorize: (action, resources) => ram.authorize(auth.principal, action, resources),
+    };
+  }
+
+  /** Runs the fault hook for a call; true when the connection must be dropped. */
+  async injectFault(product: string, action: string): Promise<boolean> {
+    return (await this.options.faults?.beforeCall(product, action)) === 'reset';
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomUUID().toUpperCase();
+    let product = 'unknown';
+    let action = 'unknown';
+    let principal: CallRecord['principal'] = 'anonymous';
+    let hostId = 'localcloud';
+    try {
+      const call = await readCall(req, requestId);
+      const route = this.routes.find((r) => call.pathname.startsWith(r.prefix));
+      if (route) {
+        product = route.product;
+        action = `${call.method} ${call.pathname}`;
+        const answer = await route.handle(call, this);
+        this.send(res, answer.status ?? 200, answer.body, answer.headers);
+        this.record(product, action, principal, answer.status ?? 200);
+        return;
+      }
+      const version = call.headers['x-acs-version'] ?? call.query['Version'];
+      action = call.headers['x-acs-action'] ?? call.query['Action'] ?? '';
+      const service = version ? this.services.get(version) : undefined;
+      if (!service) {
+        throw new ApiError('InvalidVersion', `Specified parameter Version "${version ?? ''}" is not valid.`, 400);
+      }
+      product = service.product;
+      hostId = service.hostId;
+      if (!action) throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
+      const auth = this.authenticate(call);
+      principal = auth.principal.kind;
+      if (await this.injectFault(product, action)) {
+        this.record(product, action, principal, 0, 'ConnectionReset');
+        req.socket.destroy();
+        return;
+      }
+      const params = apiParameters(call, auth.signatureVersion);
+      const body = await service.handle(action, params, this.contextFor(requestId, auth));
+      this.send(res, 200, { RequestId: requestId, ...body });
+      this.record(product, action, principal, 200);
+    } catch (err) {
+      const apiError =
+        err instanceof ApiError
+          ? err
+          : new ApiError('InternalError', `The request processing has failed due to some unknown error. ${String(err)}`, 500);
+      this.send(
+        res,
+        apiError.httpStatus,
+        {
+          RequestId: requestId,
+          HostId: hostId,
+          Code: apiError.code,
+          Message: apiError.message,
+          Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(apiError.code)}`,
+        },
+        apiError.headers,
+      );
+      this.record(product, action, principal, apiError.httpStatus, apiError.code);
+    }
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    const isBuffer = Buffer.isBuffer(body);
+    const payload = isBuffer ? body : body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': isBuffer ? 'application/octet-stream' : 'application/json;charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      ...headers,
+    });
+    res.end(payload);
+  }
+
+  private record(product: string, action: string, principal: CallRecord['principal'], status: number, code?: string) {
+    this.records.push({ time: Date.now(), product, action, principal, status, code });
+    const max = this.options.maxCallRecords ?? 200_000;
+    if (this.records.length > max) this.records.splice(0, this.records.length - max);
+  }
+}
+
+async function readCall(req: http.IncomingMessage, requestId: string): Promise<IncomingCall> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiError('InvalidParameter', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 413);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const contentType = headers['content-type'] ?? '';
+  const form = contentType.startsWith('application/x-www-form-urlencoded') ? decodeParams(body.toString('utf8')) : {};
+  return {
+    requestId,
+    method: req.method ?? 'GET',
+    pathname: url.pathname,
+    query: decodeParams(url.search.slice(1)),
+    form,
+    headers,
+    body,
+  };
+}
+
+/** Decodes `a=b&c=d`; `%20` and `+` both become spaces, as a form decoder does. */
+function decodeParams(text: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(text)) params[key] = value;
+  return params;
+}
+
+/** The API's own parameters: query plus form body, without V1 signing parameters. */
+function apiParameters(call: IncomingCall, version: 'v3' | 'v1'): Record<string, string> {
+  const params = { ...call.query, ...call.form };
+  if (version === 'v1') for (const name of V1_SIGNING_PARAMETERS) delete params[name];
+  return params;
+}
