@@ -1,0 +1,311 @@
+import * as http from 'http';
+import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { Authenticator } from '../../lib/local/auth';
+import { ApiError } from '../../lib/local/errors';
+import { isAllowed, PolicyDocument, Ram, wildcardMatch } from '../../lib/local/ram';
+import { LocalServer } from '../../lib/local/server';
+import type { RpcService } from '../../lib/local/service';
+import { EMPTY_BODY_SHA256, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
+import { StateStore } from '../../lib/local/state';
+
+/** A stand-in ECS that authorizes `ecs:<Action>` on one image ARN and remembers what it received. */
+let received: { action: string; params: Record<string, string>; principal: string } | undefined;
+const echoService: RpcService = {
+  product: 'ecs',
+  version: '2014-05-26',
+  hostId: 'ecs.aliyuncs.com',
+  async handle(action, params, ctx) {
+    if (action === 'DescribeRegions')
+      throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
+        'x-acs-retry-after': '1500',
+      });
+    ctx.authorize(`ecs:${action}`, [
+      `acs:ecs:${params.RegionId}:${ctx.accountId}:image/${params.ImageId ?? '*'}`,
+    ]);
+    received = { action, params, principal: ctx.principal.kind };
+    return {};
+  },
+};
+
+async function startServer(options: { now?: () => number } = {}) {
+  const ram = new Ram(new StateStore());
+  const server = new LocalServer({
+    ram,
+    authenticator: new Authenticator(ram, options),
+    accountId: '1234567890123456',
+  });
+  server.addService(echoService);
+  await server.listen(0);
+  return { ram, server };
+}
+
+function ecsClient(
+  endpoint: string,
+  key: { accessKeyId: string; accessKeySecret: string; securityToken?: string },
+  v1 = false,
+) {
+  return new Ecs(
+    new $OpenApiUtil.Config({
+      ...key,
+      regionId: 'cn-hangzhou',
+      endpoint,
+      protocol: 'http',
+      signatureAlgorithm: v1 ? 'v2' : undefined,
+    }),
+  );
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('LocalCloud authentication', () => {
+  let ram: Ram;
+  let server: LocalServer;
+  beforeEach(async () => ({ ram, server } = await startServer()));
+  afterEach(() => server.close());
+
+  it('listens on 127.0.0.1 only', () => {
+    expect(server.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('accepts a V3-signed call from the real SDK and passes its parameters through', async () => {
+    const res = await ecsClient(server.endpoint, ram.rootCredentials).describeImages(
+      new $Ecs.DescribeImagesRequest({
+        regionId: 'cn-hangzhou',
+        imageId: 'm-1',
+        status: 'ALL',
+        tag: [{ key: 'k', value: 'v w' }],
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.body!.requestId).toMatch(/^[0-9A-F-]{36}$/);
+    expect(received!.params).toEqual({
+      RegionId: 'cn-hangzhou',
+      ImageId: 'm-1',
+      Status: 'ALL',
+      'Tag.1.Key': 'k',
+      'Tag.1.Value': 'v w',
+    });
+    expect(server.calls.at(-1)).toMatchObject({
+      product: 'ecs',
+      action: 'DescribeImages',
+      principal: 'root',
+      status: 200,
+    });
+  });
+
+  it('accepts a V1-signed (HMAC-SHA1) call and strips the signing parameters', async () => {
+    await ecsClient(server.endpoint, ram.rootCredentials, true).describeImages(
+      new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou', imageName: "a b!*'()~" }),
+    );
+    expect(received!.params).toEqual({ RegionId: 'cn-hangzhou', ImageName: "a b!*'()~" });
+  });
+
+  it('rejects an unknown access key with InvalidAccessKeyId.NotFound', async () => {
+    const err = await errorOf(
+      ecsClient(server.endpoint, { accessKeyId: 'LTAInobody', accessKeySecret: 'x' }).describeImages(
+        new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }),
+      ),
+    );
+    expect(err).toMatchObject({ name: 'ClientError', code: 'InvalidAccessKeyId.NotFound', statusCode: 400 });
+  });
+
+  it.each([false, true])('rejects a wrong secret with SignatureDoesNotMatch (V1: %s)', async (v1) => {
+    const key = { ...ram.rootCredentials, accessKeySecret: 'wrong' };
+    const err = await errorOf(
+      ecsClient(server.endpoint, key, v1).describeImages(
+        new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }),
+      ),
+    );
+    expect(err).toMatchObject({ name: 'ClientError', code: 'SignatureDoesNotMatch', statusCode: 400 });
+    expect(err.data.RequestId).toBeDefined();
+  });
+
+  it('rejects unsigned requests with IncompleteSignature', async () => {
+    const res = await rawPost(server.endpoint, '/?RegionId=cn-hangzhou', {
+      'x-acs-version': '2014-05-26',
+      'x-acs-action': 'DescribeImages',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ Code: 'IncompleteSignature', HostId: 'ecs.aliyuncs.com' });
+  });
+
+  it('rejects a replayed nonce with SignatureNonceUsed', async () => {
+    const headers = signedHeaders(server.endpoint, ram.rootCredentials, new Date(), 'nonce-replayed');
+    expect((await rawPost(server.endpoint, '/?RegionId=cn-hangzhou', headers)).status).toBe(200);
+    const again = await rawPost(server.endpoint, '/?RegionId=cn-hangzhou', headers);
+    expect(again).toMatchObject({ status: 400, body: { Code: 'SignatureNonceUsed' } });
+  });
+
+  it('rejects a stale timestamp with IllegalTimestamp', async () => {
+    const headers = signedHeaders(
+      server.endpoint,
+      ram.rootCredentials,
+      new Date(Date.now() - 20 * 60_000),
+      'nonce-stale',
+    );
+    const res = await rawPost(server.endpoint, '/?RegionId=cn-hangzhou', headers);
+    expect(res).toMatchObject({ status: 400, body: { Code: 'IllegalTimestamp' } });
+  });
+
+  it('rejects a body that does not match x-acs-content-sha256', async () => {
+    const headers = signedHeaders(server.endpoint, ram.rootCredentials, new Date(), 'nonce-body');
+    const res = await rawPost(server.endpoint, '/?RegionId=cn-hangzhou', headers, 'tampered');
+    expect(res).toMatchObject({ status: 400, body: { Code: 'SignatureDoesNotMatch' } });
+  });
+
+  it('answers errors in the shape the SDK turns into ThrottlingError with retryAfter', async () => {
+    const err = await errorOf(
+      ecsClient(server.endpoint, ram.rootCredentials).describeRegions(new $Ecs.DescribeRegionsRequest({})),
+    );
+    expect(err).toMatchObject({ name: 'ThrottlingError', code: 'Throttling.User', retryAfter: 1500 });
+  });
+
+  describe('temporary credentials of a role', () => {
+    const policy: PolicyDocument = {
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: ['ecs:Describe*'], Resource: '*' },
+        { Effect: 'Allow', Action: 'ecs:CopyImage', Resource: 'acs:ecs:cn-hangzhou:*:image/m-allowed' },
+      ],
+    };
+
+    it('allows what the policy allows, on the resources it names', async () => {
+      const creds = ram.issueRoleCredentials('copier', policy);
+      const client = ecsClient(server.endpoint, creds);
+      await client.describeImages(new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }));
+      expect(received!.principal).toBe('role');
+      await client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }));
+    });
+
+    it('denies other actions and resources with Forbidden.RAM', async () => {
+      const client = ecsClient(server.endpoint, ram.issueRoleCredentials('copier', policy));
+      const other = await errorOf(
+        client.deleteImage(new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' })),
+      );
+      expect(other).toMatchObject({ name: 'ClientError', code: 'Forbidden.RAM', statusCode: 403 });
+      expect(other.data.Message).toContain('ecs:DeleteImage');
+      const elsewhere = await errorOf(
+        client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-other' })),
+      );
+      expect(elsewhere).toMatchObject({ code: 'Forbidden.RAM' });
+    });
+
+    it('refuses the credentials without their security token, or with another', async () => {
+      const creds = ram.issueRoleCredentials('copier', policy);
+      const request = new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' });
+      const without = await errorOf(
+        ecsClient(server.endpoint, {
+          accessKeyId: creds.accessKeyId,
+          accessKeySecret: creds.accessKeySecret,
+        }).describeImages(request),
+      );
+      expect(without).toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+      const wrong = await errorOf(
+        ecsClient(server.endpoint, { ...creds, securityToken: 'CAISforged' }).describeImages(request),
+      );
+      expect(wrong).toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+    });
+
+    it('refuses expired credentials with InvalidSecurityToken.Expired', async () => {
+      const creds = ram.issueRoleCredentials('copier', policy, -1);
+      const err = await errorOf(
+        ecsClient(server.endpoint, creds).describeImages(
+          new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }),
+        ),
+      );
+      expect(err).toMatchObject({ code: 'InvalidSecurityToken.Expired' });
+    });
+  });
+});
+
+describe('RAM policy evaluation', () => {
+  const policy: PolicyDocument = {
+    Version: '1',
+    Statement: [
+      { Effect: 'Allow', Action: 'ecs:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'ecs:DeleteImage', Resource: 'acs:ecs:*:*:image/m-keep*' },
+    ],
+  };
+
+  it('lets an explicit Deny win over an Allow', () => {
+    expect(isAllowed(policy, 'ecs:DeleteImage', 'acs:ecs:cn-hangzhou:1:image/m-keep1')).toBe(false);
+    expect(isAllowed(policy, 'ecs:DeleteImage', 'acs:ecs:cn-hangzhou:1:image/m-other')).toBe(true);
+  });
+
+  it('denies what no statement allows', () => {
+    expect(isAllowed(policy, 'fc:InvokeFunction', '*')).toBe(false);
+  });
+
+  it('matches actions case-insensitively and resources exactly, with * and ? wildcards', () => {
+    expect(wildcardMatch('ecs:Describe*', 'ECS:DescribeImages', true)).toBe(true);
+    expect(wildcardMatch('acs:ecs:cn-?angzhou:*:image/*', 'acs:ecs:cn-hangzhou:1:image/m-1', false)).toBe(
+      true,
+    );
+    expect(wildcardMatch('acs:ecs:cn-hangzhou:*:image/M-1', 'acs:ecs:cn-hangzhou:1:image/m-1', false)).toBe(
+      false,
+    );
+  });
+
+  it('refuses a policy with a Condition it cannot evaluate', () => {
+    const ram = new Ram(new StateStore());
+    expect(() =>
+      ram.issueRoleCredentials('r', {
+        Version: '1',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: {} }],
+      }),
+    ).toThrow('Statement[0] has a Condition, which LocalCloud does not evaluate');
+  });
+});
+
+function signedHeaders(
+  endpoint: string,
+  key: { accessKeyId: string; accessKeySecret: string },
+  date: Date,
+  nonce: string,
+) {
+  const headers: Record<string, string> = {
+    host: endpoint,
+    'x-acs-action': 'DescribeImages',
+    'x-acs-version': '2014-05-26',
+    'x-acs-date': date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'x-acs-signature-nonce': nonce,
+    'x-acs-content-sha256': EMPTY_BODY_SHA256,
+  };
+  const signed = Object.keys(headers).sort();
+  const canonical = v3CanonicalRequest({
+    method: 'POST',
+    pathname: '/',
+    query: { RegionId: 'cn-hangzhou' },
+    headers,
+    signedHeaders: signed,
+    payloadHash: EMPTY_BODY_SHA256,
+  });
+  headers.authorization = `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${signed.join(';')},Signature=${v3Signature(key.accessKeySecret, canonical)}`;
+  return headers;
+}
+
+function rawPost(
+  endpoint: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; body: any }> {
+  const [host, port] = endpoint.split(':');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port: Number(port), path, method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
