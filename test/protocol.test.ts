@@ -1,0 +1,245 @@
+import {
+  ALL_IMAGE_STATUSES,
+  clientTokenFor,
+  CONTINUATION_KEY,
+  DEFAULT_CREATE_TIMEOUT_MINUTES,
+  DEFAULT_DELETE_TIMEOUT_MINUTES,
+  FAILED_STATUSES,
+  ImageCopyData,
+  ImageCopyParameter,
+  isOwnedBy,
+  isStartedByRequest,
+  MAX_TIMEOUT_MINUTES,
+  MAX_TIMEOUT_SECONDS,
+  MAX_USER_TAGS,
+  ownerPrefix,
+  ownershipOwner,
+  ownershipRequestHash,
+  ownershipTagValue,
+  OWNERSHIP_TAG_KEY,
+  parseBooleanParameter,
+  parseNumberParameter,
+  parseOwnershipTag,
+  parseTagsParameter,
+  PENDING_STATUSES,
+  RESPONSE_BODY_LIMIT_BYTES,
+} from '../lib/protocol';
+import { validateTagKey, validateTagValue } from '../lib/validation';
+
+const STACK_ID = '4a6c9851-3b0f-4f5f-b4ca-a14bf6910001';
+const LOGICAL_ID = 'CopyToShanghai';
+const REQUEST_ID = 'C5B0C0F4-2E47-4B6A-9F3E-7A1D2C3B4E5F';
+
+describe('parameter and Data keys', () => {
+  it('spells every parameter key as its own name', () => {
+    expect(Object.keys(ImageCopyParameter).sort()).toEqual(
+      [
+        'CreateTimeoutSeconds',
+        'DeleteTimeoutSeconds',
+        'Description',
+        'DestinationRegionId',
+        'Encrypted',
+        'ExistingImageId',
+        'Force',
+        'ImageName',
+        'KmsKeyId',
+        'ResourceGroupId',
+        'SourceImageId',
+        'SourceRegionId',
+        'Tags',
+      ].sort(),
+    );
+    for (const [key, value] of Object.entries(ImageCopyParameter)) {
+      expect(value).toBe(key);
+    }
+  });
+
+  it('spells every Data key as its own name', () => {
+    expect(Object.values(ImageCopyData)).toEqual([
+      'ImageId',
+      'RegionId',
+      'SourceImageId',
+      'SourceRegionId',
+      'ImageName',
+    ]);
+    for (const [key, value] of Object.entries(ImageCopyData)) {
+      expect(value).toBe(key);
+    }
+  });
+
+  it('exports the shared limits and defaults', () => {
+    expect(DEFAULT_CREATE_TIMEOUT_MINUTES).toBe(10);
+    expect(DEFAULT_DELETE_TIMEOUT_MINUTES).toBe(10);
+    expect(MAX_TIMEOUT_MINUTES).toBe(720);
+    expect(MAX_TIMEOUT_SECONDS).toBe(43200);
+    expect(MAX_USER_TAGS).toBe(19);
+    expect(RESPONSE_BODY_LIMIT_BYTES).toBe(4096);
+    expect(CONTINUATION_KEY).toBe('ImageCopyContinuation');
+  });
+
+  it('groups image statuses into pending and failed', () => {
+    expect(ALL_IMAGE_STATUSES.join(',')).toBe(
+      'Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated',
+    );
+    expect(PENDING_STATUSES).toEqual(['Creating', 'Waiting']);
+    expect(FAILED_STATUSES).toEqual(['CreateFailed', 'UnAvailable']);
+  });
+});
+
+describe('ownership tag', () => {
+  it('uses the reserved key', () => {
+    expect(OWNERSHIP_TAG_KEY).toBe('ros-cdk-image-copy:owner');
+  });
+
+  it('is <StackId>/<LogicalResourceId>#<12 hex of the request> for ordinary ids', () => {
+    const value = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID);
+    expect(value).toMatch(new RegExp(`^${STACK_ID}/${LOGICAL_ID}#[0-9a-f]{12}$`));
+    expect(value.endsWith(`#${ownershipRequestHash(REQUEST_ID)}`)).toBe(true);
+  });
+
+  it('is deterministic', () => {
+    expect(ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID)).toBe(
+      ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID),
+    );
+  });
+
+  it('differs between requests but shares the resource prefix', () => {
+    const first = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID);
+    const second = ownershipTagValue(STACK_ID, LOGICAL_ID, 'another-request');
+    expect(first).not.toBe(second);
+    expect(first.startsWith(ownerPrefix(STACK_ID, LOGICAL_ID))).toBe(true);
+    expect(second.startsWith(ownerPrefix(STACK_ID, LOGICAL_ID))).toBe(true);
+    expect(first.startsWith(ownerPrefix(STACK_ID, 'OtherCopy'))).toBe(false);
+  });
+
+  it('stays within 128 characters and deterministic for very long stack ids', () => {
+    const longStackId = `acs:ros:cn-hangzhou:123456789:stacks/${'x'.repeat(300)}`;
+    const value = ownershipTagValue(longStackId, LOGICAL_ID, REQUEST_ID);
+    expect(value.length).toBeLessThanOrEqual(128);
+    expect(ownershipTagValue(longStackId, LOGICAL_ID, REQUEST_ID)).toBe(value);
+    expect(ownershipTagValue(`${longStackId}y`, LOGICAL_ID, REQUEST_ID)).not.toBe(value);
+    expect(validateTagValue(value, 'owner')).toEqual([]);
+  });
+
+  it('is exactly 128 characters at the longest plain owner and shortened one character later', () => {
+    const logicalFor = (ownerLength: number) => 'L'.repeat(ownerLength - STACK_ID.length - 1);
+    const atLimit = ownershipTagValue(STACK_ID, logicalFor(115), REQUEST_ID);
+    expect(atLimit.length).toBe(128);
+    expect(atLimit.startsWith(`${STACK_ID}/`)).toBe(true);
+    const over = ownershipOwner(STACK_ID, logicalFor(116));
+    expect(over).toMatch(/~[0-9a-f]{32}$/);
+    expect(over.length).toBeLessThanOrEqual(115);
+  });
+
+  it('shortens owners that would make an invalid tag value or an ambiguous one', () => {
+    for (const [stackId, logicalId] of [
+      ['acs:ros:stack', 'Copy'],
+      ['http://stack', 'Copy'],
+      ['stack#1', 'Copy'],
+      ['stack with spaces', 'Copy'],
+    ]) {
+      const value = ownershipTagValue(stackId, logicalId, REQUEST_ID);
+      expect(value.length).toBeLessThanOrEqual(128);
+      expect(validateTagValue(value, 'owner')).toEqual([]);
+      expect(parseOwnershipTag(value)?.owner).toBe(ownershipOwner(stackId, logicalId));
+    }
+  });
+
+  it('has a key that is itself a valid tag key apart from being reserved', () => {
+    expect(validateTagKey(OWNERSHIP_TAG_KEY, 'tags')).toEqual([
+      'tags key "ros-cdk-image-copy:owner" is invalid: it is reserved by ros-cdk-image-copy',
+    ]);
+  });
+
+  it('parses back into owner and request (round trip), also for shortened owners', () => {
+    for (const stackId of [STACK_ID, 'S'.repeat(500)]) {
+      const value = ownershipTagValue(stackId, LOGICAL_ID, REQUEST_ID);
+      expect(parseOwnershipTag(value)).toEqual({
+        owner: ownershipOwner(stackId, LOGICAL_ID),
+        request: ownershipRequestHash(REQUEST_ID),
+      });
+      expect(`${parseOwnershipTag(value)?.owner}#`).toBe(ownerPrefix(stackId, LOGICAL_ID));
+    }
+  });
+
+  it('does not parse values it did not write', () => {
+    expect(parseOwnershipTag('')).toBeUndefined();
+    expect(parseOwnershipTag('no-separator')).toBeUndefined();
+    expect(parseOwnershipTag('#0123456789ab')).toBeUndefined();
+    expect(parseOwnershipTag('owner#not-a-hash')).toBeUndefined();
+    expect(parseOwnershipTag('owner#0123456789AB')).toBeUndefined();
+    expect(parseOwnershipTag('a#b#0123456789ab')).toBeUndefined();
+  });
+
+  it('recognises copies of this resource and of this request', () => {
+    const value = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID);
+    expect(isOwnedBy(value, STACK_ID, LOGICAL_ID)).toBe(true);
+    expect(isOwnedBy(value, STACK_ID, 'Other')).toBe(false);
+    expect(isOwnedBy(value, 'other-stack', LOGICAL_ID)).toBe(false);
+    expect(isStartedByRequest(value, STACK_ID, LOGICAL_ID, REQUEST_ID)).toBe(true);
+    expect(isStartedByRequest(value, STACK_ID, LOGICAL_ID, 'other-request')).toBe(false);
+  });
+
+  it('does not let one logical id own another whose name extends it', () => {
+    const value = ownershipTagValue(STACK_ID, 'Copy2', REQUEST_ID);
+    expect(isOwnedBy(value, STACK_ID, 'Copy')).toBe(false);
+    expect(value.startsWith(ownerPrefix(STACK_ID, 'Copy'))).toBe(false);
+  });
+});
+
+describe('clientTokenFor', () => {
+  it('is at most 64 ASCII characters', () => {
+    const token = clientTokenFor('S'.repeat(1000), 'L'.repeat(300), 'R'.repeat(300));
+    expect(token.length).toBeLessThanOrEqual(64);
+    expect(token).toMatch(/^[\x21-\x7e]+$/);
+  });
+
+  it('is deterministic', () => {
+    expect(clientTokenFor(STACK_ID, LOGICAL_ID, REQUEST_ID)).toBe(
+      clientTokenFor(STACK_ID, LOGICAL_ID, REQUEST_ID),
+    );
+  });
+
+  it('differs for a different request, resource or stack', () => {
+    const token = clientTokenFor(STACK_ID, LOGICAL_ID, REQUEST_ID);
+    expect(clientTokenFor(STACK_ID, LOGICAL_ID, 'another-request')).not.toBe(token);
+    expect(clientTokenFor(STACK_ID, 'Other', REQUEST_ID)).not.toBe(token);
+    expect(clientTokenFor('other-stack', LOGICAL_ID, REQUEST_ID)).not.toBe(token);
+  });
+
+  it('does not confuse where one id ends and the next begins', () => {
+    expect(clientTokenFor('a', 'bc', 'd')).not.toBe(clientTokenFor('ab', 'c', 'd'));
+  });
+});
+
+describe('parameter coercion', () => {
+  it('reads booleans given as booleans or as "true"/"false"', () => {
+    expect(parseBooleanParameter(true)).toBe(true);
+    expect(parseBooleanParameter(false)).toBe(false);
+    expect(parseBooleanParameter('true')).toBe(true);
+    expect(parseBooleanParameter(' FALSE ')).toBe(false);
+    expect(parseBooleanParameter(undefined)).toBeUndefined();
+    expect(parseBooleanParameter('yes')).toBeUndefined();
+    expect(parseBooleanParameter(1)).toBeUndefined();
+  });
+
+  it('reads numbers given as numbers or numeric strings', () => {
+    expect(parseNumberParameter(600)).toBe(600);
+    expect(parseNumberParameter('600')).toBe(600);
+    expect(parseNumberParameter(' 1.5 ')).toBe(1.5);
+    expect(parseNumberParameter(undefined)).toBeUndefined();
+    expect(parseNumberParameter('')).toBeUndefined();
+    expect(parseNumberParameter('10m')).toBeUndefined();
+    expect(parseNumberParameter(Number.NaN)).toBeUndefined();
+    expect(parseNumberParameter(Number.POSITIVE_INFINITY)).toBeUndefined();
+  });
+
+  it('reads tags given as an object or as its JSON string', () => {
+    expect(parseTagsParameter({ env: 'prod' })).toEqual({ env: 'prod' });
+    expect(parseTagsParameter('{"env":"prod"}')).toEqual({ env: 'prod' });
+    expect(parseTagsParameter(undefined)).toBeUndefined();
+    expect(parseTagsParameter('not json')).toBeUndefined();
+    expect(parseTagsParameter(['env'])).toBeUndefined();
+    expect(parseTagsParameter(null)).toBeUndefined();
+  });
+});
