@@ -1,0 +1,383 @@
+import { randomBytes } from 'crypto';
+import type { StateStore } from '../state';
+import { findRegion } from './regions';
+
+export type ImageStatus =
+  'Creating' | 'Waiting' | 'Available' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
+
+export const IMAGE_STATUSES: readonly ImageStatus[] = [
+  'Creating',
+  'Waiting',
+  'Available',
+  'UnAvailable',
+  'CreateFailed',
+  'Deprecated',
+];
+
+/** At most this many copies run at once per destination region; the others wait (`Waiting`) in request order. */
+export const MAX_RUNNING_COPIES_PER_REGION = 5;
+
+/** An image as the facade (`cloud.ecs.getImage`) shows it, status and progress as of now (without noise). */
+export interface EcsImage {
+  readonly imageId: string;
+  readonly regionId: string;
+  readonly imageName: string;
+  readonly description: string;
+  readonly status: ImageStatus;
+  /** 0-100: 100 once Available; the true figure, without the noise DescribeImages may add. */
+  readonly progress: number;
+  /** Seconds until the copy finishes (0 unless Creating or Waiting). */
+  readonly remainTimeSeconds: number;
+  readonly sizeGiB: number;
+  readonly isCopied: boolean;
+  readonly sourceImageId?: string;
+  readonly sourceRegionId?: string;
+  readonly tags: Record<string, string>;
+  readonly resourceGroupId: string;
+  /** `YYYY-MM-DDTHH:mm:ssZ`, as DescribeImages reports it. */
+  readonly creationTime: string;
+  readonly encrypted: boolean;
+  readonly kmsKeyId?: string;
+  /** Set through `setInUse`: DeleteImage then needs `Force=true`. */
+  readonly inUse: boolean;
+  /** Set through `setCancelSupported`: CancelCopyImage answers `CancelNotSupported` when false. */
+  readonly cancelSupported: boolean;
+}
+
+/** Facts about a copy; its status is derived from them and the clock (see `ImageCatalog.advance`). */
+export interface CopyFacts {
+  sourceImageId: string;
+  sourceRegionId: string;
+  /** When CopyImage was called (ms since epoch): the copy's place in its region's queue. */
+  requestedAt: number;
+  durationMs: number;
+  /** When the copy left the queue and started (set by `advance`). */
+  startedAt?: number;
+  /** When the copy failed (`failCopy`). */
+  failedAt?: number;
+  cancelSupported: boolean;
+}
+
+/** One image in the persisted state. */
+export interface StoredImage {
+  imageId: string;
+  regionId: string;
+  imageName: string;
+  description: string;
+  sizeGiB: number;
+  createdAt: number;
+  /** Creation order, to break ties between images created in the same millisecond. */
+  seq: number;
+  /** The status of an image that is not a copy in progress; for a copy, the status once it has finished. */
+  status: ImageStatus;
+  /** Tags in the order they were added. */
+  tags: Array<[string, string]>;
+  resourceGroupId: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  inUse: boolean;
+  snapshotId: string;
+  platform: string;
+  osName: string;
+  osNameEn: string;
+  imageFamily: string;
+  bootMode: string;
+  copy?: CopyFacts;
+}
+
+interface RegionQueue {
+  /** The queue has been simulated up to this time: copies that started before it have `startedAt` set. */
+  settledAt: number;
+}
+
+export interface ClientTokenRecord {
+  fingerprint: string;
+  imageId: string;
+  at: number;
+}
+
+export interface EcsState {
+  version: 1;
+  nextSeq: number;
+  images: Record<string, StoredImage>;
+  queues: Record<string, RegionQueue>;
+  clientTokens: Record<string, ClientTokenRecord>;
+}
+
+/** The custom images a fresh LocalCloud has; the example app and tests use these ids. */
+export const SEEDED_IMAGES: ReadonlyArray<{
+  readonly regionId: string;
+  readonly imageId: string;
+  readonly imageName: string;
+  readonly description: string;
+  readonly sizeGiB: number;
+}> = [
+  {
+    regionId: 'cn-hangzhou',
+    imageId: 'm-bp1seedgoldenimage01',
+    imageName: 'golden-base',
+    description: 'Seeded by LocalCloud',
+    sizeGiB: 40,
+  },
+  {
+    regionId: 'cn-hangzhou',
+    imageId: 'm-bp1seedubuntu220401',
+    imageName: 'ubuntu-22-04-base',
+    description: 'Seeded by LocalCloud',
+    sizeGiB: 20,
+  },
+  {
+    regionId: 'cn-shanghai',
+    imageId: 'm-uf6seedgoldenimage01',
+    imageName: 'golden-base',
+    description: 'Seeded by LocalCloud',
+    sizeGiB: 40,
+  },
+];
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `count` random lowercase letters and digits. */
+export function randomAlnum(count: number): string {
+  const bytes = randomBytes(count);
+  return [...bytes].map((b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+/** `YYYY-MM-DDTHH:mm:ssZ`, the time format of the ECS API. */
+export const ecsTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** What a new image needs; everything else has a default. */
+export interface NewImage {
+  readonly regionId: string;
+  readonly imageId?: string;
+  readonly imageName: string;
+  readonly description?: string;
+  readonly sizeGiB?: number;
+  readonly status?: ImageStatus;
+  readonly tags?: ReadonlyArray<readonly [string, string]>;
+  readonly resourceGroupId?: string;
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
+  readonly platform?: { platform: string; osName: string; osNameEn: string };
+  readonly copy?: CopyFacts;
+}
+
+const ALINUX = {
+  platform: 'Aliyun',
+  osName: 'Alibaba Cloud Linux  3.2104 LTS 64位',
+  osNameEn: 'Alibaba Cloud Linux  3.2104 LTS 64 bit',
+};
+const UBUNTU = { platform: 'Ubuntu', osName: 'Ubuntu  22.04 64位', osNameEn: 'Ubuntu  22.04 64 bit' };
+
+/**
+ * LocalCloud's custom images and copies, kept in a `StateStore` section.
+ *
+ * Time model: a copy stores only facts (when it was requested, how long it takes, when it started, whether it
+ * failed); its status is derived from the clock. `advance(region)` replays the region's queue in time order — at
+ * most five copies run, the others start in request order as running ones end — and records the start times it
+ * finds, so progress continues across restarts and is the same whenever it is read.
+ */
+export class ImageCatalog {
+  readonly state: EcsState;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly now: () => number,
+  ) {
+    this.state = store.section<EcsState>('ecs', () => this.freshState());
+  }
+
+  /** Persists the state; call after every mutation. */
+  changed(): void {
+    this.store.changed();
+  }
+
+  find(regionId: string, imageId: string): StoredImage | undefined {
+    const image = this.state.images[imageId];
+    return image && image.regionId === regionId ? image : undefined;
+  }
+
+  /** The images of a region in creation order. */
+  inRegion(regionId: string): StoredImage[] {
+    return Object.values(this.state.images)
+      .filter((image) => image.regionId === regionId)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** A fresh image id for a region: `m-` + the region's 3-character prefix + 17 random characters. */
+  newImageId(regionId: string): string {
+    const prefix = findRegion(regionId)?.idPrefix ?? randomAlnum(3);
+    let id: string;
+    do id = `m-${prefix}${randomAlnum(17)}`;
+    while (this.state.images[id]);
+    return id;
+  }
+
+  /** Adds an image (a copy joins its region's queue now); persists. */
+  add(spec: NewImage): StoredImage {
+    const at = this.advance(spec.regionId);
+    const imageId = spec.imageId ?? this.newImageId(spec.regionId);
+    const os = spec.platform ?? (/ubuntu/i.test(spec.imageName) ? UBUNTU : ALINUX);
+    const image: StoredImage = {
+      imageId,
+      regionId: spec.regionId,
+      imageName: spec.imageName,
+      description: spec.description ?? '',
+      sizeGiB: spec.sizeGiB ?? 20,
+      createdAt: at,
+      seq: this.state.nextSeq++,
+      status: spec.status ?? 'Available',
+      tags: (spec.tags ?? []).map(([k, v]) => [k, v]),
+      resourceGroupId: spec.resourceGroupId ?? '',
+      encrypted: spec.encrypted ?? false,
+      ...(spec.kmsKeyId !== undefined ? { kmsKeyId: spec.kmsKeyId } : {}),
+      inUse: false,
+      snapshotId: `s-${findRegion(spec.regionId)?.idPrefix ?? randomAlnum(3)}${randomAlnum(17)}`,
+      ...os,
+      imageFamily: '',
+      bootMode: 'BIOS',
+      ...(spec.copy ? { copy: { ...spec.copy, requestedAt: at } } : {}),
+    };
+    this.state.images[imageId] = image;
+    this.advance(spec.regionId);
+    this.changed();
+    return image;
+  }
+
+  /** Removes an image now; a copy that was running frees its slot at this moment. Persists. */
+  remove(image: StoredImage): void {
+    this.advance(image.regionId);
+    delete this.state.images[image.imageId];
+    this.advance(image.regionId);
+    this.changed();
+  }
+
+  /** Makes a copy in progress fail now (it ends `CreateFailed`, its slot is freed). Persists. */
+  failCopy(image: StoredImage): void {
+    const at = this.advance(image.regionId);
+    if (!image.copy) throw new Error(`Image ${image.imageId} is not a copy`);
+    const status = this.statusOf(image, at);
+    if (status !== 'Creating' && status !== 'Waiting') {
+      throw new Error(`The copy ${image.imageId} is already ${status}; only a copy in progress can fail`);
+    }
+    image.copy.failedAt = at;
+    this.advance(image.regionId);
+    this.changed();
+  }
+
+  /**
+   * Replays the region's copy queue up to now: starts waiting copies (in request order) whenever fewer than five
+   * are running, at the moment a slot freed. Records start times (persisting them) and returns the time the
+   * region's images should be read at (now, or the last settled time if the clock went backwards).
+   */
+  advance(regionId: string): number {
+    const queue = (this.state.queues[regionId] ??= { settledAt: this.now() });
+    const now = Math.max(this.now(), queue.settledAt);
+    let cursor = queue.settledAt;
+    const copies = this.inRegion(regionId).filter((image) => image.copy);
+    const endOf = (copy: CopyFacts): number =>
+      Math.min(copy.startedAt! + copy.durationMs, copy.failedAt ?? Number.POSITIVE_INFINITY);
+    let running = copies
+      .map((image) => image.copy!)
+      .filter((c) => c.startedAt !== undefined && endOf(c) > cursor);
+    const waiting = copies
+      .map((image) => image.copy!)
+      .filter((c) => c.startedAt === undefined && c.failedAt === undefined)
+      .sort((a, b) => a.requestedAt - b.requestedAt);
+    let started = false;
+    for (;;) {
+      while (running.length < MAX_RUNNING_COPIES_PER_REGION && waiting.length > 0) {
+        const next = waiting.shift()!;
+        next.startedAt = Math.max(cursor, next.requestedAt);
+        running.push(next);
+        started = true;
+      }
+      const nextEnd = Math.min(...running.map(endOf));
+      if (!(nextEnd <= now)) break;
+      cursor = Math.max(cursor, nextEnd);
+      running = running.filter((c) => endOf(c) > cursor);
+    }
+    queue.settledAt = now;
+    if (started) this.changed();
+    return now;
+  }
+
+  /** The status of an image at `at` (after `advance`). */
+  statusOf(image: StoredImage, at: number): ImageStatus {
+    const copy = image.copy;
+    if (!copy) return image.status;
+    if (copy.failedAt !== undefined) return 'CreateFailed';
+    if (copy.startedAt === undefined) return 'Waiting';
+    if (at < copy.startedAt + copy.durationMs) return 'Creating';
+    return image.status;
+  }
+
+  /** True progress (0-100) and remaining seconds of an image at `at` (after `advance`). */
+  progressOf(image: StoredImage, at: number): { progress: number; remainTimeSeconds: number } {
+    const status = this.statusOf(image, at);
+    const copy = image.copy;
+    if (status === 'Waiting') {
+      return { progress: 0, remainTimeSeconds: copy ? Math.ceil(copy.durationMs / 1000) : 0 };
+    }
+    if (status === 'Creating' && copy && copy.startedAt !== undefined) {
+      const elapsed = at - copy.startedAt;
+      return {
+        progress: Math.min(99, Math.max(0, Math.floor((elapsed / copy.durationMs) * 100))),
+        remainTimeSeconds: Math.max(0, Math.ceil((copy.durationMs - elapsed) / 1000)),
+      };
+    }
+    if (status === 'Creating') return { progress: 0, remainTimeSeconds: 0 };
+    if (status === 'CreateFailed' && copy && copy.startedAt !== undefined) {
+      const elapsed = (copy.failedAt ?? at) - copy.startedAt;
+      return { progress: Math.min(99, Math.floor((elapsed / copy.durationMs) * 100)), remainTimeSeconds: 0 };
+    }
+    if (status === 'CreateFailed') return { progress: 0, remainTimeSeconds: 0 };
+    return { progress: 100, remainTimeSeconds: 0 };
+  }
+
+  /** The facade's view of an image at `at` (after `advance`). */
+  view(image: StoredImage, at: number): EcsImage {
+    return {
+      imageId: image.imageId,
+      regionId: image.regionId,
+      imageName: image.imageName,
+      description: image.description,
+      status: this.statusOf(image, at),
+      ...this.progressOf(image, at),
+      sizeGiB: image.sizeGiB,
+      isCopied: image.copy !== undefined,
+      ...(image.copy
+        ? { sourceImageId: image.copy.sourceImageId, sourceRegionId: image.copy.sourceRegionId }
+        : {}),
+      tags: Object.fromEntries(image.tags),
+      resourceGroupId: image.resourceGroupId,
+      creationTime: ecsTime(image.createdAt),
+      encrypted: image.encrypted,
+      ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
+      inUse: image.inUse,
+      cancelSupported: image.copy?.cancelSupported ?? false,
+    };
+  }
+
+  private freshState(): EcsState {
+    const now = this.now();
+    const state: EcsState = { version: 1, nextSeq: 1, images: {}, queues: {}, clientTokens: {} };
+    for (const seed of SEEDED_IMAGES) {
+      state.images[seed.imageId] = {
+        ...seed,
+        createdAt: now,
+        seq: state.nextSeq++,
+        status: 'Available',
+        tags: [],
+        resourceGroupId: '',
+        encrypted: false,
+        inUse: false,
+        snapshotId: `s-${seed.imageId.slice(2)}`,
+        ...(/ubuntu/i.test(seed.imageName) ? UBUNTU : ALINUX),
+        imageFamily: '',
+        bootMode: 'BIOS',
+      };
+    }
+    return state;
+  }
+}
