@@ -11,7 +11,9 @@ export interface PolicyDocument {
 export interface PolicyStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | readonly string[];
-  readonly Resource: string | readonly string[];
+  /** Permission policies need it; trust policies name a `Principal` instead. */
+  readonly Resource?: string | readonly string[];
+  readonly Principal?: { readonly Service?: string | readonly string[]; readonly RAM?: string | readonly string[] };
   readonly Condition?: unknown;
 }
 
@@ -40,9 +42,17 @@ interface StoredKey {
   expiresAt?: number;
 }
 
+/** A RAM role: who may assume it (trust policy) and what its credentials may do (its policies). */
+export interface RoleDefinition {
+  readonly roleName: string;
+  readonly assumeRolePolicyDocument: PolicyDocument;
+  readonly policies: readonly PolicyDocument[];
+}
+
 interface RamState {
   rootAccessKeyId: string;
   keys: Record<string, StoredKey>;
+  roles: Record<string, RoleDefinition>;
 }
 
 /** What a signature check needs to know about an access key. */
@@ -66,8 +76,44 @@ export class Ram {
   constructor(private readonly store: StateStore) {
     this.state = store.section<RamState>('ram', () => {
       const rootAccessKeyId = `LTAI5tLocal${randomId(6)}`;
-      return { rootAccessKeyId, keys: { [rootAccessKeyId]: { secret: randomId(15), kind: 'root' } } };
+      return { rootAccessKeyId, keys: { [rootAccessKeyId]: { secret: randomId(15), kind: 'root' } }, roles: {} };
     });
+  }
+
+  /** Creates or replaces a role (what `ALIYUN::RAM::Role` does). Policies are checked as for credentials. */
+  putRole(role: RoleDefinition): void {
+    validatePolicy(role.assumeRolePolicyDocument, `trust policy of role ${role.roleName}`);
+    role.policies.forEach((p, i) => validatePolicy(p, `policy ${i + 1} of role ${role.roleName}`));
+    this.state.roles[role.roleName] = role;
+    this.store.changed();
+  }
+
+  getRole(roleName: string): RoleDefinition | undefined {
+    return this.state.roles[roleName];
+  }
+
+  deleteRole(roleName: string): boolean {
+    const existed = roleName in this.state.roles;
+    delete this.state.roles[roleName];
+    if (existed) this.store.changed();
+    return existed;
+  }
+
+  /**
+   * What a service (e.g. `fc.aliyuncs.com`) gets when it assumes a role: temporary credentials carrying the
+   * role's policies. Fails when the role does not exist or does not trust that service.
+   */
+  assumeRoleAsService(roleName: string, service: string, ttlSeconds?: number): TemporaryCredentials {
+    const role = this.state.roles[roleName];
+    if (!role) throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
+    const trusted = role.assumeRolePolicyDocument.Statement.some(
+      (s) => s.Effect === 'Allow' && list(s.Action).some((a) => wildcardMatch(a, 'sts:AssumeRole', true)) && trusts(s, service),
+    );
+    if (!trusted) {
+      throw new ApiError('NoPermission', `The role ${roleName} does not trust ${service} to assume it (AssumeRolePolicyDocument).`, 403);
+    }
+    const statements = role.policies.flatMap((p) => p.Statement);
+    return this.issueRoleCredentials(roleName, { Version: '1', Statement: statements }, ttlSeconds);
   }
 
   /** The root account's access key: allowed everything. */
@@ -143,8 +189,8 @@ export function validatePolicy(policy: PolicyDocument, what: string): void {
     if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
       throw new Error(`${what}: Statement[${i}].Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`);
     }
-    if (s.Action === undefined || s.Resource === undefined) {
-      throw new Error(`${what}: Statement[${i}] needs both Action and Resource`);
+    if (s.Action === undefined || (s.Resource === undefined && s.Principal === undefined)) {
+      throw new Error(`${what}: Statement[${i}] needs an Action and a Resource (or, in a trust policy, a Principal)`);
     }
     if (s.Condition !== undefined) {
       throw new Error(`${what}: Statement[${i}] has a Condition, which LocalCloud does not evaluate`);
@@ -157,9 +203,15 @@ export function isAllowed(policy: PolicyDocument, action: string, resource: stri
   const matching = policy.Statement.filter(
     (s) =>
       list(s.Action).some((pattern) => wildcardMatch(pattern, action, true)) &&
+      s.Resource !== undefined &&
       list(s.Resource).some((pattern) => wildcardMatch(pattern, resource, false)),
   );
   return !matching.some((s) => s.Effect === 'Deny') && matching.some((s) => s.Effect === 'Allow');
+}
+
+function trusts(statement: PolicyStatement, service: string): boolean {
+  const services = statement.Principal?.Service === undefined ? [] : list(statement.Principal.Service);
+  return services.some((s) => wildcardMatch(s, service, true));
 }
 
 const list = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);

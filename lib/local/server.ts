@@ -10,6 +10,11 @@ import { V1_SIGNING_PARAMETERS } from './signature';
 /** A request with its id, as given to routes. */
 export interface IncomingCall extends SignedRequest {
   readonly requestId: string;
+  /**
+   * The region of the endpoint the call came in on, for regional endpoints (FC 3.0's
+   * `<account>.<region>.fc.aliyuncs.com` has the region in its host name; LocalCloud gives each region a port).
+   */
+  readonly endpointRegion?: string;
 }
 
 /** What a route answers; `body` objects are sent as JSON. */
@@ -24,7 +29,11 @@ export interface Route {
   readonly prefix: string;
   /** Product name for metrics and faults, e.g. `fc`. */
   readonly product: string;
-  handle(call: IncomingCall, server: LocalServer): Promise<RouteResponse>;
+  /** Whether calls must carry a valid signature (then `ctx` is given and faults apply). */
+  readonly signed: boolean;
+  /** The API action a call is, for the call log and faults (e.g. `InvokeFunction`). */
+  actionOf(call: IncomingCall): string;
+  handle(call: IncomingCall, ctx: RequestContext | undefined): Promise<RouteResponse>;
 }
 
 /** One API call as LocalCloud saw it. */
@@ -61,17 +70,41 @@ export class LocalServer {
   private readonly services = new Map<string, RpcService>();
   private readonly routes: Route[] = [];
   private readonly server: http.Server;
+  private readonly regional = new Map<string, { server: http.Server; endpoint: Promise<string> }>();
   private readonly records: CallRecord[] = [];
   private port = 0;
 
   constructor(private readonly options: LocalServerOptions) {
-    this.server = http.createServer((req, res) => {
-      this.serve(req, res).catch((err: unknown) => {
+    this.server = this.createHttpServer();
+  }
+
+  private createHttpServer(endpointRegion?: string): http.Server {
+    const server = http.createServer((req, res) => {
+      this.serve(req, res, endpointRegion).catch((err: unknown) => {
         // serve() answers every error itself; reaching here means the socket is gone.
         if (!res.headersSent) res.destroy(err instanceof Error ? err : undefined);
       });
     });
-    this.server.keepAliveTimeout = 5000;
+    server.keepAliveTimeout = 5000;
+    return server;
+  }
+
+  /**
+   * The endpoint (`127.0.0.1:<port>`) of a region's own listener, started on first use: the same APIs, with calls
+   * knowing their region as they would from a regional host name.
+   */
+  regionalEndpoint(region: string): Promise<string> {
+    let entry = this.regional.get(region);
+    if (!entry) {
+      const server = this.createHttpServer(region);
+      const endpoint = new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`));
+      });
+      entry = { server, endpoint };
+      this.regional.set(region, entry);
+    }
+    return entry.endpoint;
   }
 
   addService(service: RpcService): void {
@@ -99,10 +132,17 @@ export class LocalServer {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const servers = [this.server, ...[...this.regional.values()].map((r) => r.server)];
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   /** Calls seen so far, oldest first. */
@@ -126,24 +166,39 @@ export class LocalServer {
     };
   }
 
-  /** Runs the fault hook for a call; true when the connection must be dropped. */
-  async injectFault(product: string, action: string): Promise<boolean> {
-    return (await this.options.faults?.beforeCall(product, action)) === 'reset';
+  /** Runs the fault hook for a call (which may throw the error to answer); drops the connection when it says so. */
+  private async dropConnection(
+    product: string,
+    action: string,
+    principal: CallRecord['principal'],
+    req: http.IncomingMessage,
+  ): Promise<boolean> {
+    if ((await this.options.faults?.beforeCall(product, action)) !== 'reset') return false;
+    this.record(product, action, principal, 0, 'ConnectionReset');
+    req.socket.destroy();
+    return true;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, endpointRegion?: string): Promise<void> {
     const requestId = randomUUID().toUpperCase();
     let product = 'unknown';
     let action = 'unknown';
     let principal: CallRecord['principal'] = 'anonymous';
     let hostId = 'localcloud';
     try {
-      const call = await readCall(req, requestId);
+      const call = await readCall(req, requestId, endpointRegion);
       const route = this.routes.find((r) => call.pathname.startsWith(r.prefix));
       if (route) {
         product = route.product;
-        action = `${call.method} ${call.pathname}`;
-        const answer = await route.handle(call, this);
+        action = route.actionOf(call);
+        let ctx: RequestContext | undefined;
+        if (route.signed) {
+          const auth = this.authenticate(call);
+          principal = auth.principal.kind;
+          if (await this.dropConnection(product, action, principal, req)) return;
+          ctx = this.contextFor(requestId, auth);
+        }
+        const answer = await route.handle(call, ctx);
         this.send(res, answer.status ?? 200, answer.body, answer.headers);
         this.record(product, action, principal, answer.status ?? 200);
         return;
@@ -159,11 +214,7 @@ export class LocalServer {
       if (!action) throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
       const auth = this.authenticate(call);
       principal = auth.principal.kind;
-      if (await this.injectFault(product, action)) {
-        this.record(product, action, principal, 0, 'ConnectionReset');
-        req.socket.destroy();
-        return;
-      }
+      if (await this.dropConnection(product, action, principal, req)) return;
       const params = apiParameters(call, auth.signatureVersion);
       const body = await service.handle(action, params, this.contextFor(requestId, auth));
       this.send(res, 200, { RequestId: requestId, ...body });
@@ -208,7 +259,7 @@ export class LocalServer {
   }
 }
 
-async function readCall(req: http.IncomingMessage, requestId: string): Promise<IncomingCall> {
+async function readCall(req: http.IncomingMessage, requestId: string, endpointRegion?: string): Promise<IncomingCall> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -228,6 +279,7 @@ async function readCall(req: http.IncomingMessage, requestId: string): Promise<I
   const form = contentType.startsWith('application/x-www-form-urlencoded') ? decodeParams(body.toString('utf8')) : {};
   return {
     requestId,
+    endpointRegion,
     method: req.method ?? 'GET',
     pathname: url.pathname,
     query: decodeParams(url.search.slice(1)),

@@ -1,0 +1,8 @@
+export { LocalCloud } from './local-cloud';
+export type { LocalCloudOptions } from './local-cloud';
+export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
+export type { CallRecord, FaultHook } from './server';
+export { ApiError } from './errors';
+export type { RoleDefinition } from './ram';
+export type { Callback, CallbackOptions, CustomResourceResponse } from './callbacks';
+export type { FunctionSpec, FunctionInfo, InvocationRecord, InvokeResult, InvocationHooks } from './fc';

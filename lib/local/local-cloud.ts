@@ -1,0 +1,131 @@
+import { randomInt } from 'crypto';
+import { Authenticator } from './auth';
+import { Callback, CallbackOptions, Callbacks } from './callbacks';
+import { EcsOptions, EcsService } from './ecs';
+import { FunctionCompute, InvocationHooks } from './fc';
+import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
+import { CallRecord, FaultHook, LocalServer } from './server';
+import { StateStore } from './state';
+
+export interface LocalCloudOptions extends EcsOptions {
+  /** TCP port on 127.0.0.1; 0 (the default) picks any free port. */
+  readonly port?: number;
+  /** Persist the cloud's state in this JSON file (written on change, read on start). Default: memory only. */
+  readonly stateFile?: string;
+  /** Largest accepted clock difference of a signed request. Default 15 minutes. */
+  readonly maxSkewMs?: number;
+  /** Injected faults, consulted before each authenticated call. */
+  readonly faults?: FaultHook;
+  /** Hooks into function invocations (e.g. kill an instance after N ms). */
+  readonly invocationHooks?: InvocationHooks;
+}
+
+interface AccountState {
+  accountId: string;
+}
+
+/**
+ * A loopback emulator of the parts of Alibaba Cloud this project touches, speaking the real wire protocol with
+ * real signature checks, so the real SDK clients work against it unchanged:
+ *
+ * ```ts
+ * const cloud = await LocalCloud.start();
+ * const ecs = new Ecs(new $OpenApiUtil.Config({ ...cloud.credentials, regionId: 'cn-hangzhou',
+ *   endpoint: cloud.endpoint, protocol: 'http' }));
+ * ```
+ */
+export class LocalCloud {
+  /** Starts a LocalCloud on 127.0.0.1 and resolves once it accepts connections. */
+  static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const cloud = new LocalCloud(options);
+    await cloud.server.listen(options.port ?? 0);
+    return cloud;
+  }
+
+  /** The account all resources belong to (a 16-digit id, kept in the state file). */
+  readonly accountId: string;
+  /** The ECS image API's state, with helpers for tests: `putImage`, `getImage`, `listImages`, `failCopy`. */
+  readonly ecs: EcsService;
+  /** Function Compute 3.0: functions, invocations and their logs. */
+  readonly fc: FunctionCompute;
+  readonly state: StateStore;
+  private readonly callbacks: Callbacks;
+  private readonly ram: Ram;
+  private readonly server: LocalServer;
+
+  private constructor(options: LocalCloudOptions) {
+    this.state = new StateStore(options.stateFile);
+    const account = this.state.section<AccountState>('account', () => ({
+      accountId: String(randomInt(1_000_000, 9_999_999)) + String(randomInt(100_000_000, 999_999_999)),
+    }));
+    this.accountId = account.accountId;
+    this.ram = new Ram(this.state);
+    this.server = new LocalServer({
+      ram: this.ram,
+      authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
+      accountId: this.accountId,
+      faults: options.faults,
+    });
+    this.ecs = new EcsService(this.state, this.accountId, options);
+    this.server.addService(this.ecs);
+    this.fc = new FunctionCompute({
+      accountId: this.accountId,
+      ram: this.ram,
+      store: this.state,
+      endpoint: () => this.endpoint,
+      regionalEndpoint: (region) => this.server.regionalEndpoint(region),
+      hooks: options.invocationHooks,
+    });
+    this.server.addRoute(this.fc);
+    this.callbacks = new Callbacks(() => this.endpoint);
+    this.callbacks.routes.forEach((route) => this.server.addRoute(route));
+    this.state.changed();
+  }
+
+  /** `127.0.0.1:<port>`: an SDK `endpoint`, to be used with `protocol: 'http'`. */
+  get endpoint(): string {
+    return this.server.endpoint;
+  }
+
+  /** The root account's access key. */
+  get credentials(): AccessKey {
+    return this.ram.rootCredentials;
+  }
+
+  /** Every API call LocalCloud has answered, oldest first (for tests and benchmarks). */
+  get calls(): readonly CallRecord[] {
+    return this.server.calls;
+  }
+
+  /**
+   * Temporary credentials for a RAM role: calls signed with them are allowed only where `policy` allows
+   * (`Forbidden.RAM` otherwise).
+   */
+  issueRoleCredentials(roleName: string, policy: PolicyDocument, ttlSeconds?: number): TemporaryCredentials {
+    return this.ram.issueRoleCredentials(roleName, policy, ttlSeconds);
+  }
+
+  /** Creates or replaces a RAM role; functions that name it run with its policies. */
+  putRole(role: RoleDefinition): void {
+    this.ram.putRole(role);
+  }
+
+  /** The ARN of a role, as functions name it: `acs:ram::<account>:role/<name>`. */
+  roleArn(roleName: string): string {
+    return `acs:ram::${this.accountId}:role/${roleName}`;
+  }
+
+  /**
+   * A presigned response URL pair for a custom-resource request: `response` resolves with the first valid body
+   * posted (POST, JSON, ≤ 4096 bytes, the required fields), as ROS would accept it.
+   */
+  createCallback(options?: CallbackOptions): Callback {
+    return this.callbacks.create(options);
+  }
+
+  /** Stops serving, kills running functions and closes every connection. */
+  async stop(): Promise<void> {
+    await this.fc.stop();
+    await this.server.close();
+  }
+}
