@@ -2,6 +2,7 @@ import { Readable } from 'stream';
 import Fc, * as $Fc from '@alicloud/fc20230330';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { RuntimeOptions } from '@darabonba/typescript';
 import { LocalCloud } from '../../lib/local';
 import { writeZip } from '../../lib/zip';
 
@@ -69,7 +70,7 @@ describe('LocalCloud Function Compute 3.0', () => {
       name,
       new $Fc.InvokeFunctionRequest({ body: Readable.from(Buffer.from(JSON.stringify(payload))) }),
       new $Fc.InvokeFunctionHeaders({ xFcInvocationType: async ? 'Async' : undefined }),
-      {},
+      new RuntimeOptions({}),
     );
     const chunks: Buffer[] = [];
     for await (const chunk of res.body!) chunks.push(Buffer.from(chunk));

@@ -1,0 +1,123 @@
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { DEFAULT_LOCAL_DIR, findRunningServer, removeServerInfo, STATE_FILE_NAME, writeServerInfo } from '../local/discovery';
+import { LocalCloud } from '../local/local-cloud';
+import { UsageError } from './usage';
+
+const HELP = `Usage: ros-local <command> [options]
+
+Commands:
+  start     Serve LocalCloud (ECS, ROS, FC, RAM) on 127.0.0.1 until Ctrl-C / SIGTERM
+  status    Say whether a LocalCloud is serving this directory's state
+
+Options:
+  --port N               TCP port on 127.0.0.1 (default: any free port)
+  --state FILE           State file (default: ${DEFAULT_LOCAL_DIR}/${STATE_FILE_NAME}); separate runs see one cloud
+  --copy-duration-ms N   How long every image copy takes (default: proportional to the image size)
+  -h, --help             Show this help
+`;
+
+/** `ros-local`: returns the process exit code (0 ok, 2 usage error); `start` resolves only when stopped. */
+export async function main(argv: string[], signal?: AbortSignal): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        state: { type: 'string' },
+        'copy-duration-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const command = positionals[0] ?? 'start';
+  const stateFile = path.resolve(values.state ?? path.join(DEFAULT_LOCAL_DIR, STATE_FILE_NAME));
+  const dir = path.dirname(stateFile);
+  try {
+    if (command === 'status') return status(dir);
+    if (command !== 'start' || positionals.length > 1) throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+    return await start(dir, stateFile, {
+      port: integerOption('--port', values.port, 0, 65535),
+      copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
+      signal,
+    });
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
+  }
+}
+
+function status(dir: string): number {
+  const running = findRunningServer(dir);
+  process.stdout.write(
+    running
+      ? `LocalCloud is serving ${running.stateFile} at ${running.endpoint} (pid ${running.pid}, since ${running.startedAt})\n`
+      : `No LocalCloud is serving ${dir}\n`,
+  );
+  return 0;
+}
+
+async function start(
+  dir: string,
+  stateFile: string,
+  options: { port?: number; copyDurationMs?: number; signal?: AbortSignal },
+): Promise<number> {
+  const running = findRunningServer(dir);
+  if (running) {
+    throw new UsageError(`a LocalCloud already serves ${running.stateFile} at ${running.endpoint} (pid ${running.pid})`);
+  }
+  const cloud = await LocalCloud.start({ port: options.port, stateFile, copyDurationMs: options.copyDurationMs });
+  writeServerInfo(dir, {
+    endpoint: cloud.endpoint,
+    pid: process.pid,
+    accountId: cloud.accountId,
+    stateFile,
+    startedAt: new Date().toISOString(),
+  });
+  const { accessKeyId, accessKeySecret } = cloud.credentials;
+  process.stdout.write(
+    [
+      `LocalCloud serving on http://${cloud.endpoint} (state: ${path.relative(process.cwd(), stateFile) || stateFile})`,
+      `  account id          ${cloud.accountId}`,
+      `  access key id       ${accessKeyId}`,
+      `  access key secret   ${accessKeySecret}`,
+      ``,
+      `SDK clients: new $OpenApiUtil.Config({ accessKeyId, accessKeySecret, regionId, endpoint: '${cloud.endpoint}', protocol: 'http' })`,
+      `ros-deploy --local uses this LocalCloud while it runs. Stop with Ctrl-C.`,
+      ``,
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    options.signal?.addEventListener('abort', stop, { once: true });
+  });
+  removeServerInfo(dir, process.pid);
+  await cloud.stop();
+  process.stdout.write('LocalCloud stopped.\n');
+  return 0;
+}
+
+function integerOption(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`ros-local: ${message}\n\n${HELP}`);
+  return 2;
+}

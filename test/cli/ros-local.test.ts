@@ -1,0 +1,82 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { main } from '../../lib/cli/ros-local';
+import { findRunningServer } from '../../lib/local/discovery';
+import { LocalCloud } from '../../lib/local';
+
+function captureOutput() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  return { out, err, restore: () => (o.mockRestore(), e.mockRestore()) };
+}
+
+describe('ros-local', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-local-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('serves a LocalCloud until stopped, advertising its endpoint and credentials', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const io = captureOutput();
+    const stop = new AbortController();
+    const running = main(['start', '--state', stateFile], stop.signal);
+    try {
+      await waitFor(() => findRunningServer(dir));
+      const info = findRunningServer(dir)!;
+      const text = io.out.join('');
+      expect(text).toContain(`LocalCloud serving on http://${info.endpoint}`);
+      const accessKeyId = /access key id\s+(\S+)/.exec(text)![1];
+      const accessKeySecret = /access key secret\s+(\S+)/.exec(text)![1];
+      const ecs = new Ecs(
+        new $OpenApiUtil.Config({
+          accessKeyId,
+          accessKeySecret,
+          regionId: 'cn-hangzhou',
+          endpoint: info.endpoint,
+          protocol: 'http',
+        }),
+      );
+      const regions = await ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}));
+      expect(regions.body!.regions!.region!.length).toBeGreaterThan(10);
+    } finally {
+      stop.abort();
+      expect(await running).toBe(0);
+      io.restore();
+    }
+    expect(findRunningServer(dir)).toBeUndefined();
+    // The state outlives the server: the same account and keys come back.
+    const cloud = await LocalCloud.start({ stateFile });
+    expect(io.out.join('')).toContain(cloud.credentials.accessKeyId);
+    await cloud.stop();
+  });
+
+  it.each([
+    [['start', '--port', 'eighty'], '--port "eighty" is invalid: expected an integer from 0 to 65535'],
+    [['start', '--bogus'], "Unknown option '--bogus'"],
+    [['launch'], 'unknown command "launch"'],
+  ])('exits 2 with a message for bad usage: %j', async (argv, message) => {
+    const io = captureOutput();
+    try {
+      expect(await main(argv)).toBe(2);
+    } finally {
+      io.restore();
+    }
+    expect(io.err.join('')).toContain(message);
+    expect(io.err.join('')).toContain('Usage: ros-local');
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
