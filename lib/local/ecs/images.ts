@@ -322,14 +322,14 @@ export class ImageCatalog {
     if (status === 'Creating' && copy && copy.startedAt !== undefined) {
       const elapsed = at - copy.startedAt;
       return {
-        progress: Math.min(99, Math.max(0, Math.floor((elapsed / copy.durationMs) * 100))),
+        progress: Math.min(99, Math.max(0, Math.floor((elapsed * 100) / copy.durationMs))),
         remainTimeSeconds: Math.max(0, Math.ceil((copy.durationMs - elapsed) / 1000)),
       };
     }
     if (status === 'Creating') return { progress: 0, remainTimeSeconds: 0 };
     if (status === 'CreateFailed' && copy && copy.startedAt !== undefined) {
       const elapsed = (copy.failedAt ?? at) - copy.startedAt;
-      return { progress: Math.min(99, Math.floor((elapsed / copy.durationMs) * 100)), remainTimeSeconds: 0 };
+      return { progress: Math.min(99, Math.floor((elapsed * 100) / copy.durationMs)), remainTimeSeconds: 0 };
     }
     if (status === 'CreateFailed') return { progress: 0, remainTimeSeconds: 0 };
     return { progress: 100, remainTimeSeconds: 0 };
