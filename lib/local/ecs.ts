@@ -130,6 +130,7 @@ export class EcsService implements RpcService {
 
   /** An image with its status and progress as of now, or undefined. */
   getImage(regionId: string, imageId: string): EcsImage | undefined {
+    if (!findRegion(regionId)) return undefined;
     const at = this.catalog.advance(regionId);
     const image = this.catalog.find(regionId, imageId);
     return image && this.catalog.view(image, at);

@@ -1,3 +1,24 @@
+/**
+ * The ECS actions LocalCloud implements, with the request fields, rules and error codes of
+ * `reference/ecs-image-api.md`. Every action calls `ctx.authorize('ecs:<Action>', <ARNs>)` once its ARN-forming
+ * parameters are present and before it reads or changes anything.
+ *
+ * Where the reference leaves a choice, LocalCloud:
+ * - answers `InvalidImageId.NotFound` (404) for DeleteImage of an unknown image (the docs also say "ignored");
+ * - answers `SourceRegion.NotFound` (400) for a CopyImage whose `RegionId` is unknown (CopyImage's own table),
+ *   `InvalidRegionId.NotFound` (404) for the other actions;
+ * - deletes and cancels at once (no intermediate status; the image is simply gone);
+ * - lets the source of a running copy be deleted (the copy still finishes);
+ * - names a copy without `DestinationImageName` after its source (so a same-region copy needs a name) and gives
+ *   it the source's description;
+ * - replays a CopyImage `ClientToken` for 24 hours: same parameters → the same `ImageId` (even if that image has
+ *   since been deleted), different ones → `IdempotentParameterMismatch`;
+ * - uses `NumberExceed.Tags` (400) for more than 20 tags in one request and `QuotaExceed.Tags` (403) when a
+ *   resource would end up with more than 20;
+ * - ListTagResources lists nothing (no error) for unknown resource ids, and returns every tag of a matching image;
+ * - accepts any `rg-<alnum>` resource group id (`InvalidResourceGroup.NotFound` otherwise);
+ * - ignores DescribeImages filters it does not model (InstanceType, ActionType, ShowExpired, Usable...).
+ */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 import type { RequestContext } from '../service';
 import { IMAGE_STATUSES, type ImageCatalog, type ImageStatus, type StoredImage } from './images';
