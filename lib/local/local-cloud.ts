@@ -4,6 +4,8 @@ import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
 import { FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
+import { RosService } from './ros/api';
+import { EngineOptions, StackEngine } from './ros/engine';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
 
@@ -18,6 +20,10 @@ export interface LocalCloudOptions extends EcsOptions {
   readonly faults?: FaultHook;
   /** Hooks into function invocations (e.g. kill an instance after N ms). */
   readonly invocationHooks?: InvocationHooks;
+  /** ROS engine settings (e.g. a cap on how long any stack operation may take, for tests). */
+  readonly ros?: EngineOptions;
+  /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
+  readonly customResourceDeliveries?: (logicalId: string, requestType: string) => number;
 }
 
 interface AccountState {
@@ -48,6 +54,8 @@ export class LocalCloud {
   readonly ecs: EcsService;
   /** Function Compute 3.0: functions, invocations and their logs. */
   readonly fc: FunctionCompute;
+  /** ROS: the stacks and the engine that runs their operations (`cloud.ros.settled()` waits for them). */
+  readonly ros: StackEngine;
   readonly state: StateStore;
   private readonly callbacks: Callbacks;
   private readonly ram: Ram;
@@ -79,6 +87,19 @@ export class LocalCloud {
     this.server.addRoute(this.fc);
     this.callbacks = new Callbacks(() => this.endpoint);
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
+    this.ros = new StackEngine(
+      this.state,
+      this.accountId,
+      {
+        ram: this.ram,
+        fc: this.fc,
+        createCallback: (o) => this.callbacks.create(o),
+        discardCallback: (id) => this.callbacks.discard(id),
+        deliveries: options.customResourceDeliveries,
+      },
+      options.ros,
+    );
+    this.server.addService(new RosService(this.state, this.ros, () => this.ecs.regions()));
     this.state.changed();
   }
 

@@ -1,0 +1,133 @@
+/**
+ * Typed errors of the handler. Every failure that reaches ROS is an {@link ImageCopyError}: its message is the
+ * `Reason` a person reads, so it says what happened and what to do, with the API code, message and request id,
+ * the image id and the progress reached when they are known.
+ */
+
+/** What went wrong, as a stable code (also logged). */
+export type ImageCopyErrorCode =
+  | 'InvalidEvent'
+  | 'InvalidProperties'
+  | 'SourceImageUnusable'
+  | 'ExistingImageUnusable'
+  | 'NameTaken'
+  | 'CopyFailed'
+  | 'CopyDisappeared'
+  | 'CreateTimeout'
+  | 'DeleteTimeout'
+  | 'ImageMissing'
+  | 'ApiError'
+  | 'ContinuationFailed'
+  | 'Internal';
+
+export interface ImageCopyErrorDetails {
+  /** The image the failure concerns (the copy), when one exists. */
+  readonly imageId?: string;
+  /** The copy's progress when it failed, e.g. `42%`. */
+  readonly progress?: string;
+  /** The API error behind this failure. */
+  readonly cause?: unknown;
+}
+
+/** A failure the handler answers ROS with (`Status: FAILED`, `Reason: message`). */
+export class ImageCopyError extends Error {
+  readonly imageId?: string;
+  readonly progress?: string;
+
+  constructor(
+    readonly code: ImageCopyErrorCode,
+    message: string,
+    details: ImageCopyErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ImageCopyError';
+    this.imageId = details.imageId;
+    this.progress = details.progress;
+  }
+}
+
+/**
+ * Thrown when this invocation must hand over to a fresh one (its function timeout is near): not a failure. The
+ * entry point re-invokes the function with the continuation state and returns without answering ROS.
+ */
+export class ContinuationRequired extends Error {
+  constructor(
+    /** When the next step (a poll, a retry) is due, ms since epoch. */
+    readonly resumeAt: number,
+  ) {
+    super('the invocation deadline is near; continuing in a new invocation');
+    this.name = 'ContinuationRequired';
+  }
+}
+
+/** The parts of an Alibaba Cloud SDK error the handler reads (`ClientError`, `ServerError`, `ThrottlingError`). */
+export interface SdkErrorLike {
+  readonly name?: string;
+  readonly code?: string;
+  readonly statusCode?: number;
+  readonly message?: string;
+  readonly requestId?: string;
+  readonly retryAfter?: number;
+  readonly data?: { readonly Message?: unknown; readonly RequestId?: unknown } | null;
+}
+
+function asRecord(error: unknown): SdkErrorLike | undefined {
+  return typeof error === 'object' && error !== null ? (error as SdkErrorLike) : undefined;
+}
+
+/** The service `Code` of an SDK error (`InvalidImageId.NotFound`), or a Node network code (`ECONNRESET`). */
+export function errorCode(error: unknown): string | undefined {
+  const code = asRecord(error)?.code;
+  return typeof code === 'string' && code !== '' && code !== 'undefined' ? code : undefined;
+}
+
+/** The HTTP status of an SDK error, when the service answered. */
+export function errorStatus(error: unknown): number | undefined {
+  const status = asRecord(error)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Whether an error is the API error `code` (exact match). */
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = errorCode(error);
+  return code !== undefined && codes.includes(code);
+}
+
+/** The service's own message of an SDK error, without the SDK's prefixes; else the error's message. */
+export function errorMessage(error: unknown): string {
+  const record = asRecord(error);
+  const dataMessage = record?.data?.Message;
+  if (typeof dataMessage === 'string' && dataMessage !== '') {
+    return dataMessage;
+  }
+  if (error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
+}
+
+/** The request id the service answered an SDK error with, when there is one. */
+export function errorRequestId(error: unknown): string | undefined {
+  const record = asRecord(error);
+  const fromData = record?.data?.RequestId;
+  if (typeof fromData === 'string' && fromData !== '') {
+    return fromData;
+  }
+  const requestId = record?.requestId;
+  return typeof requestId === 'string' && requestId !== '' && requestId !== 'undefined' ? requestId : undefined;
+}
+
+/** `ECS CopyImage failed: InvalidImageId.NotFound: The specified ImageId does not exist. (request id 1A2B…)`. */
+export function describeApiError(operation: string, error: unknown): string {
+  if (error instanceof ImageCopyError) {
+    return error.message;
+  }
+  const code = errorCode(error);
+  const requestId = errorRequestId(error);
+  const message = errorMessage(error);
+  const parts = [`${operation} failed: `, code ? `${code}: ` : '', message];
+  if (requestId) {
+    parts.push(` (request id ${requestId})`);
+  }
+  return parts.join('');
+}

@@ -1,0 +1,63 @@
+/**
+ * One invocation's time budget. An invocation never runs into its function's timeout: every wait goes through
+ * {@link Invocation.sleep}, which, when the wait would end past the soft deadline, throws
+ * {@link ContinuationRequired} instead; the entry point then re-invokes the function with the continuation state
+ * and returns. The margin between the soft deadline and the timeout leaves room for that re-invoke (or for the
+ * final response) — max(5 s, 10 %) of the timeout, but never more than half of it.
+ */
+import { ContinuationRequired } from './errors';
+import type { Clock } from './retry';
+
+/** FC's default function timeout, used when the context does not say. */
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 60;
+
+export interface Deadlines {
+  /** Hand over to a new invocation rather than wait past this (ms since epoch). */
+  readonly soft: number;
+  /** The function is killed shortly after this (ms since epoch): nothing may run past it. */
+  readonly hard: number;
+}
+
+/** The deadlines of an invocation that started at `startedAt` in a function with this timeout. */
+export function invocationDeadlines(startedAt: number, functionTimeoutSeconds: number): Deadlines {
+  const timeoutMs = Math.max(1, functionTimeoutSeconds) * 1000;
+  const margin = Math.min(Math.max(5_000, timeoutMs * 0.1), timeoutMs * 0.5);
+  return {
+    soft: startedAt + timeoutMs - margin,
+    hard: startedAt + timeoutMs - Math.min(1_000, timeoutMs * 0.1),
+  };
+}
+
+export class Invocation {
+  constructor(
+    readonly clock: Clock,
+    readonly deadlines: Deadlines,
+  ) {}
+
+  /** Ms left before the soft deadline (negative once past it). */
+  remainingMs(): number {
+    return this.deadlines.soft - this.clock.now();
+  }
+
+  /** Waits `ms`, or throws {@link ContinuationRequired} when that would pass the soft deadline. */
+  async sleep(ms: number): Promise<void> {
+    const resumeAt = this.clock.now() + Math.max(0, ms);
+    if (resumeAt > this.deadlines.soft) {
+      throw new ContinuationRequired(resumeAt);
+    }
+    await this.clock.sleep(ms);
+  }
+
+  /** Waits until `time` (ms since epoch), handing over as {@link sleep} does. */
+  async sleepUntil(time: number): Promise<void> {
+    await this.sleep(time - this.clock.now());
+  }
+
+  /** Throws {@link ContinuationRequired} when the soft deadline has passed (call before starting a long step). */
+  checkpoint(): void {
+    const now = this.clock.now();
+    if (now >= this.deadlines.soft) {
+      throw new ContinuationRequired(now);
+    }
+  }
+}

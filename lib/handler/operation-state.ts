@@ -1,0 +1,64 @@
+/**
+ * Where the current operation stands: its phase, when it started, the copy it works on. Seeded from the
+ * continuation marker on a continued invocation, updated as the operation goes, and written back into the
+ * marker when the work is handed over to a fresh invocation.
+ */
+import type { ContinuationState, Phase } from './event';
+import type { ProgressSample } from './poll-planner';
+
+export class OperationState {
+  phase: Phase;
+  /** When the operation started (first invocation), ms since epoch. */
+  readonly startedAt: number;
+  /** When the current phase started, ms since epoch. */
+  phaseStartedAt: number;
+  /** Invocations before this one. */
+  readonly attempt: number;
+  /** The copy this request started, adopted or is waiting for. */
+  imageId?: string;
+  temporaryName?: string;
+  finalName?: string;
+  resumeAt?: number;
+  progressSample?: ProgressSample;
+  /** Whether this invocation resumed a handed-over operation. */
+  readonly continued: boolean;
+
+  constructor(initialPhase: Phase, now: number, continuation?: ContinuationState) {
+    this.continued = continuation !== undefined;
+    this.phase = continuation?.phase ?? initialPhase;
+    this.startedAt = continuation?.startedAt ?? now;
+    this.phaseStartedAt = continuation?.phaseStartedAt ?? now;
+    this.attempt = continuation?.attempt ?? 0;
+    this.imageId = continuation?.imageId;
+    this.temporaryName = continuation?.temporaryName;
+    this.finalName = continuation?.finalName;
+    this.resumeAt = continuation?.resumeAt;
+    this.progressSample = continuation?.progressSample;
+  }
+
+  /** Moves to `phase` (a no-op when already there), restarting the phase clock and forgetting the poll plan. */
+  enter(phase: Phase, now: number): void {
+    if (this.phase === phase) {
+      return;
+    }
+    this.phase = phase;
+    this.phaseStartedAt = now;
+    this.resumeAt = undefined;
+    this.progressSample = undefined;
+  }
+
+  /** The marker for the next invocation. */
+  toContinuation(): ContinuationState {
+    return {
+      phase: this.phase,
+      startedAt: this.startedAt,
+      phaseStartedAt: this.phaseStartedAt,
+      attempt: this.attempt + 1,
+      ...(this.imageId !== undefined ? { imageId: this.imageId } : {}),
+      ...(this.temporaryName !== undefined ? { temporaryName: this.temporaryName } : {}),
+      ...(this.finalName !== undefined ? { finalName: this.finalName } : {}),
+      ...(this.resumeAt !== undefined ? { resumeAt: this.resumeAt } : {}),
+      ...(this.progressSample !== undefined ? { progressSample: this.progressSample } : {}),
+    };
+  }
+}

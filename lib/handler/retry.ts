@@ -1,0 +1,145 @@
+/**
+ * Retry and backoff for every outbound call of the handler (ECS, FC and the ROS response). The SDK does not
+ * retry (signing-and-sdk.md §8), so this module decides what is transient: throttling (honouring `retryAfter`,
+ * which the SDK gives in milliseconds), `ServiceUnavailable`, HTTP 5xx and network errors. Anything else fails at
+ * once. Waits grow exponentially with jitter and never pass the caller's deadline.
+ */
+import { errorCode, errorStatus, type SdkErrorLike } from './errors';
+
+/** Node network error codes worth another attempt. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+]);
+
+/** Error names of timeouts raised by the SDK's HTTP layer (httpx) and by Node. */
+const TIMEOUT_ERROR_NAMES = new Set(['RequestTimeoutError', 'TimeoutError', 'AbortError']);
+
+/** Why an error is worth retrying, or undefined when it is not. */
+export type TransientKind = 'throttling' | 'unavailable' | 'server' | 'network';
+
+/** Classifies an error from an SDK call: transient (retry) or not. */
+export function transientKind(error: unknown): TransientKind | undefined {
+  const code = errorCode(error) ?? '';
+  const name = (error as SdkErrorLike | undefined)?.name ?? '';
+  if (name === 'ThrottlingError' || code.includes('Throttling')) {
+    return 'throttling';
+  }
+  if (code.startsWith('ServiceUnavailable')) {
+    return 'unavailable';
+  }
+  const status = errorStatus(error);
+  if (status !== undefined && status >= 500 && status <= 599) {
+    return 'server';
+  }
+  if (NETWORK_ERROR_CODES.has(code) || TIMEOUT_ERROR_NAMES.has(name)) {
+    return 'network';
+  }
+  const message = error instanceof Error ? error.message : '';
+  if (/socket hang up|ReadTimeout|ConnectTimeout|ECONNRESET|ECONNREFUSED/.test(message)) {
+    return 'network';
+  }
+  return undefined;
+}
+
+/** The server's requested wait of a throttling error, in ms (the SDK's `retryAfter`), when given. */
+export function retryAfterMs(error: unknown): number | undefined {
+  const value = (error as SdkErrorLike | undefined)?.retryAfter;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+export interface BackoffOptions {
+  /** First wait, ms. Default 500. */
+  readonly baseMs?: number;
+  /** Longest wait, ms. Default 20,000. */
+  readonly maxMs?: number;
+  /** Relative jitter: the wait is scaled by a random factor in [1 - jitter, 1 + jitter]. Default 0.2. */
+  readonly jitter?: number;
+  /** A number in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** The wait before retry number `attempt` (1 = the first retry): base·2^(attempt-1), capped, with jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const base = options.baseMs ?? 500;
+  const max = options.maxMs ?? 20_000;
+  const jitter = options.jitter ?? 0.2;
+  const random = options.random ?? Math.random;
+  const exponential = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (1 - jitter + 2 * jitter * random()));
+}
+
+/** Clock and randomness, injectable so tests and benchmarks need not wait for real. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  random: () => Math.random(),
+};
+
+export interface RetryOptions extends BackoffOptions {
+  /** What is being attempted, for logs: `ECS DescribeImages`. */
+  readonly operation: string;
+  /** No attempt starts, and no wait ends, after this time (ms since epoch). */
+  readonly deadline: number;
+  /** Most attempts in all (first try included). Default 8. */
+  readonly maxAttempts?: number;
+  readonly clock: Clock;
+  /** Waits before a retry; defaults to `clock.sleep`. The handler passes one that may hand over to a new invocation. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Classifies errors; default {@link transientKind}. */
+  readonly isTransient?: (error: unknown) => TransientKind | undefined;
+  /** Told about each retry before its wait. */
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  readonly operation: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly kind: TransientKind;
+  readonly code?: string;
+}
+
+/**
+ * Runs `call` until it succeeds, a non-transient error occurs, `maxAttempts` are used or the deadline would pass;
+ * then throws the last error. Throttling waits at least the server's `retryAfter`.
+ */
+export async function withRetry<T>(call: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const classify = options.isTransient ?? transientKind;
+  const sleep = options.sleep ?? ((ms: number) => options.clock.sleep(ms));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      const kind = classify(error);
+      if (kind === undefined || attempt >= maxAttempts) {
+        throw error;
+      }
+      let delayMs = backoffDelay(attempt, { ...options, random: options.random ?? options.clock.random });
+      if (kind === 'throttling') {
+        delayMs = Math.max(delayMs, retryAfterMs(error) ?? 0);
+      }
+      if (options.clock.now() + delayMs >= options.deadline) {
+        throw error;
+      }
+      options.onRetry?.({ operation: options.operation, attempt, delayMs, kind, code: errorCode(error) });
+      await sleep(delayMs);
+    }
+  }
+}

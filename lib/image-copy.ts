@@ -1,0 +1,395 @@
+/**
+ * `ImageCopy`: an ECS custom image copied into a region and managed for its whole life, as an
+ * `ALIYUN::ROS::CustomResource` served by the stack's {@link ImageCopyProvider}.
+ */
+import * as ros from '@alicloud/ros-cdk-core';
+import { RosCustomResource } from '@alicloud/ros-cdk-ros';
+import { computeTimeouts } from './image-copy-timeouts';
+import { ImageCopyData, ImageCopyParameter, MAX_TIMEOUT_MINUTES } from './protocol';
+import { ImageCopyProvider } from './provider';
+import {
+  IMAGE_COPY_PROPERTY_NAMES,
+  type ImageCopyInput,
+  requiredMessage,
+  validateImageCopyProperties,
+  validateImageId,
+} from './validation';
+
+/**
+ * How long ImageCopy may take to create and to delete the copy, in minutes.
+ */
+export interface ImageCopyTimeouts {
+  /**
+   * Bound on copying the image until it is Available (also on the new copy of a replacing update). When it
+   * passes, the copy is cancelled and the deployment fails with a reason that says so. More than 0, at most
+   * 720 (12 hours, the longest a ROS custom resource may run). Must be known at synth time.
+   *
+   * @default 10
+   */
+  readonly create?: number;
+
+  /**
+   * Bound on deleting the copy (cancelling it when still in progress) until it is gone. More than 0, at most
+   * 720. Must be known at synth time.
+   *
+   * @default 10
+   */
+  readonly delete?: number;
+}
+
+/**
+ * Properties of an {@link ImageCopy}.
+ *
+ * "Replacement" below means a change copies the image anew (and then deletes the old copy), giving a new image
+ * id; "in place" means the same image is modified.
+ */
+export interface ImageCopyProps {
+  /**
+   * The ECS custom image to copy (`m-...`), in `sourceRegionId`. Changing it replaces the copy.
+   */
+  readonly sourceImageId: string;
+
+  /**
+   * The region the source image lives in, e.g. `cn-hangzhou`. Changing it replaces the copy.
+   */
+  readonly sourceRegionId: string;
+
+  /**
+   * The region to copy the image into. Changing it replaces the copy.
+   *
+   * @default - the stack's region (`ALIYUN::Region`, or the stack's `env.region` when set)
+   */
+  readonly destinationRegionId?: string;
+
+  /**
+   * Name of the copy: 2-128 characters, starting with a letter or a Chinese character; letters, digits, Chinese
+   * characters, `.`, `:`, `_` and `-`; not starting with `aliyun` or `acs:`; no `http://` or `https://`.
+   * Changed in place.
+   *
+   * @default - the name ECS gives the copy
+   */
+  readonly imageName?: string;
+
+  /**
+   * Description of the copy: 2-256 characters, not starting with `http://` or `https://`. Changed in place (ECS
+   * cannot clear a description once set).
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Whether the copy is encrypted. Changing it replaces the copy.
+   *
+   * @default false
+   */
+  readonly encrypted?: boolean | ros.IResolvable;
+
+  /**
+   * The KMS key that encrypts the copy; requires `encrypted: true`. Changing it replaces the copy.
+   *
+   * @default - the service key of ECS when `encrypted` is true
+   */
+  readonly kmsKeyId?: string;
+
+  /**
+   * Tags of the copy, `{ key: value }`: at most 19 (ECS allows 20 and one key, `ros-cdk-image-copy:owner`, is
+   * reserved). Keys 1-128 characters, values 0-128; neither may start with `acs:` (keys not with `aliyun`) or
+   * contain `http://`/`https://`. Changed in place.
+   *
+   * @default - no tags
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * Resource group of the copy (`rg-...`). Changed in place.
+   *
+   * @default - the account's default resource group
+   */
+  readonly resourceGroupId?: string;
+
+  /**
+   * Delete the copy even when instances were created from it (`DeleteImage` `Force`). Changed in place.
+   *
+   * @default false
+   */
+  readonly force?: boolean | ros.IResolvable;
+
+  /**
+   * An image that already exists in the destination region to adopt as this copy instead of copying (what
+   * `terraform import` does for `alicloud_image_copy`). From then on the image is managed like any copy,
+   * including deletion with the stack.
+   *
+   * @default - the image is copied
+   */
+  readonly existingImageId?: string;
+
+  /**
+   * Bounds on create and delete, in minutes.
+   *
+   * @default - 10 minutes each
+   */
+  readonly timeouts?: ImageCopyTimeouts;
+}
+
+/**
+ * An ECS image copy, managed here or referenced with {@link ImageCopy.fromImageId}.
+ */
+export interface IImageCopy extends ros.IResource {
+  /** The copied image's id (`m-...`). */
+  readonly attrImageId: string;
+
+  /** The region the copy lives in (the destination region). */
+  readonly attrRegionId: string;
+
+  /** The image that was copied. */
+  readonly attrSourceImageId: string;
+
+  /** The region of the image that was copied. */
+  readonly attrSourceRegionId: string;
+
+  /** The copy's name as ECS reports it. */
+  readonly attrImageName: string;
+}
+
+/**
+ * Copies an ECS custom image from `sourceRegionId` into a region (the stack's by default) and manages the copy
+ * for its whole life: waits until it is Available; renames, re-describes, re-tags and moves it between resource
+ * groups in place; replaces it when the source, the destination or the encryption changes; deletes it with the
+ * stack (cancelling a copy still in progress).
+ *
+ * Synthesizes an `ALIYUN::ROS::CustomResource` whose `ServiceToken` is the stack's {@link ImageCopyProvider}
+ * function. `ref` and `attrImageId` are the copied image's id.
+ *
+ * ```ts
+ * const golden = new ImageCopy(stack, 'Golden', { sourceImageId: 'm-bp1...', sourceRegionId: 'cn-hangzhou' });
+ * new ecs.LaunchTemplate(stack, 'Template', { imageId: golden.attrImageId, ... });
+ * ```
+ */
+export class ImageCopy extends ros.Resource implements IImageCopy {
+  /**
+   * A reference to an image that this stack does not manage, e.g. to pass where an {@link IImageCopy} is
+   * expected. ECS image ids are regional, so the image is taken to be in the stack's region: `attrImageId` and
+   * `ref` are `imageId`, `attrRegionId` is the stack's region. The source image, source region and name are not
+   * knowable without a lookup; reading them throws an error that says so.
+   *
+   * @param scope the scope of the reference
+   * @param id the reference's construct id
+   * @param imageId the image's id (`m-...`); checked unless it is a token
+   */
+  public static fromImageId(scope: ros.Construct, id: string, imageId: string): IImageCopy {
+    if (!ros.Token.isUnresolved(imageId)) {
+      const messages = validateImageId(imageId, 'imageId');
+      if (messages.length > 0) {
+        throw new ImageCopyValidationError(`ImageCopy.fromImageId(${id})`, messages);
+      }
+    }
+    return new ImportedImageCopy(scope, id, imageId);
+  }
+
+  /** The properties this copy was created with. */
+  public readonly props: ImageCopyProps;
+
+  /** The custom resource that manages the copy. */
+  public readonly customResource: RosCustomResource;
+
+  /** The provider serving this copy (shared by every ImageCopy of the stack). */
+  public readonly provider: ImageCopyProvider;
+
+  /** The destination region as it is passed to the handler (a token for the stack's region by default). */
+  public readonly destinationRegionId: string;
+
+  /** The copied image's id (`m-...`); also the custom resource's physical id, so `ref` is the same value. */
+  public readonly attrImageId: string;
+
+  /** The region the copy lives in (the destination region). */
+  public readonly attrRegionId: string;
+
+  /** The image that was copied. */
+  public readonly attrSourceImageId: string;
+
+  /** The region of the image that was copied. */
+  public readonly attrSourceRegionId: string;
+
+  /** The copy's name as ECS reports it. */
+  public readonly attrImageName: string;
+
+  /**
+   * @param scope scope in which this resource is defined
+   * @param id scoped id of the resource; also the custom resource's logical id
+   * @param props resource properties
+   */
+  constructor(scope: ros.Construct, id: string, props: ImageCopyProps) {
+    super(scope, id);
+    this.props = props;
+    this.destinationRegionId = props.destinationRegionId ?? this.stack.region;
+    validateProps(`ImageCopy ${this.node.path}`, props);
+
+    const timeouts = computeTimeouts(props.timeouts?.create, props.timeouts?.delete);
+    this.provider = ImageCopyProvider.getOrCreate(this);
+    this.customResource = new RosCustomResource(
+      this,
+      id,
+      {
+        serviceToken: this.provider.serviceToken,
+        timeout: timeouts.timeoutSeconds,
+        parameters: withoutAbsent({
+          [ImageCopyParameter.SourceImageId]: props.sourceImageId,
+          [ImageCopyParameter.SourceRegionId]: props.sourceRegionId,
+          [ImageCopyParameter.DestinationRegionId]: this.destinationRegionId,
+          [ImageCopyParameter.ImageName]: props.imageName,
+          [ImageCopyParameter.Description]: props.description,
+          [ImageCopyParameter.Encrypted]: props.encrypted,
+          [ImageCopyParameter.KmsKeyId]: props.kmsKeyId,
+          [ImageCopyParameter.Tags]: props.tags === undefined ? undefined : { ...props.tags },
+          [ImageCopyParameter.ResourceGroupId]: props.resourceGroupId,
+          [ImageCopyParameter.Force]: props.force,
+          [ImageCopyParameter.ExistingImageId]: props.existingImageId,
+          [ImageCopyParameter.CreateTimeoutSeconds]: timeouts.createTimeoutSeconds,
+          [ImageCopyParameter.DeleteTimeoutSeconds]: timeouts.deleteTimeoutSeconds,
+        }),
+      },
+      true,
+    );
+    this.resource = this.customResource;
+    this.provider.addDependent(this.customResource);
+
+    const attribute = (key: string): string => ros.Token.asString(this.customResource.getAtt(key));
+    this.attrImageId = attribute(ImageCopyData.ImageId);
+    this.attrRegionId = attribute(ImageCopyData.RegionId);
+    this.attrSourceImageId = attribute(ImageCopyData.SourceImageId);
+    this.attrSourceRegionId = attribute(ImageCopyData.SourceRegionId);
+    this.attrImageName = attribute(ImageCopyData.ImageName);
+  }
+}
+
+/**
+ * Input that breaks a rule of ImageCopy; `messages` name each property, its value and the rule. Thrown while
+ * the construct is built, so `synth` fails before a template is written.
+ */
+export class ImageCopyValidationError extends Error {
+  /** One message per broken rule, e.g. `imageName "1abc" is invalid: must start with a letter ...`. */
+  public readonly messages: string[];
+
+  /**
+   * @param subject what was being built, e.g. `ImageCopy MyStack/Golden`
+   * @param messages the broken rules
+   */
+  constructor(subject: string, messages: string[]) {
+    super(`${subject}: ${messages.length === 1 ? messages[0] : `\n  - ${messages.join('\n  - ')}`}`);
+    this.name = 'ImageCopyValidationError';
+    this.messages = messages;
+  }
+}
+
+/** An image referenced by id ({@link ImageCopy.fromImageId}). */
+class ImportedImageCopy extends ros.Resource implements IImageCopy {
+  public readonly attrImageId: string;
+  public readonly attrRegionId: string;
+
+  constructor(scope: ros.Construct, id: string, imageId: string) {
+    super(scope, id);
+    this.attrImageId = imageId;
+    this.attrRegionId = this.stack.region;
+  }
+
+  public get ref(): string {
+    return this.attrImageId;
+  }
+
+  public get attrSourceImageId(): string {
+    return this.unknown('attrSourceImageId');
+  }
+
+  public get attrSourceRegionId(): string {
+    return this.unknown('attrSourceRegionId');
+  }
+
+  public get attrImageName(): string {
+    return this.unknown('attrImageName');
+  }
+
+  private unknown(attribute: string): never {
+    throw new Error(
+      `${attribute} is unknown for ${this.node.path}, an image referenced by id with ImageCopy.fromImageId: ` +
+        'only attrImageId and attrRegionId are available. Manage the copy with new ImageCopy(...) to get the others.',
+    );
+  }
+}
+
+/**
+ * Validates props with the rules of `lib/validation.ts`, skipping values that are unresolved tokens (the
+ * handler checks them at deploy time). Throws {@link ImageCopyValidationError} listing every broken rule.
+ */
+function validateProps(subject: string, props: ImageCopyProps): void {
+  const names = IMAGE_COPY_PROPERTY_NAMES.construct;
+  const messages: string[] = [];
+  const concrete = <T>(value: T): T | undefined => (ros.Token.isUnresolved(value) ? undefined : value);
+
+  const timeouts = props.timeouts ?? {};
+  for (const [value, property] of [
+    [timeouts.create, names.createTimeoutMinutes],
+    [timeouts.delete, names.deleteTimeoutMinutes],
+  ] as const) {
+    if (value !== undefined && ros.Token.isUnresolved(value)) {
+      messages.push(
+        `${property} must be a number known at synth time (1 to ${MAX_TIMEOUT_MINUTES} minutes): it sets the ` +
+          "custom resource's Timeout",
+      );
+    }
+  }
+
+  const input: ImageCopyInput = {
+    sourceImageId: concrete(props.sourceImageId),
+    sourceRegionId: concrete(props.sourceRegionId),
+    destinationRegionId: concrete(props.destinationRegionId),
+    imageName: concrete(props.imageName),
+    description: concrete(props.description),
+    encrypted: concrete(props.encrypted),
+    kmsKeyId: concrete(props.kmsKeyId),
+    tags: concreteTags(props.tags),
+    force: concrete(props.force),
+    resourceGroupId: concrete(props.resourceGroupId),
+    existingImageId: concrete(props.existingImageId),
+    createTimeoutMinutes: concrete(timeouts.create),
+    deleteTimeoutMinutes: concrete(timeouts.delete),
+  };
+  // A token is a value: it satisfies "required". An encrypted flag that is a token may well be true, so a
+  // concrete kmsKeyId is not held against it (the handler checks the pair at deploy time).
+  const tokenRequired = new Set<string>();
+  if (props.sourceImageId !== undefined && input.sourceImageId === undefined) {
+    tokenRequired.add(requiredMessage(names.sourceImageId));
+  }
+  if (props.sourceRegionId !== undefined && input.sourceRegionId === undefined) {
+    tokenRequired.add(requiredMessage(names.sourceRegionId));
+  }
+  const checked: ImageCopyInput =
+    props.encrypted !== undefined && input.encrypted === undefined ? { ...input, encrypted: true } : input;
+  messages.push(...validateImageCopyProperties(checked, 'construct').filter((m) => !tokenRequired.has(m)));
+  if (messages.length > 0) {
+    throw new ImageCopyValidationError(subject, messages);
+  }
+}
+
+/**
+ * Tags with tokens replaced by placeholders that pass every rule, so the count still counts them while their
+ * unknown keys and values are left to the handler. A tags map that is itself a token is skipped.
+ */
+function concreteTags(tags: { [key: string]: string } | undefined): { [key: string]: string } | undefined {
+  if (tags === undefined || ros.Token.isUnresolved(tags)) {
+    return undefined;
+  }
+  const result: { [key: string]: string } = {};
+  Object.entries(tags).forEach(([key, value], index) => {
+    const concreteKey = ros.Token.isUnresolved(key) ? `token-key-${index}` : key;
+    result[concreteKey] = ros.Token.isUnresolved(value) ? '' : value;
+  });
+  return result;
+}
+
+/** The parameters with absent optional values left out, so the template carries only what was set. */
+function withoutAbsent(parameters: { [key: string]: unknown }): { [key: string]: unknown } {
+  return Object.fromEntries(
+    Object.entries(parameters).filter(([, value]) => value !== undefined && value !== null),
+  );
+}
