@@ -3,6 +3,7 @@ import { ApiError, missingParameter } from '../errors';
 import type { RequestContext, RpcService } from '../service';
 import type { StateStore } from '../state';
 import { StackEngine, StackState } from './engine';
+import { checkGraph, dependencies, validateReferences } from './graph';
 import { BASE64_PREFIX, MASK, parseTemplate, resolveParameters, TemplateError } from './template';
 
 /** ROS's limit on a template body. */
@@ -35,25 +36,42 @@ export class RosService implements RpcService {
     this.tokens = store.section<Record<string, TokenRecord>>('rosTokens', () => ({}));
   }
 
-  async handle(action: string, params: Record<string, string>, ctx: RequestContext): Promise<Record<string, unknown>> {
+  async handle(
+    action: string,
+    params: Record<string, string>,
+    ctx: RequestContext,
+  ): Promise<Record<string, unknown>> {
     const handler = this.actions[action];
     if (!handler) {
-      throw new ApiError('InvalidAction.NotFound', `Specified api ${action} is not found, please check your url and method.`, 404);
+      throw new ApiError(
+        'InvalidAction.NotFound',
+        `Specified api ${action} is not found, please check your url and method.`,
+        404,
+      );
     }
     const regionId = requireParam(params, 'RegionId');
     if (!this.regions().includes(regionId)) {
       throw new ApiError('InvalidRegionId.NotFound', `The specified region ${regionId} does not exist.`, 404);
     }
-    const stackArn = params.StackId ? `acs:ros:${regionId}:${ctx.accountId}:stack/${params.StackId}` : `acs:ros:${regionId}:${ctx.accountId}:stack/*`;
+    const stackArn = params.StackId
+      ? `acs:ros:${regionId}:${ctx.accountId}:stack/${params.StackId}`
+      : `acs:ros:${regionId}:${ctx.accountId}:stack/*`;
     ctx.authorize(`ros:${action}`, [stackArn]);
     return handler.call(this, regionId, params);
   }
 
-  private readonly actions: Record<string, (region: string, p: Record<string, string>) => Record<string, unknown>> = {
+  private readonly actions: Record<
+    string,
+    (region: string, p: Record<string, string>) => Record<string, unknown>
+  > = {
     CreateStack: (region, p) => {
       const stackName = requireParam(p, 'StackName');
       if (!STACK_NAME.test(stackName)) {
-        throw invalid('StackName', stackName, 'up to 255 letters, digits, _ or -, starting with a letter or digit');
+        throw invalid(
+          'StackName',
+          stackName,
+          'up to 255 letters, digits, _ or -, starting with a letter or digit',
+        );
       }
       const input = {
         regionId: region,
@@ -63,7 +81,8 @@ export class RosService implements RpcService {
         timeoutInMinutes: timeoutParam(p) ?? 60,
         disableRollback: booleanParam(p, 'DisableRollback') ?? false,
         tags: tagsParam(p),
-        deletionProtection: (p.DeletionProtection === 'Enabled' ? 'Enabled' : 'Disabled') as 'Enabled' | 'Disabled',
+        deletionProtection: (p.DeletionProtection === 'Enabled' ? 'Enabled' : 'Disabled') as
+          'Enabled' | 'Disabled',
       };
       return this.idempotent('CreateStack', p, input, () => this.engine.create(input).stackId);
     },
@@ -77,7 +96,8 @@ export class RosService implements RpcService {
       const input = {
         regionId: region,
         stackId,
-        templateBody: p.TemplateBody !== undefined || p.TemplateURL !== undefined ? templateBody(p) : undefined,
+        templateBody:
+          p.TemplateBody !== undefined || p.TemplateURL !== undefined ? templateBody(p) : undefined,
         parameters: indexedPairs(p, 'Parameters', 'ParameterKey', 'ParameterValue'),
         usePreviousParameters: booleanParam(p, 'UsePreviousParameters') ?? false,
         timeoutInMinutes: timeoutParam(p),
@@ -85,7 +105,8 @@ export class RosService implements RpcService {
         replacementOption: replacement as 'Enabled' | 'Disabled',
         tags: Object.keys(p).some((k) => k.startsWith('Tags.')) ? tagsParam(p) : undefined,
       };
-      if (booleanParam(p, 'DryRun')) throw new ApiError('NotSupported', 'DryRun updates are not supported by LocalCloud.', 400);
+      if (booleanParam(p, 'DryRun'))
+        throw new ApiError('NotSupported', 'DryRun updates are not supported by LocalCloud.', 400);
       return this.idempotent('UpdateStack', p, input, () => this.engine.update(input).stackId);
     },
 
@@ -153,7 +174,9 @@ export class RosService implements RpcService {
 
     ListStackResources: (region, p) => {
       const stack = this.engine.get(region, stackIdParam(p));
-      return { Resources: Object.values(stack.resources).map((r) => this.describeResource(stack, r.logicalId)) };
+      return {
+        Resources: Object.values(stack.resources).map((r) => this.describeResource(stack, r.logicalId)),
+      };
     },
 
     GetStackResource: (region, p) => {
@@ -161,13 +184,20 @@ export class RosService implements RpcService {
       const logicalId = requireParam(p, 'LogicalResourceId');
       const resource = stack.resources[logicalId];
       if (!resource) {
-        throw new ApiError('ResourceNotFound', `The Resource (${logicalId}) could not be found in Stack ${stack.stackName}.`, 404);
+        throw new ApiError(
+          'ResourceNotFound',
+          `The Resource (${logicalId}) could not be found in Stack ${stack.stackName}.`,
+          404,
+        );
       }
       const attributes =
         booleanParam(p, 'ShowResourceAttributes') === true
           ? Object.entries(resource.attributes ?? {}).map(([Key, Value]) => ({ Key, Value }))
           : undefined;
-      return { ...this.describeResource(stack, logicalId), ...(attributes && { ResourceAttributes: attributes }) };
+      return {
+        ...this.describeResource(stack, logicalId),
+        ...(attributes && { ResourceAttributes: attributes }),
+      };
     },
 
     GetTemplate: (region, p) => {
@@ -179,6 +209,8 @@ export class RosService implements RpcService {
       const body = templateBody(p);
       try {
         const template = parseTemplate(body);
+        validateReferences(template);
+        checkGraph(dependencies(template, Object.keys(template.Resources)));
         return {
           Description: template.Description,
           Parameters: Object.entries(template.Parameters).map(([key, def]) => ({
@@ -189,7 +221,10 @@ export class RosService implements RpcService {
             ...(def.Description !== undefined && { Description: def.Description }),
             NoEcho: def.NoEcho === true,
           })),
-          Outputs: Object.entries(template.Outputs).map(([key, def]) => ({ OutputKey: key, Description: def.Description })),
+          Outputs: Object.entries(template.Outputs).map(([key, def]) => ({
+            OutputKey: key,
+            Description: def.Description,
+          })),
         };
       } catch (err) {
         if (err instanceof TemplateError) throw new ApiError('InvalidTemplate', err.message, 400);
@@ -236,17 +271,28 @@ export class RosService implements RpcService {
   }
 
   /** ClientToken: same token and request → the same stack; same token, other request → an error. */
-  private idempotent(action: string, p: Record<string, string>, input: object, run: () => string): Record<string, unknown> {
+  private idempotent(
+    action: string,
+    p: Record<string, string>,
+    input: object,
+    run: () => string,
+  ): Record<string, unknown> {
     const token = p.ClientToken;
     if (token === undefined) return { StackId: run() };
-    if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) throw invalid('ClientToken', token, 'up to 64 ASCII characters');
+    if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token))
+      throw invalid('ClientToken', token, 'up to 64 ASCII characters');
     const hash = createHash('sha256').update(action).update(JSON.stringify(input)).digest('hex');
     const now = Date.now();
-    for (const [t, record] of Object.entries(this.tokens)) if (now - record.time > 24 * 3600 * 1000) delete this.tokens[t];
+    for (const [t, record] of Object.entries(this.tokens))
+      if (now - record.time > 24 * 3600 * 1000) delete this.tokens[t];
     const seen = this.tokens[token];
     if (seen) {
       if (seen.hash !== hash || seen.action !== action) {
-        throw new ApiError('InvalidIdempotenceParameter', `The ClientToken ${token} was used for a different request.`, 400);
+        throw new ApiError(
+          'InvalidIdempotenceParameter',
+          `The ClientToken ${token} was used for a different request.`,
+          400,
+        );
       }
       return { StackId: seen.stackId };
     }
@@ -270,7 +316,10 @@ function safeParameters(stack: StackState, template: ReturnType<StackEngine['tem
       ParameterValue: resolved.noEcho.has(ParameterKey) ? MASK : value,
     }));
   } catch {
-    return Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+    return Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({
+      ParameterKey,
+      ParameterValue,
+    }));
   }
 }
 
@@ -283,14 +332,22 @@ function requireParam(p: Record<string, string>, name: string): string {
 function stackIdParam(p: Record<string, string>): string {
   const stackId = requireParam(p, 'StackId');
   if (!STACK_ID.test(stackId)) {
-    throw invalid('StackId', stackId, 'does not match pattern ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$');
+    throw invalid(
+      'StackId',
+      stackId,
+      'does not match pattern ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+    );
   }
   return stackId;
 }
 
 function templateBody(p: Record<string, string>): string {
   if (p.TemplateURL !== undefined || p.TemplateId !== undefined || p.TemplateScratchId !== undefined) {
-    throw new ApiError('NotSupported', 'LocalCloud accepts templates as TemplateBody only (not TemplateURL, TemplateId or TemplateScratchId).', 400);
+    throw new ApiError(
+      'NotSupported',
+      'LocalCloud accepts templates as TemplateBody only (not TemplateURL, TemplateId or TemplateScratchId).',
+      400,
+    );
   }
   const body = requireParam(p, 'TemplateBody');
   const bytes = Buffer.byteLength(body);
@@ -303,7 +360,8 @@ function templateBody(p: Record<string, string>): string {
 function timeoutParam(p: Record<string, string>): number | undefined {
   if (p.TimeoutInMinutes === undefined) return undefined;
   const n = Number(p.TimeoutInMinutes);
-  if (!Number.isInteger(n) || n < 10 || n > 1440) throw invalid('TimeoutInMinutes', p.TimeoutInMinutes, 'an integer from 10 to 1440');
+  if (!Number.isInteger(n) || n < 10 || n > 1440)
+    throw invalid('TimeoutInMinutes', p.TimeoutInMinutes, 'an integer from 10 to 1440');
   return n;
 }
 
@@ -320,7 +378,12 @@ function tagsParam(p: Record<string, string>): { Key: string; Value: string }[] 
 }
 
 /** `Prefix.N.KeyName` / `Prefix.N.ValueName` pairs as a map (N = 1, 2, ...). */
-function indexedPairs(p: Record<string, string>, prefix: string, keyName: string, valueName: string): Record<string, string> {
+function indexedPairs(
+  p: Record<string, string>,
+  prefix: string,
+  keyName: string,
+  valueName: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 1; p[`${prefix}.${i}.${keyName}`] !== undefined; i++) {
     const key = p[`${prefix}.${i}.${keyName}`];
@@ -340,7 +403,8 @@ function indexedList(p: Record<string, string>, prefix: string): string[] {
 function paging(p: Record<string, string>, defaultSize: number, maxSize: number) {
   const pageNumber = p.PageNumber === undefined ? 1 : Number(p.PageNumber);
   const pageSize = p.PageSize === undefined ? defaultSize : Number(p.PageSize);
-  if (!Number.isInteger(pageNumber) || pageNumber < 1) throw invalid('PageNumber', p.PageNumber, 'an integer ≥ 1');
+  if (!Number.isInteger(pageNumber) || pageNumber < 1)
+    throw invalid('PageNumber', p.PageNumber, 'an integer ≥ 1');
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxSize) {
     throw invalid('PageSize', p.PageSize, `an integer from 1 to ${maxSize}`);
   }
@@ -348,4 +412,8 @@ function paging(p: Record<string, string>, defaultSize: number, maxSize: number)
 }
 
 const invalid = (name: string, value: unknown, rule: string) =>
-  new ApiError('InvalidParameter', `The specified parameter ${name} (${JSON.stringify(value)}) is invalid: ${rule}.`, 400);
+  new ApiError(
+    'InvalidParameter',
+    `The specified parameter ${name} (${JSON.stringify(value)}) is invalid: ${rule}.`,
+    400,
+  );

@@ -2,7 +2,14 @@ import { randomUUID } from 'crypto';
 import { isDeepStrictEqual } from 'util';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
-import { CloudServices, handlerFor, Provisioned, ProvisionContext, ResourceError, ResourceHandler } from './resources';
+import {
+  CloudServices,
+  handlerFor,
+  Provisioned,
+  ProvisionContext,
+  ResourceError,
+  ResourceHandler,
+} from './resources';
 import {
   createResolveContext,
   dependencies,
@@ -151,7 +158,9 @@ export class StackEngine {
   }
 
   create(input: CreateStackInput): StackState {
-    const live = this.stacks(input.regionId).find((s) => s.stackName === input.stackName && s.status !== 'DELETE_COMPLETE');
+    const live = this.stacks(input.regionId).find(
+      (s) => s.stackName === input.stackName && s.status !== 'DELETE_COMPLETE',
+    );
     if (live) throw new ApiError('StackExists', `The Stack (${input.stackName}) already exists`, 409);
     const stackId = randomUUID();
     const template = parse(input.templateBody);
@@ -188,20 +197,32 @@ export class StackEngine {
       throw new ApiError(
         'NotSupported',
         `Stack ${stack.stackName} in status ${stack.status} cannot be updated; ` +
-          (stack.status.startsWith('CREATE') ? 'delete it and create it again.' : 'only stacks in a completed state can.'),
+          (stack.status.startsWith('CREATE')
+            ? 'delete it and create it again.'
+            : 'only stacks in a completed state can.'),
         400,
       );
     }
     const templateBody = input.templateBody ?? stack.templateBody;
     const template = parse(templateBody);
-    const parameters = input.usePreviousParameters ? { ...stack.parameters, ...input.parameters } : input.parameters;
+    const parameters = input.usePreviousParameters
+      ? { ...stack.parameters, ...input.parameters }
+      : input.parameters;
     const plan = this.plan(template, parameters, stack.regionId, stack.stackId, stack.stackName);
     const unchanged =
       isDeepStrictEqual(template, parse(stack.templateBody)) &&
-      isDeepStrictEqual(plan.parameters.strings, this.plan(parse(stack.templateBody), stack.parameters, stack.regionId, stack.stackId, stack.stackName).parameters.strings) &&
+      isDeepStrictEqual(
+        plan.parameters.strings,
+        this.plan(parse(stack.templateBody), stack.parameters, stack.regionId, stack.stackId, stack.stackName)
+          .parameters.strings,
+      ) &&
       (input.tags === undefined || isDeepStrictEqual(input.tags, stack.tags));
     if (unchanged) {
-      throw new ApiError('NotSupported', `Update the completely same stack ${stack.stackName} is not supported`, 400);
+      throw new ApiError(
+        'NotSupported',
+        `Update the completely same stack ${stack.stackName} is not supported`,
+        400,
+      );
     }
     const previous = { templateBody: stack.templateBody, parameters: stack.parameters, noEcho: stack.noEcho };
     stack.templateBody = templateBody;
@@ -221,7 +242,11 @@ export class StackEngine {
     if (stack.status === 'DELETE_COMPLETE') return;
     this.refuseWhileBusy(stack);
     if (stack.deletionProtection === 'Enabled') {
-      throw new ApiError('DeletionProtectionEnabled', `Stack ${stack.stackName} has deletion protection enabled.`, 400);
+      throw new ApiError(
+        'DeletionProtectionEnabled',
+        `Stack ${stack.stackName} has deletion protection enabled.`,
+        400,
+      );
     }
     this.setStatus(stack, 'DELETE_IN_PROGRESS', 'Stack DELETE started');
     this.background(this.runDelete(stack, retain));
@@ -229,7 +254,12 @@ export class StackEngine {
 
   /** A stack's outputs as GetStack shows them (NoEcho masked). */
   visibleOutputs(stack: StackState): StackOutput[] {
-    return stack.outputs.map((o) => (o.NoEcho ? { ...o, OutputValue: MASK } : o));
+    // An output marked NoEcho, or one whose value shows a NoEcho parameter, is masked.
+    const showsSecret = (value: unknown) =>
+      stack.noEcho.some((secret) => secret !== '' && JSON.stringify(value ?? null).includes(secret));
+    return stack.outputs.map((o) =>
+      o.NoEcho || showsSecret(o.OutputValue) ? { ...o, OutputValue: MASK } : o,
+    );
   }
 
   /** The template of a stack as parsed, for the API. */
@@ -243,8 +273,11 @@ export class StackEngine {
   private async runCreate(stack: StackState, template: Template, plan: StackPlan): Promise<void> {
     const op = this.operation(stack);
     try {
-      const failure = await this.walk(plan.resources, (id) => [...(plan.graph.get(id) ?? [])], op, (id) =>
-        this.createResource(stack, template, plan, id, op),
+      const failure = await this.walk(
+        plan.resources,
+        (id) => [...(plan.graph.get(id) ?? [])],
+        op,
+        (id) => this.createResource(stack, template, plan, id, op),
       );
       if (!failure) {
         this.finishOutputs(stack, template, plan);
@@ -254,7 +287,12 @@ export class StackEngine {
       if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
       this.setStatus(stack, 'CREATE_ROLLBACK_IN_PROGRESS', reason);
       const rollback = this.operation(stack);
-      const rollbackFailure = await this.deleteResources(stack, this.existing(stack), reverseGraph(plan.graph), rollback);
+      const rollbackFailure = await this.deleteResources(
+        stack,
+        this.existing(stack),
+        reverseGraph(plan.graph),
+        rollback,
+      );
       op.dispose();
       rollback.dispose();
       this.setStatus(
@@ -276,18 +314,32 @@ export class StackEngine {
   ): Promise<void> {
     const op = this.operation(stack);
     const oldTemplate = parse(previous.templateBody);
-    const oldPlan = this.plan(oldTemplate, previous.parameters, stack.regionId, stack.stackId, stack.stackName);
+    const oldPlan = this.plan(
+      oldTemplate,
+      previous.parameters,
+      stack.regionId,
+      stack.stackId,
+      stack.stackName,
+    );
     /** What the update did to each resource, to clean up after success or undo on failure. */
     const changes = new Map<string, Change>();
     try {
-      const failure = await this.walk(plan.resources, (id) => [...(plan.graph.get(id) ?? [])], op, (id) =>
-        this.updateResource(stack, template, plan, id, op, replacementOption, changes),
+      const failure = await this.walk(
+        plan.resources,
+        (id) => [...(plan.graph.get(id) ?? [])],
+        op,
+        (id) => this.updateResource(stack, template, plan, id, op, replacementOption, changes),
       );
       if (!failure) {
         // Cleanup: resources removed from the template, and the old instances of replaced ones, dependents first.
         const removed = Object.keys(stack.resources).filter((id) => !plan.resources.includes(id));
         const cleanup = this.operation(stack);
-        const cleanupFailure = await this.deleteResources(stack, removed, reverseGraph(oldPlan.graph), cleanup);
+        const cleanupFailure = await this.deleteResources(
+          stack,
+          removed,
+          reverseGraph(oldPlan.graph),
+          cleanup,
+        );
         await this.deleteReplacedInstances(stack, changes, cleanup);
         cleanup.dispose();
         if (cleanupFailure) return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
@@ -316,10 +368,20 @@ export class StackEngine {
   private async runDelete(stack: StackState, retain: { all: boolean; resources: string[] }): Promise<void> {
     const template = parse(stack.templateBody);
     const ids = Object.keys(stack.resources);
-    const graph = reverseGraph(dependencies(template, ids.filter((id) => template.Resources[id])));
+    const graph = reverseGraph(
+      dependencies(
+        template,
+        ids.filter((id) => template.Resources[id]),
+      ),
+    );
     const op = this.operation(stack);
-    const failure = await this.deleteResources(stack, ids, graph, op, (id) =>
-      retain.all || retain.resources.includes(id) || template.Resources[id]?.DeletionPolicy === 'Retain',
+    const failure = await this.deleteResources(
+      stack,
+      ids,
+      graph,
+      op,
+      (id) =>
+        retain.all || retain.resources.includes(id) || template.Resources[id]?.DeletionPolicy === 'Retain',
     );
     op.dispose();
     if (failure) return this.setStatus(stack, 'DELETE_FAILED', failure);
@@ -330,9 +392,20 @@ export class StackEngine {
   // -------------------------------------------------------------------------------------------------------------
   // Resources
 
-  private async createResource(stack: StackState, template: Template, plan: StackPlan, id: string, op: Operation) {
+  private async createResource(
+    stack: StackState,
+    template: Template,
+    plan: StackPlan,
+    id: string,
+    op: Operation,
+  ) {
     const type = template.Resources[id].Type;
-    const record: ResourceState = { logicalId: id, type, status: 'CREATE_IN_PROGRESS', createTime: timestamp() };
+    const record: ResourceState = {
+      logicalId: id,
+      type,
+      status: 'CREATE_IN_PROGRESS',
+      createTime: timestamp(),
+    };
     stack.resources[id] = record;
     this.resourceEvent(stack, record, 'CREATE_IN_PROGRESS', 'state changed');
     try {
@@ -370,7 +443,8 @@ export class StackEngine {
     const changed = Object.keys({ ...properties, ...existing.properties }).filter(
       (key) => !isDeepStrictEqual(properties[key], existing.properties?.[key]),
     );
-    const replace = type !== existing.type || changed.some((key) => handler.replacementProperties.includes(key));
+    const replace =
+      type !== existing.type || changed.some((key) => handler.replacementProperties.includes(key));
     const before = snapshot(existing);
     if (replace) {
       if (replacementOption !== 'Enabled') {
@@ -389,7 +463,12 @@ export class StackEngine {
     existing.updateTime = timestamp();
     this.resourceEvent(stack, existing, 'UPDATE_IN_PROGRESS', 'state changed');
     try {
-      const result = await handler.update(this.context(stack, id, type, op), provisioned(existing), properties, existing.properties ?? {});
+      const result = await handler.update(
+        this.context(stack, id, type, op),
+        provisioned(existing),
+        properties,
+        existing.properties ?? {},
+      );
       if (result.physicalId !== existing.physicalId) {
         // The provider replaced the resource (a custom resource answered with a new id): the old id is deleted in
         // the cleanup phase, as CloudFormation does.
@@ -424,14 +503,33 @@ export class StackEngine {
           if (current.physicalId && current.status !== 'CREATE_FAILED') {
             await this.deleteOne(stack, current, op);
           }
-          stack.resources[id] = { ...current, ...change.before, status: 'UPDATE_COMPLETE', updateTime: timestamp() };
-          this.resourceEvent(stack, stack.resources[id], 'UPDATE_COMPLETE', 'rolled back to the previous resource');
+          stack.resources[id] = {
+            ...current,
+            ...change.before,
+            status: 'UPDATE_COMPLETE',
+            updateTime: timestamp(),
+          };
+          this.resourceEvent(
+            stack,
+            stack.resources[id],
+            'UPDATE_COMPLETE',
+            'rolled back to the previous resource',
+          );
           continue;
         }
-        const properties = resolveResourceProperties(oldTemplate, id, this.resolver(stack, oldTemplate, oldPlan));
+        const properties = resolveResourceProperties(
+          oldTemplate,
+          id,
+          this.resolver(stack, oldTemplate, oldPlan),
+        );
         this.resourceEvent(stack, current, 'UPDATE_IN_PROGRESS', 'rollback');
         const handler = this.handler(current.type);
-        const result = await handler.update(this.context(stack, id, current.type, op), provisioned(current), properties, current.properties ?? {});
+        const result = await handler.update(
+          this.context(stack, id, current.type, op),
+          provisioned(current),
+          properties,
+          current.properties ?? {},
+        );
         current.physicalId = result.physicalId;
         current.attributes = result.attributes;
         current.properties = properties;
@@ -444,7 +542,11 @@ export class StackEngine {
     return failure;
   }
 
-  private async deleteReplacedInstances(stack: StackState, changes: Map<string, Change>, op: Operation): Promise<void> {
+  private async deleteReplacedInstances(
+    stack: StackState,
+    changes: Map<string, Change>,
+    op: Operation,
+  ): Promise<void> {
     for (const [id, change] of changes) {
       if (change.kind !== 'replaced' || !change.before) continue;
       const old: ResourceState = {
@@ -468,7 +570,9 @@ export class StackEngine {
     op: Operation,
     retain: (id: string) => boolean = () => false,
   ): Promise<string | undefined> {
-    const targets = ids.filter((id) => stack.resources[id] && stack.resources[id].status !== 'DELETE_COMPLETE');
+    const targets = ids.filter(
+      (id) => stack.resources[id] && stack.resources[id].status !== 'DELETE_COMPLETE',
+    );
     const failure = await this.walk(
       targets,
       (id) => [...(dependents.get(id) ?? [])].filter((d) => targets.includes(d)),
@@ -496,7 +600,11 @@ export class StackEngine {
       // A resource LocalCloud could not create has nothing to delete.
       if (handler && record.properties) {
         const exists = record.physicalId !== undefined;
-        await handler.delete(this.context(stack, record.logicalId, record.type, op), exists ? provisioned(record) : undefined, record.properties);
+        await handler.delete(
+          this.context(stack, record.logicalId, record.type, op),
+          exists ? provisioned(record) : undefined,
+          record.properties,
+        );
       }
       this.resourceEvent(stack, record, 'DELETE_COMPLETE', 'state changed');
     } catch (err) {
@@ -548,7 +656,8 @@ export class StackEngine {
       if (running.size === 0) break;
       await Promise.race(running.values());
     }
-    if (op.timedOut && !firstFailure && done.size < ids.length) firstFailure = 'the stack operation timed out';
+    if (op.timedOut && !firstFailure && done.size < ids.length)
+      firstFailure = 'the stack operation timed out';
     return firstFailure;
   }
 
@@ -561,7 +670,13 @@ export class StackEngine {
     return handler;
   }
 
-  private plan(template: Template, parameters: Record<string, string>, region: string, stackId: string, stackName: string) {
+  private plan(
+    template: Template,
+    parameters: Record<string, string>,
+    region: string,
+    stackId: string,
+    stackName: string,
+  ) {
     try {
       return planStack(template, parameters, { region, accountId: this.accountId, stackId, stackName });
     } catch (err) {
@@ -592,7 +707,9 @@ export class StackEngine {
 
   private finishOutputs(stack: StackState, template: Template, plan: StackPlan): void {
     try {
-      stack.outputs = resolveOutputs(template, this.resolver(stack, template, plan), plan.conditions, { unmasked: true });
+      stack.outputs = resolveOutputs(template, this.resolver(stack, template, plan), plan.conditions, {
+        unmasked: true,
+      });
     } catch (err) {
       stack.outputs = [];
       stack.statusReason = `Outputs could not be resolved: ${(err as Error).message}`;
@@ -603,7 +720,12 @@ export class StackEngine {
     return Object.keys(stack.resources);
   }
 
-  private context(stack: StackState, logicalId: string, resourceType: string, op: Operation): ProvisionContext {
+  private context(
+    stack: StackState,
+    logicalId: string,
+    resourceType: string,
+    op: Operation,
+  ): ProvisionContext {
     return {
       regionId: stack.regionId,
       accountId: this.accountId,
@@ -625,7 +747,11 @@ export class StackEngine {
   private refuseWhileBusy(stack: StackState): void {
     if (stack.status.endsWith('_IN_PROGRESS')) {
       const action = stack.status.replace(/_IN_PROGRESS$/, '');
-      throw new ApiError('ActionInProgress', `Stack ${stack.stackName} already has an action (${action}) in progress.`, 409);
+      throw new ApiError(
+        'ActionInProgress',
+        `Stack ${stack.stackName} already has an action (${action}) in progress.`,
+        409,
+      );
     }
   }
 
@@ -634,7 +760,11 @@ export class StackEngine {
       // An engine bug must not leave a stack in progress forever.
       for (const stack of Object.values(this.state.stacks)) {
         if (stack.status.endsWith('_IN_PROGRESS')) {
-          this.setStatus(stack, stack.status.replace(/_IN_PROGRESS$/, '_FAILED'), `LocalCloud internal error: ${String(err)}`);
+          this.setStatus(
+            stack,
+            stack.status.replace(/_IN_PROGRESS$/, '_FAILED'),
+            `LocalCloud internal error: ${String(err)}`,
+          );
         }
       }
     });
@@ -671,7 +801,14 @@ export class StackEngine {
     this.event(stack, record.logicalId, record.physicalId ?? '', record.type, status, reason);
   }
 
-  private event(stack: StackState, logicalId: string, physicalId: string, type: string, status: string, reason: string) {
+  private event(
+    stack: StackState,
+    logicalId: string,
+    physicalId: string,
+    type: string,
+    status: string,
+    reason: string,
+  ) {
     stack.events.push({
       EventId: randomUUID(),
       StackId: stack.stackId,
@@ -735,13 +872,19 @@ function parse(body: string): Template {
 
 function templateApiError(err: unknown): ApiError {
   if (err instanceof TemplateError) {
-    return new ApiError(err.code === 'InvalidParameter' ? 'InvalidParameter' : 'InvalidTemplate', err.message, 400);
+    return new ApiError(
+      err.code === 'InvalidParameter' ? 'InvalidParameter' : 'InvalidTemplate',
+      err.message,
+      400,
+    );
   }
   throw err;
 }
 
 function noEchoValues(plan: StackPlan): string[] {
-  return [...plan.parameters.noEcho].map((name) => plan.parameters.strings[name]).filter((v) => v && v.length >= 3);
+  return [...plan.parameters.noEcho]
+    .map((name) => plan.parameters.strings[name])
+    .filter((v) => v && v.length >= 3);
 }
 
 function snapshot(record: ResourceState): Change['before'] {
@@ -754,7 +897,8 @@ function provisioned(record: ResourceState): Provisioned {
 
 function reasonOf(err: unknown, op: Operation): string {
   if (op.timedOut && !(err instanceof ResourceError)) return 'the stack operation timed out';
-  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError) return err.message;
+  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError)
+    return err.message;
   return `LocalCloud error: ${err instanceof Error ? err.message : String(err)}`;
 }
 

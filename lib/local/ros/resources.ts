@@ -54,14 +54,19 @@ export interface ResourceHandler {
     properties: Record<string, unknown>,
     oldProperties: Record<string, unknown>,
   ): Promise<Provisioned>;
-  delete(ctx: ProvisionContext, current: Provisioned | undefined, properties: Record<string, unknown>): Promise<void>;
+  delete(
+    ctx: ProvisionContext,
+    current: Provisioned | undefined,
+    properties: Record<string, unknown>,
+  ): Promise<void>;
 }
 
 /** The handler for a resource type, or undefined when LocalCloud does not implement it. */
 export function handlerFor(type: string, cloud: CloudServices): ResourceHandler | undefined {
   if (type === 'ALIYUN::RAM::Role') return new RoleHandler(cloud);
   if (type === 'ALIYUN::FC3::Function') return new FunctionHandler(cloud);
-  if (type === 'ALIYUN::ROS::CustomResource' || type.startsWith('Custom::')) return new CustomResourceHandler(cloud);
+  if (type === 'ALIYUN::ROS::CustomResource' || type.startsWith('Custom::'))
+    return new CustomResourceHandler(cloud);
   return undefined;
 }
 
@@ -84,13 +89,19 @@ class RoleHandler implements ResourceHandler {
       throw new ResourceError(`RoleName "${roleName}" is invalid: 1-64 letters, digits, "." or "-"`);
     }
     if (this.cloud.ram.getRole(roleName) && p.IgnoreExisting !== true && p.IgnoreExisting !== 'true') {
-      throw new ResourceError(`EntityAlreadyExists.Role: the role ${roleName} already exists in this account`);
+      throw new ResourceError(
+        `EntityAlreadyExists.Role: the role ${roleName} already exists in this account`,
+      );
     }
     this.put(roleName, p);
     return this.describe(ctx, roleName);
   }
 
-  async update(ctx: ProvisionContext, current: Provisioned, p: Record<string, unknown>): Promise<Provisioned> {
+  async update(
+    ctx: ProvisionContext,
+    current: Provisioned,
+    p: Record<string, unknown>,
+  ): Promise<Provisioned> {
     this.put(current.physicalId, p);
     return this.describe(ctx, current.physicalId, current.attributes.RoleId as string);
   }
@@ -108,7 +119,9 @@ class RoleHandler implements ResourceHandler {
       return policy.PolicyDocument as PolicyDocument;
     });
     if (p.PolicyAttachments !== undefined) {
-      throw new ResourceError('PolicyAttachments (system or custom managed policies) are not supported by LocalCloud');
+      throw new ResourceError(
+        'PolicyAttachments (system or custom managed policies) are not supported by LocalCloud',
+      );
     }
     try {
       this.cloud.ram.putRole({
@@ -121,10 +134,18 @@ class RoleHandler implements ResourceHandler {
     }
   }
 
-  private describe(ctx: ProvisionContext, roleName: string, roleId = String(randomInt(1e15, 9e15))): Provisioned {
+  private describe(
+    ctx: ProvisionContext,
+    roleName: string,
+    roleId = String(randomInt(100_000_000, 999_999_999)) + String(randomInt(1_000_000, 9_999_999)),
+  ): Provisioned {
     return {
       physicalId: roleName,
-      attributes: { Arn: `acs:ram::${ctx.accountId}:role/${roleName.toLowerCase()}`, RoleId: roleId, RoleName: roleName },
+      attributes: {
+        Arn: `acs:ram::${ctx.accountId}:role/${roleName.toLowerCase()}`,
+        RoleId: roleId,
+        RoleName: roleName,
+      },
     };
   }
 }
@@ -151,7 +172,11 @@ class FunctionHandler implements ResourceHandler {
     return this.describe(ctx, spec.functionName);
   }
 
-  async update(ctx: ProvisionContext, current: Provisioned, p: Record<string, unknown>): Promise<Provisioned> {
+  async update(
+    ctx: ProvisionContext,
+    current: Provisioned,
+    p: Record<string, unknown>,
+  ): Promise<Provisioned> {
     const spec = this.spec(p);
     this.call(() => this.cloud.fc.updateFunction(ctx.regionId, current.physicalId, spec));
     return this.describe(ctx, current.physicalId);
@@ -165,7 +190,8 @@ class FunctionHandler implements ResourceHandler {
 
   private spec(p: Record<string, unknown>): FunctionSpec {
     const unsupported = UNSUPPORTED_FUNCTION_PROPERTIES.filter((name) => p[name] !== undefined);
-    if (unsupported.length > 0) throw new ResourceError(`${unsupported.join(', ')} not supported by LocalCloud`);
+    if (unsupported.length > 0)
+      throw new ResourceError(`${unsupported.join(', ')} not supported by LocalCloud`);
     const code = (p.Code ?? {}) as Record<string, unknown>;
     let zipFile: string;
     if (typeof code.ZipFile === 'string') zipFile = code.ZipFile;
@@ -174,7 +200,8 @@ class FunctionHandler implements ResourceHandler {
       const handler = requireString(p, 'Handler');
       const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
       zipFile = writeZip([{ name: file, data: Buffer.from(code.SourceCode) }]).toString('base64');
-    } else throw new ResourceError('Code needs ZipFile or SourceCode (LocalCloud does not fetch code from OSS)');
+    } else
+      throw new ResourceError('Code needs ZipFile or SourceCode (LocalCloud does not fetch code from OSS)');
     return {
       functionName: requireString(p, 'FunctionName'),
       runtime: requireString(p, 'Runtime'),
@@ -220,11 +247,20 @@ class CustomResourceHandler implements ResourceHandler {
     return this.request(ctx, 'Create', p);
   }
 
-  async update(ctx: ProvisionContext, current: Provisioned, p: Record<string, unknown>, old: Record<string, unknown>) {
+  async update(
+    ctx: ProvisionContext,
+    current: Provisioned,
+    p: Record<string, unknown>,
+    old: Record<string, unknown>,
+  ) {
     return this.request(ctx, 'Update', p, current.physicalId, old);
   }
 
-  async delete(ctx: ProvisionContext, current: Provisioned | undefined, p: Record<string, unknown>): Promise<void> {
+  async delete(
+    ctx: ProvisionContext,
+    current: Provisioned | undefined,
+    p: Record<string, unknown>,
+  ): Promise<void> {
     await this.request(ctx, 'Delete', p, current?.physicalId ?? `${ctx.logicalId}-never-created`);
   }
 
@@ -243,9 +279,12 @@ class CustomResourceHandler implements ResourceHandler {
       );
     }
     const [, fnRegion, account, functionName] = match;
-    if (account !== ctx.accountId) throw new ResourceError(`ServiceToken names account ${account}, not this account`);
+    if (account !== ctx.accountId)
+      throw new ResourceError(`ServiceToken names account ${account}, not this account`);
     if (!this.cloud.fc.getFunction(fnRegion, functionName)) {
-      throw new ResourceError(`FunctionNotFound: the ServiceToken's function ${functionName} does not exist in ${fnRegion}`);
+      throw new ResourceError(
+        `FunctionNotFound: the ServiceToken's function ${functionName} does not exist in ${fnRegion}`,
+      );
     }
     const timeoutSeconds = optionalNumber(p, 'Timeout') ?? 60;
     const requestId = randomUUID();
@@ -254,7 +293,8 @@ class CustomResourceHandler implements ResourceHandler {
     });
     const { ServiceToken: _token, Timeout: _timeout, Parameters, ...rest } = p;
     const strayKeys = Object.keys(rest).filter((k) => k !== 'HttpConfig');
-    if (strayKeys.length > 0) throw new ResourceError(`Unknown properties for ${ctx.resourceType}: ${strayKeys.join(', ')}`);
+    if (strayKeys.length > 0)
+      throw new ResourceError(`Unknown properties for ${ctx.resourceType}: ${strayKeys.join(', ')}`);
     const event = {
       RequestType: requestType,
       ResponseURL: callback.url,
@@ -274,14 +314,20 @@ class CustomResourceHandler implements ResourceHandler {
     const payload = Buffer.from(JSON.stringify(event));
     try {
       const deliveries = Math.max(1, this.cloud.deliveries?.(ctx.logicalId, requestType) ?? 1);
-      for (let i = 0; i < deliveries; i++) await this.cloud.fc.invoke(fnRegion, functionName, payload, { async: true });
-      const answer = await waitForAnswer(callback.response, Math.min(timeoutSeconds, ctx.secondsLeft()), ctx.signal);
+      for (let i = 0; i < deliveries; i++)
+        await this.cloud.fc.invoke(fnRegion, functionName, payload, { async: true });
+      const answer = await waitForAnswer(
+        callback.response,
+        Math.min(timeoutSeconds, ctx.secondsLeft()),
+        ctx.signal,
+      );
       if (answer === 'timeout') {
         throw new ResourceError(
           `No response from the custom resource provider within ${timeoutSeconds} seconds (the provider must post to ResponseURL)`,
         );
       }
-      if (answer === 'aborted') throw new ResourceError('The stack operation timed out while waiting for the custom resource');
+      if (answer === 'aborted')
+        throw new ResourceError('The stack operation timed out while waiting for the custom resource');
       return this.outcome(requestType, answer, physicalId);
     } finally {
       this.cloud.discardCallback(callback.id);
@@ -290,7 +336,9 @@ class CustomResourceHandler implements ResourceHandler {
 
   private outcome(requestType: string, answer: CustomResourceResponse, physicalId?: string): Provisioned {
     if (answer.Status === 'FAILED') {
-      throw new ResourceError(answer.Reason || `The custom resource provider answered FAILED to ${requestType}`);
+      throw new ResourceError(
+        answer.Reason || `The custom resource provider answered FAILED to ${requestType}`,
+      );
     }
     const id = answer.PhysicalResourceId ?? physicalId!;
     return { physicalId: id, attributes: { Outputs: answer.Data ?? {}, ...(answer.Data ?? {}) } };
@@ -320,7 +368,8 @@ function waitForAnswer(
 
 function requireString(p: Record<string, unknown>, name: string): string {
   const value = p[name];
-  if (typeof value !== 'string' || value === '') throw new ResourceError(`${name} is required and must be a string`);
+  if (typeof value !== 'string' || value === '')
+    throw new ResourceError(`${name} is required and must be a string`);
   return value;
 }
 
@@ -328,7 +377,8 @@ function optionalNumber(p: Record<string, unknown>, name: string): number | unde
   const value = p[name];
   if (value === undefined) return undefined;
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new ResourceError(`${name} must be a number, got ${JSON.stringify(value)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new ResourceError(`${name} must be a number, got ${JSON.stringify(value)}`);
   return n;
 }
 
