@@ -7,4 +7,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 60000,
+  // Bundles the handler zip and the CLIs from the sources, so `npm test` needs no prior build.
+  globalSetup: '<rootDir>/test/global-setup.ts',
 };

@@ -79,7 +79,10 @@ export function diffTags(
 /** What an Update must do. */
 export interface UpdatePlan {
   /** The changed properties, each with how it is applied. */
-  readonly changes: ReadonlyArray<{ readonly property: ImageCopyParameterKey; readonly behaviour: UpdateBehaviour }>;
+  readonly changes: ReadonlyArray<{
+    readonly property: ImageCopyParameterKey;
+    readonly behaviour: UpdateBehaviour;
+  }>;
   /** The properties whose change forces a replacement (empty for an in-place update). */
   readonly replacedBy: readonly ImageCopyParameterKey[];
   readonly replacement: boolean;
@@ -97,7 +100,9 @@ export interface UpdatePlan {
 /** Decides, from {@link UPDATE_BEHAVIOUR}, what an Update from `old` to `next` does. */
 export function analyzeUpdate(old: ImageCopySettings, next: ImageCopySettings): UpdatePlan {
   const changes = (Object.keys(UPDATE_BEHAVIOUR) as ImageCopyParameterKey[])
-    .filter((property) => JSON.stringify(SETTING_OF[property](old)) !== JSON.stringify(SETTING_OF[property](next)))
+    .filter(
+      (property) => JSON.stringify(SETTING_OF[property](old)) !== JSON.stringify(SETTING_OF[property](next)),
+    )
     .map((property) => ({ property, behaviour: UPDATE_BEHAVIOUR[property] }));
   const replacedBy = changes.filter((c) => c.behaviour === 'replace').map((c) => c.property);
   const changed = (property: ImageCopyParameterKey): boolean => changes.some((c) => c.property === property);

@@ -45,7 +45,10 @@ function preference(image: ImageView): number {
 }
 
 /** A copy this very request already started, if any. */
-async function findOwnCopy(ctx: OperationContext, settings: ImageCopySettings): Promise<ImageView | undefined> {
+async function findOwnCopy(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+): Promise<ImageView | undefined> {
   const { StackId, LogicalResourceId, RequestId } = ctx.event;
   const tagValue = ownershipTagValue(StackId, LogicalResourceId, RequestId);
   const found = await ctx.images.findByTag(settings.destinationRegionId, OWNERSHIP_TAG_KEY, tagValue);
@@ -64,7 +67,11 @@ export async function startCopy(
   }
   const own = await findOwnCopy(ctx, settings);
   if (own) {
-    log.info('copy-adopted', { imageId: own.imageId, status: own.status, reason: 'started by this request already' });
+    log.info('copy-adopted', {
+      imageId: own.imageId,
+      status: own.status,
+      reason: 'started by this request already',
+    });
     state.imageId = own.imageId;
     return own.imageId;
   }
@@ -129,7 +136,8 @@ async function adoptOwnCopyByName(
 ): Promise<string> {
   const { StackId, LogicalResourceId } = ctx.event;
   // Without a name, ECS names the copy after the source image.
-  const name = requestedName ?? (await ctx.images.describe(settings.sourceRegionId, settings.sourceImageId))?.imageName;
+  const name =
+    requestedName ?? (await ctx.images.describe(settings.sourceRegionId, settings.sourceImageId))?.imageName;
   if (name === undefined) {
     throw copyRefused(settings, error);
   }
@@ -144,7 +152,11 @@ async function adoptOwnCopyByName(
       isOwnedBy(image.tags[OWNERSHIP_TAG_KEY] ?? '', StackId, LogicalResourceId),
   );
   if (own) {
-    ctx.log.info('copy-adopted', { imageId: own.imageId, status: own.status, reason: 'own copy holding the name' });
+    ctx.log.info('copy-adopted', {
+      imageId: own.imageId,
+      status: own.status,
+      reason: 'own copy holding the name',
+    });
     return own.imageId;
   }
   const holder = holders[0];

@@ -114,7 +114,9 @@ export function errorRequestId(error: unknown): string | undefined {
     return fromData;
   }
   const requestId = record?.requestId;
-  return typeof requestId === 'string' && requestId !== '' && requestId !== 'undefined' ? requestId : undefined;
+  return typeof requestId === 'string' && requestId !== '' && requestId !== 'undefined'
+    ? requestId
+    : undefined;
 }
 
 /** `ECS CopyImage failed: InvalidImageId.NotFound: The specified ImageId does not exist. (request id 1A2B…)`. */

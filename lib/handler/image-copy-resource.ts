@@ -240,7 +240,9 @@ export class ImageCopyResource {
   ): Promise<void> {
     const log = this.ctx.log.child({ imageId });
     if (remove.length > 0) {
-      await this.wrapApiCall('ECS UntagResources', imageId, () => this.ctx.images.untag(region, imageId, remove));
+      await this.wrapApiCall('ECS UntagResources', imageId, () =>
+        this.ctx.images.untag(region, imageId, remove),
+      );
       log.info('tags-removed', { keys: remove });
     }
     if (Object.keys(set).length > 0) {
@@ -326,7 +328,10 @@ export class ImageCopyResource {
         }
         // The old copy is gone, so the new one is the resource's image now, under its temporary name; the next
         // update renames it (in place, the name differing from the wanted one).
-        ctx.log.warn('rename-failed', { imageId: newId, reason: describeApiError('ECS ModifyImageAttribute', error) });
+        ctx.log.warn('rename-failed', {
+          imageId: newId,
+          reason: describeApiError('ECS ModifyImageAttribute', error),
+        });
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
@@ -334,11 +339,17 @@ export class ImageCopyResource {
   }
 
   /** Starts this request's copy; when the current copy holds its name, copies under a temporary name instead. */
-  private async startReplacementCopy(settings: ImageCopySettings, currentId: string | undefined): Promise<string> {
+  private async startReplacementCopy(
+    settings: ImageCopySettings,
+    currentId: string | undefined,
+  ): Promise<string> {
     const { ctx } = this;
     const { state, event } = ctx;
     try {
-      return await startCopy(ctx, settings, { currentImageId: currentId, temporaryName: state.temporaryName });
+      return await startCopy(ctx, settings, {
+        currentImageId: currentId,
+        temporaryName: state.temporaryName,
+      });
     } catch (error) {
       if (!(error instanceof NameHeldByCurrentImage) || state.temporaryName) {
         throw error;
@@ -377,7 +388,8 @@ export class ImageCopyResource {
         return;
       }
       await this.discardReplacementCopy(settings, newId);
-      const reason = error instanceof ImageCopyError ? error.message : describeApiError('removing the old copy', error);
+      const reason =
+        error instanceof ImageCopyError ? error.message : describeApiError('removing the old copy', error);
       throw new ImageCopyError(
         'ApiError',
         `The replacement copy ${newId} was made, but the old copy ${currentId} could not be removed: ${reason} ` +
@@ -396,9 +408,13 @@ export class ImageCopyResource {
         cause: error,
       });
     }
-    return new ImageCopyError('ApiError', `Replacement failed: ${describeApiError('the replacement copy', error)}${kept}`, {
-      cause: error,
-    });
+    return new ImageCopyError(
+      'ApiError',
+      `Replacement failed: ${describeApiError('the replacement copy', error)}${kept}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   /** Best effort: cancel or delete a replacement copy that will not be used (the sweep catches what remains). */
@@ -447,7 +463,11 @@ export class ImageCopyResource {
       });
     }
     state.enter('sweep', ctx.clock.now());
-    await sweepLeftoverCopies(ctx, settings.destinationRegionId, isImageId(physicalId) ? physicalId : undefined);
+    await sweepLeftoverCopies(
+      ctx,
+      settings.destinationRegionId,
+      isImageId(physicalId) ? physicalId : undefined,
+    );
     return { status: 'SUCCESS', physicalResourceId: physicalId || placeholderPhysicalId(event.RequestId) };
   }
 }

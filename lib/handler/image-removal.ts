@@ -4,7 +4,13 @@
  * (`DeleteImage`, with `Force` when asked). Then it waits until the image is gone. Not found is success at every
  * step. Unlike Terraform, which never cancels (ecs-image-api.md §5.8), a delete during a copy works.
  */
-import { FAILED_STATUSES, isOwnedBy, OWNERSHIP_TAG_KEY, PENDING_STATUSES, type ImageStatus } from '../protocol';
+import {
+  FAILED_STATUSES,
+  isOwnedBy,
+  OWNERSHIP_TAG_KEY,
+  PENDING_STATUSES,
+  type ImageStatus,
+} from '../protocol';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
@@ -71,7 +77,11 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       if (outcome === 'not-cancellable') {
         // Wait for the copy to finish, then delete it.
         const delay = planner.next({ ...image, at: ctx.clock.now() }, ctx.clock.random);
-        log.info('wait-for-copy-to-finish', { status: image.status, progress: image.progress, delayMs: delay });
+        log.info('wait-for-copy-to-finish', {
+          status: image.status,
+          progress: image.progress,
+          delayMs: delay,
+        });
         if (!(await pause(ctx, delay))) {
           throw deleteTimeout(ctx, options, image);
         }
@@ -79,7 +89,11 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       continue; // finished meanwhile: read it again, then delete
     }
     try {
-      await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId, ...(options.force ? { Force: true } : {}) });
+      await ctx.images.call('DeleteImage', {
+        RegionId: regionId,
+        ImageId: imageId,
+        ...(options.force ? { Force: true } : {}),
+      });
       log.info('delete-requested', { regionId, status: image.status, force: options.force });
       break;
     } catch (error) {
@@ -105,10 +119,14 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
           { imageId, cause: error },
         );
       }
-      throw new ImageCopyError('ApiError', `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', error)}`, {
-        imageId,
-        cause: error,
-      });
+      throw new ImageCopyError(
+        'ApiError',
+        `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', error)}`,
+        {
+          imageId,
+          cause: error,
+        },
+      );
     }
   }
   await waitUntilGone(ctx, options);
@@ -117,7 +135,11 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
 type CancelOutcome = 'cancelled' | 'gone' | 'finished' | 'not-cancellable';
 
 /** `CancelCopyImage` in the destination region, reading the refusals that matter. */
-export async function cancelCopy(ctx: OperationContext, regionId: string, image: ImageView): Promise<CancelOutcome> {
+export async function cancelCopy(
+  ctx: OperationContext,
+  regionId: string,
+  image: ImageView,
+): Promise<CancelOutcome> {
   const log = ctx.log.child({ imageId: image.imageId });
   try {
     await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: image.imageId });
@@ -138,11 +160,15 @@ export async function cancelCopy(ctx: OperationContext, regionId: string, image:
       log.info('cancel-not-supported', { regionId, code: (error as { code?: string }).code });
       return 'not-cancellable';
     }
-    throw new ImageCopyError('ApiError', `Could not cancel the copy ${image.imageId}: ${describeApiError('ECS CancelCopyImage', error)}`, {
-      imageId: image.imageId,
-      progress: image.progress,
-      cause: error,
-    });
+    throw new ImageCopyError(
+      'ApiError',
+      `Could not cancel the copy ${image.imageId}: ${describeApiError('ECS CancelCopyImage', error)}`,
+      {
+        imageId: image.imageId,
+        progress: image.progress,
+        cause: error,
+      },
+    );
   }
 }
 
@@ -184,9 +210,13 @@ export async function sweepLeftoverCopies(
   ]);
   const leftovers = candidates.filter(
     (image) =>
-      image.imageId !== keepImageId && isOwnedBy(image.tags[OWNERSHIP_TAG_KEY] ?? '', StackId, LogicalResourceId),
+      image.imageId !== keepImageId &&
+      isOwnedBy(image.tags[OWNERSHIP_TAG_KEY] ?? '', StackId, LogicalResourceId),
   );
-  ctx.log.info('sweep', { regionId, leftovers: leftovers.map((image) => `${image.imageId} (${image.status})`) });
+  ctx.log.info('sweep', {
+    regionId,
+    leftovers: leftovers.map((image) => `${image.imageId} (${image.status})`),
+  });
   for (const image of leftovers) {
     const log = ctx.log.child({ imageId: image.imageId });
     try {

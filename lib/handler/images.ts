@@ -44,8 +44,11 @@ export function imageView(image: WireImage, regionId: string): ImageView {
   const remain = disks
     .map((disk) => disk.RemainTime)
     .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-  const diskPercents = disks.map((disk) => parsePercent(disk.Progress)).filter((p): p is number => p !== undefined);
-  const percent = parsePercent(image.Progress) ?? (diskPercents.length > 0 ? Math.min(...diskPercents) : undefined);
+  const diskPercents = disks
+    .map((disk) => parsePercent(disk.Progress))
+    .filter((p): p is number => p !== undefined);
+  const percent =
+    parsePercent(image.Progress) ?? (diskPercents.length > 0 ? Math.min(...diskPercents) : undefined);
   return {
     imageId: image.ImageId ?? '',
     regionId,

@@ -26,5 +26,8 @@ export function handlerPolicyDocument(resources: string | readonly string[] = '*
     readonly Resource: string | readonly string[];
   }>;
 } {
-  return { Version: '1', Statement: [{ Effect: 'Allow', Action: [...HANDLER_RAM_ACTIONS], Resource: resources }] };
+  return {
+    Version: '1',
+    Statement: [{ Effect: 'Allow', Action: [...HANDLER_RAM_ACTIONS], Resource: resources }],
+  };
 }

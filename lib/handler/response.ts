@@ -146,7 +146,10 @@ export async function sendResponse(
       ['public', urls.public],
       ['intranet', urls.intranet],
     ] as const
-  ).filter((entry): entry is readonly ['public' | 'intranet', string] => typeof entry[1] === 'string' && entry[1] !== '');
+  ).filter(
+    (entry): entry is readonly ['public' | 'intranet', string] =>
+      typeof entry[1] === 'string' && entry[1] !== '',
+  );
   const refused = new Set<string>();
   for (let round = 1; round <= attempts; round++) {
     for (const [via, url] of candidates) {
@@ -157,7 +160,13 @@ export async function sendResponse(
       const timeout = Math.max(500, Math.min(options.attemptTimeoutMs ?? 10_000, remaining));
       const result = await post(url, payload, timeout, new Date(clock.now()));
       if (result.ok) {
-        log.info('response-sent', { via, status: body.Status, httpStatus: result.status, round, bytes: payload.length });
+        log.info('response-sent', {
+          via,
+          status: body.Status,
+          httpStatus: result.status,
+          round,
+          bytes: payload.length,
+        });
         return true;
       }
       log.warn('response-not-accepted', { via, round, httpStatus: result.status, code: result.code });
@@ -168,7 +177,11 @@ export async function sendResponse(
     if (refused.size === candidates.length || round === attempts) {
       break;
     }
-    const delay = backoffDelay(round, { baseMs: options.baseDelayMs ?? 500, maxMs: 8_000, random: clock.random });
+    const delay = backoffDelay(round, {
+      baseMs: options.baseDelayMs ?? 500,
+      maxMs: 8_000,
+      random: clock.random,
+    });
     if (options.deadline !== undefined && clock.now() + delay >= options.deadline) {
       break;
     }

@@ -72,8 +72,14 @@ export function readSettingsLeniently(
     force: parseBooleanParameter(p[ImageCopyParameter.Force]) ?? false,
     resourceGroupId: optionalText(p[ImageCopyParameter.ResourceGroupId]),
     existingImageId: optionalText(p[ImageCopyParameter.ExistingImageId]),
-    createTimeoutSeconds: positiveNumber(p[ImageCopyParameter.CreateTimeoutSeconds], DEFAULT_CREATE_TIMEOUT_SECONDS),
-    deleteTimeoutSeconds: positiveNumber(p[ImageCopyParameter.DeleteTimeoutSeconds], DEFAULT_DELETE_TIMEOUT_SECONDS),
+    createTimeoutSeconds: positiveNumber(
+      p[ImageCopyParameter.CreateTimeoutSeconds],
+      DEFAULT_CREATE_TIMEOUT_SECONDS,
+    ),
+    deleteTimeoutSeconds: positiveNumber(
+      p[ImageCopyParameter.DeleteTimeoutSeconds],
+      DEFAULT_DELETE_TIMEOUT_SECONDS,
+    ),
   };
 }
 
@@ -81,7 +87,10 @@ export function readSettingsLeniently(
  * Validates with the shared rules and reads settings; throws {@link ImageCopyError} `InvalidProperties` whose
  * message lists every problem, each naming the property, the value and the rule.
  */
-export function readSettings(properties: ImageCopyResourceProperties, eventRegionId: string): ImageCopySettings {
+export function readSettings(
+  properties: ImageCopyResourceProperties,
+  eventRegionId: string,
+): ImageCopySettings {
   const messages = validateImageCopyProperties(imageCopyInputFromParameters(properties), 'template');
   if (messages.length > 0) {
     throw new ImageCopyError('InvalidProperties', `Invalid ImageCopy properties: ${messages.join('; ')}`);

@@ -21,15 +21,24 @@ export type Wire<T> = T extends readonly (infer Item)[]
 /** Request and response body of each ECS action the handler calls. */
 export interface EcsActions {
   CopyImage: { request: Wire<Ecs.CopyImageRequest>; response: Wire<Ecs.CopyImageResponseBody> };
-  DescribeImages: { request: Wire<Ecs.DescribeImagesRequest>; response: Wire<Ecs.DescribeImagesResponseBody> };
-  CancelCopyImage: { request: Wire<Ecs.CancelCopyImageRequest>; response: Wire<Ecs.CancelCopyImageResponseBody> };
+  DescribeImages: {
+    request: Wire<Ecs.DescribeImagesRequest>;
+    response: Wire<Ecs.DescribeImagesResponseBody>;
+  };
+  CancelCopyImage: {
+    request: Wire<Ecs.CancelCopyImageRequest>;
+    response: Wire<Ecs.CancelCopyImageResponseBody>;
+  };
   DeleteImage: { request: Wire<Ecs.DeleteImageRequest>; response: Wire<Ecs.DeleteImageResponseBody> };
   ModifyImageAttribute: {
     request: Wire<Ecs.ModifyImageAttributeRequest>;
     response: Wire<Ecs.ModifyImageAttributeResponseBody>;
   };
   TagResources: { request: Wire<Ecs.TagResourcesRequest>; response: Wire<Ecs.TagResourcesResponseBody> };
-  UntagResources: { request: Wire<Ecs.UntagResourcesRequest>; response: Wire<Ecs.UntagResourcesResponseBody> };
+  UntagResources: {
+    request: Wire<Ecs.UntagResourcesRequest>;
+    response: Wire<Ecs.UntagResourcesResponseBody>;
+  };
   JoinResourceGroup: {
     request: Wire<Ecs.JoinResourceGroupRequest>;
     response: Wire<Ecs.JoinResourceGroupResponseBody>;
