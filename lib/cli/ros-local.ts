@@ -1,6 +1,14 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { DEFAULT_LOCAL_DIR, findRunningServer, removeServerInfo, STATE_FILE_NAME, writeServerInfo } from '../local/discovery';
+import {
+  DEFAULT_LOCAL_DIR,
+  findRunningServer,
+  removeServerInfo,
+  STATE_FILE_NAME,
+  writeServerInfo,
+} from '../local/discovery';
+import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud } from '../local/local-cloud';
 import { UsageError } from './usage';
 
@@ -14,6 +22,11 @@ Options:
   --port N               TCP port on 127.0.0.1 (default: any free port)
   --state FILE           State file (default: ${DEFAULT_LOCAL_DIR}/${STATE_FILE_NAME}); separate runs see one cloud
   --copy-duration-ms N   How long every image copy takes (default: proportional to the image size)
+  --faults FILE          Inject faults from a JSON fault plan, e.g.
+                           {"seed": 7, "rules": [{"kind": "throttle", "product": "ecs", "probability": 0.2}]}
+                         kinds: throttle, error500, error503, reset, latency (per product/action),
+                         responseUrlFailure, killInvocation, duplicateDelivery, copyFails, cancelNotSupported
+                         (see docs/local-cloud.md)
   -h, --help             Show this help
 `;
 
@@ -28,6 +41,7 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
         port: { type: 'string' },
         state: { type: 'string' },
         'copy-duration-ms': { type: 'string' },
+        faults: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -44,10 +58,12 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
   const dir = path.dirname(stateFile);
   try {
     if (command === 'status') return status(dir);
-    if (command !== 'start' || positionals.length > 1) throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+    if (command !== 'start' || positionals.length > 1)
+      throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     return await start(dir, stateFile, {
       port: integerOption('--port', values.port, 0, 65535),
       copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
+      faults: values.faults === undefined ? undefined : readFaultPlan(values.faults),
       signal,
     });
   } catch (err) {
@@ -69,13 +85,20 @@ function status(dir: string): number {
 async function start(
   dir: string,
   stateFile: string,
-  options: { port?: number; copyDurationMs?: number; signal?: AbortSignal },
+  options: { port?: number; copyDurationMs?: number; faults?: FaultPlan; signal?: AbortSignal },
 ): Promise<number> {
   const running = findRunningServer(dir);
   if (running) {
-    throw new UsageError(`a LocalCloud already serves ${running.stateFile} at ${running.endpoint} (pid ${running.pid})`);
+    throw new UsageError(
+      `a LocalCloud already serves ${running.stateFile} at ${running.endpoint} (pid ${running.pid})`,
+    );
   }
-  const cloud = await LocalCloud.start({ port: options.port, stateFile, copyDurationMs: options.copyDurationMs });
+  const cloud = await LocalCloud.start({
+    port: options.port,
+    stateFile,
+    copyDurationMs: options.copyDurationMs,
+    faults: options.faults,
+  });
   writeServerInfo(dir, {
     endpoint: cloud.endpoint,
     pid: process.pid,
@@ -93,6 +116,9 @@ async function start(
       ``,
       `SDK clients: new $OpenApiUtil.Config({ accessKeyId, accessKeySecret, regionId, endpoint: '${cloud.endpoint}', protocol: 'http' })`,
       `ros-deploy --local uses this LocalCloud while it runs. Stop with Ctrl-C.`,
+      ...(options.faults
+        ? [`Injecting faults: ${options.faults.rules.length} rule(s), seed ${options.faults.seed}.`]
+        : []),
       ``,
     ].join('\n'),
   );
@@ -104,17 +130,46 @@ async function start(
   });
   removeServerInfo(dir, process.pid);
   await cloud.stop();
+  if (options.faults) process.stdout.write(`Faults injected: ${formatStats(cloud.faults.stats())}\n`);
   process.stdout.write('LocalCloud stopped.\n');
   return 0;
 }
 
-function integerOption(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+function integerOption(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** Reads and checks a fault plan file; every problem is a usage error naming the file. */
+function readFaultPlan(file: string): FaultPlan {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--faults ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  try {
+    return FaultPlan.parse(text);
+  } catch (err) {
+    if (err instanceof FaultPlanError) throw new UsageError(`--faults ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+function formatStats(stats: Record<string, number>): string {
+  const injected = Object.entries(stats).filter(([, n]) => n > 0);
+  return injected.length === 0 ? 'none' : injected.map(([kind, n]) => `${kind} ${n}`).join(', ');
 }
 
 function usage(message: string): number {

@@ -17,7 +17,11 @@ export interface CustomResourceResponse {
 
 export interface CallbackOptions {
   /** The request the response must echo; checked when given. */
-  readonly expect?: { readonly StackId?: string; readonly RequestId?: string; readonly LogicalResourceId?: string };
+  readonly expect?: {
+    readonly StackId?: string;
+    readonly RequestId?: string;
+    readonly LogicalResourceId?: string;
+  };
   /** Answer the first N posts with HTTP 500 (a flaky endpoint). */
   readonly failFirst?: number;
   /** Make the public URL unreachable (connection refused), so only the intranet URL works. */
@@ -43,6 +47,8 @@ interface PendingCallback extends Callback {
   readonly signature: string;
   readonly options: CallbackOptions;
   failuresLeft: number;
+  /** Whether the failures come from the fault plan (counted there) rather than from `failFirst`. */
+  readonly planned: boolean;
   resolve(body: CustomResourceResponse): void;
 }
 
@@ -50,12 +56,22 @@ const PUBLIC_PREFIX = '/ros-callbacks/';
 const INTRANET_PREFIX = '/ros-callbacks-intranet/';
 const MAX_BODY = 4096;
 
+/** Fault hooks for response URLs: how many posts a new URL fails when its creator did not say (`failFirst`). */
+export interface CallbackFaults {
+  failFirst(): number;
+  /** Told each time a post was answered with an injected failure. */
+  onInjectedFailure?(callbackId: string): void;
+}
+
 /** Presigned response URLs for custom resources, checking what providers post as ROS does. */
 export class Callbacks {
   private readonly pending = new Map<string, PendingCallback>();
   readonly routes: Route[];
 
-  constructor(private readonly endpoint: () => string) {
+  constructor(
+    private readonly endpoint: () => string,
+    private readonly faults?: CallbackFaults,
+  ) {
     this.routes = [this.route(PUBLIC_PREFIX, 'public'), this.route(INTRANET_PREFIX, 'intranet')];
   }
 
@@ -77,7 +93,8 @@ export class Callbacks {
       via: [],
       signature,
       options,
-      failuresLeft: options.failFirst ?? 0,
+      failuresLeft: options.failFirst ?? this.faults?.failFirst() ?? 0,
+      planned: options.failFirst === undefined,
       resolve,
     };
     this.pending.set(id, callback);
@@ -99,7 +116,11 @@ export class Callbacks {
     };
   }
 
-  private async receive(call: IncomingCall, prefix: string, via: 'public' | 'intranet'): Promise<RouteResponse> {
+  private async receive(
+    call: IncomingCall,
+    prefix: string,
+    via: 'public' | 'intranet',
+  ): Promise<RouteResponse> {
     const callback = this.pending.get(call.pathname.slice(prefix.length));
     if (!callback) throw new ApiError('NotFound', 'This response URL is unknown or has expired.', 404);
     const refuse = (status: number, code: string, message: string): never => {
@@ -109,17 +130,23 @@ export class Callbacks {
     if (!sameSignature(callback.signature, call.query['Signature'] ?? '')) {
       refuse(403, 'SignatureDoesNotMatch', 'The response URL signature is missing or wrong.');
     }
-    if (call.method !== 'POST') refuse(405, 'MethodNotAllowed', `Response URLs accept POST only, not ${call.method}.`);
+    if (call.method !== 'POST')
+      refuse(405, 'MethodNotAllowed', `Response URLs accept POST only, not ${call.method}.`);
     if (callback.failuresLeft > 0) {
       callback.failuresLeft--;
       callback.rejections.push('InternalError: injected failure');
+      if (callback.planned) this.faults?.onInjectedFailure?.(callback.id);
       throw new ApiError('InternalError', 'Injected response-URL failure (LocalCloud).', 500);
     }
     if (!(call.headers['content-type'] ?? '').startsWith('application/json')) {
       refuse(400, 'InvalidContentType', 'The response must be sent with Content-Type: application/json.');
     }
     if (call.body.length > MAX_BODY) {
-      refuse(400, 'ResponseTooLong', `The response body is ${call.body.length} bytes; the limit is ${MAX_BODY}.`);
+      refuse(
+        400,
+        'ResponseTooLong',
+        `The response body is ${call.body.length} bytes; the limit is ${MAX_BODY}.`,
+      );
     }
     const body = parseResponse(call.body, refuse);
     for (const [key, value] of Object.entries(callback.options.expect ?? {})) {
@@ -134,15 +161,20 @@ export class Callbacks {
   }
 }
 
-function parseResponse(raw: Buffer, refuse: (status: number, code: string, message: string) => never): CustomResourceResponse {
+function parseResponse(
+  raw: Buffer,
+  refuse: (status: number, code: string, message: string) => never,
+): CustomResourceResponse {
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
     return refuse(400, 'InvalidResponse', 'The response body is not JSON.');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) refuse(400, 'InvalidResponse', 'The response body must be a JSON object.');
-  if (body.Status !== 'SUCCESS' && body.Status !== 'FAILED') refuse(400, 'InvalidResponse', 'Status must be SUCCESS or FAILED.');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    refuse(400, 'InvalidResponse', 'The response body must be a JSON object.');
+  if (body.Status !== 'SUCCESS' && body.Status !== 'FAILED')
+    refuse(400, 'InvalidResponse', 'Status must be SUCCESS or FAILED.');
   for (const key of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
     if (typeof body[key] !== 'string' || !body[key]) refuse(400, 'InvalidResponse', `${key} is required.`);
   }
@@ -153,8 +185,12 @@ function parseResponse(raw: Buffer, refuse: (status: number, code: string, messa
   if (typeof physicalId === 'string' && Buffer.byteLength(physicalId) > 255) {
     refuse(400, 'InvalidResponse', 'PhysicalResourceId is longer than 255 bytes.');
   }
-  if (body.Status === 'FAILED' && typeof body.Reason !== 'string') refuse(400, 'InvalidResponse', 'Reason is required on FAILED.');
-  if (body.Data !== undefined && (typeof body.Data !== 'object' || body.Data === null || Array.isArray(body.Data))) {
+  if (body.Status === 'FAILED' && typeof body.Reason !== 'string')
+    refuse(400, 'InvalidResponse', 'Reason is required on FAILED.');
+  if (
+    body.Data !== undefined &&
+    (typeof body.Data !== 'object' || body.Data === null || Array.isArray(body.Data))
+  ) {
     refuse(400, 'InvalidResponse', 'Data must be a JSON object.');
   }
   return body as unknown as CustomResourceResponse;

@@ -43,6 +43,18 @@ export interface EcsOptions {
   readonly now?: () => number;
 }
 
+/** A hook deciding, once per new copy, whether it ends `CreateFailed` and whether it can be cancelled (faults). */
+export interface CopyFaultHook {
+  onCopy(copy: {
+    readonly imageId: string;
+    readonly regionId: string;
+    readonly sourceImageId: string;
+    readonly sourceRegionId: string;
+  }): { readonly createFailed: boolean; readonly cancelNotSupported: boolean };
+  /** Told when CancelCopyImage answered `CancelNotSupported`. */
+  onCancelRefused?(imageId: string): void;
+}
+
 /** The default copy duration: 150 ms per GiB, at least 3 s, at most 25 s. */
 export const defaultCopyDurationMs = (sizeGiB: number): number =>
   Math.min(25_000, Math.max(3_000, sizeGiB * 150));
@@ -81,6 +93,7 @@ export class EcsService implements RpcService {
     store: StateStore,
     readonly accountId: string,
     private readonly options: EcsOptions = {},
+    private readonly copyFaults?: CopyFaultHook,
   ) {
     this.now = options.now ?? Date.now;
     this.catalog = new ImageCatalog(store, this.now);
@@ -100,7 +113,34 @@ export class EcsService implements RpcService {
       );
     }
     this.counts[action] = (this.counts[action] ?? 0) + 1;
-    return run(this.env(ctx), new Params(params));
+    if (!this.copyFaults) return run(this.env(ctx), new Params(params));
+    const before = action === 'CopyImage' ? new Set(Object.keys(this.catalog.state.images)) : undefined;
+    try {
+      const answer = run(this.env(ctx), new Params(params));
+      if (before) this.applyCopyFaults(String(answer.ImageId), before);
+      return answer;
+    } catch (err) {
+      if (action === 'CancelCopyImage' && err instanceof ApiError && err.code === 'CancelNotSupported') {
+        this.copyFaults.onCancelRefused?.(params.ImageId ?? '');
+      }
+      throw err;
+    }
+  }
+
+  /** Marks a copy CopyImage has just created (not one a client token replayed) as the fault hook decides. */
+  private applyCopyFaults(imageId: string, before: ReadonlySet<string>): void {
+    const image = this.catalog.state.images[imageId];
+    if (!image?.copy || before.has(imageId) || !this.copyFaults) return;
+    const fate = this.copyFaults.onCopy({
+      imageId,
+      regionId: image.regionId,
+      sourceImageId: image.copy.sourceImageId,
+      sourceRegionId: image.copy.sourceRegionId,
+    });
+    // A copy's `status` is what it becomes when its time is up, so it still queues and progresses first.
+    if (fate.createFailed) image.status = 'CreateFailed';
+    if (fate.cancelNotSupported) image.copy.cancelSupported = false;
+    if (fate.createFailed || fate.cancelNotSupported) this.catalog.changed();
   }
 
   /**

@@ -73,6 +73,8 @@ export interface InvokeResult {
 export interface InvocationHooks {
   /** Kill the invocation after this many ms (a crashed or frozen instance), if a number is returned. */
   killAfterMs?(functionName: string): number | undefined;
+  /** Told when an invocation was killed by `killAfterMs` (not when it finished first). */
+  onKilled?(functionName: string): void;
 }
 
 export interface FunctionComputeOptions {
@@ -113,7 +115,11 @@ export class FunctionCompute implements Route {
     validateSpec(spec);
     const functions = (this.state.functions[regionId] ??= {});
     if (functions[spec.functionName]) {
-      throw new ApiError('FunctionAlreadyExists', `function '${spec.functionName}' already exists in ${regionId}`, 409);
+      throw new ApiError(
+        'FunctionAlreadyExists',
+        `function '${spec.functionName}' already exists in ${regionId}`,
+        409,
+      );
     }
     const now = isoNow();
     const stored: StoredFunction = {
@@ -185,7 +191,12 @@ export class FunctionCompute implements Route {
    * Invokes a function. Synchronous: resolves with its result. Asynchronous: resolves at once (with an empty
    * payload); the invocation runs in the background, as FC's async invocation does.
    */
-  async invoke(regionId: string, functionName: string, event: Buffer, options: { async?: boolean } = {}): Promise<InvokeResult> {
+  async invoke(
+    regionId: string,
+    functionName: string,
+    event: Buffer,
+    options: { async?: boolean } = {},
+  ): Promise<InvokeResult> {
     const fn = this.stored(regionId, functionName);
     const requestId = randomUUID();
     const run = this.run(fn, event, requestId, !!options.async);
@@ -240,7 +251,9 @@ export class FunctionCompute implements Route {
         const region = regionOf();
         authorize(region, name);
         const input = parseJson(call.body) as Record<string, any>;
-        return { body: this.updateFunction(region, name, specFromInput({ ...input, functionName: name }, true)) };
+        return {
+          body: this.updateFunction(region, name, specFromInput({ ...input, functionName: name }, true)),
+        };
       }
       case 'DeleteFunction': {
         const region = regionOf();
@@ -259,7 +272,11 @@ export class FunctionCompute implements Route {
         return { status: 200, headers, body: result.payload };
       }
       default:
-        throw new ApiError('MethodNotAllowed', `${call.method} ${call.pathname} is not an FC 3.0 API LocalCloud serves.`, 405);
+        throw new ApiError(
+          'MethodNotAllowed',
+          `${call.method} ${call.pathname} is not an FC 3.0 API LocalCloud serves.`,
+          405,
+        );
     }
   }
 
@@ -267,7 +284,7 @@ export class FunctionCompute implements Route {
     if (!call.endpointRegion) {
       throw new ApiError(
         'InvalidArgument',
-        'FC 3.0 endpoints are regional: call the region\'s endpoint (LocalCloud: cloud.fc.endpoint(regionId)).',
+        "FC 3.0 endpoints are regional: call the region's endpoint (LocalCloud: cloud.fc.endpoint(regionId)).",
         400,
       );
     }
@@ -289,7 +306,12 @@ export class FunctionCompute implements Route {
     return fn;
   }
 
-  private async run(fn: StoredFunction, event: Buffer, requestId: string, isAsync: boolean): Promise<InvokeResult> {
+  private async run(
+    fn: StoredFunction,
+    event: Buffer,
+    requestId: string,
+    isAsync: boolean,
+  ): Promise<InvokeResult> {
     const record: InvocationRecord = {
       requestId,
       regionId: fn.regionId,
@@ -299,7 +321,12 @@ export class FunctionCompute implements Route {
       logs: [],
     };
     this.records.push(record);
-    const finish = (outcome: InvocationRecord['outcome'], payload: Buffer, errorType?: string, error?: string) => {
+    const finish = (
+      outcome: InvocationRecord['outcome'],
+      payload: Buffer,
+      errorType?: string,
+      error?: string,
+    ) => {
       record.endedAt = Date.now();
       record.outcome = outcome;
       record.error = error;
@@ -307,7 +334,9 @@ export class FunctionCompute implements Route {
     };
     let credentials: TemporaryCredentials | undefined;
     try {
-      credentials = fn.role ? this.options.ram.assumeRoleAsService(roleNameOf(fn.role), 'fc.aliyuncs.com') : undefined;
+      credentials = fn.role
+        ? this.options.ram.assumeRoleAsService(roleNameOf(fn.role), 'fc.aliyuncs.com')
+        : undefined;
     } catch (err) {
       const message = `Function Compute could not assume the role ${fn.role}: ${(err as Error).message}`;
       record.logs.push(message);
@@ -348,11 +377,15 @@ export class FunctionCompute implements Route {
       region: fn.regionId,
       accountId: this.options.accountId,
     };
-    const child = spawn(process.execPath, [`--max-old-space-size=${Math.max(64, fn.memorySize! - 32)}`, '-e', RUNNER], {
-      cwd: codeDir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${Math.max(64, fn.memorySize! - 32)}`, '-e', RUNNER],
+      {
+        cwd: codeDir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     this.running.add(child);
     const echo = this.options.echoLogs ?? process.env.LOCALCLOUD_FC_LOGS === '1';
     const collect = (stream: NodeJS.ReadableStream) => {
@@ -370,7 +403,8 @@ export class FunctionCompute implements Route {
     collect(child.stdout!);
     collect(child.stderr!);
     return new Promise<InvokeResult>((resolve) => {
-      let answer: { ok: boolean; payload?: string; error?: { errorMessage: string; errorType: string } } | undefined;
+      let answer:
+        { ok: boolean; payload?: string; error?: { errorMessage: string; errorType: string } } | undefined;
       let stopped: 'timed out' | 'killed' | undefined;
       const timeoutMs = fn.timeout! * 1000;
       const killAfter = this.options.hooks?.killAfterMs?.(fn.functionName);
@@ -383,6 +417,7 @@ export class FunctionCompute implements Route {
           ? setTimeout(() => {
               stopped = 'killed';
               child.kill('SIGKILL');
+              this.options.hooks?.onKilled?.(fn.functionName);
             }, killAfter)
           : undefined;
       child.on('message', (message) => (answer = message as typeof answer));
@@ -399,14 +434,23 @@ export class FunctionCompute implements Route {
           resolve(finish('succeeded', Buffer.from(answer.payload ?? '', 'base64')));
         } else if (answer && !answer.ok) {
           const { errorMessage, errorType } = answer.error!;
-          resolve(finish('failed', errorPayload(errorMessage, errorType), 'UnhandledInvocationError', errorMessage));
+          resolve(
+            finish('failed', errorPayload(errorMessage, errorType), 'UnhandledInvocationError', errorMessage),
+          );
         } else {
           const message =
             stopped === 'killed'
               ? 'The function instance was killed (LocalCloud fault injection)'
               : `The function process exited (code ${code}, signal ${signal}) before returning`;
           record.logs.push(message);
-          resolve(finish(stopped === 'killed' ? 'killed' : 'failed', errorPayload(message, 'ProcessExited'), 'UnhandledInvocationError', message));
+          resolve(
+            finish(
+              stopped === 'killed' ? 'killed' : 'failed',
+              errorPayload(message, 'ProcessExited'),
+              'UnhandledInvocationError',
+              message,
+            ),
+          );
         }
       });
     });
@@ -453,25 +497,38 @@ function validateSpec(spec: Partial<FunctionSpec>): void {
     );
   }
   if (!spec.runtime || !/^nodejs\d+$/.test(spec.runtime)) {
-    throw invalidArgument(`runtime ${JSON.stringify(spec.runtime)} is not supported by LocalCloud, which runs nodejs* functions only`);
+    throw invalidArgument(
+      `runtime ${JSON.stringify(spec.runtime)} is not supported by LocalCloud, which runs nodejs* functions only`,
+    );
   }
   if (!spec.handler || !/^[\w./-]+\.[A-Za-z_$][\w$]*$/.test(spec.handler)) {
-    throw invalidArgument(`handler ${JSON.stringify(spec.handler)} is invalid: expected <file>.<export>, e.g. index.handler`);
+    throw invalidArgument(
+      `handler ${JSON.stringify(spec.handler)} is invalid: expected <file>.<export>, e.g. index.handler`,
+    );
   }
-  if (!spec.zipFile) throw invalidArgument('code.zipFile is required (LocalCloud does not fetch code from OSS)');
+  if (!spec.zipFile)
+    throw invalidArgument('code.zipFile is required (LocalCloud does not fetch code from OSS)');
   try {
     readZip(Buffer.from(spec.zipFile, 'base64'));
   } catch (err) {
     throw invalidArgument(`code.zipFile is not a zip archive: ${(err as Error).message}`);
   }
-  if (spec.timeout !== undefined && !(Number.isInteger(spec.timeout) && spec.timeout >= 1 && spec.timeout <= 86400)) {
+  if (
+    spec.timeout !== undefined &&
+    !(Number.isInteger(spec.timeout) && spec.timeout >= 1 && spec.timeout <= 86400)
+  ) {
     throw invalidArgument(`timeout ${spec.timeout} is invalid: an integer number of seconds, 1-86400`);
   }
-  if (spec.memorySize !== undefined && !(Number.isInteger(spec.memorySize) && spec.memorySize >= 128 && spec.memorySize <= 32768)) {
+  if (
+    spec.memorySize !== undefined &&
+    !(Number.isInteger(spec.memorySize) && spec.memorySize >= 128 && spec.memorySize <= 32768)
+  ) {
     throw invalidArgument(`memorySize ${spec.memorySize} is invalid: an integer number of MB, 128-32768`);
   }
   if (spec.role !== undefined && spec.role !== '' && !/^acs:ram::\d+:role\/[^/]+$/.test(spec.role)) {
-    throw invalidArgument(`role ${JSON.stringify(spec.role)} is invalid: expected acs:ram::<account>:role/<name>`);
+    throw invalidArgument(
+      `role ${JSON.stringify(spec.role)} is invalid: expected acs:ram::<account>:role/<name>`,
+    );
   }
 }
 
@@ -487,7 +544,12 @@ function specFromInput(input: Record<string, any>, partial = false): FunctionSpe
     environmentVariables: input.environmentVariables,
     description: input.description,
   });
-  if (!partial && input.code && !input.code.zipFile && (input.code.ossBucketName || input.code.ossObjectName)) {
+  if (
+    !partial &&
+    input.code &&
+    !input.code.zipFile &&
+    (input.code.ossBucketName || input.code.ossObjectName)
+  ) {
     throw invalidArgument('code from OSS is not supported by LocalCloud; send code.zipFile');
   }
   return spec as FunctionSpec;
@@ -502,7 +564,8 @@ function extractCode(fn: StoredFunction): string {
   const staging = `${dir}.${process.pid}.${randomUUID()}`;
   for (const entry of readZip(Buffer.from(fn.zipFile, 'base64'))) {
     const target = path.join(staging, entry.name);
-    if (!target.startsWith(staging + path.sep)) throw invalidArgument(`code.zipFile has an unsafe path: ${entry.name}`);
+    if (!target.startsWith(staging + path.sep))
+      throw invalidArgument(`code.zipFile has an unsafe path: ${entry.name}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, entry.data);
   }
@@ -516,12 +579,15 @@ function extractCode(fn: StoredFunction): string {
 }
 
 const describe = ({ zipFile: _code, ...info }: StoredFunction): FunctionInfo => info;
-const checksum = (zipFileBase64: string) => createHash('sha256').update(zipFileBase64).digest('hex').slice(0, 32);
+const checksum = (zipFileBase64: string) =>
+  createHash('sha256').update(zipFileBase64).digest('hex').slice(0, 32);
 const roleNameOf = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
 const isoNow = () => new Date().toISOString();
 const invalidArgument = (message: string) => new ApiError('InvalidArgument', message, 400);
-const functionNotFound = (name: string, where: string) => new ApiError('FunctionNotFound', `function '${name}' does not exist in ${where}`, 404);
-const errorPayload = (errorMessage: string, errorType: string) => Buffer.from(JSON.stringify({ errorMessage, errorType }));
+const functionNotFound = (name: string, where: string) =>
+  new ApiError('FunctionNotFound', `function '${name}' does not exist in ${where}`, 404);
+const errorPayload = (errorMessage: string, errorType: string) =>
+  Buffer.from(JSON.stringify({ errorMessage, errorType }));
 
 function parseJson(body: Buffer): unknown {
   try {

@@ -6,3 +6,13 @@ export { ApiError } from './errors';
 export type { RoleDefinition } from './ram';
 export type { Callback, CallbackOptions, CustomResourceResponse } from './callbacks';
 export type { FunctionSpec, FunctionInfo, InvocationRecord, InvokeResult, InvocationHooks } from './fc';
+export { FaultPlan, FaultPlanError, FAULT_KINDS } from './faults';
+export type {
+  FaultPlanSpec,
+  FaultRule,
+  FaultKind,
+  FaultStats,
+  FaultSelector,
+  CallFaultRule,
+  InjectedFault,
+} from './faults';

@@ -2,6 +2,7 @@ import { randomInt } from 'crypto';
 import { Authenticator } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
+import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
 import { FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
 import { RosService } from './ros/api';
@@ -16,8 +17,11 @@ export interface LocalCloudOptions extends EcsOptions {
   readonly stateFile?: string;
   /** Largest accepted clock difference of a signed request. Default 15 minutes. */
   readonly maxSkewMs?: number;
-  /** Injected faults, consulted before each authenticated call. */
-  readonly faults?: FaultHook;
+  /**
+   * Injected faults: a `FaultPlan`, its JSON spec (`{ seed, rules }`, see `lib/local/faults.ts`), or a bare hook
+   * consulted before each authenticated call. `cloud.faults.stats()` counts what a plan injected.
+   */
+  readonly faults?: FaultPlan | FaultPlanSpec | FaultHook;
   /** Hooks into function invocations (e.g. kill an instance after N ms). */
   readonly invocationHooks?: InvocationHooks;
   /** ROS engine settings (e.g. a cap on how long any stack operation may take, for tests). */
@@ -60,8 +64,13 @@ export class LocalCloud {
   private readonly callbacks: Callbacks;
   private readonly ram: Ram;
   private readonly server: LocalServer;
+  private plan: FaultPlan;
 
   private constructor(options: LocalCloudOptions) {
+    const customHook = isFaultHook(options.faults) ? options.faults : undefined;
+    this.plan = toFaultPlan(
+      customHook ? undefined : (options.faults as FaultPlan | FaultPlanSpec | undefined),
+    );
     this.state = new StateStore(options.stateFile);
     const account = this.state.section<AccountState>('account', () => ({
       accountId: String(randomInt(1_000_000, 9_999_999)) + String(randomInt(100_000_000, 999_999_999)),
@@ -72,9 +81,15 @@ export class LocalCloud {
       ram: this.ram,
       authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
       accountId: this.accountId,
-      faults: options.faults,
+      faults: {
+        beforeCall: async (product, action) =>
+          (await customHook?.beforeCall(product, action)) ?? this.plan.beforeCall(product, action),
+      },
     });
-    this.ecs = new EcsService(this.state, this.accountId, options);
+    this.ecs = new EcsService(this.state, this.accountId, options, {
+      onCopy: (copy) => this.plan.onCopy(copy),
+      onCancelRefused: (imageId) => this.plan.note('cancelNotSupported', imageId),
+    });
     this.server.addService(this.ecs);
     this.fc = new FunctionCompute({
       accountId: this.accountId,
@@ -82,10 +97,19 @@ export class LocalCloud {
       store: this.state,
       endpoint: () => this.endpoint,
       regionalEndpoint: (region) => this.server.regionalEndpoint(region),
-      hooks: options.invocationHooks,
+      hooks: {
+        killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
+        onKilled: (fn) => {
+          options.invocationHooks?.onKilled?.(fn);
+          this.plan.note('killInvocation', fn);
+        },
+      },
     });
     this.server.addRoute(this.fc);
-    this.callbacks = new Callbacks(() => this.endpoint);
+    this.callbacks = new Callbacks(() => this.endpoint, {
+      failFirst: () => this.plan.responseUrlFailures(),
+      onInjectedFailure: (id) => this.plan.note('responseUrlFailure', id),
+    });
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
     this.ros = new StackEngine(
       this.state,
@@ -95,7 +119,9 @@ export class LocalCloud {
         fc: this.fc,
         createCallback: (o) => this.callbacks.create(o),
         discardCallback: (id) => this.callbacks.discard(id),
-        deliveries: options.customResourceDeliveries,
+        deliveries: (logicalId, requestType) =>
+          options.customResourceDeliveries?.(logicalId, requestType) ??
+          this.plan.deliveries(logicalId, requestType),
       },
       options.ros,
     );
@@ -106,6 +132,17 @@ export class LocalCloud {
   /** `127.0.0.1:<port>`: an SDK `endpoint`, to be used with `protocol: 'http'`. */
   get endpoint(): string {
     return this.server.endpoint;
+  }
+
+  /** The fault plan in force (an empty one unless `faults` or `setFaults` gave one): `cloud.faults.stats()`. */
+  get faults(): FaultPlan {
+    return this.plan;
+  }
+
+  /** Replaces the fault plan from now on (e.g. faults only once a provider is deployed); `undefined` clears it. */
+  setFaults(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {
+    this.plan = toFaultPlan(faults);
+    return this.plan;
   }
 
   /** The root account's access key. */
@@ -149,4 +186,9 @@ export class LocalCloud {
     await this.fc.stop();
     await this.server.close();
   }
+}
+
+function toFaultPlan(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {
+  if (faults instanceof FaultPlan) return faults;
+  return faults === undefined ? FaultPlan.none() : FaultPlan.parse(faults);
 }

@@ -329,7 +329,9 @@ export class ImageCatalog {
     if (status === 'Creating') return { progress: 0, remainTimeSeconds: 0 };
     if (status === 'CreateFailed' && copy && copy.startedAt !== undefined) {
       const elapsed = (copy.failedAt ?? at) - copy.startedAt;
-      return { progress: Math.min(99, Math.floor((elapsed * 100) / copy.durationMs)), remainTimeSeconds: 0 };
+      // A zero-length copy that fails (fault injection) has no ratio to report: it got as far as it could.
+      const percent = copy.durationMs > 0 ? (elapsed * 100) / copy.durationMs : 99;
+      return { progress: Math.min(99, Math.max(0, Math.floor(percent))), remainTimeSeconds: 0 };
     }
     if (status === 'CreateFailed') return { progress: 0, remainTimeSeconds: 0 };
     return { progress: 100, remainTimeSeconds: 0 };
