@@ -69,6 +69,79 @@ describe('ros-local', () => {
     expect(io.err.join('')).toContain(message);
     expect(io.err.join('')).toContain('Usage: ros-local');
   });
+
+  it('injects the faults of a --faults file and reports what it injected when stopped', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const faultsFile = path.join(dir, 'faults.json');
+    fs.writeFileSync(
+      faultsFile,
+      JSON.stringify({
+        seed: 5,
+        rules: [{ kind: 'throttle', action: 'DescribeRegions', first: 1, retryAfterMs: 700 }],
+      }),
+    );
+    const io = captureOutput();
+    const stop = new AbortController();
+    const running = main(['start', '--state', stateFile, '--faults', faultsFile], stop.signal);
+    try {
+      await waitFor(() => findRunningServer(dir));
+      const info = findRunningServer(dir)!;
+      const text = io.out.join('');
+      expect(text).toContain('Injecting faults: 1 rule(s), seed 5.');
+      const ecs = new Ecs(
+        new $OpenApiUtil.Config({
+          accessKeyId: /access key id\s+(\S+)/.exec(text)![1],
+          accessKeySecret: /access key secret\s+(\S+)/.exec(text)![1],
+          regionId: 'cn-hangzhou',
+          endpoint: info.endpoint,
+          protocol: 'http',
+        }),
+      );
+      await expect(ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).rejects.toMatchObject({
+        name: 'ThrottlingError',
+        code: 'Throttling.User',
+        retryAfter: 700,
+      });
+      expect((await ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).statusCode).toBe(200);
+    } finally {
+      stop.abort();
+      expect(await running).toBe(0);
+      io.restore();
+    }
+    expect(io.out.join('')).toContain('Faults injected: throttle 1\n');
+  });
+
+  it.each([
+    [
+      '{"rules": [{"kind": "throttle", "probability": 2}]}',
+      'rules[0].probability must be a number from 0 to 1, not 2',
+    ],
+    ['{"rules": [{"kind": "meteor"}]}', 'rules[0].kind must be one of throttle'],
+    ['not json', 'not JSON'],
+  ])('exits 2 naming the file and the problem for a bad --faults file: %s', async (content, message) => {
+    const faultsFile = path.join(dir, 'faults.json');
+    fs.writeFileSync(faultsFile, content);
+    const io = captureOutput();
+    try {
+      expect(await main(['start', '--state', path.join(dir, 'state.json'), '--faults', faultsFile])).toBe(2);
+    } finally {
+      io.restore();
+    }
+    expect(io.err.join('')).toContain(`ros-local: --faults ${faultsFile}: ${message}`);
+    expect(io.err.join('')).toContain('--faults FILE');
+    expect(findRunningServer(dir)).toBeUndefined();
+  });
+
+  it('exits 2 when the --faults file cannot be read', async () => {
+    const missing = path.join(dir, 'nope.json');
+    const io = captureOutput();
+    try {
+      expect(await main(['start', '--faults', missing])).toBe(2);
+    } finally {
+      io.restore();
+    }
+    expect(io.err.join('')).toContain(`ros-local: --faults ${missing}: cannot read the file (ENOENT)`);
+  });
 });
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
