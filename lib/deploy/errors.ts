@@ -1,0 +1,90 @@
+/**
+ * Errors of the deploy helper. Each carries a `code` a program can branch on and a message a person can act on;
+ * none carries credentials or parameter values.
+ */
+export class DeployError extends Error {
+  constructor(
+    /** What went wrong, e.g. `StackBusy`, `MissingCredentials`, `ApiError`. */
+    readonly code: DeployErrorCode,
+    message: string,
+    /** The request id of the API call that failed, when there was one. */
+    readonly requestId?: string,
+    /** The service's error code (`ActionInProgress`, `Throttling.User`, ...) when an API call failed. */
+    readonly apiCode?: string,
+  ) {
+    super(message);
+    this.name = 'DeployError';
+  }
+
+  /** Whether the error is about how the tool was set up (credentials, region, template), not about a stack. */
+  get isConfigurationError(): boolean {
+    return CONFIGURATION_CODES.includes(this.code);
+  }
+}
+
+export type DeployErrorCode =
+  /** No credentials in the default chain (or the named profile). */
+  | 'MissingCredentials'
+  /** No region given and none found in the environment or the profile. */
+  | 'MissingRegion'
+  /** The template cannot be sent (too large, not JSON, not found in the cloud assembly). */
+  | 'InvalidTemplate'
+  /** The CDK app failed to synthesize. */
+  | 'SynthFailed'
+  /** Another operation is in progress on the stack. */
+  | 'StackBusy'
+  /** The stack is in a state that cannot be updated (e.g. a failed create). */
+  | 'StackNotUpdatable'
+  /** No stack of that name in the region. */
+  | 'StackNotFound'
+  /** An API call failed (after retries for throttling and server errors). */
+  | 'ApiError'
+  /** Following the stack was aborted (e.g. Ctrl-C); the operation itself continues in ROS. */
+  | 'Aborted';
+
+const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
+  'MissingCredentials',
+  'MissingRegion',
+  'InvalidTemplate',
+  'SynthFailed',
+];
+
+/** The fields of an Alibaba SDK error (`ClientError`, `ServerError`, `ThrottlingError`) the deploy helper reads. */
+export interface SdkErrorLike {
+  readonly name?: string;
+  readonly code?: string;
+  readonly statusCode?: number;
+  readonly message?: string;
+  readonly requestId?: string;
+  readonly retryAfter?: number;
+  readonly data?: { Message?: string; message?: string; RequestId?: string };
+}
+
+/** The service error code of an SDK error, if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as SdkErrorLike | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The service's own message of an SDK error (without the SDK's "Code: code: 400, ... request id" wrapping). */
+export function serviceMessage(err: unknown): string {
+  const e = err as SdkErrorLike | undefined;
+  const fromData = e?.data?.Message ?? e?.data?.message;
+  if (typeof fromData === 'string' && fromData) return fromData;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An SDK error as a {@link DeployError} that says what was being done: `GetStack failed: <message> (<code>, request id …)`. */
+export function apiError(action: string, err: unknown): DeployError {
+  if (err instanceof DeployError) return err;
+  const e = err as SdkErrorLike | undefined;
+  const code = errorCode(err);
+  const requestId = e?.requestId ?? e?.data?.RequestId;
+  const details = [code, requestId && `request id ${requestId}`].filter(Boolean).join(', ');
+  return new DeployError(
+    'ApiError',
+    `${action} failed: ${serviceMessage(err)}${details ? ` (${details})` : ''}`,
+    requestId,
+    code,
+  );
+}

@@ -1,0 +1,138 @@
+import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
+import { ImageCopyParameter, isOwnedBy, OWNERSHIP_TAG_KEY } from '../protocol';
+import type { RosConnection } from './connection';
+
+/** How far an ImageCopy's copy has come, as ECS reports it. */
+export interface ImageCopyProgress {
+  readonly logicalResourceId: string;
+  readonly imageId: string;
+  readonly regionId: string;
+  /** 0 to 100. */
+  readonly percent: number;
+  /** Seconds ECS expects the copy to take still, when it says. */
+  readonly remainingSeconds?: number;
+}
+
+interface DescribedImage {
+  ImageId?: string;
+  Progress?: string;
+  Tags?: { Tag?: { TagKey?: string; TagValue?: string }[] };
+  DiskDeviceMappings?: { DiskDeviceMapping?: { RemainTime?: number | string }[] };
+}
+
+type RuntimeOptions = Parameters<OpenApi['callApi']>[2];
+
+/** Don't ask ECS more often than this, whatever the poll interval. */
+const MIN_INTERVAL_MS = 5000;
+
+/**
+ * Reads the progress of the copies the template's ImageCopy resources are making, from ECS with the deploying
+ * credentials. Best effort: any error skips one reading; a permission error turns it off for good.
+ */
+export class ImageCopyWatcher {
+  /** Logical id → destination region of each ImageCopy in the template. */
+  private readonly copies = new Map<string, string>();
+  private readonly clients = new Map<string, OpenApi>();
+  private disabled = false;
+  private last = 0;
+  private lastReadings: ImageCopyProgress[] = [];
+
+  constructor(
+    private readonly connection: RosConnection,
+    template: unknown,
+  ) {
+    const resources =
+      (template as { Resources?: Record<string, { Type?: string; Properties?: any }> })?.Resources ?? {};
+    for (const [id, resource] of Object.entries(resources)) {
+      const parameters = resource?.Properties?.Parameters;
+      const isCustom =
+        resource?.Type === 'ALIYUN::ROS::CustomResource' || resource?.Type?.startsWith('Custom::');
+      if (!isCustom || !parameters || parameters[ImageCopyParameter.SourceImageId] === undefined) continue;
+      const destination = parameters[ImageCopyParameter.DestinationRegionId];
+      this.copies.set(id, typeof destination === 'string' ? destination : connection.regionId);
+    }
+  }
+
+  /** Whether the template has any ImageCopy. */
+  get any(): boolean {
+    return this.copies.size > 0;
+  }
+
+  /** The progress of the copies of those resources (among `logicalIds`) that are ImageCopies. */
+  async progress(stackId: string, logicalIds: readonly string[]): Promise<ImageCopyProgress[]> {
+    const watched = logicalIds.filter((id) => this.copies.has(id));
+    if (this.disabled || watched.length === 0) return [];
+    if (Date.now() - this.last < MIN_INTERVAL_MS)
+      return this.lastReadings.filter((r) => watched.includes(r.logicalResourceId));
+    this.last = Date.now();
+    const readings: ImageCopyProgress[] = [];
+    for (const region of new Set(watched.map((id) => this.copies.get(id)!))) {
+      let images: DescribedImage[];
+      try {
+        images = await this.describeCopies(region);
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode ?? 0;
+        if (
+          status === 401 ||
+          status === 403 ||
+          /Forbidden|NoPermission/i.test(String((err as { code?: string }).code))
+        ) {
+          this.disabled = true;
+        }
+        continue;
+      }
+      for (const id of watched.filter((w) => this.copies.get(w) === region)) {
+        const image = images.find((i) =>
+          (i.Tags?.Tag ?? []).some(
+            (t) => t.TagKey === OWNERSHIP_TAG_KEY && isOwnedBy(t.TagValue ?? '', stackId, id),
+          ),
+        );
+        if (!image?.ImageId) continue;
+        const percent = Number.parseInt(image.Progress ?? '0', 10);
+        const remain = Number(image.DiskDeviceMappings?.DiskDeviceMapping?.[0]?.RemainTime);
+        readings.push({
+          logicalResourceId: id,
+          imageId: image.ImageId,
+          regionId: region,
+          percent: Number.isFinite(percent) ? percent : 0,
+          ...(Number.isFinite(remain) && remain > 0 && { remainingSeconds: remain }),
+        });
+      }
+    }
+    this.lastReadings = readings;
+    return readings;
+  }
+
+  private async describeCopies(regionId: string): Promise<DescribedImage[]> {
+    let client = this.clients.get(regionId);
+    if (!client) {
+      client = new OpenApi(this.connection.config('ecs', regionId));
+      this.clients.set(regionId, client);
+    }
+    const params = new $OpenApiUtil.Params({
+      action: 'DescribeImages',
+      version: '2014-05-26',
+      protocol: 'HTTPS',
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    const query = {
+      RegionId: regionId,
+      ImageOwnerAlias: 'self',
+      Status: 'Creating,Waiting',
+      'Tag.1.Key': OWNERSHIP_TAG_KEY,
+      PageSize: '100',
+    };
+    const answer = await client.callApi(
+      params,
+      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
+      {} as RuntimeOptions,
+    );
+    return ((answer.body as { Images?: { Image?: DescribedImage[] } })?.Images?.Image ??
+      []) as DescribedImage[];
+  }
+}

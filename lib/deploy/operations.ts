@@ -1,0 +1,378 @@
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as $Ros from '@alicloud/ros20190910';
+import { assemblyStack, readAssembly } from './assembly';
+import { connect, ConnectionOptions, RosConnection } from './connection';
+import { DeployError } from './errors';
+import { DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
+import { ImageCopyWatcher } from './image-progress';
+import {
+  busyError,
+  isInProgress,
+  refuseBusy,
+  STACK_RESOURCE_TYPE,
+  StackApi,
+  StackEvent,
+  StackOutput,
+  UPDATABLE_STATUSES,
+} from './stack-api';
+
+/** ROS's limit on a template body. */
+export const MAX_TEMPLATE_BYTES = 524_288;
+
+/** Which stack, and where its template comes from: given directly, or read from a synthesized cloud assembly. */
+export interface StackSource {
+  /** The stack's name in ROS (for an assembly, also its artifact id). */
+  readonly stackName: string;
+  /** The template, as an object or a JSON/YAML string. */
+  readonly template?: string | Record<string, unknown>;
+  /** A cloud assembly directory (`cdk.out`) holding the stack's template, used when `template` is not given. */
+  readonly assemblyDir?: string;
+}
+
+/** Options every operation shares: where, as whom, and how to report progress. */
+export interface OperationOptions extends ConnectionOptions {
+  readonly stackName: string;
+  /** Called with each event as it happens: stack events, polls, image copy progress, retries. */
+  readonly onEvent?: (event: DeployEvent) => void;
+  /** Stops following (not the ROS operation) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Time between GetStack polls: a fixed number, or a range it grows through. @default { min: 1000, max: 5000 } */
+  readonly pollIntervalMs?: FollowOptions['pollIntervalMs'];
+}
+
+export interface DeployStackOptions extends OperationOptions, StackSource {
+  /** Template parameter values. Never logged or returned. */
+  readonly parameters?: Record<string, string>;
+  /** Stack tags. */
+  readonly tags?: Record<string, string>;
+  /** Keep what was created when the operation fails, instead of rolling back. @default false */
+  readonly disableRollback?: boolean;
+  /** ROS's timeout for the operation (10 to 1440). @default 60 */
+  readonly timeoutInMinutes?: number;
+  /** Read ImageCopy progress from ECS while following (best effort). @default true */
+  readonly imageCopyProgress?: boolean;
+}
+
+/** A resource that failed in the operation, with ROS's reason. */
+export interface FailedResource {
+  readonly logicalResourceId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  readonly statusReason: string;
+  /** The construct path, when the template came from a cloud assembly. */
+  readonly constructPath?: string;
+}
+
+export interface StackOperationResult {
+  readonly stackName: string;
+  readonly regionId: string;
+  /** Undefined when there was no stack (destroy of a missing stack). */
+  readonly stackId?: string;
+  /** What was done: `none` for a deploy without changes or a destroy of a missing stack. */
+  readonly operation: StackOperation | 'none';
+  /** The final status (`CREATE_COMPLETE`, `UPDATE_COMPLETE`, `ROLLBACK_COMPLETE`, `DELETE_COMPLETE`, ...). */
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly success: boolean;
+  /** A deploy found nothing to change. */
+  readonly noChanges: boolean;
+  readonly outputs: StackOutput[];
+  /** The resources that failed, first failure first. */
+  readonly failedResources: FailedResource[];
+}
+
+interface ResolvedTemplate {
+  readonly body: string;
+  readonly parsed: unknown;
+  readonly constructPaths: Record<string, string>;
+}
+
+/** Reads and checks the template of a stack source. */
+export function resolveTemplate(source: StackSource): ResolvedTemplate {
+  let body: string;
+  let constructPaths: Record<string, string> = {};
+  if (source.template !== undefined) {
+    body = typeof source.template === 'string' ? source.template : JSON.stringify(source.template);
+  } else if (source.assemblyDir) {
+    const stack = assemblyStack(readAssembly(source.assemblyDir), source.stackName);
+    constructPaths = stack.constructPaths;
+    try {
+      body = fs.readFileSync(stack.templateFile, 'utf8');
+    } catch (err) {
+      throw new DeployError(
+        'InvalidTemplate',
+        `Cannot read ${stack.templateFile}: ${(err as Error).message}`,
+      );
+    }
+  } else {
+    throw new DeployError(
+      'InvalidTemplate',
+      `No template for ${source.stackName}: give a template or an assemblyDir.`,
+    );
+  }
+  const bytes = Buffer.byteLength(body);
+  if (bytes > MAX_TEMPLATE_BYTES) {
+    throw new DeployError(
+      'InvalidTemplate',
+      `The template of ${source.stackName} is ${bytes} bytes; ROS accepts at most ${MAX_TEMPLATE_BYTES} bytes in TemplateBody.`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined; // YAML: ROS parses it; progress and counts just know less.
+  }
+  return { body, parsed, constructPaths };
+}
+
+/**
+ * Creates the stack, or updates it when one of that name exists (found through ListStacks), and follows the
+ * operation to its end. A deploy without changes succeeds with `noChanges`. Refuses (`StackBusy`) while another
+ * operation runs on the stack.
+ */
+export async function deployStack(options: DeployStackOptions): Promise<StackOperationResult> {
+  const template = resolveTemplate(options);
+  const { api, connection, follow } = await prepare(options, template.constructPaths);
+  const { stackName } = options;
+  const resourceCount = Object.keys((template.parsed as { Resources?: object })?.Resources ?? {}).length;
+  const imageCopies =
+    options.imageCopyProgress !== false && template.parsed
+      ? new ImageCopyWatcher(connection, template.parsed)
+      : undefined;
+  const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
+
+  let existing = await api.findByName(stackName);
+  if (existing && isInProgress(existing.status)) throw busyError(stackName, existing.status);
+  if (existing?.status === 'CREATE_ROLLBACK_COMPLETE') {
+    // The first create failed and was rolled back: nothing is left but the name, which a new create needs.
+    options.onEvent?.({
+      type: 'message',
+      stackName,
+      text: `${stackName} is ${existing.status} (its first create failed); deleting it before creating it again`,
+    });
+    await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
+    await followStack(api, existing.stackId, new Set(), followOptions);
+    existing = undefined;
+  }
+  if (existing && !UPDATABLE_STATUSES.includes(existing.status)) {
+    throw new DeployError(
+      'StackNotUpdatable',
+      `Stack ${stackName} is ${existing.status}${existing.statusReason ? ` (${existing.statusReason})` : ''} and cannot be updated. ` +
+        `Destroy it (\`ros-deploy destroy ${stackName}\`), then deploy again.`,
+    );
+  }
+
+  const clientToken = `ros-deploy-${randomUUID()}`;
+  const parameters = Object.entries(options.parameters ?? {}).map(([parameterKey, parameterValue]) => ({
+    parameterKey,
+    parameterValue,
+  }));
+  const tags = Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value }));
+  const seen = new Set<string>();
+  let stackId: string;
+  let operation: StackOperation;
+  if (existing) {
+    stackId = existing.stackId;
+    operation = 'update';
+    await api.newEvents(stackId, seen); // everything before this operation counts as seen
+    const outcome = await api
+      .update(
+        new $Ros.UpdateStackRequest({
+          regionId: api.regionId,
+          stackId,
+          templateBody: template.body,
+          parameters: parameters.map((p) => new $Ros.UpdateStackRequestParameters(p)),
+          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.UpdateStackRequestTags(t)) }),
+          ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+          disableRollback: options.disableRollback ?? false,
+          clientToken,
+        }),
+      )
+      .catch((err: unknown) => refuseBusy(stackName, err));
+    if (outcome === 'no-changes') {
+      const stack = await api.get(stackId, true);
+      return {
+        stackName,
+        regionId: api.regionId,
+        stackId,
+        operation: 'none',
+        status: stack?.status ?? existing.status,
+        statusReason: stack?.statusReason,
+        success: true,
+        noChanges: true,
+        outputs: stack?.outputs ?? [],
+        failedResources: [],
+      };
+    }
+  } else {
+    operation = 'create';
+    stackId = await api
+      .create(
+        new $Ros.CreateStackRequest({
+          regionId: api.regionId,
+          stackName,
+          templateBody: template.body,
+          parameters: parameters.map((p) => new $Ros.CreateStackRequestParameters(p)),
+          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.CreateStackRequestTags(t)) }),
+          ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+          disableRollback: options.disableRollback ?? false,
+          clientToken,
+        }),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof DeployError && err.apiCode === 'StackExists') {
+          throw new DeployError(
+            'StackBusy',
+            `Stack ${stackName} was created by someone else while this deploy started; run the deploy again to update it.`,
+          );
+        }
+        return refuseBusy(stackName, err);
+      });
+  }
+  options.onEvent?.({ type: 'started', stackName, stackId, operation, resourceCount });
+  const followed = await followStack(api, stackId, seen, followOptions);
+  const status = followed.stack?.status ?? 'UNKNOWN';
+  const success = status === (operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE');
+  const final = success ? await api.get(stackId, true) : followed.stack;
+  return {
+    stackName,
+    regionId: api.regionId,
+    stackId,
+    operation,
+    status,
+    statusReason: followed.stack?.statusReason,
+    success,
+    noChanges: false,
+    outputs: final?.outputs ?? [],
+    failedResources: failedResources(followed.events, template.constructPaths),
+  };
+}
+
+export interface DestroyStackOptions extends OperationOptions {
+  /** A cloud assembly directory, only to name construct paths in failures. */
+  readonly assemblyDir?: string;
+}
+
+/** Deletes the stack of that name and follows the deletion; a stack that does not exist is a success (`none`). */
+export async function destroyStack(options: DestroyStackOptions): Promise<StackOperationResult> {
+  const constructPaths = options.assemblyDir ? constructPathsOf(options.assemblyDir, options.stackName) : {};
+  const { api, follow } = await prepare(options, constructPaths);
+  const { stackName } = options;
+  const existing = await api.findByName(stackName);
+  const base = { stackName, regionId: api.regionId, noChanges: false, outputs: [] };
+  if (!existing) {
+    return { ...base, operation: 'none', status: 'NOT_FOUND', success: true, failedResources: [] };
+  }
+  if (isInProgress(existing.status)) throw busyError(stackName, existing.status);
+  const seen = new Set<string>();
+  await api.newEvents(existing.stackId, seen);
+  await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
+  options.onEvent?.({
+    type: 'started',
+    stackName,
+    stackId: existing.stackId,
+    operation: 'delete',
+    resourceCount: (await api.resources(existing.stackId).catch(() => [])).length,
+  });
+  const followed = await followStack(api, existing.stackId, seen, follow);
+  const status = followed.stack?.status ?? 'DELETE_COMPLETE';
+  return {
+    ...base,
+    stackId: existing.stackId,
+    operation: 'delete',
+    status,
+    statusReason: followed.stack?.statusReason,
+    success: status === 'DELETE_COMPLETE',
+    failedResources: failedResources(followed.events, constructPaths),
+  };
+}
+
+export interface StackOutputsResult {
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly status: string;
+  readonly outputs: StackOutput[];
+}
+
+/** The outputs of the stack of that name (`StackNotFound` when there is none). */
+export async function stackOutputs(
+  options: ConnectionOptions & { stackName: string },
+): Promise<StackOutputsResult> {
+  const api = new StackApi(await connect(options));
+  const summary = await api.requireByName(options.stackName);
+  const stack = await api.get(summary.stackId, true);
+  if (!stack)
+    throw new DeployError('StackNotFound', `No stack named ${options.stackName} in ${api.regionId}.`);
+  return {
+    stackName: options.stackName,
+    stackId: stack.stackId,
+    status: stack.status,
+    outputs: stack.outputs,
+  };
+}
+
+/** The latest events of the stack of that name, oldest first (`StackNotFound` when there is none). */
+export async function stackEvents(
+  options: ConnectionOptions & { stackName: string; limit?: number; logicalResourceId?: string },
+): Promise<{ stackName: string; stackId: string; status: string; events: StackEvent[] }> {
+  const api = new StackApi(await connect(options));
+  const summary = await api.requireByName(options.stackName);
+  const events = await api.recentEvents(summary.stackId, options.limit ?? 100, options.logicalResourceId);
+  return { stackName: options.stackName, stackId: summary.stackId, status: summary.status, events };
+}
+
+async function prepare(
+  options: OperationOptions,
+  constructPaths: Record<string, string>,
+): Promise<{ api: StackApi; connection: RosConnection; follow: FollowOptions }> {
+  const { stackName, onEvent } = options;
+  const connection = await connect({
+    ...options,
+    onRetry: (notice) => {
+      options.onRetry?.(notice);
+      onEvent?.({ type: 'retry', stackName, notice });
+    },
+  });
+  const api = new StackApi(connection, options.signal);
+  const follow: FollowOptions = {
+    stackName,
+    onEvent,
+    signal: options.signal,
+    pollIntervalMs: options.pollIntervalMs,
+    constructPath: (id) => constructPaths[id],
+  };
+  return { api, connection, follow };
+}
+
+function constructPathsOf(assemblyDir: string, stackName: string): Record<string, string> {
+  try {
+    return readAssembly(assemblyDir).stacks.find((s) => s.stackName === stackName)?.constructPaths ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** The resources whose events of this operation include a failure, with the first failure's reason. */
+function failedResources(events: StackEvent[], constructPaths: Record<string, string>): FailedResource[] {
+  const failed = new Map<string, FailedResource>();
+  for (const e of events) {
+    if (
+      e.resourceType === STACK_RESOURCE_TYPE ||
+      !e.status.endsWith('_FAILED') ||
+      failed.has(e.logicalResourceId)
+    ) {
+      continue;
+    }
+    const constructPath = constructPaths[e.logicalResourceId];
+    failed.set(e.logicalResourceId, {
+      logicalResourceId: e.logicalResourceId,
+      resourceType: e.resourceType,
+      status: e.status,
+      statusReason: e.statusReason,
+      ...(constructPath && { constructPath }),
+    });
+  }
+  return [...failed.values()];
+}

@@ -1,0 +1,282 @@
+import * as $Ros from '@alicloud/ros20190910';
+import { apiError, DeployError, errorCode, serviceMessage } from './errors';
+import type { RosConnection } from './connection';
+import { withRetry } from './retry';
+
+/** A stack output as GetStack answers it (NoEcho values come back masked). */
+export interface StackOutput {
+  readonly key: string;
+  readonly value: unknown;
+  readonly description?: string;
+}
+
+export interface StackSummary {
+  readonly stackId: string;
+  readonly stackName: string;
+  readonly status: string;
+  readonly statusReason?: string;
+}
+
+export interface StackDescription extends StackSummary {
+  readonly outputs: StackOutput[];
+  readonly createTime?: string;
+  readonly updateTime?: string;
+}
+
+/** One stack event (of the stack itself or of one of its resources). */
+export interface StackEvent {
+  readonly eventId: string;
+  readonly stackName: string;
+  readonly logicalResourceId: string;
+  readonly physicalResourceId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  readonly statusReason: string;
+  readonly createTime: string;
+}
+
+export interface StackResource {
+  readonly logicalResourceId: string;
+  readonly physicalResourceId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  readonly statusReason: string;
+}
+
+/** Statuses from which UpdateStack may start (ROS documentation). */
+export const UPDATABLE_STATUSES: readonly string[] = [
+  'CREATE_COMPLETE',
+  'UPDATE_FAILED',
+  'UPDATE_COMPLETE',
+  'ROLLBACK_COMPLETE',
+  'ROLLBACK_FAILED',
+  'IMPORT_CREATE_COMPLETE',
+  'IMPORT_UPDATE_COMPLETE',
+  'IMPORT_UPDATE_FAILED',
+  'IMPORT_UPDATE_ROLLBACK_COMPLETE',
+  'IMPORT_UPDATE_ROLLBACK_FAILED',
+  'CHECK_FAILED',
+  'CHECK_COMPLETE',
+];
+
+export const isInProgress = (status: string): boolean => status.endsWith('_IN_PROGRESS');
+export const STACK_RESOURCE_TYPE = 'ALIYUN::ROS::Stack';
+const EVENT_PAGE_SIZE = 50;
+/** Never page back further than this many events while looking for new ones. */
+const MAX_EVENT_PAGES = 20;
+
+/** The ROS calls the deploy helper makes, each retried on throttling and server errors. */
+export class StackApi {
+  constructor(
+    private readonly connection: RosConnection,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  get regionId(): string {
+    return this.connection.regionId;
+  }
+
+  private call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    return withRetry(action, run, { ...this.connection.retry, signal: this.signal });
+  }
+
+  /** The live stack of that name (not DELETE_COMPLETE), found through ListStacks: no local state to go stale. */
+  async findByName(stackName: string): Promise<StackSummary | undefined> {
+    const answer = await this.call('ListStacks', () =>
+      this.connection.ros.listStacks(
+        new $Ros.ListStacksRequest({
+          regionId: this.regionId,
+          stackName: [stackName],
+          pageSize: 50,
+          pageNumber: 1,
+        }),
+      ),
+    );
+    const live = (answer.body?.stacks ?? []).filter(
+      (s) => s.stackName === stackName && s.status !== 'DELETE_COMPLETE',
+    );
+    const stack = live[0];
+    return stack
+      ? {
+          stackId: stack.stackId!,
+          stackName: stack.stackName!,
+          status: stack.status!,
+          statusReason: stack.statusReason,
+        }
+      : undefined;
+  }
+
+  /** Looks a stack up by name; throws `StackNotFound` when there is none. */
+  async requireByName(stackName: string): Promise<StackSummary> {
+    const stack = await this.findByName(stackName);
+    if (!stack) throw new DeployError('StackNotFound', `No stack named ${stackName} in ${this.regionId}.`);
+    return stack;
+  }
+
+  /** GetStack; undefined when the stack is gone (`StackNotFound`). */
+  async get(stackId: string, withOutputs = false): Promise<StackDescription | undefined> {
+    try {
+      const answer = await this.call('GetStack', () =>
+        this.connection.ros.getStack(
+          new $Ros.GetStackRequest({
+            regionId: this.regionId,
+            stackId,
+            outputOption: withOutputs ? 'Enabled' : 'Disabled',
+          }),
+        ),
+      );
+      const b = answer.body!;
+      return {
+        stackId: b.stackId ?? stackId,
+        stackName: b.stackName ?? '',
+        status: b.status ?? 'UNKNOWN',
+        statusReason: b.statusReason,
+        createTime: b.createTime,
+        updateTime: b.updateTime,
+        outputs: (b.outputs ?? []).map((o) => ({
+          key: String(o.OutputKey),
+          value: o.OutputValue,
+          ...(o.Description !== undefined && { description: String(o.Description) }),
+        })),
+      };
+    } catch (err) {
+      if (err instanceof DeployError && err.apiCode === 'StackNotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Events not in `seen`, oldest first (ROS lists newest first: pages are read until a seen event shows up).
+   * Adds them to `seen`.
+   */
+  async newEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]> {
+    const found: StackEvent[] = [];
+    for (let page = 1; page <= MAX_EVENT_PAGES; page++) {
+      const answer = await this.call('ListStackEvents', () =>
+        this.connection.ros.listStackEvents(
+          new $Ros.ListStackEventsRequest({
+            regionId: this.regionId,
+            stackId,
+            pageNumber: page,
+            pageSize: EVENT_PAGE_SIZE,
+          }),
+        ),
+      );
+      const events = answer.body?.events ?? [];
+      let reachedSeen = false;
+      for (const e of events) {
+        if (seen.has(e.eventId!)) {
+          reachedSeen = true;
+          break;
+        }
+        found.push(toEvent(e));
+      }
+      if (reachedSeen || events.length < EVENT_PAGE_SIZE) break;
+    }
+    found.forEach((e) => seen.add(e.eventId));
+    return found.reverse();
+  }
+
+  /** The most recent events, oldest first. */
+  async recentEvents(stackId: string, limit: number, logicalResourceId?: string): Promise<StackEvent[]> {
+    const pageSize = Math.min(EVENT_PAGE_SIZE, Math.max(1, limit));
+    const found: StackEvent[] = [];
+    for (let page = 1; found.length < limit; page++) {
+      const answer = await this.call('ListStackEvents', () =>
+        this.connection.ros.listStackEvents(
+          new $Ros.ListStackEventsRequest({
+            regionId: this.regionId,
+            stackId,
+            pageNumber: page,
+            pageSize,
+            ...(logicalResourceId && { logicalResourceId: [logicalResourceId] }),
+          }),
+        ),
+      );
+      const events = answer.body?.events ?? [];
+      found.push(...events.map(toEvent));
+      if (events.length < pageSize) break;
+    }
+    return found.slice(0, limit).reverse();
+  }
+
+  async resources(stackId: string): Promise<StackResource[]> {
+    const answer = await this.call('ListStackResources', () =>
+      this.connection.ros.listStackResources(
+        new $Ros.ListStackResourcesRequest({ regionId: this.regionId, stackId }),
+      ),
+    );
+    return (answer.body?.resources ?? []).map((r) => ({
+      logicalResourceId: r.logicalResourceId ?? '',
+      physicalResourceId: r.physicalResourceId ?? '',
+      resourceType: r.resourceType ?? '',
+      status: r.status ?? '',
+      statusReason: r.statusReason ?? '',
+    }));
+  }
+
+  async templateBody(stackId: string): Promise<string> {
+    const answer = await this.call('GetTemplate', () =>
+      this.connection.ros.getTemplate(new $Ros.GetTemplateRequest({ regionId: this.regionId, stackId })),
+    );
+    return answer.body?.templateBody ?? '{}';
+  }
+
+  async create(request: $Ros.CreateStackRequest): Promise<string> {
+    const answer = await this.call('CreateStack', () => this.connection.ros.createStack(request));
+    return answer.body!.stackId!;
+  }
+
+  /** UpdateStack; `'no-changes'` when ROS says the stack is "completely same". */
+  async update(request: $Ros.UpdateStackRequest): Promise<'started' | 'no-changes'> {
+    try {
+      await this.call('UpdateStack', () => this.connection.ros.updateStack(request));
+      return 'started';
+    } catch (err) {
+      if (
+        err instanceof DeployError &&
+        err.apiCode === 'NotSupported' &&
+        /completely same stack/i.test(err.message)
+      ) {
+        return 'no-changes';
+      }
+      throw err;
+    }
+  }
+
+  async delete(stackId: string): Promise<void> {
+    await this.call('DeleteStack', () =>
+      this.connection.ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: this.regionId, stackId })),
+    );
+  }
+}
+
+/** ActionInProgress (or a status ending in _IN_PROGRESS) as a polite refusal. */
+export function busyError(stackName: string, statusOrMessage: string): DeployError {
+  return new DeployError(
+    'StackBusy',
+    `Stack ${stackName} is busy (${statusOrMessage}): another operation is in progress. ` +
+      `Wait for it to finish (follow it with \`ros-deploy events ${stackName}\`), then run this again.`,
+  );
+}
+
+/** Rethrows ActionInProgress as {@link busyError}. */
+export function refuseBusy(stackName: string, err: unknown): never {
+  const code = err instanceof DeployError ? err.apiCode : errorCode(err);
+  if (code === 'ActionInProgress')
+    throw busyError(stackName, serviceMessage(err).replace(/^\w+ failed: /, ''));
+  throw err instanceof DeployError ? err : apiError('ROS', err);
+}
+
+function toEvent(e: $Ros.ListStackEventsResponseBodyEvents): StackEvent {
+  return {
+    eventId: e.eventId ?? '',
+    stackName: e.stackName ?? '',
+    logicalResourceId: e.logicalResourceId ?? '',
+    physicalResourceId: e.physicalResourceId ?? '',
+    resourceType: e.resourceType ?? '',
+    status: e.status ?? '',
+    statusReason: e.statusReason ?? '',
+    createTime: e.createTime ?? '',
+  };
+}

@@ -1,0 +1,212 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { deployStack, DeployEvent, destroyStack, stackEvents, stackOutputs } from '../../lib/deploy';
+import type { LocalCloud } from '../../lib/local';
+import { gatedTemplate, role, rolesTemplate, startCloud, tempDir, waitFor } from './fixtures';
+
+describe('deployStack / destroyStack against LocalCloud', () => {
+  let cloud: LocalCloud;
+  let fast: Awaited<ReturnType<typeof startCloud>>['fast'];
+  beforeAll(async () => ({ cloud, fast } = await startCloud()));
+  afterAll(() => cloud.stop());
+
+  it('creates, updates, finds no changes, then destroys a stack, reporting events and outputs', async () => {
+    const events: DeployEvent[] = [];
+    const onEvent = (e: DeployEvent) => events.push(e);
+    const created = await deployStack({
+      ...fast,
+      stackName: 'lifecycle',
+      template: rolesTemplate({ A: 'lc-a' }),
+      onEvent,
+    });
+    expect(created).toMatchObject({
+      operation: 'create',
+      status: 'CREATE_COMPLETE',
+      success: true,
+      noChanges: false,
+    });
+    expect(created.outputs).toEqual([
+      { key: 'AArn', value: `acs:ram::${cloud.accountId}:role/lc-a`, description: 'ARN of A' },
+    ]);
+    expect(events[0]).toMatchObject({ type: 'started', operation: 'create', resourceCount: 1 });
+    const statuses = events.flatMap((e) =>
+      e.type === 'stack-event' ? [`${e.event.logicalResourceId} ${e.event.status}`] : [],
+    );
+    expect(statuses).toEqual([
+      'lifecycle CREATE_IN_PROGRESS',
+      'A CREATE_IN_PROGRESS',
+      'A CREATE_COMPLETE',
+      'lifecycle CREATE_COMPLETE',
+    ]);
+
+    events.length = 0;
+    const updated = await deployStack({
+      ...fast,
+      stackName: 'lifecycle',
+      template: rolesTemplate({ A: 'lc-a', B: 'lc-b' }),
+      onEvent,
+    });
+    expect(updated).toMatchObject({
+      operation: 'update',
+      status: 'UPDATE_COMPLETE',
+      success: true,
+      stackId: created.stackId,
+    });
+    expect(updated.outputs.map((o) => o.key).sort()).toEqual(['AArn', 'BArn']);
+    // Only this operation's events are reported, not the create's.
+    const updateEvents = events.flatMap((e) => (e.type === 'stack-event' ? [e.event.status] : []));
+    expect(updateEvents[0]).toBe('UPDATE_IN_PROGRESS');
+    expect(events.filter((e) => e.type === 'stack-event' && e.event.logicalResourceId === 'A')).toEqual([]);
+
+    const same = await deployStack({
+      ...fast,
+      stackName: 'lifecycle',
+      template: rolesTemplate({ A: 'lc-a', B: 'lc-b' }),
+    });
+    expect(same).toMatchObject({
+      operation: 'none',
+      noChanges: true,
+      success: true,
+      status: 'UPDATE_COMPLETE',
+    });
+    expect(same.outputs.map((o) => o.key).sort()).toEqual(['AArn', 'BArn']);
+
+    expect(await stackOutputs({ ...fast, stackName: 'lifecycle' })).toMatchObject({
+      stackId: created.stackId,
+      status: 'UPDATE_COMPLETE',
+      outputs: expect.arrayContaining([expect.objectContaining({ key: 'BArn' })]),
+    });
+    const history = await stackEvents({ ...fast, stackName: 'lifecycle', limit: 3 });
+    // The latest three, oldest first: B created, the A/B update ends.
+    expect(history.events.map((e) => `${e.logicalResourceId} ${e.status}`)).toEqual([
+      'B CREATE_IN_PROGRESS',
+      'B CREATE_COMPLETE',
+      'lifecycle UPDATE_COMPLETE',
+    ]);
+
+    const destroyed = await destroyStack({ ...fast, stackName: 'lifecycle' });
+    expect(destroyed).toMatchObject({ operation: 'delete', status: 'DELETE_COMPLETE', success: true });
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'lifecycle')?.status).toBe(
+      'DELETE_COMPLETE',
+    );
+    expect(await destroyStack({ ...fast, stackName: 'lifecycle' })).toMatchObject({
+      operation: 'none',
+      status: 'NOT_FOUND',
+      success: true,
+    });
+    await expect(stackOutputs({ ...fast, stackName: 'lifecycle' })).rejects.toMatchObject({
+      code: 'StackNotFound',
+    });
+  });
+
+  it('reports a failed create with the failing resource and its reason, rolled back; the next deploy starts over', async () => {
+    const template = {
+      ROSTemplateFormatVersion: '2015-09-01',
+      Resources: { Good: role('fail-good'), Bad: { ...role('no spaces allowed'), DependsOn: 'Good' } },
+    };
+    const result = await deployStack({ ...fast, stackName: 'failing', template });
+    expect(result).toMatchObject({ operation: 'create', status: 'CREATE_ROLLBACK_COMPLETE', success: false });
+    expect(result.failedResources).toEqual([
+      {
+        logicalResourceId: 'Bad',
+        resourceType: 'ALIYUN::RAM::Role',
+        status: 'CREATE_FAILED',
+        statusReason: expect.stringContaining('RoleName "no spaces allowed" is invalid'),
+      },
+    ]);
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'failing')?.resources).toEqual({});
+
+    const events: DeployEvent[] = [];
+    const retried = await deployStack({
+      ...fast,
+      stackName: 'failing',
+      template: rolesTemplate({ Good: 'fail-good' }),
+      onEvent: (e) => events.push(e),
+    });
+    expect(retried).toMatchObject({ operation: 'create', status: 'CREATE_COMPLETE', success: true });
+    expect(events.find((e) => e.type === 'message')).toMatchObject({
+      text: expect.stringContaining('deleting it before creating it again'),
+    });
+  });
+
+  it('keeps a failed create with --no-rollback and then refuses to update it, saying to destroy it', async () => {
+    const template = { ROSTemplateFormatVersion: '2015-09-01', Resources: { Bad: role('bad name') } };
+    const result = await deployStack({ ...fast, stackName: 'kept', template, disableRollback: true });
+    expect(result).toMatchObject({ status: 'CREATE_FAILED', success: false });
+    expect(result.failedResources[0]).toMatchObject({ logicalResourceId: 'Bad', status: 'CREATE_FAILED' });
+    await expect(
+      deployStack({ ...fast, stackName: 'kept', template: rolesTemplate({ A: 'kept-a' }) }),
+    ).rejects.toMatchObject({
+      code: 'StackNotUpdatable',
+      message: expect.stringContaining('Destroy it (`ros-deploy destroy kept`)'),
+    });
+    expect((await destroyStack({ ...fast, stackName: 'kept' })).success).toBe(true);
+  });
+
+  it('rolls back a failed update and names the resource that failed', async () => {
+    await deployStack({ ...fast, stackName: 'upd', template: rolesTemplate({ A: 'upd-a' }) });
+    const broken = rolesTemplate({ A: 'upd-a' });
+    (broken.Resources as Record<string, unknown>).Bad = role('upd bad');
+    const result = await deployStack({ ...fast, stackName: 'upd', template: broken });
+    expect(result).toMatchObject({ operation: 'update', status: 'ROLLBACK_COMPLETE', success: false });
+    expect(result.failedResources.map((r) => r.logicalResourceId)).toEqual(['Bad']);
+    // ROLLBACK_COMPLETE can be updated again.
+    expect(
+      await deployStack({ ...fast, stackName: 'upd', template: rolesTemplate({ A: 'upd-a', B: 'upd-b' }) }),
+    ).toMatchObject({
+      status: 'UPDATE_COMPLETE',
+    });
+  });
+
+  it('refuses politely while another operation is in progress on the stack', async () => {
+    const dir = tempDir('gate-');
+    const gate = path.join(dir, 'open');
+    const events: DeployEvent[] = [];
+    const running = deployStack({
+      ...fast,
+      stackName: 'busy',
+      template: gatedTemplate(gate, 'busy-provider'),
+      onEvent: (e) => events.push(e),
+    });
+    await waitFor(() =>
+      events.find((e) => e.type === 'stack-event' && e.event.logicalResourceId === 'Gated'),
+    );
+    const refusal = {
+      code: 'StackBusy',
+      message: expect.stringContaining('Stack busy is busy (CREATE_IN_PROGRESS)'),
+    };
+    await expect(
+      deployStack({ ...fast, stackName: 'busy', template: rolesTemplate({ A: 'busy-a' }) }),
+    ).rejects.toMatchObject(refusal);
+    await expect(destroyStack({ ...fast, stackName: 'busy' })).rejects.toMatchObject(refusal);
+    fs.writeFileSync(gate, '');
+    const result = await running;
+    expect(result).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+    expect(result.outputs).toEqual([{ key: 'Opened', value: 'yes' }]);
+    expect((await destroyStack({ ...fast, stackName: 'busy' })).success).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never returns or reports the value of a NoEcho parameter', async () => {
+    const secret = 'hunter2-very-secret';
+    const template = {
+      ROSTemplateFormatVersion: '2015-09-01',
+      Parameters: { Password: { Type: 'String', NoEcho: true } },
+      Resources: { Bad: role({ 'Fn::Join': ['', ['x ', { Ref: 'Password' }]] } as unknown as string) },
+      Outputs: { Echo: { Value: { Ref: 'Password' } } },
+    };
+    const events: DeployEvent[] = [];
+    const result = await deployStack({
+      ...fast,
+      stackName: 'secrets',
+      template,
+      parameters: { Password: secret },
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.success).toBe(false);
+    expect(result.failedResources[0].statusReason).toBe(
+      'RoleName "x ****" is invalid: 1-64 letters, digits, "." or "-"',
+    );
+    expect(JSON.stringify({ result, events })).not.toContain(secret);
+  });
+});

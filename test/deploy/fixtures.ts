@@ -1,0 +1,102 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LocalCloud, LocalCloudOptions } from '../../lib/local';
+import type { ConnectionOptions } from '../../lib/deploy';
+
+export const REGION = 'cn-hangzhou';
+
+/** A LocalCloud for one test file, and connection options that reach it. */
+export async function startCloud(options: LocalCloudOptions = {}) {
+  const cloud = await LocalCloud.start({ port: 0, ...options });
+  const connection: ConnectionOptions = {
+    regionId: REGION,
+    endpoint: cloud.endpoint,
+    protocol: 'http',
+    credentials: cloud.credentials,
+    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+  };
+  return { cloud, connection, fast: { ...connection, pollIntervalMs: 20 } };
+}
+
+const TRUST = {
+  Version: '1',
+  Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['fc.aliyuncs.com'] } }],
+};
+
+/** A RAM role resource (fast in LocalCloud: no custom resource involved). */
+export function role(roleName: string, extra: Record<string, unknown> = {}) {
+  return {
+    Type: 'ALIYUN::RAM::Role',
+    Properties: { RoleName: roleName, AssumeRolePolicyDocument: TRUST, ...extra },
+  };
+}
+
+/** A template of RAM roles, with an output per role (its ARN). */
+export function rolesTemplate(roles: Record<string, string>, extra: Record<string, unknown> = {}) {
+  return {
+    ROSTemplateFormatVersion: '2015-09-01',
+    Resources: Object.fromEntries(Object.entries(roles).map(([id, name]) => [id, role(name)])),
+    Outputs: Object.fromEntries(
+      Object.keys(roles).map((id) => [
+        `${id}Arn`,
+        { Value: { 'Fn::GetAtt': [id, 'Arn'] }, Description: `ARN of ${id}` },
+      ]),
+    ),
+    ...extra,
+  };
+}
+
+/**
+ * A custom resource held in progress until the test opens its gate (creates the file `gate`): its provider, an FC
+ * function, polls for the file, then answers SUCCESS. Keeps a stack `*_IN_PROGRESS` for as long as a test needs.
+ */
+export function gatedTemplate(gate: string, functionName: string) {
+  const source = `
+const fs = require('fs');
+exports.handler = async (payload) => {
+  const event = JSON.parse(payload.toString());
+  while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 50));
+  await fetch(event.ResponseURL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      Status: 'SUCCESS', PhysicalResourceId: 'gated-' + event.LogicalResourceId, StackId: event.StackId,
+      RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Opened: 'yes' },
+    }),
+  });
+};`;
+  return {
+    ROSTemplateFormatVersion: '2015-09-01',
+    Resources: {
+      Provider: {
+        Type: 'ALIYUN::FC3::Function',
+        Properties: {
+          FunctionName: functionName,
+          Runtime: 'nodejs20',
+          Handler: 'index.handler',
+          Timeout: 600,
+          Code: { SourceCode: source },
+        },
+      },
+      Gated: {
+        Type: 'ALIYUN::ROS::CustomResource',
+        Properties: { ServiceToken: { 'Fn::GetAtt': ['Provider', 'ARN'] }, Timeout: 600, Parameters: {} },
+      },
+    },
+    Outputs: { Opened: { Value: { 'Fn::GetAtt': ['Gated', 'Opened'] } } },
+  };
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Polls `probe` until it returns a value (no timing assertion: the test's own timeout bounds it). */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,156 @@
+import * as path from 'path';
+import { deployStack, DeployEvent, destroyStack, stackOutputs } from '../../lib/deploy';
+import { ApiError } from '../../lib/local';
+import { REGION, rolesTemplate, startCloud, tempDir } from './fixtures';
+
+describe('backoff on throttling and server errors', () => {
+  it('retries Throttling.User and 503 answers on every call with backoff and still deploys', async () => {
+    const failures = new Map<string, number>();
+    const faulty = new Set(['ListStacks', 'CreateStack', 'GetStack', 'ListStackEvents']);
+    const { cloud, fast } = await startCloud({
+      faults: {
+        async beforeCall(product, action) {
+          if (product !== 'ros' || !faulty.has(action)) return undefined;
+          const n = (failures.get(action) ?? 0) + 1;
+          failures.set(action, n);
+          // Every call fails twice, then goes through once, the pattern repeating.
+          if (n % 3 === 1)
+            throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+          if (n % 3 === 2)
+            throw new ApiError(
+              'ServiceUnavailable',
+              'The request has failed due to a temporary failure.',
+              503,
+            );
+          return undefined;
+        },
+      },
+    });
+    try {
+      const events: DeployEvent[] = [];
+      const result = await deployStack({
+        ...fast,
+        stackName: 'throttled',
+        template: rolesTemplate({ A: 'thr-a' }),
+        onEvent: (e) => events.push(e),
+      });
+      expect(result).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+      const retries = events.flatMap((e) =>
+        e.type === 'retry' ? [`${e.notice.action} ${e.notice.reason}`] : [],
+      );
+      expect(retries).toEqual(
+        expect.arrayContaining(['CreateStack Throttling.User', 'CreateStack ServiceUnavailable']),
+      );
+      expect(retries).toEqual(
+        expect.arrayContaining(['GetStack Throttling.User', 'ListStackEvents ServiceUnavailable']),
+      );
+      // CreateStack was retried with its ClientToken: one stack, not three.
+      expect(cloud.ros.stacks(REGION).filter((s) => s.stackName === 'throttled')).toHaveLength(1);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('gives up after the configured attempts with the API code and request id in the message', async () => {
+    const { cloud, connection } = await startCloud({
+      faults: {
+        async beforeCall(_product, action) {
+          if (action === 'ListStacks')
+            throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+          return undefined;
+        },
+      },
+    });
+    try {
+      const attempt = stackOutputs({
+        ...connection,
+        retry: { baseDelayMs: 1, maxAttempts: 3 },
+        stackName: 'any',
+      });
+      await expect(attempt).rejects.toMatchObject({
+        code: 'ApiError',
+        apiCode: 'Throttling.User',
+        message: expect.stringMatching(
+          /^ListStacks failed: Request was denied due to user flow control\. \(Throttling\.User, request id [0-9A-F-]+\)$/,
+        ),
+      });
+      expect(cloud.calls.filter((c) => c.action === 'ListStacks')).toHaveLength(3);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('does not retry a client error', async () => {
+    const { cloud, connection } = await startCloud();
+    try {
+      await expect(
+        deployStack({
+          ...connection,
+          stackName: 'bad-template',
+          template: '{"ROSTemplateFormatVersion": "2015-09-01", "Resources": 3}',
+        }),
+      ).rejects.toMatchObject({ code: 'ApiError', apiCode: 'InvalidTemplate' });
+      expect(cloud.calls.filter((c) => c.action === 'CreateStack')).toHaveLength(1);
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
+
+describe('credentials and configuration', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  });
+
+  /**
+   * An environment where the default credential chain finds nothing and never asks the ECS metadata service.
+   * (The aliyun CLI profile is covered by the CLI tests, whose child processes get their own HOME.)
+   */
+  function emptyChain(): void {
+    for (const key of Object.keys(process.env)) if (key.startsWith('ALIBABA_CLOUD_')) delete process.env[key];
+    process.env.ALIBABA_CLOUD_CLI_PROFILE_DISABLED = 'true';
+    process.env.ALIBABA_CLOUD_CREDENTIALS_FILE = path.join(tempDir('home-'), 'none');
+    process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = 'true';
+  }
+
+  it('says how to provide credentials when the default chain has none', async () => {
+    emptyChain();
+    await expect(
+      destroyStack({ regionId: REGION, stackName: 'x', endpoint: '127.0.0.1:9', protocol: 'http' }),
+    ).rejects.toMatchObject({
+      code: 'MissingCredentials',
+      isConfigurationError: true,
+      message: expect.stringContaining('ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET'),
+    });
+  });
+
+  it('uses the default chain: credentials from the environment', async () => {
+    emptyChain();
+    const { cloud, connection } = await startCloud();
+    try {
+      const { accessKeyId, accessKeySecret } = cloud.credentials;
+      process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = accessKeyId;
+      process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = accessKeySecret;
+      const fromEnv = { ...connection, credentials: undefined };
+      expect(await destroyStack({ ...fromEnv, stackName: 'none' })).toMatchObject({ status: 'NOT_FOUND' });
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('refuses a template over the ROS size limit before calling anything', async () => {
+    const { cloud, connection } = await startCloud();
+    try {
+      const template = rolesTemplate({ A: 'big-a' }, { Description: 'x'.repeat(530_000) });
+      await expect(deployStack({ ...connection, stackName: 'big', template })).rejects.toMatchObject({
+        code: 'InvalidTemplate',
+        message: expect.stringContaining('ROS accepts at most 524288 bytes'),
+      });
+      expect(cloud.calls.filter((c) => c.product === 'ros')).toEqual([]);
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
