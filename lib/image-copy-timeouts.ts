@@ -45,7 +45,10 @@ export interface ComputedTimeouts {
 export function computeTimeouts(createMinutes?: number, deleteMinutes?: number): ComputedTimeouts {
   const create = Math.ceil((createMinutes ?? DEFAULT_CREATE_TIMEOUT_MINUTES) * 60);
   const remove = Math.ceil((deleteMinutes ?? DEFAULT_DELETE_TIMEOUT_MINUTES) * 60);
-  const timeoutSeconds = Math.min(MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS, create + remove + RESPONSE_MARGIN_SECONDS);
+  const timeoutSeconds = Math.min(
+    MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS,
+    create + remove + RESPONSE_MARGIN_SECONDS,
+  );
   const handlerBound = timeoutSeconds - RESPONSE_MARGIN_SECONDS;
   return {
     timeoutSeconds,

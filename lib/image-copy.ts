@@ -16,7 +16,12 @@ import {
 } from './validation';
 
 /**
- * How long ImageCopy may take to create and to delete the copy, in minutes.
+ * How long ImageCopy may take to create and to delete the copy, in minutes, as Terraform's `timeouts` block.
+ *
+ * The handler enforces both bounds itself and answers ROS with a reason when one passes. The custom resource's
+ * `Timeout` is create + delete + 5 minutes (at most 12 hours), because an update that replaces the copy does
+ * both in one request (copy anew, then delete the old copy); ROS therefore never gives up before the handler
+ * has answered.
  */
 export interface ImageCopyTimeouts {
   /**
@@ -133,23 +138,15 @@ export interface ImageCopyProps {
 }
 
 /**
- * An ECS image copy, managed here or referenced with {@link ImageCopy.fromImageId}.
+ * An ECS image, copied by an {@link ImageCopy} of this stack or referenced by id with
+ * {@link ImageCopy.fromImageId}. `ref` is the image id too.
  */
 export interface IImageCopy extends ros.IResource {
-  /** The copied image's id (`m-...`). */
+  /** The image's id (`m-...`). */
   readonly attrImageId: string;
 
-  /** The region the copy lives in (the destination region). */
+  /** The region the image lives in. */
   readonly attrRegionId: string;
-
-  /** The image that was copied. */
-  readonly attrSourceImageId: string;
-
-  /** The region of the image that was copied. */
-  readonly attrSourceRegionId: string;
-
-  /** The copy's name as ECS reports it. */
-  readonly attrImageName: string;
 }
 
 /**
@@ -169,9 +166,8 @@ export interface IImageCopy extends ros.IResource {
 export class ImageCopy extends ros.Resource implements IImageCopy {
   /**
    * A reference to an image that this stack does not manage, e.g. to pass where an {@link IImageCopy} is
-   * expected. ECS image ids are regional, so the image is taken to be in the stack's region: `attrImageId` and
-   * `ref` are `imageId`, `attrRegionId` is the stack's region. The source image, source region and name are not
-   * knowable without a lookup; reading them throws an error that says so.
+   * expected. Nothing is added to the template. ECS image ids are regional, so the image is taken to be in the
+   * stack's region: `attrImageId` and `ref` are `imageId`, `attrRegionId` is the stack's region.
    *
    * @param scope the scope of the reference
    * @param id the reference's construct id
@@ -282,7 +278,7 @@ export class ImageCopyValidationError extends Error {
   }
 }
 
-/** An image referenced by id ({@link ImageCopy.fromImageId}). */
+/** An image referenced by id ({@link ImageCopy.fromImageId}): nothing is created, `ref` is the id itself. */
 class ImportedImageCopy extends ros.Resource implements IImageCopy {
   public readonly attrImageId: string;
   public readonly attrRegionId: string;
@@ -295,25 +291,6 @@ class ImportedImageCopy extends ros.Resource implements IImageCopy {
 
   public get ref(): string {
     return this.attrImageId;
-  }
-
-  public get attrSourceImageId(): string {
-    return this.unknown('attrSourceImageId');
-  }
-
-  public get attrSourceRegionId(): string {
-    return this.unknown('attrSourceRegionId');
-  }
-
-  public get attrImageName(): string {
-    return this.unknown('attrImageName');
-  }
-
-  private unknown(attribute: string): never {
-    throw new Error(
-      `${attribute} is unknown for ${this.node.path}, an image referenced by id with ImageCopy.fromImageId: ` +
-        'only attrImageId and attrRegionId are available. Manage the copy with new ImageCopy(...) to get the others.',
-    );
   }
 }
 

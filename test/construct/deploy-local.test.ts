@@ -1,0 +1,140 @@
+import Ros, * as $Ros from '@alicloud/ros20190910';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { LocalCloud } from '../../lib/local';
+import { HANDLER_RAM_ACTIONS } from '../../lib/handler/policy';
+import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
+import { SINGLE_COPY_DEFAULTS, SingleCopyStack } from '../../examples/single-copy/stack';
+import { newApp, Template } from './template';
+
+/**
+ * The template really carries a working handler with sufficient permissions: the single-copy example is
+ * synthesized, submitted to LocalCloud's ROS as it is, which creates the role from the template's policy and the
+ * function from its `Code.ZipFile`, and runs the custom resource through Create, an in-place Update and Delete.
+ */
+
+const STACK_REGION = 'cn-hangzhou';
+
+function rosClient(cloud: LocalCloud): Ros {
+  return new Ros(
+    new $OpenApiUtil.Config({
+      ...cloud.credentials,
+      regionId: STACK_REGION,
+      endpoint: cloud.endpoint,
+      protocol: 'http',
+    }),
+  );
+}
+
+function exampleTemplate(imageName: string = SINGLE_COPY_DEFAULTS.imageName): string {
+  const example = new SingleCopyStack(newApp(), 'ImageCopyExample', { ...SINGLE_COPY_DEFAULTS, imageName });
+  return JSON.stringify(Template.fromStack(example).json);
+}
+
+async function stackOf(cloud: LocalCloud, client: Ros, stackId: string) {
+  await cloud.ros.settled();
+  return (await client.getStack(new $Ros.GetStackRequest({ regionId: STACK_REGION, stackId }))).body!;
+}
+
+function outputsOf(stack: $Ros.GetStackResponseBody): Record<string, string> {
+  return Object.fromEntries((stack.outputs ?? []).map((o) => [o['OutputKey'], o['OutputValue']]));
+}
+
+function handlerLogs(cloud: LocalCloud): string {
+  return cloud.fc
+    .invocations()
+    .map((i) => `${i.functionName} ${i.outcome}: ${i.error ?? ''}\n${i.logs.join('\n')}`)
+    .join('\n');
+}
+
+describe('the single-copy example deployed to LocalCloud', () => {
+  it('creates the copy, renames it in place and deletes it with the stack, using only the template', async () => {
+    const cloud = await LocalCloud.start({ copyDurationMs: 1500 });
+    try {
+      const client = rosClient(cloud);
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: STACK_REGION,
+          stackName: 'image-copy-example',
+          templateBody: exampleTemplate(),
+          timeoutInMinutes: 10,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      const afterCreate = await stackOf(cloud, client, stackId);
+      expect({ status: afterCreate.status, reason: afterCreate.statusReason }).toEqual({
+        status: 'CREATE_COMPLETE',
+        reason: expect.anything(),
+      });
+
+      const outputs = outputsOf(afterCreate);
+      expect(outputs['RegionId']).toBe(SINGLE_COPY_DEFAULTS.destinationRegionId);
+      expect(outputs['SourceImageId']).toBe(SINGLE_COPY_DEFAULTS.sourceImageId);
+      expect(outputs['ImageName']).toBe(SINGLE_COPY_DEFAULTS.imageName);
+      const imageId = outputs['ImageId'];
+      expect(imageId).toMatch(/^m-/);
+      const image = cloud.ecs.getImage(SINGLE_COPY_DEFAULTS.destinationRegionId, imageId)!;
+      expect(image).toMatchObject({
+        status: 'Available',
+        imageName: SINGLE_COPY_DEFAULTS.imageName,
+        isCopied: true,
+        sourceImageId: SINGLE_COPY_DEFAULTS.sourceImageId,
+        sourceRegionId: SINGLE_COPY_DEFAULTS.sourceRegionId,
+      });
+      expect(image.tags['example']).toBe('single-copy');
+      expect(image.tags[OWNERSHIP_TAG_KEY]).toContain(`${stackId}/GoldenCopy`);
+
+      // The handler ran with the role from the template: every ECS call it made was signed with the role's
+      // temporary credentials and allowed by its policy.
+      const handlerCalls = cloud.calls.filter((c) => c.principal === 'role');
+      expect(handlerCalls.length).toBeGreaterThan(0);
+      expect(handlerCalls.filter((c) => c.code === 'Forbidden.RAM')).toEqual([]);
+      for (const call of handlerCalls) {
+        expect(HANDLER_RAM_ACTIONS).toContain(`${call.product.toLowerCase()}:${call.action}`);
+      }
+
+      // Renaming is in place: the same image, a new name.
+      await client.updateStack(
+        new $Ros.UpdateStackRequest({
+          regionId: STACK_REGION,
+          stackId,
+          templateBody: exampleTemplate('golden-copy-renamed'),
+        }),
+      );
+      const afterUpdate = await stackOf(cloud, client, stackId);
+      expect(afterUpdate.status).toBe('UPDATE_COMPLETE');
+      expect(outputsOf(afterUpdate)['ImageId']).toBe(imageId);
+      expect(cloud.ecs.getImage(SINGLE_COPY_DEFAULTS.destinationRegionId, imageId)!.imageName).toBe(
+        'golden-copy-renamed',
+      );
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: STACK_REGION, stackId }));
+      await cloud.ros.settled();
+      const listed = await client.listStacks(
+        new $Ros.ListStacksRequest({ regionId: STACK_REGION, stackId, status: ['DELETE_COMPLETE'] }),
+      );
+      expect(listed.body!.stacks!.map((s) => s.stackId)).toEqual([stackId]);
+      expect(cloud.ecs.getImage(SINGLE_COPY_DEFAULTS.destinationRegionId, imageId)).toBeUndefined();
+      expect(
+        cloud.ecs.listImages(SINGLE_COPY_DEFAULTS.destinationRegionId).filter((i) => i.isCopied),
+      ).toEqual([]);
+
+      // Over the whole lifecycle the handler called copy, describe, rename and delete, each allowed.
+      const roleCalls = cloud.calls.filter((c) => c.principal === 'role');
+      expect(roleCalls.filter((c) => c.status >= 400 && c.code === 'Forbidden.RAM')).toEqual([]);
+      expect([...new Set(roleCalls.map((c) => `${c.product.toLowerCase()}:${c.action}`))]).toEqual(
+        expect.arrayContaining([
+          'ecs:CopyImage',
+          'ecs:DescribeImages',
+          'ecs:ModifyImageAttribute',
+          'ecs:DeleteImage',
+        ]),
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
+        cause: error,
+      });
+    } finally {
+      await cloud.stop();
+    }
+  }, 120_000);
+});
