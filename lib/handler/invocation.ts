@@ -1,7 +1,7 @@
 /**
  * One invocation's time budget. An invocation never runs into its function's timeout: every wait goes through
- * {@link Invocation.sleep}, which, when the wait would end past the soft deadline, throws
- * {@link ContinuationRequired} instead; the entry point then re-invokes the function with the continuation state
+ * {@link Invocation.sleep}, which, when the wait would end past the soft deadline, waits until that deadline and
+ * throws {@link ContinuationRequired}; the entry point then re-invokes the function with the continuation state
  * and returns. The margin between the soft deadline and the timeout leaves room for that re-invoke (or for the
  * final response) — max(5 s, 10 %) of the timeout, but never more than half of it.
  */
@@ -39,10 +39,20 @@ export class Invocation {
     return this.deadlines.soft - this.clock.now();
   }
 
-  /** Waits `ms`, or throws {@link ContinuationRequired} when that would pass the soft deadline. */
+  /**
+   * Waits `ms`. When that would pass the soft deadline, waits until the soft deadline instead and then throws
+   * {@link ContinuationRequired} with the time the wait was meant to end: the next invocation waits the rest. So
+   * every invocation spends its budget, and a wait longer than one invocation spans several rather than bouncing
+   * between invocations that each wait nothing.
+   */
   async sleep(ms: number): Promise<void> {
-    const resumeAt = this.clock.now() + Math.max(0, ms);
+    const now = this.clock.now();
+    const resumeAt = now + Math.max(0, ms);
     if (resumeAt > this.deadlines.soft) {
+      const usable = this.deadlines.soft - now;
+      if (usable > 0) {
+        await this.clock.sleep(usable);
+      }
       throw new ContinuationRequired(resumeAt);
     }
     await this.clock.sleep(ms);

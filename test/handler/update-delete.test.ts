@@ -1,0 +1,351 @@
+/**
+ * Update and Delete, run by the bundled handler zip inside LocalCloud's Function Compute with the provider's role
+ * policy.
+ */
+import { randomUUID } from 'crypto';
+import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
+import {
+  DESTINATION_REGION,
+  deliver,
+  type Harness,
+  MEDIUM_SIZE_GIB,
+  newResource,
+  ownedImages,
+  putSource,
+  type ResourceIdentity,
+  run,
+  SLOW_SIZE_GIB,
+  SOURCE_REGION,
+  startCopyAs,
+  startHarness,
+  stepsOf,
+  until,
+} from './harness';
+
+let h: Harness;
+let fn: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  fn = h.deployHandler();
+});
+afterAll(() => h.stop());
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const propertiesFor = <T extends object = object>(sourceImageId: string, extra: T = {} as T) => ({
+  SourceImageId: sourceImageId,
+  SourceRegionId: SOURCE_REGION,
+  DestinationRegionId: DESTINATION_REGION,
+  ...extra,
+});
+
+/** The change in ECS call counts while `body` runs. */
+async function callsDuring(body: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = h.cloud.ecs.callCounts();
+  await body();
+  const after = h.cloud.ecs.callCounts();
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([action, count]) => [action, count - (before[action] ?? 0)] as const)
+      .filter(([, delta]) => delta > 0),
+  );
+}
+
+/** Creates a copy through the handler and returns its id. */
+async function created(resource: ResourceIdentity, properties: Record<string, unknown>): Promise<string> {
+  const { response } = await run(h, fn, resource, { RequestType: 'Create', ResourceProperties: properties });
+  expect(response.Status).toBe('SUCCESS');
+  return response.PhysicalResourceId!;
+}
+
+/** A finished copy owned by `resource` (started by some earlier request), made directly. */
+async function finishedCopy(resource: ResourceIdentity, sourceImageId = putSource(h)): Promise<string> {
+  const imageId = await startCopyAs(h, sourceImageId, {
+    [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
+  });
+  await until(() => h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.status === 'Available');
+  return imageId;
+}
+
+describe('Update', () => {
+  it('renames, re-describes, re-tags and moves the copy in place, calling only what changed', async () => {
+    const resource = newResource();
+    const source = putSource(h);
+    const before = propertiesFor(source, {
+      ImageName: unique('before'),
+      Description: 'first words',
+      Tags: { a: '1', b: '2', c: '3' },
+    });
+    const imageId = await created(resource, before);
+    const ownership = h.cloud.ecs.getImage(DESTINATION_REGION, imageId)!.tags[OWNERSHIP_TAG_KEY];
+    const after = propertiesFor(source, {
+      ImageName: unique('after'),
+      Description: 'second words',
+      Tags: { a: '1', b: '20', d: '4' },
+      ResourceGroupId: 'rg-acfmtest01',
+    });
+    let response;
+    const calls = await callsDuring(async () => {
+      ({ response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: before,
+        ResourceProperties: after,
+      }));
+    });
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: imageId,
+      Data: { ImageId: imageId, ImageName: after.ImageName, SourceImageId: source },
+    });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toMatchObject({
+      imageName: after.ImageName,
+      description: 'second words',
+      resourceGroupId: 'rg-acfmtest01',
+      tags: { a: '1', b: '20', d: '4', [OWNERSHIP_TAG_KEY]: ownership },
+    });
+    expect(calls).toEqual({
+      DescribeImages: 1,
+      ModifyImageAttribute: 1,
+      UntagResources: 1,
+      TagResources: 1,
+      JoinResourceGroup: 1,
+    });
+  });
+
+  it('makes no ECS change when only Force or the timeouts change', async () => {
+    const resource = newResource();
+    const before = propertiesFor(putSource(h), { ImageName: unique('steady') });
+    const imageId = await created(resource, before);
+    let response;
+    const calls = await callsDuring(async () => {
+      ({ response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: before,
+        ResourceProperties: {
+          ...before,
+          Force: 'true',
+          CreateTimeoutSeconds: '1200',
+          DeleteTimeoutSeconds: 900,
+        },
+      }));
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(calls).toEqual({ DescribeImages: 1 });
+  });
+
+  it('replaces the copy on a new source: copies anew under the same name, removes the old copy, answers the new id', async () => {
+    const resource = newResource();
+    const name = unique('replaced');
+    const before = propertiesFor(putSource(h), { ImageName: name, Tags: { team: 'web' } });
+    const oldId = await created(resource, before);
+    const newSource = putSource(h);
+    const after = { ...before, SourceImageId: newSource };
+    const { response, event } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: oldId,
+      OldResourceProperties: before,
+      ResourceProperties: after,
+    });
+    expect(response.Status).toBe('SUCCESS');
+    const newId = response.PhysicalResourceId!;
+    expect(newId).not.toBe(oldId);
+    expect(response.Data).toMatchObject({ ImageId: newId, SourceImageId: newSource, ImageName: name });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
+      status: 'Available',
+      imageName: name,
+      sourceImageId: newSource,
+      tags: {
+        team: 'web',
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId)),
+      },
+    });
+
+    // ROS may then delete the old id, as CloudFormation does: that succeeds and leaves the new copy alone.
+    const { response: deleted } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: oldId,
+      ResourceProperties: after,
+    });
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: oldId });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)?.status).toBe('Available');
+  });
+
+  it('keeps the current copy and answers FAILED with its id when the replacement copy cannot be made', async () => {
+    const resource = newResource();
+    const before = propertiesFor(putSource(h), { ImageName: unique('kept') });
+    const oldId = await created(resource, before);
+    const broken = putSource(h, { status: 'UnAvailable' });
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: oldId,
+      OldResourceProperties: before,
+      ResourceProperties: { ...before, SourceImageId: broken },
+    });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: oldId });
+    expect(response.Reason).toMatch(/^Replacement failed: Cannot copy the source image .* is not Available/);
+    expect(response.Reason).toContain(`The current image ${oldId} is kept.`);
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)?.status).toBe('Available');
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([oldId]);
+  });
+});
+
+describe('Delete', () => {
+  it('deletes a finished copy and waits until it is gone', async () => {
+    const resource = newResource();
+    const imageId = await finishedCopy(resource);
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+  });
+
+  it('cancels a copy that is still in progress', async () => {
+    const resource = newResource();
+    const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
+    const imageId = await startCopyAs(h, source, {
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', randomUUID()),
+    });
+    let response;
+    const calls = await callsDuring(async () => {
+      ({ response } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: imageId,
+        ResourceProperties: propertiesFor(source),
+      }));
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    expect(calls.CancelCopyImage).toBe(1);
+    expect(calls.DeleteImage).toBeUndefined();
+  });
+
+  it('waits for a copy that cannot be cancelled (CancelNotSupported) to finish, then deletes it', async () => {
+    const resource = newResource();
+    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    const imageId = await startCopyAs(h, source, {});
+    h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(source),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    const steps = stepsOf(h, fn)
+      .filter((step) => step.imageId === imageId)
+      .map((step) => step.step);
+    expect(steps).toEqual(
+      expect.arrayContaining(['cancel-not-supported', 'wait-for-copy-to-finish', 'delete-requested']),
+    );
+  });
+
+  it('succeeds when the image is already gone', async () => {
+    const { response } = await run(h, fn, newResource(), {
+      RequestType: 'Delete',
+      PhysicalResourceId: 'm-uf6alreadygone00001',
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'm-uf6alreadygone00001' });
+  });
+
+  it('succeeds at once for the placeholder id of a create that made no image', async () => {
+    let response;
+    const calls = await callsDuring(async () => {
+      ({ response } = await run(h, fn, newResource(), {
+        RequestType: 'Delete',
+        PhysicalResourceId: 'image-copy-failed-0123456789ab',
+        ResourceProperties: { SourceImageId: 'nonsense' },
+      }));
+    });
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'image-copy-failed-0123456789ab',
+    });
+    expect(calls).toEqual({});
+  });
+
+  it('refuses to delete an image used by instances unless Force is set', async () => {
+    const resource = newResource();
+    const imageId = await finishedCopy(resource);
+    h.cloud.ecs.setInUse(DESTINATION_REGION, imageId, true);
+    const properties = propertiesFor(putSource(h));
+    const { response: refused } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: properties,
+    });
+    expect(refused).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+    expect(refused.Reason).toContain('ImageUsingByInstance');
+    expect(refused.Reason).toContain('set Force (force: true)');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeDefined();
+
+    const { response: forced } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: { ...properties, Force: true },
+    });
+    expect(forced.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+  });
+
+  it("sweeps this resource's copies that never became its image, but no Available one and no one else's", async () => {
+    const resource = newResource();
+    const imageId = await finishedCopy(resource);
+    const otherAvailable = await finishedCopy(resource);
+    const slowSource = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
+    const leftover = await startCopyAs(h, slowSource, {
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', randomUUID()),
+    });
+    const someoneElses = await startCopyAs(h, slowSource, {
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'OtherCopy', randomUUID()),
+    });
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, leftover)).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, otherAvailable)?.status).toBe('Available');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, someoneElses)?.status).toMatch(/Creating|Waiting/);
+    // Tidy up the slow copy so it does not hold a place in the region's copy queue.
+    const { response: tidy } = await run(h, fn, newResource('OtherCopy'), {
+      RequestType: 'Delete',
+      PhysicalResourceId: someoneElses,
+      ResourceProperties: propertiesFor(slowSource),
+    });
+    expect(tidy.Status).toBe('SUCCESS');
+  });
+
+  it('deletes while the create of the same resource is still copying: the create then answers FAILED', async () => {
+    const resource = newResource();
+    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    const properties = propertiesFor(source, { ImageName: unique('raced') });
+    const creating = await deliver(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: properties,
+    });
+    const [copy] = await until(() => {
+      const images = ownedImages(h, resource);
+      return images.length > 0 && images;
+    });
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: copy.imageId,
+      ResourceProperties: properties,
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)).toBeUndefined();
+    const createAnswer = await creating.response;
+    expect(createAnswer.Status).toBe('FAILED');
+    expect(createAnswer.Reason).toContain('disappeared before it became Available');
+  });
+});
