@@ -12,13 +12,15 @@ export function bundleCliForTests(): Record<'ros-local' | 'ros-deploy', string> 
   const root = packageRoot();
   const outDir = path.join(root, 'node_modules', '.cache', 'ros-cdk-image-copy', 'cli');
   fs.mkdirSync(outDir, { recursive: true });
-  const entries = { 'ros-local': 'lib/cli/ros-local-main.ts', 'ros-deploy': 'lib/cli/ros-deploy-main.ts' } as const;
+  const entries = {
+    'ros-local': 'lib/cli/ros-local-main.ts',
+    'ros-deploy': 'lib/cli/ros-deploy-main.ts',
+  } as const;
   const outputs = {} as Record<keyof typeof entries, string>;
   for (const [name, entry] of Object.entries(entries) as [keyof typeof entries, string][]) {
     const source = path.join(root, entry);
     const outfile = path.join(outDir, `${name}.js`);
     outputs[name] = outfile;
-    if (!fs.existsSync(source)) continue;
     buildSync({
       entryPoints: [source],
       outfile,

@@ -152,8 +152,10 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       stackName,
       text: `${stackName} is ${existing.status} (its first create failed); deleting it before creating it again`,
     });
+    const seenBefore = new Set<string>();
+    await api.newEvents(existing.stackId, seenBefore);
     await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
-    await followStack(api, existing.stackId, new Set(), followOptions);
+    await followStack(api, existing.stackId, seenBefore, followOptions);
     existing = undefined;
   }
   if (existing && !UPDATABLE_STATUSES.includes(existing.status)) {

@@ -1,0 +1,121 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ConnectionOptions } from '../deploy';
+import { DEFAULT_LOCAL_DIR, findRunningServer, STATE_FILE_NAME } from '../local/discovery';
+import { LocalCloud } from '../local/local-cloud';
+import { Ram } from '../local/ram';
+import { StateStore } from '../local/state';
+import { UsageError } from './usage';
+
+/** LocalCloud's default region when `--local` is given no region. */
+export const LOCAL_DEFAULT_REGION = 'cn-hangzhou';
+
+/** Where the stacks go: the real cloud (default credential chain) or a LocalCloud. */
+export interface Target {
+  /** Connection options for a stack in `regionId`. */
+  connection(regionId: string): ConnectionOptions;
+  /** A line saying where, for the user (never any key). */
+  readonly description: string;
+  readonly local: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * `--local`: the LocalCloud a running `ros-local` serves for this directory (its `.ros-local/server.json`), else
+ * an embedded one keeping its state in `.ros-local/state.json`, so separate runs see the same cloud.
+ */
+export async function localTarget(cwd: string): Promise<Target> {
+  const dir = path.join(cwd, DEFAULT_LOCAL_DIR);
+  const running = findRunningServer(dir);
+  if (running) {
+    const credentials = new Ram(new StateStore(running.stateFile)).rootCredentials;
+    return {
+      local: true,
+      description: `LocalCloud served by ros-local at ${running.endpoint} (pid ${running.pid})`,
+      connection: (regionId) => ({ regionId, endpoint: running.endpoint, protocol: 'http', credentials }),
+      close: async () => undefined,
+    };
+  }
+  const stateFile = path.join(dir, STATE_FILE_NAME);
+  const cloud = await LocalCloud.start({ stateFile });
+  return {
+    local: true,
+    description: `embedded LocalCloud (state in ${path.relative(cwd, stateFile)})`,
+    connection: (regionId) => ({
+      regionId,
+      endpoint: cloud.endpoint,
+      protocol: 'http',
+      credentials: cloud.credentials,
+    }),
+    close: () => cloud.stop(),
+  };
+}
+
+/** The real cloud: credentials from the default chain, or from `--profile`. */
+export function cloudTarget(profile: string | undefined): Target {
+  return {
+    local: false,
+    description: profile ? `Alibaba Cloud (profile ${profile})` : 'Alibaba Cloud',
+    connection: (regionId) => ({ regionId, ...(profile && { profile }) }),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Region of each stack: `--region STACK:REGION`, else `--region REGION`, else `ALIBABA_CLOUD_REGION_ID`, else the
+ * aliyun CLI profile's `region_id`, else (with `--local`) cn-hangzhou.
+ */
+export function regionResolver(
+  flags: string[],
+  env: NodeJS.ProcessEnv,
+  profile: string | undefined,
+  local: boolean,
+): (stackName: string) => string {
+  const perStack = new Map<string, string>();
+  let general: string | undefined;
+  for (const flag of flags) {
+    const colon = flag.indexOf(':');
+    if (colon > 0) perStack.set(flag.slice(0, colon), checkRegion(flag.slice(colon + 1), flag));
+    else general = checkRegion(flag, flag);
+  }
+  const fallback =
+    general ??
+    env.ALIBABA_CLOUD_REGION_ID ??
+    profileRegion(env, profile) ??
+    (local ? LOCAL_DEFAULT_REGION : undefined);
+  return (stackName) => {
+    const region = perStack.get(stackName) ?? fallback;
+    if (!region) {
+      throw new UsageError(
+        `no region for stack ${stackName}: pass --region REGION (or --region ${stackName}:REGION), ` +
+          'or set ALIBABA_CLOUD_REGION_ID, or a region_id in your aliyun CLI profile',
+      );
+    }
+    return region;
+  };
+}
+
+function checkRegion(region: string, flag: string): string {
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) {
+    throw new UsageError(
+      `--region "${flag}" is invalid: expected a region id such as cn-hangzhou, or STACK:REGION`,
+    );
+  }
+  return region;
+}
+
+function profileRegion(env: NodeJS.ProcessEnv, profile: string | undefined): string | undefined {
+  try {
+    const home = env.HOME ?? os.homedir();
+    const config = JSON.parse(fs.readFileSync(path.join(home, '.aliyun', 'config.json'), 'utf8')) as {
+      current?: string;
+      profiles?: { name?: string; region_id?: string }[];
+    };
+    const name = profile ?? env.ALIBABA_CLOUD_PROFILE ?? config.current;
+    const region = config.profiles?.find((p) => p.name === name)?.region_id;
+    return region || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,549 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { stringify as toYaml } from 'yaml';
+import {
+  AssemblyStack,
+  CloudAssembly,
+  DeployError,
+  deployStack,
+  destroyStack,
+  diffStack,
+  formatDiff,
+  readAssembly,
+  stackEvents,
+  stackOutputs,
+  StackOperationResult,
+  synthesize,
+} from '../deploy';
+import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
+import { cloudTarget, localTarget, regionResolver, Target } from './ros-deploy-target';
+import { UsageError } from './usage';
+
+const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
+
+Commands:
+  synth [STACKS..]      Synthesize the app of cdk.json into cdk.out (one stack named: print its template)
+  list                  List the app's stacks
+  deploy [STACKS..]     Create or update stacks (all by default) and follow them to the end
+  destroy [STACKS..]    Delete stacks (asks first unless --force)
+  diff [STACKS..]       Compare the app's templates with the deployed stacks
+  events STACK          Show a stack's latest events
+  outputs STACK         Show a stack's outputs
+
+Options:
+  --region REGION       Region of the stacks (else ALIBABA_CLOUD_REGION_ID, else the profile's); repeat as
+                        --region STACK:REGION to send a stack elsewhere
+  --profile NAME        aliyun CLI profile to take credentials (and region) from
+  --local               Use LocalCloud: the one ros-local serves here, else an embedded one (state in .ros-local/)
+  --parameters S:K=V    Template parameter K of stack S (repeatable; S: may be omitted with a single stack)
+  --tags K=V            Stack tag (repeatable)
+  --outputs-file FILE   deploy: write the outputs as JSON {stack: {key: value}}
+  --no-rollback         deploy: keep what was created when an operation fails
+  --timeout MINUTES     deploy: ROS timeout of each stack operation (10-1440, default 60)
+  --concurrency N       deploy/destroy: stacks in parallel, dependencies respected (default 1)
+  --progress bar|events How to show progress (default: bar on a terminal; events when not a TTY or CI=true)
+  --force               destroy: do not ask for confirmation
+  --fail                diff: exit 1 when there are differences
+  --limit N             events: how many (default 50)
+  --json                Machine-readable output on stdout (progress goes to stderr)
+  --app CMD             The command that runs the app (default: "app" of cdk.json)
+  -o, --output DIR      Cloud assembly directory (default: cdk.out)
+  -h, --help            Show this help
+
+Exit codes: 0 success (including no changes), 1 a stack operation failed, 2 usage or configuration error.
+`;
+
+/** Where the CLI reads and writes; `process` by default. */
+export interface CliIo {
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Asks a yes/no question on the terminal; absent when there is none. */
+  readonly confirm?: (question: string) => Promise<boolean>;
+  /** Aborted on Ctrl-C: stop following (the ROS operation goes on). */
+  readonly signal?: AbortSignal;
+}
+
+const OPTIONS = {
+  region: { type: 'string', multiple: true },
+  profile: { type: 'string' },
+  local: { type: 'boolean' },
+  parameters: { type: 'string', multiple: true },
+  tags: { type: 'string', multiple: true },
+  'outputs-file': { type: 'string' },
+  'no-rollback': { type: 'boolean' },
+  timeout: { type: 'string' },
+  concurrency: { type: 'string' },
+  progress: { type: 'string' },
+  force: { type: 'boolean' },
+  fail: { type: 'boolean' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  app: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parse>['values'];
+const parse = (argv: string[]) =>
+  parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, strict: true });
+
+const COMMANDS = ['synth', 'list', 'ls', 'deploy', 'destroy', 'diff', 'events', 'outputs'] as const;
+
+/** `ros-deploy`: resolves with the exit code (0 ok, 1 a stack operation failed, 2 usage or configuration error). */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const { values: flags, positionals } = parsed;
+  if (flags.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const [command, ...stacks] = positionals;
+  let target: Target | undefined;
+  try {
+    if (!command) throw new UsageError('no command given');
+    if (!(COMMANDS as readonly string[]).includes(command))
+      throw new UsageError(`unknown command "${command}"`);
+    const cli = new Cli(io, flags);
+    if (command === 'synth') return await cli.synth(stacks);
+    if (command === 'list' || command === 'ls') return await cli.list();
+    target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile);
+    cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
+    if (command === 'deploy') return await cli.deploy(stacks, target);
+    if (command === 'destroy') return await cli.destroy(stacks, target);
+    if (command === 'diff') return await cli.diff(stacks, target);
+    if (stacks.length !== 1) throw new UsageError(`${command} takes exactly one STACK`);
+    if (command === 'events') return await cli.events(stacks[0], target);
+    return await cli.outputs(stacks[0], target);
+  } catch (err) {
+    if (err instanceof UsageError) return usage(io, err.message);
+    if (err instanceof DeployError) {
+      io.stderr.write(`ros-deploy: ${err.message}\n`);
+      if (flags.json)
+        io.stdout.write(
+          JSON.stringify({ success: false, error: { code: err.code, message: err.message } }) + '\n',
+        );
+      return err.isConfigurationError ? 2 : 1;
+    }
+    // Not expected: say what happened in one line, without a stack trace (ROS_DEPLOY_DEBUG=1 shows it).
+    const detail = io.env.ROS_DEPLOY_DEBUG && err instanceof Error ? `\n${err.stack}` : '';
+    io.stderr.write(
+      `ros-deploy: unexpected error: ${err instanceof Error ? err.message : String(err)}${detail}\n`,
+    );
+    return 1;
+  } finally {
+    await target?.close();
+  }
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr.write(`ros-deploy: ${message}\n\n${HELP}`);
+  return 2;
+}
+
+class Cli {
+  /** Human progress: stdout, or stderr when stdout carries JSON. */
+  readonly progressOut: Output;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly flags: Flags,
+  ) {
+    this.progressOut = flags.json ? io.stderr : io.stdout;
+  }
+
+  async synth(names: string[]): Promise<number> {
+    const assembly = await this.synthesize();
+    const stacks = select(assembly, names);
+    if (names.length === 1) {
+      const template = JSON.parse(fs.readFileSync(stacks[0].templateFile, 'utf8')) as unknown;
+      this.io.stdout.write(this.flags.json ? JSON.stringify(template, null, 2) + '\n' : toYaml(template));
+      return 0;
+    }
+    if (this.flags.json) {
+      this.io.stdout.write(
+        JSON.stringify(
+          { stacks: stacks.map((s) => ({ stackName: s.stackName, templateFile: s.templateFile })) },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      const dir = path.relative(this.io.cwd, assembly.directory) || '.';
+      this.io.stdout.write(
+        `Synthesized ${stacks.length} stack(s) to ${dir}: ${stacks.map((s) => s.stackName).join(', ')}\n`,
+      );
+    }
+    return 0;
+  }
+
+  async list(): Promise<number> {
+    const assembly = await this.synthesize();
+    if (this.flags.json) {
+      const list = assembly.stacks.map((s) => ({ stackName: s.stackName, dependencies: s.dependencies }));
+      this.io.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    } else {
+      for (const s of assembly.stacks) {
+        this.io.stdout.write(
+          `${s.stackName}${s.dependencies.length > 0 ? ` (after ${s.dependencies.join(', ')})` : ''}\n`,
+        );
+      }
+    }
+    return 0;
+  }
+
+  async deploy(names: string[], target: Target): Promise<number> {
+    const options = this.deployOptions();
+    const assembly = await this.synthesize();
+    const stacks = select(assembly, names);
+    const parameters = parseParameters(this.flags.parameters ?? [], stacks);
+    const region = this.regions(target);
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    const display = this.display();
+    const results = await runInOrder(stacks, options.concurrency, 'dependencies-first', (stack) =>
+      deployStack({
+        ...target.connection(regions.get(stack.stackName)!),
+        stackName: stack.stackName,
+        assemblyDir: assembly.directory,
+        parameters: parameters.get(stack.stackName),
+        tags: options.tags,
+        disableRollback: this.flags['no-rollback'] ?? false,
+        ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
+        onEvent: (e) => display.onEvent(e),
+        signal: this.io.signal,
+        pollIntervalMs: target.local ? 250 : undefined,
+      }),
+    ).finally(() => display.stop());
+    if (this.flags['outputs-file']) this.writeOutputs(this.flags['outputs-file'], results);
+    return this.report(results, 'deploy');
+  }
+
+  async destroy(names: string[], target: Target): Promise<number> {
+    const concurrency = integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1;
+    const assembly = this.hasApp() ? await this.synthesize() : undefined;
+    const stacks: AssemblyStack[] = assembly
+      ? select(assembly, names)
+      : names.length > 0
+        ? names.map((stackName) => ({ stackName, templateFile: '', dependencies: [], constructPaths: {} }))
+        : fail(new UsageError('destroy: name the STACKS to destroy (there is no cdk.json app to list them)'));
+    const region = this.regions(target);
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    if (!this.flags.force) {
+      if (!this.io.confirm) {
+        throw new UsageError(
+          `destroy: pass --force to delete ${stacks.map((s) => s.stackName).join(', ')} without a terminal to confirm on`,
+        );
+      }
+      const list = stacks.map((s) => `${s.stackName} (${regions.get(s.stackName)})`).join(', ');
+      if (!(await this.io.confirm(`Delete ${list} and all their resources? (y/N) `))) {
+        this.io.stderr.write('ros-deploy: nothing destroyed.\n');
+        return 1;
+      }
+    }
+    const display = this.display();
+    const results = await runInOrder(stacks, concurrency, 'dependents-first', (stack) =>
+      destroyStack({
+        ...target.connection(regions.get(stack.stackName)!),
+        stackName: stack.stackName,
+        ...(assembly && { assemblyDir: assembly.directory }),
+        onEvent: (e) => display.onEvent(e),
+        signal: this.io.signal,
+        pollIntervalMs: target.local ? 250 : undefined,
+      }),
+    ).finally(() => display.stop());
+    return this.report(results, 'destroy');
+  }
+
+  async diff(names: string[], target: Target): Promise<number> {
+    const assembly = await this.synthesize();
+    const region = this.regions(target);
+    const results = [];
+    for (const stack of select(assembly, names)) {
+      results.push(
+        await diffStack({
+          ...target.connection(region(stack.stackName)),
+          stackName: stack.stackName,
+          assemblyDir: assembly.directory,
+        }),
+      );
+    }
+    if (this.flags.json) this.io.stdout.write(JSON.stringify({ stacks: results }, null, 2) + '\n');
+    else this.io.stdout.write(results.map(formatDiff).join('\n'));
+    return this.flags.fail && results.some((r) => r.hasChanges) ? 1 : 0;
+  }
+
+  async events(stackName: string, target: Target): Promise<number> {
+    const limit = integer('--limit', this.flags.limit, 1, 1000) ?? 50;
+    const region = this.regions(target)(stackName);
+    const paths = this.constructPathsIfCached(stackName);
+    const result = await stackEvents({ ...target.connection(region), stackName, limit });
+    if (this.flags.json) {
+      this.io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return 0;
+    }
+    this.io.stdout.write(`${stackName} (${region}) ${result.status}\n`);
+    for (const e of result.events) {
+      const where = paths[e.logicalResourceId]
+        ? `${paths[e.logicalResourceId]} (${e.logicalResourceId})`
+        : e.logicalResourceId;
+      const reason = e.statusReason && e.statusReason !== 'state changed' ? ` ${e.statusReason}` : '';
+      this.io.stdout.write(
+        `${e.createTime} | ${e.status.padEnd(27)} | ${e.resourceType} | ${where}${reason}\n`,
+      );
+    }
+    return 0;
+  }
+
+  async outputs(stackName: string, target: Target): Promise<number> {
+    const region = this.regions(target)(stackName);
+    const result = await stackOutputs({ ...target.connection(region), stackName });
+    if (this.flags.json) {
+      this.io.stdout.write(JSON.stringify({ [stackName]: outputMap(result.outputs) }, null, 2) + '\n');
+      return 0;
+    }
+    for (const o of result.outputs) {
+      this.io.stdout.write(`${o.key} = ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}\n`);
+    }
+    if (result.outputs.length === 0) this.io.stdout.write(`${stackName} has no outputs\n`);
+    return 0;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private deployOptions() {
+    return {
+      concurrency: integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1,
+      timeout: integer('--timeout', this.flags.timeout, 10, 1440),
+      tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
+    };
+  }
+
+  private regions(target: Target) {
+    return regionResolver(this.flags.region ?? [], this.io.env, this.flags.profile, target.local);
+  }
+
+  private display(): ProgressDisplay {
+    const mode = this.flags.progress;
+    if (mode !== undefined && mode !== 'bar' && mode !== 'events') {
+      throw new UsageError(`--progress "${mode}" is invalid: expected bar or events`);
+    }
+    const ci = this.io.env.CI !== undefined && this.io.env.CI !== 'false' && this.io.env.CI !== '0';
+    const tty = this.progressOut.isTTY === true;
+    const heartbeatSeconds = Number(this.io.env.ROS_DEPLOY_HEARTBEAT_SECONDS ?? 30);
+    const heartbeatMs =
+      Number.isFinite(heartbeatSeconds) && heartbeatSeconds > 0
+        ? Math.min(30, heartbeatSeconds) * 1000
+        : 30_000;
+    return (mode ?? (tty && !ci ? 'bar' : 'events')) === 'bar' && tty
+      ? new BarDisplay(this.progressOut)
+      : new EventsDisplay(this.progressOut, heartbeatMs);
+  }
+
+  private report(results: StackOperationResult[], verb: 'deploy' | 'destroy'): number {
+    const success = results.every((r) => r.success);
+    if (this.flags.json) {
+      const stacks = results.map(({ outputs, ...r }) => ({ ...r, outputs: outputMap(outputs) }));
+      this.io.stdout.write(JSON.stringify({ success, stacks }, null, 2) + '\n');
+    }
+    this.progressOut.write(formatResults(results, verb));
+    return success ? 0 : 1;
+  }
+
+  private writeOutputs(file: string, results: StackOperationResult[]): void {
+    const target = path.resolve(this.io.cwd, file);
+    const existing = readJson(target);
+    for (const r of results) if (r.success) existing[r.stackName] = outputMap(r.outputs);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, JSON.stringify(existing, null, 2) + '\n');
+    this.progressOut.write(`Outputs written to ${path.relative(this.io.cwd, target) || target}\n`);
+  }
+
+  private hasApp(): boolean {
+    return this.flags.app !== undefined || fs.existsSync(path.join(this.io.cwd, 'cdk.json'));
+  }
+
+  private outdir(): string {
+    return path.resolve(this.io.cwd, this.flags.output ?? 'cdk.out');
+  }
+
+  private constructPathsIfCached(stackName: string): Record<string, string> {
+    try {
+      return readAssembly(this.outdir()).stacks.find((s) => s.stackName === stackName)?.constructPaths ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  private async synthesize(): Promise<CloudAssembly> {
+    const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'));
+    const app = this.flags.app ?? (typeof cdkJson.app === 'string' ? cdkJson.app : undefined);
+    if (!app)
+      throw new UsageError(
+        `no app to run: cdk.json with an "app" command not found in ${this.io.cwd} (or pass --app)`,
+      );
+    const contextFile = readJson(path.join(this.io.cwd, 'cdk.context.json'));
+    const context = { ...contextFile, ...((cdkJson.context as Record<string, unknown>) ?? {}) };
+    return synthesize({
+      app,
+      cwd: this.io.cwd,
+      outdir: this.outdir(),
+      context,
+      env: this.io.env,
+      onOutput: (chunk) => this.io.stderr.write(chunk),
+    });
+  }
+}
+
+/** The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. */
+function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
+  if (assembly.stacks.length === 0) throw new UsageError(`the app has no stacks (${assembly.directory})`);
+  if (names.length === 0) return assembly.stacks;
+  const available = assembly.stacks.map((s) => s.stackName).join(', ');
+  const picked = new Set<AssemblyStack>();
+  for (const name of names) {
+    const pattern = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
+    const matches = assembly.stacks.filter((s) => pattern.test(s.stackName));
+    if (matches.length === 0) throw new UsageError(`no stack matches "${name}" (stacks: ${available})`);
+    matches.forEach((m) => picked.add(m));
+  }
+  return assembly.stacks.filter((s) => picked.has(s));
+}
+
+/**
+ * Runs `work` for each stack with at most `concurrency` at a time, a stack starting once the stacks it depends on
+ * (or, for destroy, that depend on it) are done; when one of those failed, it is skipped as a failure.
+ */
+async function runInOrder(
+  stacks: AssemblyStack[],
+  concurrency: number,
+  order: 'dependencies-first' | 'dependents-first',
+  work: (stack: AssemblyStack) => Promise<StackOperationResult>,
+): Promise<StackOperationResult[]> {
+  const names = new Set(stacks.map((s) => s.stackName));
+  const before = new Map<string, string[]>(
+    stacks.map((s) => [
+      s.stackName,
+      order === 'dependencies-first'
+        ? s.dependencies.filter((d) => names.has(d))
+        : stacks.filter((o) => o.dependencies.includes(s.stackName)).map((o) => o.stackName),
+    ]),
+  );
+  const results = new Map<string, StackOperationResult>();
+  const running = new Map<string, Promise<void>>();
+  let failure: unknown;
+  while (results.size < stacks.length) {
+    for (const stack of stacks) {
+      if (
+        results.has(stack.stackName) ||
+        running.has(stack.stackName) ||
+        running.size >= concurrency ||
+        failure
+      )
+        continue;
+      const prerequisites = before.get(stack.stackName)!;
+      const failedPrerequisite = prerequisites.find((p) => results.get(p) && !results.get(p)!.success);
+      if (failedPrerequisite) {
+        results.set(stack.stackName, {
+          stackName: stack.stackName,
+          regionId: '-',
+          operation: 'none',
+          status: 'SKIPPED',
+          statusReason: `${failedPrerequisite} failed`,
+          success: false,
+          noChanges: false,
+          outputs: [],
+          failedResources: [],
+        });
+        continue;
+      }
+      if (!prerequisites.every((p) => results.has(p))) continue;
+      running.set(
+        stack.stackName,
+        work(stack).then(
+          (result) => {
+            results.set(stack.stackName, result);
+            running.delete(stack.stackName);
+          },
+          (err: unknown) => {
+            failure ??= err;
+            running.delete(stack.stackName);
+          },
+        ),
+      );
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (failure) throw failure;
+  return stacks.map((s) => results.get(s.stackName)!).filter(Boolean);
+}
+
+/** `--parameters STACK:KEY=VALUE` (or `KEY=VALUE` when one stack is deployed) per stack. */
+function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const head = eq > 0 ? flag.slice(0, eq) : '';
+    const colon = head.indexOf(':');
+    let stackName: string;
+    if (colon > 0) stackName = head.slice(0, colon);
+    else if (stacks.length === 1) stackName = stacks[0].stackName;
+    else
+      throw new UsageError(
+        `--parameters "${maskValue(flag)}" is invalid: expected STACK:KEY=VALUE when deploying several stacks`,
+      );
+    const key = head.slice(colon + 1);
+    if (eq <= 0 || !key)
+      throw new UsageError(`--parameters "${maskValue(flag)}" is invalid: expected STACK:KEY=VALUE`);
+    if (!stacks.some((s) => s.stackName === stackName)) {
+      throw new UsageError(`--parameters names stack ${stackName}, which is not being deployed`);
+    }
+    out.set(stackName, { ...out.get(stackName), [key]: flag.slice(eq + 1) });
+  }
+  return out;
+}
+
+/** A flag for a message with any value after `=` hidden: parameter values may be secrets. */
+const maskValue = (flag: string) => (flag.includes('=') ? `${flag.slice(0, flag.indexOf('='))}=…` : flag);
+
+function keyValue(flag: string, value: string): [string, string] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`${flag} "${value}" is invalid: expected KEY=VALUE`);
+  return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
+function integer(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function outputMap(outputs: { key: string; value: unknown }[]): Record<string, unknown> {
+  return Object.fromEntries(outputs.map((o) => [o.key, o.value]));
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function fail(err: Error): never {
+  throw err;
+}
