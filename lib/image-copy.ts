@@ -114,7 +114,8 @@ export interface ImageCopyProps {
   readonly resourceGroupId?: string;
 
   /**
-   * Delete the copy even when instances were created from it (`DeleteImage` `Force`). Changed in place.
+   * Delete the copy even when instances were created from it (`DeleteImage` `Force`). Read when the copy is
+   * deleted, so a change takes effect without touching the image.
    *
    * @default false
    */
@@ -123,7 +124,7 @@ export interface ImageCopyProps {
   /**
    * An image that already exists in the destination region to adopt as this copy instead of copying (what
    * `terraform import` does for `alicloud_image_copy`). From then on the image is managed like any copy,
-   * including deletion with the stack.
+   * including deletion with the stack. Read on create only: changing it later does nothing.
    *
    * @default - the image is copied
    */
@@ -237,7 +238,8 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
           [ImageCopyParameter.Description]: props.description,
           [ImageCopyParameter.Encrypted]: props.encrypted,
           [ImageCopyParameter.KmsKeyId]: props.kmsKeyId,
-          [ImageCopyParameter.Tags]: props.tags === undefined ? undefined : { ...props.tags },
+          [ImageCopyParameter.Tags]:
+            props.tags === undefined || ros.Token.isUnresolved(props.tags) ? props.tags : { ...props.tags },
           [ImageCopyParameter.ResourceGroupId]: props.resourceGroupId,
           [ImageCopyParameter.Force]: props.force,
           [ImageCopyParameter.ExistingImageId]: props.existingImageId,
@@ -340,6 +342,15 @@ function validateProps(subject: string, props: ImageCopyProps): void {
   if (props.sourceRegionId !== undefined && input.sourceRegionId === undefined) {
     tokenRequired.add(requiredMessage(names.sourceRegionId));
   }
+  if (props.tags !== undefined && !ros.Token.isUnresolved(props.tags)) {
+    // A template map key must be a string at synth time; ROS CDK fails to resolve a reference there.
+    for (const key of Object.keys(props.tags).filter((k) => ros.Token.isUnresolved(k))) {
+      messages.push(
+        `${names.tags} key ${key} is invalid: a tag key must be known at synth time (a template map key ` +
+          'cannot be a reference); pass the whole tags map as a token instead, e.g. a Json parameter',
+      );
+    }
+  }
   const checked: ImageCopyInput =
     props.encrypted !== undefined && input.encrypted === undefined ? { ...input, encrypted: true } : input;
   messages.push(...validateImageCopyProperties(checked, 'construct').filter((m) => !tokenRequired.has(m)));
@@ -349,8 +360,9 @@ function validateProps(subject: string, props: ImageCopyProps): void {
 }
 
 /**
- * Tags with tokens replaced by placeholders that pass every rule, so the count still counts them while their
- * unknown keys and values are left to the handler. A tags map that is itself a token is skipped.
+ * Tags with token values replaced by a value that passes every rule, so the count still counts them while their
+ * unknown values are left to the handler. Token keys are reported on their own (see validateProps) and left out.
+ * A tags map that is itself a token is skipped.
  */
 function concreteTags(tags: { [key: string]: string } | undefined): { [key: string]: string } | undefined {
   if (tags === undefined || ros.Token.isUnresolved(tags)) {

@@ -138,3 +138,46 @@ describe('the single-copy example deployed to LocalCloud', () => {
     }
   }, 120_000);
 });
+
+describe('provider names', () => {
+  it('let two stacks of one name in two regions, and two stacks in one region, deploy side by side', async () => {
+    const cloud = await LocalCloud.start({ copyDurationMs: 500 });
+    try {
+      const client = rosClient(cloud);
+      const targets = [
+        { regionId: 'cn-hangzhou', stackName: 'golden' },
+        { regionId: 'cn-shanghai', stackName: 'golden' },
+        { regionId: 'cn-hangzhou', stackName: 'golden-again' },
+      ];
+      const stacks: { regionId: string; stackId: string }[] = [];
+      for (const [index, target] of targets.entries()) {
+        // Image names are unique per region, and every stack copies into cn-shanghai: one name each.
+        const templateBody = exampleTemplate(`golden-copy-${index}`);
+        const created = await client.createStack(
+          new $Ros.CreateStackRequest({ ...target, templateBody, timeoutInMinutes: 10 }),
+        );
+        stacks.push({ regionId: target.regionId, stackId: created.body!.stackId! });
+      }
+      await cloud.ros.settled();
+      const results = [];
+      for (const { regionId, stackId } of stacks) {
+        const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId, stackId }))).body!;
+        results.push([
+          stack.stackName,
+          regionId,
+          stack.status,
+          stack.status === 'CREATE_COMPLETE' ? '' : stack.statusReason,
+        ]);
+      }
+      expect(results).toEqual([
+        ['golden', 'cn-hangzhou', 'CREATE_COMPLETE', ''],
+        ['golden', 'cn-shanghai', 'CREATE_COMPLETE', ''],
+        ['golden-again', 'cn-hangzhou', 'CREATE_COMPLETE', ''],
+      ]);
+      const functions = new Set(cloud.fc.invocations().map((i) => `${i.regionId}/${i.functionName}`));
+      expect(functions.size).toBe(3);
+    } finally {
+      await cloud.stop();
+    }
+  }, 120_000);
+});
