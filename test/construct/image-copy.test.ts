@@ -186,18 +186,19 @@ describe('ImageCopy', () => {
   describe('unresolved tokens', () => {
     it('are passed through to the handler, which checks them at deploy time', () => {
       const stack = newStack();
-      const parameter = (id: string, type = 'String') => new ros.RosParameter(stack, id, { type });
+      const parameter = (id: string, type = ros.RosParameterType.STRING) =>
+        new ros.RosParameter(stack, id, { type });
       new ImageCopy(stack, 'Golden', {
         sourceImageId: parameter('SourceImage').valueAsString,
         sourceRegionId: parameter('SourceRegion').valueAsString,
         destinationRegionId: parameter('DestinationRegion').valueAsString,
         imageName: ros.Fn.join('-', ['golden', ros.RosPseudo.stackName]),
         description: parameter('Description').valueAsString,
-        encrypted: parameter('Encrypted', 'Boolean'),
+        encrypted: parameter('Encrypted', ros.RosParameterType.BOOLEAN),
         kmsKeyId: 'key-1',
         tags: { env: parameter('Env').valueAsString },
         resourceGroupId: parameter('ResourceGroup').valueAsString,
-        force: parameter('Force', 'Boolean'),
+        force: parameter('Force', ros.RosParameterType.BOOLEAN),
         existingImageId: parameter('Existing').valueAsString,
       });
       Template.fromStack(stack).hasResourceProperties(CUSTOM_RESOURCE, {
@@ -219,7 +220,7 @@ describe('ImageCopy', () => {
 
     it('are accepted as a whole tags map', () => {
       const stack = newStack();
-      const map = new ros.RosParameter(stack, 'TagMap', { type: 'Json' });
+      const map = new ros.RosParameter(stack, 'TagMap', { type: ros.RosParameterType.JSON });
       new ImageCopy(stack, 'Mapped', {
         ...SOURCE,
         tags: ros.Token.asAny(map.value) as unknown as { [k: string]: string },
@@ -231,7 +232,7 @@ describe('ImageCopy', () => {
 
     it('are refused as tag keys, which a template map cannot have, with what to do instead', () => {
       const stack = newStack();
-      const key = new ros.RosParameter(stack, 'TagKey', { type: 'String' }).valueAsString;
+      const key = new ros.RosParameter(stack, 'TagKey', { type: ros.RosParameterType.STRING }).valueAsString;
       expect(() => new ImageCopy(stack, 'Keyed', { ...SOURCE, tags: { [key]: 'value' } })).toThrow(
         /tags key \$\{Token\[TOKEN\.\d+\]\} is invalid: a tag key must be known at synth time .* pass the whole tags map as a token/,
       );
@@ -241,14 +242,17 @@ describe('ImageCopy', () => {
       const stack = newStack();
       const tags: { [key: string]: string } = {};
       for (let i = 0; i < 20; i++) {
-        tags[`key${i}`] = new ros.RosParameter(stack, `Value${i}`, { type: 'String' }).valueAsString;
+        tags[`key${i}`] = new ros.RosParameter(stack, `Value${i}`, {
+          type: ros.RosParameterType.STRING,
+        }).valueAsString;
       }
       expect(() => new ImageCopy(stack, 'Golden', { ...SOURCE, tags })).toThrow('tags (20 tags) is invalid');
     });
 
     it('do not hide the concrete mistakes next to them', () => {
       const stack = newStack();
-      const region = new ros.RosParameter(stack, 'Region', { type: 'String' }).valueAsString;
+      const region = new ros.RosParameter(stack, 'Region', { type: ros.RosParameterType.STRING })
+        .valueAsString;
       expect(
         () => new ImageCopy(stack, 'Golden', { ...SOURCE, destinationRegionId: region, description: 'x' }),
       ).toThrow('description "x" is invalid: must be 2 to 256 characters long (it has 1)');
@@ -334,7 +338,7 @@ describe('ImageCopy.fromImageId', () => {
 
   it('accepts a token', () => {
     const stack = newStack();
-    const id = new ros.RosParameter(stack, 'ImageId', { type: 'String' }).valueAsString;
+    const id = new ros.RosParameter(stack, 'ImageId', { type: ros.RosParameterType.STRING }).valueAsString;
     const image = ImageCopy.fromImageId(stack, 'Existing', id);
     new ros.RosOutput(stack, 'Id', { value: image.attrImageId });
     Template.fromStack(stack).hasOutput('Id', { Value: { Ref: 'ImageId' } });
