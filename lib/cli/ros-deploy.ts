@@ -98,7 +98,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (err) {
-    return usage(io, (err as Error).message);
+    return usage(io, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
   const { values: flags, positionals } = parsed;
   if (flags.help) {
@@ -111,6 +111,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!command) throw new UsageError('no command given');
     if (!(COMMANDS as readonly string[]).includes(command))
       throw new UsageError(`unknown command "${command}"`);
+    checkFlags(flags);
     const cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
@@ -331,9 +332,6 @@ class Cli {
 
   private display(): ProgressDisplay {
     const mode = this.flags.progress;
-    if (mode !== undefined && mode !== 'bar' && mode !== 'events') {
-      throw new UsageError(`--progress "${mode}" is invalid: expected bar or events`);
-    }
     const ci = this.io.env.CI !== undefined && this.io.env.CI !== 'false' && this.io.env.CI !== '0';
     const tty = this.progressOut.isTTY === true;
     const heartbeatSeconds = Number(this.io.env.ROS_DEPLOY_HEARTBEAT_SECONDS ?? 30);
@@ -417,7 +415,7 @@ function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
 }
 
 /**
- * Runs `work` for each stack with at most `concurrency` at a time, a stack starting once the stacks it depends on
+ * Runs `work` for each stack (results in the order they finish) with at most `concurrency` at a time, a stack starting once the stacks it depends on
  * (or, for destroy, that depend on it) are done; when one of those failed, it is skipped as a failure.
  */
 async function runInOrder(
@@ -482,7 +480,7 @@ async function runInOrder(
     await Promise.race(running.values());
   }
   if (failure) throw failure;
-  return stacks.map((s) => results.get(s.stackName)!).filter(Boolean);
+  return [...results.values()];
 }
 
 /** `--parameters STACK:KEY=VALUE` (or `KEY=VALUE` when one stack is deployed) per stack. */
@@ -497,11 +495,11 @@ function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, 
     else if (stacks.length === 1) stackName = stacks[0].stackName;
     else
       throw new UsageError(
-        `--parameters "${maskValue(flag)}" is invalid: expected STACK:KEY=VALUE when deploying several stacks`,
+        `--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE when deploying several stacks`,
       );
     const key = head.slice(colon + 1);
     if (eq <= 0 || !key)
-      throw new UsageError(`--parameters "${maskValue(flag)}" is invalid: expected STACK:KEY=VALUE`);
+      throw new UsageError(`--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE`);
     if (!stacks.some((s) => s.stackName === stackName)) {
       throw new UsageError(`--parameters names stack ${stackName}, which is not being deployed`);
     }
@@ -510,8 +508,20 @@ function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, 
   return out;
 }
 
-/** A flag for a message with any value after `=` hidden: parameter values may be secrets. */
-const maskValue = (flag: string) => (flag.includes('=') ? `${flag.slice(0, flag.indexOf('='))}=…` : flag);
+/** A `--parameters` flag for a message, its value hidden: parameter values may be secrets. */
+const maskValue = (flag: string) =>
+  flag.indexOf('=') > 0 ? `"${flag.slice(0, flag.indexOf('='))}=…"` : '(value not shown: it may be a secret)';
+
+/** Checks the flags whose values have a fixed form before anything runs. */
+function checkFlags(flags: Flags): void {
+  integer('--concurrency', flags.concurrency, 1, 32);
+  integer('--timeout', flags.timeout, 10, 1440);
+  integer('--limit', flags.limit, 1, 1000);
+  (flags.tags ?? []).forEach((t) => keyValue('--tags', t));
+  if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
+    throw new UsageError(`--progress "${flags.progress}" is invalid: expected bar or events`);
+  }
+}
 
 function keyValue(flag: string, value: string): [string, string] {
   const eq = value.indexOf('=');

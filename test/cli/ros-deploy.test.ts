@@ -1,0 +1,357 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main, CliIo } from '../../lib/cli/ros-deploy';
+import { findRunningServer } from '../../lib/local/discovery';
+import { cliPath } from '../cli-paths';
+import { appEnv, AppSpec, writeApp } from './ros-deploy-app';
+
+/** The environment of a user with no Alibaba Cloud credentials anywhere (and no ECS metadata service). */
+function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('ALIBABA_CLOUD_') && k !== 'CI') env[k] = v;
+  return { ...env, HOME: home, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true', ...appEnv(), ...extra };
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the bundled CLI as a user would: a child process with real arguments. */
+function start(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
+  const child = spawn(process.execPath, [cliPath('ros-deploy'), ...args], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, stdout: () => stdout };
+}
+
+async function waitFor<T>(probe: () => T | undefined | false): Promise<T> {
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('ros-deploy (child process, LocalCloud)', () => {
+  let dir: string;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+    start(dir, args, { ...env, ...extraEnv }).done;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-home-'));
+    env = cleanEnv(home);
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('deploys with progress and outputs, re-deploys with no changes, updates, then destroys in separate runs', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const first = await run(['deploy', '--local', '--outputs-file', 'outputs.json']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('ros-deploy: using embedded LocalCloud (state in .ros-local/state.json)');
+    expect(first.stdout).toMatch(
+      /Web \| \d\d:\d\d:\d\d \| CREATE_COMPLETE +\| ALIYUN::RAM::Role \| Web\/Roles\/Runner \(Runner\)/,
+    );
+    expect(first.stdout).toContain(
+      'Deployed Web (cn-hangzhou): CREATE_COMPLETE\nOutputs:\n  Web.RunnerArn = acs:ram::',
+    );
+    const outputs = JSON.parse(fs.readFileSync(path.join(dir, 'outputs.json'), 'utf8'));
+    expect(outputs).toEqual({
+      Web: { RunnerArn: expect.stringMatching(/^acs:ram::\d{16}:role\/web-runner$/) },
+    });
+    expect(fs.existsSync(path.join(dir, '.ros-local', 'state.json'))).toBe(true);
+
+    const again = await run(['deploy', '--local']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Deployed Web (cn-hangzhou): no changes');
+
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner', Worker: 'web-worker' } }] });
+    const diff = await run(['diff', '--local', '--fail']);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('[+] ALIYUN::RAM::Role Worker (Web/Roles/Worker)');
+    const update = await run(['deploy', '--local', '--json']);
+    expect(update.code).toBe(0);
+    const report = JSON.parse(update.stdout);
+    expect(report).toMatchObject({
+      success: true,
+      stacks: [
+        {
+          stackName: 'Web',
+          operation: 'update',
+          status: 'UPDATE_COMPLETE',
+          outputs: { WorkerArn: expect.any(String) },
+        },
+      ],
+    });
+    expect(update.stderr).toContain('UPDATE_COMPLETE');
+
+    const shown = await run(['outputs', 'Web', '--local']);
+    expect(shown.stdout).toMatch(/^RunnerArn = acs:ram::\d+:role\/web-runner\nWorkerArn = /m);
+    const events = await run(['events', 'Web', '--local', '--limit', '2']);
+    expect(events.stdout).toMatch(/UPDATE_IN_PROGRESS|UPDATE_COMPLETE/);
+
+    const destroyed = await run(['destroy', '--local', '--force']);
+    expect(destroyed.code).toBe(0);
+    expect(destroyed.stdout).toContain('Destroyed Web (cn-hangzhou): DELETE_COMPLETE');
+    const gone = await run(['outputs', 'Web', '--local']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('ros-deploy: No stack named Web in cn-hangzhou.\n');
+  });
+
+  it('exits 1 on a failed deploy, printing the failing resources with construct paths and reasons last', async () => {
+    writeApp(dir, { stacks: [{ name: 'Broken', roles: { Fine: 'broken-fine', Bad: 'not valid' } }] });
+    const result = await run(['deploy', '--local', '--progress', 'events']);
+    expect(result.code).toBe(1);
+    const tail = result.stdout.trim().split('\n').slice(-2);
+    expect(tail[0]).toMatch(/^FAILED Broken \(cn-hangzhou\): CREATE_ROLLBACK_COMPLETE: /);
+    expect(tail[1]).toBe(
+      '  Broken/Roles/Bad (Bad) ALIYUN::RAM::Role CREATE_FAILED: RoleName "not valid" is invalid: 1-64 letters, digits, "." or "-"',
+    );
+    expect(result.stderr).toBe('');
+  });
+
+  it('exits 2 with one clear message when no credentials are found without --local', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const result = await run(['deploy', '--region', 'cn-hangzhou']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: No Alibaba Cloud credentials found. Provide them in one of these ways:',
+    );
+    expect(result.stderr).toContain('Or try everything without an account against LocalCloud: add --local.');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 when no region is known, and reads it from the aliyun CLI profile', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const none = await run(['deploy']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('ros-deploy: no region for stack Web: pass --region REGION');
+    fs.mkdirSync(path.join(home, '.aliyun'));
+    fs.writeFileSync(
+      path.join(home, '.aliyun', 'config.json'),
+      JSON.stringify({
+        current: 'p',
+        profiles: [
+          { name: 'p', mode: 'AK', access_key_id: 'LTAIx', access_key_secret: 'y', region_id: 'cn-beijing' },
+        ],
+      }),
+    );
+    // Region and credentials come from the profile; it then talks to the real endpoint, which we do not: use --local.
+    const local = await run(['deploy', '--local', '--json']);
+    expect(JSON.parse(local.stdout).stacks[0]).toMatchObject({ regionId: 'cn-beijing', success: true });
+  });
+
+  it.each([
+    [['deploy', '--bogus'], "Unknown option '--bogus'"],
+    [['launch'], 'unknown command "launch"'],
+    [['deploy', '--local', '--progress', 'fancy'], '--progress "fancy" is invalid: expected bar or events'],
+    [
+      ['deploy', '--local', '--timeout', '5'],
+      '--timeout "5" is invalid: expected an integer from 10 to 1440',
+    ],
+    [['deploy', '--local', 'Nope'], 'no stack matches "Nope" (stacks: Web)'],
+    [
+      ['deploy', '--local', '--parameters', 'Password'],
+      '--parameters (value not shown: it may be a secret) is invalid: expected STACK:KEY=VALUE',
+    ],
+    [['destroy', '--local'], 'destroy: pass --force to delete Web without a terminal to confirm on'],
+    [['outputs', '--local'], 'outputs takes exactly one STACK'],
+  ])('exits 2 with a message for bad usage: %j', async (args, message) => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`ros-deploy: ${message}\n`);
+    expect(result.stderr).toContain('Usage: ros-deploy <command>');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 with the app output when the app fails to synthesize', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'cdk.json'),
+      JSON.stringify({ app: 'node -e "console.error(\'imageName is too long\'); process.exit(3)"' }),
+    );
+    const result = await run(['deploy', '--local']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('failed (exit code 3).\nimageName is too long');
+  });
+
+  it('deploys two independent stacks in parallel with --concurrency 2', async () => {
+    // Each stack's provider marks that it started, then waits for the other's mark: only a parallel deploy ends.
+    const marks = { a: path.join(dir, 'a.started'), b: path.join(dir, 'b.started') };
+    writeApp(dir, {
+      stacks: [
+        { name: 'East', gate: { mark: marks.a, gate: marks.b, functionName: 'east-provider' } },
+        { name: 'West', gate: { mark: marks.b, gate: marks.a, functionName: 'west-provider' } },
+      ],
+    });
+    const result = await run([
+      'deploy',
+      '--local',
+      '--concurrency',
+      '2',
+      '--region',
+      'West:cn-shanghai',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const stacks = JSON.parse(result.stdout).stacks as { stackName: string }[];
+    expect(stacks.sort((a, b) => a.stackName.localeCompare(b.stackName))).toEqual([
+      expect.objectContaining({
+        stackName: 'East',
+        regionId: 'cn-hangzhou',
+        status: 'CREATE_COMPLETE',
+        outputs: {},
+      }),
+      expect.objectContaining({ stackName: 'West', regionId: 'cn-shanghai', status: 'CREATE_COMPLETE' }),
+    ]);
+  });
+
+  it('prints events and heartbeats fit for CI logs while a resource takes its time', async () => {
+    const gate = path.join(dir, 'open');
+    writeApp(dir, {
+      stacks: [
+        { name: 'Slow', gate: { mark: path.join(dir, 'started'), gate, functionName: 'slow-provider' } },
+      ],
+    });
+    const running = start(dir, ['deploy', '--local'], {
+      ...env,
+      CI: 'true',
+      ROS_DEPLOY_HEARTBEAT_SECONDS: '0.2',
+    });
+    await waitFor(() =>
+      /Slow \| still CREATE_IN_PROGRESS after \d+s; in progress: Slow\/Gated \(Gated\)/.test(
+        running.stdout(),
+      ),
+    );
+    fs.writeFileSync(gate, '');
+    const result = await running.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('\x1b[');
+    expect(result.stdout).toMatch(
+      /Slow \| \d\d:\d\d:\d\d \| CREATE_COMPLETE +\| ALIYUN::ROS::CustomResource \| Slow\/Gated \(Gated\)/,
+    );
+  });
+
+  it('refuses to deploy a stack while another run is still deploying it', async () => {
+    const gate = path.join(dir, 'open');
+    const mark = path.join(dir, 'started');
+    writeApp(dir, { stacks: [{ name: 'Slow', gate: { mark, gate, functionName: 'slow-provider' } }] });
+    const server = spawn(process.execPath, [cliPath('ros-local'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(() => findRunningServer(path.join(dir, '.ros-local')));
+      const first = start(dir, ['deploy', '--local'], env);
+      await waitFor(() => fs.existsSync(mark));
+      const second = await run(['deploy', '--local']);
+      expect(second.code).toBe(1);
+      expect(second.stdout).toMatch(
+        /ros-deploy: using LocalCloud served by ros-local at 127\.0\.0\.1:\d+ \(pid \d+\)/,
+      );
+      expect(second.stderr).toContain(
+        'ros-deploy: Stack Slow is busy (CREATE_IN_PROGRESS): another operation is in progress.',
+      );
+      fs.writeFileSync(gate, '');
+      expect((await first.done).code).toBe(0);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+  });
+
+  it('never prints a NoEcho parameter value or the access key secret', async () => {
+    const secret = 'S3cret-Value-42';
+    writeApp(dir, { stacks: [{ name: 'Vault', secretRole: true }] });
+    const results = [
+      await run(['deploy', '--local', '--parameters', `Vault:Password=${secret}`, '--progress', 'events']),
+      await run(['deploy', '--local', '--parameters', `Password=${secret}`, '--json']),
+      await run(['events', 'Vault', '--local', '--json']),
+      await run(['deploy', '--local', '--parameters', `Vault:Password${secret}`]),
+    ];
+    expect(results.map((r) => r.code)).toEqual([1, 1, 0, 2]);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+    const accessKeySecret = state.ram.keys[state.ram.rootAccessKeyId].secret as string;
+    for (const r of results) {
+      expect(r.stdout + r.stderr).not.toContain(secret);
+      expect(r.stdout + r.stderr).not.toContain(accessKeySecret);
+    }
+    expect(results[0].stdout).toContain(
+      'Vault/Secretive (Secretive) ALIYUN::RAM::Role CREATE_FAILED: RoleName "x ****" is invalid',
+    );
+  });
+});
+
+describe('ros-deploy main (in process)', () => {
+  function io(cwd: string, overrides: Partial<CliIo> = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const value: CliIo = {
+      stdout: { write: (s: string) => out.push(s), isTTY: true, columns: 80 },
+      stderr: { write: (s: string) => err.push(s) },
+      env: { ...appEnv(), ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' },
+      cwd,
+      ...overrides,
+    };
+    return { value, out: () => out.join(''), err: () => err.join('') };
+  }
+
+  it('draws a progress bar on a terminal, asks before destroying, and lists stacks', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      const spec: AppSpec = {
+        stacks: [
+          { name: 'Base', roles: { R: 'bar-base' } },
+          { name: 'App', roles: { R: 'bar-app' }, dependsOn: ['Base'] },
+        ],
+      };
+      writeApp(dir, spec);
+      const listing = io(dir);
+      expect(await main(['list'], listing.value)).toBe(0);
+      expect(listing.out()).toBe('Base\nApp (after Base)\n');
+
+      const deploy = io(dir);
+      expect(await main(['deploy', '--local'], deploy.value)).toBe(0);
+      expect(deploy.out()).toContain('[####################] 1/1 CREATE_COMPLETE');
+      expect(deploy.out()).toContain('\x1b[');
+      expect(deploy.out()).toMatch(/Deployed Base .*\n[\s\S]*Deployed App /);
+
+      const declined = io(dir, { confirm: async () => false });
+      expect(await main(['destroy', '--local'], declined.value)).toBe(1);
+      expect(declined.err()).toContain('nothing destroyed');
+      let asked = '';
+      const confirmed = io(dir, { confirm: async (q) => ((asked = q), true) });
+      expect(await main(['destroy', '--local'], confirmed.value)).toBe(0);
+      expect(asked).toBe('Delete Base (cn-hangzhou), App (cn-hangzhou) and all their resources? (y/N) ');
+      // Dependents first: App is destroyed before Base.
+      expect(confirmed.out().indexOf('Destroyed App')).toBeLessThan(
+        confirmed.out().indexOf('Destroyed Base'),
+      );
+      expect(confirmed.out()).toContain('Destroyed Base (cn-hangzhou): DELETE_COMPLETE');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
