@@ -236,7 +236,10 @@ export async function waitUntilAvailable(
     if (now >= ctx.deadline) {
       return cancelOnTimeout(ctx, settings, image);
     }
-    const delay = Math.min(planner.next({ ...image, at: now }, clock.random), ctx.deadline - now);
+    const delay = Math.min(
+      planner.next({ ...image, at: now }, () => clock.random()),
+      ctx.deadline - now,
+    );
     state.progressSample = planner.sample;
     log.info('poll', {
       status: image.status,

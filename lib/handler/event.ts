@@ -91,7 +91,7 @@ export interface FcContext {
 
 const REQUEST_TYPES: readonly RequestType[] = ['Create', 'Update', 'Delete'];
 
-/** Decodes the raw event: a Buffer (as FC passes it), a JSON string, or an object. */
+/** Decodes the raw event: a Buffer (as FC passes it), a JSON string (also one serialised twice), or an object. */
 export function decodeEvent(raw: unknown): Record<string, unknown> {
   let value: unknown = raw;
   if (Buffer.isBuffer(value)) {
@@ -99,7 +99,8 @@ export function decodeEvent(raw: unknown): Record<string, unknown> {
   } else if (value instanceof Uint8Array) {
     value = Buffer.from(value).toString('utf8');
   }
-  if (typeof value === 'string') {
+  // A string is JSON text; an event serialised twice (a JSON string holding the JSON) is unwrapped once more.
+  for (let depth = 0; depth < 2 && typeof value === 'string'; depth++) {
     try {
       value = JSON.parse(value);
     } catch {

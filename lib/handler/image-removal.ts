@@ -76,7 +76,7 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       }
       if (outcome === 'not-cancellable') {
         // Wait for the copy to finish, then delete it.
-        const delay = planner.next({ ...image, at: ctx.clock.now() }, ctx.clock.random);
+        const delay = planner.next({ ...image, at: ctx.clock.now() }, () => ctx.clock.random());
         log.info('wait-for-copy-to-finish', {
           status: image.status,
           progress: image.progress,

@@ -165,7 +165,7 @@ export async function sendResponse(
           status: body.Status,
           httpStatus: result.status,
           round,
-          bytes: payload.length,
+          bytes: Buffer.byteLength(payload, 'utf8'),
         });
         return true;
       }
@@ -180,7 +180,7 @@ export async function sendResponse(
     const delay = backoffDelay(round, {
       baseMs: options.baseDelayMs ?? 500,
       maxMs: 8_000,
-      random: clock.random,
+      random: () => clock.random(),
     });
     if (options.deadline !== undefined && clock.now() + delay >= options.deadline) {
       break;

@@ -131,7 +131,10 @@ export async function withRetry<T>(call: (attempt: number) => Promise<T>, option
       if (kind === undefined || attempt >= maxAttempts) {
         throw error;
       }
-      let delayMs = backoffDelay(attempt, { ...options, random: options.random ?? options.clock.random });
+      let delayMs = backoffDelay(attempt, {
+        ...options,
+        random: options.random ?? (() => options.clock.random()),
+      });
       if (kind === 'throttling') {
         delayMs = Math.max(delayMs, retryAfterMs(error) ?? 0);
       }

@@ -43,7 +43,7 @@ export interface Harness {
   /** An ECS client with the root account's key (the test's own view of the cloud). */
   readonly ecs: Ecs;
   /** Creates a function from the bundled handler zip; returns its name. */
-  deployHandler(options?: { timeoutSeconds?: number; functionName?: string }): string;
+  deployHandler(options?: { timeoutSeconds?: number; functionName?: string; roleName?: string }): string;
   /** The current call fault (undefined: none). */
   fault?: CallFault;
   stop(): Promise<void>;
@@ -86,7 +86,7 @@ export async function startHarness(): Promise<Harness> {
         zipFile,
         timeout: options.timeoutSeconds ?? 60,
         memorySize: 256,
-        role: cloud.roleArn(ROLE_NAME),
+        role: cloud.roleArn(options.roleName ?? ROLE_NAME),
       });
       return functionName;
     },
@@ -194,9 +194,22 @@ export async function run(
   callbackOptions: CallbackOptions = {},
 ): Promise<{ response: CustomResourceResponse; callback: Callback; event: Record<string, unknown> }> {
   const delivery = await deliver(harness, functionName, resource, request, callbackOptions);
-  const response = await delivery.response;
+  const response = await answered(delivery.callback);
   await harness.cloud.fc.settled();
   return { response, callback: delivery.callback, event: delivery.event };
+}
+
+/** The first answer posted to `callback`; fails (rather than hang) when none comes within `timeoutMs`. */
+export async function answered(callback: Callback, timeoutMs = 40_000): Promise<CustomResourceResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no response posted within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([callback.response, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The invocations of a function, and all their log lines. */

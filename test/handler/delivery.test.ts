@@ -1,0 +1,305 @@
+/**
+ * How the bundled handler lives in Function Compute: continuing across invocations, answering through flaky or
+ * unreachable response URLs, refusing malformed events, and keeping secrets out of its logs.
+ */
+import { randomUUID } from 'crypto';
+import { handlerPolicyDocument } from '../../lib/handler/policy';
+import { CONTINUATION_KEY } from '../../lib/protocol';
+import {
+  DESTINATION_REGION,
+  eventFor,
+  type Harness,
+  invocationsOf,
+  invokeAsync,
+  logsOf,
+  MEDIUM_SIZE_GIB,
+  newResource,
+  ownedImages,
+  putSource,
+  run,
+  SOURCE_REGION,
+  startCopyAs,
+  startHarness,
+  stepsOf,
+} from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.stop());
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const propertiesFor = <T extends object = object>(sourceImageId: string, extra: T = {} as T) => ({
+  SourceImageId: sourceImageId,
+  SourceRegionId: SOURCE_REGION,
+  DestinationRegionId: DESTINATION_REGION,
+  ...extra,
+});
+
+describe('a copy longer than the function timeout', () => {
+  it('continues in fresh invocations of the function and answers once, from the last one', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    const { response, callback } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('long'),
+      }),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.bodies).toHaveLength(1);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    const invocations = invocationsOf(h, fn);
+    expect(invocations.length).toBeGreaterThan(1);
+    // None ran into its timeout: each handed over (or answered) in time.
+    expect(invocations.map((record) => record.outcome)).toEqual(invocations.map(() => 'succeeded'));
+    const steps = stepsOf(h, fn);
+    expect(steps.filter((step) => step.step === 'continued')).toHaveLength(invocations.length - 1);
+    expect(steps.filter((step) => step.step === 'event').map((step) => step.attempt)).toEqual(
+      invocations.map((_, index) => index),
+    );
+    expect(steps.filter((step) => step.step === 'copy-started')).toHaveLength(1);
+  });
+
+  it('continues a replacement through copy, wait, removal of the old copy and rename', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    const name = unique('moving');
+    const before = propertiesFor(putSource(h), { ImageName: name });
+    const { response: createdAnswer } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: before,
+    });
+    const oldId = createdAnswer.PhysicalResourceId!;
+    const newSource = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    const { response, callback } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: oldId,
+      OldResourceProperties: before,
+      ResourceProperties: { ...before, SourceImageId: newSource },
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.bodies).toHaveLength(1);
+    const newId = response.PhysicalResourceId!;
+    expect(newId).not.toBe(oldId);
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
+      imageName: name,
+      status: 'Available',
+    });
+    expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'wait')).toBe(true);
+  });
+
+  it('continues a delete that has to wait for a copy which cannot be cancelled', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    const imageId = await startCopyAs(h, source, {});
+    h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+    const { response, callback } = await run(h, fn, newResource(), {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(source),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(callback.bodies).toHaveLength(1);
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'delete')).toBe(true);
+  });
+
+  it('answers FAILED, naming fc:InvokeFunction, when the role does not let the function re-invoke itself', async () => {
+    const roleName = 'image-copy-handler-no-fc';
+    const policy = handlerPolicyDocument();
+    h.cloud.putRole({
+      roleName,
+      assumeRolePolicyDocument: {
+        Version: '1',
+        Statement: [
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
+        ],
+      },
+      policies: [
+        {
+          Version: '1',
+          Statement: [
+            {
+              ...policy.Statement[0],
+              Action: policy.Statement[0].Action.filter((a) => !a.startsWith('fc:')),
+            },
+          ],
+        },
+      ],
+    });
+    const fn = h.deployHandler({ timeoutSeconds: 4, roleName });
+    const resource = newResource();
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('stuck'),
+      }),
+    });
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('could not re-invoke itself');
+    expect(response.Reason).toContain('Forbidden.RAM');
+    expect(response.Reason).toContain('fc:InvokeFunction');
+    // The answer carries the copy, so the rollback's Delete removes it.
+    expect(response.PhysicalResourceId).toBe(ownedImages(h, resource)[0]?.imageId);
+  });
+});
+
+describe('the response', () => {
+  it('is retried when the response URL fails the first posts', async () => {
+    const fn = h.deployHandler();
+    const { response, callback } = await run(
+      h,
+      fn,
+      newResource(),
+      {
+        RequestType: 'Delete',
+        PhysicalResourceId: 'm-uf6neverexisted0001',
+        ResourceProperties: propertiesFor(putSource(h)),
+      },
+      { failFirst: 2 },
+    );
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.rejections).toEqual([
+      'InternalError: injected failure',
+      'InternalError: injected failure',
+    ]);
+    expect(callback.bodies).toHaveLength(1);
+    expect(stepsOf(h, fn).filter((step) => step.step === 'response-not-accepted')).toHaveLength(2);
+  });
+
+  it('goes to the IntranetResponseURL when the public URL cannot be reached', async () => {
+    const fn = h.deployHandler();
+    const { response, callback } = await run(
+      h,
+      fn,
+      newResource(),
+      {
+        RequestType: 'Delete',
+        PhysicalResourceId: 'm-uf6neverexisted0002',
+        ResourceProperties: propertiesFor(putSource(h)),
+      },
+      { publicUnreachable: true },
+    );
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.via).toEqual(['intranet']);
+  });
+});
+
+describe('malformed events', () => {
+  it('logs a refusal, without crashing, when the event is not JSON (there is no URL to answer)', async () => {
+    const fn = h.deployHandler();
+    await invokeAsync(h, fn, Buffer.from('{"RequestType": "Create", '));
+    await h.cloud.fc.settled();
+    const [record] = invocationsOf(h, fn);
+    expect(record.outcome).toBe('succeeded');
+    expect(stepsOf(h, fn)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        step: 'event-refused',
+        reason: 'the event is not valid JSON',
+      }),
+    ]);
+  });
+
+  it('logs a refusal when the event is JSON but not an object', async () => {
+    const fn = h.deployHandler();
+    await invokeAsync(h, fn, [1, 2, 3]);
+    await h.cloud.fc.settled();
+    expect(stepsOf(h, fn)).toEqual([
+      expect.objectContaining({ step: 'event-refused', reason: 'the event is not a JSON object' }),
+    ]);
+  });
+
+  it('answers FAILED to an unknown RequestType', async () => {
+    const fn = h.deployHandler();
+    const resource = newResource();
+    const callback = h.cloud.createCallback();
+    const event = eventFor(h.cloud, resource, { RequestType: 'Create', ResourceProperties: {} }, callback);
+    await invokeAsync(h, fn, { ...event, RequestType: 'Upsert' });
+    const response = await callback.response;
+    await h.cloud.fc.settled();
+    expect(response).toMatchObject({
+      Status: 'FAILED',
+      StackId: resource.StackId,
+      RequestId: event.RequestId,
+      LogicalResourceId: 'Copy',
+    });
+    expect(response.Reason).toBe(
+      'The ImageCopy handler cannot process this request: RequestType "Upsert" is not one of Create, Update, Delete',
+    );
+    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+  });
+
+  it('answers FAILED with the physical id of the request to an Update without ResourceProperties', async () => {
+    const fn = h.deployHandler();
+    const resource = newResource();
+    const callback = h.cloud.createCallback();
+    const event = eventFor(
+      h.cloud,
+      resource,
+      { RequestType: 'Update', ResourceProperties: {}, PhysicalResourceId: 'm-uf6someimage000001' },
+      callback,
+    );
+    await invokeAsync(h, fn, { ...event, ResourceProperties: 'not a map' });
+    const response = await callback.response;
+    await h.cloud.fc.settled();
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'm-uf6someimage000001' });
+    expect(response.Reason).toMatch(/SourceImageId/);
+  });
+
+  it('accepts the event as a JSON string inside the payload', async () => {
+    const fn = h.deployHandler();
+    const callback = h.cloud.createCallback();
+    const event = eventFor(
+      h.cloud,
+      newResource(),
+      { RequestType: 'Delete', ResourceProperties: {}, PhysicalResourceId: 'm-uf6neverexisted0003' },
+      callback,
+    );
+    await invokeAsync(h, fn, JSON.stringify(event));
+    const response = await callback.response;
+    await h.cloud.fc.settled();
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'm-uf6neverexisted0003' });
+  });
+});
+
+describe('the logs', () => {
+  it('never contain a response URL, its signature, a secret or a security token', async () => {
+    const callbacks = [] as string[];
+    const fn = h.deployHandler();
+    for (const failFirst of [0, 1]) {
+      const { callback } = await run(
+        h,
+        fn,
+        newResource(),
+        {
+          RequestType: 'Create',
+          ResourceProperties: propertiesFor(putSource(h), {
+            ImageName: unique('quiet'),
+            Tags: { owner: 'ops' },
+          }),
+        },
+        { failFirst },
+      );
+      callbacks.push(callback.url, callback.intranetUrl);
+    }
+    const functions = h.cloud.fc.listFunctions(DESTINATION_REGION).map((f) => f.functionName);
+    const logs = functions.flatMap((name) => logsOf(h, name)).join('\n');
+    expect(logs).toContain('"step":"response-sent"');
+    for (const url of callbacks) {
+      const signature = new URL(url).searchParams.get('Signature')!;
+      expect(logs).not.toContain(signature);
+      expect(logs).not.toContain(new URL(url).pathname);
+    }
+    expect(logs).not.toMatch(/ros-callbacks/);
+    // LocalCloud's security tokens start with CAIS, as Alibaba Cloud's STS tokens do.
+    expect(logs).not.toMatch(/CAIS[A-Za-z0-9]{8,}/);
+    expect(logs).not.toMatch(/accessKeySecret"?\s*[:=]\s*"(?!\[redacted\])/i);
+    expect(logs).not.toContain(CONTINUATION_KEY);
+  });
+});
