@@ -3,6 +3,7 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { HANDLER_RAM_ACTIONS } from '../../lib/handler/policy';
 import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
+import { REPLICATION_DEFAULTS, ReplicationStack } from '../../examples/replication/stack';
 import { SINGLE_COPY_DEFAULTS, SingleCopyStack } from '../../examples/single-copy/stack';
 import { newApp, Template } from './template';
 
@@ -176,6 +177,60 @@ describe('provider names', () => {
       ]);
       const functions = new Set(cloud.fc.invocations().map((i) => `${i.regionId}/${i.functionName}`));
       expect(functions.size).toBe(3);
+    } finally {
+      await cloud.stop();
+    }
+  }, 120_000);
+});
+
+describe('the replication example deployed to LocalCloud', () => {
+  it('copies into every region in parallel with one provider, and deletes every copy with the stack', async () => {
+    const cloud = await LocalCloud.start({ copyDurationMs: 1500 });
+    try {
+      const client = rosClient(cloud);
+      const example = new ReplicationStack(newApp(), 'ImageReplicationExample', REPLICATION_DEFAULTS);
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: STACK_REGION,
+          stackName: 'image-replication-example',
+          templateBody: JSON.stringify(Template.fromStack(example).json),
+          timeoutInMinutes: 10,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      const stack = await stackOf(cloud, client, stackId);
+      expect([stack.status, stack.statusReason]).toEqual(['CREATE_COMPLETE', expect.anything()]);
+      const outputs = outputsOf(stack);
+      const copies = REPLICATION_DEFAULTS.destinationRegionIds.map((regionId) => {
+        const imageId = outputs[`${example.replication.copyIn(regionId).node.id}ImageId`];
+        return { regionId, imageId, image: cloud.ecs.getImage(regionId, imageId) };
+      });
+      for (const { regionId, image } of copies) {
+        expect(image).toMatchObject({ regionId, status: 'Available', imageName: 'golden-published' });
+        expect(image!.tags).toMatchObject({ example: 'replication', release: '2026.11' });
+      }
+      // All three copies ran at the same time: each started before any was Available.
+      const stepTimes = (step: string): number[] =>
+        cloud.fc
+          .invocations()
+          .flatMap((i) => i.logs)
+          .map((line) => line.slice(line.indexOf('{')))
+          .filter((json) => json.includes(`"step":"${step}"`) && json.includes('"requestType":"Create"'))
+          .map((json) => Date.parse(JSON.parse(json).time));
+      const started = stepTimes('copy-started');
+      const available = stepTimes('available');
+      expect([started.length, available.length]).toEqual([3, 3]);
+      expect(Math.max(...started)).toBeLessThan(Math.min(...available));
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: STACK_REGION, stackId }));
+      await cloud.ros.settled();
+      for (const { regionId, imageId } of copies) {
+        expect([regionId, cloud.ecs.getImage(regionId, imageId)]).toEqual([regionId, undefined]);
+      }
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
+        cause: error,
+      });
     } finally {
       await cloud.stop();
     }
