@@ -120,6 +120,8 @@ abstract class Tracker implements ProgressDisplay {
 export class EventsDisplay extends Tracker {
   private lastLine = Date.now();
   private readonly timer: NodeJS.Timeout;
+  /** The copy percentage last printed for each stack/resource: a line only when it moves. */
+  private readonly printedPercent = new Map<string, number>();
 
   constructor(
     private readonly out: Output,
@@ -142,6 +144,9 @@ export class EventsDisplay extends Tracker {
         );
       }
       case 'image-copy-progress': {
+        const key = `${event.stackName}/${event.logicalResourceId}`;
+        if (this.printedPercent.get(key) === event.percent) return;
+        this.printedPercent.set(key, event.percent);
         const r = stack.resources.get(event.logicalResourceId);
         return this.line(
           `${event.stackName} | ImageCopy ${resourceName(event.logicalResourceId, r?.path)} ${copyText(event)}`,

@@ -48,6 +48,7 @@ Options:
   --limit N             events: how many (default 50)
   --json                Machine-readable output on stdout (progress goes to stderr)
   --app CMD             The command that runs the app (default: "app" of cdk.json)
+  -c, --context K=V     Context value for the app, over cdk.json "context" (repeatable)
   -o, --output DIR      Cloud assembly directory (default: cdk.out)
   -h, --help            Show this help
 
@@ -82,6 +83,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   json: { type: 'boolean' },
   app: { type: 'string' },
+  context: { type: 'string', short: 'c', multiple: true },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -387,7 +389,11 @@ class Cli {
         `no app to run: cdk.json with an "app" command not found in ${this.io.cwd} (or pass --app)`,
       );
     const contextFile = readJson(path.join(this.io.cwd, 'cdk.context.json'));
-    const context = { ...contextFile, ...((cdkJson.context as Record<string, unknown>) ?? {}) };
+    const context = {
+      ...contextFile,
+      ...((cdkJson.context as Record<string, unknown>) ?? {}),
+      ...Object.fromEntries((this.flags.context ?? []).map((c) => keyValue('--context', c))),
+    };
     return synthesize({
       app,
       cwd: this.io.cwd,
@@ -518,6 +524,7 @@ function checkFlags(flags: Flags): void {
   integer('--timeout', flags.timeout, 10, 1440);
   integer('--limit', flags.limit, 1, 1000);
   (flags.tags ?? []).forEach((t) => keyValue('--tags', t));
+  (flags.context ?? []).forEach((c) => keyValue('--context', c));
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
     throw new UsageError(`--progress "${flags.progress}" is invalid: expected bar or events`);
   }

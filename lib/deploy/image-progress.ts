@@ -35,7 +35,6 @@ export class ImageCopyWatcher {
   private readonly clients = new Map<string, OpenApi>();
   private disabled = false;
   private last = 0;
-  private lastReadings: ImageCopyProgress[] = [];
 
   constructor(
     private readonly connection: RosConnection,
@@ -58,13 +57,11 @@ export class ImageCopyWatcher {
     return this.copies.size > 0;
   }
 
-  /** The progress of the copies of those resources (among `logicalIds`) that are ImageCopies. */
+  /** The progress of the copies of those resources (among `logicalIds`) that are ImageCopies; [] between readings. */
   async progress(stackId: string, logicalIds: readonly string[]): Promise<ImageCopyProgress[]> {
     const watched = logicalIds.filter((id) => this.copies.has(id));
     if (this.disabled || watched.length === 0) return [];
-    if (Date.now() - this.last < MIN_INTERVAL_MS)
-      return this.lastReadings.filter((r) => watched.includes(r.logicalResourceId));
-    this.last = Date.now();
+    if (Date.now() - this.last < MIN_INTERVAL_MS) return [];
     const readings: ImageCopyProgress[] = [];
     for (const region of new Set(watched.map((id) => this.copies.get(id)!))) {
       let images: DescribedImage[];
@@ -99,7 +96,8 @@ export class ImageCopyWatcher {
         });
       }
     }
-    this.lastReadings = readings;
+    // Until a copy shows up (the provider may not have started it yet), look again at the next poll.
+    if (readings.length > 0) this.last = Date.now();
     return readings;
   }
 
