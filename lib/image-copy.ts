@@ -217,10 +217,11 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
    * @param props resource properties
    */
   constructor(scope: ros.Construct, id: string, props: ImageCopyProps) {
+    // Validated before the construct joins the tree, so a rejected copy leaves nothing behind.
+    validateProps(`ImageCopy ${childPath(scope, id)}`, props);
     super(scope, id);
     this.props = props;
     this.destinationRegionId = props.destinationRegionId ?? this.stack.region;
-    validateProps(`ImageCopy ${this.node.path}`, props);
 
     const timeouts = computeTimeouts(props.timeouts?.create, props.timeouts?.delete);
     this.provider = ImageCopyProvider.getOrCreate(this);
@@ -294,6 +295,11 @@ class ImportedImageCopy extends ros.Resource implements IImageCopy {
   public get ref(): string {
     return this.attrImageId;
   }
+}
+
+/** The path a construct `id` under `scope` will have, for messages written before it exists. */
+function childPath(scope: ros.Construct, id: string): string {
+  return scope.node.path ? `${scope.node.path}/${id}` : id;
 }
 
 /**

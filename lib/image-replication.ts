@@ -113,8 +113,9 @@ export class ImageReplication extends ros.Construct {
    * @param props the source, the destination regions and what every copy shares
    */
   constructor(scope: ros.Construct, id: string, props: ImageReplicationProps) {
+    // Validated before the construct joins the tree, so a rejected replication leaves nothing behind.
+    validateReplicationProps(`ImageReplication ${scope.node.path ? `${scope.node.path}/${id}` : id}`, props);
     super(scope, id);
-    validateReplicationProps(`ImageReplication ${this.node.path}`, props);
     this.destinationRegionIds = [...props.destinationRegionIds];
     this.copies = this.destinationRegionIds.map((regionId) => {
       const copy = new ImageCopy(this, `${id}${pascalCase(regionId)}`, {

@@ -26,8 +26,12 @@ function rosClient(cloud: LocalCloud): Ros {
   );
 }
 
-function exampleTemplate(imageName: string = SINGLE_COPY_DEFAULTS.imageName): string {
-  const example = new SingleCopyStack(newApp(), 'ImageCopyExample', { ...SINGLE_COPY_DEFAULTS, imageName });
+function exampleTemplate(
+  imageName: string = SINGLE_COPY_DEFAULTS.imageName,
+  destinationRegionId: string = SINGLE_COPY_DEFAULTS.destinationRegionId,
+): string {
+  const props = { ...SINGLE_COPY_DEFAULTS, imageName, destinationRegionId };
+  const example = new SingleCopyStack(newApp(), 'ImageCopyExample', props);
   return JSON.stringify(Template.fromStack(example).json);
 }
 
@@ -130,6 +134,54 @@ describe('the single-copy example deployed to LocalCloud', () => {
           'ecs:DeleteImage',
         ]),
       );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
+        cause: error,
+      });
+    } finally {
+      await cloud.stop();
+    }
+  }, 120_000);
+});
+
+describe('a change of destination deployed to LocalCloud', () => {
+  it('replaces the copy: a new image in the new region, the old one deleted, the stack outputs the new id', async () => {
+    const cloud = await LocalCloud.start({ copyDurationMs: 1000 });
+    try {
+      const client = rosClient(cloud);
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: STACK_REGION,
+          stackName: 'image-copy-moving',
+          templateBody: exampleTemplate(),
+          timeoutInMinutes: 10,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      const before = outputsOf(await stackOf(cloud, client, stackId));
+      expect(before['RegionId']).toBe('cn-shanghai');
+
+      await client.updateStack(
+        new $Ros.UpdateStackRequest({
+          regionId: STACK_REGION,
+          stackId,
+          templateBody: exampleTemplate(SINGLE_COPY_DEFAULTS.imageName, 'cn-beijing'),
+        }),
+      );
+      const updated = await stackOf(cloud, client, stackId);
+      expect([updated.status, updated.statusReason]).toEqual(['UPDATE_COMPLETE', expect.anything()]);
+      const after = outputsOf(updated);
+      expect(after['RegionId']).toBe('cn-beijing');
+      expect(after['ImageId']).not.toBe(before['ImageId']);
+      expect(cloud.ecs.getImage('cn-beijing', after['ImageId'])).toMatchObject({
+        status: 'Available',
+        imageName: SINGLE_COPY_DEFAULTS.imageName,
+      });
+      expect(cloud.ecs.getImage('cn-shanghai', before['ImageId'])).toBeUndefined();
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: STACK_REGION, stackId }));
+      await cloud.ros.settled();
+      expect(cloud.ecs.getImage('cn-beijing', after['ImageId'])).toBeUndefined();
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
         cause: error,

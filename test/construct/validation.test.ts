@@ -210,6 +210,17 @@ describe('ImageCopy validation', () => {
     );
   });
 
+  it('leaves nothing in the construct tree when it fails', () => {
+    const stack = newStack();
+    expect(() => new ImageCopy(stack, 'Golden', { ...SOURCE, imageName: '1golden' })).toThrow(
+      ImageCopyValidationError,
+    );
+    expect(stack.node.tryFindChild('Golden')).toBeUndefined();
+    expect(stack.node.tryFindChild('ImageCopyProvider')).toBeUndefined();
+    new ImageCopy(stack, 'Golden', SOURCE);
+    Template.fromStack(stack).resourceCountIs('ALIYUN::ROS::CustomResource', 1);
+  });
+
   it('lists every broken rule at once', () => {
     let error: unknown;
     try {
