@@ -210,7 +210,7 @@ class Cli {
     const region = this.regions(target);
     const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
     const display = this.display();
-    const results = await runInOrder(stacks, options.concurrency, 'dependencies-first', (stack) =>
+    const results = await runInOrder(stacks, regions, options.concurrency, 'dependencies-first', (stack) =>
       deployStack({
         ...target.connection(regions.get(stack.stackName)!),
         stackName: stack.stackName,
@@ -251,7 +251,7 @@ class Cli {
       }
     }
     const display = this.display();
-    const results = await runInOrder(stacks, concurrency, 'dependents-first', (stack) =>
+    const results = await runInOrder(stacks, regions, concurrency, 'dependents-first', (stack) =>
       destroyStack({
         ...target.connection(regions.get(stack.stackName)!),
         stackName: stack.stackName,
@@ -426,6 +426,7 @@ function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
  */
 async function runInOrder(
   stacks: AssemblyStack[],
+  regions: Map<string, string>,
   concurrency: number,
   order: 'dependencies-first' | 'dependents-first',
   work: (stack: AssemblyStack) => Promise<StackOperationResult>,
@@ -456,10 +457,10 @@ async function runInOrder(
       if (failedPrerequisite) {
         results.set(stack.stackName, {
           stackName: stack.stackName,
-          regionId: '-',
+          regionId: regions.get(stack.stackName) ?? '',
           operation: 'none',
           status: 'SKIPPED',
-          statusReason: `${failedPrerequisite} failed`,
+          statusReason: `not attempted because ${failedPrerequisite} failed`,
           success: false,
           noChanges: false,
           outputs: [],

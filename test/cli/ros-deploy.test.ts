@@ -318,6 +318,27 @@ describe('ros-deploy main (in process)', () => {
     return { value, out: () => out.join(''), err: () => err.join('') };
   }
 
+  it('skips a stack whose dependency failed, and reports both as failed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'Base', roles: { R: 'skip base' } },
+          { name: 'App', roles: { R: 'skip-app' }, dependsOn: ['Base'] },
+        ],
+      });
+      const deploy = io(dir);
+      expect(await main(['deploy', '--local', '--progress', 'events'], deploy.value)).toBe(1);
+      expect(deploy.out()).toContain(
+        'FAILED App (cn-hangzhou): SKIPPED: not attempted because Base failed\n',
+      );
+      expect(deploy.out()).toContain('FAILED Base (cn-hangzhou): CREATE_ROLLBACK_COMPLETE');
+      expect(deploy.out()).not.toContain('App | create started');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('draws a progress bar on a terminal, asks before destroying, and lists stacks', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
     try {

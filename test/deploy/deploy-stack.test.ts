@@ -187,6 +187,34 @@ describe('deployStack / destroyStack against LocalCloud', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('stops following when aborted, leaving the operation to ROS', async () => {
+    const dir = tempDir('gate-');
+    const gate = path.join(dir, 'open');
+    const abort = new AbortController();
+    const following = deployStack({
+      ...fast,
+      stackName: 'aborted',
+      template: gatedTemplate(gate, 'aborted-provider'),
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') abort.abort();
+      },
+    });
+    await expect(following).rejects.toMatchObject({
+      code: 'Aborted',
+      message: 'Stopped following the stack; the operation goes on in ROS (see its events).',
+    });
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'aborted')?.status).toBe(
+      'CREATE_IN_PROGRESS',
+    );
+    fs.writeFileSync(gate, '');
+    await cloud.ros.settled();
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'aborted')?.status).toBe(
+      'CREATE_COMPLETE',
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('never returns or reports the value of a NoEcho parameter', async () => {
     const secret = 'hunter2-very-secret';
     const template = {
