@@ -413,7 +413,9 @@ function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
   const picked = new Set<AssemblyStack>();
   for (const name of names) {
     const pattern = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
-    const matches = assembly.stacks.filter((s) => pattern.test(s.stackName));
+    const matches = assembly.stacks.filter(
+      (s) => pattern.test(s.stackName) || (s.artifactId !== undefined && pattern.test(s.artifactId)),
+    );
     if (matches.length === 0) throw new UsageError(`no stack matches "${name}" (stacks: ${available})`);
     matches.forEach((m) => picked.add(m));
   }

@@ -5,8 +5,10 @@ import { DeployError } from './errors';
 
 /** A stack of a synthesized cloud assembly (`cdk.out`). */
 export interface AssemblyStack {
-  /** The stack name (the manifest's artifact id). */
+  /** The stack name in ROS (the manifest's `stackName` property, else its artifact id). */
   readonly stackName: string;
+  /** The artifact id in the manifest (the stack name unless `ros-cdk:enableStackNameDuplicates` is on). */
+  readonly artifactId?: string;
   readonly templateFile: string;
   /** Names of the stacks this one depends on (deploy them first, destroy them last). */
   readonly dependencies: string[];
@@ -24,7 +26,7 @@ interface Manifest {
     string,
     {
       type?: string;
-      properties?: { templateFile?: string };
+      properties?: { templateFile?: string; stackName?: string };
       dependencies?: string[];
       metadata?: Record<string, { type?: string; data?: unknown }[]>;
     }
@@ -48,6 +50,7 @@ export function readAssembly(directory: string): CloudAssembly {
   }
   const artifacts = manifest.artifacts ?? {};
   const stackIds = Object.keys(artifacts).filter((id) => artifacts[id].type === STACK_ARTIFACT);
+  const stackNameOf = (id: string) => artifacts[id].properties?.stackName ?? id;
   const stacks = stackIds.map((id) => {
     const artifact = artifacts[id];
     const constructPaths: Record<string, string> = {};
@@ -59,9 +62,10 @@ export function readAssembly(directory: string): CloudAssembly {
       }
     }
     return {
-      stackName: id,
+      stackName: stackNameOf(id),
+      artifactId: id,
       templateFile: path.join(directory, artifact.properties?.templateFile ?? `${id}.template.json`),
-      dependencies: (artifact.dependencies ?? []).filter((d) => stackIds.includes(d)),
+      dependencies: (artifact.dependencies ?? []).filter((d) => stackIds.includes(d)).map(stackNameOf),
       constructPaths,
     };
   });
@@ -70,7 +74,9 @@ export function readAssembly(directory: string): CloudAssembly {
 
 /** A stack of an assembly by name; `InvalidTemplate` naming the stacks there are when it is missing. */
 export function assemblyStack(assembly: CloudAssembly, stackName: string): AssemblyStack {
-  const stack = assembly.stacks.find((s) => s.stackName === stackName);
+  const stack =
+    assembly.stacks.find((s) => s.stackName === stackName) ??
+    assembly.stacks.find((s) => s.artifactId === stackName);
   if (!stack) {
     const names = assembly.stacks.map((s) => s.stackName).join(', ') || 'none';
     throw new DeployError(
