@@ -192,6 +192,7 @@ export class EventsDisplay extends Tracker {
  */
 export class BarDisplay extends Tracker {
   private drawn = 0;
+  private lastFrame = '';
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly out: Output) {
@@ -227,7 +228,7 @@ export class BarDisplay extends Tracker {
   }
 
   private redraw(): void {
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const width = Math.max(40, (this.out.columns || 100) - 1);
     const lines: string[] = [];
     for (const [name, stack] of this.stacks) {
       const done = [...stack.resources.values()].filter(
@@ -239,12 +240,21 @@ export class BarDisplay extends Tracker {
       lines.push(
         `${name} ${bar} ${done}/${total} ${stack.status} ${formatDuration(Date.now() - stack.startedAt)}`,
       );
-      if (!stack.done) for (const r of this.inProgress(stack)) lines.push(`  ${r}`);
+      if (stack.done) continue;
+      // What matters first (the logical id and how far it is), the construct path last: long lines are cut.
+      for (const [id, r] of stack.resources) {
+        if (!r.status.endsWith('_IN_PROGRESS')) continue;
+        const copy = stack.copies.get(id);
+        lines.push(`  ${id} ${copy ? copyText(copy) : r.status}${r.path ? `  ${r.path}` : ''}`);
+      }
     }
-    this.clear();
     const text = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
-    if (text.length > 0) this.out.write(text.join('\n') + '\n');
+    const frame = text.join('\n');
+    if (frame === this.lastFrame && this.drawn === text.length) return;
+    this.clear();
+    if (text.length > 0) this.out.write(frame + '\n');
     this.drawn = text.length;
+    this.lastFrame = frame;
   }
 
   stop(): void {

@@ -22,9 +22,6 @@ interface DescribedImage {
 
 type RuntimeOptions = Parameters<OpenApi['callApi']>[2];
 
-/** Don't ask ECS more often than this, whatever the poll interval. */
-const MIN_INTERVAL_MS = 5000;
-
 /**
  * Reads the progress of the copies the template's ImageCopy resources are making, from ECS with the deploying
  * credentials. Best effort: any error skips one reading; a permission error turns it off for good.
@@ -39,6 +36,8 @@ export class ImageCopyWatcher {
   constructor(
     private readonly connection: RosConnection,
     template: unknown,
+    /** Time between two readings (a reading is one DescribeImages per destination region). */
+    private readonly intervalMs = 5000,
   ) {
     const resources =
       (template as { Resources?: Record<string, { Type?: string; Properties?: any }> })?.Resources ?? {};
@@ -61,7 +60,7 @@ export class ImageCopyWatcher {
   async progress(stackId: string, logicalIds: readonly string[]): Promise<ImageCopyProgress[]> {
     const watched = logicalIds.filter((id) => this.copies.has(id));
     if (this.disabled || watched.length === 0) return [];
-    if (Date.now() - this.last < MIN_INTERVAL_MS) return [];
+    if (Date.now() - this.last < this.intervalMs) return [];
     const readings: ImageCopyProgress[] = [];
     for (const region of new Set(watched.map((id) => this.copies.get(id)!))) {
       let images: DescribedImage[];

@@ -137,9 +137,14 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
   const { api, connection, follow } = await prepare(options, template.constructPaths);
   const { stackName } = options;
   const resourceCount = Object.keys((template.parsed as { Resources?: object })?.Resources ?? {}).length;
+  // ECS is asked at most every 4 polls, between 1 and 5 seconds apart.
+  const pollMin =
+    typeof options.pollIntervalMs === 'number'
+      ? options.pollIntervalMs
+      : (options.pollIntervalMs?.min ?? 1000);
   const imageCopies =
     options.imageCopyProgress !== false && template.parsed
-      ? new ImageCopyWatcher(connection, template.parsed)
+      ? new ImageCopyWatcher(connection, template.parsed, Math.min(5000, Math.max(1000, 4 * pollMin)))
       : undefined;
   const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
 
