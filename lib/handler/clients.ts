@@ -47,14 +47,24 @@ export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
+/** Per-call settings. */
+export interface CallOptions {
+  /** The call may take at most this long (connect and read), ms: the caller bounds it by its invocation's time. */
+  readonly timeoutMs?: number;
+}
+
 /** One ECS call, no retry (the caller retries): the raw PascalCase JSON body of the answer. */
 export interface EcsApi {
-  call<A extends EcsAction>(action: A, request: EcsRequest<A>): Promise<EcsResponse<A>>;
+  call<A extends EcsAction>(
+    action: A,
+    request: EcsRequest<A>,
+    options?: CallOptions,
+  ): Promise<EcsResponse<A>>;
 }
 
 /** Starts a function asynchronously (FC 3.0 InvokeFunction, `x-fc-invocation-type: Async`). */
 export interface FunctionInvoker {
-  invokeAsync(functionName: string, payload: Buffer): Promise<void>;
+  invokeAsync(functionName: string, payload: Buffer, options?: CallOptions): Promise<void>;
 }
 
 /** What the handler talks to. */
@@ -85,6 +95,19 @@ const DEFAULT_READ_TIMEOUT_MS = 20_000;
 /** `callApi`'s runtime options; the fields the core reads are all optional, so an empty object is enough. */
 type RuntimeOptions = Parameters<OpenApi['callApi']>[2];
 
+/** Runtime options bounding one call's connect and read time (the core reads both in ms). */
+function runtimeFor(options: CallOptions | undefined): RuntimeOptions {
+  const timeoutMs = options?.timeoutMs;
+  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) {
+    return {} as RuntimeOptions;
+  }
+  const bounded = Math.max(1, Math.round(timeoutMs));
+  return {
+    readTimeout: bounded,
+    connectTimeout: Math.min(bounded, DEFAULT_CONNECT_TIMEOUT_MS),
+  } as RuntimeOptions;
+}
+
 function openApiClient(settings: ClientSettings, endpoint: string, regionId: string): OpenApi {
   const { accessKeyId, accessKeySecret, securityToken } = settings.credentials;
   return new OpenApi(
@@ -108,7 +131,11 @@ export class OpenApiEcs implements EcsApi {
 
   constructor(private readonly settings: ClientSettings) {}
 
-  async call<A extends EcsAction>(action: A, request: EcsRequest<A>): Promise<EcsResponse<A>> {
+  async call<A extends EcsAction>(
+    action: A,
+    request: EcsRequest<A>,
+    options?: CallOptions,
+  ): Promise<EcsResponse<A>> {
     const regionId = (request as { RegionId?: string }).RegionId ?? this.settings.regionId;
     const params = new $OpenApiUtil.Params({
       action,
@@ -122,7 +149,7 @@ export class OpenApiEcs implements EcsApi {
       bodyType: 'json',
     });
     const openApiRequest = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(request) });
-    const answer = await this.client(regionId).callApi(params, openApiRequest, {} as RuntimeOptions);
+    const answer = await this.client(regionId).callApi(params, openApiRequest, runtimeFor(options));
     return (answer.body ?? {}) as EcsResponse<A>;
   }
 
@@ -140,7 +167,7 @@ export class OpenApiEcs implements EcsApi {
 export class OpenApiFunctionInvoker implements FunctionInvoker {
   constructor(private readonly settings: ClientSettings) {}
 
-  async invokeAsync(functionName: string, payload: Buffer): Promise<void> {
+  async invokeAsync(functionName: string, payload: Buffer, options?: CallOptions): Promise<void> {
     const { accountId, regionId, endpoints } = this.settings;
     const client = openApiClient(this.settings, endpoints.fc(accountId, regionId), regionId);
     const params = new $OpenApiUtil.Params({
@@ -158,7 +185,7 @@ export class OpenApiFunctionInvoker implements FunctionInvoker {
       headers: { 'x-fc-invocation-type': 'Async' },
       stream: Readable.from([payload]),
     });
-    await client.callApi(params, request, {} as RuntimeOptions);
+    await client.callApi(params, request, runtimeFor(options));
   }
 }
 

@@ -30,6 +30,9 @@ export interface ImageView {
 
 export const PAGE_SIZE = 100;
 
+/** The longest one ECS call may take when the invocation has time for it, ms. */
+export const CALL_TIMEOUT_MS = 20_000;
+
 function parsePercent(value: unknown): number | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') {
     return undefined;
@@ -81,20 +84,25 @@ export class EcsImages {
   /** One ECS call, retried on throttling, `ServiceUnavailable`, 5xx and network errors. */
   async call<A extends EcsAction>(action: A, request: EcsRequest<A>): Promise<EcsResponse<A>> {
     const { clock, invocation, deadline } = this.timing;
-    return withRetry(() => this.ecs.call(action, request), {
-      operation: `ECS ${action}`,
-      deadline: Math.min(deadline(), invocation.deadlines.hard),
-      clock,
-      sleep: (ms) => invocation.sleep(ms),
-      onRetry: (info) =>
-        this.log.warn('retry', {
-          action,
-          attempt: info.attempt,
-          delayMs: info.delayMs,
-          kind: info.kind,
-          code: info.code,
-        }),
-    });
+    // The retry gives up at the operation's deadline; the invocation's own deadline is handled by its sleep,
+    // which hands a retry's wait over to a fresh invocation instead of failing the operation.
+    return withRetry(
+      () => this.ecs.call(action, request, { timeoutMs: invocation.callTimeoutMs(CALL_TIMEOUT_MS) }),
+      {
+        operation: `ECS ${action}`,
+        deadline: deadline(),
+        clock,
+        sleep: (ms) => invocation.sleep(ms),
+        onRetry: (info) =>
+          this.log.warn('retry', {
+            action,
+            attempt: info.attempt,
+            delayMs: info.delayMs,
+            kind: info.kind,
+            code: info.code,
+          }),
+      },
+    );
   }
 
   /** The image, in any status, or undefined when there is none. */

@@ -235,15 +235,15 @@ export function createHandler(
         }
         const next = { ...decoded, [CONTINUATION_KEY]: state.toContinuation() };
         try {
-          await withRetry(
-            () => clients.fc.invokeAsync(functionName, Buffer.from(JSON.stringify(next), 'utf8')),
-            {
-              operation: 'FC InvokeFunction',
-              deadline: invocation.deadlines.hard,
-              clock,
-              onRetry: (info) => log.warn('retry', { ...info }),
-            },
-          );
+          const payload = Buffer.from(JSON.stringify(next), 'utf8');
+          // Each attempt may use what is left of the invocation: this is its last chance to continue.
+          const timeoutMs = () => Math.max(500, invocation.deadlines.hard - clock.now());
+          await withRetry(() => clients.fc.invokeAsync(functionName, payload, { timeoutMs: timeoutMs() }), {
+            operation: 'FC InvokeFunction',
+            deadline: invocation.deadlines.hard,
+            clock,
+            onRetry: (info) => log.warn('retry', { ...info }),
+          });
         } catch (invokeError) {
           throw new ImageCopyError(
             'ContinuationFailed',

@@ -63,6 +63,17 @@ export class Invocation {
     await this.sleep(time - this.clock.now());
   }
 
+  /**
+   * How long a call started now may take, ms: `preferredMs`, but never so long that it would eat the reserve kept
+   * after the soft deadline for handing over (half of the time between the soft and the hard deadline), and at
+   * least `minimumMs` (a call that times out is retried, and the retry's wait hands over).
+   */
+  callTimeoutMs(preferredMs: number, minimumMs = 500): number {
+    const reserve = (this.deadlines.hard - this.deadlines.soft) / 2;
+    const available = this.deadlines.hard - reserve - this.clock.now();
+    return Math.round(Math.max(minimumMs, Math.min(preferredMs, available)));
+  }
+
   /** Throws {@link ContinuationRequired} when the soft deadline has passed (call before starting a long step). */
   checkpoint(): void {
     const now = this.clock.now();

@@ -98,6 +98,24 @@ describe('Create', () => {
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)?.status).toBe('Available');
   });
 
+  it('makes an encrypted copy with the KMS key, in the resource group asked for', async () => {
+    const { response } = await run(h, fn, newResource(), {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('secret'),
+        Encrypted: 'true',
+        KmsKeyId: '0e478b7a-4262-4802-b8cb-00d3fb40826f',
+        ResourceGroupId: 'rg-acfmcopies',
+      }),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)).toMatchObject({
+      encrypted: true,
+      kmsKeyId: '0e478b7a-4262-4802-b8cb-00d3fb40826f',
+      resourceGroupId: 'rg-acfmcopies',
+    });
+  });
+
   it('adopts ExistingImageId without copying: applies name, description and tags and answers with its id', async () => {
     const existing = h.cloud.ecs.putImage(DESTINATION_REGION, {
       imageName: unique('imported'),

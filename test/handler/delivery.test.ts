@@ -109,6 +109,34 @@ describe('a copy longer than the function timeout', () => {
     expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'delete')).toBe(true);
   });
 
+  it('does not let a hanging ECS call run an invocation into its timeout', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    let describes = 0;
+    h.fault = async (product, action) => {
+      // The first poll hangs for longer than the whole function timeout.
+      if (product === 'ecs' && action === 'DescribeImages' && ++describes === 2) {
+        await new Promise((resolve) => setTimeout(resolve, 6_000).unref());
+      }
+      return undefined;
+    };
+    try {
+      const { response, callback } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('hung') }),
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(callback.bodies).toHaveLength(1);
+    } finally {
+      h.fault = undefined;
+    }
+    expect(describes).toBeGreaterThan(2);
+    const invocations = invocationsOf(h, fn);
+    expect(invocations.length).toBeGreaterThan(1);
+    expect(invocations.map((record) => record.outcome)).toEqual(invocations.map(() => 'succeeded'));
+    expect(stepsOf(h, fn).some((step) => step.step === 'retry' && step.kind === 'network')).toBe(true);
+  });
+
   it('answers FAILED, naming fc:InvokeFunction, when the role does not let the function re-invoke itself', async () => {
     const roleName = 'image-copy-handler-no-fc';
     const policy = handlerPolicyDocument();

@@ -38,3 +38,15 @@ describe('Invocation', () => {
     expect(() => invocation.checkpoint()).toThrow(ContinuationRequired);
   });
 });
+
+describe('Invocation.callTimeoutMs', () => {
+  it('bounds a call by the time left before the hand-over reserve, within a minimum', () => {
+    const clock = new FakeClock(0);
+    const invocation = new Invocation(clock, invocationDeadlines(0, 4)); // soft 2 s, hard 3.6 s
+    expect(invocation.callTimeoutMs(20_000)).toBe(2_800);
+    clock.time = 2_500;
+    expect(invocation.callTimeoutMs(20_000)).toBe(500);
+    const long = new Invocation(clock, invocationDeadlines(0, 600));
+    expect(long.callTimeoutMs(20_000)).toBe(20_000);
+  });
+});
