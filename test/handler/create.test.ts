@@ -15,6 +15,7 @@ import {
   MEDIUM_SIZE_GIB,
   SLOW_SIZE_GIB,
   SOURCE_REGION,
+  startCopyAs,
   startHarness,
   stepsOf,
   until,
@@ -114,6 +115,20 @@ describe('Create', () => {
       kmsKeyId: '0e478b7a-4262-4802-b8cb-00d3fb40826f',
       resourceGroupId: 'rg-acfmcopies',
     });
+  });
+
+  it('waits while the copy is queued (Waiting) behind five others in the region', async () => {
+    const busy = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    for (let i = 0; i < 5; i++) await startCopyAs(h, busy, {});
+    const { response, event } = await run(h, fn, newResource(), {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('queued') }),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    const statuses = stepsOf(h, fn)
+      .filter((step) => step.step === 'poll' && step.requestId === event.RequestId)
+      .map((step) => step.status);
+    expect(statuses[0]).toBe('Waiting');
   });
 
   it('adopts ExistingImageId without copying: applies name, description and tags and answers with its id', async () => {
