@@ -283,7 +283,7 @@ export class StackEngine {
         this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'CREATE_COMPLETE', 'Stack CREATE completed successfully');
       }
-      const reason = op.timedOut ? `Stack CREATE timed out after ${stack.timeoutInMinutes} minutes` : failure;
+      const reason = op.timedOut ? `Stack CREATE timed out after ${op.describeLimit()}` : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
       this.setStatus(stack, 'CREATE_ROLLBACK_IN_PROGRESS', reason);
       const rollback = this.operation(stack);
@@ -346,7 +346,7 @@ export class StackEngine {
         this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'UPDATE_COMPLETE', 'Stack UPDATE completed successfully');
       }
-      const reason = op.timedOut ? `Stack UPDATE timed out after ${stack.timeoutInMinutes} minutes` : failure;
+      const reason = op.timedOut ? `Stack UPDATE timed out after ${op.describeLimit()}` : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'UPDATE_FAILED', reason);
       this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
       stack.templateBody = previous.templateBody;
@@ -459,7 +459,7 @@ export class StackEngine {
       changes.set(id, { kind: 'replaced', before });
       return this.createResource(stack, template, plan, id, op);
     }
-    changes.set(id, { kind: 'updated', before });
+    changes.set(id, { kind: 'updated', before, attempted: properties });
     existing.updateTime = timestamp();
     this.resourceEvent(stack, existing, 'UPDATE_IN_PROGRESS', 'state changed');
     try {
@@ -472,7 +472,7 @@ export class StackEngine {
       if (result.physicalId !== existing.physicalId) {
         // The provider replaced the resource (a custom resource answered with a new id): the old id is deleted in
         // the cleanup phase, as CloudFormation does.
-        changes.set(id, { kind: 'replaced', before });
+        changes.set(id, { kind: 'replaced', before, attempted: properties });
       }
       existing.physicalId = result.physicalId;
       existing.attributes = result.attributes;
@@ -528,7 +528,7 @@ export class StackEngine {
           this.context(stack, id, current.type, op),
           provisioned(current),
           properties,
-          current.properties ?? {},
+          change.attempted ?? current.properties ?? {},
         );
         current.physicalId = result.physicalId;
         current.attributes = result.attributes;
@@ -832,6 +832,8 @@ export class StackEngine {
 interface Change {
   kind: 'created' | 'updated' | 'replaced';
   before?: Pick<ResourceState, 'physicalId' | 'properties' | 'attributes'>;
+  /** The properties an in-place update asked for; a rollback sends them as the old properties. */
+  attempted?: Record<string, unknown>;
 }
 
 /** One stack operation's clock: aborts its signal when the stack's timeout passes. */
@@ -840,9 +842,10 @@ class Operation {
   private readonly deadline: number;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(seconds: number) {
+  constructor(readonly seconds: number) {
     this.deadline = Date.now() + seconds * 1000;
     this.timer = setTimeout(() => this.controller.abort(), seconds * 1000);
+    this.timer.unref();
   }
 
   get signal(): AbortSignal {
@@ -859,6 +862,11 @@ class Operation {
 
   dispose(): void {
     clearTimeout(this.timer);
+  }
+
+  /** The limit in words: `60 minutes`, or `2 seconds` under a test cap. */
+  describeLimit(): string {
+    return this.seconds % 60 === 0 ? `${this.seconds / 60} minutes` : `${this.seconds} seconds`;
   }
 }
 

@@ -352,6 +352,7 @@ function waitForAnswer(
 ): Promise<CustomResourceResponse | 'timeout' | 'aborted'> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish('timeout'), Math.max(0, seconds) * 1000);
+    timer.unref();
     const onAbort = () => finish('aborted');
     const finish = (value: CustomResourceResponse | 'timeout' | 'aborted') => {
       clearTimeout(timer);
