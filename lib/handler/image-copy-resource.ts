@@ -312,8 +312,10 @@ export class ImageCopyResource {
         { imageId: newId },
       );
     }
-    const finalName = state.finalName;
-    if (state.temporaryName && finalName !== undefined && image.imageName !== finalName) {
+    // The name the copy should carry: the one the old copy held (a duplicate delivery that adopted this request's
+    // copy under its temporary name does not know it was temporary, so the wanted name is checked, not the state).
+    const finalName = state.finalName ?? settings.imageName;
+    if (finalName !== undefined && image.imageName !== finalName) {
       try {
         await ctx.images.call('ModifyImageAttribute', {
           RegionId: settings.destinationRegionId,

@@ -242,6 +242,24 @@ describe('Create', () => {
     );
   });
 
+  it('starts one copy when the same request is delivered twice at once', async () => {
+    const resource = newResource();
+    const request = {
+      RequestType: 'Create' as const,
+      RequestId: randomUUID(),
+      ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('together') }),
+    };
+    const deliveries = await Promise.all([
+      deliver(h, fn, resource, request),
+      deliver(h, fn, resource, request),
+    ]);
+    const [a, b] = await Promise.all(deliveries.map((delivery) => delivery.response));
+    await h.cloud.fc.settled();
+    expect(a.Status).toBe('SUCCESS');
+    expect(b.PhysicalResourceId).toBe(a.PhysicalResourceId);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([a.PhysicalResourceId]);
+  });
+
   it('answers FAILED when the copy ends CreateFailed, carrying the image id so a rollback can remove it', async () => {
     const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
     const resource = newResource();

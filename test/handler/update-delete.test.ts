@@ -5,6 +5,7 @@
 import { randomUUID } from 'crypto';
 import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
 import {
+  answered,
   DESTINATION_REGION,
   deliver,
   type Harness,
@@ -172,6 +173,47 @@ describe('Update', () => {
     });
     expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: oldId });
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)?.status).toBe('Available');
+  });
+
+  it('answers a duplicate delivery of a replacement with the same new copy under its final name', async () => {
+    const resource = newResource();
+    const name = unique('twin');
+    const before = propertiesFor(putSource(h), { ImageName: name });
+    const oldId = await created(resource, before);
+    const request = {
+      RequestType: 'Update' as const,
+      RequestId: randomUUID(),
+      PhysicalResourceId: oldId,
+      OldResourceProperties: before,
+      ResourceProperties: { ...before, SourceImageId: putSource(h) },
+    };
+    // The first delivery's rename is slow, so the second reaches its own answer first.
+    let renames = 0;
+    h.fault = async (product, action) => {
+      if (product === 'ecs' && action === 'ModifyImageAttribute' && ++renames === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 3_000).unref());
+      }
+      return undefined;
+    };
+    const first = await deliver(h, fn, resource, request);
+    await until(() => ownedImages(h, resource).length > 1);
+    const second = await deliver(h, fn, resource, request);
+    const answers = await Promise.all([answered(first.callback), answered(second.callback)]).finally(() => {
+      h.fault = undefined;
+    });
+    await h.cloud.fc.settled();
+    const newId = answers[0].PhysicalResourceId!;
+    expect(newId).not.toBe(oldId);
+    for (const answer of answers) {
+      expect(answer).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: newId,
+        Data: { ImageName: name },
+      });
+    }
+    expect(ownedImages(h, resource).map((image) => [image.imageId, image.imageName])).toEqual([
+      [newId, name],
+    ]);
   });
 
   it('keeps the current copy and answers FAILED with its id when the replacement copy cannot be made', async () => {
