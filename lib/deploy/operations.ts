@@ -158,7 +158,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       text: `${stackName} is ${existing.status} (its first create failed); deleting it before creating it again`,
     });
     const seenBefore = new Set<string>();
-    await api.newEvents(existing.stackId, seenBefore);
+    await api.markSeen(existing.stackId, seenBefore);
     await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
     await followStack(api, existing.stackId, seenBefore, followOptions);
     existing = undefined;
@@ -183,7 +183,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
   if (existing) {
     stackId = existing.stackId;
     operation = 'update';
-    await api.newEvents(stackId, seen); // everything before this operation counts as seen
+    await api.markSeen(stackId, seen); // everything before this operation counts as seen
     const outcome = await api
       .update(
         new $Ros.UpdateStackRequest({
@@ -274,7 +274,7 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
   }
   if (isInProgress(existing.status)) throw busyError(stackName, existing.status);
   const seen = new Set<string>();
-  await api.newEvents(existing.stackId, seen);
+  await api.markSeen(existing.stackId, seen);
   await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
   options.onEvent?.({
     type: 'started',

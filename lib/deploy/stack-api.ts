@@ -177,6 +177,24 @@ export class StackApi {
     return found.reverse();
   }
 
+  /**
+   * Marks the stack's current events as seen, so that {@link newEvents} reports only later ones: the newest page
+   * is enough, as new events come before it.
+   */
+  async markSeen(stackId: string, seen: Set<string>): Promise<void> {
+    const answer = await this.call('ListStackEvents', () =>
+      this.connection.ros.listStackEvents(
+        new $Ros.ListStackEventsRequest({
+          regionId: this.regionId,
+          stackId,
+          pageNumber: 1,
+          pageSize: EVENT_PAGE_SIZE,
+        }),
+      ),
+    );
+    for (const e of answer.body?.events ?? []) seen.add(e.eventId ?? '');
+  }
+
   /** The most recent events, oldest first. */
   async recentEvents(stackId: string, limit: number, logicalResourceId?: string): Promise<StackEvent[]> {
     const pageSize = Math.min(EVENT_PAGE_SIZE, Math.max(1, limit));

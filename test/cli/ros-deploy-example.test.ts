@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { findRunningServer } from '../../lib/local/discovery';
-import { packageRoot } from '../../lib/package-root';
+import { handlerZipPath, packageRoot } from '../../lib/package-root';
+import { HANDLER_ZIP_ENVIRONMENT_VARIABLE } from '../../lib/provider';
 import { cliPath } from '../cli-paths';
 
 /**
@@ -22,7 +23,15 @@ describe('ros-deploy with the ImageCopy example app', () => {
     // The same app as the repository's cdk.json, run from a directory of its own (its .ros-local/ and cdk.out/).
     const app = `node --require ${path.join(root, 'examples', 'ts-register.js')} ${path.join(root, 'examples', 'single-copy', 'app.ts')}`;
     fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ ...cdkJson, app }));
-    env = { ...process.env, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' };
+    // A copy of the handler bundle for this test alone: other test runs may rebuild dist/handler meanwhile, which
+    // would change the template between two deploys that should find no changes.
+    const handlerZip = path.join(dir, 'handler.zip');
+    fs.copyFileSync(handlerZipPath(), handlerZip);
+    env = {
+      ...process.env,
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+      [HANDLER_ZIP_ENVIRONMENT_VARIABLE]: handlerZip,
+    };
     delete env.CI;
     server = spawn(process.execPath, [cliPath('ros-local'), 'start', '--copy-duration-ms', '4000'], {
       cwd: dir,

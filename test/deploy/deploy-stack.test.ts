@@ -99,6 +99,32 @@ describe('deployStack / destroyStack against LocalCloud', () => {
     });
   });
 
+  it('pages back through a long event history to report every new event of an update, and only those', async () => {
+    const roles = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`R${i}`, `many-${i}`]));
+    await deployStack({ ...fast, stackName: 'many', template: rolesTemplate(roles) });
+    const more = {
+      ...roles,
+      ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`N${i}`, `many-new-${i}`])),
+    };
+    const events: DeployEvent[] = [];
+    const result = await deployStack({
+      ...fast,
+      stackName: 'many',
+      template: rolesTemplate(more),
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.status).toBe('UPDATE_COMPLETE');
+    const reported = events.flatMap((e) => (e.type === 'stack-event' ? [e.event] : []));
+    // 30 new roles × 2 events, and the stack's own 2: more than one page of 50.
+    expect(reported).toHaveLength(62);
+    expect(new Set(reported.map((e) => e.eventId)).size).toBe(62);
+    expect(reported.every((e) => e.logicalResourceId.startsWith('N') || e.logicalResourceId === 'many')).toBe(
+      true,
+    );
+    expect(reported[0].status).toBe('UPDATE_IN_PROGRESS');
+    expect(reported[61].status).toBe('UPDATE_COMPLETE');
+  });
+
   it('reports a failed create with the failing resource and its reason, rolled back; the next deploy starts over', async () => {
     const template = {
       ROSTemplateFormatVersion: '2015-09-01',
