@@ -52,12 +52,29 @@ export async function localTarget(cwd: string): Promise<Target> {
   };
 }
 
-/** The real cloud: credentials from the default chain, or from `--profile`. */
-export function cloudTarget(profile: string | undefined): Target {
+/**
+ * The real cloud: credentials from the default chain, or from `--profile`. `ALIBABA_CLOUD_ROS_ENDPOINT` and
+ * `ALIBABA_CLOUD_ECS_ENDPOINT` (host[:port]) with `ALIBABA_CLOUD_ENDPOINT_PROTOCOL` (http|https) override the public
+ * endpoints, e.g. for a VPC endpoint or a LocalCloud started elsewhere.
+ */
+export function cloudTarget(profile: string | undefined, env: NodeJS.ProcessEnv): Target {
+  const endpoint = env.ALIBABA_CLOUD_ROS_ENDPOINT || undefined;
+  const ecsEndpoint = env.ALIBABA_CLOUD_ECS_ENDPOINT || undefined;
+  const protocol = env.ALIBABA_CLOUD_ENDPOINT_PROTOCOL;
+  if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') {
+    throw new UsageError(`ALIBABA_CLOUD_ENDPOINT_PROTOCOL "${protocol}" is invalid: expected http or https`);
+  }
+  const where = endpoint ? ` at ${endpoint}` : '';
   return {
     local: false,
-    description: profile ? `Alibaba Cloud (profile ${profile})` : 'Alibaba Cloud',
-    connection: (regionId) => ({ regionId, ...(profile && { profile }) }),
+    description: `Alibaba Cloud${where}${profile ? ` (profile ${profile})` : ''}`,
+    connection: (regionId) => ({
+      regionId,
+      ...(profile && { profile }),
+      ...(endpoint && { endpoint }),
+      ...(ecsEndpoint && { ecsEndpoint }),
+      ...(protocol && { protocol }),
+    }),
     close: async () => undefined,
   };
 }

@@ -117,7 +117,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
-    target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile);
+    target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile, io.env);
     cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
     if (command === 'deploy') return await cli.deploy(stacks, target);
     if (command === 'destroy') return await cli.destroy(stacks, target);

@@ -20,6 +20,11 @@ export interface ConnectionOptions {
    * @default ros.aliyuncs.com (and ecs.<region>.aliyuncs.com for image copy progress)
    */
   readonly endpoint?: string;
+  /**
+   * The ECS endpoint (`host[:port]`) for image copy progress.
+   * @default `endpoint` when that is given (LocalCloud serves both), else ecs.<region>.aliyuncs.com
+   */
+  readonly ecsEndpoint?: string;
   /** @default 'https' */
   readonly protocol?: 'http' | 'https';
   /**
@@ -82,7 +87,7 @@ export async function connect(options: ConnectionOptions): Promise<RosConnection
         ...base,
         regionId,
         readTimeout: 20_000,
-        endpoint: options.endpoint ?? `ecs.${regionId}.aliyuncs.com`,
+        endpoint: options.ecsEndpoint ?? options.endpoint ?? `ecs.${regionId}.aliyuncs.com`,
       }),
     retry: { ...options.retry, onRetry: options.onRetry },
   };

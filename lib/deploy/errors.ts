@@ -18,7 +18,10 @@ export class DeployError extends Error {
 
   /** Whether the error is about how the tool was set up (credentials, region, template), not about a stack. */
   get isConfigurationError(): boolean {
-    return CONFIGURATION_CODES.includes(this.code);
+    return (
+      CONFIGURATION_CODES.includes(this.code) ||
+      (this.apiCode !== undefined && AUTHENTICATION_CODES.test(this.apiCode))
+    );
   }
 }
 
@@ -48,6 +51,10 @@ const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
   'InvalidTemplate',
   'SynthFailed',
 ];
+
+/** API errors that mean the credentials themselves are wrong (not a stack problem). */
+const AUTHENTICATION_CODES =
+  /^(InvalidAccessKeyId|InvalidAccessKeySecret|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken|InvalidCredentials)/;
 
 /** The fields of an Alibaba SDK error (`ClientError`, `ServerError`, `ThrottlingError`) the deploy helper reads. */
 export interface SdkErrorLike {

@@ -162,6 +162,66 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     expect(JSON.parse(local.stdout).stacks[0]).toMatchObject({ regionId: 'cn-beijing', success: true });
   });
 
+  it('deploys without --local through the default credential chain and an aliyun CLI profile, at an endpoint from the environment', async () => {
+    writeApp(dir, { stacks: [{ name: 'Chain', roles: { Runner: 'chain-runner' } }] });
+    const server = spawn(process.execPath, [cliPath('ros-local'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: 'ignore',
+    });
+    try {
+      const info = await waitFor(() => findRunningServer(path.join(dir, '.ros-local')));
+      const state = JSON.parse(fs.readFileSync(info.stateFile, 'utf8'));
+      const accessKeyId = state.ram.rootAccessKeyId as string;
+      const accessKeySecret = state.ram.keys[accessKeyId].secret as string;
+      const endpoints = {
+        ALIBABA_CLOUD_ROS_ENDPOINT: info.endpoint,
+        ALIBABA_CLOUD_ECS_ENDPOINT: info.endpoint,
+        ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
+        ALIBABA_CLOUD_REGION_ID: 'cn-hangzhou',
+      };
+      const fromEnv = await run(['deploy'], {
+        ...endpoints,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeySecret,
+      });
+      expect(fromEnv.stderr).toBe('');
+      expect(fromEnv.code).toBe(0);
+      expect(fromEnv.stdout).toContain(`ros-deploy: using Alibaba Cloud at ${info.endpoint}\n`);
+      expect(fromEnv.stdout).toContain('Deployed Chain (cn-hangzhou): CREATE_COMPLETE');
+
+      fs.mkdirSync(path.join(home, '.aliyun'));
+      fs.writeFileSync(
+        path.join(home, '.aliyun', 'config.json'),
+        JSON.stringify({
+          current: 'default',
+          profiles: [
+            { name: 'default', mode: 'AK', access_key_id: 'LTAIunknown', access_key_secret: 'wrong' },
+            { name: 'local', mode: 'AK', access_key_id: accessKeyId, access_key_secret: accessKeySecret },
+          ],
+        }),
+      );
+      const wrongKeys = await run(['outputs', 'Chain'], endpoints);
+      expect(wrongKeys.code).toBe(2);
+      expect(wrongKeys.stderr).toEqual(
+        expect.stringMatching(
+          /^ros-deploy: ListStacks failed: Specified access key is not found\. \(InvalidAccessKeyId\.NotFound, request id [\w-]+\)\n$/,
+        ),
+      );
+      const fromProfile = await run(['destroy', 'Chain', '--profile', 'local', '--force'], endpoints);
+      expect(fromProfile.code).toBe(0);
+      expect(fromProfile.stdout).toContain(
+        `ros-deploy: using Alibaba Cloud at ${info.endpoint} (profile local)\n`,
+      );
+      expect(fromProfile.stdout).toContain('Destroyed Chain (cn-hangzhou): DELETE_COMPLETE');
+      for (const r of [fromEnv, wrongKeys, fromProfile])
+        expect(r.stdout + r.stderr).not.toContain(accessKeySecret);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+  });
+
   it.each([
     [['deploy', '--bogus'], "Unknown option '--bogus'"],
     [['launch'], 'unknown command "launch"'],
