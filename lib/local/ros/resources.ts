@@ -316,18 +316,16 @@ class CustomResourceHandler implements ResourceHandler {
       const deliveries = Math.max(1, this.cloud.deliveries?.(ctx.logicalId, requestType) ?? 1);
       for (let i = 0; i < deliveries; i++)
         await this.cloud.fc.invoke(fnRegion, functionName, payload, { async: true });
-      const answer = await waitForAnswer(
-        callback.response,
-        Math.min(timeoutSeconds, ctx.secondsLeft()),
-        ctx.signal,
-      );
+      const waitSeconds = Math.min(timeoutSeconds, ctx.secondsLeft());
+      const answer = await waitForAnswer(callback.response, waitSeconds, ctx.signal);
+      if (answer === 'aborted' || (answer === 'timeout' && waitSeconds < timeoutSeconds)) {
+        throw new ResourceError('The stack operation timed out while waiting for the custom resource');
+      }
       if (answer === 'timeout') {
         throw new ResourceError(
           `No response from the custom resource provider within ${timeoutSeconds} seconds (the provider must post to ResponseURL)`,
         );
       }
-      if (answer === 'aborted')
-        throw new ResourceError('The stack operation timed out while waiting for the custom resource');
       return this.outcome(requestType, answer, physicalId);
     } finally {
       this.cloud.discardCallback(callback.id);
