@@ -168,6 +168,11 @@ export class LocalCloud {
     this.ram.putRole(role);
   }
 
+  /** A RAM role by name (its trust and policies), or undefined when there is none. */
+  getRole(roleName: string): RoleDefinition | undefined {
+    return this.ram.getRole(roleName);
+  }
+
   /** The ARN of a role, as functions name it: `acs:ram::<account>:role/<name>`. */
   roleArn(roleName: string): string {
     return `acs:ram::${this.accountId}:role/${roleName}`;
