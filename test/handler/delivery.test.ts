@@ -137,6 +137,67 @@ describe('a copy longer than the function timeout', () => {
     expect(stepsOf(h, fn).some((step) => step.step === 'retry' && step.kind === 'network')).toBe(true);
   });
 
+  it("runs under the provider's least privilege: ECS on the account's images, FC on this function only", async () => {
+    const roleName = 'image-copy-least-privilege';
+    const functionName = 'image-copy-least-privilege';
+    const actions = handlerPolicyDocument().Statement[0].Action;
+    h.cloud.putRole({
+      roleName,
+      assumeRolePolicyDocument: {
+        Version: '1',
+        Statement: [
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
+        ],
+      },
+      policies: [
+        {
+          Version: '1',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: actions.filter((a) => a.startsWith('ecs:')),
+              Resource: [`acs:ecs:*:${h.cloud.accountId}:image/*`],
+            },
+            {
+              Effect: 'Allow',
+              Action: actions.filter((a) => a.startsWith('fc:')),
+              Resource: [`acs:fc:${DESTINATION_REGION}:${h.cloud.accountId}:functions/${functionName}`],
+            },
+          ],
+        },
+      ],
+    });
+    const fn = h.deployHandler({ timeoutSeconds: 4, roleName, functionName });
+    const resource = newResource();
+    const properties = propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+      ImageName: unique('least'),
+      Tags: { team: 'web' },
+      ResourceGroupId: 'rg-acfmleast',
+    });
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: properties,
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(stepsOf(h, fn).some((step) => step.step === 'continued')).toBe(true);
+    const imageId = response.PhysicalResourceId!;
+    const renamed = { ...properties, ImageName: unique('least2'), Tags: { team: 'ops' } };
+    const { response: updated } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: imageId,
+      OldResourceProperties: properties,
+      ResourceProperties: { ...renamed, ResourceGroupId: 'rg-acfmleast2' },
+    });
+    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    const { response: deleted } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: renamed,
+    });
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+  });
+
   it('answers FAILED, naming fc:InvokeFunction, when the role does not let the function re-invoke itself', async () => {
     const roleName = 'image-copy-handler-no-fc';
     const policy = handlerPolicyDocument();

@@ -28,11 +28,11 @@ export const SLOW_SIZE_GIB = 500;
 /** A copy that outlasts several short function invocations. */
 export const MEDIUM_SIZE_GIB = 200;
 
-/** 20 GiB (the default size): 1.5 s; {@link MEDIUM_SIZE_GIB}: 5 s; {@link SLOW_SIZE_GIB}: 60 s. */
+/** 20 GiB (the default size): 0.8 s; {@link MEDIUM_SIZE_GIB}: 5 s; {@link SLOW_SIZE_GIB}: 60 s. */
 export function copyDurationMs(sizeGiB: number): number {
   if (sizeGiB >= SLOW_SIZE_GIB) return 60_000;
   if (sizeGiB >= MEDIUM_SIZE_GIB) return 5_000;
-  return 1_500;
+  return 800;
 }
 
 /** A fault injected into LocalCloud's API calls, decided per call; swapped by tests as they go. */
