@@ -18,7 +18,17 @@ export interface Target {
   /** A line saying where, for the user (never any key). */
   readonly description: string;
   readonly local: boolean;
+  /** A LocalCloud that lives only as long as this process. */
+  readonly embedded?: boolean;
   close(): Promise<void>;
+}
+
+/** LocalCloud could not be started or reached (e.g. an unreadable state file): a configuration error. */
+export class LocalCloudError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalCloudError';
+  }
 }
 
 /**
@@ -29,7 +39,12 @@ export async function localTarget(cwd: string): Promise<Target> {
   const dir = path.join(cwd, DEFAULT_LOCAL_DIR);
   const running = findRunningServer(dir);
   if (running) {
-    const credentials = new Ram(new StateStore(running.stateFile)).rootCredentials;
+    let credentials;
+    try {
+      credentials = new Ram(new StateStore(running.stateFile)).rootCredentials;
+    } catch (err) {
+      throw new LocalCloudError(`cannot read the state of the running ros-local: ${(err as Error).message}`);
+    }
     return {
       local: true,
       description: `LocalCloud served by ros-local at ${running.endpoint} (pid ${running.pid})`,
@@ -38,9 +53,15 @@ export async function localTarget(cwd: string): Promise<Target> {
     };
   }
   const stateFile = path.join(dir, STATE_FILE_NAME);
-  const cloud = await LocalCloud.start({ stateFile });
+  let cloud: LocalCloud;
+  try {
+    cloud = await LocalCloud.start({ stateFile });
+  } catch (err) {
+    throw new LocalCloudError(`cannot start LocalCloud: ${(err as Error).message}`);
+  }
   return {
     local: true,
+    embedded: true,
     description: `embedded LocalCloud (state in ${path.relative(cwd, stateFile)})`,
     connection: (regionId) => ({
       regionId,

@@ -17,7 +17,7 @@ import {
   synthesize,
 } from '../deploy';
 import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
-import { cloudTarget, localTarget, regionResolver, Target } from './ros-deploy-target';
+import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
 import { UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
@@ -117,18 +117,27 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
+    if ((command === 'events' || command === 'outputs') && stacks.length !== 1) {
+      throw new UsageError(`${command} takes exactly one STACK`);
+    }
     target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile, io.env);
     cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
     if (command === 'deploy') return await cli.deploy(stacks, target);
     if (command === 'destroy') return await cli.destroy(stacks, target);
     if (command === 'diff') return await cli.diff(stacks, target);
-    if (stacks.length !== 1) throw new UsageError(`${command} takes exactly one STACK`);
     if (command === 'events') return await cli.events(stacks[0], target);
     return await cli.outputs(stacks[0], target);
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
-    if (err instanceof DeployError) {
+    if (err instanceof LocalCloudError) {
       io.stderr.write(`ros-deploy: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof DeployError) {
+      const embedded = err.code === 'Aborted' && target?.embedded;
+      io.stderr.write(
+        `ros-deploy: ${embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.' : err.message}\n`,
+      );
       if (flags.json)
         io.stdout.write(
           JSON.stringify({ success: false, error: { code: err.code, message: err.message } }) + '\n',

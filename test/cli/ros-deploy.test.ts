@@ -246,6 +246,17 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 2 with what to do when the LocalCloud state file is broken', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    fs.mkdirSync(path.join(dir, '.ros-local'));
+    fs.writeFileSync(path.join(dir, '.ros-local', 'state.json'), '[1, 2');
+    const result = await run(['deploy', '--local']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `ros-deploy: cannot start LocalCloud: LocalCloud state file ${path.join(dir, '.ros-local', 'state.json')} is not a JSON object; delete it to start from a fresh cloud.\n`,
+    );
+  });
+
   it('exits 2 with the app output when the app fails to synthesize', async () => {
     fs.writeFileSync(
       path.join(dir, 'cdk.json'),
