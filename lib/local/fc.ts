@@ -215,17 +215,30 @@ export class FunctionCompute implements Route {
     await this.settled();
   }
 
+  /**
+   * The API a call is, from its path and method: `NotFound` for a path FC 3.0 does not have, `Unknown` for a
+   * method the path does not take.
+   */
   actionOf(call: IncomingCall): string {
     const rest = call.pathname.slice(API_PREFIX.length);
-    if (rest === '' || rest === '/') return call.method === 'POST' ? 'CreateFunction' : 'ListFunctions';
-    if (rest.endsWith('/invocations')) return 'InvokeFunction';
-    return { GET: 'GetFunction', PUT: 'UpdateFunction', DELETE: 'DeleteFunction' }[call.method] ?? 'Unknown';
+    if (rest !== '' && !rest.startsWith('/')) return 'NotFound';
+    const segments = rest
+      .replace(/^\/|\/$/g, '')
+      .split('/')
+      .filter((s, _i, all) => s !== '' || all.length > 1);
+    const byMethod = (actions: Record<string, string>) => actions[call.method] ?? 'Unknown';
+    if (segments.length === 0) return byMethod({ GET: 'ListFunctions', POST: 'CreateFunction' });
+    if (segments.some((s) => s === '')) return 'NotFound';
+    if (segments.length === 1)
+      return byMethod({ GET: 'GetFunction', PUT: 'UpdateFunction', DELETE: 'DeleteFunction' });
+    if (segments.length === 2 && segments[1] === 'invocations') return byMethod({ POST: 'InvokeFunction' });
+    return 'NotFound';
   }
 
   async handle(call: IncomingCall, ctx: RequestContext | undefined): Promise<RouteResponse> {
     const action = this.actionOf(call);
     const rest = call.pathname.slice(API_PREFIX.length).replace(/^\//, '');
-    const name = decodeURIComponent(rest.split('/')[0] ?? '');
+    const name = decodePathSegment(rest.split('/')[0] ?? '');
     const regionOf = (): string => this.regionFor(call, name);
     const authorize = (region: string, fnName: string) =>
       ctx!.authorize(`fc:${action}`, [`acs:fc:${region}:${this.options.accountId}:functions/${fnName}`]);
@@ -271,6 +284,8 @@ export class FunctionCompute implements Route {
         if (result.errorType) headers['x-fc-error-type'] = result.errorType;
         return { status: 200, headers, body: result.payload };
       }
+      case 'NotFound':
+        throw new ApiError('NotFound', `${call.pathname} is not an FC 3.0 API path.`, 404);
       default:
         throw new ApiError(
           'MethodNotAllowed',
@@ -491,6 +506,25 @@ process.once('message', async (message) => {
 `;
 
 function validateSpec(spec: Partial<FunctionSpec>): void {
+  // JSON input can hold any type where a string is expected; a regex would accept ["name"] as "name".
+  for (const field of ['functionName', 'runtime', 'handler', 'zipFile', 'role', 'description'] as const) {
+    const value: unknown = spec[field];
+    if (value !== undefined && typeof value !== 'string') {
+      throw invalidArgument(
+        `${field === 'zipFile' ? 'code.zipFile' : field} must be a string, not ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const env: unknown = spec.environmentVariables;
+  if (
+    env !== undefined &&
+    (env === null ||
+      typeof env !== 'object' ||
+      Array.isArray(env) ||
+      Object.values(env).some((v) => typeof v !== 'string'))
+  ) {
+    throw invalidArgument(`environmentVariables must be an object of strings, not ${JSON.stringify(env)}`);
+  }
   if (!spec.functionName || !FUNCTION_NAME.test(spec.functionName)) {
     throw invalidArgument(
       `functionName ${JSON.stringify(spec.functionName)} is invalid: 1-128 letters, digits, _ or -, starting with a letter or _`,
@@ -589,12 +623,27 @@ const functionNotFound = (name: string, where: string) =>
 const errorPayload = (errorMessage: string, errorType: string) =>
   Buffer.from(JSON.stringify({ errorMessage, errorType }));
 
-function parseJson(body: Buffer): unknown {
+/** A function name from the URL path; malformed percent-encoding is the caller's mistake, not a server error. */
+function decodePathSegment(segment: string): string {
   try {
-    return JSON.parse(body.toString('utf8') || '{}');
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidArgument(`The path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
+/** The JSON object a create or update sends (`null`, a list or a number is refused like text that is not JSON). */
+function parseJson(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8') || '{}');
   } catch {
     throw invalidArgument('The request body is not JSON');
   }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(`The request body must be a JSON object, not ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function stripUndefined<T extends object>(value: T): T {

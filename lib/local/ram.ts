@@ -13,7 +13,10 @@ export interface PolicyStatement {
   readonly Action: string | readonly string[];
   /** Permission policies need it; trust policies name a `Principal` instead. */
   readonly Resource?: string | readonly string[];
-  readonly Principal?: { readonly Service?: string | readonly string[]; readonly RAM?: string | readonly string[] };
+  readonly Principal?: {
+    readonly Service?: string | readonly string[];
+    readonly RAM?: string | readonly string[];
+  };
   readonly Condition?: unknown;
 }
 
@@ -76,7 +79,11 @@ export class Ram {
   constructor(private readonly store: StateStore) {
     this.state = store.section<RamState>('ram', () => {
       const rootAccessKeyId = `LTAI5tLocal${randomId(6)}`;
-      return { rootAccessKeyId, keys: { [rootAccessKeyId]: { secret: randomId(15), kind: 'root' } }, roles: {} };
+      return {
+        rootAccessKeyId,
+        keys: { [rootAccessKeyId]: { secret: randomId(15), kind: 'root' } },
+        roles: {},
+      };
     });
   }
 
@@ -107,10 +114,17 @@ export class Ram {
     const role = this.state.roles[roleName];
     if (!role) throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
     const trusted = role.assumeRolePolicyDocument.Statement.some(
-      (s) => s.Effect === 'Allow' && list(s.Action).some((a) => wildcardMatch(a, 'sts:AssumeRole', true)) && trusts(s, service),
+      (s) =>
+        s.Effect === 'Allow' &&
+        list(s.Action).some((a) => wildcardMatch(a, 'sts:AssumeRole', true)) &&
+        trusts(s, service),
     );
     if (!trusted) {
-      throw new ApiError('NoPermission', `The role ${roleName} does not trust ${service} to assume it (AssumeRolePolicyDocument).`, 403);
+      throw new ApiError(
+        'NoPermission',
+        `The role ${roleName} does not trust ${service} to assume it (AssumeRolePolicyDocument).`,
+        403,
+      );
     }
     const statements = role.policies.flatMap((p) => p.Statement);
     return this.issueRoleCredentials(roleName, { Version: '1', Statement: statements }, ttlSeconds);
@@ -153,7 +167,9 @@ export class Ram {
     const key = this.state.keys[accessKeyId];
     if (!key) return undefined;
     const principal: Principal =
-      key.kind === 'root' ? { kind: 'root', accessKeyId } : { kind: 'role', accessKeyId, roleName: key.roleName! };
+      key.kind === 'root'
+        ? { kind: 'root', accessKeyId }
+        : { kind: 'role', accessKeyId, roleName: key.roleName! };
     return { secret: key.secret, principal, securityToken: key.securityToken, expiresAt: key.expiresAt };
   }
 
@@ -185,12 +201,43 @@ export function validatePolicy(policy: PolicyDocument, what: string): void {
   if (!policy || !Array.isArray(policy.Statement)) {
     throw new Error(`${what}: a policy document needs a Statement list, got ${JSON.stringify(policy)}`);
   }
+  const isStringOrList = (value: unknown): boolean =>
+    typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
   for (const [i, s] of policy.Statement.entries()) {
+    if (!s || typeof s !== 'object' || Array.isArray(s)) {
+      throw new Error(`${what}: Statement[${i}] must be an object, got ${JSON.stringify(s)}`);
+    }
     if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
-      throw new Error(`${what}: Statement[${i}].Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`);
+      throw new Error(
+        `${what}: Statement[${i}].Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`,
+      );
     }
     if (s.Action === undefined || (s.Resource === undefined && s.Principal === undefined)) {
-      throw new Error(`${what}: Statement[${i}] needs an Action and a Resource (or, in a trust policy, a Principal)`);
+      throw new Error(
+        `${what}: Statement[${i}] needs an Action and a Resource (or, in a trust policy, a Principal)`,
+      );
+    }
+    // Evaluation matches these as strings; any other type would fail every later call made with the policy.
+    for (const key of ['Action', 'Resource'] as const) {
+      if (s[key] !== undefined && !isStringOrList(s[key])) {
+        throw new Error(
+          `${what}: Statement[${i}].${key} must be a string or a list of strings, got ${JSON.stringify(s[key])}`,
+        );
+      }
+    }
+    const principal: unknown = s.Principal;
+    if (principal !== undefined) {
+      const p = principal as Record<string, unknown>;
+      if (
+        !p ||
+        typeof p !== 'object' ||
+        Array.isArray(p) ||
+        Object.values(p).some((v) => !isStringOrList(v))
+      ) {
+        throw new Error(
+          `${what}: Statement[${i}].Principal must map Service or RAM to names, got ${JSON.stringify(principal)}`,
+        );
+      }
     }
     if (s.Condition !== undefined) {
       throw new Error(`${what}: Statement[${i}] has a Condition, which LocalCloud does not evaluate`);
@@ -214,7 +261,8 @@ function trusts(statement: PolicyStatement, service: string): boolean {
   return services.some((s) => wildcardMatch(s, service, true));
 }
 
-const list = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
+const list = (value: string | readonly string[]): readonly string[] =>
+  typeof value === 'string' ? [value] : value;
 
 /** `*` matches any run of characters, `?` one character; actions compare case-insensitively, as in RAM. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import type { Duplex } from 'stream';
 import { Authenticated, Authenticator, SignedRequest } from './auth';
 import { ApiError } from './errors';
 import type { Ram } from './ram';
@@ -64,6 +65,7 @@ export interface LocalServerOptions {
 }
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const MAX_HEADER_BYTES = 128 * 1024;
 
 /** The one HTTP server of LocalCloud, bound to 127.0.0.1: signature checks, routing, errors in the SDK's shape. */
 export class LocalServer {
@@ -79,12 +81,14 @@ export class LocalServer {
   }
 
   private createHttpServer(endpointRegion?: string): http.Server {
-    const server = http.createServer((req, res) => {
+    // The SDK puts every RPC parameter in the query: 20 tags of 128 CJK characters take ~50 KB of URL.
+    const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
       this.serve(req, res, endpointRegion).catch((err: unknown) => {
         // serve() answers every error itself; reaching here means the socket is gone.
         if (!res.headersSent) res.destroy(err instanceof Error ? err : undefined);
       });
     });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerUnparsable(err, socket));
     server.keepAliveTimeout = 5000;
     return server;
   }
@@ -179,7 +183,11 @@ export class LocalServer {
     return true;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse, endpointRegion?: string): Promise<void> {
+  private async serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    endpointRegion?: string,
+  ): Promise<void> {
     const requestId = randomUUID().toUpperCase();
     let product = 'unknown';
     let action = 'unknown';
@@ -207,11 +215,16 @@ export class LocalServer {
       action = call.headers['x-acs-action'] ?? call.query['Action'] ?? '';
       const service = version ? this.services.get(version) : undefined;
       if (!service) {
-        throw new ApiError('InvalidVersion', `Specified parameter Version "${version ?? ''}" is not valid.`, 400);
+        throw new ApiError(
+          'InvalidVersion',
+          `Specified parameter Version "${version ?? ''}" is not valid.`,
+          400,
+        );
       }
       product = service.product;
       hostId = service.hostId;
-      if (!action) throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
+      if (!action)
+        throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
       const auth = this.authenticate(call);
       principal = auth.principal.kind;
       if (await this.dropConnection(product, action, principal, req)) return;
@@ -223,7 +236,11 @@ export class LocalServer {
       const apiError =
         err instanceof ApiError
           ? err
-          : new ApiError('InternalError', `The request processing has failed due to some unknown error. ${String(err)}`, 500);
+          : new ApiError(
+              'InternalError',
+              `The request processing has failed due to some unknown error. ${String(err)}`,
+              500,
+            );
       this.send(
         res,
         apiError.httpStatus,
@@ -240,7 +257,12 @@ export class LocalServer {
     }
   }
 
-  private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent || res.destroyed) return;
     const isBuffer = Buffer.isBuffer(body);
     const payload = isBuffer ? body : body === undefined ? '' : JSON.stringify(body);
@@ -252,14 +274,53 @@ export class LocalServer {
     res.end(payload);
   }
 
-  private record(product: string, action: string, principal: CallRecord['principal'], status: number, code?: string) {
+  private record(
+    product: string,
+    action: string,
+    principal: CallRecord['principal'],
+    status: number,
+    code?: string,
+  ) {
     this.records.push({ time: Date.now(), product, action, principal, status, code });
     const max = this.options.maxCallRecords ?? 200_000;
     if (this.records.length > max) this.records.splice(0, this.records.length - max);
   }
 }
 
-async function readCall(req: http.IncomingMessage, requestId: string, endpointRegion?: string): Promise<IncomingCall> {
+/**
+ * Answers a request Node could not parse (bad HTTP, oversized headers) with an error in the SDK's JSON shape
+ * rather than Node's bare `400 Bad Request`, then closes the connection.
+ */
+function answerUnparsable(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const code = tooLarge ? 'RequestHeaderTooLarge' : 'MalformedRequest';
+  const message = tooLarge
+    ? `The request line and headers are larger than ${MAX_HEADER_BYTES} bytes.`
+    : 'The request is not valid HTTP/1.1.';
+  const body = JSON.stringify({
+    RequestId: randomUUID().toUpperCase(),
+    HostId: 'localcloud',
+    Code: code,
+    Message: message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${code}`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+      `content-type: application/json;charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
+}
+
+async function readCall(
+  req: http.IncomingMessage,
+  requestId: string,
+  endpointRegion?: string,
+): Promise<IncomingCall> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -276,7 +337,9 @@ async function readCall(req: http.IncomingMessage, requestId: string, endpointRe
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   const contentType = headers['content-type'] ?? '';
-  const form = contentType.startsWith('application/x-www-form-urlencoded') ? decodeParams(body.toString('utf8')) : {};
+  const form = contentType.startsWith('application/x-www-form-urlencoded')
+    ? decodeParams(body.toString('utf8'))
+    : {};
   return {
     requestId,
     endpointRegion,
@@ -289,9 +352,12 @@ async function readCall(req: http.IncomingMessage, requestId: string, endpointRe
   };
 }
 
-/** Decodes `a=b&c=d`; `%20` and `+` both become spaces, as a form decoder does. */
+/**
+ * Decodes `a=b&c=d`; `%20` and `+` both become spaces, as a form decoder does. The object has no prototype, so a
+ * parameter named `__proto__` is kept (it is signed like any other) and `constructor` is not found where absent.
+ */
 function decodeParams(text: string): Record<string, string> {
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(text)) params[key] = value;
   return params;
 }
