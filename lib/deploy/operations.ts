@@ -14,6 +14,7 @@ import {
   StackApi,
   StackEvent,
   StackOutput,
+  StackSummary,
   UPDATABLE_STATUSES,
 } from './stack-api';
 
@@ -148,35 +149,20 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       : undefined;
   const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
 
-  let existing = await api.findByName(stackName);
-  if (existing && isInProgress(existing.status)) throw busyError(stackName, existing.status);
-  if (existing?.status === 'CREATE_ROLLBACK_COMPLETE') {
-    // The first create failed and was rolled back: nothing is left but the name, which a new create needs.
-    options.onEvent?.({
-      type: 'message',
-      stackName,
-      text: `${stackName} is ${existing.status} (its first create failed); deleting it before creating it again`,
-    });
-    const seenBefore = new Set<string>();
-    await api.markSeen(existing.stackId, seenBefore);
-    await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
-    await followStack(api, existing.stackId, seenBefore, followOptions);
-    existing = undefined;
-  }
-  if (existing && !UPDATABLE_STATUSES.includes(existing.status)) {
-    throw new DeployError(
-      'StackNotUpdatable',
-      `Stack ${stackName} is ${existing.status}${existing.statusReason ? ` (${existing.statusReason})` : ''} and cannot be updated. ` +
-        `Destroy it (\`ros-deploy destroy ${stackName}\`), then deploy again.`,
-    );
-  }
-
-  const clientToken = `ros-deploy-${randomUUID()}`;
-  const parameters = Object.entries(options.parameters ?? {}).map(([parameterKey, parameterValue]) => ({
-    parameterKey,
-    parameterValue,
-  }));
-  const tags = Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value }));
+  const existing = await stackToUpdate(api, stackName, options.onEvent, followOptions);
+  const request = {
+    regionId: api.regionId,
+    templateBody: template.body,
+    parameters: Object.entries(options.parameters ?? {}).map(([parameterKey, parameterValue]) => ({
+      parameterKey,
+      parameterValue,
+    })),
+    tags: Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
+    ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+    disableRollback: options.disableRollback ?? false,
+    // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
+    clientToken: `ros-deploy-${randomUUID()}`,
+  };
   const seen = new Set<string>();
   let stackId: string;
   let operation: StackOperation;
@@ -184,17 +170,15 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     stackId = existing.stackId;
     operation = 'update';
     await api.markSeen(stackId, seen); // everything before this operation counts as seen
+    const { tags, parameters, ...rest } = request;
     const outcome = await api
       .update(
         new $Ros.UpdateStackRequest({
-          regionId: api.regionId,
+          ...rest,
           stackId,
-          templateBody: template.body,
           parameters: parameters.map((p) => new $Ros.UpdateStackRequestParameters(p)),
+          // No tags: ROS keeps the stack's tags.
           ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.UpdateStackRequestTags(t)) }),
-          ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
-          disableRollback: options.disableRollback ?? false,
-          clientToken,
         }),
       )
       .catch((err: unknown) => refuseBusy(stackName, err));
@@ -215,17 +199,14 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     }
   } else {
     operation = 'create';
+    const { tags, parameters, ...rest } = request;
     stackId = await api
       .create(
         new $Ros.CreateStackRequest({
-          regionId: api.regionId,
+          ...rest,
           stackName,
-          templateBody: template.body,
           parameters: parameters.map((p) => new $Ros.CreateStackRequestParameters(p)),
           ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.CreateStackRequestTags(t)) }),
-          ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
-          disableRollback: options.disableRollback ?? false,
-          clientToken,
         }),
       )
       .catch((err: unknown) => {
@@ -255,6 +236,42 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     outputs: final?.outputs ?? [],
     failedResources: failedResources(followed.events, template.constructPaths),
   };
+}
+
+/**
+ * The live stack a deploy should update, or undefined to create one. Refuses a busy stack and one that cannot be
+ * updated; deletes a stack whose first create was rolled back (only its name is left, and a create needs it).
+ */
+async function stackToUpdate(
+  api: StackApi,
+  stackName: string,
+  onEvent: ((event: DeployEvent) => void) | undefined,
+  follow: FollowOptions,
+): Promise<StackSummary | undefined> {
+  const existing = await api.findByName(stackName);
+  if (!existing) return undefined;
+  if (isInProgress(existing.status)) throw busyError(stackName, existing.status);
+  if (existing.status === 'CREATE_ROLLBACK_COMPLETE') {
+    onEvent?.({
+      type: 'message',
+      stackName,
+      text: `${stackName} is ${existing.status} (its first create failed); deleting it before creating it again`,
+    });
+    const seen = new Set<string>();
+    await api.markSeen(existing.stackId, seen);
+    await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
+    await followStack(api, existing.stackId, seen, follow);
+    return undefined;
+  }
+  if (!UPDATABLE_STATUSES.includes(existing.status)) {
+    const reason = existing.statusReason ? ` (${existing.statusReason})` : '';
+    throw new DeployError(
+      'StackNotUpdatable',
+      `Stack ${stackName} is ${existing.status}${reason} and cannot be updated. ` +
+        `Destroy it (\`ros-deploy destroy ${stackName}\`), then deploy again.`,
+    );
+  }
+  return existing;
 }
 
 export interface DestroyStackOptions extends OperationOptions {

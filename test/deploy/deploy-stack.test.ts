@@ -17,7 +17,15 @@ describe('deployStack / destroyStack against LocalCloud', () => {
       ...fast,
       stackName: 'lifecycle',
       template: rolesTemplate({ A: 'lc-a' }),
+      tags: { team: 'images' },
+      timeoutInMinutes: 15,
       onEvent,
+    });
+    const stored = cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'lifecycle')!;
+    expect(stored).toMatchObject({
+      tags: [{ Key: 'team', Value: 'images' }],
+      timeoutInMinutes: 15,
+      disableRollback: false,
     });
     expect(created).toMatchObject({
       operation: 'create',
