@@ -1,4 +1,5 @@
 import { randomInt } from 'crypto';
+import type { AddressInfo } from 'net';
 import { Authenticator } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
@@ -143,6 +144,11 @@ export class LocalCloud {
   setFaults(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {
     this.plan = toFaultPlan(faults);
     return this.plan;
+  }
+
+  /** Where LocalCloud listens: the shared endpoint and each regional FC endpoint started so far, all on 127.0.0.1. */
+  addresses(): AddressInfo[] {
+    return this.server.addresses();
   }
 
   /** The root account's access key. */

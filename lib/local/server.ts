@@ -135,6 +135,13 @@ export class LocalServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The addresses the listeners are bound to (the shared endpoint first, then the regional ones started so far). */
+  addresses(): AddressInfo[] {
+    return [this.server, ...[...this.regional.values()].map((r) => r.server)]
+      .filter((server) => server.listening)
+      .map((server) => server.address() as AddressInfo);
+  }
+
   async close(): Promise<void> {
     const servers = [this.server, ...[...this.regional.values()].map((r) => r.server)];
     await Promise.all(

@@ -1280,6 +1280,10 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     });
 
     it('listens on 127.0.0.1 only: the loopback address answers, other addresses of this host refuse', async () => {
+      const addresses = cloud.addresses();
+      expect(addresses.length).toBeGreaterThanOrEqual(2); // the shared endpoint and cn-hangzhou's FC endpoint
+      for (const address of addresses)
+        expect([address.family, address.address]).toEqual(['IPv4', '127.0.0.1']);
       const endpoints = [cloud.endpoint, fcEndpoint];
       for (const endpoint of endpoints) {
         const [host, port] = endpoint.split(':');
