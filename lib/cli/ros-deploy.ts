@@ -11,6 +11,7 @@ import {
   diffStack,
   formatDiff,
   readAssembly,
+  runInOrder,
   stackEvents,
   stackOutputs,
   StackOperationResult,
@@ -219,20 +220,24 @@ class Cli {
     const region = this.regions(target);
     const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
     const display = this.display();
-    const results = await runInOrder(stacks, regions, options.concurrency, 'dependencies-first', (stack) =>
-      deployStack({
-        ...target.connection(regions.get(stack.stackName)!),
-        stackName: stack.stackName,
-        assemblyDir: assembly.directory,
-        parameters: parameters.get(stack.stackName),
-        tags: options.tags,
-        disableRollback: this.flags['no-rollback'] ?? false,
-        ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
-        onEvent: (e) => display.onEvent(e),
-        signal: this.io.signal,
-        pollIntervalMs: target.local ? 250 : undefined,
-      }),
-    ).finally(() => display.stop());
+    const results = await runInOrder(stacks, {
+      concurrency: options.concurrency,
+      order: 'dependencies-first',
+      skipped: skippedResult(regions),
+      work: (stack) =>
+        deployStack({
+          ...target.connection(regions.get(stack.stackName)!),
+          stackName: stack.stackName,
+          assemblyDir: assembly.directory,
+          parameters: parameters.get(stack.stackName),
+          tags: options.tags,
+          disableRollback: this.flags['no-rollback'] ?? false,
+          ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
+          onEvent: (e) => display.onEvent(e),
+          signal: this.io.signal,
+          pollIntervalMs: target.local ? 250 : undefined,
+        }),
+    }).finally(() => display.stop());
     if (this.flags['outputs-file']) this.writeOutputs(this.flags['outputs-file'], results);
     return this.report(results, 'deploy');
   }
@@ -260,16 +265,20 @@ class Cli {
       }
     }
     const display = this.display();
-    const results = await runInOrder(stacks, regions, concurrency, 'dependents-first', (stack) =>
-      destroyStack({
-        ...target.connection(regions.get(stack.stackName)!),
-        stackName: stack.stackName,
-        ...(assembly && { assemblyDir: assembly.directory }),
-        onEvent: (e) => display.onEvent(e),
-        signal: this.io.signal,
-        pollIntervalMs: target.local ? 250 : undefined,
-      }),
-    ).finally(() => display.stop());
+    const results = await runInOrder(stacks, {
+      concurrency,
+      order: 'dependents-first',
+      skipped: skippedResult(regions),
+      work: (stack) =>
+        destroyStack({
+          ...target.connection(regions.get(stack.stackName)!),
+          stackName: stack.stackName,
+          ...(assembly && { assemblyDir: assembly.directory }),
+          onEvent: (e) => display.onEvent(e),
+          signal: this.io.signal,
+          pollIntervalMs: target.local ? 250 : undefined,
+        }),
+    }).finally(() => display.stop());
     return this.report(results, 'destroy');
   }
 
@@ -431,75 +440,20 @@ function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
   return assembly.stacks.filter((s) => picked.has(s));
 }
 
-/**
- * Runs `work` for each stack (results in the order they finish) with at most `concurrency` at a time, a stack starting once the stacks it depends on
- * (or, for destroy, that depend on it) are done; when one of those failed, it is skipped as a failure.
- */
-async function runInOrder(
-  stacks: AssemblyStack[],
-  regions: Map<string, string>,
-  concurrency: number,
-  order: 'dependencies-first' | 'dependents-first',
-  work: (stack: AssemblyStack) => Promise<StackOperationResult>,
-): Promise<StackOperationResult[]> {
-  const names = new Set(stacks.map((s) => s.stackName));
-  const before = new Map<string, string[]>(
-    stacks.map((s) => [
-      s.stackName,
-      order === 'dependencies-first'
-        ? s.dependencies.filter((d) => names.has(d))
-        : stacks.filter((o) => o.dependencies.includes(s.stackName)).map((o) => o.stackName),
-    ]),
-  );
-  const results = new Map<string, StackOperationResult>();
-  const running = new Map<string, Promise<void>>();
-  let failure: unknown;
-  while (results.size < stacks.length) {
-    for (const stack of stacks) {
-      if (
-        results.has(stack.stackName) ||
-        running.has(stack.stackName) ||
-        running.size >= concurrency ||
-        failure
-      )
-        continue;
-      const prerequisites = before.get(stack.stackName)!;
-      const failedPrerequisite = prerequisites.find((p) => results.get(p) && !results.get(p)!.success);
-      if (failedPrerequisite) {
-        results.set(stack.stackName, {
-          stackName: stack.stackName,
-          regionId: regions.get(stack.stackName) ?? '',
-          operation: 'none',
-          status: 'SKIPPED',
-          statusReason: `not attempted because ${failedPrerequisite} failed`,
-          success: false,
-          noChanges: false,
-          outputs: [],
-          failedResources: [],
-        });
-        continue;
-      }
-      if (!prerequisites.every((p) => results.has(p))) continue;
-      running.set(
-        stack.stackName,
-        work(stack).then(
-          (result) => {
-            results.set(stack.stackName, result);
-            running.delete(stack.stackName);
-          },
-          (err: unknown) => {
-            failure ??= err;
-            running.delete(stack.stackName);
-          },
-        ),
-      );
-    }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
-  }
-  if (failure) throw failure;
-  return [...results.values()];
-}
+/** The result of a stack not attempted because a stack it waits for failed. */
+const skippedResult =
+  (regions: Map<string, string>) =>
+  (stack: AssemblyStack, prerequisite: string): StackOperationResult => ({
+    stackName: stack.stackName,
+    regionId: regions.get(stack.stackName) ?? '',
+    operation: 'none',
+    status: 'SKIPPED',
+    statusReason: `not attempted because ${prerequisite} failed`,
+    success: false,
+    noChanges: false,
+    outputs: [],
+    failedResources: [],
+  });
 
 /** `--parameters STACK:KEY=VALUE` (or `KEY=VALUE` when one stack is deployed) per stack. */
 function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, Record<string, string>> {

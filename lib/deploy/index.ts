@@ -27,3 +27,5 @@ export type { DeployEvent, StackOperation } from './follow';
 export type { ImageCopyProgress } from './image-progress';
 export type { RetryNotice, RetryOptions } from './retry';
 export type { StackEvent, StackOutput } from './stack-api';
+export { runInOrder } from './order';
+export type { Ordered, RunInOrderOptions } from './order';
