@@ -25,13 +25,19 @@ export const ROLE_NAME = 'image-copy-handler';
 
 /** Sizes whose copies take long enough to act on while they run (see {@link copyDurationMs}). */
 export const SLOW_SIZE_GIB = 500;
-/** A copy that outlasts several short function invocations. */
+/** A copy that outlasts a short (4 s) function invocation. */
 export const MEDIUM_SIZE_GIB = 200;
+/** A copy that keeps a place in the region's copy queue for a moment. */
+export const BRIEF_SIZE_GIB = 100;
 
-/** 20 GiB (the default size): 0.8 s; {@link MEDIUM_SIZE_GIB}: 5 s; {@link SLOW_SIZE_GIB}: 60 s. */
+/**
+ * 20 GiB (the default size): 0.8 s; {@link BRIEF_SIZE_GIB}: 1.5 s; {@link MEDIUM_SIZE_GIB}: 3 s;
+ * {@link SLOW_SIZE_GIB}: 60 s.
+ */
 export function copyDurationMs(sizeGiB: number): number {
   if (sizeGiB >= SLOW_SIZE_GIB) return 60_000;
-  if (sizeGiB >= MEDIUM_SIZE_GIB) return 5_000;
+  if (sizeGiB >= MEDIUM_SIZE_GIB) return 3_000;
+  if (sizeGiB >= BRIEF_SIZE_GIB) return 1_500;
   return 800;
 }
 
