@@ -8,6 +8,9 @@ import { Ram } from '../local/ram';
 import { StateStore } from '../local/state';
 import { UsageError } from './usage';
 
+/** Backoff against LocalCloud: its faults are injected, not load, so there is no point in waiting long. */
+const LOCAL_RETRY = { baseDelayMs: 100, maxDelayMs: 2000 };
+
 /** LocalCloud's default region when `--local` is given no region. */
 export const LOCAL_DEFAULT_REGION = 'cn-hangzhou';
 
@@ -48,7 +51,13 @@ export async function localTarget(cwd: string): Promise<Target> {
     return {
       local: true,
       description: `LocalCloud served by ros-local at ${running.endpoint} (pid ${running.pid})`,
-      connection: (regionId) => ({ regionId, endpoint: running.endpoint, protocol: 'http', credentials }),
+      connection: (regionId) => ({
+        regionId,
+        endpoint: running.endpoint,
+        protocol: 'http',
+        credentials,
+        retry: LOCAL_RETRY,
+      }),
       close: async () => undefined,
     };
   }
@@ -68,6 +77,7 @@ export async function localTarget(cwd: string): Promise<Target> {
       endpoint: cloud.endpoint,
       protocol: 'http',
       credentials: cloud.credentials,
+      retry: LOCAL_RETRY,
     }),
     close: () => cloud.stop(),
   };

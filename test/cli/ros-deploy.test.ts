@@ -353,6 +353,52 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     }
   });
 
+  it('rides out throttling, 503s and a dropped connection injected by ros-local --faults, creating the stack once', async () => {
+    writeApp(dir, { stacks: [{ name: 'Bumpy', roles: { A: 'bumpy-a', B: 'bumpy-b' } }] });
+    const plan = {
+      seed: 3,
+      rules: [
+        {
+          kind: 'throttle',
+          product: 'ros',
+          action: ['GetStack', 'ListStackEvents'],
+          every: 2,
+          retryAfterMs: 50,
+        },
+        { kind: 'error503', product: 'ros', action: 'ListStacks', first: 2 },
+        { kind: 'reset', product: 'ros', action: 'CreateStack', first: 1 },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, 'faults.json'), JSON.stringify(plan));
+    const server = spawn(process.execPath, [cliPath('ros-local'), 'start', '--faults', 'faults.json'], {
+      cwd: dir,
+      env,
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(() => findRunningServer(path.join(dir, '.ros-local')));
+      const result = await run(['deploy', '--local', '--progress', 'events', '--json']);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).stacks[0]).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+      expect(result.stderr).toMatch(/Bumpy \| ListStacks: ServiceUnavailable, retrying in \d+s/);
+      expect(result.stderr).toMatch(/Bumpy \| CreateStack: .+, retrying in \d+s/);
+      expect(result.stderr).toMatch(
+        /Bumpy \| (GetStack|ListStackEvents): Throttling[.\w]*, retrying in \d+s/,
+      );
+      const events = await run(['events', 'Bumpy', '--local', '--json']);
+      expect(
+        JSON.parse(events.stdout).events.filter((e: { status: string }) => e.status === 'CREATE_IN_PROGRESS'),
+      ).toHaveLength(3);
+      const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+      expect(
+        Object.values(state.ros.stacks).filter((s) => (s as { stackName: string }).stackName === 'Bumpy'),
+      ).toHaveLength(1);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+  });
+
   it('never prints a NoEcho parameter value or the access key secret', async () => {
     const secret = 'S3cret-Value-42';
     writeApp(dir, { stacks: [{ name: 'Vault', secretRole: true }] });

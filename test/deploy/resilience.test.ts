@@ -9,7 +9,7 @@ describe('backoff on throttling and server errors', () => {
     const faulty = new Set(['ListStacks', 'CreateStack', 'GetStack', 'ListStackEvents']);
     const { cloud, fast } = await startCloud({
       faults: {
-        async beforeCall(product, action) {
+        async beforeCall(product: string, action: string) {
           if (product !== 'ros' || !faulty.has(action)) return undefined;
           const n = (failures.get(action) ?? 0) + 1;
           failures.set(action, n);
@@ -54,7 +54,7 @@ describe('backoff on throttling and server errors', () => {
   it('gives up after the configured attempts with the API code and request id in the message', async () => {
     const { cloud, connection } = await startCloud({
       faults: {
-        async beforeCall(_product, action) {
+        async beforeCall(_product: string, action: string) {
           if (action === 'ListStacks')
             throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
           return undefined;
