@@ -49,6 +49,11 @@ export interface CallFaultRule extends FaultSelector {
   readonly product?: string | readonly string[];
   /** e.g. `DescribeImages`, `GetStack`, `InvokeFunction`. */
   readonly action?: string | readonly string[];
+  /**
+   * Who signed the call: `role` for temporary credentials (the provider function's calls), `root` for the
+   * account's key (e.g. the deploy tool's). Left out, both.
+   */
+  readonly principal?: 'root' | 'role';
   /** `latency`: delay before the call is served. @default 1000 */
   readonly latencyMs?: number;
   /**
@@ -191,13 +196,18 @@ export class FaultPlan implements FaultHook {
   }
 
   /** The server's hook: may delay the call, throw the error to answer, or ask for the connection to be reset. */
-  async beforeCall(product: string, action: string): Promise<'reset' | undefined> {
+  async beforeCall(
+    product: string,
+    action: string,
+    principal?: 'root' | 'role',
+  ): Promise<'reset' | undefined> {
     const target = `${product}:${action}`;
     let delayMs = 0;
     let outcome: CallFaultRule | undefined;
     this.rules.forEach((rule, index) => {
       if (outcome || !isCallRule(rule) || !matches(rule.product, product) || !matches(rule.action, action))
         return;
+      if (rule.principal !== undefined && rule.principal !== principal) return;
       if (!this.fires(index)) return;
       this.note(rule.kind, target);
       if (rule.kind === 'latency') delayMs += rule.latencyMs ?? 1000;
@@ -353,11 +363,11 @@ function parseJson(text: string): unknown {
 
 const COMMON_KEYS = ['kind', 'probability', 'first', 'every', 'limit'];
 const KEYS_BY_KIND: Record<FaultKind, readonly string[]> = {
-  throttle: ['product', 'action', 'retryAfterMs'],
-  error500: ['product', 'action'],
-  error503: ['product', 'action'],
-  reset: ['product', 'action'],
-  latency: ['product', 'action', 'latencyMs'],
+  throttle: ['product', 'action', 'principal', 'retryAfterMs'],
+  error500: ['product', 'action', 'principal'],
+  error503: ['product', 'action', 'principal'],
+  reset: ['product', 'action', 'principal'],
+  latency: ['product', 'action', 'principal', 'latencyMs'],
   responseUrlFailure: ['failures'],
   killInvocation: ['afterMs', 'functionName'],
   duplicateDelivery: ['deliveries', 'logicalId', 'requestType'],
@@ -442,6 +452,11 @@ function validateRule(rule: unknown, where: string): void {
     ) {
       throw new FaultPlanError(`${where}.${key} must be a string or an array of strings`);
     }
+  }
+  if (rule.principal !== undefined && rule.principal !== 'root' && rule.principal !== 'role') {
+    throw new FaultPlanError(
+      `${where}.principal must be "root" or "role", not ${JSON.stringify(rule.principal)}`,
+    );
   }
   for (const key of ['functionName', 'logicalId', 'requestType', 'sourceImageId', 'regionId']) {
     if (rule[key] !== undefined && typeof rule[key] !== 'string') {

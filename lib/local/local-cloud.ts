@@ -83,8 +83,9 @@ export class LocalCloud {
       authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
       accountId: this.accountId,
       faults: {
-        beforeCall: async (product, action) =>
-          (await customHook?.beforeCall(product, action)) ?? this.plan.beforeCall(product, action),
+        beforeCall: async (product, action, principal) =>
+          (await customHook?.beforeCall(product, action, principal)) ??
+          this.plan.beforeCall(product, action, principal),
       },
     });
     this.ecs = new EcsService(this.state, this.accountId, options, {

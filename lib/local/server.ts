@@ -52,7 +52,7 @@ export interface CallRecord {
  * It may throw an `ApiError` to answer with it, or return `'reset'` to drop the connection.
  */
 export interface FaultHook {
-  beforeCall(product: string, action: string): Promise<'reset' | undefined>;
+  beforeCall(product: string, action: string, principal?: 'root' | 'role'): Promise<'reset' | undefined>;
 }
 
 export interface LocalServerOptions {
@@ -184,7 +184,8 @@ export class LocalServer {
     principal: CallRecord['principal'],
     req: http.IncomingMessage,
   ): Promise<boolean> {
-    if ((await this.options.faults?.beforeCall(product, action)) !== 'reset') return false;
+    const caller = principal === 'anonymous' ? undefined : principal;
+    if ((await this.options.faults?.beforeCall(product, action, caller)) !== 'reset') return false;
     this.record(product, action, principal, 0, 'ConnectionReset');
     req.socket.destroy();
     return true;

@@ -156,6 +156,24 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
     );
   });
 
+  it('narrows rules by who signed the call: the root key or role credentials', async () => {
+    cloud = await LocalCloud.start({ faults: { rules: [{ kind: 'error503', principal: 'role' }] } });
+    const role = cloud.issueRoleCredentials('provider', {
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeRegions', Resource: '*' }],
+    });
+    const asRole = new Ecs(
+      new $OpenApiUtil.Config({
+        ...role,
+        regionId: 'cn-hangzhou',
+        endpoint: cloud.endpoint,
+        protocol: 'http',
+      }),
+    );
+    expect(await outcome(describeRegions(asRole))).toBe('ServiceUnavailable');
+    expect(await outcome(describeRegions(ecsOf(cloud)))).toBe('ok');
+  });
+
   it('fires on the first N calls, on every Nth call, and at most `limit` times', async () => {
     cloud = await LocalCloud.start({
       faults: {
@@ -478,6 +496,11 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       [
         '{"rules": [{"kind": "reset", "action": 7}]}',
         'rules[0].action must be a string or an array of strings',
+      ],
+      ['{"rules": [{"kind": "reset", "principal": "admin"}]}', 'rules[0].principal must be "root" or "role"'],
+      [
+        '{"rules": [{"kind": "copyFails", "principal": "role"}]}',
+        'rules[0]: "principal" does not apply to kind "copyFails"',
       ],
       [
         '{"rules": [{"kind": "latency"}, {"kind": "duplicateDelivery", "deliveries": 0}]}',
