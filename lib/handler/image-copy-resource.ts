@@ -131,7 +131,16 @@ export class ImageCopyResource {
     const { ctx } = this;
     const { event, state } = ctx;
     const settings = readSettings(event.ResourceProperties, event.RegionId);
-    const old = readSettingsLeniently(event.OldResourceProperties ?? {}, event.RegionId);
+    // Without the old properties nothing says what changed: rather than replace a copy that may be fine (every
+    // property would look new), bring the current image to the wanted name, description and tags in place.
+    const old = event.OldResourceProperties
+      ? readSettingsLeniently(event.OldResourceProperties, event.RegionId)
+      : settings;
+    if (!event.OldResourceProperties && !state.continued) {
+      ctx.log.warn('no-old-properties', {
+        reason: 'the Update carries no OldResourceProperties; updating in place',
+      });
+    }
     const currentId = event.PhysicalResourceId;
     const plan = analyzeUpdate(old, settings);
     const replacement = plan.replacement || !isImageId(currentId) || state.phase !== 'update';

@@ -279,6 +279,14 @@ describe('Create', () => {
     expect(response.PhysicalResourceId).toBe(copy.imageId);
     expect(response.Reason).toContain(`The copy ${copy.imageId} of ${source}`);
     expect(response.Reason).toContain('ended in status CreateFailed');
+    // The rollback's Delete removes the failed copy.
+    const { response: rolledBack } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: copy.imageId,
+      ResourceProperties: delivery.event.ResourceProperties as Record<string, unknown>,
+    });
+    expect(rolledBack.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)).toBeUndefined();
   });
 
   it('cancels the copy when the create timeout passes and answers FAILED saying how far it got', async () => {
@@ -295,6 +303,13 @@ describe('Create', () => {
     expect(response.PhysicalResourceId).toMatch(/^m-/);
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)).toBeUndefined();
     expect(ownedImages(h, resource)).toEqual([]);
+    // The rollback's Delete of the cancelled copy succeeds.
+    const { response: rolledBack } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: response.PhysicalResourceId,
+      ResourceProperties: propertiesFor(source),
+    });
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: response.PhysicalResourceId });
   });
 
   it('survives throttling, 5xx answers and dropped connections on the way', async () => {

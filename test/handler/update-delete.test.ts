@@ -115,6 +115,27 @@ describe('Update', () => {
     });
   });
 
+  it('updates in place, never replacing, when an Update carries no OldResourceProperties', async () => {
+    const resource = newResource();
+    const before = propertiesFor(putSource(h), { ImageName: unique('orphan'), Tags: { a: '1' } });
+    const imageId = await created(resource, before);
+    const after = { ...before, ImageName: unique('orphan2'), Tags: { b: '2' } };
+    let response;
+    const calls = await callsDuring(async () => {
+      ({ response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        ResourceProperties: after,
+      }));
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(calls.CopyImage).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toMatchObject({
+      imageName: after.ImageName,
+      tags: expect.objectContaining({ a: '1', b: '2' }),
+    });
+  });
+
   it('makes no ECS change when only Force or the timeouts change', async () => {
     const resource = newResource();
     const before = propertiesFor(putSource(h), { ImageName: unique('steady') });
