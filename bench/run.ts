@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: runs the six benchmarks of issue 7 one after the other and writes bench/results/latest.json and
+ * latest.md. Nothing here calls the real Alibaba Cloud: everything runs against LocalCloud on 127.0.0.1.
+ *
+ *   npm run bench                      # the full run (about 6-8 minutes on 2 cores)
+ *   npm run bench -- --quick           # small sizes, few repetitions, short copies (a smoke test, ~1 minute)
+ *   npm run bench -- --only synth,handler
+ *   npm run bench -- --out /tmp/bench  # write the results elsewhere (the default is bench/results)
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { HANDLER_ZIP_ENVIRONMENT_VARIABLE } from '../lib/provider';
+import { packageRoot } from '../lib/package-root';
+import { buildFullSdkHandler, buildOurHandler } from './bundles';
+import { machine, writeResults, type BenchRun, type Figure } from './report';
+import { round } from './stats';
+import { handlerBench } from './handler.bench';
+import { synthBench } from './synth.bench';
+
+interface Args {
+  readonly quick: boolean;
+  readonly only?: ReadonlySet<string>;
+  readonly out: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let quick = false;
+  let only: Set<string> | undefined;
+  let out = path.join(packageRoot(), 'bench', 'results');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = new Set(argv[++i].split(','));
+    else if (arg === '--out') out = path.resolve(argv[++i]);
+    else throw new Error(`Unknown argument ${arg}; see bench/run.ts for the options`);
+  }
+  return { quick, ...(only && { only }), out };
+}
+
+export const BENCHMARKS = ['synth', 'handler', 'waiting', 'deploy', 'fanout', 'scale'] as const;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const started = Date.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'image-copy-bench-'));
+  const figures: Figure[] = [];
+  const durations: Record<string, number> = {};
+  const errors: Record<string, string> = {};
+  try {
+    // Our bundle, built as `npm run build` builds it, in a directory of our own; the provider inlines it.
+    const ours = buildOurHandler(work);
+    const fullSdk = buildFullSdkHandler(work);
+    process.env[HANDLER_ZIP_ENVIRONMENT_VARIABLE] = ours.zipFile;
+    const runs: Record<(typeof BENCHMARKS)[number], () => Promise<Figure[]>> = {
+      synth: () =>
+        synthBench(
+          args.quick ? { sizes: [1, 10, 100], repetitions: 3 } : { sizes: [1, 10, 100, 250], repetitions: 7 },
+        ),
+      handler: () => handlerBench({ ours, fullSdk, repetitions: args.quick ? 5 : 21 }),
+      waiting: async () => [],
+      deploy: async () => [],
+      fanout: async () => [],
+      scale: async () => [],
+    };
+    for (const name of BENCHMARKS) {
+      if (args.only && !args.only.has(name)) continue;
+      const benchStarted = Date.now();
+      process.stderr.write(`bench ${name}...\n`);
+      try {
+        const produced = await runs[name]();
+        figures.push(...produced);
+        for (const f of produced) {
+          process.stderr.write(
+            `  ${f.figure}: ${f.ours} ${f.unit}${f.baseline !== undefined ? ` vs ${f.baseline} ${f.unit}` : ''}` +
+              `${f.met === undefined ? '' : f.met ? ' (met)' : ' (MISSED)'}\n`,
+          );
+        }
+      } catch (error) {
+        errors[name] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`  failed: ${errors[name]}\n`);
+      }
+      durations[name] = round((Date.now() - benchStarted) / 1000, 1);
+      process.stderr.write(`  (${durations[name]} s)\n`);
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const run: BenchRun = {
+    startedAt: startedAt.toISOString(),
+    totalSeconds: round((Date.now() - started) / 1000, 1),
+    machine: machine(),
+    options: { quick: args.quick, only: args.only ? [...args.only] : 'all' },
+    durations,
+    figures,
+    errors,
+  };
+  const written = writeResults(run, args.out);
+  process.stderr.write(`wrote ${written.json} and ${written.md} (${run.totalSeconds} s)\n`);
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
