@@ -208,6 +208,23 @@ describe('Create', () => {
     expect(ownedImages(h, resource)).toEqual([]);
   });
 
+  it('fails when another image already has the name, suggesting ExistingImageId', async () => {
+    const name = unique('occupied');
+    const holder = h.cloud.ecs.putImage(DESTINATION_REGION, { imageName: name });
+    const resource = newResource();
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), { ImageName: name }),
+    });
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(
+      `ImageName "${name}" is already used by image ${holder} in cn-shanghai`,
+    );
+    expect(response.Reason).toContain('adopt that image with ExistingImageId');
+    expect(response.Reason).toContain('InvalidImageName.Duplicated');
+    expect(ownedImages(h, resource)).toEqual([]);
+  });
+
   it('fails invalid properties before calling ECS, naming the property, the value and the rule', async () => {
     const before = h.cloud.ecs.callCounts().CopyImage ?? 0;
     const { response } = await run(h, fn, newResource(), {

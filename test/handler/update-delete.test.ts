@@ -3,6 +3,7 @@
  * policy.
  */
 import { randomUUID } from 'crypto';
+import * as $Ecs from '@alicloud/ecs20140526';
 import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
 import {
   answered,
@@ -237,6 +238,40 @@ describe('Update', () => {
     ]);
   });
 
+  it('fails an in-place update of an image deleted outside the stack, saying what to do', async () => {
+    const resource = newResource();
+    const before = propertiesFor(putSource(h), { ImageName: unique('vanishing') });
+    const imageId = await created(resource, before);
+    await h.ecs.deleteImage(new $Ecs.DeleteImageRequest({ regionId: DESTINATION_REGION, imageId }));
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: imageId,
+      OldResourceProperties: before,
+      ResourceProperties: { ...before, Description: 'too late' },
+    });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+    expect(response.Reason).toContain(`The image ${imageId} no longer exists in cn-shanghai`);
+  });
+
+  it('fails a rename to a name another image holds, naming it', async () => {
+    const resource = newResource();
+    const taken = h.cloud.ecs.putImage(DESTINATION_REGION, { imageName: unique('taken') });
+    const takenName = h.cloud.ecs.getImage(DESTINATION_REGION, taken)!.imageName;
+    const before = propertiesFor(putSource(h), { ImageName: unique('mine') });
+    const imageId = await created(resource, before);
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Update',
+      PhysicalResourceId: imageId,
+      OldResourceProperties: before,
+      ResourceProperties: { ...before, ImageName: takenName },
+    });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+    expect(response.Reason).toContain(
+      `Cannot rename ${imageId} to "${takenName}": another image in cn-shanghai has that name`,
+    );
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.imageName).toBe(before.ImageName);
+  });
+
   it('keeps the current copy and answers FAILED with its id when the replacement copy cannot be made', async () => {
     const resource = newResource();
     const before = propertiesFor(putSource(h), { ImageName: unique('kept') });
@@ -307,6 +342,25 @@ describe('Delete', () => {
     expect(steps).toEqual(
       expect.arrayContaining(['cancel-not-supported', 'wait-for-copy-to-finish', 'delete-requested']),
     );
+  });
+
+  it('answers FAILED when the delete timeout passes before the image is gone', async () => {
+    const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
+    const imageId = await startCopyAs(h, source, {});
+    h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+    const { response } = await run(h, fn, newResource(), {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(source, { DeleteTimeoutSeconds: 2 }),
+    });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+    expect(response.Reason).toMatch(
+      new RegExp(
+        `^The delete timeout of 2 seconds passed before the image ${imageId} in cn-shanghai was gone \\(status Creating at \\d+%\\)\\. Try again, or raise DeleteTimeoutSeconds`,
+      ),
+    );
+    h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, true);
+    await h.ecs.cancelCopyImage(new $Ecs.CancelCopyImageRequest({ regionId: DESTINATION_REGION, imageId }));
   });
 
   it('succeeds when the image is already gone', async () => {
