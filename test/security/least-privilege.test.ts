@@ -1,0 +1,488 @@
+/**
+ * Least privilege, proven. The provider's role policy is taken from a synthesized stack (what ROS would give the
+ * role), resolved for one stack id as LocalCloud ROS resolves it, and given to the bundled handler running in
+ * LocalCloud's Function Compute. Then, one action at a time, the role loses that action and a lifecycle step that
+ * needs it fails with a FAILED answer naming `Forbidden.RAM` and the action; with the full policy back, the same
+ * step succeeds. The policy's resources are checked too: ECS actions on this account's images only, and
+ * fc:InvokeFunction on the provider's own function only.
+ */
+import { randomUUID } from 'crypto';
+import { ImageCopy } from '../../lib';
+import { HANDLER_RAM_ACTIONS, type HandlerRamAction } from '../../lib/handler/policy';
+import type { CallRecord } from '../../lib/local/server';
+import { isAllowed, type PolicyDocument, type PolicyStatement } from '../../lib/local/ram';
+import { resolveValue } from '../../lib/local/ros/intrinsics';
+import { PROVIDER_NAME_PREFIX } from '../../lib/provider';
+import type { ImageCopyResourceProperties } from '../../lib/protocol';
+import { newStack, Template } from '../construct/template';
+import {
+  DESTINATION_REGION,
+  type Harness,
+  MEDIUM_SIZE_GIB,
+  putSource,
+  type RequestSpec,
+  type ResourceIdentity,
+  run,
+  SOURCE_REGION,
+  startCopyAs,
+  startHarness,
+  stepsOf,
+} from '../handler/harness';
+
+const TRUST_FC: PolicyDocument = {
+  Version: '1',
+  Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }],
+};
+
+/** The role's policy document exactly as a stack with one ImageCopy synthesizes it (intrinsics unresolved). */
+function synthesizedPolicy(): unknown {
+  const stack = newStack('LeastPrivilege');
+  new ImageCopy(stack, 'Copy', { sourceImageId: 'm-bp1golden', sourceRegionId: SOURCE_REGION });
+  const [, role] = Template.fromStack(stack).resource('ALIYUN::RAM::Role');
+  const policies = role.Properties!.Policies as { PolicyDocument: unknown }[];
+  expect(policies).toHaveLength(1);
+  return policies[0].PolicyDocument;
+}
+
+/** The synthesized policy as ROS would hand it to RAM for a stack `stackId` in `region` of `accountId`. */
+function resolvePolicy(
+  document: unknown,
+  accountId: string,
+  stackId: string,
+  region: string,
+): PolicyDocument {
+  const pseudo: Record<string, unknown> = {
+    'ALIYUN::Region': region,
+    'ALIYUN::AccountId': accountId,
+    'ALIYUN::StackId': stackId,
+    'ALIYUN::StackName': 'LeastPrivilege',
+  };
+  return resolveValue(document, {
+    parameters: pseudo,
+    mappings: {},
+    region,
+    accountId,
+    condition: (name) => {
+      throw new Error(`the policy uses a condition (${name})`);
+    },
+    ref: (logicalId) => {
+      throw new Error(`the policy refers to a resource (${logicalId})`);
+    },
+    getAtt: (logicalId) => {
+      throw new Error(`the policy reads an attribute of ${logicalId}`);
+    },
+  }) as PolicyDocument;
+}
+
+/** `policy` without `action` (a statement left with no action is dropped). */
+function without(policy: PolicyDocument, action: string): PolicyDocument {
+  const statements: PolicyStatement[] = [];
+  for (const statement of policy.Statement) {
+    const actions = (typeof statement.Action === 'string' ? [statement.Action] : statement.Action).filter(
+      (a) => a !== action,
+    );
+    if (actions.length > 0) statements.push({ ...statement, Action: actions });
+  }
+  return { Version: policy.Version, Statement: statements };
+}
+
+const actionsOf = (policy: PolicyDocument): string[] =>
+  policy.Statement.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const propertiesFor = (sourceImageId: string, extra: ImageCopyResourceProperties = {}) => ({
+  SourceImageId: sourceImageId,
+  SourceRegionId: SOURCE_REGION,
+  DestinationRegionId: DESTINATION_REGION,
+  ...extra,
+});
+
+let h: Harness;
+let template: unknown;
+
+beforeAll(async () => {
+  template = synthesizedPolicy();
+  h = await startHarness();
+});
+afterAll(() => h.stop());
+
+/**
+ * A provider as one stack gets it: a role and a function both named `ros-cdk-image-copy-<StackId>`, the role with
+ * the synthesized policy resolved for that stack.
+ */
+function provider(functionTimeoutSeconds = 60) {
+  const stackId = randomUUID();
+  const name = `${PROVIDER_NAME_PREFIX}${stackId}`;
+  const policy = resolvePolicy(template, h.cloud.accountId, stackId, DESTINATION_REGION);
+  const grant = (document: PolicyDocument) =>
+    h.cloud.putRole({ roleName: name, assumeRolePolicyDocument: TRUST_FC, policies: [document] });
+  grant(policy);
+  const functionName = h.deployHandler({
+    functionName: name,
+    roleName: name,
+    timeoutSeconds: functionTimeoutSeconds,
+  });
+  const resource: ResourceIdentity = {
+    StackId: stackId,
+    StackName: 'LeastPrivilege',
+    LogicalResourceId: 'Copy',
+  };
+  return {
+    stackId,
+    policy,
+    functionName,
+    resource,
+    /** The role keeps the full policy but for `action`. */
+    revoke: (action: string) => grant(without(policy, action)),
+    restore: () => grant(policy),
+    run: (request: RequestSpec) => run(h, functionName, resource, request),
+  };
+}
+
+type Provider = ReturnType<typeof provider>;
+
+/** The calls the handler's roles made since `from` (an index into `cloud.calls`). */
+const roleCallsSince = (from: number): CallRecord[] =>
+  h.cloud.calls.slice(from).filter((call) => call.principal === 'role');
+
+const ramAction = (call: CallRecord) => `${call.product}:${call.action}`;
+
+/** A call the service carried out (ECS answers 200; an asynchronous FC invocation, 202). */
+const allowed = (call: CallRecord) => call.status >= 200 && call.status < 300;
+
+/** Creates a copy with the full policy; its physical id and properties. */
+async function created(p: Provider, extra: ImageCopyResourceProperties = {}) {
+  const properties = propertiesFor(putSource(h), { ImageName: unique('lp'), ...extra });
+  const { response } = await p.run({ RequestType: 'Create', ResourceProperties: properties });
+  expect(response.Status).toBe('SUCCESS');
+  return { imageId: response.PhysicalResourceId!, properties };
+}
+
+interface Scenario {
+  /** What the step does, for the test's title. */
+  readonly step: string;
+  readonly functionTimeoutSeconds?: number;
+  /** Runs with the full policy; returns the request that needs the action. */
+  prepare(p: Provider): Promise<RequestSpec>;
+  /** What the successful step left behind. */
+  check(p: Provider, request: RequestSpec, physicalResourceId: string): void;
+}
+
+const SCENARIOS: Record<HandlerRamAction, Scenario> = {
+  'ecs:CopyImage': {
+    step: 'a create with tags and a resource group',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('lp'),
+        Tags: { team: 'web' },
+        ResourceGroupId: 'rg-acfmleast',
+      }),
+    }),
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toMatchObject({
+        status: 'Available',
+        resourceGroupId: 'rg-acfmleast',
+        tags: expect.objectContaining({ team: 'web' }),
+      }),
+  },
+  'ecs:DescribeImages': {
+    step: 'a create (which looks for its own copy, then waits on it)',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('lp') }),
+    }),
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.status).toBe('Available'),
+  },
+  'ecs:ModifyImageAttribute': {
+    step: 'a rename',
+    prepare: async (p) => {
+      const { imageId, properties } = await created(p);
+      return {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: properties,
+        ResourceProperties: { ...properties, ImageName: unique('renamed') },
+      };
+    },
+    check: (_p, request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.imageName).toBe(
+        request.ResourceProperties.ImageName,
+      ),
+  },
+  'ecs:TagResources': {
+    step: 'a re-tag that adds a tag',
+    prepare: async (p) => {
+      const { imageId, properties } = await created(p, { Tags: { team: 'web' } });
+      return {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: properties,
+        ResourceProperties: { ...properties, Tags: { team: 'web', env: 'prod' } },
+      };
+    },
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.tags).toMatchObject({
+        team: 'web',
+        env: 'prod',
+      }),
+  },
+  'ecs:UntagResources': {
+    step: 'a re-tag that removes a tag',
+    prepare: async (p) => {
+      const { imageId, properties } = await created(p, { Tags: { team: 'web', env: 'prod' } });
+      return {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: properties,
+        ResourceProperties: { ...properties, Tags: { team: 'web' } },
+      };
+    },
+    check: (_p, _request, imageId) =>
+      expect(Object.keys(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)!.tags)).not.toContain('env'),
+  },
+  'ecs:JoinResourceGroup': {
+    step: 'a change of resource group',
+    prepare: async (p) => {
+      const { imageId, properties } = await created(p, { ResourceGroupId: 'rg-acfmbefore' });
+      return {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: properties,
+        ResourceProperties: { ...properties, ResourceGroupId: 'rg-acfmafter' },
+      };
+    },
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.resourceGroupId).toBe('rg-acfmafter'),
+  },
+  'ecs:DeleteImage': {
+    step: 'a delete of an Available copy',
+    prepare: async (p) => {
+      const { imageId, properties } = await created(p);
+      return { RequestType: 'Delete', PhysicalResourceId: imageId, ResourceProperties: properties };
+    },
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined(),
+  },
+  'ecs:CancelCopyImage': {
+    step: 'a delete of a copy still in progress (a rollback after a failed create)',
+    prepare: async () => {
+      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      const imageId = await startCopyAs(h, source, {});
+      return {
+        RequestType: 'Delete',
+        PhysicalResourceId: imageId,
+        ResourceProperties: propertiesFor(source),
+      };
+    },
+    check: (_p, _request, imageId) =>
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined(),
+  },
+  'fc:InvokeFunction': {
+    step: 'a create whose copy outlasts one invocation (it continues in a fresh one)',
+    functionTimeoutSeconds: 4,
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('lp'),
+      }),
+    }),
+    check: (p, _request, imageId) => {
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.status).toBe('Available');
+      expect(stepsOf(h, p.functionName).some((step) => step.step === 'continued')).toBe(true);
+    },
+  },
+};
+
+describe('the synthesized role policy', () => {
+  it('grants exactly HANDLER_RAM_ACTIONS, and every one of them has a scenario below', () => {
+    const policy = resolvePolicy(template, h.cloud.accountId, randomUUID(), DESTINATION_REGION);
+    expect(actionsOf(policy).sort()).toEqual([...HANDLER_RAM_ACTIONS].sort());
+    expect(Object.keys(SCENARIOS).sort()).toEqual([...HANDLER_RAM_ACTIONS].sort());
+    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it("allows ECS actions on this account's images only, and fc:InvokeFunction on the provider's own function only", () => {
+    const account = h.cloud.accountId;
+    const stackId = randomUUID();
+    const policy = resolvePolicy(template, account, stackId, DESTINATION_REGION);
+    const ownFunction = `acs:fc:${DESTINATION_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${stackId}`;
+    const ecsActions = HANDLER_RAM_ACTIONS.filter((a) => a.startsWith('ecs:'));
+    for (const action of ecsActions) {
+      // Images of this account, in the source and destination regions (and any other: ImageReplication).
+      for (const region of [SOURCE_REGION, DESTINATION_REGION, 'eu-central-1']) {
+        expect([
+          action,
+          region,
+          isAllowed(policy, action, `acs:ecs:${region}:${account}:image/m-bp1x`),
+        ]).toEqual([action, region, true]);
+      }
+      const denied = [
+        `acs:ecs:${SOURCE_REGION}:1999999999999999:image/m-bp1x`,
+        `acs:ecs:${SOURCE_REGION}:${account}:instance/i-bp1x`,
+        `acs:ecs:${SOURCE_REGION}:${account}:snapshot/s-bp1x`,
+        `acs:ecs:${SOURCE_REGION}:${account}:disk/d-bp1x`,
+        `acs:ecs:${SOURCE_REGION}:${account}:securitygroup/sg-bp1x`,
+        ownFunction,
+        '*',
+      ];
+      for (const resource of denied) {
+        expect([action, resource, isAllowed(policy, action, resource)]).toEqual([action, resource, false]);
+      }
+    }
+    expect(isAllowed(policy, 'fc:InvokeFunction', ownFunction)).toBe(true);
+    for (const resource of [
+      `acs:fc:${DESTINATION_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${randomUUID()}`,
+      `acs:fc:${DESTINATION_REGION}:${account}:functions/other-function`,
+      `acs:fc:${SOURCE_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${stackId}`,
+      `acs:fc:${DESTINATION_REGION}:1999999999999999:functions/${PROVIDER_NAME_PREFIX}${stackId}`,
+      `acs:ecs:${DESTINATION_REGION}:${account}:image/m-bp1x`,
+      '*',
+    ]) {
+      expect([resource, isAllowed(policy, 'fc:InvokeFunction', resource)]).toEqual([resource, false]);
+    }
+    // Nothing else, on anything: no image sharing or export, no instances, no FC management, no RAM.
+    for (const action of [
+      'ecs:ModifyImageSharePermission',
+      'ecs:ExportImage',
+      'ecs:CreateImage',
+      'ecs:RunInstances',
+      'ecs:DeleteSnapshot',
+      'fc:UpdateFunction',
+      'fc:CreateFunction',
+      'fc:GetFunction',
+      'ram:PassRole',
+      'sts:AssumeRole',
+    ]) {
+      for (const resource of [`acs:ecs:${SOURCE_REGION}:${account}:image/m-bp1x`, ownFunction, '*']) {
+        expect([action, resource, isAllowed(policy, action, resource)]).toEqual([action, resource, false]);
+      }
+    }
+  });
+
+  it('keeps the handler from re-invoking any function but its own', async () => {
+    // The function runs under another stack's provider policy: its continuation targets a function it may not call.
+    const other = provider(4);
+    const functionName = h.deployHandler({ roleName: other.functionName, timeoutSeconds: 4 });
+    const { response } = await run(h, functionName, other.resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('lp'),
+      }),
+    });
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('Forbidden.RAM');
+    expect(response.Reason).toContain(`fc:InvokeFunction on acs:fc:${DESTINATION_REGION}:`);
+    expect(response.Reason).toContain(`functions/${functionName}`);
+    await other.run({
+      RequestType: 'Delete',
+      PhysicalResourceId: response.PhysicalResourceId!,
+      ResourceProperties: propertiesFor('m-bp1unused'),
+    });
+  });
+});
+
+describe('every granted action is needed', () => {
+  const table = (Object.entries(SCENARIOS) as [HandlerRamAction, Scenario][]).map(
+    ([action, scenario]) => [action, scenario.step, scenario] as const,
+  );
+  it.each(table)(
+    'without %s, %s fails with Forbidden.RAM; with it, the same step succeeds',
+    async (action, _step, scenario) => {
+      const p = provider(scenario.functionTimeoutSeconds);
+      const request = await scenario.prepare(p);
+
+      p.revoke(action);
+      const before = h.cloud.calls.length;
+      const { response: refused } = await p.run(request);
+      expect(refused.Status).toBe('FAILED');
+      expect(refused.Reason).toContain('Forbidden.RAM');
+      expect(refused.Reason).toContain(`not allowed ${action} on `);
+      const [product, name] = action.split(':');
+      const deniedCalls = roleCallsSince(before).filter((call) => call.code === 'Forbidden.RAM');
+      expect(deniedCalls.map(ramAction)).toContain(`${product}:${name}`);
+      // The only refusals are for the revoked action.
+      expect(new Set(deniedCalls.map(ramAction))).toEqual(new Set([action]));
+
+      p.restore();
+      const deleteOf = (id: string): RequestSpec => ({
+        RequestType: 'Delete',
+        PhysicalResourceId: id,
+        ResourceProperties: request.ResourceProperties,
+      });
+      if (request.RequestType === 'Create') {
+        // ROS rolls the failed create back (deleting its copy, if it made one) before anyone tries again.
+        expect((await p.run(deleteOf(refused.PhysicalResourceId!))).response.Status).toBe('SUCCESS');
+      }
+      const from = h.cloud.calls.length;
+      const { response: done } = await p.run({ ...request, RequestId: randomUUID() });
+      expect(done.Status).toBe('SUCCESS');
+      const calls = roleCallsSince(from);
+      expect(calls.filter((call) => ramAction(call) === action && allowed(call)).length).toBeGreaterThan(0);
+      expect(calls.filter((call) => call.code === 'Forbidden.RAM')).toEqual([]);
+      scenario.check(p, request, done.PhysicalResourceId!);
+      if (request.RequestType === 'Create') {
+        expect((await p.run(deleteOf(done.PhysicalResourceId!))).response.Status).toBe('SUCCESS');
+      }
+    },
+  );
+});
+
+describe('nothing beyond the policy', () => {
+  it('a whole lifecycle calls only granted actions, every one of them allowed', async () => {
+    const p = provider(4);
+    const from = h.cloud.calls.length;
+    const first = propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+      ImageName: unique('life'),
+      Tags: { team: 'web', env: 'prod' },
+      ResourceGroupId: 'rg-acfmfirst',
+    });
+    const { response: createdAnswer } = await p.run({ RequestType: 'Create', ResourceProperties: first });
+    expect(createdAnswer.Status).toBe('SUCCESS');
+    const imageId = createdAnswer.PhysicalResourceId!;
+    const second = {
+      ...first,
+      ImageName: unique('life'),
+      Tags: { team: 'ops' },
+      ResourceGroupId: 'rg-acfmsecond',
+    };
+    const { response: updated } = await p.run({
+      RequestType: 'Update',
+      PhysicalResourceId: imageId,
+      OldResourceProperties: first,
+      ResourceProperties: second,
+    });
+    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    const third = { ...second, SourceImageId: putSource(h) };
+    const { response: replaced } = await p.run({
+      RequestType: 'Update',
+      PhysicalResourceId: imageId,
+      OldResourceProperties: second,
+      ResourceProperties: third,
+    });
+    expect(replaced.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    const { response: deleted } = await p.run({
+      RequestType: 'Delete',
+      PhysicalResourceId: replaced.PhysicalResourceId!,
+      ResourceProperties: third,
+    });
+    expect(deleted.Status).toBe('SUCCESS');
+    const running = await startCopyAs(h, putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {});
+    const { response: cancelled } = await p.run({
+      RequestType: 'Delete',
+      PhysicalResourceId: running,
+      ResourceProperties: third,
+    });
+    expect(cancelled.Status).toBe('SUCCESS');
+
+    const calls = roleCallsSince(from);
+    expect(calls.filter((call) => call.code === 'Forbidden.RAM')).toEqual([]);
+    expect([...new Set(calls.map(ramAction))].sort()).toEqual([...HANDLER_RAM_ACTIONS].sort());
+    expect([...new Set(calls.filter(allowed).map(ramAction))].sort()).toEqual(
+      [...HANDLER_RAM_ACTIONS].sort(),
+    );
+  });
+});
