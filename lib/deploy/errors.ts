@@ -11,6 +11,8 @@ export class DeployError extends Error {
     readonly requestId?: string,
     /** The service's error code (`ActionInProgress`, `Throttling.User`, ...) when an API call failed. */
     readonly apiCode?: string,
+    /** The service's own message when an API call failed. */
+    readonly apiMessage?: string,
   ) {
     super(message);
     this.name = 'DeployError';
@@ -93,5 +95,6 @@ export function apiError(action: string, err: unknown): DeployError {
     `${action} failed: ${serviceMessage(err)}${details ? ` (${details})` : ''}`,
     requestId,
     code,
+    serviceMessage(err),
   );
 }

@@ -1,5 +1,5 @@
 import * as $Ros from '@alicloud/ros20190910';
-import { apiError, DeployError, errorCode, serviceMessage } from './errors';
+import { apiError, DeployError } from './errors';
 import type { RosConnection } from './connection';
 import { withRetry } from './retry';
 
@@ -270,20 +270,21 @@ export class StackApi {
 }
 
 /** ActionInProgress (or a status ending in _IN_PROGRESS) as a polite refusal. */
-export function busyError(stackName: string, statusOrMessage: string): DeployError {
+export function busyError(stackName: string, status: string, apiMessage?: string): DeployError {
+  const what = apiMessage ? `ROS says: ${apiMessage}` : 'another operation is in progress.';
   return new DeployError(
     'StackBusy',
-    `Stack ${stackName} is busy (${statusOrMessage}): another operation is in progress. ` +
+    `Stack ${stackName} is busy (${status}): ${what} ` +
       `Wait for it to finish (follow it with \`ros-deploy events ${stackName}\`), then run this again.`,
   );
 }
 
 /** Rethrows ActionInProgress as {@link busyError}. */
 export function refuseBusy(stackName: string, err: unknown): never {
-  const code = err instanceof DeployError ? err.apiCode : errorCode(err);
-  if (code === 'ActionInProgress')
-    throw busyError(stackName, serviceMessage(err).replace(/^\w+ failed: /, ''));
-  throw err instanceof DeployError ? err : apiError('ROS', err);
+  const failure = apiError('ROS', err);
+  if (failure.apiCode === 'ActionInProgress')
+    throw busyError(stackName, 'ActionInProgress', failure.apiMessage);
+  throw failure;
 }
 
 function toEvent(e: $Ros.ListStackEventsResponseBodyEvents): StackEvent {

@@ -80,6 +80,45 @@ describe('backoff on throttling and server errors', () => {
     }
   });
 
+  it('turns an ActionInProgress answer (another deploy got there first) into a polite refusal', async () => {
+    const { cloud, connection } = await startCloud({
+      faults: {
+        async beforeCall(_product: string, action: string) {
+          if (action === 'UpdateStack') {
+            throw new ApiError(
+              'ActionInProgress',
+              'Stack raced already has an action (UPDATE) in progress.',
+              409,
+            );
+          }
+          return undefined;
+        },
+      },
+    });
+    try {
+      await deployStack({
+        ...connection,
+        pollIntervalMs: 20,
+        stackName: 'raced',
+        template: rolesTemplate({ A: 'raced-a' }),
+      });
+      await expect(
+        deployStack({
+          ...connection,
+          stackName: 'raced',
+          template: rolesTemplate({ A: 'raced-a', B: 'raced-b' }),
+        }),
+      ).rejects.toMatchObject({
+        code: 'StackBusy',
+        message:
+          'Stack raced is busy (ActionInProgress): ROS says: Stack raced already has an action (UPDATE) in progress. ' +
+          'Wait for it to finish (follow it with `ros-deploy events raced`), then run this again.',
+      });
+    } finally {
+      await cloud.stop();
+    }
+  });
+
   it('does not retry a client error', async () => {
     const { cloud, connection } = await startCloud();
     try {
