@@ -324,6 +324,25 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     );
   });
 
+  it('stops on Ctrl-C with a message (exit 1), and the stack can be destroyed afterwards', async () => {
+    const mark = path.join(dir, 'started');
+    writeApp(dir, {
+      stacks: [{ name: 'Slow', gate: { mark, gate: path.join(dir, 'never'), functionName: 'slow-fn' } }],
+    });
+    const running = start(dir, ['deploy', '--local'], env);
+    await waitFor(() => fs.existsSync(mark));
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'ros-deploy: Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.\n',
+    );
+    fs.writeFileSync(gate, ''); // the provider answers the Delete at once
+    const destroyed = await run(['destroy', '--local', '--force']);
+    expect(destroyed.code).toBe(0);
+    expect(destroyed.stdout).toContain('Destroyed Slow (cn-hangzhou): DELETE_COMPLETE');
+  });
+
   it('refuses to deploy a stack while another run is still deploying it', async () => {
     const gate = path.join(dir, 'open');
     const mark = path.join(dir, 'started');
