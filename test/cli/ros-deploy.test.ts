@@ -326,9 +326,8 @@ describe('ros-deploy (child process, LocalCloud)', () => {
 
   it('stops on Ctrl-C with a message (exit 1), and the stack can be destroyed afterwards', async () => {
     const mark = path.join(dir, 'started');
-    writeApp(dir, {
-      stacks: [{ name: 'Slow', gate: { mark, gate: path.join(dir, 'never'), functionName: 'slow-fn' } }],
-    });
+    const gate = path.join(dir, 'open');
+    writeApp(dir, { stacks: [{ name: 'Slow', gate: { mark, gate, functionName: 'slow-fn' } }] });
     const running = start(dir, ['deploy', '--local'], env);
     await waitFor(() => fs.existsSync(mark));
     running.child.kill('SIGINT');
