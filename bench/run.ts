@@ -15,8 +15,11 @@ import { packageRoot } from '../lib/package-root';
 import { buildFullSdkHandler, buildOurHandler } from './bundles';
 import { machine, writeResults, type BenchRun, type Figure } from './report';
 import { round } from './stats';
+import { deployBench } from './deploy.bench';
+import { fanoutBench } from './fanout.bench';
 import { handlerBench } from './handler.bench';
 import { synthBench } from './synth.bench';
+import { waitingBench } from './waiting.bench';
 
 interface Args {
   readonly quick: boolean;
@@ -59,9 +62,19 @@ async function main(): Promise<void> {
           args.quick ? { sizes: [1, 10, 100], repetitions: 3 } : { sizes: [1, 10, 100, 250], repetitions: 7 },
         ),
       handler: () => handlerBench({ ours, fullSdk, repetitions: args.quick ? 5 : 21 }),
-      waiting: async () => [],
-      deploy: async () => [],
-      fanout: async () => [],
+      waiting: () =>
+        waitingBench(
+          args.quick
+            ? { ours, durationsSeconds: [5], repetitions: 1, staggerMs: 300 }
+            : { ours, durationsSeconds: [5, 30, 120], repetitions: 5, staggerMs: 300 },
+        ),
+      deploy: () => deployBench({ repetitions: args.quick ? 1 : 5 }),
+      fanout: () =>
+        fanoutBench(
+          args.quick
+            ? { regions: 3, repetitions: 1, copyDurationMs: 5000 }
+            : { regions: 10, repetitions: 3, copyDurationMs: 10_000 },
+        ),
       scale: async () => [],
     };
     for (const name of BENCHMARKS) {
