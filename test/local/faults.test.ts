@@ -1,6 +1,7 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import fc from 'fast-check';
 import { FaultPlan, FaultPlanError, LocalCloud } from '../../lib/local';
 import type { FaultHook } from '../../lib/local';
 import { writeZip } from '../../lib/zip';
@@ -539,6 +540,66 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       expect(plan.seed).toBe(7);
       expect(plan.rules).toHaveLength(10);
       expect(Object.values(plan.stats()).every((n) => n === 0)).toBe(true);
+    });
+
+    it('parses any valid plan and refuses anything else with a FaultPlanError, never another error', () => {
+      const selector = fc.oneof(
+        fc.constant({}),
+        fc.record({ probability: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        fc.record({ first: fc.nat() }),
+        fc.record({ every: fc.integer({ min: 1, max: 1000 }) }),
+      );
+      const ruleArb = fc
+        .tuple(
+          fc.oneof(
+            fc.record(
+              {
+                kind: fc.constantFrom('throttle', 'error500', 'error503', 'reset'),
+                product: fc.constantFrom('ecs', 'ros', 'fc'),
+                action: fc.array(fc.string(), { maxLength: 2 }),
+                principal: fc.constantFrom('root', 'role'),
+              },
+              { requiredKeys: ['kind'] },
+            ),
+            fc.record({ kind: fc.constant('latency'), latencyMs: fc.nat(600_000) }),
+            fc.record({
+              kind: fc.constant('responseUrlFailure'),
+              failures: fc.integer({ min: 1, max: 1000 }),
+            }),
+            fc.record({ kind: fc.constant('killInvocation'), afterMs: fc.nat(86_400_000) }),
+            fc.record({
+              kind: fc.constant('duplicateDelivery'),
+              deliveries: fc.integer({ min: 1, max: 10 }),
+            }),
+            fc.record({
+              kind: fc.constantFrom('copyFails', 'cancelNotSupported'),
+              sourceImageId: fc.string(),
+            }),
+          ),
+          selector,
+          fc.option(fc.record({ limit: fc.nat() }), { nil: {} }),
+        )
+        .map(([rule, sel, limit]) => ({ ...rule, ...sel, ...limit }));
+      fc.assert(
+        fc.property(fc.record({ seed: fc.nat(), rules: fc.array(ruleArb, { maxLength: 5 }) }), (spec) => {
+          const plan = FaultPlan.parse(JSON.stringify(spec));
+          expect(plan.rules).toEqual(spec.rules);
+        }),
+        { numRuns: 300 },
+      );
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.jsonValue(), fc.record({ rules: fc.array(fc.jsonValue(), { maxLength: 3 }) })),
+          (value) => {
+            try {
+              FaultPlan.parse(value);
+            } catch (err) {
+              expect(err).toBeInstanceOf(FaultPlanError);
+            }
+          },
+        ),
+        { numRuns: 500 },
+      );
     });
 
     it('refuses a bad spec given to LocalCloud.start before listening', async () => {
