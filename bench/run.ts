@@ -18,6 +18,7 @@ import { round } from './stats';
 import { deployBench } from './deploy.bench';
 import { fanoutBench } from './fanout.bench';
 import { handlerBench } from './handler.bench';
+import { scaleBench } from './scale.bench';
 import { synthBench } from './synth.bench';
 import { waitingBench } from './waiting.bench';
 
@@ -75,7 +76,12 @@ async function main(): Promise<void> {
             ? { regions: 3, repetitions: 1, copyDurationMs: 5000 }
             : { regions: 10, repetitions: 3, copyDurationMs: 10_000 },
         ),
-      scale: async () => [],
+      scale: () =>
+        scaleBench({
+          perRegion: args.quick ? [8, 6, 2] : [8, 8, 7, 6, 5, 4, 4, 3, 3, 2],
+          copyDurationMs: 4000,
+          load: { concurrency: 16, durationMs: args.quick ? 2000 : 5000, repetitions: args.quick ? 1 : 3 },
+        }),
     };
     for (const name of BENCHMARKS) {
       if (args.only && !args.only.has(name)) continue;
