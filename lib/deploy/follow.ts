@@ -1,3 +1,4 @@
+import { DeployError } from './errors';
 import type { RetryNotice } from './retry';
 import { sleep } from './retry';
 import { ImageCopyProgress, ImageCopyWatcher } from './image-progress';
@@ -66,13 +67,24 @@ export async function followStack(
       : (options.pollIntervalMs ?? { min: 1000, max: 5000 });
   const events: StackEvent[] = [];
   const inProgress = new Set<string>();
+  let eventsAvailable = true;
   for (let poll = 0; ; poll++) {
     const stack = await api.get(stackId);
-    const fresh = await api.newEvents(stackId, seen).catch((err: unknown) => {
-      // A deleted stack may stop answering ListStackEvents; the status is what matters then.
-      if (!stack) return [];
-      throw err;
-    });
+    const fresh = !eventsAvailable
+      ? []
+      : await api.newEvents(stackId, seen).catch((err: unknown) => {
+          if (err instanceof DeployError && err.code === 'Aborted') throw err;
+          // A deleted stack may stop answering ListStackEvents; the status is what matters then.
+          if (!stack) return [];
+          // Events are a view, not the outcome (e.g. the identity may not ListStackEvents): follow the status.
+          eventsAvailable = false;
+          options.onEvent?.({
+            type: 'message',
+            stackName: options.stackName,
+            text: `stack events are unavailable (${(err as Error).message}); following the stack status only`,
+          });
+          return [];
+        });
     for (const event of fresh) {
       events.push(event);
       if (event.resourceType !== STACK_RESOURCE_TYPE) {

@@ -234,7 +234,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     success,
     noChanges: false,
     outputs: final?.outputs ?? [],
-    failedResources: failedResources(followed.events, template.constructPaths),
+    failedResources: success ? [] : await failuresOf(api, stackId, followed.events, template.constructPaths),
   };
 }
 
@@ -309,7 +309,10 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
     status,
     statusReason: followed.stack?.statusReason,
     success: status === 'DELETE_COMPLETE',
-    failedResources: failedResources(followed.events, constructPaths),
+    failedResources:
+      status === 'DELETE_COMPLETE'
+        ? []
+        : await failuresOf(api, existing.stackId, followed.events, constructPaths),
   };
 }
 
@@ -376,6 +379,30 @@ function constructPathsOf(assemblyDir: string, stackName: string): Record<string
   } catch {
     return {};
   }
+}
+
+/**
+ * The failed resources of an operation: from its events, or, when those show none (events missed), from the
+ * resources ROS lists as failed now.
+ */
+async function failuresOf(
+  api: StackApi,
+  stackId: string,
+  events: StackEvent[],
+  constructPaths: Record<string, string>,
+): Promise<FailedResource[]> {
+  const fromEvents = failedResources(events, constructPaths);
+  if (fromEvents.length > 0) return fromEvents;
+  const resources = await api.resources(stackId).catch(() => []);
+  return resources
+    .filter((r) => r.status.endsWith('_FAILED'))
+    .map((r) => ({
+      logicalResourceId: r.logicalResourceId,
+      resourceType: r.resourceType,
+      status: r.status,
+      statusReason: r.statusReason,
+      ...(constructPaths[r.logicalResourceId] && { constructPath: constructPaths[r.logicalResourceId] }),
+    }));
 }
 
 /** The resources whose events of this operation include a failure, with the first failure's reason. */

@@ -1,5 +1,6 @@
 import * as $Ros from '@alicloud/ros20190910';
 import { apiError, DeployError } from './errors';
+import { collectNewEvents, FetchEventPage, newestEventIds } from './event-pages';
 import type { RosConnection } from './connection';
 import { withRetry } from './retry';
 
@@ -145,77 +146,48 @@ export class StackApi {
     }
   }
 
-  /**
-   * Events not in `seen`, oldest first (ROS lists newest first: pages are read until a seen event shows up).
-   * Adds them to `seen`.
-   */
-  async newEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]> {
-    const found: StackEvent[] = [];
-    for (let page = 1; page <= MAX_EVENT_PAGES; page++) {
+  /** Events not in `seen`, oldest first (see {@link collectNewEvents}). Adds them to `seen`. */
+  newEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]> {
+    return collectNewEvents(this.eventPages(stackId), seen, EVENT_PAGE_SIZE, MAX_EVENT_PAGES);
+  }
+
+  /** Marks the stack's current events as seen, so that {@link newEvents} reports only later ones. */
+  async markSeen(stackId: string, seen: Set<string>): Promise<void> {
+    try {
+      for (const id of await newestEventIds(this.eventPages(stackId), EVENT_PAGE_SIZE)) seen.add(id);
+    } catch (err) {
+      // Best effort: following the stack copes without events.
+      if (err instanceof DeployError && err.code === 'Aborted') throw err;
+    }
+  }
+
+  private eventPages(stackId: string, logicalResourceId?: string): FetchEventPage {
+    return async (pageNumber) => {
       const answer = await this.call('ListStackEvents', () =>
         this.connection.ros.listStackEvents(
           new $Ros.ListStackEventsRequest({
+            ...(logicalResourceId && { logicalResourceId: [logicalResourceId] }),
             regionId: this.regionId,
             stackId,
-            pageNumber: page,
+            pageNumber,
             pageSize: EVENT_PAGE_SIZE,
           }),
         ),
       );
-      const events = answer.body?.events ?? [];
-      let reachedSeen = false;
-      for (const e of events) {
-        if (seen.has(e.eventId!)) {
-          reachedSeen = true;
-          break;
-        }
-        found.push(toEvent(e));
-      }
-      if (reachedSeen || events.length < EVENT_PAGE_SIZE) break;
-    }
-    found.forEach((e) => seen.add(e.eventId));
-    return found.reverse();
-  }
-
-  /**
-   * Marks the stack's current events as seen, so that {@link newEvents} reports only later ones: the newest page
-   * is enough, as new events come before it.
-   */
-  async markSeen(stackId: string, seen: Set<string>): Promise<void> {
-    const answer = await this.call('ListStackEvents', () =>
-      this.connection.ros.listStackEvents(
-        new $Ros.ListStackEventsRequest({
-          regionId: this.regionId,
-          stackId,
-          pageNumber: 1,
-          pageSize: EVENT_PAGE_SIZE,
-        }),
-      ),
-    );
-    for (const e of answer.body?.events ?? []) seen.add(e.eventId ?? '');
+      return { events: (answer.body?.events ?? []).map(toEvent), totalCount: answer.body?.totalCount ?? 0 };
+    };
   }
 
   /** The most recent events, oldest first. */
   async recentEvents(stackId: string, limit: number, logicalResourceId?: string): Promise<StackEvent[]> {
-    const pageSize = Math.min(EVENT_PAGE_SIZE, Math.max(1, limit));
-    const found: StackEvent[] = [];
-    for (let page = 1; found.length < limit; page++) {
-      const answer = await this.call('ListStackEvents', () =>
-        this.connection.ros.listStackEvents(
-          new $Ros.ListStackEventsRequest({
-            regionId: this.regionId,
-            stackId,
-            pageNumber: page,
-            pageSize,
-            ...(logicalResourceId && { logicalResourceId: [logicalResourceId] }),
-          }),
-        ),
-      );
-      const events = answer.body?.events ?? [];
-      found.push(...events.map(toEvent));
-      if (events.length < pageSize) break;
-    }
-    return found.slice(0, limit).reverse();
+    const pages = Math.ceil(limit / EVENT_PAGE_SIZE) + 1;
+    const events = await collectNewEvents(
+      this.eventPages(stackId, logicalResourceId),
+      new Set(),
+      EVENT_PAGE_SIZE,
+      pages,
+    );
+    return events.slice(-limit);
   }
 
   async resources(stackId: string): Promise<StackResource[]> {

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { deployStack, DeployEvent, destroyStack, stackOutputs } from '../../lib/deploy';
 import { ApiError } from '../../lib/local';
-import { REGION, rolesTemplate, startCloud, tempDir } from './fixtures';
+import { REGION, role, rolesTemplate, startCloud, tempDir } from './fixtures';
 
 describe('backoff on throttling and server errors', () => {
   it('retries Throttling.User and 503 answers on every call with backoff and still deploys', async () => {
@@ -114,6 +114,48 @@ describe('backoff on throttling and server errors', () => {
           'Stack raced is busy (ActionInProgress): ROS says: Stack raced already has an action (UPDATE) in progress. ' +
           'Wait for it to finish (follow it with `ros-deploy events raced`), then run this again.',
       });
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('follows the status alone when the identity may not list stack events, and names failed resources all the same', async () => {
+    const { cloud, connection } = await startCloud({
+      faults: {
+        async beforeCall(_product: string, action: string) {
+          if (action === 'ListStackEvents')
+            throw new ApiError('Forbidden.RAM', 'User not authorized to operate.', 403);
+          return undefined;
+        },
+      },
+    });
+    try {
+      const events: DeployEvent[] = [];
+      const template = { ROSTemplateFormatVersion: '2015-09-01', Resources: { Bad: role('no events here') } };
+      const result = await deployStack({
+        ...connection,
+        pollIntervalMs: 20,
+        stackName: 'blind',
+        template,
+        disableRollback: true,
+        onEvent: (e) => events.push(e),
+      });
+      expect(result).toMatchObject({ status: 'CREATE_FAILED', success: false });
+      expect(result.failedResources).toEqual([
+        expect.objectContaining({
+          logicalResourceId: 'Bad',
+          status: 'CREATE_FAILED',
+          statusReason: expect.stringContaining('RoleName "no events here" is invalid'),
+        }),
+      ]);
+      expect(events.filter((e) => e.type === 'message')).toEqual([
+        expect.objectContaining({
+          text: expect.stringMatching(
+            /^stack events are unavailable \(ListStackEvents failed: User not authorized/,
+          ),
+        }),
+      ]);
+      expect(events.some((e) => e.type === 'stack-event')).toBe(false);
     } finally {
       await cloud.stop();
     }
