@@ -453,6 +453,36 @@ describe('ros-deploy main (in process)', () => {
     return { value, out: () => out.join(''), err: () => err.join('') };
   }
 
+  it('synthesizes: a named stack prints its template (YAML, or JSON), otherwise a summary; list --json', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'One', roles: { R: 'synth-one' } },
+          { name: 'Two', dependsOn: ['One'] },
+        ],
+      });
+      const all = io(dir);
+      expect(await main(['synth'], all.value)).toBe(0);
+      expect(all.out()).toBe('Synthesized 2 stack(s) to cdk.out: One, Two\n');
+      const yaml = io(dir);
+      expect(await main(['synth', 'One'], yaml.value)).toBe(0);
+      expect(yaml.out()).toContain('Resources:\n  R:\n    Type: ALIYUN::RAM::Role\n');
+      const json = io(dir);
+      expect(await main(['synth', 'One', '--json'], json.value)).toBe(0);
+      expect(JSON.parse(json.out()).Resources.R.Properties.RoleName).toBe('synth-one');
+      const list = io(dir);
+      expect(await main(['list', '--json'], list.value)).toBe(0);
+      expect(JSON.parse(list.out())).toEqual([
+        { stackName: 'One', dependencies: [] },
+        { stackName: 'Two', dependencies: ['One'] },
+      ]);
+      expect(fs.existsSync(path.join(dir, '.ros-local'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('skips a stack whose dependency failed, and reports both as failed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
     try {
