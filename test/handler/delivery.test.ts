@@ -39,61 +39,68 @@ const propertiesFor = <T extends object = object>(sourceImageId: string, extra: 
   ...extra,
 });
 
+// Each of these runs its own function and resources, so they run at once: most of their time is waiting.
 describe('a copy longer than the function timeout', () => {
-  it('continues in fresh invocations of the function and answers once, from the last one', async () => {
-    const fn = h.deployHandler({ timeoutSeconds: 4 });
-    const resource = newResource();
-    const { response, callback } = await run(h, fn, resource, {
-      RequestType: 'Create',
-      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
-        ImageName: unique('long'),
-      }),
-    });
-    expect(response.Status).toBe('SUCCESS');
-    expect(callback.bodies).toHaveLength(1);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
-    const invocations = invocationsOf(h, fn);
-    expect(invocations.length).toBeGreaterThan(1);
-    // None ran into its timeout: each handed over (or answered) in time.
-    expect(invocations.map((record) => record.outcome)).toEqual(invocations.map(() => 'succeeded'));
-    const steps = stepsOf(h, fn);
-    expect(steps.filter((step) => step.step === 'continued')).toHaveLength(invocations.length - 1);
-    expect(steps.filter((step) => step.step === 'event').map((step) => step.attempt)).toEqual(
-      invocations.map((_, index) => index),
-    );
-    expect(steps.filter((step) => step.step === 'copy-started')).toHaveLength(1);
-  });
+  it.concurrent(
+    'continues in fresh invocations of the function and answers once, from the last one',
+    async () => {
+      const fn = h.deployHandler({ timeoutSeconds: 4 });
+      const resource = newResource();
+      const { response, callback } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+          ImageName: unique('long'),
+        }),
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(callback.bodies).toHaveLength(1);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+      const invocations = invocationsOf(h, fn);
+      expect(invocations.length).toBeGreaterThan(1);
+      // None ran into its timeout: each handed over (or answered) in time.
+      expect(invocations.map((record) => record.outcome)).toEqual(invocations.map(() => 'succeeded'));
+      const steps = stepsOf(h, fn);
+      expect(steps.filter((step) => step.step === 'continued')).toHaveLength(invocations.length - 1);
+      expect(steps.filter((step) => step.step === 'event').map((step) => step.attempt)).toEqual(
+        invocations.map((_, index) => index),
+      );
+      expect(steps.filter((step) => step.step === 'copy-started')).toHaveLength(1);
+    },
+  );
 
-  it('continues a replacement through copy, wait, removal of the old copy and rename', async () => {
-    const fn = h.deployHandler({ timeoutSeconds: 4 });
-    const resource = newResource();
-    const name = unique('moving');
-    const before = propertiesFor(putSource(h), { ImageName: name });
-    const { response: createdAnswer } = await run(h, fn, resource, {
-      RequestType: 'Create',
-      ResourceProperties: before,
-    });
-    const oldId = createdAnswer.PhysicalResourceId!;
-    const newSource = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
-    const { response, callback } = await run(h, fn, resource, {
-      RequestType: 'Update',
-      PhysicalResourceId: oldId,
-      OldResourceProperties: before,
-      ResourceProperties: { ...before, SourceImageId: newSource },
-    });
-    expect(response.Status).toBe('SUCCESS');
-    expect(callback.bodies).toHaveLength(1);
-    const newId = response.PhysicalResourceId!;
-    expect(newId).not.toBe(oldId);
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
-      imageName: name,
-      status: 'Available',
-    });
-    expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'wait')).toBe(true);
-  });
+  it.concurrent(
+    'continues a replacement through copy, wait, removal of the old copy and rename',
+    async () => {
+      const fn = h.deployHandler({ timeoutSeconds: 4 });
+      const resource = newResource();
+      const name = unique('moving');
+      const before = propertiesFor(putSource(h), { ImageName: name });
+      const { response: createdAnswer } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: before,
+      });
+      const oldId = createdAnswer.PhysicalResourceId!;
+      const newSource = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      const { response, callback } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: oldId,
+        OldResourceProperties: before,
+        ResourceProperties: { ...before, SourceImageId: newSource },
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(callback.bodies).toHaveLength(1);
+      const newId = response.PhysicalResourceId!;
+      expect(newId).not.toBe(oldId);
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
+        imageName: name,
+        status: 'Available',
+      });
+      expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'wait')).toBe(true);
+    },
+  );
 
-  it('continues a delete that has to wait for a copy which cannot be cancelled', async () => {
+  it.concurrent('continues a delete that has to wait for a copy which cannot be cancelled', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
     const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
     const imageId = await startCopyAs(h, source, {});
@@ -109,6 +116,114 @@ describe('a copy longer than the function timeout', () => {
     expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'delete')).toBe(true);
   });
 
+  it.concurrent(
+    "runs under the provider's least privilege: ECS on the account's images, FC on this function only",
+    async () => {
+      const roleName = 'image-copy-least-privilege';
+      const functionName = 'image-copy-least-privilege';
+      const actions = handlerPolicyDocument().Statement[0].Action;
+      h.cloud.putRole({
+        roleName,
+        assumeRolePolicyDocument: {
+          Version: '1',
+          Statement: [
+            { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
+          ],
+        },
+        policies: [
+          {
+            Version: '1',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: actions.filter((a) => a.startsWith('ecs:')),
+                Resource: [`acs:ecs:*:${h.cloud.accountId}:image/*`],
+              },
+              {
+                Effect: 'Allow',
+                Action: actions.filter((a) => a.startsWith('fc:')),
+                Resource: [`acs:fc:${DESTINATION_REGION}:${h.cloud.accountId}:functions/${functionName}`],
+              },
+            ],
+          },
+        ],
+      });
+      const fn = h.deployHandler({ timeoutSeconds: 4, roleName, functionName });
+      const resource = newResource();
+      const properties = propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('least'),
+        Tags: { team: 'web' },
+        ResourceGroupId: 'rg-acfmleast',
+      });
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: properties,
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(stepsOf(h, fn).some((step) => step.step === 'continued')).toBe(true);
+      const imageId = response.PhysicalResourceId!;
+      const renamed = { ...properties, ImageName: unique('least2'), Tags: { team: 'ops' } };
+      const { response: updated } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: properties,
+        ResourceProperties: { ...renamed, ResourceGroupId: 'rg-acfmleast2' },
+      });
+      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+      const { response: deleted } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: imageId,
+        ResourceProperties: renamed,
+      });
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+    },
+  );
+
+  it.concurrent(
+    'answers FAILED, naming fc:InvokeFunction, when the role does not let the function re-invoke itself',
+    async () => {
+      const roleName = 'image-copy-handler-no-fc';
+      const policy = handlerPolicyDocument();
+      h.cloud.putRole({
+        roleName,
+        assumeRolePolicyDocument: {
+          Version: '1',
+          Statement: [
+            { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
+          ],
+        },
+        policies: [
+          {
+            Version: '1',
+            Statement: [
+              {
+                ...policy.Statement[0],
+                Action: policy.Statement[0].Action.filter((a) => !a.startsWith('fc:')),
+              },
+            ],
+          },
+        ],
+      });
+      const fn = h.deployHandler({ timeoutSeconds: 4, roleName });
+      const resource = newResource();
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+          ImageName: unique('stuck'),
+        }),
+      });
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain('could not re-invoke itself');
+      expect(response.Reason).toContain('Forbidden.RAM');
+      expect(response.Reason).toContain('fc:InvokeFunction');
+      // The answer carries the copy, so the rollback's Delete removes it.
+      expect(response.PhysicalResourceId).toBe(ownedImages(h, resource)[0]?.imageId);
+    },
+  );
+});
+
+describe('a hanging call', () => {
   it('does not let a hanging ECS call run an invocation into its timeout', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
     const resource = newResource();
@@ -135,106 +250,6 @@ describe('a copy longer than the function timeout', () => {
     expect(invocations.length).toBeGreaterThan(1);
     expect(invocations.map((record) => record.outcome)).toEqual(invocations.map(() => 'succeeded'));
     expect(stepsOf(h, fn).some((step) => step.step === 'retry' && step.kind === 'network')).toBe(true);
-  });
-
-  it("runs under the provider's least privilege: ECS on the account's images, FC on this function only", async () => {
-    const roleName = 'image-copy-least-privilege';
-    const functionName = 'image-copy-least-privilege';
-    const actions = handlerPolicyDocument().Statement[0].Action;
-    h.cloud.putRole({
-      roleName,
-      assumeRolePolicyDocument: {
-        Version: '1',
-        Statement: [
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
-        ],
-      },
-      policies: [
-        {
-          Version: '1',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: actions.filter((a) => a.startsWith('ecs:')),
-              Resource: [`acs:ecs:*:${h.cloud.accountId}:image/*`],
-            },
-            {
-              Effect: 'Allow',
-              Action: actions.filter((a) => a.startsWith('fc:')),
-              Resource: [`acs:fc:${DESTINATION_REGION}:${h.cloud.accountId}:functions/${functionName}`],
-            },
-          ],
-        },
-      ],
-    });
-    const fn = h.deployHandler({ timeoutSeconds: 4, roleName, functionName });
-    const resource = newResource();
-    const properties = propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
-      ImageName: unique('least'),
-      Tags: { team: 'web' },
-      ResourceGroupId: 'rg-acfmleast',
-    });
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Create',
-      ResourceProperties: properties,
-    });
-    expect(response.Status).toBe('SUCCESS');
-    expect(stepsOf(h, fn).some((step) => step.step === 'continued')).toBe(true);
-    const imageId = response.PhysicalResourceId!;
-    const renamed = { ...properties, ImageName: unique('least2'), Tags: { team: 'ops' } };
-    const { response: updated } = await run(h, fn, resource, {
-      RequestType: 'Update',
-      PhysicalResourceId: imageId,
-      OldResourceProperties: properties,
-      ResourceProperties: { ...renamed, ResourceGroupId: 'rg-acfmleast2' },
-    });
-    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
-    const { response: deleted } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: imageId,
-      ResourceProperties: renamed,
-    });
-    expect(deleted.Status).toBe('SUCCESS');
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
-  });
-
-  it('answers FAILED, naming fc:InvokeFunction, when the role does not let the function re-invoke itself', async () => {
-    const roleName = 'image-copy-handler-no-fc';
-    const policy = handlerPolicyDocument();
-    h.cloud.putRole({
-      roleName,
-      assumeRolePolicyDocument: {
-        Version: '1',
-        Statement: [
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
-        ],
-      },
-      policies: [
-        {
-          Version: '1',
-          Statement: [
-            {
-              ...policy.Statement[0],
-              Action: policy.Statement[0].Action.filter((a) => !a.startsWith('fc:')),
-            },
-          ],
-        },
-      ],
-    });
-    const fn = h.deployHandler({ timeoutSeconds: 4, roleName });
-    const resource = newResource();
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Create',
-      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
-        ImageName: unique('stuck'),
-      }),
-    });
-    expect(response.Status).toBe('FAILED');
-    expect(response.Reason).toContain('could not re-invoke itself');
-    expect(response.Reason).toContain('Forbidden.RAM');
-    expect(response.Reason).toContain('fc:InvokeFunction');
-    // The answer carries the copy, so the rollback's Delete removes it.
-    expect(response.PhysicalResourceId).toBe(ownedImages(h, resource)[0]?.imageId);
   });
 });
 

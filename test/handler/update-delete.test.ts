@@ -69,7 +69,7 @@ async function finishedCopy(resource: ResourceIdentity, sourceImageId = putSourc
   await until(() => h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.status === 'Available');
   return imageId;
 }
-
+// Tests that count ECS calls, inject faults or hold a place in the copy queue for long run one at a time.
 describe('Update', () => {
   it('renames, re-describes, re-tags and moves the copy in place, calling only what changed', async () => {
     const resource = newResource();
@@ -159,44 +159,6 @@ describe('Update', () => {
     expect(calls).toEqual({ DescribeImages: 1 });
   });
 
-  it('replaces the copy on a new source: copies anew under the same name, removes the old copy, answers the new id', async () => {
-    const resource = newResource();
-    const name = unique('replaced');
-    const before = propertiesFor(putSource(h), { ImageName: name, Tags: { team: 'web' } });
-    const oldId = await created(resource, before);
-    const newSource = putSource(h);
-    const after = { ...before, SourceImageId: newSource };
-    const { response, event } = await run(h, fn, resource, {
-      RequestType: 'Update',
-      PhysicalResourceId: oldId,
-      OldResourceProperties: before,
-      ResourceProperties: after,
-    });
-    expect(response.Status).toBe('SUCCESS');
-    const newId = response.PhysicalResourceId!;
-    expect(newId).not.toBe(oldId);
-    expect(response.Data).toMatchObject({ ImageId: newId, SourceImageId: newSource, ImageName: name });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
-      status: 'Available',
-      imageName: name,
-      sourceImageId: newSource,
-      tags: {
-        team: 'web',
-        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId)),
-      },
-    });
-
-    // ROS may then delete the old id, as CloudFormation does: that succeeds and leaves the new copy alone.
-    const { response: deleted } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: oldId,
-      ResourceProperties: after,
-    });
-    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: oldId });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)?.status).toBe('Available');
-  });
-
   it('answers a duplicate delivery of a replacement with the same new copy under its final name', async () => {
     const resource = newResource();
     const name = unique('twin');
@@ -237,23 +199,70 @@ describe('Update', () => {
       [newId, name],
     ]);
   });
+});
 
-  it('fails an in-place update of an image deleted outside the stack, saying what to do', async () => {
-    const resource = newResource();
-    const before = propertiesFor(putSource(h), { ImageName: unique('vanishing') });
-    const imageId = await created(resource, before);
-    await h.ecs.deleteImage(new $Ecs.DeleteImageRequest({ regionId: DESTINATION_REGION, imageId }));
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Update',
-      PhysicalResourceId: imageId,
-      OldResourceProperties: before,
-      ResourceProperties: { ...before, Description: 'too late' },
-    });
-    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
-    expect(response.Reason).toContain(`The image ${imageId} no longer exists in cn-shanghai`);
-  });
+// These work on their own resources and images only, so they run at once: most of their time is waiting.
+describe('Update, independent cases', () => {
+  it.concurrent(
+    'replaces the copy on a new source: copies anew under the same name, removes the old copy, answers the new id',
+    async () => {
+      const resource = newResource();
+      const name = unique('replaced');
+      const before = propertiesFor(putSource(h), { ImageName: name, Tags: { team: 'web' } });
+      const oldId = await created(resource, before);
+      const newSource = putSource(h);
+      const after = { ...before, SourceImageId: newSource };
+      const { response, event } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: oldId,
+        OldResourceProperties: before,
+        ResourceProperties: after,
+      });
+      expect(response.Status).toBe('SUCCESS');
+      const newId = response.PhysicalResourceId!;
+      expect(newId).not.toBe(oldId);
+      expect(response.Data).toMatchObject({ ImageId: newId, SourceImageId: newSource, ImageName: name });
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
+        status: 'Available',
+        imageName: name,
+        sourceImageId: newSource,
+        tags: {
+          team: 'web',
+          [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId)),
+        },
+      });
 
-  it('fails a rename to a name another image holds, naming it', async () => {
+      // ROS may then delete the old id, as CloudFormation does: that succeeds and leaves the new copy alone.
+      const { response: deleted } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: oldId,
+        ResourceProperties: after,
+      });
+      expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: oldId });
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)?.status).toBe('Available');
+    },
+  );
+
+  it.concurrent(
+    'fails an in-place update of an image deleted outside the stack, saying what to do',
+    async () => {
+      const resource = newResource();
+      const before = propertiesFor(putSource(h), { ImageName: unique('vanishing') });
+      const imageId = await created(resource, before);
+      await h.ecs.deleteImage(new $Ecs.DeleteImageRequest({ regionId: DESTINATION_REGION, imageId }));
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: imageId,
+        OldResourceProperties: before,
+        ResourceProperties: { ...before, Description: 'too late' },
+      });
+      expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+      expect(response.Reason).toContain(`The image ${imageId} no longer exists in cn-shanghai`);
+    },
+  );
+
+  it.concurrent('fails a rename to a name another image holds, naming it', async () => {
     const resource = newResource();
     const taken = h.cloud.ecs.putImage(DESTINATION_REGION, { imageName: unique('taken') });
     const takenName = h.cloud.ecs.getImage(DESTINATION_REGION, taken)!.imageName;
@@ -272,38 +281,31 @@ describe('Update', () => {
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.imageName).toBe(before.ImageName);
   });
 
-  it('keeps the current copy and answers FAILED with its id when the replacement copy cannot be made', async () => {
-    const resource = newResource();
-    const before = propertiesFor(putSource(h), { ImageName: unique('kept') });
-    const oldId = await created(resource, before);
-    const broken = putSource(h, { status: 'UnAvailable' });
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Update',
-      PhysicalResourceId: oldId,
-      OldResourceProperties: before,
-      ResourceProperties: { ...before, SourceImageId: broken },
-    });
-    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: oldId });
-    expect(response.Reason).toMatch(/^Replacement failed: Cannot copy the source image .* is not Available/);
-    expect(response.Reason).toContain(`The current image ${oldId} is kept.`);
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)?.status).toBe('Available');
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([oldId]);
-  });
+  it.concurrent(
+    'keeps the current copy and answers FAILED with its id when the replacement copy cannot be made',
+    async () => {
+      const resource = newResource();
+      const before = propertiesFor(putSource(h), { ImageName: unique('kept') });
+      const oldId = await created(resource, before);
+      const broken = putSource(h, { status: 'UnAvailable' });
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: oldId,
+        OldResourceProperties: before,
+        ResourceProperties: { ...before, SourceImageId: broken },
+      });
+      expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: oldId });
+      expect(response.Reason).toMatch(
+        /^Replacement failed: Cannot copy the source image .* is not Available/,
+      );
+      expect(response.Reason).toContain(`The current image ${oldId} is kept.`);
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)?.status).toBe('Available');
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([oldId]);
+    },
+  );
 });
 
 describe('Delete', () => {
-  it('deletes a finished copy and waits until it is gone', async () => {
-    const resource = newResource();
-    const imageId = await finishedCopy(resource);
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: imageId,
-      ResourceProperties: propertiesFor(putSource(h)),
-    });
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
-  });
-
   it('cancels a copy that is still in progress', async () => {
     const resource = newResource();
     const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
@@ -322,26 +324,6 @@ describe('Delete', () => {
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
     expect(calls.CancelCopyImage).toBe(1);
     expect(calls.DeleteImage).toBeUndefined();
-  });
-
-  it('waits for a copy that cannot be cancelled (CancelNotSupported) to finish, then deletes it', async () => {
-    const resource = newResource();
-    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
-    const imageId = await startCopyAs(h, source, {});
-    h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
-    const { response } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: imageId,
-      ResourceProperties: propertiesFor(source),
-    });
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
-    const steps = stepsOf(h, fn)
-      .filter((step) => step.imageId === imageId)
-      .map((step) => step.step);
-    expect(steps).toEqual(
-      expect.arrayContaining(['cancel-not-supported', 'wait-for-copy-to-finish', 'delete-requested']),
-    );
   });
 
   it('answers FAILED when the delete timeout passes before the image is gone', async () => {
@@ -363,15 +345,6 @@ describe('Delete', () => {
     await h.ecs.cancelCopyImage(new $Ecs.CancelCopyImageRequest({ regionId: DESTINATION_REGION, imageId }));
   });
 
-  it('succeeds when the image is already gone', async () => {
-    const { response } = await run(h, fn, newResource(), {
-      RequestType: 'Delete',
-      PhysicalResourceId: 'm-uf6alreadygone00001',
-      ResourceProperties: propertiesFor(putSource(h)),
-    });
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'm-uf6alreadygone00001' });
-  });
-
   it('succeeds at once for the placeholder id of a create that made no image', async () => {
     let response;
     const calls = await callsDuring(async () => {
@@ -386,30 +359,6 @@ describe('Delete', () => {
       PhysicalResourceId: 'image-copy-failed-0123456789ab',
     });
     expect(calls).toEqual({});
-  });
-
-  it('refuses to delete an image used by instances unless Force is set', async () => {
-    const resource = newResource();
-    const imageId = await finishedCopy(resource);
-    h.cloud.ecs.setInUse(DESTINATION_REGION, imageId, true);
-    const properties = propertiesFor(putSource(h));
-    const { response: refused } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: imageId,
-      ResourceProperties: properties,
-    });
-    expect(refused).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
-    expect(refused.Reason).toContain('ImageUsingByInstance');
-    expect(refused.Reason).toContain('set Force (force: true)');
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeDefined();
-
-    const { response: forced } = await run(h, fn, resource, {
-      RequestType: 'Delete',
-      PhysicalResourceId: imageId,
-      ResourceProperties: { ...properties, Force: true },
-    });
-    expect(forced.Status).toBe('SUCCESS');
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
   });
 
   it("sweeps this resource's copies that never became its image, but no Available one and no one else's", async () => {
@@ -441,28 +390,101 @@ describe('Delete', () => {
     });
     expect(tidy.Status).toBe('SUCCESS');
   });
+});
 
-  it('deletes while the create of the same resource is still copying: the create then answers FAILED', async () => {
+describe('Delete, independent cases', () => {
+  it.concurrent('deletes a finished copy and waits until it is gone', async () => {
     const resource = newResource();
-    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
-    const properties = propertiesFor(source, { ImageName: unique('raced') });
-    const creating = await deliver(h, fn, resource, {
-      RequestType: 'Create',
-      ResourceProperties: properties,
-    });
-    const [copy] = await until(() => {
-      const images = ownedImages(h, resource);
-      return images.length > 0 && images;
-    });
+    const imageId = await finishedCopy(resource);
     const { response } = await run(h, fn, resource, {
       RequestType: 'Delete',
-      PhysicalResourceId: copy.imageId,
+      PhysicalResourceId: imageId,
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+  });
+
+  it.concurrent(
+    'waits for a copy that cannot be cancelled (CancelNotSupported) to finish, then deletes it',
+    async () => {
+      const resource = newResource();
+      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      const imageId = await startCopyAs(h, source, {});
+      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: imageId,
+        ResourceProperties: propertiesFor(source),
+      });
+      expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+      const steps = stepsOf(h, fn)
+        .filter((step) => step.imageId === imageId)
+        .map((step) => step.step);
+      expect(steps).toEqual(
+        expect.arrayContaining(['cancel-not-supported', 'wait-for-copy-to-finish', 'delete-requested']),
+      );
+    },
+  );
+
+  it.concurrent('succeeds when the image is already gone', async () => {
+    const { response } = await run(h, fn, newResource(), {
+      RequestType: 'Delete',
+      PhysicalResourceId: 'm-uf6alreadygone00001',
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'm-uf6alreadygone00001' });
+  });
+
+  it.concurrent('refuses to delete an image used by instances unless Force is set', async () => {
+    const resource = newResource();
+    const imageId = await finishedCopy(resource);
+    h.cloud.ecs.setInUse(DESTINATION_REGION, imageId, true);
+    const properties = propertiesFor(putSource(h));
+    const { response: refused } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
       ResourceProperties: properties,
     });
-    expect(response.Status).toBe('SUCCESS');
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)).toBeUndefined();
-    const createAnswer = await creating.response;
-    expect(createAnswer.Status).toBe('FAILED');
-    expect(createAnswer.Reason).toContain('disappeared before it became Available');
+    expect(refused).toMatchObject({ Status: 'FAILED', PhysicalResourceId: imageId });
+    expect(refused.Reason).toContain('ImageUsingByInstance');
+    expect(refused.Reason).toContain('set Force (force: true)');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeDefined();
+
+    const { response: forced } = await run(h, fn, resource, {
+      RequestType: 'Delete',
+      PhysicalResourceId: imageId,
+      ResourceProperties: { ...properties, Force: true },
+    });
+    expect(forced.Status).toBe('SUCCESS');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
   });
+
+  it.concurrent(
+    'deletes while the create of the same resource is still copying: the create then answers FAILED',
+    async () => {
+      const resource = newResource();
+      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      const properties = propertiesFor(source, { ImageName: unique('raced') });
+      const creating = await deliver(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: properties,
+      });
+      const [copy] = await until(() => {
+        const images = ownedImages(h, resource);
+        return images.length > 0 && images;
+      });
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: copy.imageId,
+        ResourceProperties: properties,
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)).toBeUndefined();
+      const createAnswer = await creating.response;
+      expect(createAnswer.Status).toBe('FAILED');
+      expect(createAnswer.Reason).toContain('disappeared before it became Available');
+    },
+  );
 });
