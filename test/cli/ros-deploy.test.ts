@@ -129,6 +129,15 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       '  Broken/Roles/Bad (Bad) ALIYUN::RAM::Role CREATE_FAILED: RoleName "not valid" is invalid: 1-64 letters, digits, "." or "-"',
     );
     expect(result.stderr).toBe('');
+
+    // --no-rollback keeps what was created; the next deploy is refused until the stack is destroyed.
+    const kept = await run(['deploy', '--local', '--no-rollback', '--json']);
+    expect(kept.code).toBe(1);
+    expect(JSON.parse(kept.stdout).stacks[0]).toMatchObject({ status: 'CREATE_FAILED', success: false });
+    const refused = await run(['deploy', '--local']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ros-deploy: Stack Broken is CREATE_FAILED');
+    expect(refused.stderr).toContain('Destroy it (`ros-deploy destroy Broken`), then deploy again.');
   });
 
   it('exits 2 with one clear message when no credentials are found without --local', async () => {
