@@ -298,5 +298,12 @@ export function createHandler(
   };
 }
 
-/** The FC 3.0 Node.js 20 handler: `index.handler`. */
-export const handler = createHandler();
+const defaultHandler = createHandler();
+
+/**
+ * The FC 3.0 Node.js 20 handler: `index.handler`. ROS ignores what it returns (it waits for the response URL);
+ * the summary goes back as JSON text, which every FC runtime passes through as it is.
+ */
+export async function handler(event: unknown, context?: FcContext): Promise<string> {
+  return JSON.stringify(await defaultHandler(event, context));
+}

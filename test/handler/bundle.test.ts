@@ -15,7 +15,7 @@ describe('the handler bundle', () => {
     expect(zip.length).toBeLessThanOrEqual(120 * 1024);
   });
 
-  it('exports index.handler, taking (event, context), and loads without the CDK', () => {
+  it('exports index.handler, taking (event, context) and answering JSON text, and loads without the CDK', async () => {
     const code = entries[0].data.toString('utf8');
     expect(code).not.toMatch(/@alicloud\/ros-cdk|require\("constructs"\)/);
     for (const name of UNREACHED_PACKAGES) {
@@ -28,6 +28,13 @@ describe('the handler bundle', () => {
       const loaded = require(path.join(dir, 'index.js')) as { handler?: unknown };
       expect(typeof loaded.handler).toBe('function');
       expect((loaded.handler as (...args: unknown[]) => unknown).length).toBe(2);
+      const summary = await (loaded.handler as (e: unknown, c: unknown) => Promise<unknown>)(
+        Buffer.from('[]'),
+        {
+          logger: { info: () => undefined, error: () => undefined },
+        },
+      );
+      expect(JSON.parse(summary as string)).toEqual({ outcome: 'refused' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
