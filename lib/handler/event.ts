@@ -141,6 +141,11 @@ export function readEvent(decoded: Record<string, unknown>): CustomResourceEvent
     ...(decoded as unknown as CustomResourceEvent),
     ResourceProperties: properties(decoded.ResourceProperties) ?? {},
     OldResourceProperties: properties(decoded.OldResourceProperties),
+    // Every response must copy it; a number (should one arrive) is copied as its text, anything else dropped.
+    PhysicalResourceId:
+      typeof decoded.PhysicalResourceId === 'number'
+        ? String(decoded.PhysicalResourceId)
+        : text(decoded.PhysicalResourceId),
     [CONTINUATION_KEY]: readContinuation(decoded[CONTINUATION_KEY]),
   };
 }

@@ -76,6 +76,13 @@ describe('readEvent', () => {
     expect(readEvent({ ...event, OldResourceProperties: [1] }).OldResourceProperties).toBeUndefined();
   });
 
+  it('reads the PhysicalResourceId as text, whatever type it arrives as', () => {
+    expect(readEvent({ ...event, PhysicalResourceId: 'm-uf6copy' }).PhysicalResourceId).toBe('m-uf6copy');
+    expect(readEvent({ ...event, PhysicalResourceId: 42 }).PhysicalResourceId).toBe('42');
+    expect(readEvent({ ...event, PhysicalResourceId: { id: 1 } }).PhysicalResourceId).toBeUndefined();
+    expect(readEvent({ ...event, PhysicalResourceId: '' }).PhysicalResourceId).toBeUndefined();
+  });
+
   it('reads a continuation marker, filling in what an older marker lacks, and ignores a malformed one', () => {
     const continued = readEvent({
       ...event,

@@ -127,6 +127,16 @@ describe('the handler in process', () => {
     expect(response.Reason).toContain('give the Function Compute function a RAM role');
   });
 
+  it('answers a Delete whose PhysicalResourceId is not text instead of failing on it', async () => {
+    const callback = cloud.createCallback();
+    const event = eventFor(cloud, newResource(), { RequestType: 'Delete', ResourceProperties: {} }, callback);
+    const credentials = cloud.issueRoleCredentials('image-copy-handler', handlerPolicyDocument());
+    await createHandler({ env, sink })({ ...event, PhysicalResourceId: { id: 1 } }, contextWith(credentials));
+    const response = await callback.response;
+    expect(response.Status).toBe('SUCCESS');
+    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+  });
+
   it('logs what it could not answer when the event carries no response URL', async () => {
     const event = eventFor(cloud, newResource(), {
       RequestType: 'Delete',
