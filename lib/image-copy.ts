@@ -374,6 +374,10 @@ function concreteTags(tags: { [key: string]: string } | undefined): { [key: stri
   if (tags === undefined || ros.Token.isUnresolved(tags)) {
     return undefined;
   }
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    // Not a map (a JavaScript caller or a cast): left as it is for validation to refuse, naming the value.
+    return tags;
+  }
   const result: { [key: string]: string } = {};
   Object.entries(tags).forEach(([key, value], index) => {
     const concreteKey = ros.Token.isUnresolved(key) ? `token-key-${index}` : key;

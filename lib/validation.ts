@@ -85,13 +85,21 @@ export function formatValueForMessage(value: unknown): string {
     const quoted = JSON.stringify(truncateForMessage(value));
     return count > MESSAGE_VALUE_MAX_CHARACTERS ? `${quoted} (${count} characters)` : quoted;
   }
-  let json: string | undefined;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value); // NaN, not JSON's null
+  let shown: string;
   try {
-    json = JSON.stringify(value);
+    shown = JSON.stringify(value) ?? String(value);
   } catch {
-    json = undefined;
+    // Too deep or circular for JSON (and for String() of nested arrays): say what it is instead.
+    shown = Array.isArray(value) ? `(an array of ${value.length} items)` : `(${describeKind(value)})`;
   }
-  return truncateForMessage(json ?? String(value), MESSAGE_VALUE_MAX_CHARACTERS + 16);
+  return truncateForMessage(shown, MESSAGE_VALUE_MAX_CHARACTERS + 16);
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object with ${Object.keys(value).length} keys`;
+  return `a ${typeof value}`;
 }
 
 /** `<property> <value> is invalid: <rule>`. */

@@ -12,6 +12,7 @@ import {
   validateRegionId,
   validateResourceGroupId,
   validateTags,
+  invalidMessage,
   validateTimeoutMinutes,
   validateTimeoutSeconds,
 } from '../lib/validation';
@@ -337,6 +338,23 @@ describe('message formatting', () => {
     expect(formatValueForMessage(chars(300))).toBe(`"${chars(63)}…" (300 characters)`);
     expect(formatValueForMessage(undefined)).toBe('undefined');
     expect(formatValueForMessage({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it('shows NaN as NaN, not as JSON null', () => {
+    expect(formatValueForMessage(NaN)).toBe('NaN');
+    expect(invalidMessage('timeouts.create', NaN, 'must be a number')).toBe(
+      'timeouts.create NaN is invalid: must be a number',
+    );
+  });
+
+  it('describes values too deep for JSON instead of overflowing the stack', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(formatValueForMessage(deep)).toBe('(an array of 1 items)');
+    let deepObject: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) deepObject = { a: deepObject };
+    expect(formatValueForMessage(deepObject)).toBe('(an object with 1 keys)');
+    expect(validateTags({ deep }, 'Tags')).toEqual([expect.stringContaining('Tags["deep"]')]);
   });
 });
 

@@ -32,6 +32,23 @@ function messagesFor(props: Partial<ImageCopyProps> | Record<string, unknown>): 
   }
 }
 
+describe('ImageCopy validation of values of the wrong type (JavaScript callers, casts)', () => {
+  it.each([
+    ['a string', 'team=web', '"team=web"'],
+    ['an array', ['team', 'web'], '["team","web"]'],
+  ])('refuses tags that are %s instead of a map', (_name, tags, shown) => {
+    expect(messagesFor({ tags })).toEqual([
+      `tags ${shown} is invalid: must be an object mapping tag keys to string values`,
+    ]);
+  });
+
+  it('names the tag whose value is nested too deep to print, instead of overflowing the stack', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(messagesFor({ tags: { deep } })).toEqual([expect.stringContaining('tags["deep"]')]);
+  });
+});
+
 describe('ImageCopy validation', () => {
   const bad: [string, Record<string, unknown>, string][] = [
     ['sourceImageId missing', { sourceImageId: undefined }, 'sourceImageId is required'],
