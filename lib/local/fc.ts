@@ -53,6 +53,8 @@ export interface InvocationRecord {
   readonly regionId: string;
   readonly functionName: string;
   readonly async: boolean;
+  /** 0 for the first delivery, then 1, 2, 3 for FC's retries of a failed asynchronous invocation. */
+  readonly attempt: number;
   readonly startedAt: number;
   endedAt?: number;
   outcome?: 'succeeded' | 'failed' | 'timed out' | 'killed';
@@ -88,7 +90,11 @@ export interface FunctionComputeOptions {
   readonly hooks?: InvocationHooks;
   /** Echo function logs to this process's stderr. Default: env `LOCALCLOUD_FC_LOGS=1`. */
   readonly echoLogs?: boolean;
+  /** Retries of a failed asynchronous invocation (FC's `maxAsyncRetryAttempts`). Default 3, as in FC. */
+  readonly maxAsyncRetryAttempts?: number;
 }
+
+const DEFAULT_ASYNC_RETRY_ATTEMPTS = 3;
 
 const API_PREFIX = '/2023-03-30/functions';
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -104,6 +110,7 @@ export class FunctionCompute implements Route {
   readonly signed = true;
   private readonly state: FcState;
   private readonly running = new Set<ChildProcess>();
+  private stopping = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly records: InvocationRecord[] = [];
 
@@ -199,7 +206,9 @@ export class FunctionCompute implements Route {
   ): Promise<InvokeResult> {
     const fn = this.stored(regionId, functionName);
     const requestId = randomUUID();
-    const run = this.run(fn, event, requestId, !!options.async);
+    const run = options.async
+      ? this.runWithRetries(regionId, functionName, event, requestId)
+      : this.run(fn, event, requestId, false);
     this.pending.add(run);
     void run.finally(() => this.pending.delete(run));
     if (options.async) {
@@ -209,8 +218,31 @@ export class FunctionCompute implements Route {
     return run;
   }
 
+  /**
+   * An asynchronous invocation, retried as FC retries one whose function fails, times out or crashes
+   * (HandledInvocationError / UnhandledInvocationError): up to `maxAsyncRetryAttempts` more times (FC's default 3),
+   * after 0.5 s, 1 s, 2 s, with the same request id. A function deleted meanwhile is not retried.
+   */
+  private async runWithRetries(
+    regionId: string,
+    functionName: string,
+    event: Buffer,
+    requestId: string,
+  ): Promise<InvokeResult> {
+    const retries = this.options.maxAsyncRetryAttempts ?? DEFAULT_ASYNC_RETRY_ATTEMPTS;
+    let result = await this.run(this.stored(regionId, functionName), event, requestId, true);
+    for (let attempt = 1; attempt <= retries && result.errorType !== undefined && !this.stopping; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt).unref());
+      const fn = this.state.functions[regionId]?.[functionName];
+      if (!fn || this.stopping) break;
+      result = await this.run(fn, event, requestId, true, attempt);
+    }
+    return result;
+  }
+
   /** Kills every running invocation (when LocalCloud stops). */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const child of this.running) child.kill('SIGKILL');
     await this.settled();
   }
@@ -326,12 +358,14 @@ export class FunctionCompute implements Route {
     event: Buffer,
     requestId: string,
     isAsync: boolean,
+    attempt = 0,
   ): Promise<InvokeResult> {
     const record: InvocationRecord = {
       requestId,
       regionId: fn.regionId,
       functionName: fn.functionName,
       async: isAsync,
+      attempt,
       startedAt: Date.now(),
       logs: [],
     };

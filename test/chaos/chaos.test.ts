@@ -37,6 +37,7 @@ const SURVIVABLE: FaultPlanSpec = {
     { kind: 'reset', product: 'ros', probability: 0.02 },
     { kind: 'responseUrlFailure', probability: 0.3, failures: 2 },
     { kind: 'duplicateDelivery', probability: 0.25, deliveries: 2 },
+    { kind: 'killInvocation', probability: 0.1, afterMs: 400 },
   ],
 };
 
@@ -343,5 +344,6 @@ describe('chaos: image copy lifecycles under injected faults', () => {
     expect(total('throttle') + total('error500') + total('error503') + total('reset')).toBeGreaterThan(0);
     expect(total('responseUrlFailure')).toBeGreaterThan(0);
     expect(total('duplicateDelivery')).toBeGreaterThan(0);
+    expect(total('killInvocation')).toBeGreaterThan(0);
   });
 });

@@ -156,6 +156,41 @@ describe('LocalCloud Function Compute 3.0', () => {
     expect(record.logs).toContain('done');
   });
 
+  it('retries a failed async invocation up to 3 times with the same request id, as FC does; never a sync one', async () => {
+    // Fails on the first two deliveries (counted in a file next to the code), succeeds on the third.
+    await create(
+      'flaky',
+      `const fs = require('fs'); const path = require('os').tmpdir() + '/flaky-' + process.env.FC_ACCOUNT_ID;
+       exports.handler = async () => {
+         const n = (fs.existsSync(path) ? Number(fs.readFileSync(path, 'utf8')) : 0) + 1;
+         fs.writeFileSync(path, String(n));
+         if (n < 3) throw new Error('attempt ' + n + ' fails');
+         return 'ok';
+       };`,
+    );
+    await invoke('flaky', {}, true);
+    await cloud.fc.settled();
+    const records = cloud.fc.invocations({ functionName: 'flaky' });
+    expect(records.map((r) => [r.attempt, r.outcome])).toEqual([
+      [0, 'failed'],
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ]);
+    expect(new Set(records.map((r) => r.requestId)).size).toBe(1);
+
+    await create('always-fails', `exports.handler = async () => { throw new Error('never'); };`);
+    await invoke('always-fails', {}, true);
+    await cloud.fc.settled();
+    expect(cloud.fc.invocations({ functionName: 'always-fails' }).map((r) => r.attempt)).toEqual([
+      0, 1, 2, 3,
+    ]);
+
+    const sync = await invoke('always-fails', {});
+    expect(sync.headers['x-fc-error-type']).toBe('UnhandledInvocationError');
+    await cloud.fc.settled();
+    expect(cloud.fc.invocations({ functionName: 'always-fails' })).toHaveLength(5);
+  });
+
   it('kills an invocation that outlives its timeout', async () => {
     await create('sleeper', `exports.handler = async () => new Promise(() => setInterval(() => {}, 1000));`, {
       timeout: 1,
