@@ -369,6 +369,10 @@ describe('Delete', () => {
     const leftover = await startCopyAs(h, slowSource, {
       [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', randomUUID()),
     });
+    const failed = await startCopyAs(h, slowSource, {
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', randomUUID()),
+    });
+    h.cloud.ecs.failCopy(DESTINATION_REGION, failed);
     const someoneElses = await startCopyAs(h, slowSource, {
       [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'OtherCopy', randomUUID()),
     });
@@ -380,6 +384,7 @@ describe('Delete', () => {
     expect(response.Status).toBe('SUCCESS');
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, leftover)).toBeUndefined();
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, failed)).toBeUndefined();
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, otherAvailable)?.status).toBe('Available');
     expect(h.cloud.ecs.getImage(DESTINATION_REGION, someoneElses)?.status).toMatch(/Creating|Waiting/);
     // Tidy up the slow copy so it does not hold a place in the region's copy queue.
