@@ -8,10 +8,14 @@ export function packageRoot(): string {
   if (cached) return cached;
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'ros-cdk-image-copy') {
+    if (
+      fs.existsSync(manifest) &&
+      JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'ros-cdk-image-copy'
+    ) {
       return (cached = dir);
     }
-    if (path.dirname(dir) === dir) throw new Error(`Cannot find the ros-cdk-image-copy package above ${__dirname}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`Cannot find the ros-cdk-image-copy package above ${__dirname}`);
   }
 }
 

@@ -19,7 +19,9 @@ describe('zip archives', () => {
   });
 
   it('refuses damaged archives with a clear error', () => {
-    expect(() => readZip(Buffer.from('not a zip'))).toThrow('Not a valid zip archive: no end of central directory record');
+    expect(() => readZip(Buffer.from('not a zip'))).toThrow(
+      'Not a valid zip archive: no end of central directory record',
+    );
     const zip = writeZip(entries);
     zip[40] ^= 0xff; // inside the first entry's compressed data
     expect(() => readZip(zip)).toThrow(/Not a valid zip archive|invalid/);

@@ -35,7 +35,11 @@ export interface AuthenticatorOptions {
 }
 
 const incomplete = (why: string): ApiError =>
-  new ApiError('IncompleteSignature', `The request signature does not conform to Aliyun standards. ${why}`, 400);
+  new ApiError(
+    'IncompleteSignature',
+    `The request signature does not conform to Aliyun standards. ${why}`,
+    400,
+  );
 
 const mismatch = (): ApiError =>
   new ApiError(
@@ -65,22 +69,36 @@ export class Authenticator {
   authenticate(req: SignedRequest): Authenticated {
     const authorization = req.headers['authorization'];
     if (authorization?.startsWith('ACS3-')) return this.verifyV3(req, authorization);
-    if (req.query['Signature'] !== undefined || req.form['Signature'] !== undefined) return this.verifyV1(req);
+    if (req.query['Signature'] !== undefined || req.form['Signature'] !== undefined)
+      return this.verifyV1(req);
     throw incomplete('The request carries neither an Authorization header nor a Signature parameter.');
   }
 
   private verifyV3(req: SignedRequest, authorization: string): Authenticated {
     const auth = parseV3Authorization(authorization);
     if (!auth) {
-      throw incomplete('Authorization must read "ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<h;h>,Signature=<hex>".');
+      throw incomplete(
+        'Authorization must read "ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<h;h>,Signature=<hex>".',
+      );
     }
     const signed = auth.signedHeaders.map((h) => h.toLowerCase());
-    const missing = V3_REQUIRED_SIGNED_HEADERS.filter((h) => !signed.includes(h) || req.headers[h] === undefined);
-    if (missing.length > 0) throw incomplete(`Headers that must be present and signed: ${missing.join(', ')}.`);
-    const key = this.keyFor(auth.accessKeyId, req.headers['x-acs-security-token'], signed.includes('x-acs-security-token'));
+    const missing = V3_REQUIRED_SIGNED_HEADERS.filter(
+      (h) => !signed.includes(h) || req.headers[h] === undefined,
+    );
+    if (missing.length > 0)
+      throw incomplete(`Headers that must be present and signed: ${missing.join(', ')}.`);
+    const key = this.keyFor(
+      auth.accessKeyId,
+      req.headers['x-acs-security-token'],
+      signed.includes('x-acs-security-token'),
+    );
     const payloadHash = req.headers['x-acs-content-sha256']!;
     if (payloadHash !== sha256Hex(req.body)) {
-      throw new ApiError('SignatureDoesNotMatch', 'The x-acs-content-sha256 header does not match the request body.', 400);
+      throw new ApiError(
+        'SignatureDoesNotMatch',
+        'The x-acs-content-sha256 header does not match the request body.',
+        400,
+      );
     }
     const canonical = v3CanonicalRequest({
       method: req.method,
@@ -101,9 +119,17 @@ export class Authenticator {
       if (!params[name]) throw incomplete(`The ${name} parameter is required for signature version 1.0.`);
     }
     if (params['SignatureMethod'] !== 'HMAC-SHA1') {
-      throw new ApiError('InvalidParameter', `SignatureMethod ${params['SignatureMethod']} is not supported; use HMAC-SHA1.`, 400);
+      throw new ApiError(
+        'InvalidParameter',
+        `SignatureMethod ${params['SignatureMethod']} is not supported; use HMAC-SHA1.`,
+        400,
+      );
     }
-    const key = this.keyFor(params['AccessKeyId'], params['SecurityToken'], params['SecurityToken'] !== undefined);
+    const key = this.keyFor(
+      params['AccessKeyId'],
+      params['SecurityToken'],
+      params['SecurityToken'] !== undefined,
+    );
     if (!sameSignature(v1Signature(key.secret, req.method, params), params['Signature'])) throw mismatch();
     this.checkFreshness(params['Timestamp'], params['SignatureNonce']);
     return { principal: key.principal, signatureVersion: 'v1' };
@@ -114,16 +140,28 @@ export class Authenticator {
     if (!key) throw new ApiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 400);
     if (key.securityToken !== undefined) {
       if (token === undefined || !tokenSigned) {
-        throw new ApiError('InvalidSecurityToken.MismatchWithAccessKey', 'The temporary access key needs its security token.', 400);
+        throw new ApiError(
+          'InvalidSecurityToken.MismatchWithAccessKey',
+          'The temporary access key needs its security token.',
+          400,
+        );
       }
       if (token !== key.securityToken) {
-        throw new ApiError('InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.', 400);
+        throw new ApiError(
+          'InvalidSecurityToken.MismatchWithAccessKey',
+          'Specified SecurityToken mismatch with the AccessKey.',
+          400,
+        );
       }
       if (key.expiresAt !== undefined && key.expiresAt < this.now()) {
         throw new ApiError('InvalidSecurityToken.Expired', 'Specified SecurityToken is expired.', 400);
       }
     } else if (token !== undefined && token !== '') {
-      throw new ApiError('InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.', 400);
+      throw new ApiError(
+        'InvalidSecurityToken.MismatchWithAccessKey',
+        'Specified SecurityToken mismatch with the AccessKey.',
+        400,
+      );
     }
     return key;
   }
@@ -132,7 +170,11 @@ export class Authenticator {
     const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(timestamp) ? Date.parse(timestamp) : NaN;
     const now = this.now();
     if (Number.isNaN(time)) {
-      throw new ApiError('IllegalTimestamp', `The timestamp "${timestamp}" is not in the format YYYY-MM-DDThh:mm:ssZ.`, 400);
+      throw new ApiError(
+        'IllegalTimestamp',
+        `The timestamp "${timestamp}" is not in the format YYYY-MM-DDThh:mm:ssZ.`,
+        400,
+      );
     }
     if (Math.abs(now - time) > this.maxSkewMs) {
       throw new ApiError(

@@ -16,7 +16,15 @@ export class ApiError extends Error {
 }
 
 export const missingParameter = (name: string): ApiError =>
-  new ApiError(`MissingParameter`, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`, 400);
+  new ApiError(
+    `MissingParameter`,
+    `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+    400,
+  );
 
 export const invalidParameter = (name: string, value: unknown, rule: string): ApiError =>
-  new ApiError('InvalidParameter', `The specified parameter "${name}" is not valid: ${JSON.stringify(value)} (${rule}).`, 400);
+  new ApiError(
+    'InvalidParameter',
+    `The specified parameter "${name}" is not valid: ${JSON.stringify(value)} (${rule}).`,
+    400,
+  );

@@ -27,5 +27,9 @@ export interface RpcService {
   /** The host name of the real service, used in error bodies (`HostId`). */
   readonly hostId: string;
   /** Handles one action; throws `ApiError` for API errors. Unknown actions must throw `InvalidAction.NotFound`. */
-  handle(action: string, params: Record<string, string>, ctx: RequestContext): Promise<Record<string, unknown>>;
+  handle(
+    action: string,
+    params: Record<string, string>,
+    ctx: RequestContext,
+  ): Promise<Record<string, unknown>>;
 }

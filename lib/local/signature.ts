@@ -2,7 +2,10 @@ import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 /** RFC 3986 percent-encoding as Alibaba Cloud signs it: `encodeURIComponent` plus `! ' ( ) *`. */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -16,7 +19,8 @@ export interface V3Authorization {
   readonly signature: string;
 }
 
-const V3_AUTHORIZATION = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$/;
+const V3_AUTHORIZATION =
+  /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$/;
 
 export function parseV3Authorization(header: string): V3Authorization | undefined {
   const match = V3_AUTHORIZATION.exec(header.trim());

@@ -31,10 +31,13 @@ export class StateStore {
     const text = fs.readFileSync(file, 'utf8');
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        return parsed as Record<string, unknown>;
     } catch {
       // fall through to the error below
     }
-    throw new Error(`LocalCloud state file ${file} is not a JSON object; delete it to start from a fresh cloud.`);
+    throw new Error(
+      `LocalCloud state file ${file} is not a JSON object; delete it to start from a fresh cloud.`,
+    );
   }
 }

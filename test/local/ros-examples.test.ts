@@ -58,9 +58,7 @@ describe('example templates on LocalCloud ROS', () => {
   const outputs = (stack: $Ros.GetStackResponseBody) =>
     Object.fromEntries((stack.outputs ?? []).map((o) => [o['OutputKey'], o['OutputValue'] as string]));
   const ownedImages = (region: string) =>
-    cloud.ecs
-      .listImages(region)
-      .filter((image) => OWNERSHIP_TAG_KEY in (image.tags ?? {}));
+    cloud.ecs.listImages(region).filter((image) => OWNERSHIP_TAG_KEY in (image.tags ?? {}));
   const functionsOf = (stackId: string) =>
     cloud.fc.listFunctions(REGION).filter((f) => f.functionName.endsWith(stackId));
 
@@ -160,11 +158,7 @@ describe('example templates on LocalCloud ROS', () => {
       // The copy had started, and was cancelled: no image of this stack is left in the destination.
       expect(slow.calls.some((c) => c.action === 'CopyImage' && c.status === 200)).toBe(true);
       expect(slow.calls.some((c) => c.action === 'CancelCopyImage')).toBe(true);
-      expect(
-        slow.ecs
-          .listImages(DESTINATION)
-          .filter((i) => OWNERSHIP_TAG_KEY in (i.tags ?? {})),
-      ).toEqual([]);
+      expect(slow.ecs.listImages(DESTINATION).filter((i) => OWNERSHIP_TAG_KEY in (i.tags ?? {}))).toEqual([]);
       expect(slow.fc.listFunctions(REGION)).toEqual([]);
     } finally {
       await slow.stop();

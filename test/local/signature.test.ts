@@ -1,4 +1,10 @@
-import { percentEncode, v1Signature, v3CanonicalRequest, v3Signature, EMPTY_BODY_SHA256 } from '../../lib/local/signature';
+import {
+  percentEncode,
+  v1Signature,
+  v3CanonicalRequest,
+  v3Signature,
+  EMPTY_BODY_SHA256,
+} from '../../lib/local/signature';
 
 describe('request signatures', () => {
   it('reproduces the published V3 (ACS3-HMAC-SHA256) test vector', () => {
@@ -24,13 +30,22 @@ describe('request signatures', () => {
         'Tag.1.Value': 'v',
       },
       headers,
-      signedHeaders: ['host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'],
+      signedHeaders: [
+        'host',
+        'x-acs-action',
+        'x-acs-content-sha256',
+        'x-acs-date',
+        'x-acs-signature-nonce',
+        'x-acs-version',
+      ],
       payloadHash: EMPTY_BODY_SHA256,
     });
     expect(canonical.split('\n')[2]).toBe(
       'DestinationImageName=my%20image&DestinationRegionId=cn-shanghai&ImageId=m-src&RegionId=cn-hangzhou&Tag.1.Key=k&Tag.1.Value=v',
     );
-    expect(v3Signature('testSecret', canonical)).toBe('e0f725fdc5de1d251a2ccdc548e68c0917472f0450884b5884b086ca9d5717cb');
+    expect(v3Signature('testSecret', canonical)).toBe(
+      'e0f725fdc5de1d251a2ccdc548e68c0917472f0450884b5884b086ca9d5717cb',
+    );
   });
 
   it('reproduces the published V1 (HMAC-SHA1) test vector', () => {
