@@ -114,6 +114,16 @@ describe('sendResponse', () => {
     expect(Number(received[0].headers['content-length'])).toBe(bytes(received[0].body));
   });
 
+  it('logs the size of what it sent in bytes', async () => {
+    const sizeLines: string[] = [];
+    const sizeLog = new Logger({ info: (line) => sizeLines.push(line) });
+    const multibyte = { ...body, Reason: '镜像复制失败'.repeat(10) };
+    await sendResponse({ public: `${base}/public` }, multibyte, { clock: new FakeClock(), log: sizeLog });
+    const sent = JSON.parse(sizeLines.find((line) => line.includes('response-sent'))!);
+    expect(sent.bytes).toBe(bytes(received[0].body));
+    expect(sent.bytes).toBeGreaterThan(received[0].body.length);
+  });
+
   it('retries 5xx answers with backoff', async () => {
     statuses = [500, 503];
     const clock = new FakeClock();
