@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'crypto';
 import { handlerPolicyDocument } from '../../lib/handler/policy';
+import { ApiError } from '../../lib/local';
 import { CONTINUATION_KEY } from '../../lib/protocol';
 import {
   DESTINATION_REGION,
@@ -223,7 +224,32 @@ describe('a copy longer than the function timeout', () => {
   );
 });
 
-describe('a hanging call', () => {
+describe('slow calls near the end of an invocation', () => {
+  it('continues a throttled CopyImage in a fresh invocation when the wait it is asked for outlasts this one', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    let throttled = 0;
+    h.fault = (product, action) => {
+      if (product === 'ecs' && action === 'CopyImage' && throttled++ === 0) {
+        throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
+          'x-acs-retry-after': '3000',
+        });
+      }
+      return undefined;
+    };
+    const { response, callback } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('patient') }),
+    }).finally(() => {
+      h.fault = undefined;
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.bodies).toHaveLength(1);
+    expect(throttled).toBe(2);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'copy')).toBe(true);
+  });
+
   it('does not let a hanging ECS call run an invocation into its timeout', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
     const resource = newResource();
