@@ -56,15 +56,23 @@ export async function terraformCreateCopy(
   calls++;
   const imageId = copied.body!.imageId!;
   const describe = async (): Promise<string | undefined> => {
-    calls++;
-    const answer = await destination.describeImages(
-      new $Ecs.DescribeImagesRequest({
-        regionId: copy.destinationRegionId,
-        imageId,
-        status: DESCRIBE_STATUSES,
-      }),
-    );
-    return answer.body?.images?.image?.[0]?.status;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await destination.describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId: copy.destinationRegionId,
+            imageId,
+            status: DESCRIBE_STATUSES,
+          }),
+        );
+        calls++;
+        return answer.body?.images?.image?.[0]?.status;
+      } catch (error) {
+        // The Go SDK under Terraform retries transport errors (reference §5.2); a kept-alive socket that the
+        // server closed while this poller slept is one. Only answered calls are counted.
+        if (attempt >= 3 || !isTransportError(error)) throw error;
+      }
+    }
   };
 
   await sleep(DELAY_MS);
@@ -80,4 +88,9 @@ export async function terraformCreateCopy(
   }
   await describe(); // Read
   return { imageId, doneAt: Date.now(), calls };
+}
+
+function isTransportError(error: unknown): boolean {
+  const text = `${(error as { code?: unknown })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
+  return /ECONNRESET|socket hang up|EPIPE|ECONNREFUSED/i.test(text);
 }

@@ -37,6 +37,13 @@ const LATENCY_TARGET_MS = 1500;
 interface CopyRun {
   readonly latencyMs: number;
   readonly ecsCalls: number;
+  /** The ECS calls, `<action>@<seconds since the first call>`. */
+  readonly timeline: readonly string[];
+}
+
+function timelineOf(calls: ReadonlyArray<{ time: number; action: string }>): string[] {
+  const first = calls[0]?.time ?? 0;
+  return calls.map((c) => `${c.action}@${round((c.time - first) / 1000, 1)}`);
 }
 
 /** When a copy became (or becomes) Available, from LocalCloud's own record of it, ms since the epoch. */
@@ -107,8 +114,12 @@ async function ourCopy(zipBase64: string, durationSeconds: number, seed: number)
     if (response.Status !== 'SUCCESS' || !response.PhysicalResourceId) {
       throw new Error(`our handler answered ${response.Status}: ${response.Reason}`);
     }
-    const ecsCalls = cloud.calls.filter((c) => c.product === 'ecs' && c.principal === 'role').length;
-    return { latencyMs: at - availableAt(cloud, response.PhysicalResourceId), ecsCalls };
+    const calls = cloud.calls.filter((c) => c.product === 'ecs' && c.principal === 'role');
+    return {
+      latencyMs: at - availableAt(cloud, response.PhysicalResourceId),
+      ecsCalls: calls.length,
+      timeline: timelineOf(calls),
+    };
   } finally {
     await cloud.fc.settled();
     await cloud.stop();
@@ -125,7 +136,12 @@ async function terraformCopy(durationSeconds: number, seed: number): Promise<Cop
       destinationRegionId: DESTINATION_REGION,
       imageName: `bench-copy-${seed}`,
     });
-    return { latencyMs: result.doneAt - availableAt(cloud, result.imageId), ecsCalls: result.calls };
+    const calls = cloud.calls.filter((c) => c.product === 'ecs' && c.status === 200);
+    return {
+      latencyMs: result.doneAt - availableAt(cloud, result.imageId),
+      ecsCalls: result.calls,
+      timeline: timelineOf(calls),
+    };
   } finally {
     await cloud.stop();
   }
@@ -187,6 +203,9 @@ export async function waitingBench(options: WaitingOptions): Promise<Figure[]> {
           met: median(calls.ours) <= median(calls.baseline),
         }),
         samples: calls,
+        note:
+          `One run's calls (action@s after the first): ours ${of('ours')[0].result.timeline.join(' ')}; ` +
+          `Terraform ${of('terraform')[0].result.timeline.join(' ')}.`,
       }),
     );
   }
