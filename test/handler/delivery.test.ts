@@ -250,6 +250,27 @@ describe('slow calls near the end of an invocation', () => {
     expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'copy')).toBe(true);
   });
 
+  it('resumes when Function Compute re-delivers a continuation whose instance was killed', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    let invocations = 0;
+    // The second invocation (the first continuation) dies shortly after it starts; FC retries it.
+    h.kill = (name) => (name === fn && ++invocations === 2 ? 300 : undefined);
+    const { response, callback } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
+        ImageName: unique('phoenix'),
+      }),
+    }).finally(() => {
+      h.kill = undefined;
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(callback.bodies).toHaveLength(1);
+    const outcomes = invocationsOf(h, fn).map((record) => record.outcome);
+    expect(outcomes).toContain('killed');
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+  });
+
   it('does not let a hanging ECS call run an invocation into its timeout', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
     const resource = newResource();

@@ -55,6 +55,8 @@ export interface Harness {
   deployHandler(options?: { timeoutSeconds?: number; functionName?: string; roleName?: string }): string;
   /** The current call fault (undefined: none). */
   fault?: CallFault;
+  /** Kills the next invocations of a function after the ms it returns (undefined: let it run). */
+  kill?: (functionName: string) => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startHarness(): Promise<Harness> {
   const cloud = await LocalCloud.start({
     copyDurationMs,
     faults: { beforeCall: async (product, action) => current.harness?.fault?.(product, action) },
+    invocationHooks: { killAfterMs: (functionName) => current.harness?.kill?.(functionName) },
   });
   cloud.putRole({
     roleName: ROLE_NAME,
@@ -86,6 +89,7 @@ export async function startHarness(): Promise<Harness> {
     cloud,
     ecs,
     fault: undefined,
+    kill: undefined,
     deployHandler(options = {}) {
       const functionName = options.functionName ?? `image-copy-${++functions}`;
       cloud.fc.createFunction(DESTINATION_REGION, {
