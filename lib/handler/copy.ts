@@ -251,6 +251,9 @@ export async function waitUntilAvailable(
   }
 }
 
+/** How long cancelling a copy may keep retrying after the create timeout, ms. */
+export const CANCEL_GRACE_MS = 60_000;
+
 /** The create timeout passed: cancel the copy and fail, saying how far it got. */
 async function cancelOnTimeout(
   ctx: OperationContext,
@@ -259,6 +262,9 @@ async function cancelOnTimeout(
 ): Promise<ImageView> {
   const timeout = formatDuration(settings.createTimeoutSeconds);
   const where = `${image.progress || '0%'} (status ${image.status})`;
+  // The create's own deadline has passed: the cancel gets a grace period of its own, so that a throttled or
+  // failed-over call is retried rather than leaving the copy running.
+  ctx.deadline = Math.max(ctx.deadline, ctx.clock.now() + CANCEL_GRACE_MS);
   const outcome = await cancelCopy(ctx, settings.destinationRegionId, image);
   if (outcome === 'finished') {
     const now = await ctx.images.describe(settings.destinationRegionId, image.imageId);

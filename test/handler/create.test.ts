@@ -329,6 +329,26 @@ describe('Create', () => {
     expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: response.PhysicalResourceId });
   });
 
+  it('still cancels the copy at the create timeout when the cancel is throttled at first', async () => {
+    let cancels = 0;
+    h.fault = (product, action) => {
+      if (product === 'ecs' && action === 'CancelCopyImage' && cancels++ === 0) {
+        throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+      }
+      return undefined;
+    };
+    const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
+    const resource = newResource();
+    const { response } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(source, { ImageName: unique('stubborn'), CreateTimeoutSeconds: 1 }),
+    });
+    expect(cancels).toBe(2);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toMatch(/^The create timeout of 1 second passed .*; the copy was cancelled\./);
+    expect(ownedImages(h, resource)).toEqual([]);
+  });
+
   it('survives throttling, 5xx answers and dropped connections on the way', async () => {
     const injected: string[] = [];
     let calls = 0;
