@@ -176,11 +176,37 @@ export async function cancelCopy(
 export async function waitUntilGone(ctx: OperationContext, options: RemovalOptions): Promise<void> {
   const log = ctx.log.child({ imageId: options.imageId });
   let delay = ctx.polling.floorMs ?? 1_000;
+  let failedDeleted = false;
   for (;;) {
     const image = await ctx.images.describe(options.regionId, options.imageId);
     if (!image) {
       log.info('gone', { regionId: options.regionId });
       return;
+    }
+    // A cancelled copy may stay behind as a failed image (the reference leaves the transition open): delete it.
+    if (isFailed(image.status) && !failedDeleted) {
+      failedDeleted = true;
+      try {
+        await ctx.images.call('DeleteImage', {
+          RegionId: options.regionId,
+          ImageId: options.imageId,
+          ...(options.force ? { Force: true } : {}),
+        });
+        log.info('delete-requested', { regionId: options.regionId, status: image.status });
+      } catch (error) {
+        if (error instanceof ContinuationRequired) {
+          throw error;
+        }
+        if (hasCode(error, ...NOT_FOUND)) {
+          log.info('gone', { regionId: options.regionId });
+          return;
+        }
+        log.warn('delete-failed', {
+          status: image.status,
+          reason: describeApiError('ECS DeleteImage', error),
+        });
+      }
+      continue;
     }
     log.info('wait-until-gone', { status: image.status, delayMs: delay });
     if (!(await pause(ctx, delay))) {
