@@ -204,6 +204,31 @@ describe('Update', () => {
 // These work on their own resources and images only, so they run at once: most of their time is waiting.
 describe('Update, independent cases', () => {
   it.concurrent(
+    'keeps the old copy and removes the new one when the old copy cannot be removed (in use, no Force)',
+    async () => {
+      const resource = newResource();
+      const before = propertiesFor(putSource(h), { ImageName: unique('busy') });
+      const oldId = await created(resource, before);
+      h.cloud.ecs.setInUse(DESTINATION_REGION, oldId, true);
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: oldId,
+        OldResourceProperties: before,
+        ResourceProperties: { ...before, SourceImageId: putSource(h) },
+      });
+      expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: oldId });
+      expect(response.Reason).toContain(`the old copy ${oldId} could not be removed`);
+      expect(response.Reason).toContain('ImageUsingByInstance');
+      expect(response.Reason).toContain('The replacement copy was removed and the old copy kept.');
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([oldId]);
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toMatchObject({
+        status: 'Available',
+        imageName: before.ImageName,
+      });
+    },
+  );
+
+  it.concurrent(
     'replaces the copy on a new source: copies anew under the same name, removes the old copy, answers the new id',
     async () => {
       const resource = newResource();
