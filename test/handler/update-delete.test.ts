@@ -204,6 +204,41 @@ describe('Update', () => {
 // These work on their own resources and images only, so they run at once: most of their time is waiting.
 describe('Update, independent cases', () => {
   it.concurrent(
+    'moves the copy to another destination region, removing the old one, and deletes it there',
+    async () => {
+      const resource = newResource();
+      const before = propertiesFor(putSource(h), { ImageName: unique('mover') });
+      const oldId = await created(resource, before);
+      const after = { ...before, DestinationRegionId: 'cn-beijing' };
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Update',
+        PhysicalResourceId: oldId,
+        OldResourceProperties: before,
+        ResourceProperties: after,
+      });
+      expect(response.Status).toBe('SUCCESS');
+      const newId = response.PhysicalResourceId!;
+      expect(response.Data).toMatchObject({
+        ImageId: newId,
+        RegionId: 'cn-beijing',
+        ImageName: before.ImageName,
+      });
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
+      expect(h.cloud.ecs.getImage('cn-beijing', newId)).toMatchObject({
+        status: 'Available',
+        imageName: before.ImageName,
+      });
+      const { response: deleted } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: newId,
+        ResourceProperties: after,
+      });
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(h.cloud.ecs.getImage('cn-beijing', newId)).toBeUndefined();
+    },
+  );
+
+  it.concurrent(
     'keeps the old copy and removes the new one when the old copy cannot be removed (in use, no Force)',
     async () => {
       const resource = newResource();
