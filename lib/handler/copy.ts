@@ -19,6 +19,9 @@ import { formatDuration, type OperationContext } from './operation';
 import { PollPlanner } from './poll-planner';
 import type { ImageCopySettings } from './settings';
 
+/** How many times CopyImage is tried when the name it refused turns out to be free. */
+const NAME_RACE_ATTEMPTS = 3;
+
 export interface StartCopyOptions {
   /** The image this resource has now, which a replacement must never adopt. */
   readonly currentImageId?: string;
@@ -81,35 +84,42 @@ export async function startCopy(
     [OWNERSHIP_TAG_KEY]: ownershipTagValue(event.StackId, event.LogicalResourceId, event.RequestId),
   };
   let imageId: string | undefined;
-  try {
-    const answer = await ctx.images.call('CopyImage', {
-      RegionId: settings.sourceRegionId,
-      ImageId: settings.sourceImageId,
-      DestinationRegionId: settings.destinationRegionId,
-      // A copy under a temporary name is a different request for ECS's idempotence.
-      ClientToken: clientTokenFor(
-        event.StackId,
-        event.LogicalResourceId,
-        options.temporaryName === undefined ? event.RequestId : `${event.RequestId}#temporary-name`,
-      ),
-      ...(name !== undefined ? { DestinationImageName: name } : {}),
-      ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
-      ...(settings.encrypted ? { Encrypted: true } : {}),
-      ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
-      ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
-      Tag: Object.entries(tags)
-        .slice(-MAX_TAGS_PER_IMAGE)
-        .map(([Key, Value]) => ({ Key, Value })),
-    });
-    imageId = answer.ImageId;
-  } catch (error) {
-    if (error instanceof ContinuationRequired) {
-      throw error;
+  // A duplicate delivery racing this one can free the name between CopyImage's refusal and the lookup of its
+  // holder (it removed the old copy, and has not yet renamed its own): then look and copy again.
+  for (let attempt = 1; imageId === undefined; attempt++) {
+    try {
+      const answer = await ctx.images.call('CopyImage', {
+        RegionId: settings.sourceRegionId,
+        ImageId: settings.sourceImageId,
+        DestinationRegionId: settings.destinationRegionId,
+        // A copy under a temporary name is a different request for ECS's idempotence.
+        ClientToken: clientTokenFor(
+          event.StackId,
+          event.LogicalResourceId,
+          options.temporaryName === undefined ? event.RequestId : `${event.RequestId}#temporary-name`,
+        ),
+        ...(name !== undefined ? { DestinationImageName: name } : {}),
+        ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
+        ...(settings.encrypted ? { Encrypted: true } : {}),
+        ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
+        ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
+        Tag: Object.entries(tags)
+          .slice(-MAX_TAGS_PER_IMAGE)
+          .map(([Key, Value]) => ({ Key, Value })),
+      });
+      imageId = answer.ImageId ?? '';
+    } catch (error) {
+      if (error instanceof ContinuationRequired) {
+        throw error;
+      }
+      if (hasCode(error, 'InvalidImageName.Duplicated')) {
+        imageId = await adoptOwnCopyByName(ctx, settings, name, options, error, attempt < NAME_RACE_ATTEMPTS);
+      } else {
+        throw copyRefused(settings, error);
+      }
     }
-    if (hasCode(error, 'InvalidImageName.Duplicated')) {
-      imageId = await adoptOwnCopyByName(ctx, settings, name, options, error);
-    } else {
-      throw copyRefused(settings, error);
+    if (imageId === undefined) {
+      log.info('name-freed', { imageName: name, attempt });
     }
   }
   if (!imageId) {
@@ -133,8 +143,19 @@ async function adoptOwnCopyByName(
   requestedName: string | undefined,
   options: StartCopyOptions,
   error: unknown,
-): Promise<string> {
+  mayRetry: boolean,
+): Promise<string | undefined> {
   const { StackId, LogicalResourceId } = ctx.event;
+  // A duplicate delivery of this request may have made its copy meanwhile, under any name.
+  const started = await findOwnCopy(ctx, settings);
+  if (started) {
+    ctx.log.info('copy-adopted', {
+      imageId: started.imageId,
+      status: started.status,
+      reason: 'started by this request already',
+    });
+    return started.imageId;
+  }
   // Without a name, ECS names the copy after the source image.
   const name =
     requestedName ?? (await ctx.images.describe(settings.sourceRegionId, settings.sourceImageId))?.imageName;
@@ -158,6 +179,9 @@ async function adoptOwnCopyByName(
       reason: 'own copy holding the name',
     });
     return own.imageId;
+  }
+  if (holders.length === 0 && mayRetry) {
+    return undefined; // the name was freed since CopyImage refused it
   }
   const holder = holders[0];
   const by = holder ? ` by image ${holder.imageId}` : '';
