@@ -16,3 +16,9 @@ export type {
   CallFaultRule,
   InjectedFault,
 } from './faults';
+export { ECS_REGIONS, ECS_REGION_IDS, defaultCopyDurationMs } from './ecs';
+export type { EcsService, EcsOptions, EcsRegion, PutImageSpec } from './ecs';
+export type { EcsImage, ImageStatus } from './ecs/images';
+export type { EngineOptions, StackEngine, StackState, StackEvent } from './ros/engine';
+export type { FunctionCompute } from './fc';
+export { SEEDED_IMAGES, IMAGE_STATUSES, MAX_RUNNING_COPIES_PER_REGION } from './ecs';
