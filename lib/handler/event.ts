@@ -104,7 +104,11 @@ export function decodeEvent(raw: unknown): Record<string, unknown> {
     try {
       value = JSON.parse(value);
     } catch {
-      throw new ImageCopyError('InvalidEvent', 'the event is not valid JSON');
+      // At depth 1 the payload was valid JSON: a string that is not itself JSON, e.g. "Create".
+      throw new ImageCopyError(
+        'InvalidEvent',
+        depth === 0 ? 'the event is not valid JSON' : 'the event is not a JSON object',
+      );
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -46,6 +46,10 @@ describe('decodeEvent', () => {
     );
     expect(codeOf(() => decodeEvent(undefined))).toBe('InvalidEvent: the event is not a JSON object');
     expect(codeOf(() => decodeEvent(42))).toBe('InvalidEvent: the event is not a JSON object');
+    // Valid JSON holding a plain string is not an object either (it was reported as "not valid JSON").
+    expect(codeOf(() => decodeEvent(Buffer.from('"Create"')))).toBe(
+      'InvalidEvent: the event is not a JSON object',
+    );
   });
 });
 
