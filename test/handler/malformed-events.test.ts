@@ -201,7 +201,7 @@ describe('a request that cannot be answered is logged as refused', () => {
   it.each([
     ['an empty payload', Buffer.alloc(0), 'the event is not valid JSON'],
     ['the JSON null', Buffer.from('null'), 'the event is not a JSON object'],
-    ['a JSON string that is not an event', Buffer.from('"Create"'), 'the event is not valid JSON'],
+    ['a JSON string that is not an event', Buffer.from('"Create"'), 'the event is not a JSON object'],
     [
       'a megabyte of random bytes',
       Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 7919) % 251)),
