@@ -17,6 +17,11 @@ import { cliDeploy } from './ros-cli-follow';
 
 export interface DeployOptions {
   readonly repetitions: number;
+  /**
+   * Runs of each side with a longer copy (ms), ours and the CLI's at the same time (each in its own LocalCloud):
+   * how the two follow loops compare when the copy, not the set-up, is most of the deploy.
+   */
+  readonly longCopy?: { readonly copyDurationMs: number; readonly repetitions: number };
   /** Copy duration in LocalCloud, ms; undefined: LocalCloud's default for the example's 40 GiB image (6 s). */
   readonly copyDurationMs?: number;
 }
@@ -30,6 +35,12 @@ interface DeployRun {
   readonly copyMs: number;
   readonly rosCalls: number;
   readonly ecsCalls: number;
+  /** Where the overhead goes: start → first CopyImage (stack set-up, function start). */
+  readonly setupMs: number;
+  /** Last copy Available → last custom-resource response posted (the handler noticing). */
+  readonly handlerMs: number;
+  /** Last response posted → the deploy returned (ROS finishing the stack, the follow loop noticing). */
+  readonly followMs: number;
 }
 
 /** The example's template as `npm run synth` writes it. */
@@ -48,8 +59,8 @@ export function synthTemplate(build: (app: ros.App) => ros.Stack): string {
   }
 }
 
-/** Total ms of the copies a deploy ran (the last one to become Available minus the first one's start). */
-export function copySpanMs(cloud: LocalCloud, regions: readonly string[]): number {
+/** The copies a deploy ran: when the first started and when the last became Available (ms since the epoch). */
+export function copySpan(cloud: LocalCloud, regions: readonly string[]): { start: number; end: number } {
   for (const region of regions) cloud.ecs.listImages(region); // replays each region's queue
   const state = cloud.state.section<EcsState>('ecs', () => {
     throw new Error('LocalCloud has no ECS state');
@@ -58,7 +69,7 @@ export function copySpanMs(cloud: LocalCloud, regions: readonly string[]): numbe
   if (copies.length === 0) throw new Error('the deploy made no copy');
   const start = Math.min(...copies.map((c) => c.startedAt ?? c.requestedAt));
   const end = Math.max(...copies.map((c) => (c.startedAt ?? c.requestedAt) + c.durationMs));
-  return end - start;
+  return { start, end };
 }
 
 /** Runs `deploy` in a fresh LocalCloud and measures it. */
@@ -73,15 +84,23 @@ export async function measureDeploy(
     const start = nowMs();
     const status = await deploy(cloud);
     const wallMs = nowMs() - start;
+    const endedAt = Date.now();
     if (status !== 'CREATE_COMPLETE') throw new Error(`the deploy ended ${status}`);
-    const copyMs = copySpanMs(cloud, regions);
-    const calls = cloud.calls.filter((c) => c.principal === 'root' && c.time >= startedAt);
+    const span = copySpan(cloud, regions);
+    const copyMs = span.end - span.start;
+    const mine = cloud.calls.filter((c) => c.time >= startedAt);
+    const calls = mine.filter((c) => c.principal === 'root');
+    const firstCopy = Math.min(...mine.filter((c) => c.action === 'CopyImage').map((c) => c.time));
+    const lastAnswer = Math.max(...mine.filter((c) => c.product === 'ros-callback').map((c) => c.time));
     return {
       cloud,
       startedAt,
       wallMs,
       copyMs,
       overheadMs: wallMs - copyMs,
+      setupMs: firstCopy - startedAt,
+      handlerMs: lastAnswer - span.end,
+      followMs: endedAt - lastAnswer,
       rosCalls: calls.filter((c) => c.product === 'ros').length,
       ecsCalls: calls.filter((c) => c.product === 'ecs').length,
     };
@@ -110,28 +129,74 @@ export async function deployBench(options: DeployOptions): Promise<Figure[]> {
   const regions = [SINGLE_COPY_DEFAULTS.destinationRegionId];
   const cloudOptions = options.copyDurationMs !== undefined ? { copyDurationMs: options.copyDurationMs } : {};
   let round_ = 0;
-  const ours = (pollIntervalMs?: number) => () =>
-    measureDeploy(cloudOptions, regions, async (cloud) => {
-      const result = await deployStack({
-        ...connectionTo(cloud),
-        stackName: `image-copy-example-${round_++}`,
-        template,
-        ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+  const ours =
+    (pollIntervalMs?: number, options_ = cloudOptions) =>
+    () =>
+      measureDeploy(options_, regions, async (cloud) => {
+        const result = await deployStack({
+          ...connectionTo(cloud),
+          stackName: `image-copy-example-${round_++}`,
+          template,
+          ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+        });
+        return result.status;
       });
-      return result.status;
-    });
-  const cli = () =>
-    measureDeploy(cloudOptions, regions, async (cloud) => {
-      const result = await cliDeploy(cloud, STACK_REGION, `image-copy-example-${round_++}`, template);
-      return result.status;
-    });
-  const main = await alternate(options.repetitions, ours(), cli);
+  const cli =
+    (options_ = cloudOptions) =>
+    () =>
+      measureDeploy(options_, regions, async (cloud) => {
+        const result = await cliDeploy(cloud, STACK_REGION, `image-copy-example-${round_++}`, template);
+        return result.status;
+      });
+  const main = await alternate(options.repetitions, ours(), cli());
   // ros-deploy --local follows every 250 ms (lib/cli/ros-deploy.ts); measured too, against the same kind of run.
-  const local = await alternate(Math.max(1, Math.ceil(options.repetitions / 2)), ours(250), cli);
+  const local = await alternate(Math.max(1, Math.ceil(options.repetitions / 2)), ours(250), cli());
+  const long = options.longCopy;
+  const longRuns = long
+    ? await Promise.all(
+        Array.from({ length: long.repetitions }, () => [
+          ours(undefined, { copyDurationMs: long.copyDurationMs })(),
+          cli({ copyDurationMs: long.copyDurationMs })(),
+        ]).flat(),
+      )
+    : [];
+  const longSides = {
+    ours: longRuns.filter((_, i) => i % 2 === 0),
+    baseline: longRuns.filter((_, i) => i % 2 === 1),
+  };
   const seconds = (runs: readonly DeployRun[], key: keyof DeployRun) =>
     runs.map((r) => round(r[key] / 1000, 2));
   const count = (runs: readonly DeployRun[], key: keyof DeployRun) => runs.map((r) => r[key]);
   const copyS = median(seconds([...main.ours, ...main.baseline], 'copyMs'));
+  const longFigures: Figure[] = long
+    ? [
+        compared({
+          bench: '4 deploy',
+          figure: `deploy overhead, deployStack defaults, ${long.copyDurationMs / 1000} s copy`,
+          unit: 's',
+          ours: median(seconds(longSides.ours, 'overheadMs')),
+          baseline: median(seconds(longSides.baseline, 'overheadMs')),
+          baselineName: 'CLI follow loop',
+          samples: {
+            ours: seconds(longSides.ours, 'overheadMs'),
+            baseline: seconds(longSides.baseline, 'overheadMs'),
+          },
+          note: `Both sides ran at the same time, each in its own LocalCloud. ${breakdown(longSides.ours)} ${breakdown(longSides.baseline, 'CLI')}`,
+        }),
+        compared({
+          bench: '4 deploy',
+          figure: `ROS API calls per deploy, deployStack defaults, ${long.copyDurationMs / 1000} s copy`,
+          unit: '',
+          ours: median(count(longSides.ours, 'rosCalls')),
+          baseline: median(count(longSides.baseline, 'rosCalls')),
+          baselineName: 'CLI follow loop',
+          samples: {
+            ours: count(longSides.ours, 'rosCalls'),
+            baseline: count(longSides.baseline, 'rosCalls'),
+          },
+        }),
+      ]
+    : [];
   return [
     compared({
       bench: '4 deploy',
@@ -145,8 +210,8 @@ export async function deployBench(options: DeployOptions): Promise<Figure[]> {
       samples: { ours: seconds(main.ours, 'overheadMs'), baseline: seconds(main.baseline, 'overheadMs') },
       note:
         `The copy takes ${copyS} s; deploy wall time ${median(seconds(main.ours, 'wallMs'))} s vs ` +
-        `${median(seconds(main.baseline, 'wallMs'))} s. deployStack's default follow polls GetStack after 1 s, ` +
-        'then 1.25× longer each time up to 5 s.',
+        `${median(seconds(main.baseline, 'wallMs'))} s. ${breakdown(main.ours)} ${breakdown(main.baseline, 'CLI')} ` +
+        "deployStack's default follow polls GetStack after 1 s, then 1.25× longer each time up to 5 s.",
     }),
     compared({
       bench: '4 deploy',
@@ -168,6 +233,7 @@ export async function deployBench(options: DeployOptions): Promise<Figure[]> {
       baseline: median(seconds(local.baseline, 'overheadMs')),
       baselineName: 'CLI follow loop',
       samples: { ours: seconds(local.ours, 'overheadMs'), baseline: seconds(local.baseline, 'overheadMs') },
+      note: breakdown(local.ours),
     }),
     compared({
       bench: '4 deploy',
@@ -178,5 +244,15 @@ export async function deployBench(options: DeployOptions): Promise<Figure[]> {
       baselineName: 'CLI follow loop',
       samples: { ours: count(local.ours, 'rosCalls'), baseline: count(local.baseline, 'rosCalls') },
     }),
+    ...longFigures,
   ];
+}
+
+/** Where the overhead of some runs goes, in words (medians). */
+function breakdown(runs: readonly DeployRun[], who = 'Ours'): string {
+  const s = (key: keyof DeployRun) => round(median(runs.map((r) => r[key])) / 1000, 2);
+  return (
+    `${who}: set-up to the first CopyImage ${s('setupMs')} s, copy Available to the handler's response ` +
+    `${s('handlerMs')} s, response to the deploy returning ${s('followMs')} s.`
+  );
 }

@@ -69,7 +69,12 @@ async function main(): Promise<void> {
             ? { ours, durationsSeconds: [5], repetitions: 1, staggerMs: 300 }
             : { ours, durationsSeconds: [5, 30, 120], repetitions: 5, staggerMs: 300 },
         ),
-      deploy: () => deployBench({ repetitions: args.quick ? 1 : 5 }),
+      deploy: () =>
+        deployBench(
+          args.quick
+            ? { repetitions: 1 }
+            : { repetitions: 5, longCopy: { copyDurationMs: 30_000, repetitions: 2 } },
+        ),
       fanout: () =>
         fanoutBench(
           args.quick
