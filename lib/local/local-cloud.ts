@@ -74,7 +74,8 @@ export class LocalCloud {
     );
     this.state = new StateStore(options.stateFile);
     const account = this.state.section<AccountState>('account', () => ({
-      accountId: String(randomInt(1_000_000, 9_999_999)) + String(randomInt(100_000_000, 999_999_999)),
+      // 16 digits starting with 1, as Alibaba Cloud account ids are: below 2^53, so JSON numbers keep them exact.
+      accountId: `1${String(randomInt(0, 10_000_000)).padStart(7, '0')}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`,
     }));
     this.accountId = account.accountId;
     this.ram = new Ram(this.state);

@@ -252,6 +252,15 @@ describe('LocalCloud fixes found by fuzzing', () => {
     });
   });
 
+  it('gives accounts 16-digit ids that JSON numbers keep exact (ImageOwnerId was 0 for one account in nine)', async () => {
+    for (let i = 0; i < 40; i++) {
+      const local = await LocalCloud.start();
+      await local.stop();
+      expect(local.accountId).toMatch(/^1\d{15}$/);
+      expect(Number.isSafeInteger(Number(local.accountId))).toBe(true);
+    }
+  });
+
   it('reports 99% for a zero-length copy that a fault plan fails (0 ms of 0 ms would be NaN%)', async () => {
     const local = await LocalCloud.start({ copyDurationMs: 0, faults: { rules: [{ kind: 'copyFails' }] } });
     try {
