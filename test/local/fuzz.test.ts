@@ -1096,12 +1096,33 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         fc.constantFrom('POST', 'PUT', 'GET'),
         fc.oneof(
           responseArb.map((r) => JSON.stringify(r)),
+          // A valid answer with one field of any value.
+          fc
+            .tuple(
+              fc.constantFrom('Status', 'Reason', 'PhysicalResourceId', 'Data', 'NoEcho'),
+              fc.jsonValue({ maxDepth: 1 }),
+            )
+            .map(([field, value]) =>
+              JSON.stringify({
+                Status: 'SUCCESS',
+                PhysicalResourceId: 'p-1',
+                StackId: 's',
+                RequestId: 'r',
+                LogicalResourceId: 'L',
+                [field]: value,
+              }),
+            ),
           fc.string(),
           fc.constant('[]'),
         ),
         fc.constantFrom('application/json', 'text/plain', ''),
         fc.constantFrom('good', 'bad', 'missing', 'intranet'),
-        async (which, method, body, contentType, signature) => {
+        fc.boolean(),
+        async (which, anyMethod, body, anyContentType, anySignature, proper) => {
+          // Half the posts are made as a provider makes them, so that the body is what decides.
+          const method = proper ? 'POST' : anyMethod;
+          const contentType = proper ? 'application/json' : anyContentType;
+          const signature = proper ? 'good' : anySignature;
           const callback = callbacks[which];
           const url = new URL(
             callback
@@ -1124,6 +1145,21 @@ describe('LocalCloud under malformed requests (property-based)', () => {
       ),
       { numRuns: runs(150) },
     );
+    // Some bodies were accepted, and only those that keep the contract.
+    expect(callbacks.flatMap((c) => c.bodies).length).toBeGreaterThan(0);
+    for (const body of callbacks.flatMap((c) => c.bodies)) {
+      expect(['SUCCESS', 'FAILED']).toContain(body.Status);
+      for (const key of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
+        expect(typeof body[key] === 'string' && body[key] !== '').toBe(true);
+      }
+      if (body.Status === 'SUCCESS') expect(typeof body.PhysicalResourceId).toBe('string');
+      if (body.Status === 'FAILED') expect(typeof body.Reason).toBe('string');
+      if (body.PhysicalResourceId !== undefined) {
+        expect(Buffer.byteLength(String(body.PhysicalResourceId))).toBeLessThanOrEqual(255);
+      }
+      if (body.Data !== undefined)
+        expect(typeof body.Data === 'object' && !Array.isArray(body.Data)).toBe(true);
+    }
   });
 
   it('evaluates role credentials with any policy: a clean refusal at issue time, or 200 / Forbidden.RAM, never a crash', async () => {
