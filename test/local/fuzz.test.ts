@@ -769,7 +769,7 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           'GetStackResource',
           'GetTemplate',
           'NoSuchAction',
-          // Not yet the PROTOTYPE_NAMES: ROS dispatches `valueOf` & co. to Object.prototype (reported).
+          ...PROTOTYPE_NAMES,
         ),
       },
     );
@@ -1429,6 +1429,28 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         for (const address of [...others, '::1']) expect(await connects(address, Number(port))).toBe(false);
       }
     });
+  });
+
+  it('answers ROS actions named like Object.prototype members as unknown actions, revealing nothing', async () => {
+    // `valueOf` answered 200 with the whole serialized service, the root access key secret included.
+    for (const action of PROTOTYPE_NAMES) {
+      const res = await send(
+        cloud.endpoint,
+        signV3({
+          endpoint: cloud.endpoint,
+          key: root,
+          action,
+          version: ROS_VERSION,
+          query: { RegionId: 'cn-hangzhou' },
+        }),
+      );
+      expect([action, res.status, expectWellFormed(res).Code]).toEqual([
+        action,
+        404,
+        'InvalidAction.NotFound',
+      ]);
+      expect(res.text).not.toContain(cloud.credentials.accessKeySecret);
+    }
   });
 
   it('keeps a state that loads and serves after all of the above', async () => {

@@ -41,7 +41,10 @@ export class RosService implements RpcService {
     params: Record<string, string>,
     ctx: RequestContext,
   ): Promise<Record<string, unknown>> {
-    const handler = this.actions[action];
+    // Own properties only: `valueOf`, `constructor` or `__proto__` are not actions (they reached the service object).
+    const handler = Object.prototype.hasOwnProperty.call(this.actions, action)
+      ? this.actions[action]
+      : undefined;
     if (!handler) {
       throw new ApiError(
         'InvalidAction.NotFound',
