@@ -390,6 +390,51 @@ describe('LocalCloud ROS stack API', () => {
     expect(stack.statusReason).toContain('not supported by LocalCloud');
   });
 
+  it('refuses templates nested too deeply, and patterns that backtrack catastrophically, without stalling', async () => {
+    const base = { ROSTemplateFormatVersion: '2015-09-01', Resources: {} };
+    // A Fn::Join nested 3000 deep overflowed the resolver's stack: 500 instead of InvalidTemplate.
+    const deep = '{"Fn::Join":["",['.repeat(3000) + '"x"' + ']]}'.repeat(3000);
+    const nested = await errorOf(
+      createStack(
+        'deep',
+        `{"ROSTemplateFormatVersion":"2015-09-01","Resources":{},"Outputs":{"O":{"Value":${deep}}}}`,
+      ),
+    );
+    expect([nested.code, nested.message]).toEqual([
+      'InvalidTemplate',
+      expect.stringContaining('levels deep'),
+    ]);
+
+    // (a+)+$ against 30 a's and a "!" blocked the event loop for minutes.
+    const evil = JSON.stringify({
+      ...base,
+      Parameters: { P: { Type: 'String', AllowedPattern: '(a+)+$', Default: `${'a'.repeat(30)}!` } },
+    });
+    const pattern = await errorOf(createStack('evil-pattern', evil));
+    expect(pattern.message).toContain('catastrophic backtracking');
+    const matchPattern = JSON.stringify({
+      ...base,
+      Outputs: { O: { Value: { 'Fn::MatchPattern': ['(a+)+$', `${'a'.repeat(30)}!`] } } },
+    });
+    const stackId = await createStack('evil-match', matchPattern);
+    const stack = await waitFor(stackId);
+    expect(stack.statusReason).toContain('catastrophic backtracking');
+  });
+
+  it('keeps the outputs that resolve and names the ones that do not', async () => {
+    const body = JSON.stringify({
+      ROSTemplateFormatVersion: '2015-09-01',
+      Mappings: { M: { a: { b: 1 } } },
+      Resources: {},
+      Outputs: { Broken: { Value: { 'Fn::FindInMap': ['M', 'zz', 'b'] } }, Kept: { Value: 'kept' } },
+    });
+    const stackId = await createStack('outputs', body);
+    const stack = await waitFor(stackId);
+    expect(stack.status).toBe('CREATE_COMPLETE');
+    expect(stack.outputs).toEqual([expect.objectContaining({ OutputKey: 'Kept', OutputValue: 'kept' })]);
+    expect(stack.statusReason).toMatch(/outputs that could not be resolved: Broken: /);
+  });
+
   it('accepts YAML templates and pages stack events', async () => {
     const yaml = [
       "ROSTemplateFormatVersion: '2015-09-01'",

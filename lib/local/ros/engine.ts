@@ -280,8 +280,8 @@ export class StackEngine {
         (id) => this.createResource(stack, template, plan, id, op),
       );
       if (!failure) {
-        this.finishOutputs(stack, template, plan);
-        return this.setStatus(stack, 'CREATE_COMPLETE', 'Stack CREATE completed successfully');
+        const note = this.finishOutputs(stack, template, plan);
+        return this.setStatus(stack, 'CREATE_COMPLETE', `Stack CREATE completed successfully${note}`);
       }
       const reason = op.timedOut ? `Stack CREATE timed out after ${op.describeLimit()}` : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
@@ -343,8 +343,8 @@ export class StackEngine {
         await this.deleteReplacedInstances(stack, changes, cleanup);
         cleanup.dispose();
         if (cleanupFailure) return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
-        this.finishOutputs(stack, template, plan);
-        return this.setStatus(stack, 'UPDATE_COMPLETE', 'Stack UPDATE completed successfully');
+        const note = this.finishOutputs(stack, template, plan);
+        return this.setStatus(stack, 'UPDATE_COMPLETE', `Stack UPDATE completed successfully${note}`);
       }
       const reason = op.timedOut ? `Stack UPDATE timed out after ${op.describeLimit()}` : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'UPDATE_FAILED', reason);
@@ -705,15 +705,24 @@ export class StackEngine {
     });
   }
 
-  private finishOutputs(stack: StackState, template: Template, plan: StackPlan): void {
-    try {
-      stack.outputs = resolveOutputs(template, this.resolver(stack, template, plan), plan.conditions, {
-        unmasked: true,
-      });
-    } catch (err) {
-      stack.outputs = [];
-      stack.statusReason = `Outputs could not be resolved: ${(err as Error).message}`;
+  /**
+   * Resolves the outputs at the end of an operation, each on its own: one that cannot be resolved is left out and
+   * named in the returned note (for the status reason), the others are kept.
+   */
+  private finishOutputs(stack: StackState, template: Template, plan: StackPlan): string {
+    const resolver = this.resolver(stack, template, plan);
+    const outputs: StackOutput[] = [];
+    const failures: string[] = [];
+    for (const [key, output] of Object.entries(template.Outputs)) {
+      try {
+        const one = { ...template, Outputs: { [key]: output } };
+        outputs.push(...resolveOutputs(one, resolver, plan.conditions, { unmasked: true }));
+      } catch (err) {
+        failures.push(`${key}: ${(err as Error).message}`);
+      }
     }
+    stack.outputs = outputs;
+    return failures.length > 0 ? `; outputs that could not be resolved: ${failures.join('; ')}` : '';
   }
 
   private existing(stack: StackState): string[] {

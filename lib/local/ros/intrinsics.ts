@@ -4,6 +4,8 @@
  * where it is silent, CloudFormation's, and each such choice is noted where it is made.
  */
 
+import * as vm from 'vm';
+
 /** A template or parameter problem; `code` is the ROS API error code the engine answers with. */
 export class TemplateError extends Error {
   constructor(
@@ -537,7 +539,7 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     if (typeof pattern !== 'string')
       throw new TemplateError(`the pattern must be a string, got ${show(pattern)}`);
     // The whole string must match, as for a parameter's AllowedPattern.
-    return fullMatch(pattern).test(scalarText(value, 'value'));
+    return matchesFully(fullMatch(pattern), scalarText(value, 'value'));
   },
 
   'Fn::Indent': (ev, arg) => {
@@ -718,6 +720,29 @@ function integerIn(value: unknown, min: number, max: number, what: string): numb
 
 function round(value: number, ndigits: number): number {
   return Number(value.toFixed(ndigits));
+}
+
+/** How long one pattern match may take: a pattern with catastrophic backtracking must not stall LocalCloud. */
+export const PATTERN_MATCH_LIMIT_MS = 100;
+
+/**
+ * `regex.test(text)` bounded by {@link PATTERN_MATCH_LIMIT_MS}: run in a VM context whose timeout interrupts the
+ * regular expression engine, so `(a+)+$` against `aaaa…!` fails the template instead of blocking every request.
+ */
+export function matchesFully(regex: RegExp, text: string): boolean {
+  try {
+    return (
+      vm.runInNewContext('regex.test(text)', { regex, text }, { timeout: PATTERN_MATCH_LIMIT_MS }) === true
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new TemplateError(
+        `the pattern ${show(regex.source)} took more than ${PATTERN_MATCH_LIMIT_MS} ms to match ${show(text)} ` +
+          '(catastrophic backtracking): simplify the pattern',
+      );
+    }
+    throw error;
+  }
 }
 
 export function fullMatch(pattern: string): RegExp {

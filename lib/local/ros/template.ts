@@ -15,6 +15,7 @@ import {
   show,
   evaluateCondition,
   fullMatch,
+  matchesFully,
   isObject,
   knownFunctionNames,
   locatedError,
@@ -137,9 +138,26 @@ const RESOURCE_KEYS = [
  * base64-encoded behind `@Base64Encoded: `) and checks its structure and references. Throws `TemplateError`
  * (code `InvalidTemplate`) naming the section, resource, parameter or output at fault.
  */
+/** How deeply a template's values may nest (maps and lists); real templates stay far below. */
+export const MAX_TEMPLATE_DEPTH = 200;
+
+/** Refuses values nested deeper than {@link MAX_TEMPLATE_DEPTH} (checked without recursion). */
+function checkDepth(root: unknown): void {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_TEMPLATE_DEPTH) {
+      throw new TemplateError(`The template nests values more than ${MAX_TEMPLATE_DEPTH} levels deep`);
+    }
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+}
+
 export function parseTemplate(body: string): Template {
   const text = decodeBody(body);
   const raw = text.trimStart().startsWith('{') ? parseJson(text) : parseYaml(text);
+  checkDepth(raw);
   const template = checkStructure(raw);
   validateReferences(template);
   return template;
@@ -602,7 +620,7 @@ function checkConstraints(
   if (definition.AllowedPattern !== undefined && parameterType(definition) !== 'Json') {
     const pattern = fullMatch(definition.AllowedPattern);
     for (const item of items) {
-      if (!pattern.test(String(item)))
+      if (!matchesFully(pattern, String(item)))
         fail(`does not match the allowed pattern ${show(definition.AllowedPattern)}`);
     }
   }
