@@ -5,7 +5,13 @@
 import * as ros from '@alicloud/ros-cdk-core';
 import { RosCustomResource } from '@alicloud/ros-cdk-ros';
 import { computeTimeouts } from './image-copy-timeouts';
-import { ImageCopyData, ImageCopyParameter, MAX_TIMEOUT_MINUTES } from './protocol';
+import {
+  DEFAULT_CREATE_TIMEOUT_MINUTES,
+  DEFAULT_DELETE_TIMEOUT_MINUTES,
+  ImageCopyData,
+  ImageCopyParameter,
+  MAX_TIMEOUT_MINUTES,
+} from './protocol';
 import { ImageCopyProvider } from './provider';
 import {
   IMAGE_COPY_PROPERTY_NAMES,
@@ -244,14 +250,22 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
           [ImageCopyParameter.ResourceGroupId]: props.resourceGroupId,
           [ImageCopyParameter.Force]: props.force,
           [ImageCopyParameter.ExistingImageId]: props.existingImageId,
-          [ImageCopyParameter.CreateTimeoutSeconds]: timeouts.createTimeoutSeconds,
-          [ImageCopyParameter.DeleteTimeoutSeconds]: timeouts.deleteTimeoutSeconds,
+          // The handler's defaults need not be written (a smaller template per copy).
+          [ImageCopyParameter.CreateTimeoutSeconds]: unlessDefault(
+            timeouts.createTimeoutSeconds,
+            DEFAULT_CREATE_TIMEOUT_MINUTES * 60,
+          ),
+          [ImageCopyParameter.DeleteTimeoutSeconds]: unlessDefault(
+            timeouts.deleteTimeoutSeconds,
+            DEFAULT_DELETE_TIMEOUT_MINUTES * 60,
+          ),
         }),
       },
       true,
     );
     this.resource = this.customResource;
-    this.provider.addDependent(this.customResource);
+    // No DependsOn needed: the ServiceToken is a Fn::GetAtt of the function, whose Role is a Fn::GetAtt of the
+    // role, so ROS creates both before the copy and deletes the copy (whose Delete needs them) first.
 
     const attribute = (key: string): string => ros.Token.asString(this.customResource.getAtt(key));
     this.attrImageId = attribute(ImageCopyData.ImageId);
@@ -384,6 +398,11 @@ function concreteTags(tags: { [key: string]: string } | undefined): { [key: stri
     result[concreteKey] = ros.Token.isUnresolved(value) ? '' : value;
   });
   return result;
+}
+
+/** `value`, or undefined (left out of the template) when it is the handler's default. */
+function unlessDefault(value: number, defaultValue: number): number | undefined {
+  return value === defaultValue ? undefined : value;
 }
 
 /** The parameters with absent optional values left out, so the template carries only what was set. */

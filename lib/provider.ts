@@ -144,15 +144,6 @@ export class ImageCopyProvider extends ros.Construct {
     this.handlerFunction.addRosDependency(this.role.logicalId);
     this.serviceToken = ros.Token.asString(this.handlerFunction.attrArn);
   }
-
-  /**
-   * Makes a custom resource depend on the role and the function, so ROS creates them first and deletes the
-   * custom resource (whose Delete needs both) before them.
-   */
-  public addDependent(customResource: ros.RosResource): void {
-    customResource.addRosDependency(this.role.logicalId);
-    customResource.addRosDependency(this.handlerFunction.logicalId);
-  }
 }
 
 /**
