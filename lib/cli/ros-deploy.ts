@@ -400,7 +400,7 @@ class Cli {
   }
 
   private async synthesize(): Promise<CloudAssembly> {
-    const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'));
+    const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'), true);
     const app = this.flags.app ?? (typeof cdkJson.app === 'string' ? cdkJson.app : undefined);
     if (!app)
       throw new UsageError(
@@ -515,12 +515,26 @@ function outputMap(outputs: { key: string; value: unknown }[]): Record<string, u
   return Object.fromEntries(outputs.map((o) => [o.key, o.value]));
 }
 
-function readJson(file: string): Record<string, unknown> {
+/** A JSON object file, or {} when there is none; a file that exists but is broken is a usage error when `strict`. */
+function readJson(file: string, strict = false): Record<string, unknown> {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return {};
   }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+    if (strict)
+      throw new UsageError(`${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`);
+  } catch (error) {
+    if (!strict) return {};
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
+  }
+  return {};
 }
 
 function escapeRegExp(text: string): string {

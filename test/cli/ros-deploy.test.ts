@@ -266,6 +266,19 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     );
   });
 
+  it('exits 2 naming the problem when cdk.json is broken', async () => {
+    fs.writeFileSync(path.join(dir, 'cdk.json'), '{bad');
+    const broken = await run(['synth']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/^ros-deploy: cdk.json is not valid JSON: /);
+    fs.writeFileSync(path.join(dir, 'cdk.json'), '["node app.js"]');
+    const notObject = await run(['deploy', '--local']);
+    expect(notObject.code).toBe(2);
+    expect(notObject.stderr).toContain(
+      'ros-deploy: cdk.json must hold a JSON object, like {"app": "node app.js"}',
+    );
+  });
+
   it('exits 2 with the app output when the app fails to synthesize', async () => {
     fs.writeFileSync(
       path.join(dir, 'cdk.json'),
