@@ -21,6 +21,9 @@ export function isOldestFirst(events: readonly StackEvent[]): boolean {
 /**
  * The events not in `seen`, oldest first, reading as few pages as it can: from the newest end of the list back to
  * the first event already seen (at most `maxPages` pages). Adds them to `seen`.
+ *
+ * Listed newest first, an event that arrives between two page reads pushes the list down by one, so the next page
+ * starts with the last event of the previous one: such repeats are dropped (nothing is skipped that way).
  */
 export async function collectNewEvents(
   fetch: FetchEventPage,
@@ -30,19 +33,26 @@ export async function collectNewEvents(
 ): Promise<StackEvent[]> {
   const first = await fetch(1);
   const found: StackEvent[] = [];
+  const ids = new Set<string>();
+  /** The events not found on an earlier page, now recorded as found. */
+  const notFoundYet = (events: readonly StackEvent[]) => {
+    const fresh = events.filter((e) => !ids.has(e.eventId));
+    fresh.forEach((e) => ids.add(e.eventId));
+    return fresh;
+  };
   if (isOldestFirst(first.events)) {
     const lastPage = Math.max(1, Math.ceil(first.totalCount / pageSize));
     for (let page = lastPage; page >= 1 && lastPage - page < maxPages; page--) {
       const { events } = page === 1 ? first : await fetch(page);
       const boundary = findLastIndex(events, (e) => seen.has(e.eventId));
-      found.unshift(...events.slice(boundary + 1));
+      found.unshift(...notFoundYet(events.slice(boundary + 1)));
       if (boundary >= 0) break;
     }
   } else {
     for (let page = 1; page <= maxPages; page++) {
       const { events } = page === 1 ? first : await fetch(page);
       const boundary = events.findIndex((e) => seen.has(e.eventId));
-      found.push(...(boundary >= 0 ? events.slice(0, boundary) : events));
+      found.push(...notFoundYet(boundary >= 0 ? events.slice(0, boundary) : events));
       if (boundary >= 0 || events.length < pageSize) break;
     }
     found.reverse();

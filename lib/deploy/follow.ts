@@ -23,7 +23,10 @@ export type DeployEvent =
       readonly event: StackEvent;
       readonly constructPath?: string;
     }
-  /** After each GetStack while following: the status and how long the operation has run. */
+  /**
+   * After each poll while following: the stack's status (from its latest own event, or from GetStack) and how long
+   * the operation has run.
+   */
   | { readonly type: 'poll'; readonly stackName: string; readonly status: string; readonly elapsedMs: number }
   /** An ImageCopy's copy progress, read from ECS (best effort). */
   | ({ readonly type: 'image-copy-progress'; readonly stackName: string } & ImageCopyProgress)
@@ -32,86 +35,148 @@ export type DeployEvent =
   /** Anything else worth telling (e.g. "deleting the rolled-back stack before creating it again"). */
   | { readonly type: 'message'; readonly stackName: string; readonly text: string };
 
+/** The time between polls: a fixed number of milliseconds, or a range (see {@link pollDelay}). */
+export type PollInterval = number | { readonly min: number; readonly max: number };
+
+export const DEFAULT_POLL_INTERVAL_MS = { min: 1000, max: 2000 } as const;
+
 export interface FollowOptions {
   readonly stackName: string;
   readonly onEvent?: (event: DeployEvent) => void;
-  /** Time between polls: starts at `min`, grows to `max`. @default { min: 1000, max: 5000 } */
-  readonly pollIntervalMs?: number | { readonly min: number; readonly max: number };
+  /**
+   * Time between polls (each one ListStackEvents call, or one GetStack when events are unavailable): a fixed
+   * number, or a range: `min` at first, then a tenth of the time the operation has run, at most `max`.
+   * @default { min: 1000, max: 2000 }
+   */
+  readonly pollIntervalMs?: PollInterval;
   readonly signal?: AbortSignal;
   /** Maps a logical id to its construct path, for events. */
   readonly constructPath?: (logicalId: string) => string | undefined;
   readonly imageCopies?: ImageCopyWatcher;
+  /**
+   * The status that means success (e.g. `CREATE_COMPLETE`): when the stack's own event shows it, the GetStack
+   * that confirms it reads the outputs too, so none is needed afterwards.
+   */
+  readonly successStatus?: string;
 }
 
 export interface Followed {
   /** The stack at the end; undefined when it is gone (deleted). */
   readonly stack: StackDescription | undefined;
+  /** Whether `stack` was read with its outputs. */
+  readonly outputsRead: boolean;
   /** The events of this operation, oldest first. */
   readonly events: StackEvent[];
 }
 
+/** Without a GetStack for this long, one is asked anyway: a safety net should the events ever miss the end. */
+const STATUS_CHECK_MS = 60_000;
+
+/** How long to wait before the next poll, `elapsedMs` into the operation. */
+export function pollDelay(interval: PollInterval | undefined, elapsedMs: number): number {
+  const { min, max } =
+    typeof interval === 'number' ? { min: interval, max: interval } : (interval ?? DEFAULT_POLL_INTERVAL_MS);
+  // The end is noticed late by at most a tenth of the time run so far (`min` at first, `max` at most): few calls
+  // on long operations.
+  return Math.round(Math.min(max, Math.max(min, elapsedMs / 10)));
+}
+
 /**
- * Follows a stack operation to its end: GetStack, then the new ListStackEvents entries (after the GetStack, so
- * the last poll also shows the events that led to the final status), until the status is no longer *_IN_PROGRESS.
+ * Follows a stack operation to its end with one call per poll: the new ListStackEvents entries, which include the
+ * stack's own status events (ResourceType `ALIYUN::ROS::Stack`). GetStack is asked only when one of those shows a
+ * status that is no longer *_IN_PROGRESS (GetStack has the last word: it confirms the end, or says the operation
+ * goes on, e.g. CREATE_FAILED turning into a rollback); on every poll while the events show none of the stack's
+ * own or cannot be read (then they are not asked again); and after {@link STATUS_CHECK_MS} without one.
  */
 export async function followStack(
   api: StackApi,
   stackId: string,
+  operation: StackOperation,
   seen: Set<string>,
   options: FollowOptions,
 ): Promise<Followed> {
   const started = Date.now();
-  const { min, max } =
-    typeof options.pollIntervalMs === 'number'
-      ? { min: options.pollIntervalMs, max: options.pollIntervalMs }
-      : (options.pollIntervalMs ?? { min: 1000, max: 5000 });
   const events: StackEvent[] = [];
   const inProgress = new Set<string>();
+  let status = `${operation.toUpperCase()}_IN_PROGRESS`;
   let eventsAvailable = true;
-  for (let poll = 0; ; poll++) {
-    const stack = await api.get(stackId);
-    const fresh = !eventsAvailable
-      ? []
-      : await api.newEvents(stackId, seen).catch((err: unknown) => {
-          if (err instanceof DeployError && err.code === 'Aborted') throw err;
-          // A deleted stack may stop answering ListStackEvents; the status is what matters then.
-          if (!stack) return [];
-          // Events are a view, not the outcome (e.g. the identity may not ListStackEvents): follow the status.
-          eventsAvailable = false;
-          options.onEvent?.({
-            type: 'message',
-            stackName: options.stackName,
-            text: `stack events are unavailable (${(err as Error).message}); following the stack status only`,
-          });
-          return [];
-        });
-    for (const event of fresh) {
-      events.push(event);
-      if (event.resourceType !== STACK_RESOURCE_TYPE) {
-        if (isInProgress(event.status)) inProgress.add(event.logicalResourceId);
-        else inProgress.delete(event.logicalResourceId);
+  /** Whether ListStackEvents has shown the stack's own status; until it does, GetStack is asked on every poll. */
+  let ownEventsShown = false;
+  let lastCheck = started;
+  const isOwn = (event: StackEvent) =>
+    event.resourceType === STACK_RESOURCE_TYPE &&
+    (event.physicalResourceId === stackId || event.logicalResourceId === options.stackName);
+  for (;;) {
+    await sleep(pollDelay(options.pollIntervalMs, Date.now() - started), options.signal);
+    let check = !eventsAvailable || Date.now() - lastCheck >= STATUS_CHECK_MS;
+    let withOutputs = false;
+    let eventsError: Error | undefined;
+    if (eventsAvailable) {
+      let fresh: StackEvent[] = [];
+      try {
+        fresh = await api.newEvents(stackId, seen);
+      } catch (err) {
+        if (err instanceof DeployError && err.code === 'Aborted') throw err;
+        // A deleted stack may stop answering ListStackEvents; GetStack tells whether that is it.
+        eventsError = err as Error;
+        check = true;
       }
-      const constructPath = options.constructPath?.(event.logicalResourceId);
-      options.onEvent?.({
-        type: 'stack-event',
-        stackName: options.stackName,
-        event,
-        ...(constructPath && { constructPath }),
-      });
+      for (const event of fresh) {
+        events.push(event);
+        if (isOwn(event)) {
+          ownEventsShown = true;
+          status = event.status;
+          if (!isInProgress(event.status)) {
+            check = true;
+            withOutputs = event.status === options.successStatus;
+          }
+        } else if (event.resourceType !== STACK_RESOURCE_TYPE) {
+          if (isInProgress(event.status)) inProgress.add(event.logicalResourceId);
+          else inProgress.delete(event.logicalResourceId);
+        }
+        const constructPath = options.constructPath?.(event.logicalResourceId);
+        options.onEvent?.({
+          type: 'stack-event',
+          stackName: options.stackName,
+          event,
+          ...(constructPath && { constructPath }),
+        });
+      }
+      if (!ownEventsShown) check = true;
     }
-    const status = stack?.status ?? 'DELETE_COMPLETE';
+    if (check) {
+      const stack = await api.get(stackId, withOutputs);
+      lastCheck = Date.now();
+      status = stack?.status ?? 'DELETE_COMPLETE';
+      if (eventsError && status !== 'DELETE_COMPLETE') {
+        // Events are a view, not the outcome (e.g. the identity may not ListStackEvents): follow the status.
+        eventsAvailable = false;
+        options.onEvent?.({
+          type: 'message',
+          stackName: options.stackName,
+          text: `stack events are unavailable (${eventsError.message}); following the stack status only`,
+        });
+      }
+      if (!isInProgress(status)) {
+        options.onEvent?.({
+          type: 'poll',
+          stackName: options.stackName,
+          status,
+          elapsedMs: Date.now() - started,
+        });
+        return { stack, outputsRead: withOutputs && stack !== undefined, events };
+      }
+    }
     options.onEvent?.({
       type: 'poll',
       stackName: options.stackName,
       status,
       elapsedMs: Date.now() - started,
     });
-    if (!isInProgress(status)) return { stack, events };
     if (options.imageCopies && inProgress.size > 0) {
       for (const progress of await options.imageCopies.progress(stackId, [...inProgress])) {
         options.onEvent?.({ type: 'image-copy-progress', stackName: options.stackName, ...progress });
       }
     }
-    await sleep(Math.min(max, Math.round(min * 1.25 ** poll)), options.signal);
   }
 }

@@ -4,7 +4,7 @@ import * as $Ros from '@alicloud/ros20190910';
 import { assemblyStack, readAssembly } from './assembly';
 import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError } from './errors';
-import { DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
+import { DEFAULT_POLL_INTERVAL_MS, DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
 import { ImageCopyWatcher } from './image-progress';
 import {
   busyError,
@@ -38,7 +38,11 @@ export interface OperationOptions extends ConnectionOptions {
   readonly onEvent?: (event: DeployEvent) => void;
   /** Stops following (not the ROS operation) when aborted. */
   readonly signal?: AbortSignal;
-  /** Time between GetStack polls: a fixed number, or a range it grows through. @default { min: 1000, max: 5000 } */
+  /**
+   * Time between polls while following (each poll is one ListStackEvents call; GetStack is asked at the end): a
+   * fixed number, or a range: `min` at first, then a tenth of the time the operation has run, at most `max`.
+   * @default { min: 1000, max: 2000 }
+   */
   readonly pollIntervalMs?: FollowOptions['pollIntervalMs'];
 }
 
@@ -142,7 +146,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
   const pollMin =
     typeof options.pollIntervalMs === 'number'
       ? options.pollIntervalMs
-      : (options.pollIntervalMs?.min ?? 1000);
+      : (options.pollIntervalMs?.min ?? DEFAULT_POLL_INTERVAL_MS.min);
   const imageCopies =
     options.imageCopyProgress !== false && template.parsed
       ? new ImageCopyWatcher(connection, template.parsed, Math.min(5000, Math.max(1000, 4 * pollMin)))
@@ -220,10 +224,11 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       });
   }
   options.onEvent?.({ type: 'started', stackName, stackId, operation, resourceCount });
-  const followed = await followStack(api, stackId, seen, followOptions);
+  const successStatus = operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
+  const followed = await followStack(api, stackId, operation, seen, { ...followOptions, successStatus });
   const status = followed.stack?.status ?? 'UNKNOWN';
-  const success = status === (operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE');
-  const final = success ? await api.get(stackId, true) : followed.stack;
+  const success = status === successStatus;
+  const final = success && !followed.outputsRead ? await api.get(stackId, true) : followed.stack;
   return {
     stackName,
     regionId: api.regionId,
@@ -260,7 +265,7 @@ async function stackToUpdate(
     const seen = new Set<string>();
     await api.markSeen(existing.stackId, seen);
     await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
-    await followStack(api, existing.stackId, seen, follow);
+    await followStack(api, existing.stackId, 'delete', seen, follow);
     return undefined;
   }
   if (!UPDATABLE_STATUSES.includes(existing.status)) {
@@ -300,7 +305,7 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
     operation: 'delete',
     resourceCount: (await api.resources(existing.stackId).catch(() => [])).length,
   });
-  const followed = await followStack(api, existing.stackId, seen, follow);
+  const followed = await followStack(api, existing.stackId, 'delete', seen, follow);
   const status = followed.stack?.status ?? 'DELETE_COMPLETE';
   return {
     ...base,

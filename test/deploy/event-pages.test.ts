@@ -52,6 +52,23 @@ describe.each(['newest-first', 'oldest-first'] as const)('events listed %s', (or
   });
 });
 
+describe('events arriving while the pages are read', () => {
+  it('drops the repeat when a new event pushes the newest-first list down between two page reads', async () => {
+    const all = history(13);
+    let arrived = false;
+    const fetch = async (page: number): Promise<EventPage> => {
+      const listed = (arrived ? all : all.slice(0, 12)).slice().reverse();
+      arrived = true; // e12 arrives right after the first read
+      return { events: listed.slice((page - 1) * 5, page * 5), totalCount: listed.length };
+    };
+    const seen = new Set<string>();
+    const found = await collectNewEvents(fetch, seen, 5, 20);
+    expect(found.map((e) => e.eventId)).toEqual(all.slice(0, 12).map((e) => e.eventId));
+    // The one that arrived meanwhile comes with the next poll.
+    expect((await collectNewEvents(fetch, seen, 5, 20)).map((e) => e.eventId)).toEqual(['e12']);
+  });
+});
+
 describe('isOldestFirst', () => {
   it('reads the order from the times, and takes equal times as newest first', () => {
     const events = history(3);

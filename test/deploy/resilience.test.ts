@@ -156,6 +156,11 @@ describe('backoff on throttling and server errors', () => {
         }),
       ]);
       expect(events.some((e) => e.type === 'stack-event')).toBe(false);
+      // Asked once, then every poll is a GetStack.
+      expect(cloud.calls.filter((c) => c.action === 'ListStackEvents')).toHaveLength(1);
+      expect(cloud.calls.filter((c) => c.action === 'GetStack').length).toBe(
+        events.filter((e) => e.type === 'poll').length,
+      );
     } finally {
       await cloud.stop();
     }
