@@ -211,7 +211,8 @@ export async function deployBench(options: DeployOptions): Promise<Figure[]> {
       note:
         `The copy takes ${copyS} s; deploy wall time ${median(seconds(main.ours, 'wallMs'))} s vs ` +
         `${median(seconds(main.baseline, 'wallMs'))} s. ${breakdown(main.ours)} ${breakdown(main.baseline, 'CLI')} ` +
-        "deployStack's default follow polls GetStack after 1 s, then 1.25× longer each time up to 5 s.",
+        "deployStack's default follow polls ListStackEvents after 1 s, then every tenth of the time run so far " +
+        "(at most 2 s), and calls GetStack when the stack's own events show it ended.",
     }),
     compared({
       bench: '4 deploy',
