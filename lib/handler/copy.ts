@@ -1,8 +1,9 @@
 /**
  * Starting a copy and waiting for it. A request first looks for the copy it already started (by its ownership
  * tag: duplicate, retried and continued deliveries adopt it), then calls `CopyImage` with its `ClientToken`. The
- * wait follows the copy's own progress (see `poll-planner.ts`) until it is Available, failed or gone, or the
- * create timeout passes — then the copy is cancelled and the failure says so.
+ * wait starts with a planned delay after a `CopyImage` (a copy just started has nothing to read yet), then follows
+ * the copy's own progress (see `poll-planner.ts`) until it is Available, failed or gone, or the create timeout
+ * passes — then the copy is cancelled and the failure says so.
  */
 import {
   clientTokenFor,
@@ -108,6 +109,7 @@ export async function startCopy(
           .map(([Key, Value]) => ({ Key, Value })),
       });
       imageId = answer.ImageId ?? '';
+      state.copyRequestedAt = ctx.clock.now();
     } catch (error) {
       if (error instanceof ContinuationRequired) {
         throw error;
@@ -228,10 +230,15 @@ export async function waitUntilAvailable(
   const log = ctx.log.child({ imageId });
   const planner = new PollPlanner(ctx.polling, state.progressSample);
   const regionId = settings.destinationRegionId;
+  const requestedAt = state.copyRequestedAt;
+  state.copyRequestedAt = undefined;
   if (state.resumeAt !== undefined) {
     const resumeAt = Math.min(state.resumeAt, ctx.deadline);
     state.resumeAt = undefined;
     await invocation.sleepUntil(resumeAt);
+  } else if (requestedAt !== undefined) {
+    // CopyImage has just started the copy: nothing to read yet, so the first look is a planned wait away.
+    await invocation.sleepUntil(Math.min(requestedAt + planner.first(() => clock.random()), ctx.deadline));
   }
   for (;;) {
     const image = await ctx.images.describe(regionId, imageId);

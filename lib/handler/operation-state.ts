@@ -20,6 +20,11 @@ export class OperationState {
   finalName?: string;
   resumeAt?: number;
   progressSample?: ProgressSample;
+  /**
+   * When this invocation's `CopyImage` answered with a new copy (not handed over: a wait that spans invocations
+   * is carried by `resumeAt`). The wait then starts with a planned delay, as the copy cannot be Available yet.
+   */
+  copyRequestedAt?: number;
   /** Whether this invocation resumed a handed-over operation. */
   readonly continued: boolean;
 

@@ -45,7 +45,8 @@ const propertiesFor = <T extends object = object>(sourceImageId: string, extra: 
 
 describe('Create', () => {
   it('copies the image, waits until it is Available and answers SUCCESS with the image id and Data', async () => {
-    const source = putSource(h);
+    // A copy that outlasts the first planned wait (a shorter one is Available at the first look).
+    const source = putSource(h, { sizeGiB: BRIEF_SIZE_GIB });
     const resource = newResource();
     const name = unique('web');
     const { response, event } = await run(h, fn, resource, {
