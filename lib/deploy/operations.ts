@@ -116,18 +116,20 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
       `No template for ${source.stackName}: give a template or an assemblyDir.`,
     );
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+    // Submitted without indentation: ROS counts TemplateBody bytes, and a synthesized template is pretty-printed.
+    body = JSON.stringify(parsed);
+  } catch {
+    parsed = undefined; // YAML: ROS parses it; progress and counts just know less.
+  }
   const bytes = Buffer.byteLength(body);
   if (bytes > MAX_TEMPLATE_BYTES) {
     throw new DeployError(
       'InvalidTemplate',
       `The template of ${source.stackName} is ${bytes} bytes; ROS accepts at most ${MAX_TEMPLATE_BYTES} bytes in TemplateBody.`,
     );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    parsed = undefined; // YAML: ROS parses it; progress and counts just know less.
   }
   return { body, parsed, constructPaths };
 }

@@ -226,6 +226,23 @@ describe('credentials and configuration', () => {
     }
   });
 
+  it('submits a JSON template without indentation, so a pretty-printed one over the limit still fits', async () => {
+    const { cloud, connection } = await startCloud();
+    try {
+      // Indented deeply enough to be over 524,288 bytes as printed, and well under it compact.
+      const roles = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`R${i}`, `pretty-${i}`]));
+      const template = rolesTemplate(roles, { Description: 'd'.repeat(400_000) });
+      const pretty = JSON.stringify(template, null, 2).replace(/\n/g, `\n${' '.repeat(200)}`);
+      expect(Buffer.byteLength(pretty)).toBeGreaterThan(524_288);
+      const result = await deployStack({ ...connection, stackName: 'pretty', template: pretty });
+      expect(result.status).toBe('CREATE_COMPLETE');
+      const stored = cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'pretty')!;
+      expect(stored.templateBody).toBe(JSON.stringify(template));
+    } finally {
+      await cloud.stop();
+    }
+  });
+
   it('refuses a template over the ROS size limit before calling anything', async () => {
     const { cloud, connection } = await startCloud();
     try {
