@@ -199,7 +199,10 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
   /** The provider serving this copy (shared by every ImageCopy of the stack). */
   public readonly provider: ImageCopyProvider;
 
-  /** The destination region as it is passed to the handler (a token for the stack's region by default). */
+  /**
+   * The destination region: `destinationRegionId`, or the stack's region by default. A default that is a token
+   * (`ALIYUN::Region`) is not written to the template: the handler takes the region ROS names in each request.
+   */
   public readonly destinationRegionId: string;
 
   /** The copied image's id (`m-...`); also the custom resource's physical id, so `ref` is the same value. */
@@ -240,7 +243,11 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
         parameters: withoutAbsent({
           [ImageCopyParameter.SourceImageId]: props.sourceImageId,
           [ImageCopyParameter.SourceRegionId]: props.sourceRegionId,
-          [ImageCopyParameter.DestinationRegionId]: this.destinationRegionId,
+          // The stack's region as a token (ALIYUN::Region) need not be written: the handler copies into the
+          // region each request names, which is the stack's.
+          [ImageCopyParameter.DestinationRegionId]: ros.Token.isUnresolved(this.destinationRegionId)
+            ? props.destinationRegionId
+            : this.destinationRegionId,
           [ImageCopyParameter.ImageName]: props.imageName,
           [ImageCopyParameter.Description]: props.description,
           [ImageCopyParameter.Encrypted]: props.encrypted,

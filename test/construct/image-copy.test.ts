@@ -24,7 +24,7 @@ describe('ImageCopy', () => {
         Parameters: {
           SourceImageId: 'm-bp1golden',
           SourceRegionId: 'cn-hangzhou',
-          DestinationRegionId: { Ref: 'ALIYUN::Region' },
+          // No DestinationRegionId: the handler copies into the region of the request, the stack's.
         },
       }),
     });

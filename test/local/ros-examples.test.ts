@@ -7,6 +7,8 @@ import {
   SingleCopyStack,
   SingleCopyStackProps,
 } from '../../examples/single-copy/stack';
+import * as rosCdk from '@alicloud/ros-cdk-core';
+import { ImageCopy } from '../../lib';
 import { newApp, Template } from '../construct/template';
 
 /**
@@ -88,6 +90,30 @@ describe('example templates on LocalCloud ROS', () => {
     await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
     expect((await settle(stackId)).status).toBe('DELETE_COMPLETE');
     expect(cloud.ecs.getImage(DESTINATION, newId)).toBeUndefined();
+  });
+
+  it("copies into the stack's region when no destination is given (the template does not name it)", async () => {
+    const stack = new rosCdk.Stack(newApp(), 'DefaultDestination');
+    const copy = new ImageCopy(stack, 'Copy', {
+      sourceImageId: 'm-uf6seedgoldenimage01',
+      sourceRegionId: 'cn-shanghai',
+      imageName: 'into-stack-region',
+    });
+    new rosCdk.RosOutput(stack, 'ImageId', { value: copy.attrImageId });
+    new rosCdk.RosOutput(stack, 'RegionId', { value: copy.attrRegionId });
+    const body = JSON.stringify(Template.fromStack(stack).json);
+    expect(body).not.toContain('DestinationRegionId');
+    const stackId = await create('default-destination', body);
+    const done = await settle(stackId);
+    expect(done.status).toBe('CREATE_COMPLETE');
+    expect(outputs(done).RegionId).toBe(REGION);
+    expect(cloud.ecs.getImage(REGION, outputs(done).ImageId)).toMatchObject({
+      imageName: 'into-stack-region',
+      status: 'Available',
+    });
+    await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
+    expect((await settle(stackId)).status).toBe('DELETE_COMPLETE');
+    expect(cloud.ecs.getImage(REGION, outputs(done).ImageId)).toBeUndefined();
   });
 
   it('rolls back a create whose source image does not exist, leaving no image, role or function', async () => {
