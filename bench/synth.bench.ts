@@ -153,7 +153,8 @@ export async function synthBench(options: SynthOptions): Promise<Figure[]> {
         note:
           `Least-squares slope of template bytes over N = ${options.sizes.join(', ')}, the file as synthesized ` +
           `(pretty-printed). As compact JSON: ${round(oursCompact.slope, 1)} B vs ${round(nativeCompact.slope, 1)} B ` +
-          `(ratio ${round(oursCompact.slope / nativeCompact.slope, 2)}).`,
+          `(ratio ${round(oursCompact.slope / nativeCompact.slope, 2)}), which is what ROS receives from ros-deploy ` +
+          '(deployStack submits JSON without indentation) and what counts against its 524,288-byte limit.',
       }),
       compared({
         bench: '1 synth',
