@@ -97,11 +97,14 @@ export interface SynthOptions {
   /** Context values (`CDK_CONTEXT_JSON`), e.g. `cdk.json` "context". */
   readonly context?: Record<string, unknown>;
   readonly env?: NodeJS.ProcessEnv;
-  /** Receives the app's own output (stdout and stderr). */
+  /**
+   * Receives the app's own output (stdout and stderr) as it comes. When given, a `SynthFailed` error does not repeat
+   * that output (the caller has shown it); without it, the error's message ends with the output's last 20 lines.
+   */
   readonly onOutput?: (chunk: string) => void;
 }
 
-/** Runs a CDK app to synthesize its cloud assembly; `SynthFailed` with the app's output when it fails. */
+/** Runs a CDK app to synthesize its cloud assembly; `SynthFailed` when it fails (see `onOutput`). */
 export async function synthesize(options: SynthOptions): Promise<CloudAssembly> {
   fs.mkdirSync(options.outdir, { recursive: true });
   const output: string[] = [];
@@ -126,7 +129,7 @@ export async function synthesize(options: SynthOptions): Promise<CloudAssembly> 
     child.on('close', resolve);
   });
   if (code !== 0) {
-    const tail = output.join('').trim().split('\n').slice(-20).join('\n');
+    const tail = options.onOutput ? '' : output.join('').trim().split('\n').slice(-20).join('\n');
     throw new DeployError(
       'SynthFailed',
       `The app \`${options.app}\` failed (exit code ${code}).${tail ? `\n${tail}` : ''}`,

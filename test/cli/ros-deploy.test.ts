@@ -279,14 +279,16 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     );
   });
 
-  it('exits 2 with the app output when the app fails to synthesize', async () => {
-    fs.writeFileSync(
-      path.join(dir, 'cdk.json'),
-      JSON.stringify({ app: 'node -e "console.error(\'imageName is too long\'); process.exit(3)"' }),
-    );
+  it('exits 2 with the app output, shown once, when the app fails to synthesize', async () => {
+    fs.writeFileSync(path.join(dir, 'fail.js'), "console.error('imageName is too long'); process.exit(3);\n");
+    fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node fail.js' }));
     const result = await run(['deploy', '--local']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('failed (exit code 3).\nimageName is too long');
+    // The app's output streams as it comes; the failure line follows it and does not repeat it.
+    expect(result.stderr.split('imageName is too long')).toHaveLength(2);
+    expect(result.stderr.trimEnd()).toMatch(
+      /imageName is too long\nros-deploy: The app `node fail.js` failed \(exit code 3\)\.$/,
+    );
   });
 
   it('deploys two independent stacks in parallel with --concurrency 2', async () => {

@@ -87,6 +87,16 @@ describe('cloud assembly', () => {
       code: 'SynthFailed',
       message: 'The app `node -e "process.exit(4)"` failed (exit code 4).',
     });
+    // Without onOutput the message carries the output's tail; with it, the caller has shown the output already.
+    const failing = "node -e \"console.error('first'); console.error('bad source'); process.exit(3)\"";
+    await expect(synthesize({ app: failing, cwd: dir, outdir })).rejects.toMatchObject({
+      message: `The app \`${failing}\` failed (exit code 3).\nfirst\nbad source`,
+    });
+    const shown: string[] = [];
+    await expect(
+      synthesize({ app: failing, cwd: dir, outdir, onOutput: (c) => shown.push(c) }),
+    ).rejects.toMatchObject({ message: `The app \`${failing}\` failed (exit code 3).` });
+    expect(shown.join('')).toBe('first\nbad source\n');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
