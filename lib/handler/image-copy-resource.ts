@@ -478,6 +478,10 @@ export class ImageCopyResource {
       ctx,
       settings.destinationRegionId,
       isImageId(physicalId) ? physicalId : undefined,
+      {
+        force: settings.force,
+        timeoutSeconds: settings.deleteTimeoutSeconds,
+      },
     );
     return { status: 'SUCCESS', physicalResourceId: physicalId || placeholderPhysicalId(event.RequestId) };
   }

@@ -219,13 +219,17 @@ export async function waitUntilGone(ctx: OperationContext, options: RemovalOptio
 /**
  * Removes this resource's copies that never became its image: images in the region carrying this resource's
  * ownership tag (any request) that are still in progress or failed, other than `keepImageId`. Available and
- * Deprecated images are never touched: after a replacement one of them may be the current image. Best effort:
- * failures are logged, not thrown, since the resource's own image is already gone.
+ * Deprecated images found are never touched: after a replacement one of them may be the current image. A copy in
+ * progress that refuses to be cancelled (CancelNotSupported) is waited for and then deleted, as the resource's own
+ * image would be: no copy can become the current image once ROS deletes the resource, and skipping it would leave
+ * a paid-for image behind; the delete timeout passing first fails the Delete, naming it. Other failures are
+ * logged, not thrown, since the resource's own image is already gone.
  */
 export async function sweepLeftoverCopies(
   ctx: OperationContext,
   regionId: string,
   keepImageId: string | undefined,
+  removal: Pick<RemovalOptions, 'force' | 'timeoutSeconds'>,
 ): Promise<void> {
   const { StackId, LogicalResourceId } = ctx.event;
   const candidates = await ctx.images.findByTag(regionId, OWNERSHIP_TAG_KEY, undefined, [
@@ -256,8 +260,8 @@ export async function sweepLeftoverCopies(
           }
           await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: image.imageId });
         } else if (outcome === 'not-cancellable') {
-          log.warn('sweep-skip', { status: image.status, reason: 'the copy cannot be cancelled' });
-          continue;
+          log.info('sweep-wait', { status: image.status, reason: 'the copy cannot be cancelled' });
+          await removeImage(ctx, { ...removal, regionId, imageId: image.imageId, role: 'the leftover copy' });
         }
       } else {
         await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: image.imageId });
@@ -265,6 +269,9 @@ export async function sweepLeftoverCopies(
       }
     } catch (error) {
       if (error instanceof ContinuationRequired) {
+        throw error;
+      }
+      if (error instanceof ImageCopyError && error.code === 'DeleteTimeout') {
         throw error;
       }
       if (!hasCode(error, ...NOT_FOUND)) {

@@ -1,6 +1,6 @@
 import * as ros from '@alicloud/ros-cdk-core';
 import { deployStack, destroyStack, StackOperationResult } from '../../lib/deploy';
-import { ImageCopy, ImageReplication } from '../../lib';
+import { ImageCopy, ImageCopyTimeouts, ImageReplication } from '../../lib';
 import { FaultPlanSpec, FaultStats, LocalCloud } from '../../lib/local';
 import { OWNERSHIP_TAG_KEY, parseOwnershipTag } from '../../lib/protocol';
 import { newApp, Template } from '../construct/template';
@@ -64,7 +64,8 @@ describe('chaos: image copy lifecycles under injected faults', () => {
   };
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({ copyDurationMs: 1200, faults: SURVIVABLE });
+    // A copy takes 60 ms per GiB: 1.2 s for the 20 GiB sources, 6 s for the 100 GiB one.
+    cloud = await LocalCloud.start({ copyDurationMs: (sizeGiB) => sizeGiB * 60, faults: SURVIVABLE });
     source = cloud.ecs.putImage(SOURCE_REGION, { imageName: 'chaos-base', sizeGiB: 20 });
     otherSource = cloud.ecs.putImage(SOURCE_REGION, { imageName: 'chaos-base-2', sizeGiB: 20 });
   });
@@ -99,7 +100,7 @@ describe('chaos: image copy lifecycles under injected faults', () => {
 
   function singleTemplate(
     stackName: string,
-    props: { source: string; name: string; tags: Record<string, string> },
+    props: { source: string; name: string; tags: Record<string, string>; timeouts?: ImageCopyTimeouts },
   ) {
     const stack = new ros.Stack(newApp(), stackName);
     new ImageCopy(stack, 'Copy', {
@@ -108,7 +109,7 @@ describe('chaos: image copy lifecycles under injected faults', () => {
       destinationRegionId: 'cn-shanghai',
       imageName: props.name,
       tags: props.tags,
-      timeouts: { create: 3, delete: 3 },
+      timeouts: props.timeouts ?? { create: 3, delete: 3 },
     });
     return Template.fromStack(stack).json;
   }
@@ -130,7 +131,13 @@ describe('chaos: image copy lifecycles under injected faults', () => {
   }
 
   /** The images carrying the ownership tag in every region, by owning stack id. */
-  function ownedImages(): { imageId: string; regionId: string; stackId: string }[] {
+  function ownedImages(): {
+    imageId: string;
+    regionId: string;
+    stackId: string;
+    status: string;
+    owner: string;
+  }[] {
     return cloud.ecs.regions().flatMap((regionId) =>
       cloud.ecs
         .listImages(regionId)
@@ -139,6 +146,8 @@ describe('chaos: image copy lifecycles under injected faults', () => {
           imageId: image.imageId,
           regionId,
           stackId: parseOwnershipTag(image.tags[OWNERSHIP_TAG_KEY])?.owner.split('/')[0] ?? '?',
+          status: image.status,
+          owner: image.tags[OWNERSHIP_TAG_KEY],
         })),
     );
   }
@@ -173,6 +182,16 @@ describe('chaos: image copy lifecycles under injected faults', () => {
     const liveIds = new Set(live.values());
     const orphans = ownedImages().filter((image) => !liveIds.has(image.stackId));
     figures.orphans += orphans.length;
+    if (orphans.length > 0) {
+      // What the handler did with each orphan, to make a failing seed explainable.
+      const lines = cloud.fc
+        .invocations()
+        .flatMap((record) =>
+          record.logs.map((line) => `${record.requestId}#${record.attempt} ${record.outcome ?? ''} ${line}`),
+        )
+        .filter((line) => orphans.some((orphan) => line.includes(orphan.imageId)));
+      console.log(`orphans:\n${JSON.stringify(orphans, null, 2)}\nhandler lines:\n${lines.join('\n')}`);
+    }
     expect(orphans).toEqual([]);
   }
 
@@ -315,20 +334,55 @@ describe('chaos: image copy lifecycles under injected faults', () => {
     }
   });
 
-  it('a running copy whose cancel is not supported is still removed when the stack is deleted', async () => {
+  it('a running copy whose cancel is not supported is still removed by the rollback', async () => {
+    // The create timeout (3 s) passes while the 6 s copy runs; the cancel is refused, so the handler leaves the copy
+    // to finish and fails the create with its id; the rollback's Delete waits for the copy to finish and deletes it.
+    const large = cloud.ecs.putImage(SOURCE_REGION, { imageName: 'chaos-large', sizeGiB: 100 });
     switchFaults({ ...SURVIVABLE, rules: [...SURVIVABLE.rules!, { kind: 'cancelNotSupported' }] });
     try {
       const stackName = 'chaos-no-cancel';
+      await expectOperation(
+        `${stackName} create`,
+        deployStack({
+          ...connection(),
+          stackName,
+          template: singleTemplate(stackName, {
+            source: large,
+            name: 'no-cancel',
+            tags: {},
+            timeouts: { create: 0.05, delete: 3 },
+          }),
+        }),
+        { success: false, status: 'CREATE_ROLLBACK_COMPLETE', reason: /CancelNotSupported/ },
+      );
+      expect(cloud.faults.stats().cancelNotSupported).toBeGreaterThan(0);
+      expectNoOrphans();
+    } finally {
+      switchFaults(SURVIVABLE);
+    }
+  });
+
+  it('a function killed in the middle of a copy is retried by FC, and the create completes with one copy', async () => {
+    // Whatever the seed, at least one invocation is killed: the first one after this switch, a Create that waits
+    // for its copy well past 400 ms. FC retries it with the same request id, and the retry adopts the copy.
+    switchFaults({
+      ...SURVIVABLE,
+      rules: [{ kind: 'killInvocation', first: 1, afterMs: 400 }, ...SURVIVABLE.rules!],
+    });
+    try {
+      const stackName = 'chaos-killed';
       const created = await expectOperation(
         `${stackName} create`,
         deployStack({
           ...connection(),
           stackName,
-          template: singleTemplate(stackName, { source, name: 'no-cancel', tags: {} }),
+          template: singleTemplate(stackName, { source, name: 'killed', tags: {} }),
         }),
         { success: true, status: 'CREATE_COMPLETE' },
       );
       live.set(stackName, created.stackId!);
+      expect(cloud.faults.stats().killInvocation).toBeGreaterThan(0);
+      expect(ownedImages().filter((i) => i.stackId === created.stackId)).toHaveLength(1);
       await expectOperation(`${stackName} destroy`, destroyStack({ ...connection(), stackName }), {
         success: true,
         status: 'DELETE_COMPLETE',
@@ -338,6 +392,9 @@ describe('chaos: image copy lifecycles under injected faults', () => {
     } finally {
       switchFaults(SURVIVABLE);
     }
+  });
+
+  it('injected every kind of fault it claims to survive', () => {
     // The faults really happened: the suite is not a quiet happy path.
     switchFaults(SURVIVABLE);
     const total = (kind: keyof FaultStats) => injected[kind] ?? 0;
@@ -345,5 +402,7 @@ describe('chaos: image copy lifecycles under injected faults', () => {
     expect(total('responseUrlFailure')).toBeGreaterThan(0);
     expect(total('duplicateDelivery')).toBeGreaterThan(0);
     expect(total('killInvocation')).toBeGreaterThan(0);
+    expect(total('copyFails')).toBeGreaterThan(0);
+    expect(total('cancelNotSupported')).toBeGreaterThan(0);
   });
 });

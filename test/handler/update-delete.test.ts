@@ -493,6 +493,65 @@ describe('Delete, independent cases', () => {
     },
   );
 
+  it.concurrent(
+    "waits for this resource's leftover copy that cannot be cancelled, then deletes it (rollback of a timed-out create)",
+    async () => {
+      // A create timed out, its cancel was refused, and the rollback's Delete does not carry the copy's id (what ROS
+      // sends after a FAILED create is unverified): the sweep must not leave the copy behind to be paid for.
+      const resource = newResource();
+      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      const leftover = await startCopyAs(h, source, {
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
+      });
+      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, false);
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: 'Copy-never-created',
+        ResourceProperties: propertiesFor(source),
+      });
+      expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'Copy-never-created' });
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, leftover)).toBeUndefined();
+      const steps = stepsOf(h, fn)
+        .filter((step) => step.imageId === leftover)
+        .map((step) => step.step);
+      expect(steps).toEqual(
+        expect.arrayContaining([
+          'cancel-not-supported',
+          'sweep-wait',
+          'wait-for-copy-to-finish',
+          'delete-requested',
+        ]),
+      );
+    },
+  );
+
+  it.concurrent(
+    'answers FAILED naming a leftover copy that cannot be cancelled and outlasts the delete timeout',
+    async () => {
+      const resource = newResource();
+      const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
+      const leftover = await startCopyAs(h, source, {
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
+      });
+      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, false);
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: 'Copy-never-created',
+        ResourceProperties: propertiesFor(source, { DeleteTimeoutSeconds: 2 }),
+      });
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toMatch(
+        new RegExp(
+          `^The delete timeout of 2 seconds passed before the leftover copy ${leftover} in cn-shanghai was gone \\(status Creating at \\d+%\\)`,
+        ),
+      );
+      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, true);
+      await h.ecs.cancelCopyImage(
+        new $Ecs.CancelCopyImageRequest({ regionId: DESTINATION_REGION, imageId: leftover }),
+      );
+    },
+  );
+
   it.concurrent('succeeds when the image is already gone', async () => {
     const { response } = await run(h, fn, newResource(), {
       RequestType: 'Delete',
