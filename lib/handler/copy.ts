@@ -14,7 +14,7 @@ import {
 } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
-import { cancelCopy, isFailed, isPending } from './image-removal';
+import { cancelCopy, isFailed, isPending, missedPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
 import { PollPlanner } from './poll-planner';
@@ -240,8 +240,17 @@ export async function waitUntilAvailable(
     // CopyImage has just started the copy: nothing to read yet, so the first look is a planned wait away.
     await invocation.sleepUntil(Math.min(requestedAt + planner.first(() => clock.random()), ctx.deadline));
   }
+  let last: ImageView | undefined;
   for (;;) {
-    const image = await ctx.images.describe(regionId, imageId);
+    let image: ImageView | undefined;
+    try {
+      image = await ctx.images.describe(regionId, imageId);
+    } catch (error) {
+      // ECS did not answer even after retries: the copy goes on regardless, so look again until the timeout.
+      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
+      return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
+    }
+    last = image;
     const now = clock.now();
     if (!image) {
       throw new ImageCopyError(
@@ -280,6 +289,20 @@ export async function waitUntilAvailable(
     });
     await invocation.sleep(delay);
   }
+}
+
+/** A copy that has not been read yet (ECS did not answer before the create timeout). */
+function unreadView(imageId: string, regionId: string): ImageView {
+  return {
+    imageId,
+    regionId,
+    status: 'not read',
+    imageName: '',
+    description: '',
+    progress: '',
+    tags: {},
+    resourceGroupId: '',
+  };
 }
 
 /** How long cancelling a copy may keep retrying after the create timeout, ms. */

@@ -15,6 +15,7 @@ import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from 
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
 import { PollPlanner } from './poll-planner';
+import { transientKind } from './retry';
 
 const NOT_FOUND = ['InvalidImageId.NotFound', 'InvalidImageId.NotExist', 'InvalidResourceId.NotFound'];
 
@@ -34,14 +35,23 @@ export interface RemovalOptions {
   readonly timeoutSeconds: number;
 }
 
-function deleteTimeout(_ctx: OperationContext, options: RemovalOptions, image?: ImageView): ImageCopyError {
+function deleteTimeout(
+  _ctx: OperationContext,
+  options: RemovalOptions,
+  image?: ImageView,
+  lastError?: unknown,
+): ImageCopyError {
   const status = image ? ` (status ${image.status}${image.progress ? ` at ${image.progress}` : ''})` : '';
+  const unread =
+    lastError === undefined
+      ? ''
+      : ` ECS could not be read at the end: ${describeApiError('DescribeImages', lastError)}.`;
   return new ImageCopyError(
     'DeleteTimeout',
     `The delete timeout of ${formatDuration(options.timeoutSeconds)} passed before ${options.role} ` +
-      `${options.imageId} in ${options.regionId} was gone${status}. Try again, or raise DeleteTimeoutSeconds ` +
-      `(timeouts.delete).`,
-    { imageId: options.imageId, progress: image?.progress },
+      `${options.imageId} in ${options.regionId} was gone${status}.${unread} Try again, or raise ` +
+      `DeleteTimeoutSeconds (timeouts.delete).`,
+    { imageId: options.imageId, progress: image?.progress, cause: lastError },
   );
 }
 
@@ -55,13 +65,34 @@ async function pause(ctx: OperationContext, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * A poll whose call still failed after its retries (throttling, 5xx, network errors) is a missed look, not a failure
+ * of what is awaited: logs it, pauses until the next look and returns true; returns false once the operation's
+ * deadline has passed (the caller then acts as its timeout says). Any other error is thrown as it is.
+ */
+export async function missedPoll(ctx: OperationContext, error: unknown, action: string): Promise<boolean> {
+  if (error instanceof ContinuationRequired || transientKind(error) === undefined) {
+    throw error;
+  }
+  ctx.log.warn('poll-missed', { reason: describeApiError(`ECS ${action}`, error) });
+  return pause(ctx, ctx.polling.floorMs ?? 1_000);
+}
+
 /** Cancels or deletes the image and waits until it is gone; throws `DeleteTimeout` when the deadline passes. */
 export async function removeImage(ctx: OperationContext, options: RemovalOptions): Promise<void> {
   const { regionId, imageId } = options;
   const log = ctx.log.child({ imageId });
   const planner = new PollPlanner(ctx.polling);
+  let last: ImageView | undefined;
   for (;;) {
-    const image = await ctx.images.describe(regionId, imageId);
+    let image: ImageView | undefined;
+    try {
+      image = await ctx.images.describe(regionId, imageId);
+    } catch (error) {
+      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
+      throw deleteTimeout(ctx, options, last, error);
+    }
+    last = image;
     if (!image) {
       log.info('gone', { regionId });
       return;
@@ -177,8 +208,16 @@ export async function waitUntilGone(ctx: OperationContext, options: RemovalOptio
   const log = ctx.log.child({ imageId: options.imageId });
   let delay = ctx.polling.floorMs ?? 1_000;
   let failedDeleted = false;
+  let last: ImageView | undefined;
   for (;;) {
-    const image = await ctx.images.describe(options.regionId, options.imageId);
+    let image: ImageView | undefined;
+    try {
+      image = await ctx.images.describe(options.regionId, options.imageId);
+    } catch (error) {
+      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
+      throw deleteTimeout(ctx, options, last, error);
+    }
+    last = image;
     if (!image) {
       log.info('gone', { regionId: options.regionId });
       return;

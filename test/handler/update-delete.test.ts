@@ -457,6 +457,25 @@ describe('Delete', () => {
   });
 });
 
+/**
+ * A Delete whose physical id is no image (the rollback of a create that failed), while a copy of this resource that
+ * refuses to be cancelled is still running; returns the answer and that copy's id.
+ */
+async function deleteBesideLeftover(sizeGiB: number, extra: Record<string, unknown>) {
+  const resource = newResource();
+  const source = putSource(h, { sizeGiB });
+  const leftover = await startCopyAs(h, source, {
+    [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
+  });
+  h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, false);
+  const { response } = await run(h, fn, resource, {
+    RequestType: 'Delete',
+    PhysicalResourceId: 'Copy-never-created',
+    ResourceProperties: propertiesFor(source, extra),
+  });
+  return { response, leftover };
+}
+
 describe('Delete, independent cases', () => {
   it.concurrent('deletes a finished copy and waits until it is gone', async () => {
     const resource = newResource();
@@ -498,17 +517,7 @@ describe('Delete, independent cases', () => {
     async () => {
       // A create timed out, its cancel was refused, and the rollback's Delete does not carry the copy's id (what ROS
       // sends after a FAILED create is unverified): the sweep must not leave the copy behind to be paid for.
-      const resource = newResource();
-      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
-      const leftover = await startCopyAs(h, source, {
-        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
-      });
-      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, false);
-      const { response } = await run(h, fn, resource, {
-        RequestType: 'Delete',
-        PhysicalResourceId: 'Copy-never-created',
-        ResourceProperties: propertiesFor(source),
-      });
+      const { response, leftover } = await deleteBesideLeftover(MEDIUM_SIZE_GIB, {});
       expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'Copy-never-created' });
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, leftover)).toBeUndefined();
       const steps = stepsOf(h, fn)
@@ -528,17 +537,7 @@ describe('Delete, independent cases', () => {
   it.concurrent(
     'answers FAILED naming a leftover copy that cannot be cancelled and outlasts the delete timeout',
     async () => {
-      const resource = newResource();
-      const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
-      const leftover = await startCopyAs(h, source, {
-        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, randomUUID()),
-      });
-      h.cloud.ecs.setCancelSupported(DESTINATION_REGION, leftover, false);
-      const { response } = await run(h, fn, resource, {
-        RequestType: 'Delete',
-        PhysicalResourceId: 'Copy-never-created',
-        ResourceProperties: propertiesFor(source, { DeleteTimeoutSeconds: 2 }),
-      });
+      const { response, leftover } = await deleteBesideLeftover(SLOW_SIZE_GIB, { DeleteTimeoutSeconds: 2 });
       expect(response.Status).toBe('FAILED');
       expect(response.Reason).toMatch(
         new RegExp(
