@@ -349,13 +349,28 @@ export class ImageCopyResource {
     return { status: 'SUCCESS', physicalResourceId: newId, data: outputs(settings, image) };
   }
 
-  /** Starts this request's copy; when the current copy holds its name, copies under a temporary name instead. */
+  /**
+   * Starts this request's copy. A named copy always starts under a temporary name (renamed once the current copy is
+   * gone): then every delivery of this request sends ECS the same CopyImage with the same ClientToken, whatever it
+   * finds. Were the name chosen by whether the current copy still holds it, a delivery arriving after the current
+   * copy was removed (a late FC retry, even after the stack was deleted) would send a different request and make a
+   * copy nobody owns. Without a name, a copy under a temporary name is made only when the current copy holds the
+   * name ECS gives it.
+   */
   private async startReplacementCopy(
     settings: ImageCopySettings,
     currentId: string | undefined,
   ): Promise<string> {
     const { ctx } = this;
     const { state, event } = ctx;
+    if (settings.imageName !== undefined && state.temporaryName === undefined && currentId !== undefined) {
+      state.finalName = settings.imageName;
+      state.temporaryName = temporaryNameFor(settings.imageName, ownershipRequestHash(event.RequestId));
+      ctx.log.info('temporary-name', {
+        imageName: state.temporaryName,
+        reason: `renamed to "${settings.imageName}" once the current image ${currentId} is removed`,
+      });
+    }
     try {
       return await startCopy(ctx, settings, {
         currentImageId: currentId,

@@ -365,6 +365,45 @@ describe('Update, independent cases', () => {
   );
 });
 
+describe('late deliveries', () => {
+  it.concurrent(
+    'make no copy when a Create or a replacement Update arrives again after the resource was deleted',
+    async () => {
+      // FC retries a failed asynchronous invocation, and may do so late: after ROS has moved on, even after the
+      // stack was deleted. Such a delivery must not leave a copy that no stack owns.
+      const resource = newResource();
+      const name = unique('late');
+      const create = {
+        RequestType: 'Create' as const,
+        RequestId: randomUUID(),
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: name }),
+      };
+      const { response: createdAnswer } = await run(h, fn, resource, create);
+      const update = {
+        RequestType: 'Update' as const,
+        RequestId: randomUUID(),
+        PhysicalResourceId: createdAnswer.PhysicalResourceId,
+        OldResourceProperties: create.ResourceProperties,
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: name }),
+      };
+      const { response: replaced } = await run(h, fn, resource, update);
+      expect(replaced).toMatchObject({ Status: 'SUCCESS', Data: { ImageName: name } });
+      const { response: deleted } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: replaced.PhysicalResourceId,
+        ResourceProperties: update.ResourceProperties,
+      });
+      expect(deleted.Status).toBe('SUCCESS');
+      for (const late of [update, create]) {
+        const { response } = await run(h, fn, resource, late);
+        // Nobody listens to this answer any more; what matters is that nothing is left behind.
+        expect(response.Status).toBe('FAILED');
+        expect(ownedImages(h, resource)).toEqual([]);
+      }
+    },
+  );
+});
+
 describe('Delete', () => {
   it('cancels a copy that is still in progress', async () => {
     const resource = newResource();
