@@ -206,19 +206,35 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
   public readonly destinationRegionId: string;
 
   /** The copied image's id (`m-...`); also the custom resource's physical id, so `ref` is the same value. */
-  public readonly attrImageId: string;
+  public get attrImageId(): string {
+    return this.attribute(ImageCopyData.ImageId);
+  }
 
   /** The region the copy lives in (the destination region). */
-  public readonly attrRegionId: string;
+  public get attrRegionId(): string {
+    return this.attribute(ImageCopyData.RegionId);
+  }
 
   /** The image that was copied. */
-  public readonly attrSourceImageId: string;
+  public get attrSourceImageId(): string {
+    return this.attribute(ImageCopyData.SourceImageId);
+  }
 
   /** The region of the image that was copied. */
-  public readonly attrSourceRegionId: string;
+  public get attrSourceRegionId(): string {
+    return this.attribute(ImageCopyData.SourceRegionId);
+  }
 
   /** The copy's name as ECS reports it. */
-  public readonly attrImageName: string;
+  public get attrImageName(): string {
+    return this.attribute(ImageCopyData.ImageName);
+  }
+
+  /**
+   * The attributes' tokens, made when first read (a token records where it was made, which costs more than the
+   * rest of a copy's synthesis when most attributes are never read).
+   */
+  private readonly attributes = new Map<string, string>();
 
   /**
    * @param scope scope in which this resource is defined
@@ -273,13 +289,16 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
     this.resource = this.customResource;
     // No DependsOn needed: the ServiceToken is a Fn::GetAtt of the function, whose Role is a Fn::GetAtt of the
     // role, so ROS creates both before the copy and deletes the copy (whose Delete needs them) first.
+  }
 
-    const attribute = (key: string): string => ros.Token.asString(this.customResource.getAtt(key));
-    this.attrImageId = attribute(ImageCopyData.ImageId);
-    this.attrRegionId = attribute(ImageCopyData.RegionId);
-    this.attrSourceImageId = attribute(ImageCopyData.SourceImageId);
-    this.attrSourceRegionId = attribute(ImageCopyData.SourceRegionId);
-    this.attrImageName = attribute(ImageCopyData.ImageName);
+  /** The token of a `Data` key of the custom resource, the same one each time it is asked for. */
+  private attribute(key: string): string {
+    let token = this.attributes.get(key);
+    if (token === undefined) {
+      token = ros.Token.asString(this.customResource.getAtt(key));
+      this.attributes.set(key, token);
+    }
+    return token;
   }
 }
 

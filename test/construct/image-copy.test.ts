@@ -111,6 +111,13 @@ describe('ImageCopy', () => {
     }
   });
 
+  it('makes each attribute token once, when first read, and gives the same one after', () => {
+    const copy = new ImageCopy(newStack(), 'Golden', SOURCE);
+    expect(copy.attrImageId).toBe(copy.attrImageId);
+    expect(copy.attrImageName).toBe(copy.attrImageName);
+    expect(copy.attrImageId).not.toBe(copy.attrImageName);
+  });
+
   it('gives access to its custom resource and provider, and the logical id is the construct id', () => {
     const stack = newStack();
     const copy = new ImageCopy(stack, 'Golden', SOURCE);
