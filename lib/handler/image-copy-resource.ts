@@ -291,7 +291,7 @@ export class ImageCopyResource {
     if (state.phase === 'copy' || state.phase === 'wait') {
       ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
       try {
-        const newId = await this.startReplacementCopy(settings, currentId);
+        const newId = await this.startReplacementCopy(settings, old, currentId);
         state.enter('wait', ctx.clock.now());
         await waitUntilAvailable(ctx, settings, newId);
       } catch (error) {
@@ -350,26 +350,34 @@ export class ImageCopyResource {
   }
 
   /**
-   * Starts this request's copy. A named copy always starts under a temporary name (renamed once the current copy is
-   * gone): then every delivery of this request sends ECS the same CopyImage with the same ClientToken, whatever it
-   * finds. Were the name chosen by whether the current copy still holds it, a delivery arriving after the current
-   * copy was removed (a late FC retry, even after the stack was deleted) would send a different request and make a
-   * copy nobody owns. Without a name, a copy under a temporary name is made only when the current copy holds the
-   * name ECS gives it.
+   * Starts this request's copy. A copy that may meet the current one's name starts under a temporary name (renamed
+   * once the current copy is gone) whatever it finds: a named copy always, an unnamed one (ECS names it after the
+   * source image) when it stays in the current copy's region. Then every delivery of this request sends ECS the same
+   * CopyImage with the same ClientToken. Were the name chosen by whether the current copy still holds it, a delivery
+   * arriving after the current copy was removed (a late FC retry, even after the stack was deleted) would send a
+   * different request and make a copy nobody owns.
    */
   private async startReplacementCopy(
     settings: ImageCopySettings,
+    old: ImageCopySettings,
     currentId: string | undefined,
   ): Promise<string> {
     const { ctx } = this;
     const { state, event } = ctx;
-    if (settings.imageName !== undefined && state.temporaryName === undefined && currentId !== undefined) {
-      state.finalName = settings.imageName;
-      state.temporaryName = temporaryNameFor(settings.imageName, ownershipRequestHash(event.RequestId));
-      ctx.log.info('temporary-name', {
-        imageName: state.temporaryName,
-        reason: `renamed to "${settings.imageName}" once the current image ${currentId} is removed`,
-      });
+    if (state.temporaryName === undefined && currentId !== undefined) {
+      const wanted =
+        settings.imageName ??
+        (old.destinationRegionId === settings.destinationRegionId
+          ? (await ctx.images.describe(settings.sourceRegionId, settings.sourceImageId))?.imageName
+          : undefined);
+      if (wanted !== undefined) {
+        state.finalName = wanted;
+        state.temporaryName = temporaryNameFor(wanted, ownershipRequestHash(event.RequestId));
+        ctx.log.info('temporary-name', {
+          imageName: state.temporaryName,
+          reason: `renamed to "${wanted}" once the current image ${currentId} is removed`,
+        });
+      }
     }
     try {
       return await startCopy(ctx, settings, {

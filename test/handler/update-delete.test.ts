@@ -366,17 +366,21 @@ describe('Update, independent cases', () => {
 });
 
 describe('late deliveries', () => {
-  it.concurrent(
-    'make no copy when a Create or a replacement Update arrives again after the resource was deleted',
-    async () => {
-      // FC retries a failed asynchronous invocation, and may do so late: after ROS has moved on, even after the
-      // stack was deleted. Such a delivery must not leave a copy that no stack owns.
+  // FC retries a failed asynchronous invocation, and may do so late: after ROS has moved on, even after the stack
+  // was deleted. Such a delivery must not leave a copy that no stack owns.
+  it.concurrent.each([
+    ['a named copy given a new source', true, 'source'],
+    ['an unnamed copy encrypted in its region', false, 'encryption'],
+  ] as const)(
+    'make no copy when a Create or a replacement Update of %s arrives again after the resource was deleted',
+    async (_what, named, change) => {
       const resource = newResource();
-      const name = unique('late');
+      const source = putSource(h);
+      const name = named ? { ImageName: unique('late') } : {};
       const create = {
         RequestType: 'Create' as const,
         RequestId: randomUUID(),
-        ResourceProperties: propertiesFor(putSource(h), { ImageName: name }),
+        ResourceProperties: propertiesFor(source, name),
       };
       const { response: createdAnswer } = await run(h, fn, resource, create);
       const update = {
@@ -384,10 +388,16 @@ describe('late deliveries', () => {
         RequestId: randomUUID(),
         PhysicalResourceId: createdAnswer.PhysicalResourceId,
         OldResourceProperties: create.ResourceProperties,
-        ResourceProperties: propertiesFor(putSource(h), { ImageName: name }),
+        ResourceProperties: {
+          ...create.ResourceProperties,
+          ...(change === 'source' ? { SourceImageId: putSource(h) } : { Encrypted: true }),
+        },
       };
       const { response: replaced } = await run(h, fn, resource, update);
-      expect(replaced).toMatchObject({ Status: 'SUCCESS', Data: { ImageName: name } });
+      expect(replaced.Status).toBe('SUCCESS');
+      expect(replaced.PhysicalResourceId).not.toBe(createdAnswer.PhysicalResourceId);
+      // The copy ends under the name it would have had: the wanted one, or the source's.
+      expect(replaced.Data?.ImageName).toBe(createdAnswer.Data?.ImageName);
       const { response: deleted } = await run(h, fn, resource, {
         RequestType: 'Delete',
         PhysicalResourceId: replaced.PhysicalResourceId,
