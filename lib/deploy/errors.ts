@@ -2,6 +2,8 @@
  * Errors of the deploy helper. Each carries a `code` a program can branch on and a message a person can act on;
  * none carries credentials or parameter values.
  */
+import { errorCode, errorMessage, errorRequestId } from '../sdk-errors';
+
 export class DeployError extends Error {
   constructor(
     /** What went wrong, e.g. `StackBusy`, `MissingCredentials`, `ApiError`. */
@@ -58,43 +60,18 @@ const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
 const AUTHENTICATION_CODES =
   /^(InvalidAccessKeyId|InvalidAccessKeySecret|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken|InvalidCredentials)/;
 
-/** The fields of an Alibaba SDK error (`ClientError`, `ServerError`, `ThrottlingError`) the deploy helper reads. */
-export interface SdkErrorLike {
-  readonly name?: string;
-  readonly code?: string;
-  readonly statusCode?: number;
-  readonly message?: string;
-  readonly requestId?: string;
-  readonly retryAfter?: number;
-  readonly data?: { Message?: string; message?: string; RequestId?: string };
-}
-
-/** The service error code of an SDK error, if it has one. */
-export function errorCode(err: unknown): string | undefined {
-  const code = (err as SdkErrorLike | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** The service's own message of an SDK error (without the SDK's "Code: code: 400, ... request id" wrapping). */
-export function serviceMessage(err: unknown): string {
-  const e = err as SdkErrorLike | undefined;
-  const fromData = e?.data?.Message ?? e?.data?.message;
-  if (typeof fromData === 'string' && fromData) return fromData;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** An SDK error as a {@link DeployError} that says what was being done: `GetStack failed: <message> (<code>, request id …)`. */
 export function apiError(action: string, err: unknown): DeployError {
   if (err instanceof DeployError) return err;
-  const e = err as SdkErrorLike | undefined;
   const code = errorCode(err);
-  const requestId = e?.requestId ?? e?.data?.RequestId;
+  const requestId = errorRequestId(err);
+  const message = errorMessage(err);
   const details = [code, requestId && `request id ${requestId}`].filter(Boolean).join(', ');
   return new DeployError(
     'ApiError',
-    `${action} failed: ${serviceMessage(err)}${details ? ` (${details})` : ''}`,
+    `${action} failed: ${message}${details ? ` (${details})` : ''}`,
     requestId,
     code,
-    serviceMessage(err),
+    message,
   );
 }

@@ -1,4 +1,5 @@
-import { apiError, DeployError, errorCode, SdkErrorLike } from './errors';
+import { errorCode, retryAfterMs, transientKind } from '../sdk-errors';
+import { apiError, DeployError } from './errors';
 
 /** How API calls are retried on throttling, server errors and dropped connections. */
 export interface RetryOptions {
@@ -18,19 +19,12 @@ export interface RetryNotice {
   readonly delayMs: number;
 }
 
-const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ESOCKETTIMEDOUT'];
+/** ROS codes worth another attempt beyond the transient errors of every API (see `lib/sdk-errors.ts`). */
+const ROS_RETRYABLE_CODES = ['InternalError', 'LastTokenProcessing'];
 
 /** Whether an API error is worth retrying: throttling, 5xx, `ServiceUnavailable`, a dropped or timed-out connection. */
 export function isRetryable(err: unknown): boolean {
-  const e = err as SdkErrorLike & { name?: string };
-  const code = errorCode(err) ?? '';
-  if (code.includes('Throttling') || e?.name === 'ThrottlingError') return true;
-  if (code === 'ServiceUnavailable' || code === 'InternalError' || code === 'LastTokenProcessing')
-    return true;
-  if (typeof e?.statusCode === 'number' && e.statusCode >= 500) return true;
-  if (NETWORK_CODES.includes(code)) return true;
-  const message = err instanceof Error ? err.message : '';
-  return /socket hang up|ECONNRESET|ETIMEDOUT|ReadTimeout|connect timeout/i.test(message);
+  return transientKind(err) !== undefined || ROS_RETRYABLE_CODES.includes(errorCode(err) ?? '');
 }
 
 /**
@@ -52,8 +46,8 @@ export async function withRetry<T>(
     } catch (err) {
       if (err instanceof DeployError || !isRetryable(err) || attempt >= attempts) throw apiError(action, err);
       const exponential = Math.min(max, base * 2 ** (attempt - 1));
-      const retryAfter = (err as SdkErrorLike).retryAfter;
-      const floor = typeof retryAfter === 'number' && retryAfter > 0 ? Math.min(max, retryAfter) : 0;
+      const retryAfter = retryAfterMs(err);
+      const floor = retryAfter !== undefined ? Math.min(max, retryAfter) : 0;
       const delayMs = Math.max(floor, Math.round(exponential / 2 + (Math.random() * exponential) / 2));
       options.onRetry?.({ action, reason: errorCode(err) ?? (err as Error).message, attempt, delayMs });
       await sleep(delayMs, options.signal);

@@ -60,64 +60,15 @@ export class ContinuationRequired extends Error {
   }
 }
 
-/** The parts of an Alibaba Cloud SDK error the handler reads (`ClientError`, `ServerError`, `ThrottlingError`). */
-export interface SdkErrorLike {
-  readonly name?: string;
-  readonly code?: string;
-  readonly statusCode?: number;
-  readonly message?: string;
-  readonly requestId?: string;
-  readonly retryAfter?: number;
-  readonly data?: { readonly Message?: unknown; readonly RequestId?: unknown } | null;
-}
-
-function asRecord(error: unknown): SdkErrorLike | undefined {
-  return typeof error === 'object' && error !== null ? (error as SdkErrorLike) : undefined;
-}
-
-/** The service `Code` of an SDK error (`InvalidImageId.NotFound`), or a Node network code (`ECONNRESET`). */
-export function errorCode(error: unknown): string | undefined {
-  const code = asRecord(error)?.code;
-  return typeof code === 'string' && code !== '' && code !== 'undefined' ? code : undefined;
-}
-
-/** The HTTP status of an SDK error, when the service answered. */
-export function errorStatus(error: unknown): number | undefined {
-  const status = asRecord(error)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** Whether an error is the API error `code` (exact match). */
-export function hasCode(error: unknown, ...codes: string[]): boolean {
-  const code = errorCode(error);
-  return code !== undefined && codes.includes(code);
-}
-
-/** The service's own message of an SDK error, without the SDK's prefixes; else the error's message. */
-export function errorMessage(error: unknown): string {
-  const record = asRecord(error);
-  const dataMessage = record?.data?.Message;
-  if (typeof dataMessage === 'string' && dataMessage !== '') {
-    return dataMessage;
-  }
-  if (error instanceof Error) {
-    return error.message;
-  }
-  return String(error);
-}
-
-/** The request id the service answered an SDK error with, when there is one. */
-export function errorRequestId(error: unknown): string | undefined {
-  const record = asRecord(error);
-  const fromData = record?.data?.RequestId;
-  if (typeof fromData === 'string' && fromData !== '') {
-    return fromData;
-  }
-  const requestId = record?.requestId;
-  return typeof requestId === 'string' && requestId !== '' && requestId !== 'undefined'
-    ? requestId
-    : undefined;
-}
+export {
+  errorCode,
+  errorMessage,
+  errorRequestId,
+  errorStatus,
+  hasCode,
+  type SdkErrorLike,
+} from '../sdk-errors';
+import { errorCode, errorMessage, errorRequestId } from '../sdk-errors';
 
 /** `ECS CopyImage failed: InvalidImageId.NotFound: The specified ImageId does not exist. (request id 1A2B…)`. */
 export function describeApiError(operation: string, error: unknown): string {

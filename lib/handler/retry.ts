@@ -1,60 +1,12 @@
 /**
- * Retry and backoff for every outbound call of the handler (ECS, FC and the ROS response). The SDK does not
- * retry (signing-and-sdk.md §8), so this module decides what is transient: throttling (honouring `retryAfter`,
- * which the SDK gives in milliseconds), `ServiceUnavailable`, HTTP 5xx and network errors. Anything else fails at
- * once. Waits grow exponentially with jitter and never pass the caller's deadline.
+ * Retry and backoff for every outbound call of the handler (ECS, FC and the ROS response). What is transient is
+ * decided in `lib/sdk-errors.ts`: throttling (honouring `retryAfter`, which the SDK gives in milliseconds),
+ * `ServiceUnavailable`, HTTP 5xx and network errors. Anything else fails at once. Waits grow exponentially with
+ * jitter and never pass the caller's deadline.
  */
-import { errorCode, errorStatus, type SdkErrorLike } from './errors';
+import { errorCode, retryAfterMs, transientKind, type TransientKind } from '../sdk-errors';
 
-/** Node network error codes worth another attempt. */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-]);
-
-/** Error names of timeouts raised by the SDK's HTTP layer (httpx) and by Node. */
-const TIMEOUT_ERROR_NAMES = new Set(['RequestTimeoutError', 'TimeoutError', 'AbortError']);
-
-/** Why an error is worth retrying, or undefined when it is not. */
-export type TransientKind = 'throttling' | 'unavailable' | 'server' | 'network';
-
-/** Classifies an error from an SDK call: transient (retry) or not. */
-export function transientKind(error: unknown): TransientKind | undefined {
-  const code = errorCode(error) ?? '';
-  const name = (error as SdkErrorLike | undefined)?.name ?? '';
-  if (name === 'ThrottlingError' || code.includes('Throttling')) {
-    return 'throttling';
-  }
-  if (code.startsWith('ServiceUnavailable')) {
-    return 'unavailable';
-  }
-  const status = errorStatus(error);
-  if (status !== undefined && status >= 500 && status <= 599) {
-    return 'server';
-  }
-  if (NETWORK_ERROR_CODES.has(code) || TIMEOUT_ERROR_NAMES.has(name)) {
-    return 'network';
-  }
-  const message = error instanceof Error ? error.message : '';
-  if (/socket hang up|ReadTimeout|ConnectTimeout|ECONNRESET|ECONNREFUSED/.test(message)) {
-    return 'network';
-  }
-  return undefined;
-}
-
-/** The server's requested wait of a throttling error, in ms (the SDK's `retryAfter`), when given. */
-export function retryAfterMs(error: unknown): number | undefined {
-  const value = (error as SdkErrorLike | undefined)?.retryAfter;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
-}
+export { retryAfterMs, transientKind, type TransientKind };
 
 export interface BackoffOptions {
   /** First wait, ms. Default 500. */
