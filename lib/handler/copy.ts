@@ -14,7 +14,7 @@ import {
 } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
-import { cancelCopy, isFailed, isPending, missedPoll } from './image-removal';
+import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
 import { PollPlanner } from './poll-planner';
@@ -242,14 +242,12 @@ export async function waitUntilAvailable(
   }
   let last: ImageView | undefined;
   for (;;) {
-    let image: ImageView | undefined;
-    try {
-      image = await ctx.images.describe(regionId, imageId);
-    } catch (error) {
-      // ECS did not answer even after retries: the copy goes on regardless, so look again until the timeout.
-      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
+    const read = await readForPoll(ctx, regionId, imageId);
+    if ('unread' in read) {
+      // ECS did not answer until the timeout, and the copy goes on regardless: cancel it as the timeout says.
       return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
     }
+    const image = read.image;
     last = image;
     const now = clock.now();
     if (!image) {

@@ -66,16 +66,29 @@ async function pause(ctx: OperationContext, ms: number): Promise<boolean> {
 }
 
 /**
- * A poll whose call still failed after its retries (throttling, 5xx, network errors) is a missed look, not a failure
- * of what is awaited: logs it, pauses until the next look and returns true; returns false once the operation's
- * deadline has passed (the caller then acts as its timeout says). Any other error is thrown as it is.
+ * Reads the image for a poll. A call that still fails after its retries (throttling, 5xx, network errors) is a
+ * missed look, not a failure of what is awaited: it is logged and the image read again after a pause, until the
+ * operation's deadline; then `{ unread }` (the last error) lets the caller act as its timeout says. Any other error
+ * is thrown as it is.
  */
-export async function missedPoll(ctx: OperationContext, error: unknown, action: string): Promise<boolean> {
-  if (error instanceof ContinuationRequired || transientKind(error) === undefined) {
-    throw error;
+export async function readForPoll(
+  ctx: OperationContext,
+  regionId: string,
+  imageId: string,
+): Promise<{ readonly image: ImageView | undefined } | { readonly unread: unknown }> {
+  for (;;) {
+    try {
+      return { image: await ctx.images.describe(regionId, imageId) };
+    } catch (error) {
+      if (error instanceof ContinuationRequired || transientKind(error) === undefined) {
+        throw error;
+      }
+      ctx.log.warn('poll-missed', { reason: describeApiError('ECS DescribeImages', error) });
+      if (!(await pause(ctx, ctx.polling.floorMs ?? 1_000))) {
+        return { unread: error };
+      }
+    }
   }
-  ctx.log.warn('poll-missed', { reason: describeApiError(`ECS ${action}`, error) });
-  return pause(ctx, ctx.polling.floorMs ?? 1_000);
 }
 
 /** Cancels or deletes the image and waits until it is gone; throws `DeleteTimeout` when the deadline passes. */
@@ -85,13 +98,11 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
   const planner = new PollPlanner(ctx.polling);
   let last: ImageView | undefined;
   for (;;) {
-    let image: ImageView | undefined;
-    try {
-      image = await ctx.images.describe(regionId, imageId);
-    } catch (error) {
-      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
-      throw deleteTimeout(ctx, options, last, error);
+    const read = await readForPoll(ctx, regionId, imageId);
+    if ('unread' in read) {
+      throw deleteTimeout(ctx, options, last, read.unread);
     }
+    const image = read.image;
     last = image;
     if (!image) {
       log.info('gone', { regionId });
@@ -210,13 +221,11 @@ export async function waitUntilGone(ctx: OperationContext, options: RemovalOptio
   let failedDeleted = false;
   let last: ImageView | undefined;
   for (;;) {
-    let image: ImageView | undefined;
-    try {
-      image = await ctx.images.describe(options.regionId, options.imageId);
-    } catch (error) {
-      if (await missedPoll(ctx, error, 'DescribeImages')) continue;
-      throw deleteTimeout(ctx, options, last, error);
+    const read = await readForPoll(ctx, options.regionId, options.imageId);
+    if ('unread' in read) {
+      throw deleteTimeout(ctx, options, last, read.unread);
     }
+    const image = read.image;
     last = image;
     if (!image) {
       log.info('gone', { regionId: options.regionId });
