@@ -1,4 +1,5 @@
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
+import { rpcParams } from '../openapi-rpc';
 import { ImageCopyParameter, isOwnedBy, OWNERSHIP_TAG_KEY } from '../protocol';
 import type { RosConnection } from './connection';
 
@@ -106,17 +107,7 @@ export class ImageCopyWatcher {
       client = new OpenApi(this.connection.config('ecs', regionId));
       this.clients.set(regionId, client);
     }
-    const params = new $OpenApiUtil.Params({
-      action: 'DescribeImages',
-      version: '2014-05-26',
-      protocol: 'HTTPS',
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
+    const params = rpcParams('DescribeImages', '2014-05-26');
     const query = {
       RegionId: regionId,
       ImageOwnerAlias: 'self',

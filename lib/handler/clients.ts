@@ -10,6 +10,7 @@
  */
 import { Readable } from 'stream';
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
+import { rpcParams } from '../openapi-rpc';
 import type { EcsAction, EcsRequest, EcsResponse } from './wire';
 
 /** The function's temporary credentials, from the FC context. */
@@ -137,17 +138,7 @@ export class OpenApiEcs implements EcsApi {
     options?: CallOptions,
   ): Promise<EcsResponse<A>> {
     const regionId = (request as { RegionId?: string }).RegionId ?? this.settings.regionId;
-    const params = new $OpenApiUtil.Params({
-      action,
-      version: ECS_VERSION,
-      protocol: 'HTTPS',
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
+    const params = rpcParams(action, ECS_VERSION);
     const openApiRequest = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(request) });
     const answer = await this.client(regionId).callApi(params, openApiRequest, runtimeFor(options));
     return (answer.body ?? {}) as EcsResponse<A>;
