@@ -2,7 +2,7 @@
 import { buildSync } from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bundleHandler } from '../scripts/bundle-handler';
+import { bundleHandler, HANDLER_BUILD_OPTIONS } from '../scripts/bundle-handler';
 import { packageRoot } from '../lib/package-root';
 import { writeZip } from '../lib/zip';
 
@@ -30,15 +30,9 @@ export function buildFullSdkHandler(root: string): HandlerBundle {
   const dir = path.join(root, 'full-sdk');
   fs.mkdirSync(dir, { recursive: true });
   const result = buildSync({
+    // The same settings as ours, without the stubs of what JSON RPC calls never reach.
+    ...HANDLER_BUILD_OPTIONS,
     entryPoints: [path.join(packageRoot(), 'bench', 'full-sdk-handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
   });
   const code = Buffer.from(result.outputFiles[0].contents);
   const jsFile = path.join(dir, 'index.js');

@@ -1,4 +1,4 @@
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +7,18 @@ import { writeZip } from '../lib/zip';
 
 /** Where the build puts the handler: `index.js` (readable) and `handler.zip` (what the construct inlines). */
 export const HANDLER_DIST = path.dirname(handlerZipPath());
+
+/** How the handler is bundled: one minified CommonJS file for Node.js 20, kept in memory. */
+export const HANDLER_BUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  write: false,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
 
 /**
  * Packages the SDK core requires at load time but the handler never reaches: `@darabonba/typescript` pulls in
@@ -59,15 +71,8 @@ export function bundleHandlerCode(): Buffer {
       alias[name] = file;
     }
     const result = buildSync({
+      ...HANDLER_BUILD_OPTIONS,
       entryPoints: [path.join(packageRoot(), 'lib', 'handler', 'index.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      legalComments: 'none',
-      write: false,
-      logLevel: 'silent',
       alias,
     });
     return Buffer.from(result.outputFiles[0].contents);
