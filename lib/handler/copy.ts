@@ -26,19 +26,8 @@ const NAME_RACE_ATTEMPTS = 3;
 export interface StartCopyOptions {
   /** The image this resource has now, which a replacement must never adopt. */
   readonly currentImageId?: string;
-  /** Copy under this name instead of the wanted one (the current image holds the wanted name). */
+  /** Copy under this name instead of the wanted one (the current image may hold the wanted name). */
   readonly temporaryName?: string;
-}
-
-/**
- * `CopyImage` answered `InvalidImageName.Duplicated` and the name belongs to the resource's current image: a
- * replacement then copies under a temporary name and renames once the current image is gone.
- */
-export class NameHeldByCurrentImage extends Error {
-  constructor(readonly imageName: string) {
-    super(`the name "${imageName}" is held by the current image`);
-    this.name = 'NameHeldByCurrentImage';
-  }
 }
 
 /** Ranks copies found by tag: a usable one first, the newest failure last. */
@@ -165,9 +154,6 @@ async function adoptOwnCopyByName(
     throw copyRefused(settings, error);
   }
   const holders = await ctx.images.findByName(settings.destinationRegionId, name);
-  if (options.currentImageId && holders.some((image) => image.imageId === options.currentImageId)) {
-    throw new NameHeldByCurrentImage(name);
-  }
   const own = holders.find(
     (image) =>
       image.imageId !== options.currentImageId &&

@@ -17,7 +17,7 @@ import {
   ownershipTagValue,
 } from '../protocol';
 import { analyzeUpdate } from './analyze-update';
-import { NameHeldByCurrentImage, startCopy, temporaryNameFor, waitUntilAvailable } from './copy';
+import { startCopy, temporaryNameFor, waitUntilAvailable } from './copy';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import { removeImage, sweepLeftoverCopies } from './image-removal';
 import type { ImageView } from './images';
@@ -321,8 +321,7 @@ export class ImageCopyResource {
         { imageId: newId },
       );
     }
-    // The name the copy should carry: the one the old copy held (a duplicate delivery that adopted this request's
-    // copy under its temporary name does not know it was temporary, so the wanted name is checked, not the state).
+    // The name the copy should carry, once the old copy no longer holds it (see startReplacementCopy).
     const finalName = state.finalName ?? settings.imageName;
     if (finalName !== undefined && image.imageName !== finalName) {
       try {
@@ -379,23 +378,7 @@ export class ImageCopyResource {
         });
       }
     }
-    try {
-      return await startCopy(ctx, settings, {
-        currentImageId: currentId,
-        temporaryName: state.temporaryName,
-      });
-    } catch (error) {
-      if (!(error instanceof NameHeldByCurrentImage) || state.temporaryName) {
-        throw error;
-      }
-      state.finalName = error.imageName;
-      state.temporaryName = temporaryNameFor(error.imageName, ownershipRequestHash(event.RequestId));
-      ctx.log.info('temporary-name', {
-        imageName: state.temporaryName,
-        reason: `the current image ${currentId} holds "${error.imageName}" until it is removed`,
-      });
-      return startCopy(ctx, settings, { currentImageId: currentId, temporaryName: state.temporaryName });
-    }
+    return startCopy(ctx, settings, { currentImageId: currentId, temporaryName: state.temporaryName });
   }
 
   /** Removes the replaced copy; if that fails, removes the new copy instead and fails, keeping the old one. */

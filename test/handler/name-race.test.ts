@@ -12,9 +12,10 @@ import {
 } from './harness';
 
 /**
- * Found by the chaos suite: a duplicate delivery of a replacement removes the old copy while this delivery, refused
- * by CopyImage because the old copy held the name, looks up who holds it — and finds nobody. The handler must then
- * copy again (the name is free), not fail with "ImageName is already used ... not a copy made by this resource".
+ * Found by the chaos suite: a duplicate delivery of a replacement removes the old copy while this delivery is still
+ * making its own (the old copy then held the name, and the lookup of its holder found nobody). A replacement now
+ * copies under its temporary name from the start; the old copy vanishing on the way must still end in a replacement
+ * under the wanted name.
  */
 describe('a replacement whose name is freed while it looks for the holder', () => {
   let harness: Harness;
@@ -41,17 +42,17 @@ describe('a replacement whose name is freed while it looks for the holder', () =
     expect(created.response.Status).toBe('SUCCESS');
     const oldId = created.response.PhysicalResourceId!;
 
-    // After CopyImage is refused (the old copy holds "raced-name"), the next ECS call finds the old copy already
-    // deleted, as a racing duplicate delivery would have done.
-    let refused = false;
+    // After CopyImage, the next ECS call finds the old copy already deleted, as a racing duplicate delivery would
+    // have done.
+    let copied = false;
     let raced = false;
     harness.fault = async (product, action) => {
       if (product !== 'ecs') return undefined;
-      if (action === 'CopyImage' && !refused) {
-        refused = true;
+      if (action === 'CopyImage' && !copied) {
+        copied = true;
         return undefined;
       }
-      if (refused && !raced && action === 'DescribeImages') {
+      if (copied && !raced && action === 'DescribeImages') {
         raced = true;
         await harness.ecs.deleteImage(
           new $Ecs.DeleteImageRequest({ regionId: DESTINATION_REGION, imageId: oldId }),
