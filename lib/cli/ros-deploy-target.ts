@@ -6,6 +6,7 @@ import { DEFAULT_LOCAL_DIR, findRunningServer, STATE_FILE_NAME } from '../local/
 import { LocalCloud } from '../local/local-cloud';
 import { Ram } from '../local/ram';
 import { StateStore } from '../local/state';
+import { variantsFromEnvironment } from '../local/variants';
 import { UsageError } from './usage';
 
 /** Backoff against LocalCloud: its faults are injected, not load, so there is no point in waiting long. */
@@ -64,7 +65,7 @@ export async function localTarget(cwd: string): Promise<Target> {
   const stateFile = path.join(dir, STATE_FILE_NAME);
   let cloud: LocalCloud;
   try {
-    cloud = await LocalCloud.start({ stateFile });
+    cloud = await LocalCloud.start({ stateFile, variants: variantsFromEnvironment() });
   } catch (err) {
     throw new LocalCloudError(`cannot start LocalCloud: ${(err as Error).message}`);
   }

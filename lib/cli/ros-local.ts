@@ -10,6 +10,7 @@ import {
 } from '../local/discovery';
 import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud } from '../local/local-cloud';
+import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
 import { UsageError } from './usage';
 
 const HELP = `Usage: ros-local <command> [options]
@@ -27,6 +28,12 @@ Options:
                          kinds: throttle, error500, error503, reset, latency (per product/action),
                          responseUrlFailure, killInvocation, duplicateDelivery, copyFails, cancelNotSupported
                          (see docs/local-cloud.md)
+  --variant NAME=VALUE   Play one reading of a behaviour the documentation leaves open (repeatable; the
+                         default is the strictest reading of each; see docs/real-cloud.md):
+${Object.entries(VARIANT_VALUES)
+  .map(([name, values]) => `                           ${name}: ${values.join(' | ')}`)
+  .join('\n')}
+                           copyVisibilityDelayMs: N (with copyVisibility=delayed)
   -h, --help             Show this help
 `;
 
@@ -42,6 +49,7 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
         state: { type: 'string' },
         'copy-duration-ms': { type: 'string' },
         faults: { type: 'string' },
+        variant: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -64,6 +72,7 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
       port: integerOption('--port', values.port, 0, 65535),
       copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
       faults: values.faults === undefined ? undefined : readFaultPlan(values.faults),
+      variants: readVariants(values.variant ?? []),
       signal,
     });
   } catch (err) {
@@ -85,7 +94,13 @@ function status(dir: string): number {
 async function start(
   dir: string,
   stateFile: string,
-  options: { port?: number; copyDurationMs?: number; faults?: FaultPlan; signal?: AbortSignal },
+  options: {
+    port?: number;
+    copyDurationMs?: number;
+    faults?: FaultPlan;
+    variants?: Partial<CloudVariants>;
+    signal?: AbortSignal;
+  },
 ): Promise<number> {
   const running = findRunningServer(dir);
   if (running) {
@@ -98,6 +113,7 @@ async function start(
     stateFile,
     copyDurationMs: options.copyDurationMs,
     faults: options.faults,
+    variants: options.variants,
   });
   writeServerInfo(dir, {
     endpoint: cloud.endpoint,
@@ -163,6 +179,15 @@ function readFaultPlan(file: string): FaultPlan {
     return FaultPlan.parse(text);
   } catch (err) {
     if (err instanceof FaultPlanError) throw new UsageError(`--faults ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+function readVariants(assignments: readonly string[]): Partial<CloudVariants> {
+  try {
+    return parseVariantAssignments(assignments);
+  } catch (err) {
+    if (err instanceof VariantError) throw new UsageError(`--variant: ${err.message}`);
     throw err;
   }
 }

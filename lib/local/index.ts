@@ -22,3 +22,14 @@ export type { EcsImage, ImageStatus } from './ecs/images';
 export type { EngineOptions, StackEngine, StackState, StackEvent } from './ros/engine';
 export type { FunctionCompute } from './fc';
 export { SEEDED_IMAGES, IMAGE_STATUSES, MAX_RUNNING_COPIES_PER_REGION } from './ecs';
+export {
+  VARIANT_VALUES,
+  VARIANT_NAMES,
+  DEFAULT_VARIANTS,
+  VariantError,
+  resolveVariants,
+  parseVariantAssignments,
+  variantsFromEnvironment,
+  VARIANTS_ENVIRONMENT_VARIABLE,
+} from './variants';
+export type { CloudVariants, VariantName } from './variants';

@@ -10,6 +10,7 @@ import { RosService } from './ros/api';
 import { EngineOptions, StackEngine } from './ros/engine';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
+import { CloudVariants, resolveVariants } from './variants';
 
 export interface LocalCloudOptions extends EcsOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks any free port. */
@@ -27,6 +28,11 @@ export interface LocalCloudOptions extends EcsOptions {
   readonly invocationHooks?: InvocationHooks;
   /** ROS engine settings (e.g. a cap on how long any stack operation may take, for tests). */
   readonly ros?: EngineOptions;
+  /**
+   * Which reading of each behaviour the documentation leaves open LocalCloud plays (see `lib/local/variants.ts` and
+   * docs/real-cloud.md). Default: the strictest reading of each.
+   */
+  readonly variants?: Partial<CloudVariants>;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
   readonly customResourceDeliveries?: (logicalId: string, requestType: string) => number;
 }
@@ -62,12 +68,15 @@ export class LocalCloud {
   /** ROS: the stacks and the engine that runs their operations (`cloud.ros.settled()` waits for them). */
   readonly ros: StackEngine;
   readonly state: StateStore;
+  /** The readings of undocumented behaviours in force (`options.variants` over the strictest defaults). */
+  readonly variants: CloudVariants;
   private readonly callbacks: Callbacks;
   private readonly ram: Ram;
   private readonly server: LocalServer;
   private plan: FaultPlan;
 
   private constructor(options: LocalCloudOptions) {
+    this.variants = resolveVariants(options.variants);
     const customHook = isFaultHook(options.faults) ? options.faults : undefined;
     this.plan = toFaultPlan(
       customHook ? undefined : (options.faults as FaultPlan | FaultPlanSpec | undefined),
