@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the six benchmarks of issue 7 one after the other and writes bench/results/latest.json and
+ * `npm run bench`: runs the benchmarks one after the other and writes bench/results/latest.json and
  * latest.md. Nothing here calls the real Alibaba Cloud: everything runs against LocalCloud on 127.0.0.1.
  *
  *   npm run bench                      # the full run (about 6-8 minutes on 2 cores)
@@ -18,6 +18,7 @@ import { round } from './stats';
 import { deployBench } from './deploy.bench';
 import { fanoutBench } from './fanout.bench';
 import { handlerBench } from './handler.bench';
+import { importBench } from './import.bench';
 import { scaleBench } from './scale.bench';
 import { synthBench } from './synth.bench';
 import { waitingBench } from './waiting.bench';
@@ -42,7 +43,7 @@ function parseArgs(argv: readonly string[]): Args {
   return { quick, ...(only && { only }), out };
 }
 
-export const BENCHMARKS = ['synth', 'handler', 'waiting', 'deploy', 'fanout', 'scale'] as const;
+export const BENCHMARKS = ['synth', 'import', 'handler', 'waiting', 'deploy', 'fanout', 'scale'] as const;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
         synthBench(
           args.quick ? { sizes: [1, 10, 100], repetitions: 3 } : { sizes: [1, 10, 100, 250], repetitions: 7 },
         ),
+      import: () => importBench({ repetitions: args.quick ? 5 : 21 }),
       handler: () => handlerBench({ ours, fullSdk, repetitions: args.quick ? 5 : 21 }),
       waiting: () =>
         waitingBench(
