@@ -173,16 +173,26 @@ export class Ram {
     return { secret: key.secret, principal, securityToken: key.securityToken, expiresAt: key.expiresAt };
   }
 
-  /** Throws `Forbidden.RAM` unless `principal` may perform `action` on every one of `resources`. */
+  /**
+   * Throws `Forbidden.RAM` unless `principal` may perform `action` on every one of `resources` (the ARNs the call
+   * acts on). An action whose API reference gives no resource-level authorization ("All Resources", see
+   * {@link ALL_RESOURCES_ACTIONS}) is checked against `*` instead: only a statement whose Resource matches `*`
+   * grants it.
+   */
   authorize(principal: Principal, action: string, resources: readonly string[]): void {
     if (principal.kind === 'root') return;
     const policy = this.state.keys[principal.accessKeyId]?.policy;
-    const denied = resources.find((resource) => !policy || !isAllowed(policy, action, resource));
+    const allResources = takesAllResources(action);
+    const checked = allResources ? ['*'] : resources;
+    const denied = checked.find((resource) => !policy || !isAllowed(policy, action, resource));
     if (denied !== undefined) {
       throw new ApiError(
         'Forbidden.RAM',
         `User not authorized to operate on the specified resource, or this API doesn't support RAM. ` +
-          `Role ${principal.roleName} is not allowed ${action} on ${denied}.`,
+          `Role ${principal.roleName} is not allowed ${action} on ${denied}.` +
+          (allResources
+            ? ` ${action} has no resource-level authorization: only a statement with Resource "*" grants it.`
+            : ''),
         403,
       );
     }
@@ -194,6 +204,31 @@ export class Ram {
       if (key.expiresAt !== undefined && key.expiresAt < now) delete this.state.keys[id];
     }
   }
+}
+
+/**
+ * Actions whose API reference's "RAM authorization" table gives the resource type "All Resources": they take no
+ * resource-level authorization, so RAM checks them against `*` and a statement naming a specific resource is
+ * ineffective for them ("For APIs without resource-level permissions, it is shown as All Resources. Use an
+ * asterisk (*) in the Resource element of the policy", the tables' own legend). Each with the table it follows.
+ * Every other action is checked against the ARNs of the resources the call acts on (the services pass them).
+ */
+export const ALL_RESOURCES_ACTIONS: Readonly<Record<string, string>> = {
+  // FC 3.0 InvokeFunction: resource type "All Resources".
+  'fc:InvokeFunction':
+    'https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction',
+  // The current CopyImage table gives `acs:ecs:{#regionId}:{#accountId}:image/*`, an earlier revision of the
+  // same page "All Resources" (https://alibabacloud.com/help/zh/ecs/api-copyimage). LocalCloud applies the
+  // stricter: a policy it accepts is effective under both.
+  'ecs:CopyImage':
+    'https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage',
+};
+
+const ALL_RESOURCES = new Set(Object.keys(ALL_RESOURCES_ACTIONS).map((a) => a.toLowerCase()));
+
+/** Whether `action` (e.g. `fc:InvokeFunction`) takes no resource-level authorization; actions compare case-insensitively. */
+export function takesAllResources(action: string): boolean {
+  return ALL_RESOURCES.has(action.toLowerCase());
 }
 
 /** Checks a policy's shape; throws an `Error` naming what is wrong. */

@@ -173,7 +173,7 @@ describe('LocalCloud authentication', () => {
       Version: '1',
       Statement: [
         { Effect: 'Allow', Action: ['ecs:Describe*'], Resource: '*' },
-        { Effect: 'Allow', Action: 'ecs:CopyImage', Resource: 'acs:ecs:cn-hangzhou:*:image/m-allowed' },
+        { Effect: 'Allow', Action: 'ecs:DeleteImage', Resource: 'acs:ecs:cn-hangzhou:*:image/m-allowed' },
       ],
     };
 
@@ -182,18 +182,22 @@ describe('LocalCloud authentication', () => {
       const client = ecsClient(server.endpoint, creds);
       await client.describeImages(new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }));
       expect(received!.principal).toBe('role');
-      await client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }));
+      await client.deleteImage(
+        new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }),
+      );
     });
 
     it('denies other actions and resources with Forbidden.RAM', async () => {
       const client = ecsClient(server.endpoint, ram.issueRoleCredentials('copier', policy));
       const other = await errorOf(
-        client.deleteImage(new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' })),
+        client.modifyImageAttribute(
+          new $Ecs.ModifyImageAttributeRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }),
+        ),
       );
       expect(other).toMatchObject({ name: 'ClientError', code: 'Forbidden.RAM', statusCode: 403 });
-      expect(other.data.Message).toContain('ecs:DeleteImage');
+      expect(other.data.Message).toContain('ecs:ModifyImageAttribute');
       const elsewhere = await errorOf(
-        client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-other' })),
+        client.deleteImage(new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-other' })),
       );
       expect(elsewhere).toMatchObject({ code: 'Forbidden.RAM' });
     });
@@ -252,6 +256,64 @@ describe('RAM policy evaluation', () => {
     expect(wildcardMatch('acs:ecs:cn-hangzhou:*:image/M-1', 'acs:ecs:cn-hangzhou:1:image/m-1', false)).toBe(
       false,
     );
+  });
+
+  describe('as the RAM authorization tables of the API references say', () => {
+    const principalOf = (ram: Ram, policy: PolicyDocument) =>
+      ram.lookup(ram.issueRoleCredentials('handler', policy).accessKeyId)!.principal;
+    const allow = (action: string, resource: string): PolicyDocument => ({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: action, Resource: resource }],
+    });
+    const fnArn = 'acs:fc:cn-hangzhou:1234567890123456:functions/ros-cdk-image-copy-x';
+
+    it('grants fc:InvokeFunction ("All Resources") only by a statement on *: one naming the function is ineffective', () => {
+      const ram = new Ram(new StateStore());
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('fc:InvokeFunction', fnArn)), 'fc:InvokeFunction', [fnArn]),
+      ).toThrow(
+        /not allowed fc:InvokeFunction on \*\. fc:InvokeFunction has no resource-level authorization/,
+      );
+      expect(() =>
+        ram.authorize(
+          principalOf(ram, allow('fc:InvokeFunction', 'acs:fc:*:*:functions/*')),
+          'fc:InvokeFunction',
+          [fnArn],
+        ),
+      ).toThrow(expect.objectContaining({ code: 'Forbidden.RAM', httpStatus: 403 }));
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('fc:InvokeFunction', '*')), 'fc:InvokeFunction', [fnArn]),
+      ).not.toThrow();
+    });
+
+    it('grants ecs:CopyImage only on *, under the stricter of its two published tables', () => {
+      const ram = new Ram(new StateStore());
+      const source = 'acs:ecs:cn-hangzhou:1234567890123456:image/m-source';
+      const destination = 'acs:ecs:cn-shanghai:1234567890123456:image/*';
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('ecs:CopyImage', 'acs:ecs:*:*:image/*')), 'ecs:CopyImage', [
+          source,
+          destination,
+        ]),
+      ).toThrow(/not allowed ecs:CopyImage on \*/);
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('ecs:CopyImage', '*')), 'ecs:CopyImage', [source, destination]),
+      ).not.toThrow();
+    });
+
+    it('checks an action with an image resource type against the ARN of the image the call acts on', () => {
+      const ram = new Ram(new StateStore());
+      const principal = principalOf(
+        ram,
+        allow('ecs:DeleteImage', 'acs:ecs:*:1234567890123456:image/m-mine*'),
+      );
+      expect(() =>
+        ram.authorize(principal, 'ecs:DeleteImage', ['acs:ecs:cn-hangzhou:1234567890123456:image/m-mine1']),
+      ).not.toThrow();
+      expect(() =>
+        ram.authorize(principal, 'ecs:DeleteImage', ['acs:ecs:cn-hangzhou:1234567890123456:image/m-theirs']),
+      ).toThrow(/not allowed ecs:DeleteImage on acs:ecs:cn-hangzhou:1234567890123456:image\/m-theirs\.$/);
+    });
   });
 
   it('refuses a policy with a Condition it cannot evaluate', () => {
