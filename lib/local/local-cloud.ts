@@ -109,6 +109,7 @@ export class LocalCloud {
       store: this.state,
       endpoint: () => this.endpoint,
       regionalEndpoint: (region) => this.server.regionalEndpoint(region),
+      asyncRetry: () => this.variants.fcAsyncRetry,
       hooks: {
         killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
         onKilled: (fn) => {
@@ -129,6 +130,7 @@ export class LocalCloud {
       {
         ram: this.ram,
         fc: this.fc,
+        variants: this.variants,
         createCallback: (o) => this.callbacks.create(o),
         discardCallback: (id) => this.callbacks.discard(id),
         deliveries: (logicalId, requestType) =>
