@@ -93,9 +93,13 @@ export class LocalCloud {
       authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
       accountId: this.accountId,
       faults: {
-        beforeCall: async (product, action, principal) =>
-          (await customHook?.beforeCall(product, action, principal)) ??
-          this.plan.beforeCall(product, action, principal),
+        beforeCall: async (product, action, principal, call) => {
+          const info = { ...call, retryAfterUnit: this.variants.retryAfterUnit };
+          return (
+            (await customHook?.beforeCall(product, action, principal, info)) ??
+            this.plan.beforeCall(product, action, principal, info)
+          );
+        },
       },
     });
     this.ecs = new EcsService(this.state, this.accountId, options, {
