@@ -186,6 +186,15 @@ export class LocalCloud {
     return this.ram.issueRoleCredentials(roleName, policy, ttlSeconds);
   }
 
+  /**
+   * The temporary credentials a service gets when it assumes `roleName` (what Function Compute hands a function that
+   * names the role): they can do what the role allows at the time of each call, nothing once it is deleted. Fails
+   * when the role does not exist or does not trust `service`.
+   */
+  assumeRole(roleName: string, service = 'fc.aliyuncs.com', ttlSeconds?: number): TemporaryCredentials {
+    return this.ram.assumeRoleAsService(roleName, service, ttlSeconds);
+  }
+
   /** Creates or replaces a RAM role; functions that name it run with its policies. */
   putRole(role: RoleDefinition): void {
     this.ram.putRole(role);

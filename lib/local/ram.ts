@@ -43,6 +43,12 @@ interface StoredKey {
   securityToken?: string;
   policy?: PolicyDocument;
   expiresAt?: number;
+  /**
+   * Issued to a service that assumed the role (`assumeRoleAsService`): the id of the role they were issued for.
+   * They can do only what that role allows now, so they lose what it loses, and everything once it is deleted (a
+   * role created again under the same name is another role, with another id).
+   */
+  roleId?: string;
 }
 
 /** A RAM role: who may assume it (trust policy) and what its credentials may do (its policies). */
@@ -56,6 +62,8 @@ interface RamState {
   rootAccessKeyId: string;
   keys: Record<string, StoredKey>;
   roles: Record<string, RoleDefinition>;
+  /** Each existing role's id, given when it is created (not when it is replaced). */
+  roleIds?: Record<string, string>;
 }
 
 /** What a signature check needs to know about an access key. */
@@ -92,6 +100,8 @@ export class Ram {
     validatePolicy(role.assumeRolePolicyDocument, `trust policy of role ${role.roleName}`);
     role.policies.forEach((p, i) => validatePolicy(p, `policy ${i + 1} of role ${role.roleName}`));
     this.state.roles[role.roleName] = role;
+    const ids = (this.state.roleIds ??= {});
+    ids[role.roleName] ??= randomId(8);
     this.store.changed();
   }
 
@@ -102,6 +112,7 @@ export class Ram {
   deleteRole(roleName: string): boolean {
     const existed = roleName in this.state.roles;
     delete this.state.roles[roleName];
+    if (this.state.roleIds) delete this.state.roleIds[roleName];
     if (existed) this.store.changed();
     return existed;
   }
@@ -127,7 +138,21 @@ export class Ram {
       );
     }
     const statements = role.policies.flatMap((p) => p.Statement);
-    return this.issueRoleCredentials(roleName, { Version: '1', Statement: statements }, ttlSeconds);
+    const credentials = this.issueRoleCredentials(
+      roleName,
+      { Version: '1', Statement: statements },
+      ttlSeconds,
+    );
+    this.state.keys[credentials.accessKeyId].roleId = this.roleId(roleName);
+    this.store.changed();
+    return credentials;
+  }
+
+  /** The id of an existing role (roles made before ids were kept get one now). */
+  private roleId(roleName: string): string | undefined {
+    if (!this.state.roles[roleName]) return undefined;
+    const ids = (this.state.roleIds ??= {});
+    return (ids[roleName] ??= randomId(8));
   }
 
   /** The root account's access key: allowed everything. */
@@ -181,10 +206,32 @@ export class Ram {
    */
   authorize(principal: Principal, action: string, resources: readonly string[]): void {
     if (principal.kind === 'root') return;
-    const policy = this.state.keys[principal.accessKeyId]?.policy;
+    const key = this.state.keys[principal.accessKeyId];
+    const policy = key?.policy;
+    const bound = key?.roleId !== undefined;
+    const role =
+      bound && this.roleId(principal.roleName) === key.roleId
+        ? this.state.roles[principal.roleName]
+        : undefined;
+    if (bound && !role) {
+      // A role can only be deleted once it has no policies (RAM, "Delete a RAM role"), and its temporary
+      // credentials can do only what the role allows: nothing is left to them.
+      throw new ApiError(
+        'Forbidden.RAM',
+        `User not authorized to operate on the specified resource, or this API doesn't support RAM. ` +
+          `Role ${principal.roleName} no longer exists: its temporary credentials have none of its permissions.`,
+        403,
+      );
+    }
+    const now: PolicyDocument | undefined = role && {
+      Version: '1',
+      Statement: role.policies.flatMap((p) => p.Statement),
+    };
+    const allowed = (resource: string) =>
+      !!policy && isAllowed(policy, action, resource) && (!now || isAllowed(now, action, resource));
     const allResources = takesAllResources(action);
     const checked = allResources ? ['*'] : resources;
-    const denied = checked.find((resource) => !policy || !isAllowed(policy, action, resource));
+    const denied = checked.find((resource) => !allowed(resource));
     if (denied !== undefined) {
       throw new ApiError(
         'Forbidden.RAM',
