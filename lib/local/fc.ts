@@ -520,10 +520,15 @@ export class FunctionCompute implements Route {
   }
 }
 
-/** Runs in the child: loads the handler, calls it with the event Buffer and the context, sends back the result. */
+/**
+ * Runs in the child: loads the handler, calls it with the event Buffer and the context, sends back the result; exits
+ * when the IPC channel to LocalCloud closes.
+ */
 const RUNNER = String.raw`
 const path = require('path');
 const util = require('util');
+// An instance dies with its LocalCloud: if LocalCloud's process goes (killed), nothing is left running its code.
+process.once('disconnect', () => process.exit(1));
 process.once('message', async (message) => {
   const { event, context } = message;
   const line = (level) => (...args) => process.stdout.write(new Date().toISOString() + ' ' + context.requestId + ' [' + level + '] ' + util.format(...args) + '\n');

@@ -11,126 +11,14 @@ import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud, type CloudVariants } from '../../lib/local';
-import { writeZip } from '../../lib/zip';
+import {
+  providerTemplate,
+  type ProviderTemplateOptions,
+  readRequests,
+  type RecordedRequest,
+} from './ros-fixture';
 
 const REGION = 'cn-hangzhou';
-
-/**
- * Answers as its properties say: `Answer` ok | fail | silent (no answer); `Id`, the PhysicalResourceId to answer a
- * Create or Update with (an Update without one copies the request's); `FailFirstDelivery`, throw without answering
- * the first time it runs (a marker file says when it ran). A Delete always succeeds.
- */
-const PROVIDER = `
-const fs = require('fs');
-exports.handler = async (event, context) => {
-  const e = JSON.parse(event.toString());
-  const p = e.ResourceProperties;
-  fs.appendFileSync(process.env.LOG_FILE, JSON.stringify({ fn: context.function.name, type: e.RequestType,
-    logicalId: e.LogicalResourceId, hasPhysicalId: 'PhysicalResourceId' in e, physicalId: e.PhysicalResourceId,
-    props: p, old: e.OldResourceProperties }) + '\\n');
-  if (p.FailFirstDelivery && !fs.existsSync(process.env.LOG_FILE + '.ran')) {
-    fs.writeFileSync(process.env.LOG_FILE + '.ran', '');
-    throw new Error('the first delivery fails without answering');
-  }
-  const isDelete = e.RequestType === 'Delete';
-  if (p.Answer === 'silent' && !isDelete) return 'nobody reads this';
-  const failed = p.Answer === 'fail' && !isDelete;
-  const id = isDelete ? e.PhysicalResourceId || 'deleted' : p.Id || e.PhysicalResourceId;
-  const body = { Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail' : undefined,
-    PhysicalResourceId: id, StackId: e.StackId, RequestId: e.RequestId, LogicalResourceId: e.LogicalResourceId,
-    Data: { Value: String(p.Value) } };
-  const res = await fetch(e.ResponseURL, { method: 'POST',
-    headers: { 'Content-Type': 'application/json', Date: new Date().toUTCString() }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error('response URL answered ' + res.status);
-  return 'ignored';
-};`;
-
-interface Request {
-  fn: string;
-  type: string;
-  logicalId: string;
-  hasPhysicalId: boolean;
-  physicalId?: string;
-  props: Record<string, string>;
-  old?: Record<string, string>;
-}
-
-interface TemplateOptions {
-  /** Custom resources besides `Custom`; `Breaker` is ordered after `Custom` and answers as `BreakerAnswer` says. */
-  readonly breaker?: boolean;
-  /** Resource `Timeout`, seconds. */
-  readonly timeout?: number;
-  readonly failFirstDelivery?: boolean;
-}
-
-function template(logFile: string, options: TemplateOptions = {}): string {
-  const fn = (name: string) => ({
-    Type: 'ALIYUN::FC3::Function',
-    DependsOn: ['Role'],
-    Properties: {
-      FunctionName: { 'Fn::Sub': `${name}-\${ALIYUN::StackName}` },
-      Runtime: 'nodejs20',
-      Handler: 'index.handler',
-      Timeout: 20,
-      Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
-      EnvironmentVariables: { LOG_FILE: logFile },
-      Code: { ZipFile: writeZip([{ name: 'index.js', data: Buffer.from(PROVIDER) }]).toString('base64') },
-    },
-  });
-  const custom = (parameters: Record<string, unknown>, dependsOn: string[]) => ({
-    Type: 'ALIYUN::ROS::CustomResource',
-    DependsOn: dependsOn,
-    Properties: {
-      ServiceToken: {
-        'Fn::If': ['UseB', { 'Fn::GetAtt': ['ProviderB', 'ARN'] }, { 'Fn::GetAtt': ['ProviderA', 'ARN'] }],
-      },
-      Timeout: options.timeout ?? 30,
-      Parameters: parameters,
-    },
-  });
-  return JSON.stringify({
-    ROSTemplateFormatVersion: '2015-09-01',
-    Parameters: {
-      Id: { Type: 'String', Default: 'pid-1' },
-      Answer: { Type: 'String', Default: 'ok' },
-      Value: { Type: 'String', Default: 'v1' },
-      Provider: { Type: 'String', Default: 'A', AllowedValues: ['A', 'B'] },
-      BreakerAnswer: { Type: 'String', Default: 'ok' },
-    },
-    Conditions: { UseB: { 'Fn::Equals': [{ Ref: 'Provider' }, 'B'] } },
-    Resources: {
-      Role: {
-        Type: 'ALIYUN::RAM::Role',
-        Properties: {
-          RoleName: { 'Fn::Sub': 'provider-${ALIYUN::StackName}' },
-          AssumeRolePolicyDocument: {
-            Version: '1',
-            Statement: [
-              { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['fc.aliyuncs.com'] } },
-            ],
-          },
-        },
-      },
-      ProviderA: fn('a'),
-      ProviderB: fn('b'),
-      Custom: custom(
-        {
-          Id: { Ref: 'Id' },
-          Answer: { Ref: 'Answer' },
-          Value: { Ref: 'Value' },
-          ...(options.failFirstDelivery && { FailFirstDelivery: 'yes' }),
-        },
-        ['ProviderA', 'ProviderB'],
-      ),
-      ...(options.breaker && {
-        Breaker: custom({ Id: 'breaker', Answer: { Ref: 'BreakerAnswer' }, Value: { Ref: 'Value' } }, [
-          'Custom',
-        ]),
-      }),
-    },
-    Outputs: { Value: { Value: { 'Fn::GetAtt': ['Custom', 'Value'] } } },
-  });
-}
 
 let dir: string;
 let logFile: string;
@@ -141,15 +29,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The requests the provider got since the log was last cleared. */
-function requests(logicalId = 'Custom'): Request[] {
-  if (!fs.existsSync(logFile)) return [];
-  return fs
-    .readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Request)
-    .filter((r) => r.logicalId === logicalId);
-}
+const requests = (logicalId = 'Custom'): RecordedRequest[] => readRequests(logFile, logicalId);
 const clearLog = () => fs.rmSync(logFile, { force: true });
 
 /** A LocalCloud playing `variants`, a ROS client for it, and helpers that wait for each operation to end. */
@@ -189,14 +69,14 @@ async function startCloud(variants: Partial<CloudVariants> = {}) {
     async create(
       name: string,
       values: Record<string, string> = {},
-      options: TemplateOptions = {},
+      options: ProviderTemplateOptions = {},
       extra: Partial<$Ros.CreateStackRequest> = {},
     ) {
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
           stackName: name,
-          templateBody: template(logFile, options),
+          templateBody: providerTemplate(logFile, options),
           parameters: Object.entries(values).map(
             ([parameterKey, parameterValue]) =>
               new $Ros.CreateStackRequestParameters({ parameterKey, parameterValue }),
@@ -209,14 +89,14 @@ async function startCloud(variants: Partial<CloudVariants> = {}) {
     async update(
       stackId: string,
       values: Record<string, string>,
-      options: TemplateOptions = {},
+      options: ProviderTemplateOptions = {},
       extra: Partial<$Ros.UpdateStackRequest> = {},
     ) {
       await ros.updateStack(
         new $Ros.UpdateStackRequest({
           regionId: REGION,
           stackId,
-          templateBody: template(logFile, options),
+          templateBody: providerTemplate(logFile, options),
           parameters: Object.entries(values).map(
             ([parameterKey, parameterValue]) =>
               new $Ros.UpdateStackRequestParameters({ parameterKey, parameterValue }),
@@ -323,8 +203,8 @@ describe('deleteAfterFailedCreate: the Delete that follows a failed or unanswere
   async function deleteAfterFailure(
     variant: CloudVariants['deleteAfterFailedCreate'] | undefined,
     values: Record<string, string>,
-    options: TemplateOptions = {},
-  ): Promise<Request> {
+    options: ProviderTemplateOptions = {},
+  ): Promise<RecordedRequest> {
     const t = await startCloud(variant ? { deleteAfterFailedCreate: variant } : {});
     try {
       const stackId = await t.create('failed-create', values, options);

@@ -868,7 +868,13 @@ export class StackEngine {
     for (const stack of Object.values(this.state.stacks)) {
       if (!stack.status.endsWith('_IN_PROGRESS')) continue;
       const failed = stack.status.replace(/_IN_PROGRESS$/, '_FAILED');
-      this.setStatus(stack, failed, 'LocalCloud stopped while this operation was in progress');
+      // In the real cloud the operation would go on; a LocalCloud started again cannot carry it on.
+      this.setStatus(
+        stack,
+        failed,
+        'LocalCloud stopped while this operation was in progress (it cannot carry it on as ROS would); ' +
+          (failed.startsWith('CREATE') ? 'delete the stack to go on' : 'update or delete the stack to go on'),
+      );
       for (const r of Object.values(stack.resources)) {
         if (r.status.endsWith('_IN_PROGRESS')) {
           this.resourceEvent(stack, r, r.status.replace(/_IN_PROGRESS$/, '_FAILED'), 'LocalCloud stopped');
