@@ -956,8 +956,9 @@ class Operation {
     return this.controller.signal;
   }
 
+  /** Whether the deadline has passed (also when a resource's own wait noticed it before the timer fired). */
   get timedOut(): boolean {
-    return this.controller.signal.aborted;
+    return this.controller.signal.aborted || Date.now() >= this.deadline;
   }
 
   secondsLeft(): number {
