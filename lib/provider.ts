@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as ros from '@alicloud/ros-cdk-core';
 import * as fc3 from '@alicloud/ros-cdk-fc3';
 import * as ram from '@alicloud/ros-cdk-ram';
-import { HANDLER_RAM_ACTIONS } from './handler/policy';
+import { HANDLER_RAM_ACTIONS, type HandlerRamAction } from './handler/policy';
 import { handlerZipPath } from './package-root';
 
 /**
@@ -45,9 +45,11 @@ export const FUNCTION_COMPUTE_SERVICE = 'fc.aliyuncs.com';
  * `ros-cdk-image-copy-<StackId>`, where `<StackId>` is `ALIYUN::StackId`, a UUID that ROS assigns at deploy time.
  * Two stacks of the same name in two regions, or two stacks in one region, therefore get different names.
  *
- * The role trusts `fc.aliyuncs.com` and allows exactly the actions the handler calls: the ECS image and tag
- * actions on the account's images in every region (a copy reads the source region and writes the destination
- * region), and `fc:InvokeFunction` on this function only (the handler continues long copies by invoking itself).
+ * The role trusts `fc.aliyuncs.com` and allows exactly the actions the handler calls, each on what its RAM
+ * authorization table allows ({@link HANDLER_ACTION_RESOURCES}): the ECS image and tag actions on the account's
+ * images in every region (a copy reads the source region and writes the destination region); `ecs:CopyImage` and
+ * `fc:InvokeFunction` (the handler continues long copies by invoking itself) on `*`, the only grant RAM honours
+ * for them.
  */
 export class ImageCopyProvider extends ros.Construct {
   /** The construct id of the provider under its stack. */
@@ -116,7 +118,7 @@ export class ImageCopyProvider extends ros.Construct {
               'What the ros-cdk-image-copy handler calls: ECS image actions and its own continuation.',
             policyDocument: {
               version: '1',
-              statement: handlerPolicyStatements(this.physicalName, accountId),
+              statement: handlerPolicyStatements(accountId),
             },
           },
         ],
@@ -147,41 +149,53 @@ export class ImageCopyProvider extends ros.Construct {
 }
 
 /**
- * The role's policy: every action the handler calls, grouped by where it applies. ECS actions apply to the
- * account's images in any region, because one copy reads in the source region and writes in the destination
- * region, and `ImageReplication` spans many regions; `fc:InvokeFunction` applies to this provider's own function.
+ * Where the role may perform each action the handler calls, as narrow as the action's "RAM authorization" table
+ * (in its API reference) allows:
+ *
+ * - `account-images`: the account's images in any region, `acs:ecs:*:<account>:image/*`. DeleteImage,
+ *   CancelCopyImage and ModifyImageAttribute take an image (`acs:ecs:{#regionId}:{#accountId}:image/{#imageId}`);
+ *   DescribeImages takes `image/*` or `image/{#imageId}`; TagResources, UntagResources and JoinResourceGroup take
+ *   an image among other resource types. Any region, because one copy reads the source region and writes the
+ *   destination region, and `ImageReplication` spans many.
+ * - `all-resources`: `*`, for an action with no resource-level authorization, where a statement naming a resource
+ *   is ineffective. FC 3.0 InvokeFunction is "All Resources". CopyImage's table reads
+ *   `acs:ecs:{#regionId}:{#accountId}:image/*` today and read "All Resources" in an earlier revision; only `*`
+ *   is effective under both. CopyImage creates an image; it cannot act on anything but images either way.
+ *
+ * The tables (see README, "Least privilege"):
+ * https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-ram and
+ * https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction.
  */
-function handlerPolicyStatements(
-  functionName: string,
-  accountId: string,
-): ram.RosRole.PolicyDocumentStatementProperty[] {
-  const ecsActions = HANDLER_RAM_ACTIONS.filter((action) => action.startsWith('ecs:'));
-  const fcActions = HANDLER_RAM_ACTIONS.filter((action) => action.startsWith('fc:'));
-  const otherActions = HANDLER_RAM_ACTIONS.filter(
-    (action) => !ecsActions.includes(action) && !fcActions.includes(action),
-  );
-  if (otherActions.length > 0) {
-    // A new kind of action needs a decision about its resources; never grant it on "*" by accident.
-    throw new Error(
-      `ImageCopyProvider does not know which resources to grant ${otherActions.join(', ')} on.`,
-    );
-  }
+export const HANDLER_ACTION_RESOURCES: Readonly<
+  Record<HandlerRamAction, 'account-images' | 'all-resources'>
+> = {
+  'ecs:CopyImage': 'all-resources',
+  'ecs:DescribeImages': 'account-images',
+  'ecs:CancelCopyImage': 'account-images',
+  'ecs:DeleteImage': 'account-images',
+  'ecs:ModifyImageAttribute': 'account-images',
+  'ecs:TagResources': 'account-images',
+  'ecs:UntagResources': 'account-images',
+  'ecs:JoinResourceGroup': 'account-images',
+  'fc:InvokeFunction': 'all-resources',
+};
+
+/** The role's policy: one statement per kind of resource (see {@link HANDLER_ACTION_RESOURCES}). */
+function handlerPolicyStatements(accountId: string): ram.RosRole.PolicyDocumentStatementProperty[] {
+  const actionsOn = (scope: 'account-images' | 'all-resources') =>
+    HANDLER_RAM_ACTIONS.filter((action) => HANDLER_ACTION_RESOURCES[action] === scope);
   const statements: ram.RosRole.PolicyDocumentStatementProperty[] = [];
-  if (ecsActions.length > 0) {
+  const imageActions = actionsOn('account-images');
+  if (imageActions.length > 0) {
     statements.push({
       effect: 'Allow',
-      action: [...ecsActions],
+      action: [...imageActions],
       resource: [ros.Fn.join(':', ['acs', 'ecs', '*', accountId, 'image/*'])],
     });
   }
-  if (fcActions.length > 0) {
-    statements.push({
-      effect: 'Allow',
-      action: [...fcActions],
-      resource: [
-        ros.Fn.join('', ['acs:fc:', ros.RosPseudo.region, ':', accountId, ':functions/', functionName]),
-      ],
-    });
+  const unscopedActions = actionsOn('all-resources');
+  if (unscopedActions.length > 0) {
+    statements.push({ effect: 'Allow', action: [...unscopedActions], resource: ['*'] });
   }
   return statements;
 }

@@ -1,5 +1,5 @@
 import { ApiError } from './errors';
-import type { FaultHook } from './server';
+import type { CallInfo, FaultHook } from './server';
 
 /** Faults injected into an API call before it reaches its service (signed calls only: ECS, ROS, FC). */
 export type CallFaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'latency';
@@ -57,10 +57,17 @@ export interface CallFaultRule extends FaultSelector {
   /** `latency`: delay before the call is served. @default 1000 */
   readonly latencyMs?: number;
   /**
-   * `throttle`: the `x-acs-retry-after` header, in milliseconds: the SDK puts it in `ThrottlingError.retryAfter`
-   * and its own retry loop waits that many ms (the unit the real service uses is unverified). @default 1000
+   * `throttle`: how long the client is asked to wait, ms. It goes out in the `x-acs-retry-after` header in the unit
+   * the `retryAfterUnit` variant says (undocumented: seconds, rounded up, by default; or milliseconds). The SDK
+   * puts the header's number in `ThrottlingError.retryAfter` as it is. @default 1000
    */
   readonly retryAfterMs?: number;
+  /**
+   * `throttle`: hold the client to the wait it was asked for: until it is over, every call the same access key
+   * makes to the same action is throttled again (and counted), whatever the rule's selector. A client that reads
+   * the header in the wrong unit (waiting 1000 times too short) is caught this way. @default false
+   */
+  readonly enforceRetryAfter?: boolean;
 }
 
 /** Each presigned response URL (custom-resource callback) answers its first `failures` posts with HTTP 500. */
@@ -170,6 +177,8 @@ export class FaultPlan implements FaultHook {
   private readonly counts: FaultStats = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultStats;
   private readonly entries: InjectedFault[] = [];
   private readonly sleep: (ms: number) => Promise<void>;
+  /** `enforceRetryAfter`: when each client may call each action again (`<key> <product>:<action>` → ms). */
+  private readonly notBefore = new Map<string, number>();
 
   constructor(spec: FaultPlanSpec = {}, options: FaultPlanOptions = {}) {
     const checked = validateSpec(spec);
@@ -200,8 +209,18 @@ export class FaultPlan implements FaultHook {
     product: string,
     action: string,
     principal?: 'root' | 'role',
+    call: CallInfo = {},
   ): Promise<'reset' | undefined> {
     const target = `${product}:${action}`;
+    const client = `${call.accessKeyId ?? 'anonymous'} ${target}`;
+    const now = Date.now();
+    const heldUntil = this.notBefore.get(client);
+    if (heldUntil !== undefined && now < heldUntil) {
+      // A retry before the asked wait is over: throttled again, asked for what is left of the wait.
+      this.note('throttle', target);
+      throw throttled(heldUntil - now, call.retryAfterUnit);
+    }
+    if (heldUntil !== undefined) this.notBefore.delete(client);
     let delayMs = 0;
     let outcome: CallFaultRule | undefined;
     this.rules.forEach((rule, index) => {
@@ -215,10 +234,11 @@ export class FaultPlan implements FaultHook {
     });
     if (delayMs > 0) await this.sleep(delayMs);
     switch (outcome?.kind) {
-      case 'throttle':
-        throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
-          'x-acs-retry-after': String(outcome.retryAfterMs ?? 1000),
-        });
+      case 'throttle': {
+        const waitMs = outcome.retryAfterMs ?? 1000;
+        if (outcome.enforceRetryAfter) this.notBefore.set(client, Date.now() + waitMs);
+        throw throttled(waitMs, call.retryAfterUnit);
+      }
       case 'error500':
         throw new ApiError(
           'InternalError',
@@ -315,6 +335,17 @@ export class FaultPlan implements FaultHook {
   }
 }
 
+/**
+ * The throttling answer, asking the client to wait `waitMs`: `x-acs-retry-after` in seconds (rounded up, at least
+ * 1 for any wait) or in milliseconds, as `unit` says.
+ */
+function throttled(waitMs: number, unit: 's' | 'ms' = 's'): ApiError {
+  const value = unit === 'ms' ? Math.ceil(waitMs) : Math.ceil(waitMs / 1000);
+  return new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
+    'x-acs-retry-after': String(value),
+  });
+}
+
 /** Accepts a plan, a spec or a bare hook, as `LocalCloud.start({ faults })` does. */
 export function isFaultHook(value: unknown): value is FaultHook {
   return (
@@ -363,7 +394,7 @@ function parseJson(text: string): unknown {
 
 const COMMON_KEYS = ['kind', 'probability', 'first', 'every', 'limit'];
 const KEYS_BY_KIND: Record<FaultKind, readonly string[]> = {
-  throttle: ['product', 'action', 'principal', 'retryAfterMs'],
+  throttle: ['product', 'action', 'principal', 'retryAfterMs', 'enforceRetryAfter'],
   error500: ['product', 'action', 'principal'],
   error503: ['product', 'action', 'principal'],
   reset: ['product', 'action', 'principal'],
@@ -440,6 +471,11 @@ function validateRule(rule: unknown, where: string): void {
   number('failures', 1, 1000, true);
   number('afterMs', 0, 86_400_000, true);
   number('deliveries', 1, 10, true);
+  if (rule.enforceRetryAfter !== undefined && typeof rule.enforceRetryAfter !== 'boolean') {
+    throw new FaultPlanError(
+      `${where}.enforceRetryAfter must be true or false, not ${JSON.stringify(rule.enforceRetryAfter)}`,
+    );
+  }
   if (kind === 'killInvocation' && rule.afterMs === undefined) {
     throw new FaultPlanError(`${where}: kind "killInvocation" needs "afterMs"`);
   }

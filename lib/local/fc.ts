@@ -9,6 +9,7 @@ import type { Ram, TemporaryCredentials } from './ram';
 import type { IncomingCall, Route, RouteResponse } from './server';
 import type { RequestContext } from './service';
 import type { StateStore } from './state';
+import type { CloudVariants } from './variants';
 
 /** What CreateFunction takes (FC 3.0's `CreateFunctionInput`, the subset LocalCloud runs). */
 export interface FunctionSpec {
@@ -55,6 +56,8 @@ export interface InvocationRecord {
   readonly async: boolean;
   /** 0 for the first delivery, then 1, 2, 3 for FC's retries of a failed asynchronous invocation. */
   readonly attempt: number;
+  /** A retry: the request id of the first delivery (which this one shares under `fcAsyncRetry: same-request-id`). */
+  readonly retryOf?: string;
   readonly startedAt: number;
   endedAt?: number;
   outcome?: 'succeeded' | 'failed' | 'timed out' | 'killed';
@@ -92,6 +95,8 @@ export interface FunctionComputeOptions {
   readonly echoLogs?: boolean;
   /** Retries of a failed asynchronous invocation (FC's `maxAsyncRetryAttempts`). Default 3, as in FC. */
   readonly maxAsyncRetryAttempts?: number;
+  /** How a failed asynchronous invocation is retried (`fcAsyncRetry`). Default: with a new request id. */
+  readonly asyncRetry?: () => CloudVariants['fcAsyncRetry'];
 }
 
 const DEFAULT_ASYNC_RETRY_ATTEMPTS = 3;
@@ -220,8 +225,12 @@ export class FunctionCompute implements Route {
 
   /**
    * An asynchronous invocation, retried as FC retries one whose function fails, times out or crashes
-   * (HandledInvocationError / UnhandledInvocationError): up to `maxAsyncRetryAttempts` more times (FC's default 3),
-   * after 0.5 s, 1 s, 2 s, with the same request id. A function deleted meanwhile is not retried.
+   * (HandledInvocationError / UnhandledInvocationError): "retries up to 3 times by default", or
+   * `maxAsyncRetryAttempts` (https://help.aliyun.com/en/functioncompute/fc/user-guide/error-handling-1-2), here after
+   * 0.5 s, 1 s, 2 s (the backoff FC's retry-policy page gives for throttled invocations,
+   * https://www.alibabacloud.com/help/en/function-compute/latest/retry-policy). Whether a retry keeps the request
+   * id is undocumented: `fcAsyncRetry` says (a new one, the same one, or no retry at all). A function deleted
+   * meanwhile is not retried.
    */
   private async runWithRetries(
     regionId: string,
@@ -229,13 +238,16 @@ export class FunctionCompute implements Route {
     event: Buffer,
     requestId: string,
   ): Promise<InvokeResult> {
-    const retries = this.options.maxAsyncRetryAttempts ?? DEFAULT_ASYNC_RETRY_ATTEMPTS;
+    const mode = this.options.asyncRetry?.() ?? 'new-request-id';
+    const retries =
+      mode === 'none' ? 0 : (this.options.maxAsyncRetryAttempts ?? DEFAULT_ASYNC_RETRY_ATTEMPTS);
     let result = await this.run(this.stored(regionId, functionName), event, requestId, true);
     for (let attempt = 1; attempt <= retries && result.errorType !== undefined && !this.stopping; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt).unref());
       const fn = this.state.functions[regionId]?.[functionName];
       if (!fn || this.stopping) break;
-      result = await this.run(fn, event, requestId, true, attempt);
+      const retryId = mode === 'same-request-id' ? requestId : randomUUID();
+      result = await this.run(fn, event, retryId, true, attempt, requestId);
     }
     return result;
   }
@@ -359,6 +371,7 @@ export class FunctionCompute implements Route {
     requestId: string,
     isAsync: boolean,
     attempt = 0,
+    retryOf?: string,
   ): Promise<InvokeResult> {
     const record: InvocationRecord = {
       requestId,
@@ -366,6 +379,7 @@ export class FunctionCompute implements Route {
       functionName: fn.functionName,
       async: isAsync,
       attempt,
+      ...(retryOf !== undefined && { retryOf }),
       startedAt: Date.now(),
       logs: [],
     };
@@ -506,10 +520,15 @@ export class FunctionCompute implements Route {
   }
 }
 
-/** Runs in the child: loads the handler, calls it with the event Buffer and the context, sends back the result. */
+/**
+ * Runs in the child: loads the handler, calls it with the event Buffer and the context, sends back the result; exits
+ * when the IPC channel to LocalCloud closes.
+ */
 const RUNNER = String.raw`
 const path = require('path');
 const util = require('util');
+// An instance dies with its LocalCloud: if LocalCloud's process goes (killed), nothing is left running its code.
+process.once('disconnect', () => process.exit(1));
 process.once('message', async (message) => {
   const { event, context } = message;
   const line = (level) => (...args) => process.stdout.write(new Date().toISOString() + ' ' + context.requestId + ' [' + level + '] ' + util.format(...args) + '\n');

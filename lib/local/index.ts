@@ -1,7 +1,7 @@
 export { LocalCloud } from './local-cloud';
 export type { LocalCloudOptions } from './local-cloud';
 export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
-export type { CallRecord, FaultHook } from './server';
+export type { CallInfo, CallRecord, FaultHook } from './server';
 export { ApiError } from './errors';
 export type { RoleDefinition } from './ram';
 export type { Callback, CallbackOptions, CustomResourceResponse } from './callbacks';

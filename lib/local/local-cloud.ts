@@ -93,9 +93,13 @@ export class LocalCloud {
       authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
       accountId: this.accountId,
       faults: {
-        beforeCall: async (product, action, principal) =>
-          (await customHook?.beforeCall(product, action, principal)) ??
-          this.plan.beforeCall(product, action, principal),
+        beforeCall: async (product, action, principal, call) => {
+          const info = { ...call, retryAfterUnit: this.variants.retryAfterUnit };
+          return (
+            (await customHook?.beforeCall(product, action, principal, info)) ??
+            this.plan.beforeCall(product, action, principal, info)
+          );
+        },
       },
     });
     this.ecs = new EcsService(this.state, this.accountId, options, {
@@ -109,6 +113,7 @@ export class LocalCloud {
       store: this.state,
       endpoint: () => this.endpoint,
       regionalEndpoint: (region) => this.server.regionalEndpoint(region),
+      asyncRetry: () => this.variants.fcAsyncRetry,
       hooks: {
         killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
         onKilled: (fn) => {
@@ -129,6 +134,7 @@ export class LocalCloud {
       {
         ram: this.ram,
         fc: this.fc,
+        variants: this.variants,
         createCallback: (o) => this.callbacks.create(o),
         discardCallback: (id) => this.callbacks.discard(id),
         deliveries: (logicalId, requestType) =>
@@ -178,6 +184,15 @@ export class LocalCloud {
    */
   issueRoleCredentials(roleName: string, policy: PolicyDocument, ttlSeconds?: number): TemporaryCredentials {
     return this.ram.issueRoleCredentials(roleName, policy, ttlSeconds);
+  }
+
+  /**
+   * The temporary credentials a service gets when it assumes `roleName` (what Function Compute hands a function that
+   * names the role): they can do what the role allows at the time of each call, nothing once it is deleted. Fails
+   * when the role does not exist or does not trust `service`.
+   */
+  assumeRole(roleName: string, service = 'fc.aliyuncs.com', ttlSeconds?: number): TemporaryCredentials {
+    return this.ram.assumeRoleAsService(roleName, service, ttlSeconds);
   }
 
   /** Creates or replaces a RAM role; functions that name it run with its policies. */

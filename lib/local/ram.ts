@@ -43,6 +43,12 @@ interface StoredKey {
   securityToken?: string;
   policy?: PolicyDocument;
   expiresAt?: number;
+  /**
+   * Issued to a service that assumed the role (`assumeRoleAsService`): the id of the role they were issued for.
+   * They can do only what that role allows now, so they lose what it loses, and everything once it is deleted (a
+   * role created again under the same name is another role, with another id).
+   */
+  roleId?: string;
 }
 
 /** A RAM role: who may assume it (trust policy) and what its credentials may do (its policies). */
@@ -56,6 +62,8 @@ interface RamState {
   rootAccessKeyId: string;
   keys: Record<string, StoredKey>;
   roles: Record<string, RoleDefinition>;
+  /** Each existing role's id, given when it is created (not when it is replaced). */
+  roleIds?: Record<string, string>;
 }
 
 /** What a signature check needs to know about an access key. */
@@ -92,6 +100,8 @@ export class Ram {
     validatePolicy(role.assumeRolePolicyDocument, `trust policy of role ${role.roleName}`);
     role.policies.forEach((p, i) => validatePolicy(p, `policy ${i + 1} of role ${role.roleName}`));
     this.state.roles[role.roleName] = role;
+    const ids = (this.state.roleIds ??= {});
+    ids[role.roleName] ??= randomId(8);
     this.store.changed();
   }
 
@@ -102,6 +112,7 @@ export class Ram {
   deleteRole(roleName: string): boolean {
     const existed = roleName in this.state.roles;
     delete this.state.roles[roleName];
+    if (this.state.roleIds) delete this.state.roleIds[roleName];
     if (existed) this.store.changed();
     return existed;
   }
@@ -127,7 +138,21 @@ export class Ram {
       );
     }
     const statements = role.policies.flatMap((p) => p.Statement);
-    return this.issueRoleCredentials(roleName, { Version: '1', Statement: statements }, ttlSeconds);
+    const credentials = this.issueRoleCredentials(
+      roleName,
+      { Version: '1', Statement: statements },
+      ttlSeconds,
+    );
+    this.state.keys[credentials.accessKeyId].roleId = this.roleId(roleName);
+    this.store.changed();
+    return credentials;
+  }
+
+  /** The id of an existing role (roles made before ids were kept get one now). */
+  private roleId(roleName: string): string | undefined {
+    if (!this.state.roles[roleName]) return undefined;
+    const ids = (this.state.roleIds ??= {});
+    return (ids[roleName] ??= randomId(8));
   }
 
   /** The root account's access key: allowed everything. */
@@ -173,16 +198,48 @@ export class Ram {
     return { secret: key.secret, principal, securityToken: key.securityToken, expiresAt: key.expiresAt };
   }
 
-  /** Throws `Forbidden.RAM` unless `principal` may perform `action` on every one of `resources`. */
+  /**
+   * Throws `Forbidden.RAM` unless `principal` may perform `action` on every one of `resources` (the ARNs the call
+   * acts on). An action whose API reference gives no resource-level authorization ("All Resources", see
+   * {@link ALL_RESOURCES_ACTIONS}) is checked against `*` instead: only a statement whose Resource matches `*`
+   * grants it.
+   */
   authorize(principal: Principal, action: string, resources: readonly string[]): void {
     if (principal.kind === 'root') return;
-    const policy = this.state.keys[principal.accessKeyId]?.policy;
-    const denied = resources.find((resource) => !policy || !isAllowed(policy, action, resource));
+    const key = this.state.keys[principal.accessKeyId];
+    const policy = key?.policy;
+    const bound = key?.roleId !== undefined;
+    const role =
+      bound && this.roleId(principal.roleName) === key.roleId
+        ? this.state.roles[principal.roleName]
+        : undefined;
+    if (bound && !role) {
+      // A role can only be deleted once it has no policies (RAM, "Delete a RAM role"), and its temporary
+      // credentials can do only what the role allows: nothing is left to them.
+      throw new ApiError(
+        'Forbidden.RAM',
+        `User not authorized to operate on the specified resource, or this API doesn't support RAM. ` +
+          `Role ${principal.roleName} no longer exists: its temporary credentials have none of its permissions.`,
+        403,
+      );
+    }
+    const now: PolicyDocument | undefined = role && {
+      Version: '1',
+      Statement: role.policies.flatMap((p) => p.Statement),
+    };
+    const allowed = (resource: string) =>
+      !!policy && isAllowed(policy, action, resource) && (!now || isAllowed(now, action, resource));
+    const allResources = takesAllResources(action);
+    const checked = allResources ? ['*'] : resources;
+    const denied = checked.find((resource) => !allowed(resource));
     if (denied !== undefined) {
       throw new ApiError(
         'Forbidden.RAM',
         `User not authorized to operate on the specified resource, or this API doesn't support RAM. ` +
-          `Role ${principal.roleName} is not allowed ${action} on ${denied}.`,
+          `Role ${principal.roleName} is not allowed ${action} on ${denied}.` +
+          (allResources
+            ? ` ${action} has no resource-level authorization: only a statement with Resource "*" grants it.`
+            : ''),
         403,
       );
     }
@@ -194,6 +251,31 @@ export class Ram {
       if (key.expiresAt !== undefined && key.expiresAt < now) delete this.state.keys[id];
     }
   }
+}
+
+/**
+ * Actions whose API reference's "RAM authorization" table gives the resource type "All Resources": they take no
+ * resource-level authorization, so RAM checks them against `*` and a statement naming a specific resource is
+ * ineffective for them ("For APIs without resource-level permissions, it is shown as All Resources. Use an
+ * asterisk (*) in the Resource element of the policy", the tables' own legend). Each with the table it follows.
+ * Every other action is checked against the ARNs of the resources the call acts on (the services pass them).
+ */
+export const ALL_RESOURCES_ACTIONS: Readonly<Record<string, string>> = {
+  // FC 3.0 InvokeFunction: resource type "All Resources".
+  'fc:InvokeFunction':
+    'https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction',
+  // The current CopyImage table gives `acs:ecs:{#regionId}:{#accountId}:image/*`, an earlier revision of the
+  // same page "All Resources" (https://alibabacloud.com/help/zh/ecs/api-copyimage). LocalCloud applies the
+  // stricter: a policy it accepts is effective under both.
+  'ecs:CopyImage':
+    'https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage',
+};
+
+const ALL_RESOURCES = new Set(Object.keys(ALL_RESOURCES_ACTIONS).map((a) => a.toLowerCase()));
+
+/** Whether `action` (e.g. `fc:InvokeFunction`) takes no resource-level authorization; actions compare case-insensitively. */
+export function takesAllResources(action: string): boolean {
+  return ALL_RESOURCES.has(action.toLowerCase());
 }
 
 /** Checks a policy's shape; throws an `Error` naming what is wrong. */

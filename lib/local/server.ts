@@ -52,7 +52,20 @@ export interface CallRecord {
  * It may throw an `ApiError` to answer with it, or return `'reset'` to drop the connection.
  */
 export interface FaultHook {
-  beforeCall(product: string, action: string, principal?: 'root' | 'role'): Promise<'reset' | undefined>;
+  beforeCall(
+    product: string,
+    action: string,
+    principal?: 'root' | 'role',
+    call?: CallInfo,
+  ): Promise<'reset' | undefined>;
+}
+
+/** What the server and LocalCloud tell a fault hook about a call, besides its product, action and principal. */
+export interface CallInfo {
+  /** The access key that signed the call (the client, for a throttle rule's `enforceRetryAfter`). */
+  readonly accessKeyId?: string;
+  /** The unit of `x-acs-retry-after` (the `retryAfterUnit` variant). @default 's' */
+  readonly retryAfterUnit?: 's' | 'ms';
 }
 
 export interface LocalServerOptions {
@@ -181,11 +194,12 @@ export class LocalServer {
   private async dropConnection(
     product: string,
     action: string,
-    principal: CallRecord['principal'],
+    auth: Authenticated,
     req: http.IncomingMessage,
   ): Promise<boolean> {
-    const caller = principal === 'anonymous' ? undefined : principal;
-    if ((await this.options.faults?.beforeCall(product, action, caller)) !== 'reset') return false;
+    const principal = auth.principal.kind;
+    const call: CallInfo = { accessKeyId: auth.principal.accessKeyId };
+    if ((await this.options.faults?.beforeCall(product, action, principal, call)) !== 'reset') return false;
     this.record(product, action, principal, 0, 'ConnectionReset');
     req.socket.destroy();
     return true;
@@ -211,7 +225,7 @@ export class LocalServer {
         if (route.signed) {
           const auth = this.authenticate(call);
           principal = auth.principal.kind;
-          if (await this.dropConnection(product, action, principal, req)) return;
+          if (await this.dropConnection(product, action, auth, req)) return;
           ctx = this.contextFor(requestId, auth);
         }
         const answer = await route.handle(call, ctx);
@@ -235,7 +249,7 @@ export class LocalServer {
         throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
       const auth = this.authenticate(call);
       principal = auth.principal.kind;
-      if (await this.dropConnection(product, action, principal, req)) return;
+      if (await this.dropConnection(product, action, auth, req)) return;
       const params = apiParameters(call, auth.signatureVersion);
       const body = await service.handle(action, params, this.contextFor(requestId, auth));
       this.send(res, 200, { RequestId: requestId, ...body });

@@ -32,6 +32,14 @@ export const VARIANT_VALUES = {
    * no answer).
    */
   deleteAfterFailedCreate: ['logical-id', 'empty', 'answered'],
+  /**
+   * The order of a replacement ROS performs itself (UpdateStack `ReplacementOption: Enabled`, e.g. a changed
+   * `ServiceToken`): the documents disagree. The UpdateStack reference says replacement "deletes the resource and then
+   * recreates it"; the change-set reference says ROS replaces "by creating new resources and deleting the original
+   * ones". Create the new resource first and delete the old one after the stack update succeeded (as
+   * CloudFormation), or delete the old one first.
+   */
+  replacementOrder: ['create-first', 'delete-first'],
   /** The unit of `x-acs-retry-after` on throttling (undocumented): seconds or milliseconds. */
   retryAfterUnit: ['s', 'ms'],
   /**

@@ -100,7 +100,7 @@ describe('ros-local', () => {
       await expect(ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).rejects.toMatchObject({
         name: 'ThrottlingError',
         code: 'Throttling.User',
-        retryAfter: 700,
+        retryAfter: 1, // 700 ms, in whole seconds (the retryAfterUnit variant's default)
       });
       expect((await ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).statusCode).toBe(200);
     } finally {

@@ -5,7 +5,11 @@ import * as ros from '@alicloud/ros-cdk-core';
 import { ImageCopy, ImageCopyProvider } from '../../lib';
 import { HANDLER_RAM_ACTIONS } from '../../lib/handler/policy';
 import { handlerZipPath } from '../../lib/package-root';
-import { HANDLER_ZIP_ENVIRONMENT_VARIABLE, PROVIDER_NAME_PREFIX } from '../../lib/provider';
+import {
+  HANDLER_ACTION_RESOURCES,
+  HANDLER_ZIP_ENVIRONMENT_VARIABLE,
+  PROVIDER_NAME_PREFIX,
+} from '../../lib/provider';
 import { writeZip } from '../../lib/zip';
 import { Match, newStack, Template } from './template';
 
@@ -116,30 +120,32 @@ describe('ImageCopyProvider', () => {
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     });
 
-    it("scopes ECS actions to the account's images (any region: a copy spans two) and InvokeFunction to its own function", () => {
+    it("grants the image actions on the account's images (any region: a copy spans two), CopyImage and InvokeFunction on *", () => {
       const statements = policyStatements(Template.fromStack(withCopies(1)));
-      const ecsStatement = statements.find((s) => s.Action.every((a) => a.startsWith('ecs:')))!;
-      expect(ecsStatement.Resource).toEqual([
+      expect(statements).toHaveLength(2);
+      const [images, unscoped] = statements;
+      expect(images.Action).toEqual([
+        'ecs:DescribeImages',
+        'ecs:CancelCopyImage',
+        'ecs:DeleteImage',
+        'ecs:ModifyImageAttribute',
+        'ecs:TagResources',
+        'ecs:UntagResources',
+        'ecs:JoinResourceGroup',
+      ]);
+      expect(images.Resource).toEqual([
         { 'Fn::Join': [':', ['acs:ecs:*', { Ref: 'ALIYUN::AccountId' }, 'image/*']] },
       ]);
-      const fcStatement = statements.find((s) => s.Action.includes('fc:InvokeFunction'))!;
-      expect(fcStatement.Action).toEqual(['fc:InvokeFunction']);
-      expect(fcStatement.Resource).toEqual([
-        {
-          'Fn::Join': [
-            '',
-            [
-              'acs:fc:',
-              { Ref: 'ALIYUN::Region' },
-              ':',
-              { Ref: 'ALIYUN::AccountId' },
-              ':functions/ros-cdk-image-copy-',
-              { Ref: 'ALIYUN::StackId' },
-            ],
-          ],
-        },
-      ]);
-      expect(statements).toHaveLength(2);
+      // Neither takes resource-level authorization (see HANDLER_ACTION_RESOURCES): a narrower grant is ineffective.
+      expect(unscoped.Action).toEqual(['ecs:CopyImage', 'fc:InvokeFunction']);
+      expect(unscoped.Resource).toEqual(['*']);
+      for (const action of HANDLER_RAM_ACTIONS) {
+        const statement = statements.find((s) => s.Action.includes(action))!;
+        expect([action, statement === unscoped]).toEqual([
+          action,
+          HANDLER_ACTION_RESOURCES[action] === 'all-resources',
+        ]);
+      }
     });
   });
 

@@ -1,6 +1,9 @@
 import * as http from 'http';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { ImageCopy } from '../../lib';
+import { LocalCloud } from '../../lib/local';
 import { Authenticator } from '../../lib/local/auth';
 import { ApiError } from '../../lib/local/errors';
 import { isAllowed, PolicyDocument, Ram, wildcardMatch } from '../../lib/local/ram';
@@ -8,6 +11,8 @@ import { LocalServer } from '../../lib/local/server';
 import type { RpcService } from '../../lib/local/service';
 import { EMPTY_BODY_SHA256, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { StateStore } from '../../lib/local/state';
+import { PROVIDER_NAME_PREFIX } from '../../lib/provider';
+import { newStack, Template } from '../construct/template';
 
 /** A stand-in ECS that authorizes `ecs:<Action>` on one image ARN and remembers what it received. */
 let received: { action: string; params: Record<string, string>; principal: string } | undefined;
@@ -173,7 +178,7 @@ describe('LocalCloud authentication', () => {
       Version: '1',
       Statement: [
         { Effect: 'Allow', Action: ['ecs:Describe*'], Resource: '*' },
-        { Effect: 'Allow', Action: 'ecs:CopyImage', Resource: 'acs:ecs:cn-hangzhou:*:image/m-allowed' },
+        { Effect: 'Allow', Action: 'ecs:DeleteImage', Resource: 'acs:ecs:cn-hangzhou:*:image/m-allowed' },
       ],
     };
 
@@ -182,18 +187,22 @@ describe('LocalCloud authentication', () => {
       const client = ecsClient(server.endpoint, creds);
       await client.describeImages(new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }));
       expect(received!.principal).toBe('role');
-      await client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }));
+      await client.deleteImage(
+        new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }),
+      );
     });
 
     it('denies other actions and resources with Forbidden.RAM', async () => {
       const client = ecsClient(server.endpoint, ram.issueRoleCredentials('copier', policy));
       const other = await errorOf(
-        client.deleteImage(new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' })),
+        client.modifyImageAttribute(
+          new $Ecs.ModifyImageAttributeRequest({ regionId: 'cn-hangzhou', imageId: 'm-allowed' }),
+        ),
       );
       expect(other).toMatchObject({ name: 'ClientError', code: 'Forbidden.RAM', statusCode: 403 });
-      expect(other.data.Message).toContain('ecs:DeleteImage');
+      expect(other.data.Message).toContain('ecs:ModifyImageAttribute');
       const elsewhere = await errorOf(
-        client.copyImage(new $Ecs.CopyImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-other' })),
+        client.deleteImage(new $Ecs.DeleteImageRequest({ regionId: 'cn-hangzhou', imageId: 'm-other' })),
       );
       expect(elsewhere).toMatchObject({ code: 'Forbidden.RAM' });
     });
@@ -254,6 +263,64 @@ describe('RAM policy evaluation', () => {
     );
   });
 
+  describe('as the RAM authorization tables of the API references say', () => {
+    const principalOf = (ram: Ram, policy: PolicyDocument) =>
+      ram.lookup(ram.issueRoleCredentials('handler', policy).accessKeyId)!.principal;
+    const allow = (action: string, resource: string): PolicyDocument => ({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: action, Resource: resource }],
+    });
+    const fnArn = 'acs:fc:cn-hangzhou:1234567890123456:functions/ros-cdk-image-copy-x';
+
+    it('grants fc:InvokeFunction ("All Resources") only by a statement on *: one naming the function is ineffective', () => {
+      const ram = new Ram(new StateStore());
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('fc:InvokeFunction', fnArn)), 'fc:InvokeFunction', [fnArn]),
+      ).toThrow(
+        /not allowed fc:InvokeFunction on \*\. fc:InvokeFunction has no resource-level authorization/,
+      );
+      expect(() =>
+        ram.authorize(
+          principalOf(ram, allow('fc:InvokeFunction', 'acs:fc:*:*:functions/*')),
+          'fc:InvokeFunction',
+          [fnArn],
+        ),
+      ).toThrow(expect.objectContaining({ code: 'Forbidden.RAM', httpStatus: 403 }));
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('fc:InvokeFunction', '*')), 'fc:InvokeFunction', [fnArn]),
+      ).not.toThrow();
+    });
+
+    it('grants ecs:CopyImage only on *, under the stricter of its two published tables', () => {
+      const ram = new Ram(new StateStore());
+      const source = 'acs:ecs:cn-hangzhou:1234567890123456:image/m-source';
+      const destination = 'acs:ecs:cn-shanghai:1234567890123456:image/*';
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('ecs:CopyImage', 'acs:ecs:*:*:image/*')), 'ecs:CopyImage', [
+          source,
+          destination,
+        ]),
+      ).toThrow(/not allowed ecs:CopyImage on \*/);
+      expect(() =>
+        ram.authorize(principalOf(ram, allow('ecs:CopyImage', '*')), 'ecs:CopyImage', [source, destination]),
+      ).not.toThrow();
+    });
+
+    it('checks an action with an image resource type against the ARN of the image the call acts on', () => {
+      const ram = new Ram(new StateStore());
+      const principal = principalOf(
+        ram,
+        allow('ecs:DeleteImage', 'acs:ecs:*:1234567890123456:image/m-mine*'),
+      );
+      expect(() =>
+        ram.authorize(principal, 'ecs:DeleteImage', ['acs:ecs:cn-hangzhou:1234567890123456:image/m-mine1']),
+      ).not.toThrow();
+      expect(() =>
+        ram.authorize(principal, 'ecs:DeleteImage', ['acs:ecs:cn-hangzhou:1234567890123456:image/m-theirs']),
+      ).toThrow(/not allowed ecs:DeleteImage on acs:ecs:cn-hangzhou:1234567890123456:image\/m-theirs\.$/);
+    });
+  });
+
   it('refuses a policy with a Condition it cannot evaluate', () => {
     const ram = new Ram(new StateStore());
     expect(() =>
@@ -262,6 +329,102 @@ describe('RAM policy evaluation', () => {
         Statement: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: {} }],
       }),
     ).toThrow('Statement[0] has a Condition, which LocalCloud does not evaluate');
+  });
+});
+
+describe("a deleted role's temporary credentials", () => {
+  const TRUST: PolicyDocument = {
+    Version: '1',
+    Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }],
+  };
+  const RENAME: PolicyDocument = {
+    Version: '1',
+    Statement: [{ Effect: 'Allow', Action: 'ecs:ModifyImageAttribute', Resource: 'acs:ecs:*:*:image/*' }],
+  };
+  const image = 'acs:ecs:cn-hangzhou:1234567890123456:image/m-1';
+
+  it('can do only what the role allows at each call: they lose what it loses, and everything once it is deleted', () => {
+    const ram = new Ram(new StateStore());
+    ram.putRole({ roleName: 'handler', assumeRolePolicyDocument: TRUST, policies: [RENAME] });
+    const principal = ram.lookup(
+      ram.assumeRoleAsService('handler', 'fc.aliyuncs.com').accessKeyId,
+    )!.principal;
+    expect(() => ram.authorize(principal, 'ecs:ModifyImageAttribute', [image])).not.toThrow();
+    ram.putRole({ roleName: 'handler', assumeRolePolicyDocument: TRUST, policies: [] });
+    expect(() => ram.authorize(principal, 'ecs:ModifyImageAttribute', [image])).toThrow(
+      /Role handler is not allowed ecs:ModifyImageAttribute/,
+    );
+    ram.putRole({ roleName: 'handler', assumeRolePolicyDocument: TRUST, policies: [RENAME] });
+    expect(() => ram.authorize(principal, 'ecs:ModifyImageAttribute', [image])).not.toThrow();
+    ram.deleteRole('handler');
+    expect(() => ram.authorize(principal, 'ecs:ModifyImageAttribute', [image])).toThrow(
+      expect.objectContaining({
+        code: 'Forbidden.RAM',
+        message: expect.stringContaining('Role handler no longer exists'),
+      }),
+    );
+    // A role of the same name created later does not bring them back: they were issued to the deleted one.
+    ram.putRole({ roleName: 'handler', assumeRolePolicyDocument: TRUST, policies: [RENAME] });
+    expect(() => ram.authorize(principal, 'ecs:ModifyImageAttribute', [image])).toThrow(/no longer exists/);
+    const fresh = ram.lookup(ram.assumeRoleAsService('handler', 'fc.aliyuncs.com').accessKeyId)!.principal;
+    expect(() => ram.authorize(fresh, 'ecs:ModifyImageAttribute', [image])).not.toThrow();
+  });
+
+  it("a destroyed stack's handler role can no longer rename another stack's image", async () => {
+    const cloud = await LocalCloud.start();
+    try {
+      const ros = new Ros(
+        new $OpenApiUtil.Config({
+          ...cloud.credentials,
+          regionId: 'cn-hangzhou',
+          endpoint: cloud.endpoint,
+          protocol: 'http',
+        }),
+      );
+      // The provider of a synthesized ImageCopy stack: its role and function (the copy itself left out).
+      const app = newStack('Destroyed');
+      new ImageCopy(app, 'Copy', { sourceImageId: 'm-bp1golden', sourceRegionId: 'cn-hangzhou' });
+      const json = Template.fromStack(app).json;
+      const resources = Object.fromEntries(
+        Object.entries(json.Resources!).filter(([, r]) => r.Type !== 'ALIYUN::ROS::CustomResource'),
+      );
+      const created = await ros.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: 'cn-hangzhou',
+          stackName: 'destroyed',
+          templateBody: JSON.stringify({ ...json, Resources: resources, Outputs: {} }),
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      const status = async () => {
+        await cloud.ros.settled();
+        return (await ros.getStack(new $Ros.GetStackRequest({ regionId: 'cn-hangzhou', stackId }))).body!
+          .status;
+      };
+      expect(await status()).toBe('CREATE_COMPLETE');
+      // What Function Compute hands the stack's handler, kept by someone after the stack is gone.
+      const handler = cloud.assumeRole(`${PROVIDER_NAME_PREFIX}${stackId}`);
+      const ecs = ecsClient(cloud.endpoint, handler);
+      const theirs = cloud.ecs.putImage('cn-hangzhou', {
+        imageName: 'theirs',
+        tags: { 'ros-cdk-image-copy:owner': 'another-stack/Copy' },
+      });
+      const rename = (imageName: string) =>
+        ecs.modifyImageAttribute(
+          new $Ecs.ModifyImageAttributeRequest({ regionId: 'cn-hangzhou', imageId: theirs, imageName }),
+        );
+      await rename('renamed-while-live');
+
+      await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: 'cn-hangzhou', stackId }));
+      expect(await status()).toBe('DELETE_COMPLETE');
+      expect(cloud.getRole(`${PROVIDER_NAME_PREFIX}${stackId}`)).toBeUndefined();
+      const refused = await errorOf(rename('renamed-after-destroy'));
+      expect(refused).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+      expect(refused.data.Message).toContain('no longer exists');
+      expect(cloud.ecs.getImage('cn-hangzhou', theirs)!.imageName).toBe('renamed-while-live');
+    } finally {
+      await cloud.stop();
+    }
   });
 });
 

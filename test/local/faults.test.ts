@@ -57,7 +57,8 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
     expect(err.name).toBe('ThrottlingError');
     expect(err.code).toBe('Throttling.User');
     expect(err.statusCode).toBe(400);
-    expect(err.retryAfter).toBe(2500);
+    // retryAfterUnit: s (the default): 2.5 s, rounded up to whole seconds.
+    expect(err.retryAfter).toBe(3);
     expect(err.data.Message).toBe('Request was denied due to user flow control.');
     expect(err.data.RequestId).toMatch(/^[0-9A-F-]{36}$/);
     // The call never reached ECS.
@@ -67,6 +68,86 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       action: 'DescribeRegions',
       status: 400,
       code: 'Throttling.User',
+    });
+  });
+
+  it('sends x-acs-retry-after in milliseconds under retryAfterUnit ms', async () => {
+    cloud = await LocalCloud.start({
+      variants: { retryAfterUnit: 'ms' },
+      faults: { rules: [{ kind: 'throttle', retryAfterMs: 2500 }] },
+    });
+    expect(await errorOf(describeRegions(ecsOf(cloud)))).toMatchObject({
+      code: 'Throttling.User',
+      retryAfter: 2500,
+    });
+  });
+
+  describe('enforceRetryAfter: a client that retries before the asked wait is over is throttled again', () => {
+    /** Throttled once, then retries after reading `x-acs-retry-after` as `readAs`; the outcome of each retry. */
+    async function retryAfterReading(unit: 's' | 'ms', readAs: 's' | 'ms'): Promise<string[]> {
+      cloud = await LocalCloud.start({
+        variants: { retryAfterUnit: unit },
+        faults: {
+          rules: [
+            {
+              kind: 'throttle',
+              product: 'ecs',
+              action: 'DescribeRegions',
+              first: 1,
+              retryAfterMs: 1000,
+              enforceRetryAfter: true,
+            },
+          ],
+        },
+      });
+      const ecs = ecsOf(cloud);
+      const outcomes: string[] = [];
+      let err = await errorOf(describeRegions(ecs));
+      for (let attempt = 0; attempt < 3 && err; attempt++) {
+        const waitMs = readAs === 's' ? err.retryAfter * 1000 : err.retryAfter;
+        await new Promise((resolve) => setTimeout(resolve, waitMs + 20));
+        err = await describeRegions(ecs).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        outcomes.push(err ? String(err.code) : 'ok');
+      }
+      return outcomes;
+    }
+
+    it('a client that reads seconds as milliseconds waits 1000 times too short and is throttled again', async () => {
+      const outcomes = await retryAfterReading('s', 'ms');
+      expect(outcomes.slice(0, 2)).toEqual(['Throttling.User', 'Throttling.User']);
+      // Each early retry counts as a throttle, asked for what is left of the wait.
+      expect(cloud!.faults.stats().throttle).toBeGreaterThanOrEqual(3);
+    });
+
+    it('a client that reads the unit right waits long enough and is served, in seconds and in milliseconds', async () => {
+      expect(await retryAfterReading('s', 's')).toEqual(['ok']);
+      await cloud!.stop();
+      expect(await retryAfterReading('ms', 'ms')).toEqual(['ok']);
+    });
+
+    it('holds only the throttled client to its wait: another access key calls at once', async () => {
+      cloud = await LocalCloud.start({
+        faults: { rules: [{ kind: 'throttle', first: 1, retryAfterMs: 60_000, enforceRetryAfter: true }] },
+      });
+      const root = ecsOf(cloud);
+      expect(await outcome(describeRegions(root))).toBe('Throttling.User');
+      expect(await outcome(describeRegions(root))).toBe('Throttling.User');
+      const role = cloud.issueRoleCredentials('other-client', {
+        Version: '1',
+        Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeRegions', Resource: '*' }],
+      });
+      const other = new Ecs(
+        new $OpenApiUtil.Config({
+          ...role,
+          regionId: 'cn-hangzhou',
+          endpoint: cloud.endpoint,
+          protocol: 'http',
+        }),
+      );
+      expect(await outcome(describeRegions(other))).toBe('ok');
     });
   });
 
@@ -495,6 +576,14 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       ],
       ['{"rules": [{"kind": "killInvocation"}]}', 'rules[0]: kind "killInvocation" needs "afterMs"'],
       [
+        '{"rules": [{"kind": "throttle", "enforceRetryAfter": "yes"}]}',
+        'rules[0].enforceRetryAfter must be true or false, not "yes"',
+      ],
+      [
+        '{"rules": [{"kind": "error503", "enforceRetryAfter": true}]}',
+        'rules[0]: "enforceRetryAfter" does not apply to kind "error503"',
+      ],
+      [
         '{"rules": [{"kind": "reset", "action": 7}]}',
         'rules[0].action must be a string or an array of strings',
       ],
@@ -524,6 +613,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
               action: 'DescribeImages',
               probability: 0.2,
               retryAfterMs: 500,
+              enforceRetryAfter: true,
             },
             { kind: 'error500', product: ['ecs', 'ros'], every: 10 },
             { kind: 'error503', first: 1 },

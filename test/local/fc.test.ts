@@ -156,7 +156,7 @@ describe('LocalCloud Function Compute 3.0', () => {
     expect(record.logs).toContain('done');
   });
 
-  it('retries a failed async invocation up to 3 times with the same request id, as FC does; never a sync one', async () => {
+  it('retries a failed async invocation up to 3 times, each retry with a new request id by default; never a sync one', async () => {
     // Fails on the first two deliveries (counted in a file next to the code), succeeds on the third.
     await create(
       'flaky',
@@ -176,7 +176,9 @@ describe('LocalCloud Function Compute 3.0', () => {
       [1, 'failed'],
       [2, 'succeeded'],
     ]);
-    expect(new Set(records.map((r) => r.requestId)).size).toBe(1);
+    // fcAsyncRetry: new-request-id (the default): each retry is a new request, tied to the first by retryOf.
+    expect(new Set(records.map((r) => r.requestId)).size).toBe(3);
+    expect(records.map((r) => r.retryOf)).toEqual([undefined, records[0].requestId, records[0].requestId]);
 
     await create('always-fails', `exports.handler = async () => { throw new Error('never'); };`);
     await invoke('always-fails', {}, true);
@@ -189,6 +191,24 @@ describe('LocalCloud Function Compute 3.0', () => {
     expect(sync.headers['x-fc-error-type']).toBe('UnhandledInvocationError');
     await cloud.fc.settled();
     expect(cloud.fc.invocations({ functionName: 'always-fails' })).toHaveLength(5);
+  });
+
+  it('retries an invocation killed mid-flight as a failed one', async () => {
+    cloud.setFaults({ rules: [{ kind: 'killInvocation', afterMs: 200, functionName: 'crashy', first: 1 }] });
+    try {
+      await create(
+        'crashy',
+        `exports.handler = async () => { await new Promise(r => setTimeout(r, 600)); return 'ok'; };`,
+      );
+      await invoke('crashy', {}, true);
+      await cloud.fc.settled();
+      expect(cloud.fc.invocations({ functionName: 'crashy' }).map((r) => [r.attempt, r.outcome])).toEqual([
+        [0, 'killed'],
+        [1, 'succeeded'],
+      ]);
+    } finally {
+      cloud.setFaults(undefined);
+    }
   });
 
   it('kills an invocation that outlives its timeout', async () => {
@@ -282,6 +302,48 @@ describe('LocalCloud Function Compute 3.0', () => {
     await expect(create('py', ECHO, { runtime: 'python3.10' })).rejects.toMatchObject({
       code: 'InvalidArgument',
     });
+  });
+});
+
+describe('LocalCloud Function Compute: the fcAsyncRetry variants', () => {
+  const FAILS_TWICE = (marker: string) =>
+    `const fs = require('fs'); const path = require('os').tmpdir() + '/${marker}-' + process.env.FC_ACCOUNT_ID;
+     exports.handler = async () => {
+       const n = (fs.existsSync(path) ? Number(fs.readFileSync(path, 'utf8')) : 0) + 1;
+       fs.writeFileSync(path, String(n));
+       if (n < 3) throw new Error('attempt ' + n + ' fails');
+       return 'ok';
+     };`;
+
+  async function attempts(fcAsyncRetry: 'same-request-id' | 'none') {
+    const cloud = await LocalCloud.start({ variants: { fcAsyncRetry } });
+    try {
+      cloud.fc.createFunction('cn-hangzhou', {
+        functionName: 'flaky',
+        runtime: 'nodejs20',
+        handler: 'index.handler',
+        zipFile: zipOf(FAILS_TWICE(`flaky-${fcAsyncRetry}`)),
+      });
+      const { requestId } = await cloud.fc.invoke('cn-hangzhou', 'flaky', Buffer.from('{}'), { async: true });
+      await cloud.fc.settled();
+      return { requestId, records: cloud.fc.invocations({ functionName: 'flaky' }) };
+    } finally {
+      await cloud.stop();
+    }
+  }
+
+  it('same-request-id: each retry keeps the request id of the first delivery', async () => {
+    const { requestId, records } = await attempts('same-request-id');
+    expect(records.map((r) => [r.attempt, r.outcome, r.requestId])).toEqual([
+      [0, 'failed', requestId],
+      [1, 'failed', requestId],
+      [2, 'succeeded', requestId],
+    ]);
+  });
+
+  it('none: a failed asynchronous invocation is not retried', async () => {
+    const { records } = await attempts('none');
+    expect(records.map((r) => [r.attempt, r.outcome])).toEqual([[0, 'failed']]);
   });
 });
 

@@ -109,7 +109,7 @@ describe('LocalCloud ROS stack lifecycle', () => {
     }
   });
 
-  it('bounds an operation by its timeout, failing the stack with a reason that says so', async () => {
+  it("bounds an operation by the stack's timeout, failing the stack with a reason that says it was the stack's", async () => {
     const cloud = await LocalCloud.start({ ros: { maxOperationSeconds: 2 } });
     try {
       const ros = client(cloud);
@@ -122,10 +122,70 @@ describe('LocalCloud ROS stack lifecycle', () => {
           timeoutInMinutes: 15,
         }),
       );
-      const stack = await status(cloud, ros, created.body!.stackId!);
+      const stackId = created.body!.stackId!;
+      const stack = await status(cloud, ros, stackId);
       expect(stack.status).toBe('CREATE_ROLLBACK_COMPLETE');
-      expect(stack.statusReason).toMatch(/timed out/);
+      expect(stack.statusReason).toContain(
+        "Stack CREATE timed out: the stack's timeout (TimeoutInMinutes 15, capped at 2 seconds by LocalCloud's maxOperationSeconds) passed",
+      );
       expect(stack.timeoutInMinutes).toBe(15);
+      // The resource says the stack's timeout, not its own (600 s), cut its wait short.
+      const events = await ros.listStackEvents(
+        new $Ros.ListStackEventsRequest({ regionId: REGION, stackId, logicalResourceId: ['Custom'] }),
+      );
+      expect(events.body!.events!.find((e) => e.status === 'CREATE_FAILED')!.statusReason).toContain(
+        "The stack timed out (its TimeoutInMinutes passed) while waiting for the custom resource's answer to Create, before the resource's own Timeout of 600 seconds",
+      );
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('gives CreateStack and UpdateStack a TimeoutInMinutes of 60 when they do not ask for one, as ROS does', async () => {
+    const cloud = await LocalCloud.start();
+    try {
+      const ros = client(cloud);
+      const created = await ros.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: REGION,
+          stackName: 'default-timeout',
+          templateBody: template(logFile),
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      expect((await status(cloud, ros, stackId)).timeoutInMinutes).toBe(60);
+      await ros.updateStack(
+        new $Ros.UpdateStackRequest({
+          regionId: REGION,
+          stackId,
+          templateBody: template(logFile),
+          parameters: updateParams({ Value: 'longer' }),
+          timeoutInMinutes: 1440,
+        }),
+      );
+      expect((await status(cloud, ros, stackId)).timeoutInMinutes).toBe(1440);
+      // The next update without one runs with ROS's default again, not the previous update's.
+      await ros.updateStack(
+        new $Ros.UpdateStackRequest({
+          regionId: REGION,
+          stackId,
+          templateBody: template(logFile),
+          parameters: updateParams({ Value: 'default' }),
+        }),
+      );
+      const stack = await status(cloud, ros, stackId);
+      expect([stack.status, stack.timeoutInMinutes]).toEqual(['UPDATE_COMPLETE', 60]);
+      await expect(
+        ros.updateStack(
+          new $Ros.UpdateStackRequest({
+            regionId: REGION,
+            stackId,
+            templateBody: template(logFile),
+            parameters: updateParams({ Value: 'too long' }),
+            timeoutInMinutes: 1441,
+          }),
+        ),
+      ).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringContaining('10 to 1440') });
     } finally {
       await cloud.stop();
     }

@@ -3,8 +3,10 @@
  * role), resolved for one stack id as LocalCloud ROS resolves it, and given to the bundled handler running in
  * LocalCloud's Function Compute. Then, one action at a time, the role loses that action and a lifecycle step that
  * needs it fails with a FAILED answer naming `Forbidden.RAM` and the action; with the full policy back, the same
- * step succeeds. The policy's resources are checked too: ECS actions on this account's images only, and
- * fc:InvokeFunction on the provider's own function only.
+ * step succeeds. The policy's resources are checked too, each action as narrow as its RAM authorization table
+ * allows (HANDLER_ACTION_RESOURCES): the image actions on this account's images only; CopyImage and
+ * fc:InvokeFunction, which take no resource-level authorization, on `*` (a narrower grant is refused by RAM, and by
+ * LocalCloud, which evaluates RAM as those tables say).
  */
 import { randomUUID } from 'crypto';
 import { ImageCopy } from '../../lib';
@@ -12,7 +14,7 @@ import { HANDLER_RAM_ACTIONS, type HandlerRamAction } from '../../lib/handler/po
 import type { CallRecord } from '../../lib/local/server';
 import { isAllowed, type PolicyDocument, type PolicyStatement } from '../../lib/local/ram';
 import { resolveValue } from '../../lib/local/ros/intrinsics';
-import { PROVIDER_NAME_PREFIX } from '../../lib/provider';
+import { HANDLER_ACTION_RESOURCES, PROVIDER_NAME_PREFIX } from '../../lib/provider';
 import type { ImageCopyResourceProperties } from '../../lib/protocol';
 import { newStack, Template } from '../construct/template';
 import {
@@ -304,13 +306,14 @@ describe('the synthesized role policy', () => {
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  it("allows ECS actions on this account's images only, and fc:InvokeFunction on the provider's own function only", () => {
+  it("allows the image actions on this account's images only; CopyImage and InvokeFunction on * as RAM requires", () => {
     const account = h.cloud.accountId;
     const stackId = randomUUID();
     const policy = resolvePolicy(template, account, stackId, DESTINATION_REGION);
     const ownFunction = `acs:fc:${DESTINATION_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${stackId}`;
-    const ecsActions = HANDLER_RAM_ACTIONS.filter((a) => a.startsWith('ecs:'));
-    for (const action of ecsActions) {
+    const imageActions = HANDLER_RAM_ACTIONS.filter((a) => HANDLER_ACTION_RESOURCES[a] === 'account-images');
+    expect(imageActions.every((a) => a.startsWith('ecs:'))).toBe(true);
+    for (const action of imageActions) {
       // Images of this account, in the source and destination regions (and any other: ImageReplication).
       for (const region of [SOURCE_REGION, DESTINATION_REGION, 'eu-central-1']) {
         expect([
@@ -332,17 +335,12 @@ describe('the synthesized role policy', () => {
         expect([action, resource, isAllowed(policy, action, resource)]).toEqual([action, resource, false]);
       }
     }
-    expect(isAllowed(policy, 'fc:InvokeFunction', ownFunction)).toBe(true);
-    for (const resource of [
-      `acs:fc:${DESTINATION_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${randomUUID()}`,
-      `acs:fc:${DESTINATION_REGION}:${account}:functions/other-function`,
-      `acs:fc:${SOURCE_REGION}:${account}:functions/${PROVIDER_NAME_PREFIX}${stackId}`,
-      `acs:fc:${DESTINATION_REGION}:1999999999999999:functions/${PROVIDER_NAME_PREFIX}${stackId}`,
-      `acs:ecs:${DESTINATION_REGION}:${account}:image/m-bp1x`,
-      '*',
-    ]) {
-      expect([resource, isAllowed(policy, 'fc:InvokeFunction', resource)]).toEqual([resource, false]);
-    }
+    // "All Resources": RAM checks them against `*`, which only a `*` statement matches.
+    expect(HANDLER_RAM_ACTIONS.filter((a) => HANDLER_ACTION_RESOURCES[a] === 'all-resources').sort()).toEqual(
+      ['ecs:CopyImage', 'fc:InvokeFunction'],
+    );
+    expect(isAllowed(policy, 'fc:InvokeFunction', '*')).toBe(true);
+    expect(isAllowed(policy, 'ecs:CopyImage', '*')).toBe(true);
     // Nothing else, on anything: no image sharing or export, no instances, no FC management, no RAM.
     for (const action of [
       'ecs:ModifyImageSharePermission',
@@ -362,11 +360,23 @@ describe('the synthesized role policy', () => {
     }
   });
 
-  it('keeps the handler from re-invoking any function but its own', async () => {
-    // The function runs under another stack's provider policy: its continuation targets a function it may not call.
-    const other = provider(4);
-    const functionName = h.deployHandler({ roleName: other.functionName, timeoutSeconds: 4 });
-    const { response } = await run(h, functionName, other.resource, {
+  it("refuses fc:InvokeFunction granted on the function's own ARN, as RAM does: a long copy cannot continue", async () => {
+    // The provider's earlier grant: FC 3.0 InvokeFunction has no resource-level authorization, so this statement
+    // is ineffective and the continuation is refused (the copy would fail after one invocation in the real cloud).
+    const p = provider(4);
+    const scoped: PolicyDocument = {
+      Version: '1',
+      Statement: [
+        ...without(p.policy, 'fc:InvokeFunction').Statement,
+        {
+          Effect: 'Allow',
+          Action: ['fc:InvokeFunction'],
+          Resource: [`acs:fc:${DESTINATION_REGION}:${h.cloud.accountId}:functions/${p.functionName}`],
+        },
+      ],
+    };
+    h.cloud.putRole({ roleName: p.functionName, assumeRolePolicyDocument: TRUST_FC, policies: [scoped] });
+    const { response } = await p.run({
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {
         ImageName: unique('lp'),
@@ -374,9 +384,9 @@ describe('the synthesized role policy', () => {
     });
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toContain('Forbidden.RAM');
-    expect(response.Reason).toContain(`fc:InvokeFunction on acs:fc:${DESTINATION_REGION}:`);
-    expect(response.Reason).toContain(`functions/${functionName}`);
-    await other.run({
+    expect(response.Reason).toContain('fc:InvokeFunction on *');
+    p.restore();
+    await p.run({
       RequestType: 'Delete',
       PhysicalResourceId: response.PhysicalResourceId!,
       ResourceProperties: propertiesFor('m-bp1unused'),

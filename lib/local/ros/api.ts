@@ -6,6 +6,12 @@ import { StackEngine, StackState } from './engine';
 import { checkGraph, dependencies, validateReferences } from './graph';
 import { BASE64_PREFIX, MASK, parseTemplate, resolveParameters, TemplateError } from './template';
 
+/**
+ * `TimeoutInMinutes` when CreateStack or UpdateStack does not give it: "Default value: 60", 10 to 1440 allowed
+ * (`@alicloud/ros20190910` CreateStackRequest and UpdateStackRequest).
+ */
+export const DEFAULT_TIMEOUT_IN_MINUTES = 60;
+
 /** ROS's limit on a template body. */
 export const MAX_TEMPLATE_BYTES = 524_288;
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
@@ -81,7 +87,7 @@ export class RosService implements RpcService {
         stackName,
         templateBody: templateBody(p),
         parameters: indexedPairs(p, 'Parameters', 'ParameterKey', 'ParameterValue'),
-        timeoutInMinutes: timeoutParam(p) ?? 60,
+        timeoutInMinutes: timeoutParam(p) ?? DEFAULT_TIMEOUT_IN_MINUTES,
         disableRollback: booleanParam(p, 'DisableRollback') ?? false,
         tags: tagsParam(p),
         deletionProtection: (p.DeletionProtection === 'Enabled' ? 'Enabled' : 'Disabled') as
@@ -103,7 +109,8 @@ export class RosService implements RpcService {
           p.TemplateBody !== undefined || p.TemplateURL !== undefined ? templateBody(p) : undefined,
         parameters: indexedPairs(p, 'Parameters', 'ParameterKey', 'ParameterValue'),
         usePreviousParameters: booleanParam(p, 'UsePreviousParameters') ?? false,
-        timeoutInMinutes: timeoutParam(p),
+        // Not kept from the last operation: UpdateStack's own default is 60, as CreateStack's.
+        timeoutInMinutes: timeoutParam(p) ?? DEFAULT_TIMEOUT_IN_MINUTES,
         disableRollback: booleanParam(p, 'DisableRollback'),
         replacementOption: replacement as 'Enabled' | 'Disabled',
         tags: Object.keys(p).some((k) => k.startsWith('Tags.')) ? tagsParam(p) : undefined,

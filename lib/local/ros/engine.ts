@@ -4,6 +4,7 @@ import { ApiError } from '../errors';
 import type { StateStore } from '../state';
 import {
   CloudServices,
+  FailedCreate,
   handlerFor,
   Provisioned,
   ProvisionContext,
@@ -44,11 +45,27 @@ export interface ResourceState {
   physicalId?: string;
   status: string;
   statusReason?: string;
-  /** The resolved properties last applied. */
+  /** The resolved properties last applied (kept from before the Create is sent, so a Delete can follow it). */
   properties?: Record<string, unknown>;
   attributes?: Record<string, unknown>;
   createTime: string;
   updateTime?: string;
+  /** The PhysicalResourceId a custom resource's FAILED answer to Create carried. */
+  answeredPhysicalId?: string;
+  /**
+   * Instances ROS still has to delete: the old one of a replacement (deleted once the stack update succeeds), or
+   * one whose Create failed or was cut off before a later operation created the resource anew. Kept in the state
+   * file, so neither a restart nor a failed update loses one.
+   */
+  retired?: RetiredInstance[];
+}
+
+/** An instance of a resource that ROS has to delete although the resource lives on (see `ResourceState.retired`). */
+export interface RetiredInstance {
+  readonly physicalId?: string;
+  readonly properties: Record<string, unknown>;
+  readonly attributes?: Record<string, unknown>;
+  readonly answeredPhysicalId?: string;
 }
 
 export interface StackState {
@@ -283,7 +300,7 @@ export class StackEngine {
         const note = this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'CREATE_COMPLETE', `Stack CREATE completed successfully${note}`);
       }
-      const reason = op.timedOut ? `Stack CREATE timed out after ${op.describeLimit()}` : failure;
+      const reason = op.timedOut ? timedOutReason('CREATE', op) : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
       this.setStatus(stack, 'CREATE_ROLLBACK_IN_PROGRESS', reason);
       const rollback = this.operation(stack);
@@ -340,13 +357,13 @@ export class StackEngine {
           reverseGraph(oldPlan.graph),
           cleanup,
         );
-        await this.deleteReplacedInstances(stack, changes, cleanup);
+        await this.deleteRetiredInstances(stack, cleanup);
         cleanup.dispose();
         if (cleanupFailure) return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
         const note = this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'UPDATE_COMPLETE', `Stack UPDATE completed successfully${note}`);
       }
-      const reason = op.timedOut ? `Stack UPDATE timed out after ${op.describeLimit()}` : failure;
+      const reason = op.timedOut ? timedOutReason('UPDATE', op) : failure;
       if (stack.disableRollback) return this.setStatus(stack, 'UPDATE_FAILED', reason);
       this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
       stack.templateBody = previous.templateBody;
@@ -384,7 +401,8 @@ export class StackEngine {
         retain.all || retain.resources.includes(id) || template.Resources[id]?.DeletionPolicy === 'Retain',
     );
     op.dispose();
-    if (failure) return this.setStatus(stack, 'DELETE_FAILED', failure);
+    if (failure)
+      return this.setStatus(stack, 'DELETE_FAILED', op.timedOut ? timedOutReason('DELETE', op) : failure);
     stack.deleteTime = timestamp();
     this.setStatus(stack, 'DELETE_COMPLETE', 'Stack DELETE completed successfully');
   }
@@ -392,12 +410,14 @@ export class StackEngine {
   // -------------------------------------------------------------------------------------------------------------
   // Resources
 
+  /** Creates resource `id` anew; `retired` are instances the new record must still delete (see ResourceState). */
   private async createResource(
     stack: StackState,
     template: Template,
     plan: StackPlan,
     id: string,
     op: Operation,
+    retired?: RetiredInstance[],
   ) {
     const type = template.Resources[id].Type;
     const record: ResourceState = {
@@ -405,6 +425,7 @@ export class StackEngine {
       type,
       status: 'CREATE_IN_PROGRESS',
       createTime: timestamp(),
+      ...(retired && retired.length > 0 && { retired }),
     };
     stack.resources[id] = record;
     this.resourceEvent(stack, record, 'CREATE_IN_PROGRESS', 'state changed');
@@ -412,11 +433,16 @@ export class StackEngine {
       const handler = this.handler(type);
       const properties = resolveResourceProperties(template, id, this.resolver(stack, template, plan));
       record.properties = properties;
+      // Persisted before the request goes out: if LocalCloud stops now, a later delete still sends its Delete.
+      this.store.changed();
       const result = await handler.create(this.context(stack, id, type, op), properties);
       record.physicalId = result.physicalId;
       record.attributes = result.attributes;
       this.resourceEvent(stack, record, 'CREATE_COMPLETE', 'state changed');
     } catch (err) {
+      if (err instanceof ResourceError && err.answeredPhysicalId !== undefined) {
+        record.answeredPhysicalId = err.answeredPhysicalId;
+      }
       this.resourceEvent(stack, record, 'CREATE_FAILED', reasonOf(err, op));
       throw err;
     }
@@ -434,7 +460,13 @@ export class StackEngine {
     const existing = stack.resources[id];
     if (!existing || !existing.physicalId || existing.status.startsWith('DELETE_COMPLETE')) {
       changes.set(id, { kind: 'created' });
-      return this.createResource(stack, template, plan, id, op);
+      // A resource whose Create failed or was cut off (by a failed update, or LocalCloud stopping) may have
+      // started something: it is deleted with the rest once this operation succeeds.
+      const retired = [...(existing?.retired ?? [])];
+      if (existing?.properties && !existing.status.startsWith('DELETE_COMPLETE')) {
+        retired.push(retiredInstance(existing));
+      }
+      return this.createResource(stack, template, plan, id, op, retired);
     }
     const type = template.Resources[id].Type;
     const properties = resolveResourceProperties(template, id, this.resolver(stack, template, plan));
@@ -456,8 +488,20 @@ export class StackEngine {
         this.resourceEvent(stack, existing, 'UPDATE_FAILED', message);
         throw new ResourceError(message);
       }
-      changes.set(id, { kind: 'replaced', before });
-      return this.createResource(stack, template, plan, id, op);
+      if (this.cloud.variants.replacementOrder === 'delete-first') {
+        // "Replacement update deletes the resource and then recreates it" (UpdateStack, ReplacementOption).
+        const change: Change = { kind: 'replaced', before, order: 'delete-first', oldDeleted: false };
+        changes.set(id, change);
+        await this.deleteOne(stack, existing, op);
+        change.oldDeleted = true;
+        return this.createResource(stack, template, plan, id, op, existing.retired);
+      }
+      // Create the new resource first; the old one is deleted once the stack update succeeded.
+      changes.set(id, { kind: 'replaced', before, order: 'create-first' });
+      return this.createResource(stack, template, plan, id, op, [
+        ...(existing.retired ?? []),
+        retiredInstance(existing),
+      ]);
     }
     changes.set(id, { kind: 'updated', before, attempted: properties });
     existing.updateTime = timestamp();
@@ -470,9 +514,10 @@ export class StackEngine {
         existing.properties ?? {},
       );
       if (result.physicalId !== existing.physicalId) {
-        // The provider replaced the resource (a custom resource answered with a new id): the old id is deleted in
-        // the cleanup phase, as CloudFormation does.
-        changes.set(id, { kind: 'replaced', before, attempted: properties });
+        // The provider replaced the resource (a custom resource answered with a new id, `physicalIdChange:
+        // replace`): the old id is deleted in the cleanup phase, as CloudFormation does.
+        changes.set(id, { kind: 'replaced', before, attempted: properties, order: 'create-first' });
+        existing.retired = [...(existing.retired ?? []), retiredInstance(existing)];
       }
       existing.physicalId = result.physicalId;
       existing.attributes = result.attributes;
@@ -499,22 +544,8 @@ export class StackEngine {
       if (change.kind === 'created' || !change.before) continue;
       const current = stack.resources[id];
       try {
-        if (change.kind === 'replaced' && current.physicalId !== change.before.physicalId) {
-          if (current.physicalId && current.status !== 'CREATE_FAILED') {
-            await this.deleteOne(stack, current, op);
-          }
-          stack.resources[id] = {
-            ...current,
-            ...change.before,
-            status: 'UPDATE_COMPLETE',
-            updateTime: timestamp(),
-          };
-          this.resourceEvent(
-            stack,
-            stack.resources[id],
-            'UPDATE_COMPLETE',
-            'rolled back to the previous resource',
-          );
+        if (change.kind === 'replaced') {
+          failure ??= await this.undoReplacement(stack, oldTemplate, oldPlan, id, change, op);
           continue;
         }
         const properties = resolveResourceProperties(
@@ -542,23 +573,72 @@ export class StackEngine {
     return failure;
   }
 
-  private async deleteReplacedInstances(
+  /**
+   * Rolls a replacement back. The new resource (replacement or failed Create alike) is deleted. Then the old one is
+   * back: as it was when it had not been deleted yet (create-first, or a delete-first whose Delete failed), or
+   * created again from the old template when it had been (delete-first).
+   */
+  private async undoReplacement(
     stack: StackState,
-    changes: Map<string, Change>,
+    oldTemplate: Template,
+    oldPlan: StackPlan,
+    id: string,
+    change: Change,
     op: Operation,
-  ): Promise<void> {
-    for (const [id, change] of changes) {
-      if (change.kind !== 'replaced' || !change.before) continue;
-      const old: ResourceState = {
-        ...stack.resources[id],
-        ...change.before,
-        status: 'DELETE_IN_PROGRESS',
-      };
+  ): Promise<string | undefined> {
+    const before = change.before!;
+    const current = stack.resources[id];
+    const isOld = current.physicalId === before.physicalId && !current.status.startsWith('CREATE');
+    const retired = (current.retired ?? []).filter((r) => r.physicalId !== before.physicalId);
+    if (!isOld && current.properties) {
+      await this.deleteOne(stack, current, op);
+    }
+    if (change.oldDeleted) {
       try {
-        await this.deleteOne(stack, old, op);
+        await this.createResource(stack, oldTemplate, oldPlan, id, op, retired);
+      } catch (err) {
+        return `Rollback of ${id} failed: ${reasonOf(err, op)}`;
+      }
+      return undefined;
+    }
+    stack.resources[id] = {
+      ...current,
+      ...before,
+      retired: retired.length > 0 ? retired : undefined,
+      status: 'UPDATE_COMPLETE',
+      updateTime: timestamp(),
+    };
+    this.resourceEvent(stack, stack.resources[id], 'UPDATE_COMPLETE', 'rolled back to the previous resource');
+    return undefined;
+  }
+
+  /** Deletes the retired instances of every resource (after a successful update); a failure is only an event. */
+  private async deleteRetiredInstances(stack: StackState, op: Operation): Promise<void> {
+    for (const record of Object.values(stack.resources)) {
+      try {
+        await this.deleteRetired(stack, record, op);
       } catch {
         // The event records the failure; the new resource is in place, so the update itself succeeded.
       }
+    }
+  }
+
+  /** Sends the Delete of each retired instance of `record`, forgetting each once it is deleted. */
+  private async deleteRetired(stack: StackState, record: ResourceState, op: Operation): Promise<void> {
+    for (const instance of [...(record.retired ?? [])]) {
+      const old: ResourceState = {
+        ...record,
+        physicalId: instance.physicalId,
+        properties: instance.properties,
+        attributes: instance.attributes,
+        answeredPhysicalId: instance.answeredPhysicalId,
+        retired: undefined,
+        status: 'DELETE_IN_PROGRESS',
+      };
+      await this.deleteOne(stack, old, op);
+      record.retired = record.retired?.filter((r) => r !== instance);
+      if (record.retired?.length === 0) delete record.retired;
+      this.store.changed();
     }
   }
 
@@ -584,6 +664,7 @@ export class StackEngine {
           delete stack.resources[id];
           return;
         }
+        await this.deleteRetired(stack, record, op);
         await this.deleteOne(stack, record, op);
         delete stack.resources[id];
         this.store.changed();
@@ -600,10 +681,12 @@ export class StackEngine {
       // A resource LocalCloud could not create has nothing to delete.
       if (handler && record.properties) {
         const exists = record.physicalId !== undefined;
+        const failedCreate: FailedCreate = { answeredPhysicalId: record.answeredPhysicalId };
         await handler.delete(
           this.context(stack, record.logicalId, record.type, op),
           exists ? provisioned(record) : undefined,
           record.properties,
+          failedCreate,
         );
       }
       this.resourceEvent(stack, record, 'DELETE_COMPLETE', 'state changed');
@@ -657,7 +740,7 @@ export class StackEngine {
       await Promise.race(running.values());
     }
     if (op.timedOut && !firstFailure && done.size < ids.length)
-      firstFailure = 'the stack operation timed out';
+      firstFailure = `the stack's timeout (${op.describeLimit()}) passed`;
     return firstFailure;
   }
 
@@ -750,7 +833,7 @@ export class StackEngine {
   private operation(stack: StackState): Operation {
     const cap = this.options.maxOperationSeconds;
     const seconds = Math.min(stack.timeoutInMinutes * 60, cap ?? Infinity);
-    return new Operation(seconds);
+    return new Operation(seconds, stack.timeoutInMinutes);
   }
 
   private refuseWhileBusy(stack: StackState): void {
@@ -785,7 +868,13 @@ export class StackEngine {
     for (const stack of Object.values(this.state.stacks)) {
       if (!stack.status.endsWith('_IN_PROGRESS')) continue;
       const failed = stack.status.replace(/_IN_PROGRESS$/, '_FAILED');
-      this.setStatus(stack, failed, 'LocalCloud stopped while this operation was in progress');
+      // In the real cloud the operation would go on; a LocalCloud started again cannot carry it on.
+      this.setStatus(
+        stack,
+        failed,
+        'LocalCloud stopped while this operation was in progress (it cannot carry it on as ROS would); ' +
+          (failed.startsWith('CREATE') ? 'delete the stack to go on' : 'update or delete the stack to go on'),
+      );
       for (const r of Object.values(stack.resources)) {
         if (r.status.endsWith('_IN_PROGRESS')) {
           this.resourceEvent(stack, r, r.status.replace(/_IN_PROGRESS$/, '_FAILED'), 'LocalCloud stopped');
@@ -843,6 +932,9 @@ interface Change {
   before?: Pick<ResourceState, 'physicalId' | 'properties' | 'attributes'>;
   /** The properties an in-place update asked for; a rollback sends them as the old properties. */
   attempted?: Record<string, unknown>;
+  /** A replacement: which came first (`replacementOrder`), and whether the old resource is deleted already. */
+  order?: 'create-first' | 'delete-first';
+  oldDeleted?: boolean;
 }
 
 /** One stack operation's clock: aborts its signal when the stack's timeout passes. */
@@ -851,7 +943,10 @@ class Operation {
   private readonly deadline: number;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly seconds: number) {
+  constructor(
+    readonly seconds: number,
+    readonly timeoutInMinutes: number,
+  ) {
     this.deadline = Date.now() + seconds * 1000;
     this.timer = setTimeout(() => this.controller.abort(), seconds * 1000);
     this.timer.unref();
@@ -861,8 +956,9 @@ class Operation {
     return this.controller.signal;
   }
 
+  /** Whether the deadline has passed (also when a resource's own wait noticed it before the timer fired). */
   get timedOut(): boolean {
-    return this.controller.signal.aborted;
+    return this.controller.signal.aborted || Date.now() >= this.deadline;
   }
 
   secondsLeft(): number {
@@ -874,8 +970,10 @@ class Operation {
   }
 
   /** The limit in words: `60 minutes`, or `2 seconds` under a test cap. */
+  /** The limit in words: `TimeoutInMinutes 60`, and the cap when a test's `maxOperationSeconds` made it shorter. */
   describeLimit(): string {
-    return this.seconds % 60 === 0 ? `${this.seconds / 60} minutes` : `${this.seconds} seconds`;
+    const capped = this.seconds < this.timeoutInMinutes * 60;
+    return `TimeoutInMinutes ${this.timeoutInMinutes}${capped ? `, capped at ${this.seconds} seconds by LocalCloud's maxOperationSeconds` : ''}`;
   }
 }
 
@@ -912,8 +1010,24 @@ function provisioned(record: ResourceState): Provisioned {
   return { physicalId: record.physicalId!, attributes: record.attributes ?? {} };
 }
 
+/** The instance `record` stands for, to delete later (see `ResourceState.retired`). */
+function retiredInstance(record: ResourceState): RetiredInstance {
+  return {
+    physicalId: record.physicalId,
+    properties: record.properties ?? {},
+    attributes: record.attributes,
+    answeredPhysicalId: record.answeredPhysicalId,
+  };
+}
+
+/** The reason of a stack operation cut off by the stack's own timeout (not a resource's). */
+function timedOutReason(action: string, op: Operation): string {
+  return `Stack ${action} timed out: the stack's timeout (${op.describeLimit()}) passed before it finished`;
+}
+
 function reasonOf(err: unknown, op: Operation): string {
-  if (op.timedOut && !(err instanceof ResourceError)) return 'the stack operation timed out';
+  if (op.timedOut && !(err instanceof ResourceError))
+    return `the stack's timeout (${op.describeLimit()}) passed`;
   if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError)
     return err.message;
   return `LocalCloud error: ${err instanceof Error ? err.message : String(err)}`;

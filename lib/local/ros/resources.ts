@@ -4,13 +4,24 @@ import type { Callback, CallbackOptions, CustomResourceResponse } from '../callb
 import { ApiError } from '../errors';
 import type { FunctionCompute, FunctionSpec } from '../fc';
 import type { PolicyDocument, Ram } from '../ram';
+import type { CloudVariants } from '../variants';
 
 /** A resource operation failed; `message` becomes the resource's StatusReason. */
 export class ResourceError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The PhysicalResourceId a custom resource's FAILED answer carried, if any. */
+    readonly answeredPhysicalId?: string,
+  ) {
     super(message);
     this.name = 'ResourceError';
   }
+}
+
+/** What ROS knows of a Create that failed or was never answered, for the Delete it sends afterwards. */
+export interface FailedCreate {
+  /** The PhysicalResourceId the provider's FAILED answer carried (none when there was no answer, or it had none). */
+  readonly answeredPhysicalId?: string;
 }
 
 /** What a resource type's handler works with. */
@@ -31,6 +42,8 @@ export interface ProvisionContext {
 export interface CloudServices {
   readonly ram: Ram;
   readonly fc: FunctionCompute;
+  /** The readings of undocumented ROS behaviours in force (`physicalIdChange`, `deleteAfterFailedCreate`, ...). */
+  readonly variants: CloudVariants;
   createCallback(options?: CallbackOptions): Callback;
   discardCallback(id: string): void;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
@@ -54,10 +67,12 @@ export interface ResourceHandler {
     properties: Record<string, unknown>,
     oldProperties: Record<string, unknown>,
   ): Promise<Provisioned>;
+  /** `current` is undefined for a resource whose Create failed or was never answered (see `failedCreate`). */
   delete(
     ctx: ProvisionContext,
     current: Provisioned | undefined,
     properties: Record<string, unknown>,
+    failedCreate?: FailedCreate,
   ): Promise<void>;
 }
 
@@ -237,7 +252,12 @@ class FunctionHandler implements ResourceHandler {
 
 /**
  * `ALIYUN::ROS::CustomResource` / `Custom::*`: sends the provider the request event of the ROS protocol (through
- * an asynchronous FC invocation) and waits for its answer at the response URL up to `Timeout` seconds.
+ * an FC invocation, asynchronous or synchronous as `customResourceInvocation` says) and waits for its answer at the
+ * response URL up to `Timeout` seconds.
+ *
+ * What ROS does where its documentation is silent follows the variants: an Update answered with another
+ * PhysicalResourceId (`physicalIdChange`), and the PhysicalResourceId of the Delete that follows a failed or
+ * unanswered Create (`deleteAfterFailedCreate`).
  */
 class CustomResourceHandler implements ResourceHandler {
   readonly replacementProperties = ['ServiceToken'];
@@ -260,8 +280,23 @@ class CustomResourceHandler implements ResourceHandler {
     ctx: ProvisionContext,
     current: Provisioned | undefined,
     p: Record<string, unknown>,
+    failedCreate: FailedCreate = {},
   ): Promise<void> {
-    await this.request(ctx, 'Delete', p, current?.physicalId ?? `${ctx.logicalId}-never-created`);
+    const physicalId = current?.physicalId ?? this.idAfterFailedCreate(ctx, failedCreate);
+    // Without an id (`empty`), the event has no PhysicalResourceId field at all.
+    await this.request(ctx, 'Delete', p, physicalId);
+  }
+
+  /** The PhysicalResourceId of the Delete after a Create that failed or was never answered (undocumented). */
+  private idAfterFailedCreate(ctx: ProvisionContext, failedCreate: FailedCreate): string | undefined {
+    switch (this.cloud.variants.deleteAfterFailedCreate) {
+      case 'logical-id':
+        return ctx.logicalId;
+      case 'empty':
+        return undefined;
+      case 'answered':
+        return failedCreate.answeredPhysicalId ?? `${ctx.logicalId}-never-created`;
+    }
   }
 
   private async request(
@@ -314,12 +349,13 @@ class CustomResourceHandler implements ResourceHandler {
     const payload = Buffer.from(JSON.stringify(event));
     try {
       const deliveries = Math.max(1, this.cloud.deliveries?.(ctx.logicalId, requestType) ?? 1);
-      for (let i = 0; i < deliveries; i++)
-        await this.cloud.fc.invoke(fnRegion, functionName, payload, { async: true });
+      for (let i = 0; i < deliveries; i++) await this.deliver(fnRegion, functionName, payload);
       const waitSeconds = Math.min(timeoutSeconds, ctx.secondsLeft());
       const answer = await waitForAnswer(callback.response, waitSeconds, ctx.signal);
       if (answer === 'aborted' || (answer === 'timeout' && waitSeconds < timeoutSeconds)) {
-        throw new ResourceError('The stack operation timed out while waiting for the custom resource');
+        throw new ResourceError(
+          `The stack timed out (its TimeoutInMinutes passed) while waiting for the custom resource's answer to ${requestType}, before the resource's own Timeout of ${timeoutSeconds} seconds`,
+        );
       }
       if (answer === 'timeout') {
         throw new ResourceError(
@@ -332,13 +368,41 @@ class CustomResourceHandler implements ResourceHandler {
     }
   }
 
+  /**
+   * Sends the request event to the function. Asynchronously (FC retries a failed invocation as its retry policy
+   * says), or synchronously: no FC retries, and the function's return value is ignored; either way ROS waits for
+   * the answer at the response URL.
+   */
+  private async deliver(region: string, functionName: string, payload: Buffer): Promise<void> {
+    if (this.cloud.variants.customResourceInvocation === 'async') {
+      await this.cloud.fc.invoke(region, functionName, payload, { async: true });
+      return;
+    }
+    void this.cloud.fc.invoke(region, functionName, payload, { async: false }).catch(() => undefined);
+  }
+
   private outcome(requestType: string, answer: CustomResourceResponse, physicalId?: string): Provisioned {
     if (answer.Status === 'FAILED') {
       throw new ResourceError(
         answer.Reason || `The custom resource provider answered FAILED to ${requestType}`,
+        answer.PhysicalResourceId,
       );
     }
-    const id = answer.PhysicalResourceId ?? physicalId!;
+    let id = answer.PhysicalResourceId ?? physicalId!;
+    if (requestType === 'Update' && physicalId !== undefined && id !== physicalId) {
+      switch (this.cloud.variants.physicalIdChange) {
+        case 'refuse':
+          throw new ResourceError(
+            `The custom resource provider answered the Update with PhysicalResourceId "${id}", not the request's ` +
+              `"${physicalId}": the PhysicalResourceId must be copied from the request on Update`,
+          );
+        case 'keep':
+          id = physicalId;
+          break;
+        case 'replace':
+          break;
+      }
+    }
     return { physicalId: id, attributes: { Outputs: answer.Data ?? {}, ...(answer.Data ?? {}) } };
   }
 }
