@@ -190,17 +190,22 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       .catch((err: unknown) => refuseBusy(stackName, err));
     if (outcome === 'no-changes') {
       const stack = await api.get(stackId, true);
+      const status = stack?.status ?? existing.status;
+      // Nothing to change is a success only for a stack whose resources are what its template says.
+      const healthy = HEALTHY_STATUSES.includes(status);
       return {
         stackName,
         regionId: api.regionId,
         stackId,
         operation: 'none',
-        status: stack?.status ?? existing.status,
-        statusReason: stack?.statusReason,
-        success: true,
+        status,
+        statusReason: healthy
+          ? stack?.statusReason
+          : unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason),
+        success: healthy,
         noChanges: true,
         outputs: stack?.outputs ?? [],
-        failedResources: [],
+        failedResources: healthy ? [] : await failuresOf(api, stackId, [], template.constructPaths),
       };
     }
   } else {
@@ -243,6 +248,30 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     outputs: final?.outputs ?? [],
     failedResources: success ? [] : await failuresOf(api, stackId, followed.events, template.constructPaths),
   };
+}
+
+/**
+ * Statuses in which a stack's resources are what its current template says: a deploy that finds nothing to change
+ * succeeds only from these. `ROLLBACK_COMPLETE` (and its import twin) is one: a failed update was undone, so the
+ * stack is back at the template ROS holds, and ROS compared the app's template with that one.
+ */
+export const HEALTHY_STATUSES: readonly string[] = [
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'ROLLBACK_COMPLETE',
+  'IMPORT_CREATE_COMPLETE',
+  'IMPORT_UPDATE_COMPLETE',
+  'IMPORT_UPDATE_ROLLBACK_COMPLETE',
+];
+
+/** Why a deploy without changes to a stack that is not healthy (e.g. `UPDATE_FAILED`) fails, and what to do. */
+function unchangedButUnhealthy(stackName: string, status: string, reason: string | undefined): string {
+  const why = reason ? ` (${reason})` : '';
+  return (
+    `the template and parameters are unchanged, but the stack is ${status}${why}: its last operation did not ` +
+    `complete, and ROS does not run an unchanged update again. Fix the cause, then deploy a change (template or ` +
+    `parameters), or destroy the stack (\`ros-deploy destroy ${stackName}\`) and deploy it anew.`
+  );
 }
 
 /**

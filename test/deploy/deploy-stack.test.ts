@@ -192,6 +192,51 @@ describe('deployStack / destroyStack against LocalCloud', () => {
     });
   });
 
+  it('fails a deploy without changes while the stack is UPDATE_FAILED, saying what state it is in and what to do', async () => {
+    await deployStack({ ...fast, stackName: 'stuck', template: rolesTemplate({ A: 'stuck-a' }) });
+    const broken = rolesTemplate({ A: 'stuck-a' });
+    (broken.Resources as Record<string, unknown>).Bad = role('stuck bad');
+    const failed = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: broken,
+      disableRollback: true,
+    });
+    expect(failed).toMatchObject({ status: 'UPDATE_FAILED', success: false });
+
+    // The same deploy again (a retried CI job): ROS finds nothing to change, but nothing succeeded either.
+    const again = await deployStack({ ...fast, stackName: 'stuck', template: broken, disableRollback: true });
+    expect(again).toMatchObject({
+      operation: 'none',
+      noChanges: true,
+      status: 'UPDATE_FAILED',
+      success: false,
+      statusReason: expect.stringContaining(
+        'the template and parameters are unchanged, but the stack is UPDATE_FAILED (',
+      ),
+    });
+    expect(again.statusReason).toContain('or destroy the stack (`ros-deploy destroy stuck`)');
+    expect(again.failedResources.map((r) => `${r.logicalResourceId} ${r.status}`)).toEqual([
+      'Bad CREATE_FAILED',
+    ]);
+
+    // A stack whose failed update was rolled back is back at its template: unchanged is a success there.
+    const fixed = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: rolesTemplate({ A: 'stuck-a' }),
+    });
+    expect(fixed).toMatchObject({ status: 'UPDATE_COMPLETE', success: true });
+    const rolledBack = await deployStack({ ...fast, stackName: 'stuck', template: broken });
+    expect(rolledBack).toMatchObject({ status: 'ROLLBACK_COMPLETE', success: false });
+    const unchanged = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: rolesTemplate({ A: 'stuck-a' }),
+    });
+    expect(unchanged).toMatchObject({ status: 'ROLLBACK_COMPLETE', noChanges: true, success: true });
+  });
+
   it('refuses politely while another operation is in progress on the stack', async () => {
     const dir = tempDir('gate-');
     const gate = path.join(dir, 'open');
@@ -270,5 +315,38 @@ describe('deployStack / destroyStack against LocalCloud', () => {
       'RoleName "x ****" is invalid: 1-64 letters, digits, "." or "-"',
     );
     expect(JSON.stringify({ result, events })).not.toContain(secret);
+  });
+});
+
+describe('a deploy after LocalCloud stopped in the middle of an update', () => {
+  it('is not a success when nothing changed: the interrupted update left the stack UPDATE_FAILED', async () => {
+    const dir = tempDir('crash-');
+    const stateFile = path.join(dir, 'state.json');
+    const gate = path.join(dir, 'open');
+    let { cloud, fast } = await startCloud({ stateFile });
+    try {
+      await deployStack({ ...fast, stackName: 'crashed', template: rolesTemplate({ A: 'crash-a' }) });
+      const gated = gatedTemplate(gate, 'crash-provider');
+      const abort = new AbortController();
+      const following = deployStack({
+        ...fast,
+        stackName: 'crashed',
+        template: gated,
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') abort.abort();
+        },
+      });
+      await expect(following).rejects.toMatchObject({ code: 'Aborted' });
+      await cloud.stop(); // the crash: the update never ends
+      ({ cloud, fast } = await startCloud({ stateFile }));
+      const again = await deployStack({ ...fast, stackName: 'crashed', template: gated });
+      expect(again).toMatchObject({ noChanges: true, status: 'UPDATE_FAILED', success: false });
+      expect(again.statusReason).toContain('LocalCloud stopped while this operation was in progress');
+    } finally {
+      fs.writeFileSync(gate, '');
+      await cloud.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
