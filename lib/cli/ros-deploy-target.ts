@@ -7,7 +7,7 @@ import { LocalCloud } from '../local/local-cloud';
 import { Ram } from '../local/ram';
 import { StateStore } from '../local/state';
 import { variantsFromEnvironment } from '../local/variants';
-import { UsageError } from './usage';
+import { ConfigurationError, UsageError } from './usage';
 
 /** Backoff against LocalCloud: its faults are injected, not load, so there is no point in waiting long. */
 const LOCAL_RETRY = { baseDelayMs: 100, maxDelayMs: 2000 };
@@ -112,15 +112,17 @@ export function cloudTarget(profile: string | undefined, env: NodeJS.ProcessEnv)
 }
 
 /**
- * Region of each stack: `--region STACK:REGION`, else `--region REGION`, else `ALIBABA_CLOUD_REGION_ID`, else the
- * aliyun CLI profile's `region_id`, else (with `--local`) cn-hangzhou.
+ * Region of each stack: `--region STACK:REGION`, else the region the app pinned the stack to (its `env.region`),
+ * else `--region REGION`, else `ALIBABA_CLOUD_REGION_ID`, else the aliyun CLI profile's `region_id`, else (with
+ * `--local`) cn-hangzhou. A `--region STACK:REGION` that contradicts the app's pinned region is refused: the template
+ * was made for that region.
  */
 export function regionResolver(
   flags: string[],
   env: NodeJS.ProcessEnv,
   profile: string | undefined,
   local: boolean,
-): (stackName: string) => string {
+): (stackName: string, pinned?: string) => string {
   const perStack = new Map<string, string>();
   let general: string | undefined;
   for (const flag of flags) {
@@ -133,10 +135,17 @@ export function regionResolver(
     env.ALIBABA_CLOUD_REGION_ID ??
     profileRegion(env, profile) ??
     (local ? LOCAL_DEFAULT_REGION : undefined);
-  return (stackName) => {
-    const region = perStack.get(stackName) ?? fallback;
+  return (stackName, pinned) => {
+    const explicit = perStack.get(stackName);
+    if (explicit && pinned && explicit !== pinned) {
+      throw new ConfigurationError(
+        `--region ${stackName}:${explicit} contradicts the app, which pins ${stackName} to ${pinned} (its env.region) ` +
+          `and made its template for that region: drop the flag, or change the stack's env in the app`,
+      );
+    }
+    const region = explicit ?? pinned ?? fallback;
     if (!region) {
-      throw new UsageError(
+      throw new ConfigurationError(
         `no region for stack ${stackName}: pass --region REGION (or --region ${stackName}:REGION), ` +
           'or set ALIBABA_CLOUD_REGION_ID, or a region_id in your aliyun CLI profile',
       );

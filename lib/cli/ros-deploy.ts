@@ -19,7 +19,7 @@ import {
 } from '../deploy';
 import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
 import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
-import { UsageError } from './usage';
+import { ConfigurationError, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 
@@ -130,7 +130,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await cli.outputs(stacks[0], target);
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
-    if (err instanceof LocalCloudError) {
+    if (err instanceof ConfigurationError || err instanceof LocalCloudError) {
       io.stderr.write(`ros-deploy: ${err.message}\n`);
       return 2;
     }
@@ -176,7 +176,9 @@ class Cli {
     const assembly = await this.synthesize();
     const stacks = select(assembly, names);
     if (names.length === 1) {
-      const template = JSON.parse(fs.readFileSync(stacks[0].templateFile, 'utf8')) as unknown;
+      const template = JSON.parse(
+        stacks[0].template ?? fs.readFileSync(stacks[0].templateFile, 'utf8'),
+      ) as unknown;
       this.io.stdout.write(this.flags.json ? JSON.stringify(template, null, 2) + '\n' : toYaml(template));
       return 0;
     }
@@ -218,7 +220,7 @@ class Cli {
     const stacks = select(assembly, names);
     const parameters = parseParameters(this.flags.parameters ?? [], stacks);
     const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     const display = this.display();
     const results = await runInOrder(stacks, {
       concurrency: options.concurrency,
@@ -227,10 +229,10 @@ class Cli {
       work: (stack) =>
         deployStack({
           ...target.connection(regions.get(stack.stackName)!),
-          stackName: stack.stackName,
-          assemblyDir: assembly.directory,
+          ...source(stack, assembly),
           parameters: parameters.get(stack.stackName),
-          tags: options.tags,
+          // The app's stack tags, --tags over them.
+          tags: { ...stack.tags, ...options.tags },
           disableRollback: this.flags['no-rollback'] ?? false,
           ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
           onEvent: (e) => display.onEvent(e),
@@ -251,7 +253,7 @@ class Cli {
         ? names.map((stackName) => ({ stackName, templateFile: '', dependencies: [], constructPaths: {} }))
         : fail(new UsageError('destroy: name the STACKS to destroy (there is no cdk.json app to list them)'));
     const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     if (!this.flags.force) {
       if (!this.io.confirm) {
         throw new UsageError(
@@ -273,7 +275,7 @@ class Cli {
         destroyStack({
           ...target.connection(regions.get(stack.stackName)!),
           stackName: stack.stackName,
-          ...(assembly && { assemblyDir: assembly.directory }),
+          constructPaths: stack.constructPaths,
           onEvent: (e) => display.onEvent(e),
           signal: this.io.signal,
           pollIntervalMs: target.local ? 250 : undefined,
@@ -289,9 +291,8 @@ class Cli {
     for (const stack of select(assembly, names)) {
       results.push(
         await diffStack({
-          ...target.connection(region(stack.stackName)),
-          stackName: stack.stackName,
-          assemblyDir: assembly.directory,
+          ...target.connection(region(stack.stackName, stack.regionId)),
+          ...source(stack, assembly),
         }),
       );
     }
@@ -438,6 +439,15 @@ function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
     matches.forEach((m) => picked.add(m));
   }
   return assembly.stacks.filter((s) => picked.has(s));
+}
+
+/** Where a stack's template comes from: what this run's app wrote, as read right after it ran. */
+function source(stack: AssemblyStack, assembly: CloudAssembly) {
+  return {
+    stackName: stack.stackName,
+    constructPaths: stack.constructPaths,
+    ...(stack.template !== undefined ? { template: stack.template } : { assemblyDir: assembly.directory }),
+  };
 }
 
 /** The result of a stack not attempted because a stack it waits for failed. */

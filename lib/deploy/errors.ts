@@ -36,8 +36,12 @@ export type DeployErrorCode =
   | 'MissingRegion'
   /** The template cannot be sent (too large, not JSON, not found in the cloud assembly). */
   | 'InvalidTemplate'
-  /** The CDK app failed to synthesize. */
+  /** The CDK app failed to synthesize, or wrote no cloud assembly. */
   | 'SynthFailed'
+  /** The stack's app pinned it to another region (`env.region`) than the one it is deployed to. */
+  | 'RegionMismatch'
+  /** An update cannot keep a deployed parameter value the caller did not give again (a NoEcho one). */
+  | 'MissingParameter'
   /** Another operation is in progress on the stack. */
   | 'StackBusy'
   /** The stack is in a state that cannot be updated (e.g. a failed create). */
@@ -54,6 +58,8 @@ const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
   'MissingRegion',
   'InvalidTemplate',
   'SynthFailed',
+  'RegionMismatch',
+  'MissingParameter',
 ];
 
 /** API errors that mean the credentials themselves are wrong (not a stack problem). */

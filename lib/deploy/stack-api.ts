@@ -20,6 +20,8 @@ export interface StackSummary {
 
 export interface StackDescription extends StackSummary {
   readonly outputs: StackOutput[];
+  /** The parameter values the stack was deployed with (NoEcho ones masked), pseudo parameters left out. */
+  readonly parameters: Record<string, string>;
   readonly createTime?: string;
   readonly updateTime?: string;
 }
@@ -134,6 +136,11 @@ export class StackApi {
         statusReason: b.statusReason,
         createTime: b.createTime,
         updateTime: b.updateTime,
+        parameters: Object.fromEntries(
+          (b.parameters ?? [])
+            .filter((p) => p.parameterKey && !p.parameterKey.startsWith('ALIYUN::'))
+            .map((p) => [p.parameterKey!, p.parameterValue ?? '']),
+        ),
         outputs: (b.outputs ?? []).map((o) => ({
           key: String(o.OutputKey),
           value: o.OutputValue,

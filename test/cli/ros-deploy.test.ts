@@ -140,6 +140,77 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     expect(refused.stderr).toContain('Destroy it (`ros-deploy destroy Broken`), then deploy again.');
   });
 
+  it("sends the app's stack tags and env.region to ROS, and keeps parameters that are not given again", async () => {
+    const stack = {
+      name: 'Tagged',
+      roles: { R: 'tagged-r' },
+      tags: { team: 'images' },
+      region: 'cn-shanghai',
+    };
+    writeApp(dir, { stacks: [{ ...stack, parameters: { Env: 'dev', Tier: 'web' } }] });
+    const first = await run([
+      'deploy',
+      '--local',
+      '--parameters',
+      'Env=prod',
+      '--tags',
+      'owner=ci',
+      '--json',
+    ]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).stacks[0]).toMatchObject({ regionId: 'cn-shanghai', success: true });
+    const stored = () => {
+      const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+      return Object.values(state.ros.stacks as Record<string, Record<string, unknown>>).find(
+        (s) => s.stackName === 'Tagged' && s.status !== 'DELETE_COMPLETE',
+      )!;
+    };
+    expect(stored()).toMatchObject({
+      regionId: 'cn-shanghai',
+      tags: expect.arrayContaining([
+        { Key: 'team', Value: 'images' },
+        { Key: 'owner', Value: 'ci' },
+      ]),
+      parameters: { Env: 'prod' },
+    });
+
+    // A change without --parameters keeps Env=prod (not its default), as `cdk deploy` does.
+    writeApp(dir, {
+      stacks: [
+        { ...stack, roles: { R: 'tagged-r', S: 'tagged-s' }, parameters: { Env: 'dev', Tier: 'web' } },
+      ],
+    });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+    // Dropping a parameter from the template still keeps the others.
+    writeApp(dir, { stacks: [{ ...stack, parameters: { Env: 'dev' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+
+    const contradicted = await run(['deploy', '--local', '--region', 'Tagged:cn-beijing']);
+    expect(contradicted.code).toBe(2);
+    expect(contradicted.stderr).toBe(
+      'ros-deploy: --region Tagged:cn-beijing contradicts the app, which pins Tagged to cn-shanghai (its env.region) ' +
+        "and made its template for that region: drop the flag, or change the stack's env in the app\n",
+    );
+  });
+
+  it('never deploys a stale cdk.out: an app that writes no assembly exits 2 saying so', async () => {
+    writeApp(dir, { stacks: [{ name: 'Old', roles: { R: 'stale-old' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    writeApp(dir, { stacks: [{ name: 'New', roles: { R: 'stale-new' } }], skipSynth: true });
+    const result = await run(['deploy', '--local']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: The app `node app.js` exited without writing a cloud assembly (no manifest.json in CDK_OUTDIR)',
+    );
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+    expect(Object.values(state.ros.stacks).map((s) => (s as { stackName: string }).stackName)).toEqual([
+      'Old',
+    ]);
+    expect(result.stdout).not.toContain('Deployed');
+  });
+
   it('exits 2 with one clear message when no credentials are found without --local', async () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(['deploy', '--region', 'cn-hangzhou']);

@@ -237,6 +237,86 @@ describe('deployStack / destroyStack against LocalCloud', () => {
     expect(unchanged).toMatchObject({ status: 'ROLLBACK_COMPLETE', noChanges: true, success: true });
   });
 
+  it('keeps the deployed parameter values an update does not give again, also when the template drops one', async () => {
+    const withParameters = (names: string[], noEcho: string[] = []) => ({
+      ...rolesTemplate({ A: 'kept-params-a' }),
+      Parameters: Object.fromEntries([
+        ...names.map((n) => [n, { Type: 'String', Default: `${n.toLowerCase()}-default` }]),
+        ...noEcho.map((n) => [n, { Type: 'String', NoEcho: true, Default: 'secret-default' }]),
+      ]),
+      Description: names.join(','),
+    });
+    const stored = () => cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'params')!;
+    await deployStack({
+      ...fast,
+      stackName: 'params',
+      template: withParameters(['Env', 'Tier']),
+      parameters: { Env: 'prod', Tier: 'web' },
+    });
+    // Another template, no parameters given: the deployed values stay.
+    await deployStack({ ...fast, stackName: 'params', template: withParameters(['Env', 'Tier', 'Zone']) });
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod', Tier: 'web' } });
+    // Tier dropped from the template: Env is still kept, given explicitly.
+    await deployStack({ ...fast, stackName: 'params', template: withParameters(['Env']) });
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+    // A NoEcho value cannot be read back to be passed explicitly: it must be given again.
+    await deployStack({
+      ...fast,
+      stackName: 'params',
+      template: withParameters(['Env', 'Zone'], ['Password']),
+      parameters: { Password: 'p4ssw0rd' },
+    });
+    await expect(
+      deployStack({ ...fast, stackName: 'params', template: withParameters(['Env'], ['Password']) }),
+    ).rejects.toMatchObject({
+      code: 'MissingParameter',
+      message: expect.stringContaining('Parameter Password of stack params is NoEcho'),
+    });
+  });
+
+  it("takes the app's stack tags from the cloud assembly and refuses a region other than the one it pinned", async () => {
+    const dir = tempDir('assembly-');
+    const template = rolesTemplate({ A: 'assembled-a' });
+    fs.writeFileSync(path.join(dir, 'Assembled.template.json'), JSON.stringify(template, null, 2));
+    fs.writeFileSync(
+      path.join(dir, 'Assembled.assets.json'),
+      JSON.stringify({ files: { x: { destinations: { d: { region: 'cn-hangzhou' } } } } }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({
+        artifacts: {
+          'Assembled.assets': { type: 'cdk:asset-manifest', properties: { file: 'Assembled.assets.json' } },
+          Assembled: {
+            type: 'aliyun:ros:stack',
+            properties: { templateFile: 'Assembled.template.json', tags: { team: 'images', env: 'dev' } },
+            dependencies: ['Assembled.assets'],
+          },
+        },
+      }),
+    );
+    await expect(
+      deployStack({ ...fast, regionId: 'cn-shanghai', stackName: 'Assembled', assemblyDir: dir }),
+    ).rejects.toMatchObject({
+      code: 'RegionMismatch',
+      message: expect.stringContaining(
+        'Stack Assembled is pinned to cn-hangzhou by its env.region in the app',
+      ),
+    });
+    const result = await deployStack({
+      ...fast,
+      stackName: 'Assembled',
+      assemblyDir: dir,
+      tags: { env: 'prod' },
+    });
+    expect(result.success).toBe(true);
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'Assembled')!.tags).toEqual([
+      { Key: 'team', Value: 'images' },
+      { Key: 'env', Value: 'prod' },
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses politely while another operation is in progress on the stack', async () => {
     const dir = tempDir('gate-');
     const gate = path.join(dir, 'open');
