@@ -43,6 +43,8 @@ Options:
   --no-rollback         deploy: keep what was created when an operation fails
   --timeout MINUTES     deploy: ROS timeout of each stack operation (10-1440, default 60)
   --concurrency N       deploy/destroy: stacks in parallel, dependencies respected (default 1)
+  -e, --exclusively     deploy/diff: not the stacks the named ones depend on; destroy: not the stacks that
+                        depend on them (by default they are included, as cdk does)
   --progress bar|events How to show progress (default: bar on a terminal; events when not a TTY or CI=true)
   --force               destroy: do not ask for confirmation
   --fail                diff: exit 1 when there are differences
@@ -86,6 +88,7 @@ const OPTIONS = {
   app: { type: 'string' },
   context: { type: 'string', short: 'c', multiple: true },
   output: { type: 'string', short: 'o' },
+  exclusively: { type: 'boolean', short: 'e' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -217,7 +220,7 @@ class Cli {
   async deploy(names: string[], target: Target): Promise<number> {
     const options = this.deployOptions();
     const assembly = await this.synthesize();
-    const stacks = select(assembly, names);
+    const stacks = this.withRelated(assembly, names, 'dependencies');
     const parameters = parseParameters(this.flags.parameters ?? [], stacks);
     const region = this.regions(target);
     const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
@@ -248,10 +251,14 @@ class Cli {
     const concurrency = integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1;
     const assembly = this.hasApp() ? await this.synthesize() : undefined;
     const stacks: AssemblyStack[] = assembly
-      ? select(assembly, names)
+      ? this.withRelated(assembly, names, 'dependents', { outsideApp: true })
       : names.length > 0
-        ? names.map((stackName) => ({ stackName, templateFile: '', dependencies: [], constructPaths: {} }))
-        : fail(new UsageError('destroy: name the STACKS to destroy (there is no cdk.json app to list them)'));
+        ? names.map(stackByName)
+        : fail(
+            new ConfigurationError(
+              'destroy: name the STACKS to destroy (there is no cdk.json app to list them)',
+            ),
+          );
     const region = this.regions(target);
     const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     if (!this.flags.force) {
@@ -288,7 +295,7 @@ class Cli {
     const assembly = await this.synthesize();
     const region = this.regions(target);
     const results = [];
-    for (const stack of select(assembly, names)) {
+    for (const stack of this.withRelated(assembly, names, 'dependencies')) {
       results.push(
         await diffStack({
           ...target.connection(region(stack.stackName, stack.regionId)),
@@ -345,6 +352,47 @@ class Cli {
       timeout: integer('--timeout', this.flags.timeout, 10, 1440),
       tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
     };
+  }
+
+  /**
+   * The stacks named and, as `cdk` does, the stacks they need: for deploy and diff their dependencies, for destroy
+   * the stacks that depend on them (destroyed first). `-e/--exclusively` takes the named stacks alone.
+   */
+  private withRelated(
+    assembly: CloudAssembly,
+    names: string[],
+    related: 'dependencies' | 'dependents',
+    options: { outsideApp?: boolean } = {},
+  ): AssemblyStack[] {
+    const named = select(assembly, names, options);
+    if (this.flags.exclusively || names.length === 0) return named;
+    const picked = new Set(named.map((s) => s.stackName));
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const stack of assembly.stacks) {
+        if (picked.has(stack.stackName)) continue;
+        const needed =
+          related === 'dependencies'
+            ? assembly.stacks.some((s) => picked.has(s.stackName) && s.dependencies.includes(stack.stackName))
+            : stack.dependencies.some((d) => picked.has(d));
+        if (needed) {
+          picked.add(stack.stackName);
+          grew = true;
+        }
+      }
+    }
+    const added = assembly.stacks.filter((s) => picked.has(s.stackName) && !named.includes(s));
+    if (added.length > 0) {
+      this.progressOut.write(
+        `ros-deploy: including ${related === 'dependencies' ? 'the stacks they depend on' : 'the stacks that depend on them'}: ` +
+          `${added.map((s) => s.stackName).join(', ')} (-e, --exclusively for the named stacks only)\n`,
+      );
+    }
+    // Stacks outside the app (destroy by name) keep their place after the app's.
+    return [
+      ...assembly.stacks.filter((s) => picked.has(s.stackName)),
+      ...named.filter((s) => !assembly.stacks.includes(s)),
+    ];
   }
 
   private regions(target: Target) {
@@ -424,22 +472,43 @@ class Cli {
   }
 }
 
-/** The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. */
-function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
-  if (assembly.stacks.length === 0) throw new UsageError(`the app has no stacks (${assembly.directory})`);
+/**
+ * The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. With
+ * `outsideApp` (destroy), a name without wildcards that no stack of the app has is a stack to find by name in ROS.
+ */
+function select(
+  assembly: CloudAssembly,
+  names: string[],
+  options: { outsideApp?: boolean } = {},
+): AssemblyStack[] {
+  if (assembly.stacks.length === 0 && !(options.outsideApp && names.length > 0)) {
+    throw new ConfigurationError(`the app has no stacks (${assembly.directory})`);
+  }
   if (names.length === 0) return assembly.stacks;
-  const available = assembly.stacks.map((s) => s.stackName).join(', ');
+  const available = assembly.stacks.map((s) => s.stackName).join(', ') || 'none';
   const picked = new Set<AssemblyStack>();
+  const outside: AssemblyStack[] = [];
   for (const name of names) {
     const pattern = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
     const matches = assembly.stacks.filter(
       (s) => pattern.test(s.stackName) || (s.artifactId !== undefined && pattern.test(s.artifactId)),
     );
-    if (matches.length === 0) throw new UsageError(`no stack matches "${name}" (stacks: ${available})`);
+    if (matches.length === 0 && options.outsideApp && !name.includes('*')) outside.push(stackByName(name));
+    else if (matches.length === 0) {
+      throw new ConfigurationError(`no stack matches "${name}" (stacks: ${available})`);
+    }
     matches.forEach((m) => picked.add(m));
   }
-  return assembly.stacks.filter((s) => picked.has(s));
+  return [...assembly.stacks.filter((s) => picked.has(s)), ...outside];
 }
+
+/** A stack known only by its name (destroy of a stack that is not, or no longer, in the app). */
+const stackByName = (stackName: string): AssemblyStack => ({
+  stackName,
+  templateFile: '',
+  dependencies: [],
+  constructPaths: {},
+});
 
 /** Where a stack's template comes from: what this run's app wrote, as read right after it ran. */
 function source(stack: AssemblyStack, assembly: CloudAssembly) {

@@ -599,6 +599,50 @@ describe('ros-deploy main (in process)', () => {
     }
   });
 
+  it('deploys the stacks a named stack depends on first, destroys the ones that depend on it first; -e only the named', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'Network', roles: { R: 'deps-network' } },
+          { name: 'Base', roles: { R: 'deps-base' }, dependsOn: ['Network'] },
+          { name: 'App', roles: { R: 'deps-app' }, dependsOn: ['Base'] },
+          { name: 'Other', roles: { R: 'deps-other' } },
+        ],
+      });
+      const deployed = io(dir);
+      expect(await main(['deploy', 'App', '--local', '--progress', 'events'], deployed.value)).toBe(0);
+      expect(deployed.out()).toContain(
+        'ros-deploy: including the stacks they depend on: Network, Base (-e, --exclusively for the named stacks only)\n',
+      );
+      const order = [...deployed.out().matchAll(/^Deployed (\w+) /gm)].map((m) => m[1]);
+      expect(order).toEqual(['Network', 'Base', 'App']);
+
+      const destroyed = io(dir);
+      expect(
+        await main(['destroy', 'Base', '--local', '--force', '--progress', 'events'], destroyed.value),
+      ).toBe(0);
+      expect([...destroyed.out().matchAll(/^Destroyed (\w+) /gm)].map((m) => m[1])).toEqual(['App', 'Base']);
+
+      const exclusive = io(dir);
+      expect(await main(['deploy', 'App', '-e', '--local', '--json'], exclusive.value)).toBe(0);
+      expect(JSON.parse(exclusive.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+        'App',
+      ]);
+      const onlyNamed = io(dir);
+      expect(
+        await main(['destroy', 'Network', '--exclusively', '--local', '--force', '--json'], onlyNamed.value),
+      ).toBe(0);
+      expect(JSON.parse(onlyNamed.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+        'Network',
+      ]);
+      const rest = io(dir);
+      expect(await main(['destroy', '--local', '--force'], rest.value)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('draws a progress bar on a terminal, asks before destroying, and lists stacks', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
     try {
