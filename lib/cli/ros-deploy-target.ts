@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { ConnectionOptions } from '../deploy';
+import { missingProfile, type ConnectionOptions } from '../deploy/connection';
 import { DEFAULT_LOCAL_DIR, findRunningServer, STATE_FILE_NAME } from '../local/discovery';
 import { LocalCloud } from '../local/local-cloud';
 import { Ram } from '../local/ram';
 import { StateStore } from '../local/state';
 import { variantsFromEnvironment } from '../local/variants';
-import { ConfigurationError, UsageError } from './usage';
+import { ConfigurationError, quote, UsageError } from './usage';
 
 /** Backoff against LocalCloud: its faults are injected, not load, so there is no point in waiting long. */
 const LOCAL_RETRY = { baseDelayMs: 100, maxDelayMs: 2000 };
@@ -94,7 +94,13 @@ export function cloudTarget(profile: string | undefined, env: NodeJS.ProcessEnv)
   const ecsEndpoint = env.ALIBABA_CLOUD_ECS_ENDPOINT || undefined;
   const protocol = env.ALIBABA_CLOUD_ENDPOINT_PROTOCOL;
   if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') {
-    throw new UsageError(`ALIBABA_CLOUD_ENDPOINT_PROTOCOL "${protocol}" is invalid: expected http or https`);
+    throw new ConfigurationError(
+      `ALIBABA_CLOUD_ENDPOINT_PROTOCOL ${quote(protocol)} is invalid: expected http or https`,
+    );
+  }
+  if (profile !== undefined) {
+    const problem = missingProfile(profile, env.HOME || os.homedir());
+    if (problem) throw new ConfigurationError(problem);
   }
   const where = endpoint ? ` at ${endpoint}` : '';
   return {
@@ -157,7 +163,7 @@ export function regionResolver(
 function checkRegion(region: string, flag: string): string {
   if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) {
     throw new UsageError(
-      `--region "${flag}" is invalid: expected a region id such as cn-hangzhou, or STACK:REGION`,
+      `--region ${quote(flag)} is invalid: expected a region id such as cn-hangzhou, or STACK:REGION`,
     );
   }
   return region;

@@ -19,7 +19,7 @@ import {
 } from '../deploy';
 import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
 import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
-import { ConfigurationError, UsageError } from './usage';
+import { ConfigurationError, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 
@@ -104,7 +104,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (err) {
-    return usage(io, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    return usage(
+      io,
+      (err as Error).message
+        .replace(/\. To specify a positional argument.*$/s, '')
+        .replace(/'([^']{65,})'/g, (_m, value: string) => quote(value)),
+    );
   }
   const { values: flags, positionals } = parsed;
   if (flags.help) {
@@ -116,8 +121,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     if (!command) throw new UsageError('no command given');
     if (!(COMMANDS as readonly string[]).includes(command))
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command ${quote(command)}`);
     checkFlags(flags);
+    stacks.forEach(checkStackName);
     const cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
@@ -263,7 +269,7 @@ class Cli {
     const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     if (!this.flags.force) {
       if (!this.io.confirm) {
-        throw new UsageError(
+        throw new ConfigurationError(
           `destroy: pass --force to delete ${stacks.map((s) => s.stackName).join(', ')} without a terminal to confirm on`,
         );
       }
@@ -452,7 +458,7 @@ class Cli {
     const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'), true);
     const app = this.flags.app ?? (typeof cdkJson.app === 'string' ? cdkJson.app : undefined);
     if (!app)
-      throw new UsageError(
+      throw new ConfigurationError(
         `no app to run: cdk.json with an "app" command not found in ${this.io.cwd} (or pass --app)`,
       );
     const contextFile = readJson(path.join(this.io.cwd, 'cdk.context.json'));
@@ -552,7 +558,7 @@ function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, 
     if (eq <= 0 || !key)
       throw new UsageError(`--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE`);
     if (!stacks.some((s) => s.stackName === stackName)) {
-      throw new UsageError(`--parameters names stack ${stackName}, which is not being deployed`);
+      throw new UsageError(`--parameters names stack ${quote(stackName)}, which is not being deployed`);
     }
     out.set(stackName, { ...out.get(stackName), [key]: flag.slice(eq + 1) });
   }
@@ -571,13 +577,13 @@ function checkFlags(flags: Flags): void {
   (flags.tags ?? []).forEach((t) => keyValue('--tags', t));
   (flags.context ?? []).forEach((c) => keyValue('--context', c));
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
-    throw new UsageError(`--progress "${flags.progress}" is invalid: expected bar or events`);
+    throw new UsageError(`--progress ${quote(flags.progress)} is invalid: expected bar or events`);
   }
 }
 
 function keyValue(flag: string, value: string): [string, string] {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${flag} "${value}" is invalid: expected KEY=VALUE`);
+  if (eq <= 0) throw new UsageError(`${flag} ${quote(value)} is invalid: expected KEY=VALUE`);
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
@@ -585,7 +591,7 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
+    throw new UsageError(`${flag} ${quote(value)} is invalid: expected an integer from ${min} to ${max}`);
   }
   return n;
 }
@@ -607,13 +613,28 @@ function readJson(file: string, strict = false): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value))
       return value as Record<string, unknown>;
     if (strict)
-      throw new UsageError(`${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`);
+      throw new ConfigurationError(
+        `${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`,
+      );
   } catch (error) {
     if (!strict) return {};
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
   }
   return {};
+}
+
+/** ROS's rule for a stack name (CreateStack): 255 letters, digits, `_` or `-`, starting with a letter or digit. */
+const STACK_NAME = /^[A-Za-z0-9*][A-Za-z0-9_*-]{0,254}$/;
+
+/** Refuses a stack name (or `*` pattern) ROS could not have, without echoing an absurd one whole. */
+function checkStackName(name: string): void {
+  if (!STACK_NAME.test(name)) {
+    throw new UsageError(
+      `stack name ${quote(name)} is invalid: expected up to 255 letters, digits, _ or - (and * as a wildcard), ` +
+        'starting with a letter or digit',
+    );
+  }
 }
 
 function escapeRegExp(text: string): string {

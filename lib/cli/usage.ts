@@ -16,3 +16,10 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
+
+/** A value the user gave, quoted for a message: escaped, and cut when it is long (saying how long it was). */
+export function quote(value: string): string {
+  return value.length <= 64
+    ? JSON.stringify(value)
+    : `${JSON.stringify(value.slice(0, 40)).slice(0, -1)}…" (${value.length} characters)`;
+}

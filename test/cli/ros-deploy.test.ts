@@ -310,20 +310,78 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       ['deploy', '--local', '--timeout', '5'],
       '--timeout "5" is invalid: expected an integer from 10 to 1440',
     ],
-    [['deploy', '--local', 'Nope'], 'no stack matches "Nope" (stacks: Web)'],
     [
       ['deploy', '--local', '--parameters', 'Password'],
       '--parameters (value not shown: it may be a secret) is invalid: expected STACK:KEY=VALUE',
     ],
-    [['destroy', '--local'], 'destroy: pass --force to delete Web without a terminal to confirm on'],
     [['outputs', '--local'], 'outputs takes exactly one STACK'],
   ])('exits 2 with a message for bad usage: %j', async (args, message) => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(args);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`ros-deploy: ${message}\n`);
+    expect(result.stderr).toContain(`ros-deploy: ${message}`);
     expect(result.stderr).toContain('Usage: ros-deploy <command>');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr.length).toBeLessThan(5000);
+  });
+
+  it('does not echo an absurd stack name at full length', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const result = await run(['deploy', '--local', 'a'.repeat(100_000)]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: stack name "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…" (100000 characters) is invalid: ' +
+        'expected up to 255 letters, digits, _ or - (and * as a wildcard), starting with a letter or digit\n',
+    );
+    expect(result.stderr.length).toBeLessThan(5000);
+  });
+
+  it.each([
+    [['deploy'], 'no region for stack Web: pass --region REGION'],
+    [['destroy', '--local'], 'destroy: pass --force to delete Web without a terminal to confirm on'],
+    [['deploy', '--local', 'Nope'], 'no stack matches "Nope" (stacks: Web)'],
+  ])(
+    'exits 2 with the message alone (no usage text) for a configuration problem: %j',
+    async (args, message) => {
+      writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('Usage:');
+    },
+  );
+
+  it('says that an unknown --profile does not exist, listing the profiles there are', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const none = await run(['deploy', '--profile', 'nope']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(
+      `ros-deploy: The aliyun CLI profile "nope" does not exist: there is no ${path.join(home, '.aliyun', 'config.json')}. ` +
+        'Create it with `aliyun configure --profile nope`.\n',
+    );
+    fs.mkdirSync(path.join(home, '.aliyun'));
+    fs.writeFileSync(
+      path.join(home, '.aliyun', 'config.json'),
+      JSON.stringify({
+        current: 'dev',
+        profiles: [
+          {
+            name: 'dev',
+            mode: 'AK',
+            access_key_id: 'LTAIx',
+            access_key_secret: 'y',
+            region_id: 'cn-beijing',
+          },
+          { name: 'prod', mode: 'AK', access_key_id: 'LTAIz', access_key_secret: 'w' },
+        ],
+      }),
+    );
+    const unknown = await run(['destroy', 'Web', '--profile', 'staging', '--force']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      `ros-deploy: The aliyun CLI profile "staging" does not exist in ${path.join(home, '.aliyun', 'config.json')} ` +
+        '(profiles there: dev, prod). Create it with `aliyun configure --profile staging`, or pass one of those.\n',
+    );
   });
 
   it('exits 2 with what to do when the LocalCloud state file is broken', async () => {
@@ -638,6 +696,24 @@ describe('ros-deploy main (in process)', () => {
       ]);
       const rest = io(dir);
       expect(await main(['destroy', '--local', '--force'], rest.value)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('destroys a stack that is no longer in the app, finding it by name', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, { stacks: [{ name: 'Legacy', roles: { R: 'legacy-r' } }] });
+      expect(await main(['deploy', '--local'], io(dir).value)).toBe(0);
+      writeApp(dir, { stacks: [{ name: 'Current', roles: { R: 'current-r' } }] });
+      const destroyed = io(dir);
+      expect(await main(['destroy', 'Legacy', '--local', '--force'], destroyed.value)).toBe(0);
+      expect(destroyed.out()).toContain('Destroyed Legacy (cn-hangzhou): DELETE_COMPLETE');
+      // A pattern still has to match a stack of the app.
+      const pattern = io(dir);
+      expect(await main(['destroy', 'Leg*', '--local', '--force'], pattern.value)).toBe(2);
+      expect(pattern.err()).toBe('ros-deploy: no stack matches "Leg*" (stacks: Current)\n');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
