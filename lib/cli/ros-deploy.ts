@@ -19,6 +19,7 @@ import {
 } from '../deploy';
 import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
 import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
+import { MAX_TEMPLATE_BODY_BYTES, submittedTemplateBytes, templateSizeWarning } from '../template-size';
 import { ConfigurationError, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
@@ -467,7 +468,7 @@ class Cli {
       ...((cdkJson.context as Record<string, unknown>) ?? {}),
       ...Object.fromEntries((this.flags.context ?? []).map((c) => keyValue('--context', c))),
     };
-    return synthesize({
+    const assembly = await synthesize({
       app,
       cwd: this.io.cwd,
       outdir: this.outdir(),
@@ -475,7 +476,29 @@ class Cli {
       env: this.io.env,
       onOutput: (chunk) => this.io.stderr.write(chunk),
     });
+    for (const warning of assemblyWarnings(assembly))
+      this.io.stderr.write(`ros-deploy: warning: ${warning}\n`);
+    return assembly;
   }
+}
+
+/**
+ * The warnings the app's constructs recorded, and, for a stack whose template is over ROS's limit and says nothing
+ * about it, that warning: ROS would refuse the template only at deploy.
+ */
+function assemblyWarnings(assembly: CloudAssembly): string[] {
+  const warnings: string[] = [];
+  for (const stack of assembly.stacks) {
+    const recorded = stack.warnings ?? [];
+    warnings.push(...recorded);
+    if (stack.template === undefined) continue;
+    const bytes = submittedTemplateBytes(stack.template);
+    const sizeWarning = templateSizeWarning(stack.stackName, bytes);
+    if (bytes > MAX_TEMPLATE_BODY_BYTES && !recorded.some((w) => w.endsWith(sizeWarning))) {
+      warnings.push(sizeWarning);
+    }
+  }
+  return warnings;
 }
 
 /**

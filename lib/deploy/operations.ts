@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as $Ros from '@alicloud/ros20190910';
 import { assemblyStack, readAssembly } from './assembly';
+import { MAX_TEMPLATE_BODY_BYTES } from '../template-size';
 import { parseTemplateBody } from './template-body';
 import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError } from './errors';
@@ -20,7 +21,7 @@ import {
 } from './stack-api';
 
 /** ROS's limit on a template body. */
-export const MAX_TEMPLATE_BYTES = 524_288;
+export const MAX_TEMPLATE_BYTES = MAX_TEMPLATE_BODY_BYTES;
 
 /** Which stack, and where its template comes from: given directly, or read from a synthesized cloud assembly. */
 export interface StackSource {

@@ -636,6 +636,29 @@ describe('ros-deploy main (in process)', () => {
     }
   });
 
+  it('warns at synth about a template over ROS limit, naming the stack, its size and what to do', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'Huge', bulk: { roles: 100, descriptionLength: 6000 } },
+          { name: 'Small', roles: { R: 'small-r' } },
+        ],
+      });
+      const synth = io(dir);
+      expect(await main(['synth'], synth.value)).toBe(0);
+      expect(synth.err()).toMatch(
+        /^ros-deploy: warning: The template of stack Huge is [\d,]+ bytes \(JSON without indentation\), over ROS's limit of 524,288 bytes for a template: CreateStack and UpdateStack will refuse it\. Split the stack/,
+      );
+      expect(synth.err().split('\n').filter(Boolean)).toHaveLength(1);
+      const deploy = io(dir);
+      expect(await main(['deploy', 'Huge', '--local'], deploy.value)).toBe(2);
+      expect(deploy.err()).toContain('ROS accepts at most 524288 bytes in TemplateBody.');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('skips a stack whose dependency failed, and reports both as failed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
     try {
