@@ -42,7 +42,8 @@ Options:
   --tags K=V            Stack tag (repeatable)
   --outputs-file FILE   deploy: write the outputs as JSON {stack: {key: value}}
   --no-rollback         deploy: keep what was created when an operation fails
-  --timeout MINUTES     deploy: ROS timeout of each stack operation (10-1440, default 60)
+  --timeout MINUTES     deploy: ROS timeout of each create or update (10-1440; default: the longest chain of
+                        the template's custom resource timeouts plus 10 minutes, at least 60)
   --concurrency N       deploy/destroy: stacks in parallel, dependencies respected (default 1)
   -e, --exclusively     deploy/diff: not the stacks the named ones depend on; destroy: not the stacks that
                         depend on them (by default they are included, as cdk does)

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as $Ros from '@alicloud/ros20190910';
 import { assemblyStack, readAssembly } from './assembly';
 import { MAX_TEMPLATE_BODY_BYTES } from '../template-size';
+import { DEFAULT_STACK_TIMEOUT_MINUTES, requiredStackTimeout } from './stack-timeout';
 import { parseTemplateBody } from './template-body';
 import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError } from './errors';
@@ -60,7 +61,11 @@ export interface DeployStackOptions extends OperationOptions, StackSource {
   readonly tags?: Record<string, string>;
   /** Keep what was created when the operation fails, instead of rolling back. @default false */
   readonly disableRollback?: boolean;
-  /** ROS's timeout for the operation (10 to 1440). @default 60 */
+  /**
+   * ROS's timeout for the create or update, minutes (10 to 1440).
+   * @default what the template's custom resources may need: the longest chain of their `Timeout`s plus 10 minutes,
+   * at least 60 (see `requiredStackTimeout`)
+   */
   readonly timeoutInMinutes?: number;
   /** Read ImageCopy progress from ECS while following (best effort). @default true */
   readonly imageCopyProgress?: boolean;
@@ -171,6 +176,10 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
         `made for that region: deploy it to ${template.regionId}, not ${options.regionId}, or change the stack's env.`,
     );
   }
+  // Before any call: a template whose custom resources cannot finish within ROS's longest timeout is refused.
+  const needed = template.parsed
+    ? requiredStackTimeout(stackName, template.parsed, options.parameters)
+    : undefined;
   const { api, connection, follow } = await prepare(options, template.constructPaths);
   const resourceCount = Object.keys((template.parsed as { Resources?: object })?.Resources ?? {}).length;
   // ECS is asked at most every 4 polls, between 1 and 5 seconds apart.
@@ -194,11 +203,21 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     })),
     // The app's stack tags, then the caller's over them.
     tags: Object.entries({ ...template.tags, ...options.tags }).map(([key, value]) => ({ key, value })),
-    ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+    timeoutInMinutes: options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES,
     disableRollback: options.disableRollback ?? false,
     // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
     clientToken: `ros-deploy-${randomUUID()}`,
   };
+  if (needed && options.timeoutInMinutes !== undefined && options.timeoutInMinutes < needed.minutes) {
+    const chain = needed.chain.map((r) => r.logicalId).join(' → ');
+    options.onEvent?.({
+      type: 'message',
+      stackName,
+      text:
+        `the timeout of ${options.timeoutInMinutes} minutes is less than the ${needed.minutes} minutes its custom ` +
+        `resources may need (${chain}): ROS may stop the operation before they finish`,
+    });
+  }
   const seen = new Set<string>();
   let stackId: string;
   let operation: StackOperation;
@@ -208,6 +227,16 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     await api.markSeen(stackId, seen); // everything before this operation counts as seen
     const { tags, parameters, ...rest } = request;
     const previous = await previousParameters(api, stackId, stackName, template.parsed, options.parameters);
+    if (options.timeoutInMinutes === undefined && template.parsed) {
+      // The custom resources the update removes are deleted after the rest, within the same timeout.
+      const deployed = parseTemplateBody(await api.templateBody(stackId));
+      rest.timeoutInMinutes = requiredStackTimeout(
+        stackName,
+        template.parsed,
+        options.parameters,
+        deployed,
+      ).minutes;
+    }
     const outcome = await api
       .update(
         new $Ros.UpdateStackRequest({

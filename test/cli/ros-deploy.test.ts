@@ -155,6 +155,8 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       'Env=prod',
       '--tags',
       'owner=ci',
+      '--timeout',
+      '90',
       '--json',
     ]);
     expect(first.code).toBe(0);
@@ -172,6 +174,7 @@ describe('ros-deploy (child process, LocalCloud)', () => {
         { Key: 'owner', Value: 'ci' },
       ]),
       parameters: { Env: 'prod' },
+      timeoutInMinutes: 90,
     });
 
     // A change without --parameters keeps Env=prod (not its default), as `cdk deploy` does.
@@ -181,7 +184,12 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       ],
     });
     expect((await run(['deploy', '--local'])).code).toBe(0);
-    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+    // ... and without --timeout asks for what the template needs: no custom resources, ROS's default of 60.
+    expect(stored()).toMatchObject({
+      status: 'UPDATE_COMPLETE',
+      parameters: { Env: 'prod' },
+      timeoutInMinutes: 60,
+    });
     // Dropping a parameter from the template still keeps the others.
     writeApp(dir, { stacks: [{ ...stack, parameters: { Env: 'dev' } }] });
     expect((await run(['deploy', '--local'])).code).toBe(0);
