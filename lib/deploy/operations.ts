@@ -3,7 +3,11 @@ import * as fs from 'fs';
 import * as $Ros from '@alicloud/ros20190910';
 import { assemblyStack, readAssembly } from './assembly';
 import { MAX_TEMPLATE_BODY_BYTES } from '../template-size';
-import { DEFAULT_STACK_TIMEOUT_MINUTES, requiredStackTimeout } from './stack-timeout';
+import {
+  DEFAULT_STACK_TIMEOUT_MINUTES,
+  requiredStackTimeout,
+  STACK_TIMEOUT_MARGIN_MINUTES,
+} from './stack-timeout';
 import { parseTemplateBody } from './template-body';
 import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError } from './errors';
@@ -208,15 +212,19 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
     clientToken: `ros-deploy-${randomUUID()}`,
   };
-  if (needed && options.timeoutInMinutes !== undefined && options.timeoutInMinutes < needed.minutes) {
-    const chain = needed.chain.map((r) => r.logicalId).join(' → ');
-    options.onEvent?.({
-      type: 'message',
-      stackName,
-      text:
-        `the timeout of ${options.timeoutInMinutes} minutes is less than the ${needed.minutes} minutes its custom ` +
-        `resources may need (${chain}): ROS may stop the operation before they finish`,
-    });
+  const explicit = options.timeoutInMinutes;
+  if (needed && needed.chain.length > 0 && explicit !== undefined) {
+    const chainMinutes = Math.ceil(needed.chainSeconds / 60) + STACK_TIMEOUT_MARGIN_MINUTES;
+    if (explicit < chainMinutes) {
+      const chain = needed.chain.map((r) => r.logicalId).join(' → ');
+      options.onEvent?.({
+        type: 'message',
+        stackName,
+        text:
+          `the timeout of ${explicit} minutes is less than the ${chainMinutes} minutes its custom resources may ` +
+          `need (${chain}): ROS may stop the operation before they finish`,
+      });
+    }
   }
   const seen = new Set<string>();
   let stackId: string;
