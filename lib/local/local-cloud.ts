@@ -137,7 +137,14 @@ export class LocalCloud {
       },
       options.ros,
     );
-    this.server.addService(new RosService(this.state, this.ros, () => this.ecs.regions()));
+    this.server.addService(
+      new RosService(
+        this.state,
+        this.ros,
+        () => this.ecs.regions(),
+        () => this.variants.stackEventsOrder,
+      ),
+    );
     this.state.changed();
   }
 

@@ -219,6 +219,35 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     expect(result.stdout).not.toContain('Deployed');
   });
 
+  it('follows and shows events in order when LocalCloud lists them oldest first (ROS_LOCAL_VARIANTS)', async () => {
+    const variant = { ROS_LOCAL_VARIANTS: 'stackEventsOrder=oldest-first' };
+    const roles = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`R${i}`, `ordered-${i}`]));
+    writeApp(dir, { stacks: [{ name: 'Ordered', roles }] });
+    const deployed = await run(['deploy', '--local', '--progress', 'events'], variant);
+    expect(deployed.code).toBe(0);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+    const recorded = (
+      Object.values(state.ros.stacks)[0] as { events: { LogicalResourceId: string; Status: string }[] }
+    ).events;
+    const shown = deployed.stdout
+      .split('\n')
+      .filter((line) => /^Ordered \| \d\d:/.test(line))
+      .map((line) => line.split(' | '))
+      .map(
+        ([, , status, , where]) => `${/\((\w+)\)/.exec(where)?.[1] ?? where.split(' ')[0]} ${status.trim()}`,
+      );
+    expect(shown).toEqual(recorded.map((e) => `${e.LogicalResourceId} ${e.Status}`));
+
+    const latest = await run(['events', 'Ordered', '--local', '--limit', '3', '--json'], variant);
+    expect(JSON.parse(latest.stdout).events.map((e: { status: string }) => e.status)).toEqual(
+      recorded.slice(-3).map((e) => e.Status),
+    );
+    expect(JSON.parse(latest.stdout).events.at(-1)).toMatchObject({
+      logicalResourceId: 'Ordered',
+      status: 'CREATE_COMPLETE',
+    });
+  });
+
   it('exits 2 with one clear message when no credentials are found without --local', async () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(['deploy', '--region', 'cn-hangzhou']);
