@@ -427,9 +427,14 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     fs.writeFileSync(path.join(dir, '.ros-local', 'state.json'), '[1, 2');
     const result = await run(['deploy', '--local']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(
-      `ros-deploy: cannot start LocalCloud: LocalCloud state file ${path.join(dir, '.ros-local', 'state.json')} is not a JSON object; delete it to start from a fresh cloud.\n`,
+    const stateFile = path.join(dir, '.ros-local', 'state.json');
+    expect(
+      result.stderr.startsWith(`ros-deploy: cannot start LocalCloud: LocalCloud state file ${stateFile} `),
+    ).toBe(true);
+    expect(result.stderr).toMatch(
+      / cannot be used: it is not JSON \(.+\)\. It was left as it is: fix it, or delete it \(or choose another state file\) to start from a fresh cloud\.\n$/,
     );
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe('[1, 2');
   });
 
   it('exits 2 naming the problem when cdk.json is broken', async () => {
