@@ -132,7 +132,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if ((command === 'events' || command === 'outputs') && stacks.length !== 1) {
       throw new UsageError(`${command} takes exactly one STACK`);
     }
-    target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile, io.env);
+    target = flags.local
+      ? await localTarget(io.cwd, { progress: cli.progressOut, signal: io.signal })
+      : cloudTarget(flags.profile, io.env);
     cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
     if (command === 'deploy') return await cli.deploy(stacks, target);
     if (command === 'destroy') return await cli.destroy(stacks, target);

@@ -10,6 +10,7 @@ import {
 } from '../local/discovery';
 import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud } from '../local/local-cloud';
+import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
 import { ConfigurationError, UsageError } from './usage';
@@ -109,7 +110,7 @@ async function start(
 ): Promise<number> {
   const running = findRunningServer(dir);
   if (running) {
-    throw new UsageError(
+    throw new ConfigurationError(
       `a LocalCloud already serves ${running.stateFile} at ${running.endpoint} (pid ${running.pid})`,
     );
   }
@@ -121,6 +122,7 @@ async function start(
       copyDurationMs: options.copyDurationMs,
       faults: options.faults,
       variants: options.variants,
+      lockPurpose: 'ros-local',
     });
   } catch (err) {
     throw startFailure(err, stateFile, options.port) ?? err;
@@ -168,6 +170,12 @@ function startFailure(
   port: number | undefined,
 ): ConfigurationError | undefined {
   if (err instanceof StateFileError) return new ConfigurationError(err.message);
+  if (err instanceof StateLockedError) {
+    return new ConfigurationError(
+      `${err.message}. Start ros-local once it has finished (ros-deploy --local then uses this one), or pass ` +
+        'another --state',
+    );
+  }
   const { code, syscall } = err as NodeJS.ErrnoException;
   if (syscall === 'listen' && code === 'EADDRINUSE') {
     return new ConfigurationError(

@@ -17,6 +17,7 @@ const DIRECTORY_MODE = 0o700;
  */
 export class StateStore {
   private readonly sections: Record<string, unknown>;
+  private closed = false;
 
   constructor(readonly file?: string) {
     this.sections = file && fs.existsSync(file) ? StateStore.read(file) : {};
@@ -33,7 +34,7 @@ export class StateStore {
    * one, so a reader never sees half a file and the secrets are never readable by others.
    */
   changed(): void {
-    if (!this.file) return;
+    if (!this.file || this.closed) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: DIRECTORY_MODE });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -43,6 +44,14 @@ export class StateStore {
       fs.rmSync(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Stops writing: what changes after this stays in memory. A LocalCloud that stopped lets go of its state file,
+   * which another process may then hold: a late write (an operation still winding down) must not overwrite its.
+   */
+  close(): void {
+    this.closed = true;
   }
 
   private static read(file: string): Record<string, unknown> {

@@ -67,7 +67,9 @@ for (const s of spec.stacks) {
       'exports.handler = async (payload) => {',
       '  const event = JSON.parse(payload.toString());',
       '  fs.writeFileSync(' + JSON.stringify(s.gate.mark) + ", '');",
-      '  while (!fs.existsSync(' + JSON.stringify(s.gate.gate) + ')) await new Promise((r) => setTimeout(r, 50));',
+      // Also ends when the test's directory is gone: a run killed by a test leaves this process behind.
+      '  const dir = require("path").dirname(' + JSON.stringify(s.gate.gate) + ');',
+      '  while (!fs.existsSync(' + JSON.stringify(s.gate.gate) + ') && fs.existsSync(dir)) await new Promise((r) => setTimeout(r, 50));',
       "  await fetch(event.ResponseURL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({",
       "    Status: 'SUCCESS', PhysicalResourceId: 'gated', StackId: event.StackId, RequestId: event.RequestId,",
       "    LogicalResourceId: event.LogicalResourceId, Data: { Opened: 'yes' } }) });",

@@ -566,6 +566,78 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     }
   });
 
+  it('runs deploys and destroys at once one after the other on the embedded LocalCloud: none is lost or undone', async () => {
+    const gate = path.join(dir, 'open');
+    const mark = path.join(dir, 'started');
+    writeApp(dir, {
+      stacks: [
+        { name: 'Slow', gate: { mark, gate, functionName: 'slow-provider' } },
+        { name: 'Quick', roles: { R: 'quick-r' } },
+        { name: 'Other', roles: { R: 'other-r' } },
+      ],
+    });
+    expect((await run(['deploy', 'Quick', '--local'])).code).toBe(0);
+    const first = start(dir, ['deploy', 'Slow', '--local'], env);
+    try {
+      await waitFor(() => fs.existsSync(mark));
+      const deploy = start(dir, ['deploy', 'Other', '--local'], env);
+      const destroy = start(dir, ['destroy', 'Quick', '--local', '--force'], env);
+      for (const waiting of [deploy, destroy]) {
+        await waitFor(() => waiting.stdout().includes('ros-deploy: waiting for'));
+        expect(waiting.stdout()).toMatch(
+          /ros-deploy: waiting for ros-deploy --local \(\.ros-local\/state\.json\) \(pid \d+, since [\dT:.Z-]+\) to finish: one LocalCloud at a time may use \.ros-local\/state\.json\n/,
+        );
+      }
+      fs.writeFileSync(gate, '');
+      expect((await first.done).code).toBe(0);
+      const [deployed, destroyed] = await Promise.all([deploy.done, destroy.done]);
+      expect([deployed.code, destroyed.code]).toEqual([0, 0]);
+      expect(deployed.stdout).toContain('Deployed Other (cn-hangzhou): CREATE_COMPLETE');
+      expect(destroyed.stdout).toContain('Destroyed Quick (cn-hangzhou): DELETE_COMPLETE');
+      const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+      expect(
+        Object.values(state.ros.stacks as Record<string, { stackName: string; status: string }>)
+          .map((s) => `${s.stackName} ${s.status}`)
+          .sort(),
+      ).toEqual(['Other CREATE_COMPLETE', 'Quick DELETE_COMPLETE', 'Slow CREATE_COMPLETE']);
+    } finally {
+      fs.writeFileSync(gate, '');
+    }
+  });
+
+  it('takes over the state file of a run that was killed (SIGKILL), and ros-local refuses while a run holds it', async () => {
+    const gate = path.join(dir, 'open');
+    const mark = path.join(dir, 'started');
+    writeApp(dir, {
+      stacks: [
+        { name: 'Slow', gate: { mark, gate, functionName: 'killed-provider' } },
+        { name: 'Quick', roles: { R: 'after-kill-r' } },
+      ],
+    });
+    try {
+      const held = start(dir, ['deploy', 'Slow', '--local'], env);
+      await waitFor(() => fs.existsSync(mark));
+      const server = spawn(process.execPath, [cliPath('ros-local'), 'start'], { cwd: dir, env });
+      let serverErr = '';
+      server.stderr!.on('data', (c: Buffer) => (serverErr += c.toString()));
+      const serverCode = await new Promise((r) => server.once('close', r));
+      expect(serverCode).toBe(2);
+      expect(serverErr).toMatch(
+        /^ros-local: the state file \S+state\.json is in use by ros-deploy --local \(\.ros-local\/state\.json\) \(pid \d+, since \S+\): one LocalCloud at a time may use a state file\. Start ros-local once it has finished/,
+      );
+
+      held.child.kill('SIGKILL');
+      await held.done;
+      expect(fs.existsSync(path.join(dir, '.ros-local', 'state.json.lock'))).toBe(true);
+      const after = await run(['deploy', 'Quick', '--local']);
+      expect(after.code).toBe(0);
+      expect(after.stdout).not.toContain('waiting for');
+      expect(after.stdout).toContain('Deployed Quick (cn-hangzhou): CREATE_COMPLETE');
+    } finally {
+      fs.writeFileSync(gate, ''); // the killed run's function process exits once the gate opens
+    }
+  });
+
   it('rides out throttling, 503s and a dropped connection injected by ros-local --faults, creating the stack once', async () => {
     writeApp(dir, { stacks: [{ name: 'Bumpy', roles: { A: 'bumpy-a', B: 'bumpy-b' } }] });
     const plan = {
