@@ -1,6 +1,6 @@
 import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
-import { Authenticator } from './auth';
+import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
@@ -112,7 +112,11 @@ export class LocalCloud {
     this.ram = new Ram(this.state);
     this.server = new LocalServer({
       ram: this.ram,
-      authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
+      authenticator: new Authenticator(this.ram, {
+        maxSkewMs: options.maxSkewMs,
+        // Beside the state file: a request captured before a restart is still refused after it.
+        ...(options.stateFile && { nonces: new FileNonceStore(`${options.stateFile}.nonces`) }),
+      }),
       accountId: this.accountId,
       faults: {
         beforeCall: async (product, action, principal) =>

@@ -28,7 +28,8 @@ describe('the LocalCloud state file', () => {
     const again = await LocalCloud.start({ stateFile });
     expect(mode(stateFile)).toBe(0o600);
     await again.stop();
-    expect(fs.readdirSync(path.dirname(stateFile))).toEqual(['state.json']);
+    expect(fs.readdirSync(path.dirname(stateFile)).sort()).toEqual(['state.json', 'state.json.nonces']);
+    expect(mode(`${stateFile}.nonces`)).toBe(0o600);
   });
 
   it.each([
