@@ -27,15 +27,17 @@ const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 Commands:
   synth [STACKS..]      Synthesize the app of cdk.json into cdk.out (one stack named: print its template)
   list                  List the app's stacks
-  deploy [STACKS..]     Create or update stacks (all by default) and follow them to the end
-  destroy [STACKS..]    Delete stacks (asks first unless --force)
+  deploy [STACKS..]     Create or update stacks (all by default, with the stacks they depend on) and follow
+                        them to the end
+  destroy [STACKS..]    Delete stacks (with the stacks that depend on them, first; a name the app does not
+                        have is found in ROS); asks first unless --force
   diff [STACKS..]       Compare the app's templates with the deployed stacks
   events STACK          Show a stack's latest events
   outputs STACK         Show a stack's outputs
 
 Options:
-  --region REGION       Region of the stacks (else ALIBABA_CLOUD_REGION_ID, else the profile's); repeat as
-                        --region STACK:REGION to send a stack elsewhere
+  --region REGION       Region of the stacks the app does not pin (env.region) (else ALIBABA_CLOUD_REGION_ID,
+                        else the profile's); repeat as --region STACK:REGION to send a stack elsewhere
   --profile NAME        aliyun CLI profile to take credentials (and region) from
   --local               Use LocalCloud: the one ros-local serves here, else an embedded one (state in .ros-local/)
   --parameters S:K=V    Template parameter K of stack S (repeatable; S: may be omitted with a single stack)
@@ -57,7 +59,8 @@ Options:
   -o, --output DIR      Cloud assembly directory (default: cdk.out)
   -h, --help            Show this help
 
-Exit codes: 0 success (including no changes), 1 a stack operation failed, 2 usage or configuration error.
+Exit codes: 0 success (including no changes to a healthy stack), 1 a stack operation failed or a stack is not
+healthy, 2 usage or configuration error.
 `;
 
 /** Where the CLI reads and writes; `process` by default. */
