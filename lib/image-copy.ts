@@ -13,6 +13,7 @@ import {
   MAX_TIMEOUT_MINUTES,
 } from './protocol';
 import { ImageCopyProvider } from './provider';
+import { watchTemplateSize } from './template-size';
 import {
   IMAGE_COPY_PROPERTY_NAMES,
   type ImageCopyInput,
@@ -250,6 +251,7 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
 
     const timeouts = computeTimeouts(props.timeouts?.create, props.timeouts?.delete);
     this.provider = ImageCopyProvider.getOrCreate(this);
+    watchTemplateSize(this.stack);
     this.customResource = new RosCustomResource(
       this,
       id,

@@ -19,30 +19,36 @@ import {
 } from '../deploy';
 import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
 import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
-import { UsageError } from './usage';
+import { MAX_TEMPLATE_BODY_BYTES, submittedTemplateBytes, templateSizeWarning } from '../template-size';
+import { ConfigurationError, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 
 Commands:
   synth [STACKS..]      Synthesize the app of cdk.json into cdk.out (one stack named: print its template)
   list                  List the app's stacks
-  deploy [STACKS..]     Create or update stacks (all by default) and follow them to the end
-  destroy [STACKS..]    Delete stacks (asks first unless --force)
+  deploy [STACKS..]     Create or update stacks (all by default, with the stacks they depend on) and follow
+                        them to the end
+  destroy [STACKS..]    Delete stacks (with the stacks that depend on them, first; a name the app does not
+                        have is found in ROS); asks first unless --force
   diff [STACKS..]       Compare the app's templates with the deployed stacks
   events STACK          Show a stack's latest events
   outputs STACK         Show a stack's outputs
 
 Options:
-  --region REGION       Region of the stacks (else ALIBABA_CLOUD_REGION_ID, else the profile's); repeat as
-                        --region STACK:REGION to send a stack elsewhere
+  --region REGION       Region of the stacks the app does not pin (env.region) (else ALIBABA_CLOUD_REGION_ID,
+                        else the profile's); repeat as --region STACK:REGION to send a stack elsewhere
   --profile NAME        aliyun CLI profile to take credentials (and region) from
   --local               Use LocalCloud: the one ros-local serves here, else an embedded one (state in .ros-local/)
   --parameters S:K=V    Template parameter K of stack S (repeatable; S: may be omitted with a single stack)
   --tags K=V            Stack tag (repeatable)
   --outputs-file FILE   deploy: write the outputs as JSON {stack: {key: value}}
   --no-rollback         deploy: keep what was created when an operation fails
-  --timeout MINUTES     deploy: ROS timeout of each stack operation (10-1440, default 60)
+  --timeout MINUTES     deploy: ROS timeout of each create or update (10-1440; default: the longest chain of
+                        the template's custom resource timeouts plus 10 minutes, at least 60)
   --concurrency N       deploy/destroy: stacks in parallel, dependencies respected (default 1)
+  -e, --exclusively     deploy/diff: not the stacks the named ones depend on; destroy: not the stacks that
+                        depend on them (by default they are included, as cdk does)
   --progress bar|events How to show progress (default: bar on a terminal; events when not a TTY or CI=true)
   --force               destroy: do not ask for confirmation
   --fail                diff: exit 1 when there are differences
@@ -53,7 +59,8 @@ Options:
   -o, --output DIR      Cloud assembly directory (default: cdk.out)
   -h, --help            Show this help
 
-Exit codes: 0 success (including no changes), 1 a stack operation failed, 2 usage or configuration error.
+Exit codes: 0 success (including no changes to a healthy stack), 1 a stack operation failed or a stack is not
+healthy, 2 usage or configuration error.
 `;
 
 /** Where the CLI reads and writes; `process` by default. */
@@ -86,6 +93,7 @@ const OPTIONS = {
   app: { type: 'string' },
   context: { type: 'string', short: 'c', multiple: true },
   output: { type: 'string', short: 'o' },
+  exclusively: { type: 'boolean', short: 'e' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -101,7 +109,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (err) {
-    return usage(io, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    return usage(
+      io,
+      (err as Error).message
+        .replace(/\. To specify a positional argument.*$/s, '')
+        .replace(/'([^']{65,})'/g, (_m, value: string) => quote(value)),
+    );
   }
   const { values: flags, positionals } = parsed;
   if (flags.help) {
@@ -113,15 +126,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     if (!command) throw new UsageError('no command given');
     if (!(COMMANDS as readonly string[]).includes(command))
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command ${quote(command)}`);
     checkFlags(flags);
+    stacks.forEach(checkStackName);
     const cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
     if ((command === 'events' || command === 'outputs') && stacks.length !== 1) {
       throw new UsageError(`${command} takes exactly one STACK`);
     }
-    target = flags.local ? await localTarget(io.cwd) : cloudTarget(flags.profile, io.env);
+    target = flags.local
+      ? await localTarget(io.cwd, { progress: cli.progressOut, signal: io.signal })
+      : cloudTarget(flags.profile, io.env);
     cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
     if (command === 'deploy') return await cli.deploy(stacks, target);
     if (command === 'destroy') return await cli.destroy(stacks, target);
@@ -130,7 +146,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await cli.outputs(stacks[0], target);
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
-    if (err instanceof LocalCloudError) {
+    if (err instanceof ConfigurationError || err instanceof LocalCloudError) {
       io.stderr.write(`ros-deploy: ${err.message}\n`);
       return 2;
     }
@@ -176,7 +192,9 @@ class Cli {
     const assembly = await this.synthesize();
     const stacks = select(assembly, names);
     if (names.length === 1) {
-      const template = JSON.parse(fs.readFileSync(stacks[0].templateFile, 'utf8')) as unknown;
+      const template = JSON.parse(
+        stacks[0].template ?? fs.readFileSync(stacks[0].templateFile, 'utf8'),
+      ) as unknown;
       this.io.stdout.write(this.flags.json ? JSON.stringify(template, null, 2) + '\n' : toYaml(template));
       return 0;
     }
@@ -215,10 +233,10 @@ class Cli {
   async deploy(names: string[], target: Target): Promise<number> {
     const options = this.deployOptions();
     const assembly = await this.synthesize();
-    const stacks = select(assembly, names);
+    const stacks = this.withRelated(assembly, names, 'dependencies');
     const parameters = parseParameters(this.flags.parameters ?? [], stacks);
     const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     const display = this.display();
     const results = await runInOrder(stacks, {
       concurrency: options.concurrency,
@@ -227,10 +245,10 @@ class Cli {
       work: (stack) =>
         deployStack({
           ...target.connection(regions.get(stack.stackName)!),
-          stackName: stack.stackName,
-          assemblyDir: assembly.directory,
+          ...source(stack, assembly),
           parameters: parameters.get(stack.stackName),
-          tags: options.tags,
+          // The app's stack tags, --tags over them.
+          tags: { ...stack.tags, ...options.tags },
           disableRollback: this.flags['no-rollback'] ?? false,
           ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
           onEvent: (e) => display.onEvent(e),
@@ -246,15 +264,19 @@ class Cli {
     const concurrency = integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1;
     const assembly = this.hasApp() ? await this.synthesize() : undefined;
     const stacks: AssemblyStack[] = assembly
-      ? select(assembly, names)
+      ? this.withRelated(assembly, names, 'dependents', { outsideApp: true })
       : names.length > 0
-        ? names.map((stackName) => ({ stackName, templateFile: '', dependencies: [], constructPaths: {} }))
-        : fail(new UsageError('destroy: name the STACKS to destroy (there is no cdk.json app to list them)'));
+        ? names.map(stackByName)
+        : fail(
+            new ConfigurationError(
+              'destroy: name the STACKS to destroy (there is no cdk.json app to list them)',
+            ),
+          );
     const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName)]));
+    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
     if (!this.flags.force) {
       if (!this.io.confirm) {
-        throw new UsageError(
+        throw new ConfigurationError(
           `destroy: pass --force to delete ${stacks.map((s) => s.stackName).join(', ')} without a terminal to confirm on`,
         );
       }
@@ -273,7 +295,7 @@ class Cli {
         destroyStack({
           ...target.connection(regions.get(stack.stackName)!),
           stackName: stack.stackName,
-          ...(assembly && { assemblyDir: assembly.directory }),
+          constructPaths: stack.constructPaths,
           onEvent: (e) => display.onEvent(e),
           signal: this.io.signal,
           pollIntervalMs: target.local ? 250 : undefined,
@@ -286,12 +308,11 @@ class Cli {
     const assembly = await this.synthesize();
     const region = this.regions(target);
     const results = [];
-    for (const stack of select(assembly, names)) {
+    for (const stack of this.withRelated(assembly, names, 'dependencies')) {
       results.push(
         await diffStack({
-          ...target.connection(region(stack.stackName)),
-          stackName: stack.stackName,
-          assemblyDir: assembly.directory,
+          ...target.connection(region(stack.stackName, stack.regionId)),
+          ...source(stack, assembly),
         }),
       );
     }
@@ -344,6 +365,47 @@ class Cli {
       timeout: integer('--timeout', this.flags.timeout, 10, 1440),
       tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
     };
+  }
+
+  /**
+   * The stacks named and, as `cdk` does, the stacks they need: for deploy and diff their dependencies, for destroy
+   * the stacks that depend on them (destroyed first). `-e/--exclusively` takes the named stacks alone.
+   */
+  private withRelated(
+    assembly: CloudAssembly,
+    names: string[],
+    related: 'dependencies' | 'dependents',
+    options: { outsideApp?: boolean } = {},
+  ): AssemblyStack[] {
+    const named = select(assembly, names, options);
+    if (this.flags.exclusively || names.length === 0) return named;
+    const picked = new Set(named.map((s) => s.stackName));
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const stack of assembly.stacks) {
+        if (picked.has(stack.stackName)) continue;
+        const needed =
+          related === 'dependencies'
+            ? assembly.stacks.some((s) => picked.has(s.stackName) && s.dependencies.includes(stack.stackName))
+            : stack.dependencies.some((d) => picked.has(d));
+        if (needed) {
+          picked.add(stack.stackName);
+          grew = true;
+        }
+      }
+    }
+    const added = assembly.stacks.filter((s) => picked.has(s.stackName) && !named.includes(s));
+    if (added.length > 0) {
+      this.progressOut.write(
+        `ros-deploy: including ${related === 'dependencies' ? 'the stacks they depend on' : 'the stacks that depend on them'}: ` +
+          `${added.map((s) => s.stackName).join(', ')} (-e, --exclusively for the named stacks only)\n`,
+      );
+    }
+    // Stacks outside the app (destroy by name) keep their place after the app's.
+    return [
+      ...assembly.stacks.filter((s) => picked.has(s.stackName)),
+      ...named.filter((s) => !assembly.stacks.includes(s)),
+    ];
   }
 
   private regions(target: Target) {
@@ -403,7 +465,7 @@ class Cli {
     const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'), true);
     const app = this.flags.app ?? (typeof cdkJson.app === 'string' ? cdkJson.app : undefined);
     if (!app)
-      throw new UsageError(
+      throw new ConfigurationError(
         `no app to run: cdk.json with an "app" command not found in ${this.io.cwd} (or pass --app)`,
       );
     const contextFile = readJson(path.join(this.io.cwd, 'cdk.context.json'));
@@ -412,7 +474,7 @@ class Cli {
       ...((cdkJson.context as Record<string, unknown>) ?? {}),
       ...Object.fromEntries((this.flags.context ?? []).map((c) => keyValue('--context', c))),
     };
-    return synthesize({
+    const assembly = await synthesize({
       app,
       cwd: this.io.cwd,
       outdir: this.outdir(),
@@ -420,24 +482,76 @@ class Cli {
       env: this.io.env,
       onOutput: (chunk) => this.io.stderr.write(chunk),
     });
+    for (const warning of assemblyWarnings(assembly))
+      this.io.stderr.write(`ros-deploy: warning: ${warning}\n`);
+    return assembly;
   }
 }
 
-/** The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. */
-function select(assembly: CloudAssembly, names: string[]): AssemblyStack[] {
-  if (assembly.stacks.length === 0) throw new UsageError(`the app has no stacks (${assembly.directory})`);
+/**
+ * The warnings the app's constructs recorded, and, for a stack whose template is over ROS's limit and says nothing
+ * about it, that warning: ROS would refuse the template only at deploy.
+ */
+function assemblyWarnings(assembly: CloudAssembly): string[] {
+  const warnings: string[] = [];
+  for (const stack of assembly.stacks) {
+    const recorded = stack.warnings ?? [];
+    warnings.push(...recorded);
+    if (stack.template === undefined) continue;
+    const bytes = submittedTemplateBytes(stack.template);
+    const sizeWarning = templateSizeWarning(stack.stackName, bytes);
+    if (bytes > MAX_TEMPLATE_BODY_BYTES && !recorded.some((w) => w.endsWith(sizeWarning))) {
+      warnings.push(sizeWarning);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. With
+ * `outsideApp` (destroy), a name without wildcards that no stack of the app has is a stack to find by name in ROS.
+ */
+function select(
+  assembly: CloudAssembly,
+  names: string[],
+  options: { outsideApp?: boolean } = {},
+): AssemblyStack[] {
+  if (assembly.stacks.length === 0 && !(options.outsideApp && names.length > 0)) {
+    throw new ConfigurationError(`the app has no stacks (${assembly.directory})`);
+  }
   if (names.length === 0) return assembly.stacks;
-  const available = assembly.stacks.map((s) => s.stackName).join(', ');
+  const available = assembly.stacks.map((s) => s.stackName).join(', ') || 'none';
   const picked = new Set<AssemblyStack>();
+  const outside: AssemblyStack[] = [];
   for (const name of names) {
     const pattern = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
     const matches = assembly.stacks.filter(
       (s) => pattern.test(s.stackName) || (s.artifactId !== undefined && pattern.test(s.artifactId)),
     );
-    if (matches.length === 0) throw new UsageError(`no stack matches "${name}" (stacks: ${available})`);
+    if (matches.length === 0 && options.outsideApp && !name.includes('*')) outside.push(stackByName(name));
+    else if (matches.length === 0) {
+      throw new ConfigurationError(`no stack matches "${name}" (stacks: ${available})`);
+    }
     matches.forEach((m) => picked.add(m));
   }
-  return assembly.stacks.filter((s) => picked.has(s));
+  return [...assembly.stacks.filter((s) => picked.has(s)), ...outside];
+}
+
+/** A stack known only by its name (destroy of a stack that is not, or no longer, in the app). */
+const stackByName = (stackName: string): AssemblyStack => ({
+  stackName,
+  templateFile: '',
+  dependencies: [],
+  constructPaths: {},
+});
+
+/** Where a stack's template comes from: what this run's app wrote, as read right after it ran. */
+function source(stack: AssemblyStack, assembly: CloudAssembly) {
+  return {
+    stackName: stack.stackName,
+    constructPaths: stack.constructPaths,
+    ...(stack.template !== undefined ? { template: stack.template } : { assemblyDir: assembly.directory }),
+  };
 }
 
 /** The result of a stack not attempted because a stack it waits for failed. */
@@ -473,7 +587,7 @@ function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, 
     if (eq <= 0 || !key)
       throw new UsageError(`--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE`);
     if (!stacks.some((s) => s.stackName === stackName)) {
-      throw new UsageError(`--parameters names stack ${stackName}, which is not being deployed`);
+      throw new UsageError(`--parameters names stack ${quote(stackName)}, which is not being deployed`);
     }
     out.set(stackName, { ...out.get(stackName), [key]: flag.slice(eq + 1) });
   }
@@ -492,13 +606,13 @@ function checkFlags(flags: Flags): void {
   (flags.tags ?? []).forEach((t) => keyValue('--tags', t));
   (flags.context ?? []).forEach((c) => keyValue('--context', c));
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
-    throw new UsageError(`--progress "${flags.progress}" is invalid: expected bar or events`);
+    throw new UsageError(`--progress ${quote(flags.progress)} is invalid: expected bar or events`);
   }
 }
 
 function keyValue(flag: string, value: string): [string, string] {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${flag} "${value}" is invalid: expected KEY=VALUE`);
+  if (eq <= 0) throw new UsageError(`${flag} ${quote(value)} is invalid: expected KEY=VALUE`);
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
@@ -506,7 +620,7 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
+    throw new UsageError(`${flag} ${quote(value)} is invalid: expected an integer from ${min} to ${max}`);
   }
   return n;
 }
@@ -528,13 +642,28 @@ function readJson(file: string, strict = false): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value))
       return value as Record<string, unknown>;
     if (strict)
-      throw new UsageError(`${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`);
+      throw new ConfigurationError(
+        `${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`,
+      );
   } catch (error) {
     if (!strict) return {};
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
   }
   return {};
+}
+
+/** ROS's rule for a stack name (CreateStack): 255 letters, digits, `_` or `-`, starting with a letter or digit. */
+const STACK_NAME = /^[A-Za-z0-9*][A-Za-z0-9_*-]{0,254}$/;
+
+/** Refuses a stack name (or `*` pattern) ROS could not have, without echoing an absurd one whole. */
+function checkStackName(name: string): void {
+  if (!STACK_NAME.test(name)) {
+    throw new UsageError(
+      `stack name ${quote(name)} is invalid: expected up to 255 letters, digits, _ or - (and * as a wildcard), ` +
+        'starting with a letter or digit',
+    );
+  }
 }
 
 function escapeRegExp(text: string): string {

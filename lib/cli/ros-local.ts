@@ -10,8 +10,10 @@ import {
 } from '../local/discovery';
 import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud } from '../local/local-cloud';
+import { StateLockedError } from '../local/state-lock';
+import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
-import { UsageError } from './usage';
+import { ConfigurationError, UsageError } from './usage';
 
 const HELP = `Usage: ros-local <command> [options]
 
@@ -77,6 +79,10 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     });
   } catch (err) {
     if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof ConfigurationError) {
+      process.stderr.write(`ros-local: ${err.message}\n`);
+      return 2;
+    }
     throw err;
   }
 }
@@ -104,17 +110,23 @@ async function start(
 ): Promise<number> {
   const running = findRunningServer(dir);
   if (running) {
-    throw new UsageError(
+    throw new ConfigurationError(
       `a LocalCloud already serves ${running.stateFile} at ${running.endpoint} (pid ${running.pid})`,
     );
   }
-  const cloud = await LocalCloud.start({
-    port: options.port,
-    stateFile,
-    copyDurationMs: options.copyDurationMs,
-    faults: options.faults,
-    variants: options.variants,
-  });
+  let cloud: LocalCloud;
+  try {
+    cloud = await LocalCloud.start({
+      port: options.port,
+      stateFile,
+      copyDurationMs: options.copyDurationMs,
+      faults: options.faults,
+      variants: options.variants,
+      lockPurpose: 'ros-local',
+    });
+  } catch (err) {
+    throw startFailure(err, stateFile, options.port) ?? err;
+  }
   writeServerInfo(dir, {
     endpoint: cloud.endpoint,
     pid: process.pid,
@@ -149,6 +161,39 @@ async function start(
   if (options.faults) process.stdout.write(`Faults injected: ${formatStats(cloud.faults.stats())}\n`);
   process.stdout.write('LocalCloud stopped.\n');
   return 0;
+}
+
+/** A reason LocalCloud could not start that is the user's to fix (exit 2, no stack trace), or undefined. */
+function startFailure(
+  err: unknown,
+  stateFile: string,
+  port: number | undefined,
+): ConfigurationError | undefined {
+  if (err instanceof StateFileError) return new ConfigurationError(err.message);
+  if (err instanceof StateLockedError) {
+    return new ConfigurationError(
+      `${err.message}. Start ros-local once it has finished (ros-deploy --local then uses this one), or pass ` +
+        'another --state',
+    );
+  }
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (syscall === 'listen' && code === 'EADDRINUSE') {
+    return new ConfigurationError(
+      `port ${port} on 127.0.0.1 is in use: choose another --port, or leave it out for any free port`,
+    );
+  }
+  if (syscall === 'listen' && (code === 'EACCES' || code === 'EPERM')) {
+    return new ConfigurationError(`port ${port} on 127.0.0.1 needs privileges this process does not have`);
+  }
+  if (
+    code &&
+    ['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENOSPC', 'EEXIST'].includes(code)
+  ) {
+    return new ConfigurationError(
+      `cannot write the state file ${stateFile} (${code}): choose a --state FILE in a directory you can write to`,
+    );
+  }
+  return undefined;
 }
 
 function integerOption(

@@ -10,10 +10,24 @@ export interface AssemblyStack {
   /** The artifact id in the manifest (the stack name unless `ros-cdk:enableStackNameDuplicates` is on). */
   readonly artifactId?: string;
   readonly templateFile: string;
+  /**
+   * The template as the app wrote it, read right after the app ran ({@link synthesize}); absent when the assembly
+   * was only read from a directory ({@link readAssembly}), where `templateFile` is read when needed.
+   */
+  readonly template?: string;
   /** Names of the stacks this one depends on (deploy them first, destroy them last). */
   readonly dependencies: string[];
   /** Logical id → construct path (e.g. `Role` → `MyStack/Role`), from the manifest metadata. */
   readonly constructPaths: Record<string, string>;
+  /** The stack's tags, as the app set them (the stack's `tags` prop): ROS tags of the stack. */
+  readonly tags?: Record<string, string>;
+  /**
+   * The region the app pinned the stack to (its `env.region`), when it did: read from the stack's asset manifest,
+   * where the ROS CDK records it.
+   */
+  readonly regionId?: string;
+  /** Warnings the app's constructs recorded on the stack (`node.addWarning`). */
+  readonly warnings?: string[];
 }
 
 export interface CloudAssembly {
@@ -21,20 +35,26 @@ export interface CloudAssembly {
   readonly stacks: AssemblyStack[];
 }
 
+interface Artifact {
+  type?: string;
+  properties?: {
+    templateFile?: string;
+    stackName?: string;
+    tags?: Record<string, unknown>;
+    file?: string;
+  };
+  dependencies?: string[];
+  metadata?: Record<string, { type?: string; data?: unknown }[]>;
+}
+
 interface Manifest {
-  artifacts?: Record<
-    string,
-    {
-      type?: string;
-      properties?: { templateFile?: string; stackName?: string };
-      dependencies?: string[];
-      metadata?: Record<string, { type?: string; data?: unknown }[]>;
-    }
-  >;
+  artifacts?: Record<string, Artifact>;
 }
 
 const STACK_ARTIFACT = 'aliyun:ros:stack';
+const ASSET_MANIFEST_ARTIFACT = 'cdk:asset-manifest';
 const LOGICAL_ID_METADATA = 'aliyun:ros:logicalId';
+const WARNING_METADATA = 'aliyun:ros:warning';
 
 /** Reads `manifest.json` of a cloud assembly directory. */
 export function readAssembly(directory: string): CloudAssembly {
@@ -54,22 +74,69 @@ export function readAssembly(directory: string): CloudAssembly {
   const stacks = stackIds.map((id) => {
     const artifact = artifacts[id];
     const constructPaths: Record<string, string> = {};
+    const warnings: string[] = [];
     for (const [constructPath, entries] of Object.entries(artifact.metadata ?? {})) {
       for (const entry of entries) {
         if (entry.type === LOGICAL_ID_METADATA && typeof entry.data === 'string') {
           constructPaths[entry.data] = constructPath.replace(/^\//, '');
+        } else if (entry.type === WARNING_METADATA && typeof entry.data === 'string') {
+          warnings.push(`${constructPath.replace(/^\//, '')}: ${entry.data}`);
         }
       }
     }
+    const tags = stringRecord(artifact.properties?.tags);
+    const regionId = pinnedRegion(directory, artifacts, artifact.dependencies ?? []);
     return {
       stackName: stackNameOf(id),
       artifactId: id,
       templateFile: path.join(directory, artifact.properties?.templateFile ?? `${id}.template.json`),
       dependencies: (artifact.dependencies ?? []).filter((d) => stackIds.includes(d)).map(stackNameOf),
       constructPaths,
+      ...(tags && { tags }),
+      ...(regionId && { regionId }),
+      ...(warnings.length > 0 && { warnings }),
     };
   });
   return { directory, stacks };
+}
+
+/** The string values of a manifest property (stack tags), or undefined when there are none. */
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string');
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+/**
+ * The region of a stack whose app set `env.region`: the ROS CDK writes it nowhere in the stack artifact, but into
+ * the destinations of the stack's asset manifest (`"region": "cn-beijing"`; a stack without one gets
+ * `${ALIYUN::Region}` in the bucket name and no region). One concrete region, or undefined.
+ */
+function pinnedRegion(
+  directory: string,
+  artifacts: Record<string, Artifact>,
+  dependencies: string[],
+): string | undefined {
+  const regions = new Set<string>();
+  for (const id of dependencies) {
+    const artifact = artifacts[id];
+    if (artifact?.type !== ASSET_MANIFEST_ARTIFACT || !artifact.properties?.file) continue;
+    let assets: Record<string, Record<string, { destinations?: Record<string, { region?: unknown }> }>>;
+    try {
+      assets = JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.file), 'utf8'));
+    } catch {
+      continue; // no asset manifest: nothing pinned that we can see
+    }
+    for (const kind of ['files', 'dockerImages']) {
+      for (const asset of Object.values(assets[kind] ?? {})) {
+        for (const destination of Object.values(asset.destinations ?? {})) {
+          const region = destination.region;
+          if (typeof region === 'string' && /^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) regions.add(region);
+        }
+      }
+    }
+  }
+  return regions.size === 1 ? [...regions][0] : undefined;
 }
 
 /** A stack of an assembly by name; `InvalidTemplate` naming the stacks there are when it is missing. */
@@ -104,9 +171,36 @@ export interface SynthOptions {
   readonly onOutput?: (chunk: string) => void;
 }
 
-/** Runs a CDK app to synthesize its cloud assembly; `SynthFailed` when it fails (see `onOutput`). */
+/**
+ * Runs a CDK app to synthesize its cloud assembly; `SynthFailed` when it fails (see `onOutput`) or writes no
+ * assembly.
+ *
+ * The app writes into a fresh directory of its own (`CDK_OUTDIR`), so a run reads only what this run of the app
+ * wrote: an app that never calls `app.synth()` is an error, never the previous run's `cdk.out`, and two runs at once
+ * do not read each other's files. The templates are read right away (`template` of each stack), then the directory
+ * replaces `outdir`, where the user (and `readAssembly`) find it.
+ */
 export async function synthesize(options: SynthOptions): Promise<CloudAssembly> {
-  fs.mkdirSync(options.outdir, { recursive: true });
+  const outdir = path.resolve(options.cwd, options.outdir);
+  refuseToReplace(outdir);
+  fs.mkdirSync(path.dirname(outdir), { recursive: true });
+  const runDir = fs.mkdtempSync(path.join(path.dirname(outdir), `.${path.basename(outdir)}.run-`));
+  try {
+    const assembly = await runApp(options, runDir);
+    publish(runDir, outdir);
+    return {
+      directory: outdir,
+      stacks: assembly.stacks.map((s) => ({
+        ...s,
+        templateFile: path.join(outdir, path.relative(runDir, s.templateFile)),
+      })),
+    };
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+async function runApp(options: SynthOptions, runDir: string): Promise<CloudAssembly> {
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(options.app, {
@@ -114,7 +208,7 @@ export async function synthesize(options: SynthOptions): Promise<CloudAssembly> 
       cwd: options.cwd,
       env: {
         ...(options.env ?? process.env),
-        CDK_OUTDIR: options.outdir,
+        CDK_OUTDIR: runDir,
         ...(options.context && { CDK_CONTEXT_JSON: JSON.stringify(options.context) }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,12 +222,80 @@ export async function synthesize(options: SynthOptions): Promise<CloudAssembly> 
     child.on('error', reject);
     child.on('close', resolve);
   });
+  const tail = () => (options.onOutput ? '' : output.join('').trim().split('\n').slice(-20).join('\n'));
   if (code !== 0) {
-    const tail = options.onOutput ? '' : output.join('').trim().split('\n').slice(-20).join('\n');
+    const shown = tail();
     throw new DeployError(
       'SynthFailed',
-      `The app \`${options.app}\` failed (exit code ${code}).${tail ? `\n${tail}` : ''}`,
+      `The app \`${options.app}\` failed (exit code ${code}).${shown ? `\n${shown}` : ''}`,
     );
   }
-  return readAssembly(options.outdir);
+  if (!fs.existsSync(path.join(runDir, 'manifest.json'))) {
+    throw new DeployError(
+      'SynthFailed',
+      `The app \`${options.app}\` exited without writing a cloud assembly (no manifest.json in CDK_OUTDIR): ` +
+        'does it call app.synth(), leaving the output directory to CDK_OUTDIR?',
+    );
+  }
+  const assembly = readAssembly(runDir);
+  return {
+    directory: runDir,
+    stacks: assembly.stacks.map((stack) => {
+      try {
+        return { ...stack, template: fs.readFileSync(stack.templateFile, 'utf8') };
+      } catch (err) {
+        throw new DeployError(
+          'SynthFailed',
+          `The app \`${options.app}\` wrote a cloud assembly without the template of ${stack.stackName} ` +
+            `(${path.basename(stack.templateFile)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+        );
+      }
+    }),
+  };
+}
+
+/** `outdir` must be a cloud assembly (or nothing, or empty) to be replaced: never a directory of other files. */
+function refuseToReplace(outdir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(outdir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new DeployError(
+      'SynthFailed',
+      `Cannot use ${outdir} as the cloud assembly directory: ${(err as Error).message}`,
+    );
+  }
+  if (entries.length > 0 && !entries.includes('manifest.json')) {
+    throw new DeployError(
+      'SynthFailed',
+      `${outdir} holds files but no manifest.json, so it is not a cloud assembly that synthesizing may replace: ` +
+        'choose another output directory (-o) or remove it.',
+    );
+  }
+}
+
+/**
+ * Puts the run's directory in place of `outdir`: the old one is moved aside, then removed. Another run doing the
+ * same at once only decides which of the two complete assemblies stays; each run has read its own already.
+ */
+function publish(runDir: string, outdir: string): void {
+  for (let attempt = 0; ; attempt++) {
+    const aside = `${runDir}.old`;
+    try {
+      fs.renameSync(outdir, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    try {
+      fs.renameSync(runDir, outdir);
+      fs.rmSync(aside, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      fs.rmSync(aside, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      // Another run put its assembly there in between: replace it in turn.
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 10) throw err;
+    }
+  }
 }

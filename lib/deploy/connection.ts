@@ -1,6 +1,9 @@
 import Credential, { CLIProfileCredentialsProvider, Config as CredentialConfig } from '@alicloud/credentials';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ros from '@alicloud/ros20190910';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { DeployError } from './errors';
 import type { RetryNotice, RetryOptions } from './retry';
 
@@ -107,6 +110,8 @@ async function resolveCredential(options: ConnectionOptions): Promise<Credential
       }),
     );
   } else if (options.profile) {
+    const problem = missingProfile(options.profile);
+    if (problem) throw new DeployError('MissingCredentials', problem);
     credential = new Credential(
       null,
       CLIProfileCredentialsProvider.builder().withProfileName(options.profile).build(),
@@ -120,6 +125,31 @@ async function resolveCredential(options: ConnectionOptions): Promise<Credential
     throw new DeployError('MissingCredentials', MISSING_CREDENTIALS_HELP + why);
   }
   return credential;
+}
+
+/**
+ * Why the aliyun CLI profile `name` cannot be used because it does not exist (no `~/.aliyun/config.json`, or no
+ * profile of that name in it), or undefined when it exists.
+ */
+export function missingProfile(name: string, home: string = os.homedir()): string | undefined {
+  const file = path.join(home, '.aliyun', 'config.json');
+  const create = `Create it with \`aliyun configure --profile ${name}\``;
+  let config: { profiles?: { name?: unknown }[] };
+  try {
+    config = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof config;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return `The aliyun CLI profile "${name}" does not exist: there is no ${file}. ${create}.`;
+    return undefined; // unreadable or broken: the credentials provider says how
+  }
+  const names = (Array.isArray(config?.profiles) ? config.profiles : [])
+    .map((p) => p?.name)
+    .filter((n): n is string => typeof n === 'string');
+  if (names.includes(name)) return undefined;
+  return (
+    `The aliyun CLI profile "${name}" does not exist in ${file} ` +
+    `(profiles there: ${names.join(', ') || 'none'}). ${create}, or pass one of those.`
+  );
 }
 
 function firstLine(err: unknown): string {

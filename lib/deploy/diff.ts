@@ -1,8 +1,10 @@
 import { isDeepStrictEqual } from 'util';
-import { parse as parseYaml } from 'yaml';
 import { connect, ConnectionOptions } from './connection';
 import { resolveTemplate, StackSource } from './operations';
 import { StackApi } from './stack-api';
+import { parseTemplateBody } from './template-body';
+
+export { parseTemplateBody };
 
 /** One difference between the deployed template and the local one. */
 export interface TemplateChange {
@@ -58,19 +60,6 @@ export async function diffStack(options: DiffStackOptions): Promise<DiffResult> 
     changes,
     hasChanges: changes.length > 0,
   };
-}
-
-/** Parses a template body as ROS stores it: JSON or YAML, optionally `@Base64Encoded: `-prefixed. */
-export function parseTemplateBody(body: string): Record<string, unknown> {
-  const prefix = '@Base64Encoded: ';
-  const text = body.startsWith(prefix)
-    ? Buffer.from(body.slice(prefix.length), 'base64').toString('utf8')
-    : body;
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return (parseYaml(text) ?? {}) as Record<string, unknown>;
-  }
 }
 
 /** Section-by-section, entry-by-entry differences between two templates (NoEcho parameter defaults masked). */

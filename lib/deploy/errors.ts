@@ -36,8 +36,12 @@ export type DeployErrorCode =
   | 'MissingRegion'
   /** The template cannot be sent (too large, not JSON, not found in the cloud assembly). */
   | 'InvalidTemplate'
-  /** The CDK app failed to synthesize. */
+  /** The CDK app failed to synthesize, or wrote no cloud assembly. */
   | 'SynthFailed'
+  /** The stack's app pinned it to another region (`env.region`) than the one it is deployed to. */
+  | 'RegionMismatch'
+  /** An update cannot keep a deployed parameter value the caller did not give again (a NoEcho one). */
+  | 'MissingParameter'
   /** Another operation is in progress on the stack. */
   | 'StackBusy'
   /** The stack is in a state that cannot be updated (e.g. a failed create). */
@@ -54,6 +58,8 @@ const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
   'MissingRegion',
   'InvalidTemplate',
   'SynthFailed',
+  'RegionMismatch',
+  'MissingParameter',
 ];
 
 /** API errors that mean the credentials themselves are wrong (not a stack problem). */
@@ -65,8 +71,10 @@ export function apiError(action: string, err: unknown): DeployError {
   if (err instanceof DeployError) return err;
   const code = errorCode(err);
   const requestId = errorRequestId(err);
-  const message = errorMessage(err);
-  const details = [code, requestId && `request id ${requestId}`].filter(Boolean).join(', ');
+  const message = readableMessage(errorMessage(err));
+  const details = [code && !message.includes(code) && code, requestId && `request id ${requestId}`]
+    .filter(Boolean)
+    .join(', ');
   return new DeployError(
     'ApiError',
     `${action} failed: ${message}${details ? ` (${details})` : ''}`,
@@ -74,4 +82,18 @@ export function apiError(action: string, err: unknown): DeployError {
     code,
     message,
   );
+}
+
+/**
+ * The SDK glues the request to a network error's message without a separator, query string and all
+ * (`connect ECONNREFUSED 127.0.0.1:33755POST http://127.0.0.1:33755/?Action=…&Parameters.1.ParameterValue=… failed.`):
+ * the request goes in parentheses, without its query, which may carry parameter values.
+ */
+export function readableMessage(message: string): string {
+  return message
+    .replace(/^Error: /, '')
+    .replace(
+      /\s*(GET|POST|PUT|DELETE|PATCH|HEAD) (https?:\/\/[^\s?]*)(\?\S*)? failed\.?$/,
+      (_match, method: string, url: string) => ` (${method} ${url})`,
+    );
 }

@@ -28,4 +28,11 @@ export type { ImageCopyProgress } from './image-progress';
 export type { RetryNotice, RetryOptions } from './retry';
 export type { StackEvent, StackOutput } from './stack-api';
 export { runInOrder } from './order';
+export {
+  requiredStackTimeout,
+  DEFAULT_STACK_TIMEOUT_MINUTES,
+  MAX_STACK_TIMEOUT_MINUTES,
+  STACK_TIMEOUT_MARGIN_MINUTES,
+} from './stack-timeout';
+export type { StackTimeout, TimedResource } from './stack-timeout';
 export type { Ordered, RunInOrderOptions } from './order';

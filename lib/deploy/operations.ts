@@ -2,6 +2,13 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as $Ros from '@alicloud/ros20190910';
 import { assemblyStack, readAssembly } from './assembly';
+import { MAX_TEMPLATE_BODY_BYTES } from '../template-size';
+import {
+  DEFAULT_STACK_TIMEOUT_MINUTES,
+  requiredStackTimeout,
+  STACK_TIMEOUT_MARGIN_MINUTES,
+} from './stack-timeout';
+import { parseTemplateBody } from './template-body';
 import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError } from './errors';
 import { DEFAULT_POLL_INTERVAL_MS, DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
@@ -19,7 +26,7 @@ import {
 } from './stack-api';
 
 /** ROS's limit on a template body. */
-export const MAX_TEMPLATE_BYTES = 524_288;
+export const MAX_TEMPLATE_BYTES = MAX_TEMPLATE_BODY_BYTES;
 
 /** Which stack, and where its template comes from: given directly, or read from a synthesized cloud assembly. */
 export interface StackSource {
@@ -27,8 +34,13 @@ export interface StackSource {
   readonly stackName: string;
   /** The template, as an object or a JSON/YAML string. */
   readonly template?: string | Record<string, unknown>;
-  /** A cloud assembly directory (`cdk.out`) holding the stack's template, used when `template` is not given. */
+  /**
+   * A cloud assembly directory (`cdk.out`) holding the stack's template, used when `template` is not given. The
+   * stack's tags and pinned region (`env.region`) come with it.
+   */
   readonly assemblyDir?: string;
+  /** Logical id → construct path, to name resources in events and failures (read from `assemblyDir` otherwise). */
+  readonly constructPaths?: Record<string, string>;
 }
 
 /** Options every operation shares: where, as whom, and how to report progress. */
@@ -53,7 +65,11 @@ export interface DeployStackOptions extends OperationOptions, StackSource {
   readonly tags?: Record<string, string>;
   /** Keep what was created when the operation fails, instead of rolling back. @default false */
   readonly disableRollback?: boolean;
-  /** ROS's timeout for the operation (10 to 1440). @default 60 */
+  /**
+   * ROS's timeout for the create or update, minutes (10 to 1440).
+   * @default what the template's custom resources may need: the longest chain of their `Timeout`s plus 10 minutes,
+   * at least 60 (see `requiredStackTimeout`)
+   */
   readonly timeoutInMinutes?: number;
   /** Read ImageCopy progress from ECS while following (best effort). @default true */
   readonly imageCopyProgress?: boolean;
@@ -89,21 +105,30 @@ export interface StackOperationResult {
 
 interface ResolvedTemplate {
   readonly body: string;
-  readonly parsed: unknown;
+  /** The template as an object (JSON or YAML); undefined when it cannot be parsed (ROS will say why). */
+  readonly parsed: Record<string, unknown> | undefined;
   readonly constructPaths: Record<string, string>;
+  /** The stack's tags from the cloud assembly. */
+  readonly tags: Record<string, string>;
+  /** The region the app pinned the stack to, from the cloud assembly. */
+  readonly regionId?: string;
 }
 
 /** Reads and checks the template of a stack source. */
 export function resolveTemplate(source: StackSource): ResolvedTemplate {
   let body: string;
-  let constructPaths: Record<string, string> = {};
+  let constructPaths: Record<string, string> = source.constructPaths ?? {};
+  let tags: Record<string, string> = {};
+  let regionId: string | undefined;
   if (source.template !== undefined) {
     body = typeof source.template === 'string' ? source.template : JSON.stringify(source.template);
   } else if (source.assemblyDir) {
     const stack = assemblyStack(readAssembly(source.assemblyDir), source.stackName);
-    constructPaths = stack.constructPaths;
+    constructPaths = source.constructPaths ?? stack.constructPaths;
+    tags = stack.tags ?? {};
+    regionId = stack.regionId;
     try {
-      body = fs.readFileSync(stack.templateFile, 'utf8');
+      body = stack.template ?? fs.readFileSync(stack.templateFile, 'utf8');
     } catch (err) {
       throw new DeployError(
         'InvalidTemplate',
@@ -116,14 +141,20 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
       `No template for ${source.stackName}: give a template or an assemblyDir.`,
     );
   }
-  let parsed: unknown;
+  let parsed: Record<string, unknown> | undefined;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body) as Record<string, unknown>;
     // Submitted without indentation: ROS counts TemplateBody bytes, and a synthesized template is pretty-printed.
     body = JSON.stringify(parsed);
   } catch {
-    parsed = undefined; // YAML: ROS parses it; progress and counts just know less.
+    // YAML: submitted as written; parsed here only to learn its resources and parameters.
+    try {
+      parsed = parseTemplateBody(body);
+    } catch {
+      parsed = undefined;
+    }
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) parsed = undefined;
   const bytes = Buffer.byteLength(body);
   if (bytes > MAX_TEMPLATE_BYTES) {
     throw new DeployError(
@@ -131,7 +162,7 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
       `The template of ${source.stackName} is ${bytes} bytes; ROS accepts at most ${MAX_TEMPLATE_BYTES} bytes in TemplateBody.`,
     );
   }
-  return { body, parsed, constructPaths };
+  return { body, parsed, constructPaths, tags, ...(regionId && { regionId }) };
 }
 
 /**
@@ -141,8 +172,19 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
  */
 export async function deployStack(options: DeployStackOptions): Promise<StackOperationResult> {
   const template = resolveTemplate(options);
-  const { api, connection, follow } = await prepare(options, template.constructPaths);
   const { stackName } = options;
+  if (template.regionId && template.regionId !== options.regionId) {
+    throw new DeployError(
+      'RegionMismatch',
+      `Stack ${stackName} is pinned to ${template.regionId} by its env.region in the app, and its template was ` +
+        `made for that region: deploy it to ${template.regionId}, not ${options.regionId}, or change the stack's env.`,
+    );
+  }
+  // Before any call: a template whose custom resources cannot finish within ROS's longest timeout is refused.
+  const needed = template.parsed
+    ? requiredStackTimeout(stackName, template.parsed, options.parameters)
+    : undefined;
+  const { api, connection, follow } = await prepare(options, template.constructPaths);
   const resourceCount = Object.keys((template.parsed as { Resources?: object })?.Resources ?? {}).length;
   // ECS is asked at most every 4 polls, between 1 and 5 seconds apart.
   const pollMin =
@@ -163,12 +205,27 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       parameterKey,
       parameterValue,
     })),
-    tags: Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
-    ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+    // The app's stack tags, then the caller's over them.
+    tags: Object.entries({ ...template.tags, ...options.tags }).map(([key, value]) => ({ key, value })),
+    timeoutInMinutes: options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES,
     disableRollback: options.disableRollback ?? false,
     // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
     clientToken: `ros-deploy-${randomUUID()}`,
   };
+  const explicit = options.timeoutInMinutes;
+  if (needed && needed.chain.length > 0 && explicit !== undefined) {
+    const chainMinutes = Math.ceil(needed.chainSeconds / 60) + STACK_TIMEOUT_MARGIN_MINUTES;
+    if (explicit < chainMinutes) {
+      const chain = needed.chain.map((r) => r.logicalId).join(' → ');
+      options.onEvent?.({
+        type: 'message',
+        stackName,
+        text:
+          `the timeout of ${explicit} minutes is less than the ${chainMinutes} minutes its custom resources may ` +
+          `need (${chain}): ROS may stop the operation before they finish`,
+      });
+    }
+  }
   const seen = new Set<string>();
   let stackId: string;
   let operation: StackOperation;
@@ -177,12 +234,30 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     operation = 'update';
     await api.markSeen(stackId, seen); // everything before this operation counts as seen
     const { tags, parameters, ...rest } = request;
+    const previous = await previousParameters(api, stackId, stackName, template.parsed, options.parameters);
+    if (options.timeoutInMinutes === undefined && template.parsed) {
+      // The custom resources the update removes are deleted after the rest, within the same timeout.
+      const deployed = parseTemplateBody(await api.templateBody(stackId));
+      rest.timeoutInMinutes = requiredStackTimeout(
+        stackName,
+        template.parsed,
+        options.parameters,
+        deployed,
+      ).minutes;
+    }
     const outcome = await api
       .update(
         new $Ros.UpdateStackRequest({
           ...rest,
           stackId,
-          parameters: parameters.map((p) => new $Ros.UpdateStackRequestParameters(p)),
+          usePreviousParameters: previous.usePrevious,
+          parameters: [
+            ...parameters,
+            ...Object.entries(previous.values).map(([parameterKey, parameterValue]) => ({
+              parameterKey,
+              parameterValue,
+            })),
+          ].map((p) => new $Ros.UpdateStackRequestParameters(p)),
           // No tags: ROS keeps the stack's tags.
           ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.UpdateStackRequestTags(t)) }),
         }),
@@ -190,17 +265,22 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       .catch((err: unknown) => refuseBusy(stackName, err));
     if (outcome === 'no-changes') {
       const stack = await api.get(stackId, true);
+      const status = stack?.status ?? existing.status;
+      // Nothing to change is a success only for a stack whose resources are what its template says.
+      const healthy = HEALTHY_STATUSES.includes(status);
       return {
         stackName,
         regionId: api.regionId,
         stackId,
         operation: 'none',
-        status: stack?.status ?? existing.status,
-        statusReason: stack?.statusReason,
-        success: true,
+        status,
+        statusReason: healthy
+          ? stack?.statusReason
+          : unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason),
+        success: healthy,
         noChanges: true,
         outputs: stack?.outputs ?? [],
-        failedResources: [],
+        failedResources: healthy ? [] : await failuresOf(api, stackId, [], template.constructPaths),
       };
     }
   } else {
@@ -246,6 +326,68 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
 }
 
 /**
+ * How an update keeps the parameter values the stack was deployed with when the caller does not give them again (as
+ * `cdk deploy` does), instead of letting them fall back to their defaults: `UsePreviousParameters`. ROS documents
+ * it as using the previous values "for parameters that are not passed"; it does not say what happens to a previous
+ * value whose parameter the new template no longer declares. So when the update drops a parameter, the values are
+ * passed explicitly instead (from GetStack), and a NoEcho one, which GetStack masks, must be given again.
+ */
+async function previousParameters(
+  api: StackApi,
+  stackId: string,
+  stackName: string,
+  template: Record<string, unknown> | undefined,
+  given: Record<string, string> = {},
+): Promise<{ usePrevious: boolean; values: Record<string, string> }> {
+  if (!template) return { usePrevious: true, values: {} };
+  const declared = (template.Parameters ?? {}) as Record<string, { NoEcho?: unknown } | undefined>;
+  const names = Object.keys(declared);
+  if (names.length === 0) return { usePrevious: false, values: {} };
+  const deployed = (await api.get(stackId))?.parameters ?? {};
+  const dropped = Object.keys(deployed).filter((key) => !names.includes(key));
+  if (dropped.length === 0) return { usePrevious: true, values: {} };
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    if (name in given || !(name in deployed)) continue;
+    const noEcho = declared[name]?.NoEcho;
+    if (noEcho === true || noEcho === 'true') {
+      throw new DeployError(
+        'MissingParameter',
+        `Parameter ${name} of stack ${stackName} is NoEcho, so ROS does not show the value it was deployed with, ` +
+          `and this update also removes ${dropped.join(', ')}: pass ${name} again ` +
+          `(\`--parameters ${stackName}:${name}=…\`).`,
+      );
+    }
+    values[name] = deployed[name];
+  }
+  return { usePrevious: false, values };
+}
+
+/**
+ * Statuses in which a stack's resources are what its current template says: a deploy that finds nothing to change
+ * succeeds only from these. `ROLLBACK_COMPLETE` (and its import twin) is one: a failed update was undone, so the
+ * stack is back at the template ROS holds, and ROS compared the app's template with that one.
+ */
+export const HEALTHY_STATUSES: readonly string[] = [
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'ROLLBACK_COMPLETE',
+  'IMPORT_CREATE_COMPLETE',
+  'IMPORT_UPDATE_COMPLETE',
+  'IMPORT_UPDATE_ROLLBACK_COMPLETE',
+];
+
+/** Why a deploy without changes to a stack that is not healthy (e.g. `UPDATE_FAILED`) fails, and what to do. */
+function unchangedButUnhealthy(stackName: string, status: string, reason: string | undefined): string {
+  const why = reason ? ` (${reason})` : '';
+  return (
+    `the template and parameters are unchanged, but the stack is ${status}${why}: its last operation did not ` +
+    `complete, and ROS does not run an unchanged update again. Fix the cause, then deploy a change (template or ` +
+    `parameters), or destroy the stack (\`ros-deploy destroy ${stackName}\`) and deploy it anew.`
+  );
+}
+
+/**
  * The live stack a deploy should update, or undefined to create one. Refuses a busy stack and one that cannot be
  * updated; deletes a stack whose first create was rolled back (only its name is left, and a create needs it).
  */
@@ -284,11 +426,15 @@ async function stackToUpdate(
 export interface DestroyStackOptions extends OperationOptions {
   /** A cloud assembly directory, only to name construct paths in failures. */
   readonly assemblyDir?: string;
+  /** Logical id → construct path, to name resources in failures (else read from `assemblyDir`). */
+  readonly constructPaths?: Record<string, string>;
 }
 
 /** Deletes the stack of that name and follows the deletion; a stack that does not exist is a success (`none`). */
 export async function destroyStack(options: DestroyStackOptions): Promise<StackOperationResult> {
-  const constructPaths = options.assemblyDir ? constructPathsOf(options.assemblyDir, options.stackName) : {};
+  const constructPaths =
+    options.constructPaths ??
+    (options.assemblyDir ? constructPathsOf(options.assemblyDir, options.stackName) : {});
   const { api, follow } = await prepare(options, constructPaths);
   const { stackName } = options;
   const existing = await api.findByName(stackName);

@@ -1,6 +1,6 @@
 import * as $Ros from '@alicloud/ros20190910';
 import { apiError, DeployError } from './errors';
-import { collectNewEvents, FetchEventPage, newestEventIds } from './event-pages';
+import { collectNewEvents, EventListing, FetchEventPage, learnOrder, newestEventIds } from './event-pages';
 import type { RosConnection } from './connection';
 import { withRetry } from './retry';
 
@@ -20,6 +20,8 @@ export interface StackSummary {
 
 export interface StackDescription extends StackSummary {
   readonly outputs: StackOutput[];
+  /** The parameter values the stack was deployed with (NoEcho ones masked), pseudo parameters left out. */
+  readonly parameters: Record<string, string>;
   readonly createTime?: string;
   readonly updateTime?: string;
 }
@@ -68,6 +70,9 @@ const MAX_EVENT_PAGES = 20;
 
 /** The ROS calls the deploy helper makes, each retried on throttling and server errors. */
 export class StackApi {
+  /** What ListStackEvents has shown of its order and of each stack's count. */
+  private readonly listing = new EventListing();
+
   constructor(
     private readonly connection: RosConnection,
     private readonly signal?: AbortSignal,
@@ -134,6 +139,11 @@ export class StackApi {
         statusReason: b.statusReason,
         createTime: b.createTime,
         updateTime: b.updateTime,
+        parameters: Object.fromEntries(
+          (b.parameters ?? [])
+            .filter((p) => p.parameterKey && !p.parameterKey.startsWith('ALIYUN::'))
+            .map((p) => [p.parameterKey!, p.parameterValue ?? '']),
+        ),
         outputs: (b.outputs ?? []).map((o) => ({
           key: String(o.OutputKey),
           value: o.OutputValue,
@@ -148,13 +158,21 @@ export class StackApi {
 
   /** Events not in `seen`, oldest first (see {@link collectNewEvents}). Adds them to `seen`. */
   newEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]> {
-    return collectNewEvents(this.eventPages(stackId), seen, EVENT_PAGE_SIZE, MAX_EVENT_PAGES);
+    return collectNewEvents(
+      this.eventPages(stackId),
+      seen,
+      EVENT_PAGE_SIZE,
+      MAX_EVENT_PAGES,
+      stackId,
+      this.listing,
+    );
   }
 
   /** Marks the stack's current events as seen, so that {@link newEvents} reports only later ones. */
   async markSeen(stackId: string, seen: Set<string>): Promise<void> {
     try {
-      for (const id of await newestEventIds(this.eventPages(stackId), EVENT_PAGE_SIZE)) seen.add(id);
+      for (const id of await newestEventIds(this.eventPages(stackId), EVENT_PAGE_SIZE, stackId, this.listing))
+        seen.add(id);
     } catch (err) {
       // Best effort: following the stack copes without events.
       if (err instanceof DeployError && err.code === 'Aborted') throw err;
@@ -178,15 +196,25 @@ export class StackApi {
     };
   }
 
-  /** The most recent events, oldest first. */
+  /** The most recent `limit` events (of one resource, with `logicalResourceId`), oldest first. */
   async recentEvents(stackId: string, limit: number, logicalResourceId?: string): Promise<StackEvent[]> {
     const pages = Math.ceil(limit / EVENT_PAGE_SIZE) + 1;
+    if (logicalResourceId && !this.listing.order) {
+      // The order shows in the stack's whole list (its first event is not among one resource's).
+      const whole = this.eventPages(stackId);
+      await learnOrder(whole, await whole(1), stackId, EVENT_PAGE_SIZE, this.listing);
+    }
+    const listing = new EventListing(); // counts of this (maybe filtered) list are not the stack's
+    listing.order = this.listing.order;
     const events = await collectNewEvents(
       this.eventPages(stackId, logicalResourceId),
       new Set(),
       EVENT_PAGE_SIZE,
       pages,
+      stackId,
+      listing,
     );
+    this.listing.order ??= listing.order;
     return events.slice(-limit);
   }
 

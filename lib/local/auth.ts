@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { ApiError } from './errors';
 import type { Principal, Ram } from './ram';
 import {
@@ -32,6 +34,81 @@ export interface AuthenticatorOptions {
   /** Largest accepted difference between the request's time and ours. Default 15 minutes. */
   readonly maxSkewMs?: number;
   readonly now?: () => number;
+  /** Where the nonces seen are remembered. Default: in memory (a restart forgets them). */
+  readonly nonces?: NonceStore;
+}
+
+/**
+ * The nonces of signed requests seen while a replay of them could still carry an accepted timestamp: each is kept
+ * until twice the clock window has passed, then forgotten.
+ */
+export interface NonceStore {
+  /** Records `nonce` until `expiresAt`; false when it is recorded already and has not expired (a replay). */
+  claim(nonce: string, now: number, expiresAt: number): boolean;
+}
+
+/** Nonces in memory. */
+export class MemoryNonceStore implements NonceStore {
+  protected readonly live = new Map<string, number>();
+
+  claim(nonce: string, now: number, expiresAt: number): boolean {
+    for (const [seen, expires] of this.live) if (expires < now) this.live.delete(seen);
+    if (this.live.has(nonce)) return false;
+    this.live.set(nonce, expiresAt);
+    return true;
+  }
+}
+
+/**
+ * Nonces in memory and in a file beside the state file, so that a request captured before a restart is still
+ * refused after it (within its clock window). The file is a log, one `[expiresAt, nonce]` JSON line per request,
+ * appended as each is seen; it is read when LocalCloud starts, then rewritten with the nonces that have not expired
+ * (and again whenever expired lines outnumber live ones). Mode 0600.
+ */
+export class FileNonceStore extends MemoryNonceStore {
+  private lines = 0;
+
+  constructor(
+    readonly file: string,
+    now: number = Date.now(),
+  ) {
+    super();
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const line of text.split('\n')) {
+      try {
+        const [expiresAt, nonce] = JSON.parse(line) as [unknown, unknown];
+        if (typeof expiresAt === 'number' && typeof nonce === 'string' && expiresAt >= now) {
+          this.live.set(nonce, expiresAt);
+        }
+      } catch {
+        // an empty line, or the half line of a process that was killed while writing it
+      }
+    }
+    this.compact();
+  }
+
+  override claim(nonce: string, now: number, expiresAt: number): boolean {
+    if (!super.claim(nonce, now, expiresAt)) return false;
+    fs.appendFileSync(this.file, JSON.stringify([expiresAt, nonce]) + '\n', { mode: 0o600 });
+    if (++this.lines > Math.max(1000, 2 * this.live.size)) this.compact();
+    return true;
+  }
+
+  private compact(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const text = [...this.live]
+      .map(([nonce, expiresAt]) => JSON.stringify([expiresAt, nonce]) + '\n')
+      .join('');
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+    this.lines = this.live.size;
+  }
 }
 
 const incomplete = (why: string): ApiError =>
@@ -55,8 +132,7 @@ const mismatch = (): ApiError =>
 export class Authenticator {
   private readonly maxSkewMs: number;
   private readonly now: () => number;
-  /** Nonces seen within the skew window, with the time they expire. */
-  private readonly nonces = new Map<string, number>();
+  private readonly nonces: NonceStore;
 
   constructor(
     private readonly ram: Ram,
@@ -64,6 +140,7 @@ export class Authenticator {
   ) {
     this.maxSkewMs = options.maxSkewMs ?? 15 * 60 * 1000;
     this.now = options.now ?? Date.now;
+    this.nonces = options.nonces ?? new MemoryNonceStore();
   }
 
   authenticate(req: SignedRequest): Authenticated {
@@ -183,10 +260,8 @@ export class Authenticator {
         400,
       );
     }
-    for (const [seen, expires] of this.nonces) if (expires < now) this.nonces.delete(seen);
-    if (this.nonces.has(nonce)) {
+    if (!this.nonces.claim(nonce, now, now + 2 * this.maxSkewMs)) {
       throw new ApiError('SignatureNonceUsed', 'Specified signature nonce was used already.', 400);
     }
-    this.nonces.set(nonce, now + 2 * this.maxSkewMs);
   }
 }

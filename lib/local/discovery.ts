@@ -16,8 +16,8 @@ export interface ServerInfo {
 }
 
 export function writeServerInfo(dir: string, info: ServerInfo): void {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, SERVER_FILE_NAME), JSON.stringify(info, null, 2) + '\n');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, SERVER_FILE_NAME), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
 }
 
 export function removeServerInfo(dir: string, pid: number): void {

@@ -1,6 +1,6 @@
 import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
-import { Authenticator } from './auth';
+import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
@@ -10,13 +10,19 @@ import { RosService } from './ros/api';
 import { EngineOptions, StackEngine } from './ros/engine';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
+import { StateLock } from './state-lock';
 import { CloudVariants, resolveVariants } from './variants';
 
 export interface LocalCloudOptions extends EcsOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks any free port. */
   readonly port?: number;
-  /** Persist the cloud's state in this JSON file (written on change, read on start). Default: memory only. */
+  /**
+   * Persist the cloud's state in this JSON file (written on change, read on start), held by this LocalCloud until
+   * it stops. Default: memory only.
+   */
   readonly stateFile?: string;
+  /** What uses the state file, named to another process that finds it held. Default `LocalCloud`. */
+  readonly lockPurpose?: string;
   /** Largest accepted clock difference of a signed request. Default 15 minutes. */
   readonly maxSkewMs?: number;
   /**
@@ -52,11 +58,24 @@ interface AccountState {
  * ```
  */
 export class LocalCloud {
-  /** Starts a LocalCloud on 127.0.0.1 and resolves once it accepts connections. */
+  /**
+   * Starts a LocalCloud on 127.0.0.1 and resolves once it accepts connections. With a `stateFile`, it holds the file
+   * until stopped: another LocalCloud on the same file is refused (`StateLockedError`, naming the holder).
+   */
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
-    const cloud = new LocalCloud(options);
-    await cloud.server.listen(options.port ?? 0);
-    return cloud;
+    const lock = options.stateFile
+      ? StateLock.acquire(options.stateFile, options.lockPurpose ?? 'LocalCloud')
+      : undefined;
+    let cloud: LocalCloud | undefined;
+    try {
+      cloud = new LocalCloud(options, lock);
+      await cloud.server.listen(options.port ?? 0);
+      return cloud;
+    } catch (err) {
+      cloud?.state.close();
+      lock?.release();
+      throw err;
+    }
   }
 
   /** The account all resources belong to (a 16-digit id, kept in the state file). */
@@ -75,7 +94,10 @@ export class LocalCloud {
   private readonly server: LocalServer;
   private plan: FaultPlan;
 
-  private constructor(options: LocalCloudOptions) {
+  private constructor(
+    options: LocalCloudOptions,
+    private readonly lock?: StateLock,
+  ) {
     this.variants = resolveVariants(options.variants);
     const customHook = isFaultHook(options.faults) ? options.faults : undefined;
     this.plan = toFaultPlan(
@@ -90,7 +112,11 @@ export class LocalCloud {
     this.ram = new Ram(this.state);
     this.server = new LocalServer({
       ram: this.ram,
-      authenticator: new Authenticator(this.ram, { maxSkewMs: options.maxSkewMs }),
+      authenticator: new Authenticator(this.ram, {
+        maxSkewMs: options.maxSkewMs,
+        // Beside the state file: a request captured before a restart is still refused after it.
+        ...(options.stateFile && { nonces: new FileNonceStore(`${options.stateFile}.nonces`) }),
+      }),
       accountId: this.accountId,
       faults: {
         beforeCall: async (product, action, principal, call) => {
@@ -143,7 +169,14 @@ export class LocalCloud {
       },
       options.ros,
     );
-    this.server.addService(new RosService(this.state, this.ros, () => this.ecs.regions()));
+    this.server.addService(
+      new RosService(
+        this.state,
+        this.ros,
+        () => this.ecs.regions(),
+        () => this.variants.stackEventsOrder,
+      ),
+    );
     this.state.changed();
   }
 
@@ -218,10 +251,12 @@ export class LocalCloud {
     return this.callbacks.create(options);
   }
 
-  /** Stops serving, kills running functions and closes every connection. */
+  /** Stops serving, kills running functions, closes every connection and lets go of the state file. */
   async stop(): Promise<void> {
     await this.fc.stop();
     await this.server.close();
+    this.state.close();
+    this.lock?.release();
   }
 }
 

@@ -1,12 +1,23 @@
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { pruneState, StateFileError, validateState } from './state-schema';
+
+/** The state file holds the root access key and every role's secret: its owner alone may read it. */
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
 
 /**
  * LocalCloud's state: named JSON sections (one per service), kept in memory and, with a file, written on every
- * change and read on start, so separate processes (one at a time) see the same cloud.
+ * change and read on start, so separate processes (one at a time: see `StateLock`) see the same cloud.
+ *
+ * A file is checked when it is read (`StateFileError`, naming the field, and the file left as it is), pruned of what
+ * ROS would have forgotten (see `pruneState`), and written with mode 0600 in a directory created 0700; an existing
+ * file readable by others is made 0600.
  */
 export class StateStore {
   private readonly sections: Record<string, unknown>;
+  private closed = false;
 
   constructor(readonly file?: string) {
     this.sections = file && fs.existsSync(file) ? StateStore.read(file) : {};
@@ -18,26 +29,56 @@ export class StateStore {
     return this.sections[name] as T;
   }
 
-  /** Persists the state (when backed by a file): written to a temporary file, then renamed over the old one. */
+  /**
+   * Persists the state (when backed by a file): written to a temporary file of mode 0600, then renamed over the old
+   * one, so a reader never sees half a file and the secrets are never readable by others.
+   */
   changed(): void {
-    if (!this.file) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.sections));
-    fs.renameSync(tmp, this.file);
+    if (!this.file || this.closed) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: DIRECTORY_MODE });
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(this.sections), { mode: FILE_MODE, flag: 'wx' });
+      fs.renameSync(tmp, this.file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Stops writing: what changes after this stays in memory. A LocalCloud that stopped lets go of its state file,
+   * which another process may then hold: a late write (an operation still winding down) must not overwrite its.
+   */
+  close(): void {
+    this.closed = true;
   }
 
   private static read(file: string): Record<string, unknown> {
-    const text = fs.readFileSync(file, 'utf8');
+    let text: string;
     try {
-      const parsed = JSON.parse(text) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-        return parsed as Record<string, unknown>;
-    } catch {
-      // fall through to the error below
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new StateFileError(file, `it cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
     }
-    throw new Error(
-      `LocalCloud state file ${file} is not a JSON object; delete it to start from a fresh cloud.`,
-    );
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new StateFileError(file, `it is not JSON (${(err as Error).message})`);
+    }
+    const sections = validateState(file, parsed);
+    pruneState(sections);
+    restrictMode(file);
+    return sections;
+  }
+}
+
+/** Makes a state file written by an older version (mode 0644) readable by its owner alone. */
+function restrictMode(file: string): void {
+  try {
+    if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, FILE_MODE);
+  } catch {
+    // Not ours to change (another user's file): reading it is all that is asked here.
   }
 }

@@ -13,7 +13,17 @@ export interface AppSpec {
     /** A custom resource whose provider writes `mark`, then waits for `gate` before answering. */
     readonly gate?: { readonly mark: string; readonly gate: string; readonly functionName: string };
     readonly dependsOn?: string[];
+    /** The stack's `tags` prop. */
+    readonly tags?: Record<string, string>;
+    /** The stack's `env.region`. */
+    readonly region?: string;
+    /** String parameters, name → default. */
+    readonly parameters?: Record<string, string>;
+    /** Write a big template: this many roles, each with a description of this many characters. */
+    readonly bulk?: { readonly roles: number; readonly descriptionLength: number };
   }[];
+  /** Exit 0 without calling app.synth() (an explicit exit also skips the ROS CDK's synth on beforeExit). */
+  readonly skipSynth?: boolean;
 }
 
 const APP = String.raw`
@@ -25,7 +35,17 @@ const app = new ros.App();
 const trust = { Version: '1', Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['fc.aliyuncs.com'] } }] };
 const stacks = {};
 for (const s of spec.stacks) {
-  const stack = new ros.Stack(app, s.name);
+  const stack = new ros.Stack(app, s.name, { ...(s.tags && { tags: s.tags }), ...(s.region && { env: { region: s.region } }) });
+  for (const [name, value] of Object.entries(s.parameters || {})) {
+    new ros.RosParameter(stack, name, { type: ros.RosParameterType.STRING, defaultValue: value });
+  }
+  for (let i = 0; i < (s.bulk ? s.bulk.roles : 0); i++) {
+    const role = new ros.RosResource(stack, 'Bulk' + i, {
+      type: 'ALIYUN::RAM::Role',
+      properties: { RoleName: 'bulk-' + i, Description: 'd'.repeat(s.bulk.descriptionLength), AssumeRolePolicyDocument: trust },
+    });
+    role.overrideLogicalId('Bulk' + i);
+  }
   stacks[s.name] = stack;
   const group = new ros.Construct(stack, 'Roles');
   for (const [id, roleName] of Object.entries(s.roles || {})) {
@@ -47,7 +67,9 @@ for (const s of spec.stacks) {
       'exports.handler = async (payload) => {',
       '  const event = JSON.parse(payload.toString());',
       '  fs.writeFileSync(' + JSON.stringify(s.gate.mark) + ", '');",
-      '  while (!fs.existsSync(' + JSON.stringify(s.gate.gate) + ')) await new Promise((r) => setTimeout(r, 50));',
+      // Also ends when the test's directory is gone: a run killed by a test leaves this process behind.
+      '  const dir = require("path").dirname(' + JSON.stringify(s.gate.gate) + ');',
+      '  while (!fs.existsSync(' + JSON.stringify(s.gate.gate) + ') && fs.existsSync(dir)) await new Promise((r) => setTimeout(r, 50));',
       "  await fetch(event.ResponseURL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({",
       "    Status: 'SUCCESS', PhysicalResourceId: 'gated', StackId: event.StackId, RequestId: event.RequestId,",
       "    LogicalResourceId: event.LogicalResourceId, Data: { Opened: 'yes' } }) });",
@@ -67,6 +89,7 @@ for (const s of spec.stacks) {
   }
 }
 for (const s of spec.stacks) for (const d of s.dependsOn || []) stacks[s.name].addDependency(stacks[d]);
+if (spec.skipSynth) process.exit(0);
 app.synth();
 `;
 

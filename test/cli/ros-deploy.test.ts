@@ -140,6 +140,114 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     expect(refused.stderr).toContain('Destroy it (`ros-deploy destroy Broken`), then deploy again.');
   });
 
+  it("sends the app's stack tags and env.region to ROS, and keeps parameters that are not given again", async () => {
+    const stack = {
+      name: 'Tagged',
+      roles: { R: 'tagged-r' },
+      tags: { team: 'images' },
+      region: 'cn-shanghai',
+    };
+    writeApp(dir, { stacks: [{ ...stack, parameters: { Env: 'dev', Tier: 'web' } }] });
+    const first = await run([
+      'deploy',
+      '--local',
+      '--parameters',
+      'Env=prod',
+      '--tags',
+      'owner=ci',
+      '--timeout',
+      '90',
+      '--json',
+    ]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).stacks[0]).toMatchObject({ regionId: 'cn-shanghai', success: true });
+    const stored = () => {
+      const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+      return Object.values(state.ros.stacks as Record<string, Record<string, unknown>>).find(
+        (s) => s.stackName === 'Tagged' && s.status !== 'DELETE_COMPLETE',
+      )!;
+    };
+    expect(stored()).toMatchObject({
+      regionId: 'cn-shanghai',
+      tags: expect.arrayContaining([
+        { Key: 'team', Value: 'images' },
+        { Key: 'owner', Value: 'ci' },
+      ]),
+      parameters: { Env: 'prod' },
+      timeoutInMinutes: 90,
+    });
+
+    // A change without --parameters keeps Env=prod (not its default), as `cdk deploy` does.
+    writeApp(dir, {
+      stacks: [
+        { ...stack, roles: { R: 'tagged-r', S: 'tagged-s' }, parameters: { Env: 'dev', Tier: 'web' } },
+      ],
+    });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    // ... and without --timeout asks for what the template needs: no custom resources, ROS's default of 60.
+    expect(stored()).toMatchObject({
+      status: 'UPDATE_COMPLETE',
+      parameters: { Env: 'prod' },
+      timeoutInMinutes: 60,
+    });
+    // Dropping a parameter from the template still keeps the others.
+    writeApp(dir, { stacks: [{ ...stack, parameters: { Env: 'dev' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+
+    const contradicted = await run(['deploy', '--local', '--region', 'Tagged:cn-beijing']);
+    expect(contradicted.code).toBe(2);
+    expect(contradicted.stderr).toBe(
+      'ros-deploy: --region Tagged:cn-beijing contradicts the app, which pins Tagged to cn-shanghai (its env.region) ' +
+        "and made its template for that region: drop the flag, or change the stack's env in the app\n",
+    );
+  });
+
+  it('never deploys a stale cdk.out: an app that writes no assembly exits 2 saying so', async () => {
+    writeApp(dir, { stacks: [{ name: 'Old', roles: { R: 'stale-old' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    writeApp(dir, { stacks: [{ name: 'New', roles: { R: 'stale-new' } }], skipSynth: true });
+    const result = await run(['deploy', '--local']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: The app `node app.js` exited without writing a cloud assembly (no manifest.json in CDK_OUTDIR)',
+    );
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+    expect(Object.values(state.ros.stacks).map((s) => (s as { stackName: string }).stackName)).toEqual([
+      'Old',
+    ]);
+    expect(result.stdout).not.toContain('Deployed');
+  });
+
+  it('follows and shows events in order when LocalCloud lists them oldest first (ROS_LOCAL_VARIANTS)', async () => {
+    const variant = { ROS_LOCAL_VARIANTS: 'stackEventsOrder=oldest-first' };
+    const roles = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`R${i}`, `ordered-${i}`]));
+    writeApp(dir, { stacks: [{ name: 'Ordered', roles }] });
+    const deployed = await run(['deploy', '--local', '--progress', 'events'], variant);
+    expect(deployed.code).toBe(0);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+    const recorded = (
+      Object.values(state.ros.stacks)[0] as { events: { LogicalResourceId: string; Status: string }[] }
+    ).events;
+    const shown = deployed.stdout
+      .split('\n')
+      .filter((line) => /^Ordered \| \d\d:/.test(line))
+      .map((line) => line.split(' | '))
+      .map(
+        ([, , status, , where]) => `${/\((\w+)\)/.exec(where)?.[1] ?? where.split(' ')[0]} ${status.trim()}`,
+      );
+    expect(shown).toEqual(recorded.map((e) => `${e.LogicalResourceId} ${e.Status}`));
+
+    const latest = await run(['events', 'Ordered', '--local', '--limit', '3', '--json'], variant);
+    expect(JSON.parse(latest.stdout).events.map((e: { status: string }) => e.status)).toEqual(
+      recorded.slice(-3).map((e) => e.Status),
+    );
+    expect(JSON.parse(latest.stdout).events.at(-1)).toMatchObject({
+      logicalResourceId: 'Ordered',
+      status: 'CREATE_COMPLETE',
+    });
+  });
+
   it('exits 2 with one clear message when no credentials are found without --local', async () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(['deploy', '--region', 'cn-hangzhou']);
@@ -239,20 +347,78 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       ['deploy', '--local', '--timeout', '5'],
       '--timeout "5" is invalid: expected an integer from 10 to 1440',
     ],
-    [['deploy', '--local', 'Nope'], 'no stack matches "Nope" (stacks: Web)'],
     [
       ['deploy', '--local', '--parameters', 'Password'],
       '--parameters (value not shown: it may be a secret) is invalid: expected STACK:KEY=VALUE',
     ],
-    [['destroy', '--local'], 'destroy: pass --force to delete Web without a terminal to confirm on'],
     [['outputs', '--local'], 'outputs takes exactly one STACK'],
   ])('exits 2 with a message for bad usage: %j', async (args, message) => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(args);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`ros-deploy: ${message}\n`);
+    expect(result.stderr).toContain(`ros-deploy: ${message}`);
     expect(result.stderr).toContain('Usage: ros-deploy <command>');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr.length).toBeLessThan(5000);
+  });
+
+  it('does not echo an absurd stack name at full length', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const result = await run(['deploy', '--local', 'a'.repeat(100_000)]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: stack name "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…" (100000 characters) is invalid: ' +
+        'expected up to 255 letters, digits, _ or - (and * as a wildcard), starting with a letter or digit\n',
+    );
+    expect(result.stderr.length).toBeLessThan(5000);
+  });
+
+  it.each([
+    [['deploy'], 'no region for stack Web: pass --region REGION'],
+    [['destroy', '--local'], 'destroy: pass --force to delete Web without a terminal to confirm on'],
+    [['deploy', '--local', 'Nope'], 'no stack matches "Nope" (stacks: Web)'],
+  ])(
+    'exits 2 with the message alone (no usage text) for a configuration problem: %j',
+    async (args, message) => {
+      writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('Usage:');
+    },
+  );
+
+  it('says that an unknown --profile does not exist, listing the profiles there are', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
+    const none = await run(['deploy', '--profile', 'nope']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(
+      `ros-deploy: The aliyun CLI profile "nope" does not exist: there is no ${path.join(home, '.aliyun', 'config.json')}. ` +
+        'Create it with `aliyun configure --profile nope`.\n',
+    );
+    fs.mkdirSync(path.join(home, '.aliyun'));
+    fs.writeFileSync(
+      path.join(home, '.aliyun', 'config.json'),
+      JSON.stringify({
+        current: 'dev',
+        profiles: [
+          {
+            name: 'dev',
+            mode: 'AK',
+            access_key_id: 'LTAIx',
+            access_key_secret: 'y',
+            region_id: 'cn-beijing',
+          },
+          { name: 'prod', mode: 'AK', access_key_id: 'LTAIz', access_key_secret: 'w' },
+        ],
+      }),
+    );
+    const unknown = await run(['destroy', 'Web', '--profile', 'staging', '--force']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      `ros-deploy: The aliyun CLI profile "staging" does not exist in ${path.join(home, '.aliyun', 'config.json')} ` +
+        '(profiles there: dev, prod). Create it with `aliyun configure --profile staging`, or pass one of those.\n',
+    );
   });
 
   it('exits 2 with what to do when the LocalCloud state file is broken', async () => {
@@ -261,9 +427,14 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     fs.writeFileSync(path.join(dir, '.ros-local', 'state.json'), '[1, 2');
     const result = await run(['deploy', '--local']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(
-      `ros-deploy: cannot start LocalCloud: LocalCloud state file ${path.join(dir, '.ros-local', 'state.json')} is not a JSON object; delete it to start from a fresh cloud.\n`,
+    const stateFile = path.join(dir, '.ros-local', 'state.json');
+    expect(
+      result.stderr.startsWith(`ros-deploy: cannot start LocalCloud: LocalCloud state file ${stateFile} `),
+    ).toBe(true);
+    expect(result.stderr).toMatch(
+      / cannot be used: it is not JSON \(.+\)\. It was left as it is: fix it, or delete it \(or choose another state file\) to start from a fresh cloud\.\n$/,
     );
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe('[1, 2');
   });
 
   it('exits 2 naming the problem when cdk.json is broken', async () => {
@@ -395,6 +566,78 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     }
   });
 
+  it('runs deploys and destroys at once one after the other on the embedded LocalCloud: none is lost or undone', async () => {
+    const gate = path.join(dir, 'open');
+    const mark = path.join(dir, 'started');
+    writeApp(dir, {
+      stacks: [
+        { name: 'Slow', gate: { mark, gate, functionName: 'slow-provider' } },
+        { name: 'Quick', roles: { R: 'quick-r' } },
+        { name: 'Other', roles: { R: 'other-r' } },
+      ],
+    });
+    expect((await run(['deploy', 'Quick', '--local'])).code).toBe(0);
+    const first = start(dir, ['deploy', 'Slow', '--local'], env);
+    try {
+      await waitFor(() => fs.existsSync(mark));
+      const deploy = start(dir, ['deploy', 'Other', '--local'], env);
+      const destroy = start(dir, ['destroy', 'Quick', '--local', '--force'], env);
+      for (const waiting of [deploy, destroy]) {
+        await waitFor(() => waiting.stdout().includes('ros-deploy: waiting for'));
+        expect(waiting.stdout()).toMatch(
+          /ros-deploy: waiting for ros-deploy --local \(\.ros-local\/state\.json\) \(pid \d+, since [\dT:.Z-]+\) to finish: one LocalCloud at a time may use \.ros-local\/state\.json\n/,
+        );
+      }
+      fs.writeFileSync(gate, '');
+      expect((await first.done).code).toBe(0);
+      const [deployed, destroyed] = await Promise.all([deploy.done, destroy.done]);
+      expect([deployed.code, destroyed.code]).toEqual([0, 0]);
+      expect(deployed.stdout).toContain('Deployed Other (cn-hangzhou): CREATE_COMPLETE');
+      expect(destroyed.stdout).toContain('Destroyed Quick (cn-hangzhou): DELETE_COMPLETE');
+      const state = JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+      expect(
+        Object.values(state.ros.stacks as Record<string, { stackName: string; status: string }>)
+          .map((s) => `${s.stackName} ${s.status}`)
+          .sort(),
+      ).toEqual(['Other CREATE_COMPLETE', 'Quick DELETE_COMPLETE', 'Slow CREATE_COMPLETE']);
+    } finally {
+      fs.writeFileSync(gate, '');
+    }
+  });
+
+  it('takes over the state file of a run that was killed (SIGKILL), and ros-local refuses while a run holds it', async () => {
+    const gate = path.join(dir, 'open');
+    const mark = path.join(dir, 'started');
+    writeApp(dir, {
+      stacks: [
+        { name: 'Slow', gate: { mark, gate, functionName: 'killed-provider' } },
+        { name: 'Quick', roles: { R: 'after-kill-r' } },
+      ],
+    });
+    try {
+      const held = start(dir, ['deploy', 'Slow', '--local'], env);
+      await waitFor(() => fs.existsSync(mark));
+      const server = spawn(process.execPath, [cliPath('ros-local'), 'start'], { cwd: dir, env });
+      let serverErr = '';
+      server.stderr!.on('data', (c: Buffer) => (serverErr += c.toString()));
+      const serverCode = await new Promise((r) => server.once('close', r));
+      expect(serverCode).toBe(2);
+      expect(serverErr).toMatch(
+        /^ros-local: the state file \S+state\.json is in use by ros-deploy --local \(\.ros-local\/state\.json\) \(pid \d+, since \S+\): one LocalCloud at a time may use a state file\. Start ros-local once it has finished/,
+      );
+
+      held.child.kill('SIGKILL');
+      await held.done;
+      expect(fs.existsSync(path.join(dir, '.ros-local', 'state.json.lock'))).toBe(true);
+      const after = await run(['deploy', 'Quick', '--local']);
+      expect(after.code).toBe(0);
+      expect(after.stdout).not.toContain('waiting for');
+      expect(after.stdout).toContain('Deployed Quick (cn-hangzhou): CREATE_COMPLETE');
+    } finally {
+      fs.writeFileSync(gate, ''); // the killed run's function process exits once the gate opens
+    }
+  });
+
   it('rides out throttling, 503s and a dropped connection injected by ros-local --faults, creating the stack once', async () => {
     writeApp(dir, { stacks: [{ name: 'Bumpy', roles: { A: 'bumpy-a', B: 'bumpy-b' } }] });
     const plan = {
@@ -507,6 +750,29 @@ describe('ros-deploy main (in process)', () => {
     }
   });
 
+  it('warns at synth about a template over ROS limit, naming the stack, its size and what to do', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'Huge', bulk: { roles: 100, descriptionLength: 6000 } },
+          { name: 'Small', roles: { R: 'small-r' } },
+        ],
+      });
+      const synth = io(dir);
+      expect(await main(['synth'], synth.value)).toBe(0);
+      expect(synth.err()).toMatch(
+        /^ros-deploy: warning: The template of stack Huge is [\d,]+ bytes \(JSON without indentation\), over ROS's limit of 524,288 bytes for a template: CreateStack and UpdateStack will refuse it\. Split the stack/,
+      );
+      expect(synth.err().split('\n').filter(Boolean)).toHaveLength(1);
+      const deploy = io(dir);
+      expect(await main(['deploy', 'Huge', '--local'], deploy.value)).toBe(2);
+      expect(deploy.err()).toContain('ROS accepts at most 524288 bytes in TemplateBody.');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('skips a stack whose dependency failed, and reports both as failed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
     try {
@@ -523,6 +789,68 @@ describe('ros-deploy main (in process)', () => {
       );
       expect(deploy.out()).toContain('FAILED Base (cn-hangzhou): CREATE_ROLLBACK_COMPLETE');
       expect(deploy.out()).not.toContain('App | create started');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('deploys the stacks a named stack depends on first, destroys the ones that depend on it first; -e only the named', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, {
+        stacks: [
+          { name: 'Network', roles: { R: 'deps-network' } },
+          { name: 'Base', roles: { R: 'deps-base' }, dependsOn: ['Network'] },
+          { name: 'App', roles: { R: 'deps-app' }, dependsOn: ['Base'] },
+          { name: 'Other', roles: { R: 'deps-other' } },
+        ],
+      });
+      const deployed = io(dir);
+      expect(await main(['deploy', 'App', '--local', '--progress', 'events'], deployed.value)).toBe(0);
+      expect(deployed.out()).toContain(
+        'ros-deploy: including the stacks they depend on: Network, Base (-e, --exclusively for the named stacks only)\n',
+      );
+      const order = [...deployed.out().matchAll(/^Deployed (\w+) /gm)].map((m) => m[1]);
+      expect(order).toEqual(['Network', 'Base', 'App']);
+
+      const destroyed = io(dir);
+      expect(
+        await main(['destroy', 'Base', '--local', '--force', '--progress', 'events'], destroyed.value),
+      ).toBe(0);
+      expect([...destroyed.out().matchAll(/^Destroyed (\w+) /gm)].map((m) => m[1])).toEqual(['App', 'Base']);
+
+      const exclusive = io(dir);
+      expect(await main(['deploy', 'App', '-e', '--local', '--json'], exclusive.value)).toBe(0);
+      expect(JSON.parse(exclusive.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+        'App',
+      ]);
+      const onlyNamed = io(dir);
+      expect(
+        await main(['destroy', 'Network', '--exclusively', '--local', '--force', '--json'], onlyNamed.value),
+      ).toBe(0);
+      expect(JSON.parse(onlyNamed.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+        'Network',
+      ]);
+      const rest = io(dir);
+      expect(await main(['destroy', '--local', '--force'], rest.value)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('destroys a stack that is no longer in the app, finding it by name', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
+    try {
+      writeApp(dir, { stacks: [{ name: 'Legacy', roles: { R: 'legacy-r' } }] });
+      expect(await main(['deploy', '--local'], io(dir).value)).toBe(0);
+      writeApp(dir, { stacks: [{ name: 'Current', roles: { R: 'current-r' } }] });
+      const destroyed = io(dir);
+      expect(await main(['destroy', 'Legacy', '--local', '--force'], destroyed.value)).toBe(0);
+      expect(destroyed.out()).toContain('Destroyed Legacy (cn-hangzhou): DELETE_COMPLETE');
+      // A pattern still has to match a stack of the app.
+      const pattern = io(dir);
+      expect(await main(['destroy', 'Leg*', '--local', '--force'], pattern.value)).toBe(2);
+      expect(pattern.err()).toBe('ros-deploy: no stack matches "Leg*" (stacks: Current)\n');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -132,6 +132,45 @@ describe('ros-local', () => {
     expect(findRunningServer(dir)).toBeUndefined();
   });
 
+  it('exits 2 with one line, no stack trace, when the state file has the wrong shape, and leaves it as it is', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    fs.writeFileSync(stateFile, '{"ros":{"stacks":null}}');
+    const io = captureOutput();
+    try {
+      expect(await main(['start', '--state', stateFile])).toBe(2);
+    } finally {
+      io.restore();
+    }
+    expect(io.err.join('')).toBe(
+      `ros-local: LocalCloud state file ${stateFile} cannot be used: ros.stacks must be an object, not null. ` +
+        'It was left as it is: fix it, or delete it (or choose another state file) to start from a fresh cloud.\n',
+    );
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe('{"ros":{"stacks":null}}');
+    expect(findRunningServer(dir)).toBeUndefined();
+  });
+
+  it('exits 2 with one line when the port is in use or the state file cannot be written', async () => {
+    const taken = await LocalCloud.start();
+    const port = taken.endpoint.split(':')[1];
+    const io = captureOutput();
+    let inUse: number, unwritable: number;
+    try {
+      inUse = await main(['start', '--state', path.join(dir, 'a', 'state.json'), '--port', port]);
+      fs.writeFileSync(path.join(dir, 'file'), '');
+      unwritable = await main(['start', '--state', path.join(dir, 'file', 'state.json')]);
+    } finally {
+      io.restore();
+      await taken.stop();
+    }
+    expect([inUse, unwritable]).toEqual([2, 2]);
+    expect(io.err).toEqual([
+      `ros-local: port ${port} on 127.0.0.1 is in use: choose another --port, or leave it out for any free port\n`,
+      expect.stringMatching(
+        /^ros-local: cannot write the state file \S+\/file\/state\.json \((EEXIST|ENOTDIR)\): choose a --state FILE in a directory you can write to\n$/,
+      ),
+    ]);
+  });
+
   it('exits 2 when the --faults file cannot be read', async () => {
     const missing = path.join(dir, 'nope.json');
     const io = captureOutput();

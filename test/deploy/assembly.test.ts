@@ -70,6 +70,7 @@ describe('cloud assembly', () => {
       "const fs = require('fs');",
       'const ctx = JSON.parse(process.env.CDK_CONTEXT_JSON);',
       "console.log('synthesizing', ctx.flavour);",
+      'fs.writeFileSync(process.env.CDK_OUTDIR + "/S.template.json", JSON.stringify({ Description: ctx.flavour }));',
       'fs.writeFileSync(process.env.CDK_OUTDIR + "/manifest.json", JSON.stringify({ artifacts: { S: { type: "aliyun:ros:stack" } } }));',
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'app.js'), script);
@@ -82,6 +83,9 @@ describe('cloud assembly', () => {
       onOutput: (c) => output.push(c),
     });
     expect(assembly.stacks.map((s) => s.stackName)).toEqual(['S']);
+    expect(assembly.directory).toBe(outdir);
+    expect(assembly.stacks[0].template).toBe('{"Description":"vanilla"}');
+    expect(fs.readFileSync(path.join(outdir, 'S.template.json'), 'utf8')).toBe('{"Description":"vanilla"}');
     expect(output.join('')).toBe('synthesizing vanilla\n');
     await expect(synthesize({ app: 'node -e "process.exit(4)"', cwd: dir, outdir })).rejects.toMatchObject({
       code: 'SynthFailed',
@@ -99,4 +103,114 @@ describe('cloud assembly', () => {
     expect(shown.join('')).toBe('first\nbad source\n');
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('never reads a previous run: an app that writes no assembly fails, saying so, and cdk.out stays as it was', async () => {
+    const dir = tempDir('stale-');
+    const outdir = path.join(dir, 'cdk.out');
+    fs.writeFileSync(path.join(dir, 'app.js'), APP);
+    await synthesize({ app: 'node app.js', cwd: dir, outdir, context: { name: 'Old' } });
+    expect(readAssembly(outdir).stacks.map((s) => s.stackName)).toEqual(['Old']);
+    // An app that never calls app.synth(): exit 0, nothing written.
+    await expect(synthesize({ app: 'node -e "0"', cwd: dir, outdir })).rejects.toMatchObject({
+      code: 'SynthFailed',
+      message:
+        'The app `node -e "0"` exited without writing a cloud assembly (no manifest.json in CDK_OUTDIR): ' +
+        'does it call app.synth(), leaving the output directory to CDK_OUTDIR?',
+    });
+    expect(readAssembly(outdir).stacks.map((s) => s.stackName)).toEqual(['Old']);
+    // Nothing of the failed run is left behind next to cdk.out.
+    expect(fs.readdirSync(dir).sort()).toEqual(['app.js', 'cdk.out']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives two runs at once each its own assembly', async () => {
+    const dir = tempDir('parallel-');
+    const outdir = path.join(dir, 'cdk.out');
+    fs.writeFileSync(path.join(dir, 'app.js'), APP);
+    const [a, b] = await Promise.all(
+      ['Alpha', 'Beta'].map((name) =>
+        synthesize({ app: 'node app.js', cwd: dir, outdir, context: { name } }),
+      ),
+    );
+    expect(a.stacks.map((s) => [s.stackName, JSON.parse(s.template!).Description])).toEqual([
+      ['Alpha', 'Alpha'],
+    ]);
+    expect(b.stacks.map((s) => [s.stackName, JSON.parse(s.template!).Description])).toEqual([
+      ['Beta', 'Beta'],
+    ]);
+    // cdk.out holds one of the two complete assemblies.
+    const published = readAssembly(outdir).stacks.map((s) => s.stackName);
+    expect([['Alpha'], ['Beta']]).toContainEqual(published);
+    expect(fs.readdirSync(dir).sort()).toEqual(['app.js', 'cdk.out']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to replace an output directory that is not a cloud assembly', async () => {
+    const dir = tempDir('outdir-');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    fs.writeFileSync(path.join(dir, 'app.js'), APP);
+    await expect(synthesize({ app: 'node app.js', cwd: dir, outdir: dir })).rejects.toMatchObject({
+      code: 'SynthFailed',
+      message: expect.stringContaining('holds files but no manifest.json'),
+    });
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads the stack's tags, the region its app pinned it to, and the warnings of its constructs", () => {
+    const dir = tempDir('assembly-');
+    const manifest = {
+      artifacts: {
+        'Pinned.assets': { type: 'cdk:asset-manifest', properties: { file: 'Pinned.assets.json' } },
+        Pinned: {
+          type: 'aliyun:ros:stack',
+          properties: { templateFile: 'Pinned.template.json', tags: { team: 'images', env: 'dev' } },
+          dependencies: ['Pinned.assets'],
+          metadata: { '/Pinned': [{ type: 'aliyun:ros:warning', data: 'the template is big' }] },
+        },
+        'Free.assets': { type: 'cdk:asset-manifest', properties: { file: 'Free.assets.json' } },
+        Free: {
+          type: 'aliyun:ros:stack',
+          properties: { templateFile: 'Free.template.json' },
+          dependencies: ['Free.assets'],
+        },
+      },
+    };
+    const assets = (region?: string) => ({
+      files: {
+        abc: {
+          source: { path: 'x.template.json', packaging: 'file' },
+          destinations: {
+            'current_account-current_region': {
+              bucketName: `cdk-assets-${region ?? '${ALIYUN::Region}'}`,
+              ...(region && { region }),
+            },
+          },
+        },
+      },
+    });
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    fs.writeFileSync(path.join(dir, 'Pinned.assets.json'), JSON.stringify(assets('cn-beijing')));
+    fs.writeFileSync(path.join(dir, 'Free.assets.json'), JSON.stringify(assets()));
+    const [pinned, free] = readAssembly(dir).stacks;
+    expect(pinned).toMatchObject({
+      stackName: 'Pinned',
+      tags: { team: 'images', env: 'dev' },
+      regionId: 'cn-beijing',
+      warnings: ['Pinned: the template is big'],
+    });
+    expect(free.regionId).toBeUndefined();
+    expect(free.tags).toBeUndefined();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
+
+/** An app that writes one stack named after the context value `name`, its template's Description saying the same. */
+const APP = [
+  "const fs = require('fs');",
+  'const { name } = JSON.parse(process.env.CDK_CONTEXT_JSON);',
+  'const out = process.env.CDK_OUTDIR;',
+  'fs.writeFileSync(`${out}/${name}.template.json`, JSON.stringify({ Description: name }));',
+  // Slow enough that two runs at once overlap.
+  'setTimeout(() => fs.writeFileSync(`${out}/manifest.json`, JSON.stringify({ artifacts: { [name]: { type: "aliyun:ros:stack" } } })), 200);',
+].join('\n');

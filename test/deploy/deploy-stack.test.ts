@@ -192,6 +192,131 @@ describe('deployStack / destroyStack against LocalCloud', () => {
     });
   });
 
+  it('fails a deploy without changes while the stack is UPDATE_FAILED, saying what state it is in and what to do', async () => {
+    await deployStack({ ...fast, stackName: 'stuck', template: rolesTemplate({ A: 'stuck-a' }) });
+    const broken = rolesTemplate({ A: 'stuck-a' });
+    (broken.Resources as Record<string, unknown>).Bad = role('stuck bad');
+    const failed = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: broken,
+      disableRollback: true,
+    });
+    expect(failed).toMatchObject({ status: 'UPDATE_FAILED', success: false });
+
+    // The same deploy again (a retried CI job): ROS finds nothing to change, but nothing succeeded either.
+    const again = await deployStack({ ...fast, stackName: 'stuck', template: broken, disableRollback: true });
+    expect(again).toMatchObject({
+      operation: 'none',
+      noChanges: true,
+      status: 'UPDATE_FAILED',
+      success: false,
+      statusReason: expect.stringContaining(
+        'the template and parameters are unchanged, but the stack is UPDATE_FAILED (',
+      ),
+    });
+    expect(again.statusReason).toContain('or destroy the stack (`ros-deploy destroy stuck`)');
+    expect(again.failedResources.map((r) => `${r.logicalResourceId} ${r.status}`)).toEqual([
+      'Bad CREATE_FAILED',
+    ]);
+
+    // A stack whose failed update was rolled back is back at its template: unchanged is a success there.
+    const fixed = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: rolesTemplate({ A: 'stuck-a' }),
+    });
+    expect(fixed).toMatchObject({ status: 'UPDATE_COMPLETE', success: true });
+    const rolledBack = await deployStack({ ...fast, stackName: 'stuck', template: broken });
+    expect(rolledBack).toMatchObject({ status: 'ROLLBACK_COMPLETE', success: false });
+    const unchanged = await deployStack({
+      ...fast,
+      stackName: 'stuck',
+      template: rolesTemplate({ A: 'stuck-a' }),
+    });
+    expect(unchanged).toMatchObject({ status: 'ROLLBACK_COMPLETE', noChanges: true, success: true });
+  });
+
+  it('keeps the deployed parameter values an update does not give again, also when the template drops one', async () => {
+    const withParameters = (names: string[], noEcho: string[] = []) => ({
+      ...rolesTemplate({ A: 'kept-params-a' }),
+      Parameters: Object.fromEntries([
+        ...names.map((n) => [n, { Type: 'String', Default: `${n.toLowerCase()}-default` }]),
+        ...noEcho.map((n) => [n, { Type: 'String', NoEcho: true, Default: 'secret-default' }]),
+      ]),
+      Description: names.join(','),
+    });
+    const stored = () => cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'params')!;
+    await deployStack({
+      ...fast,
+      stackName: 'params',
+      template: withParameters(['Env', 'Tier']),
+      parameters: { Env: 'prod', Tier: 'web' },
+    });
+    // Another template, no parameters given: the deployed values stay.
+    await deployStack({ ...fast, stackName: 'params', template: withParameters(['Env', 'Tier', 'Zone']) });
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod', Tier: 'web' } });
+    // Tier dropped from the template: Env is still kept, given explicitly.
+    await deployStack({ ...fast, stackName: 'params', template: withParameters(['Env']) });
+    expect(stored()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { Env: 'prod' } });
+    // A NoEcho value cannot be read back to be passed explicitly: it must be given again.
+    await deployStack({
+      ...fast,
+      stackName: 'params',
+      template: withParameters(['Env', 'Zone'], ['Password']),
+      parameters: { Password: 'p4ssw0rd' },
+    });
+    await expect(
+      deployStack({ ...fast, stackName: 'params', template: withParameters(['Env'], ['Password']) }),
+    ).rejects.toMatchObject({
+      code: 'MissingParameter',
+      message: expect.stringContaining('Parameter Password of stack params is NoEcho'),
+    });
+  });
+
+  it("takes the app's stack tags from the cloud assembly and refuses a region other than the one it pinned", async () => {
+    const dir = tempDir('assembly-');
+    const template = rolesTemplate({ A: 'assembled-a' });
+    fs.writeFileSync(path.join(dir, 'Assembled.template.json'), JSON.stringify(template, null, 2));
+    fs.writeFileSync(
+      path.join(dir, 'Assembled.assets.json'),
+      JSON.stringify({ files: { x: { destinations: { d: { region: 'cn-hangzhou' } } } } }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({
+        artifacts: {
+          'Assembled.assets': { type: 'cdk:asset-manifest', properties: { file: 'Assembled.assets.json' } },
+          Assembled: {
+            type: 'aliyun:ros:stack',
+            properties: { templateFile: 'Assembled.template.json', tags: { team: 'images', env: 'dev' } },
+            dependencies: ['Assembled.assets'],
+          },
+        },
+      }),
+    );
+    await expect(
+      deployStack({ ...fast, regionId: 'cn-shanghai', stackName: 'Assembled', assemblyDir: dir }),
+    ).rejects.toMatchObject({
+      code: 'RegionMismatch',
+      message: expect.stringContaining(
+        'Stack Assembled is pinned to cn-hangzhou by its env.region in the app',
+      ),
+    });
+    const result = await deployStack({
+      ...fast,
+      stackName: 'Assembled',
+      assemblyDir: dir,
+      tags: { env: 'prod' },
+    });
+    expect(result.success).toBe(true);
+    expect(cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'Assembled')!.tags).toEqual([
+      { Key: 'team', Value: 'images' },
+      { Key: 'env', Value: 'prod' },
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses politely while another operation is in progress on the stack', async () => {
     const dir = tempDir('gate-');
     const gate = path.join(dir, 'open');
@@ -270,5 +395,38 @@ describe('deployStack / destroyStack against LocalCloud', () => {
       'RoleName "x ****" is invalid: 1-64 letters, digits, "." or "-"',
     );
     expect(JSON.stringify({ result, events })).not.toContain(secret);
+  });
+});
+
+describe('a deploy after LocalCloud stopped in the middle of an update', () => {
+  it('is not a success when nothing changed: the interrupted update left the stack UPDATE_FAILED', async () => {
+    const dir = tempDir('crash-');
+    const stateFile = path.join(dir, 'state.json');
+    const gate = path.join(dir, 'open');
+    let { cloud, fast } = await startCloud({ stateFile });
+    try {
+      await deployStack({ ...fast, stackName: 'crashed', template: rolesTemplate({ A: 'crash-a' }) });
+      const gated = gatedTemplate(gate, 'crash-provider');
+      const abort = new AbortController();
+      const following = deployStack({
+        ...fast,
+        stackName: 'crashed',
+        template: gated,
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') abort.abort();
+        },
+      });
+      await expect(following).rejects.toMatchObject({ code: 'Aborted' });
+      await cloud.stop(); // the crash: the update never ends
+      ({ cloud, fast } = await startCloud({ stateFile }));
+      const again = await deployStack({ ...fast, stackName: 'crashed', template: gated });
+      expect(again).toMatchObject({ noChanges: true, status: 'UPDATE_FAILED', success: false });
+      expect(again.statusReason).toContain('LocalCloud stopped while this operation was in progress');
+    } finally {
+      fs.writeFileSync(gate, '');
+      await cloud.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

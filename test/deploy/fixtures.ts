@@ -56,7 +56,10 @@ export function gatedTemplate(gate: string, functionName: string) {
 const fs = require('fs');
 exports.handler = async (payload) => {
   const event = JSON.parse(payload.toString());
-  while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 50));
+  // Also ends when the test's directory is gone, so no process outlives a test.
+  while (!fs.existsSync(${JSON.stringify(gate)}) && fs.existsSync(${JSON.stringify(path.dirname(gate))})) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await fetch(event.ResponseURL, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -99,4 +102,55 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Custom resources whose provider (one FC function) answers SUCCESS at once, each with the `Timeout` (seconds) given
+ * and its dependencies: `dependsOn` (DependsOn) and `getAtt` (a property that reads another's attribute).
+ */
+export function customResourcesTemplate(
+  functionName: string,
+  resources: Record<string, { timeout?: number; dependsOn?: string[]; getAtt?: string }>,
+) {
+  const source = `
+exports.handler = async (payload) => {
+  const event = JSON.parse(payload.toString());
+  await fetch(event.ResponseURL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      Status: 'SUCCESS', PhysicalResourceId: 'quick-' + event.LogicalResourceId, StackId: event.StackId,
+      RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Done: 'yes' },
+    }),
+  });
+};`;
+  return {
+    ROSTemplateFormatVersion: '2015-09-01',
+    Resources: {
+      Provider: {
+        Type: 'ALIYUN::FC3::Function',
+        Properties: {
+          FunctionName: functionName,
+          Runtime: 'nodejs20',
+          Handler: 'index.handler',
+          Timeout: 60,
+          Code: { SourceCode: source },
+        },
+      },
+      ...Object.fromEntries(
+        Object.entries(resources).map(([id, r]) => [
+          id,
+          {
+            Type: 'ALIYUN::ROS::CustomResource',
+            ...(r.dependsOn && { DependsOn: r.dependsOn }),
+            Properties: {
+              ServiceToken: { 'Fn::GetAtt': ['Provider', 'ARN'] },
+              ...(r.timeout !== undefined && { Timeout: r.timeout }),
+              Parameters: r.getAtt ? { After: { 'Fn::GetAtt': [r.getAtt, 'Done'] } } : {},
+            },
+          },
+        ]),
+      ),
+    },
+  };
 }

@@ -47,10 +47,12 @@ describe('following a stack with one call per poll (LocalCloud)', () => {
     });
     expect(updated).toMatchObject({ status: 'UPDATE_COMPLETE', success: true });
     expect(updated.outputs.map((o) => o.key).sort()).toEqual(['AArn', 'BArn']);
-    // One ListStackEvents before the update marks the older events as seen.
+    // One ListStackEvents before the update marks the older events as seen; GetTemplate tells which custom
+    // resources the update removes, for the stack timeout.
     expect(rosCallsSince(cloud, from)).toEqual([
       'ListStacks',
       'ListStackEvents',
+      'GetTemplate',
       'UpdateStack',
       ...Array<string>(polls(events)).fill('ListStackEvents'),
       'GetStack',

@@ -80,6 +80,23 @@ describe('backoff on throttling and server errors', () => {
     }
   });
 
+  it('says where a connection failed in a readable sentence, without the query string', async () => {
+    const { cloud, connection } = await startCloud();
+    const endpoint = cloud.endpoint;
+    await cloud.stop(); // nothing listens there any more
+    const attempt = deployStack({
+      ...connection,
+      retry: { baseDelayMs: 1, maxAttempts: 2 },
+      stackName: 'unreachable',
+      template: rolesTemplate({ A: 'unreachable-a' }),
+      parameters: {},
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'ApiError',
+      message: `ListStacks failed: connect ECONNREFUSED ${endpoint} (POST http://${endpoint}/)`,
+    });
+  });
+
   it('turns an ActionInProgress answer (another deploy got there first) into a polite refusal', async () => {
     const { cloud, connection } = await startCloud({
       faults: {

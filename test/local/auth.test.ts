@@ -2,9 +2,12 @@ import * as http from 'http';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ImageCopy } from '../../lib';
 import { LocalCloud } from '../../lib/local';
-import { Authenticator } from '../../lib/local/auth';
+import { Authenticator, FileNonceStore } from '../../lib/local/auth';
 import { ApiError } from '../../lib/local/errors';
 import { isAllowed, PolicyDocument, Ram, wildcardMatch } from '../../lib/local/ram';
 import { LocalServer } from '../../lib/local/server';
@@ -425,6 +428,43 @@ describe("a deleted role's temporary credentials", () => {
     } finally {
       await cloud.stop();
     }
+  });
+});
+
+describe('nonces across restarts', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nonces-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a signed request captured before a restart when it is replayed after it, within its clock window', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const first = await LocalCloud.start({ stateFile });
+    const captured = signedHeaders(first.endpoint, first.credentials, new Date(), 'nonce-captured');
+    expect((await rawPost(first.endpoint, '/?RegionId=cn-hangzhou', captured)).status).toBe(200);
+    await first.stop();
+
+    const second = await LocalCloud.start({ stateFile });
+    try {
+      // The same bytes, sent to the restarted LocalCloud (its Host header still the one signed).
+      const replay = await rawPost(second.endpoint, '/?RegionId=cn-hangzhou', captured);
+      expect(replay).toMatchObject({ status: 400, body: { Code: 'SignatureNonceUsed' } });
+      const fresh = signedHeaders(second.endpoint, second.credentials, new Date(), 'nonce-fresh');
+      expect((await rawPost(second.endpoint, '/?RegionId=cn-hangzhou', fresh)).status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('forgets nonces whose window has passed, and a half-written line, when it starts', () => {
+    const file = path.join(dir, 'state.json.nonces');
+    const now = Date.now();
+    fs.writeFileSync(file, `[${now - 1},"expired"]\n[${now + 60_000},"live"]\n[${now + 60_000},"hal`);
+    const store = new FileNonceStore(file, now);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`[${now + 60_000},"live"]\n`);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(store.claim('live', now, now + 1000)).toBe(false);
+    expect(store.claim('expired', now, now + 1000)).toBe(true);
+    expect(new FileNonceStore(file, now).claim('expired', now, now + 1000)).toBe(false);
   });
 });
 

@@ -38,6 +38,8 @@ export class RosService implements RpcService {
     private readonly store: StateStore,
     private readonly engine: StackEngine,
     private readonly regions: () => readonly string[],
+    /** The order of ListStackEvents, which ROS does not document (variant `stackEventsOrder`). */
+    private readonly eventsOrder: () => 'newest-first' | 'oldest-first' = () => 'newest-first',
   ) {
     this.tokens = store.section<Record<string, TokenRecord>>('rosTokens', () => ({}));
   }
@@ -169,8 +171,8 @@ export class RosService implements RpcService {
       const types = indexedList(p, 'ResourceType');
       const statuses = indexedList(p, 'Status');
       const { pageNumber, pageSize } = paging(p, 10, 50);
-      const events = [...stack.events]
-        .reverse()
+      const chronological = [...stack.events];
+      const events = (this.eventsOrder() === 'newest-first' ? chronological.reverse() : chronological)
         .filter((e) => logicalIds.length === 0 || logicalIds.includes(e.LogicalResourceId))
         .filter((e) => types.length === 0 || types.includes(e.ResourceType))
         .filter((e) => statuses.length === 0 || statuses.includes(e.Status));

@@ -1,0 +1,133 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ros, * as $Ros from '@alicloud/ros20190910';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { deployStack, destroyStack } from '../../lib/deploy';
+import { LocalCloud } from '../../lib/local';
+import { StateFileError } from '../../lib/local/state-schema';
+import { StateStore } from '../../lib/local/state';
+import { rolesTemplate } from '../deploy/fixtures';
+
+const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+describe('the LocalCloud state file', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'state-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is written 0600 in a directory made 0700 (it holds every secret), and an existing 0644 one is made 0600', async () => {
+    const stateFile = path.join(dir, 'nested', 'state.json');
+    const cloud = await LocalCloud.start({ stateFile });
+    await cloud.stop();
+    expect(mode(stateFile)).toBe(0o600);
+    expect(mode(path.dirname(stateFile))).toBe(0o700);
+    expect(fs.readFileSync(stateFile, 'utf8')).toContain(cloud.credentials.accessKeySecret);
+
+    fs.chmodSync(stateFile, 0o644);
+    const again = await LocalCloud.start({ stateFile });
+    expect(mode(stateFile)).toBe(0o600);
+    await again.stop();
+    expect(fs.readdirSync(path.dirname(stateFile)).sort()).toEqual(['state.json', 'state.json.nonces']);
+    expect(mode(`${stateFile}.nonces`)).toBe(0o600);
+  });
+
+  it.each([
+    ['{"ecs":5}', 'ecs must be an object, not number 5'],
+    ['{"ros":{"stacks":null}}', 'ros.stacks must be an object, not null'],
+    ['{"ram":"x"}', 'ram must be an object, not string "x"'],
+    ['[1]', 'it must hold a JSON object, not an array'],
+    ['{"ros":{"stacks":{"s-1":{"stackId":7}}}}', 'ros.stacks["s-1"].stackId must be a string, not number 7'],
+    [
+      '{"ram":{"rootAccessKeyId":"k","keys":{},"roles":{}}}',
+      'ram.rootAccessKeyId names "k", not in ram.keys',
+    ],
+    ['{"account": {', 'it is not JSON ('],
+  ])(
+    'of the wrong shape (%s) is refused at start, naming the field, and left as it is',
+    async (content, problem) => {
+      const stateFile = path.join(dir, 'state.json');
+      fs.writeFileSync(stateFile, content);
+      const start = LocalCloud.start({ stateFile });
+      await expect(start).rejects.toBeInstanceOf(StateFileError);
+      await expect(start).rejects.toThrow(`LocalCloud state file ${stateFile} cannot be used: ${problem}`);
+      expect(fs.readFileSync(stateFile, 'utf8')).toBe(content);
+    },
+  );
+
+  it('forgets deleted stacks after 90 days, and keeps only the summary of those deleted since', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const cloud = await LocalCloud.start({ stateFile });
+    const connection = {
+      regionId: 'cn-hangzhou',
+      endpoint: cloud.endpoint,
+      protocol: 'http' as const,
+      credentials: cloud.credentials,
+      pollIntervalMs: 20,
+    };
+    const roles = (stackName: string) =>
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`R${i}`, `${stackName}-${i}`]));
+    for (const stackName of ['old', 'recent', 'live']) {
+      const template = rolesTemplate(roles(stackName), { Description: stackName });
+      expect((await deployStack({ ...connection, stackName, template })).success).toBe(true);
+    }
+    await destroyStack({ ...connection, stackName: 'old' });
+    await destroyStack({ ...connection, stackName: 'recent' });
+    await cloud.stop();
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    const byName = (name: string) =>
+      Object.values(state.ros.stacks as Record<string, { stackName: string; deleteTime?: string }>).find(
+        (s) => s.stackName === name,
+      )!;
+    byName('old').deleteTime = new Date(Date.now() - 91 * 24 * 3600 * 1000).toISOString().slice(0, 19);
+    fs.writeFileSync(stateFile, JSON.stringify(state));
+    const before = fs.statSync(stateFile).size;
+
+    const restarted = await LocalCloud.start({ stateFile });
+    try {
+      const stacks = restarted.ros.stacks('cn-hangzhou');
+      expect(stacks.map((s) => `${s.stackName} ${s.status}`).sort()).toEqual([
+        'live CREATE_COMPLETE',
+        'recent DELETE_COMPLETE',
+      ]);
+      const recent = stacks.find((s) => s.stackName === 'recent')!;
+      expect(recent.events.map((e) => e.ResourceType)).toEqual(Array(4).fill('ALIYUN::ROS::Stack'));
+      expect(JSON.parse(recent.templateBody)).toEqual({
+        ROSTemplateFormatVersion: '2015-09-01',
+        Description: 'recent',
+        Resources: {},
+      });
+      // ROS's answers about the deleted stack still work.
+      const ros = new Ros(
+        new $OpenApiUtil.Config({
+          ...restarted.credentials,
+          regionId: 'cn-hangzhou',
+          endpoint: restarted.endpoint,
+          protocol: 'http',
+        }),
+      );
+      const listed = await ros.listStacks(
+        new $Ros.ListStacksRequest({ regionId: 'cn-hangzhou', status: ['DELETE_COMPLETE'] }),
+      );
+      expect(listed.body!.stacks!.map((s) => s.stackName)).toEqual(['recent']);
+      const got = await ros.getStack(
+        new $Ros.GetStackRequest({ regionId: 'cn-hangzhou', stackId: recent.stackId }),
+      );
+      expect(got.body).toMatchObject({ status: 'DELETE_COMPLETE', description: 'recent' });
+      // The live stack is untouched.
+      expect(Object.keys(stacks.find((s) => s.stackName === 'live')!.resources)).toHaveLength(20);
+    } finally {
+      await restarted.stop();
+    }
+    expect(fs.statSync(stateFile).size).toBeLessThan(before / 2);
+  });
+
+  it('reads a state without writing it', () => {
+    const stateFile = path.join(dir, 'state.json');
+    fs.writeFileSync(stateFile, '{"account":{"accountId":"1234567890123456"}}');
+    fs.chmodSync(stateFile, 0o600);
+    const store = new StateStore(stateFile);
+    expect(store.section('account', () => ({ accountId: 'new' }))).toEqual({ accountId: '1234567890123456' });
+    expect(fs.readdirSync(dir)).toEqual(['state.json']);
+  });
+});
