@@ -604,13 +604,17 @@ function validateSpec(spec: Partial<FunctionSpec>): void {
     spec.timeout !== undefined &&
     !(Number.isInteger(spec.timeout) && spec.timeout >= 1 && spec.timeout <= 86400)
   ) {
-    throw invalidArgument(`timeout ${spec.timeout} is invalid: an integer number of seconds, 1-86400`);
+    throw invalidArgument(
+      `timeout ${JSON.stringify(spec.timeout)} is invalid: an integer number of seconds, 1-86400`,
+    );
   }
   if (
     spec.memorySize !== undefined &&
     !(Number.isInteger(spec.memorySize) && spec.memorySize >= 128 && spec.memorySize <= 32768)
   ) {
-    throw invalidArgument(`memorySize ${spec.memorySize} is invalid: an integer number of MB, 128-32768`);
+    throw invalidArgument(
+      `memorySize ${JSON.stringify(spec.memorySize)} is invalid: an integer number of MB, 128-32768`,
+    );
   }
   if (spec.role !== undefined && spec.role !== '' && !/^acs:ram::\d+:role\/[^/]+$/.test(spec.role)) {
     throw invalidArgument(

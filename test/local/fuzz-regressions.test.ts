@@ -219,6 +219,17 @@ describe('LocalCloud fixes found by fuzzing', () => {
         }),
         'environmentVariables must be an object of strings',
       ],
+      ...(['timeout', 'memorySize'] as const).map((field): [string, string] => [
+        JSON.stringify({
+          functionName: 'f',
+          runtime: 'nodejs20',
+          handler: 'index.handler',
+          code: { zipFile: writeZip([{ name: 'index.js', data: Buffer.from('') }]).toString('base64') },
+          // An object whose toString is not callable: putting it in a message threw a TypeError (a 500).
+          [field]: { toString: {} },
+        }),
+        `${field} {"toString":{}} is invalid`,
+      ]),
     ])('refuses CreateFunction with %s (values of the wrong type were stored)', async (body, message) => {
       const answer = await fcCall('POST', '', body);
       expect([answer.status, answer.body.Code]).toEqual([400, 'InvalidArgument']);
