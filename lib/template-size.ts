@@ -37,7 +37,9 @@ const watched = new WeakSet<ros.Stack>();
  * pretty-printed file is measured first: only a file over the limit is parsed to measure it compact.
  */
 export function watchTemplateSize(stack: ros.Stack): void {
-  if (watched.has(stack)) return;
+  if (watched.has(stack)) {
+    return;
+  }
   watched.add(stack);
   const synthesize = stack.synthesize.bind(stack);
   stack.synthesize = (session: ros.ISynthesisSession) => {
@@ -49,8 +51,12 @@ export function watchTemplateSize(stack: ros.Stack): void {
     } catch {
       return; // nothing written where the ROS CDK writes it: nothing to measure
     }
-    if (written <= MAX_TEMPLATE_BODY_BYTES) return;
+    if (written <= MAX_TEMPLATE_BODY_BYTES) {
+      return;
+    }
     const bytes = submittedTemplateBytes(fs.readFileSync(file, 'utf8'));
-    if (bytes > MAX_TEMPLATE_BODY_BYTES) stack.node.addWarning(templateSizeWarning(stack.stackName, bytes));
+    if (bytes > MAX_TEMPLATE_BODY_BYTES) {
+      stack.node.addWarning(templateSizeWarning(stack.stackName, bytes));
+    }
   };
 }

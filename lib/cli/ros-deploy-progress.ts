@@ -1,11 +1,11 @@
+/**
+ * How `ros-deploy` shows a deploy or destroy as it happens: one line per event for logs and CI, or a progress bar
+ * redrawn in place on a terminal, and the summary at the end (outputs, then failures with their reasons).
+ */
 import type { DeployEvent, StackOperationResult } from '../deploy';
+import type { Output } from './io';
 
-/** Where the CLI writes: a stream-like sink that may be a terminal. */
-export interface Output {
-  write(text: string): unknown;
-  readonly isTTY?: boolean;
-  readonly columns?: number;
-}
+export type { Output };
 
 /** Shows what happens while stacks are deployed or destroyed. */
 export interface ProgressDisplay {
@@ -27,9 +27,12 @@ interface StackActivity {
 
 const time = (iso: string) => iso.replace(/^.*T/, '').slice(0, 8) || new Date().toISOString().slice(11, 19);
 
-export function formatDuration(ms: number): string {
+/** A duration given in milliseconds, as `42s`, `3m05s` or `1h02m`. */
+export function formatDurationMs(ms: number): string {
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
+  if (s < 60) {
+    return `${s}s`;
+  }
   const m = Math.floor(s / 60);
   return m < 60
     ? `${m}m${String(s % 60).padStart(2, '0')}s`
@@ -38,7 +41,9 @@ export function formatDuration(ms: number): string {
 
 function copyText(copy: { percent: number; remainingSeconds?: number; imageId: string }): string {
   const eta =
-    copy.remainingSeconds !== undefined ? `, about ${formatDuration(copy.remainingSeconds * 1000)} left` : '';
+    copy.remainingSeconds !== undefined
+      ? `, about ${formatDurationMs(copy.remainingSeconds * 1000)} left`
+      : '';
   return `copying ${copy.imageId}: ${copy.percent}%${eta}`;
 }
 
@@ -68,8 +73,9 @@ abstract class Tracker implements ProgressDisplay {
             type: event.event.resourceType,
             path: event.constructPath,
           });
-          if (!event.event.status.endsWith('_IN_PROGRESS'))
+          if (!event.event.status.endsWith('_IN_PROGRESS')) {
             stack.copies.delete(event.event.logicalResourceId);
+          }
         }
         break;
       case 'poll':
@@ -145,7 +151,9 @@ export class EventsDisplay extends Tracker {
       }
       case 'image-copy-progress': {
         const key = `${event.stackName}/${event.logicalResourceId}`;
-        if (this.printedPercent.get(key) === event.percent) return;
+        if (this.printedPercent.get(key) === event.percent) {
+          return;
+        }
         this.printedPercent.set(key, event.percent);
         const r = stack.resources.get(event.logicalResourceId);
         return this.line(
@@ -154,7 +162,7 @@ export class EventsDisplay extends Tracker {
       }
       case 'retry':
         return this.line(
-          `${event.stackName} | ${event.notice.action}: ${event.notice.reason}, retrying in ${formatDuration(event.notice.delayMs)}`,
+          `${event.stackName} | ${event.notice.action}: ${event.notice.reason}, retrying in ${formatDurationMs(event.notice.delayMs)}`,
         );
       case 'message':
         return this.line(`${event.stackName} | ${event.text}`);
@@ -164,13 +172,17 @@ export class EventsDisplay extends Tracker {
   }
 
   private heartbeat(): void {
-    if (Date.now() - this.lastLine < this.heartbeatMs) return;
+    if (Date.now() - this.lastLine < this.heartbeatMs) {
+      return;
+    }
     const busy = [...this.stacks].filter(([, s]) => !s.done);
-    if (busy.length === 0) return;
+    if (busy.length === 0) {
+      return;
+    }
     for (const [name, stack] of busy) {
       const working = this.inProgress(stack);
       this.line(
-        `${name} | still ${stack.status} after ${formatDuration(Date.now() - stack.startedAt)}` +
+        `${name} | still ${stack.status} after ${formatDurationMs(Date.now() - stack.startedAt)}` +
           (working.length > 0 ? `; in progress: ${working.join(', ')}` : ''),
       );
     }
@@ -223,7 +235,9 @@ export class BarDisplay extends Tracker {
   }
 
   private clear(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    if (this.drawn > 0) {
+      this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    }
     this.drawn = 0;
   }
 
@@ -238,21 +252,29 @@ export class BarDisplay extends Tracker {
       const filled = Math.round((Math.min(done, total) / total) * 20);
       const bar = `[${'#'.repeat(filled)}${'-'.repeat(20 - filled)}]`;
       lines.push(
-        `${name} ${bar} ${done}/${total} ${stack.status} ${formatDuration(Date.now() - stack.startedAt)}`,
+        `${name} ${bar} ${done}/${total} ${stack.status} ${formatDurationMs(Date.now() - stack.startedAt)}`,
       );
-      if (stack.done) continue;
+      if (stack.done) {
+        continue;
+      }
       // What matters first (the logical id and how far it is), the construct path last: long lines are cut.
       for (const [id, r] of stack.resources) {
-        if (!r.status.endsWith('_IN_PROGRESS')) continue;
+        if (!r.status.endsWith('_IN_PROGRESS')) {
+          continue;
+        }
         const copy = stack.copies.get(id);
         lines.push(`  ${id} ${copy ? copyText(copy) : r.status}${r.path ? `  ${r.path}` : ''}`);
       }
     }
     const text = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
     const frame = text.join('\n');
-    if (frame === this.lastFrame && this.drawn === text.length) return;
+    if (frame === this.lastFrame && this.drawn === text.length) {
+      return;
+    }
     this.clear();
-    if (text.length > 0) this.out.write(frame + '\n');
+    if (text.length > 0) {
+      this.out.write(frame + '\n');
+    }
     this.drawn = text.length;
     this.lastFrame = frame;
   }
@@ -277,10 +299,11 @@ export function formatResults(results: StackOperationResult[], verb: 'deploy' | 
     lines.push(`${verb === 'deploy' ? 'Deployed' : 'Destroyed'} ${r.stackName} (${r.regionId}): ${what}`);
     if (verb === 'deploy' && r.outputs.length > 0) {
       lines.push('Outputs:');
-      for (const o of r.outputs)
+      for (const o of r.outputs) {
         lines.push(
           `  ${r.stackName}.${o.key} = ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`,
         );
+      }
     }
   }
   for (const r of failed) {

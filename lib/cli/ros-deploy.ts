@@ -1,26 +1,37 @@
+/**
+ * `ros-deploy`: parses the command line, calls the deploy library (`lib/deploy`) and prints what it returns. Every
+ * decision about apps, stacks, regions, credentials and LocalCloud is the library's; this file maps flags to its
+ * options and its results (and errors, in the CLI's words) to text, JSON and exit codes.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { stringify as toYaml } from 'yaml';
 import {
-  AssemblyStack,
-  CloudAssembly,
+  assemblyDirectory,
+  type AssemblyStack,
+  cloudTarget,
   DeployError,
-  deployStack,
-  destroyStack,
-  diffStack,
+  deployStacks,
+  destroyStacks,
+  diffStacks,
   formatDiff,
-  readAssembly,
-  runInOrder,
+  hasApp,
+  localTarget,
+  regionResolver,
+  selectStacks,
+  type Selection,
   stackEvents,
   stackOutputs,
-  StackOperationResult,
-  synthesize,
+  type StackOperationResult,
+  stackRegions,
+  synthesizeApp,
+  type SynthesizedApp,
+  type Target,
 } from '../deploy';
-import { BarDisplay, EventsDisplay, formatResults, Output, ProgressDisplay } from './ros-deploy-progress';
-import { cloudTarget, LocalCloudError, localTarget, regionResolver, Target } from './ros-deploy-target';
-import { MAX_TEMPLATE_BODY_BYTES, submittedTemplateBytes, templateSizeWarning } from '../template-size';
-import { ConfigurationError, quote, UsageError } from './usage';
+import type { CliIo, Output } from './io';
+import { BarDisplay, EventsDisplay, formatResults, type ProgressDisplay } from './ros-deploy-progress';
+import { CLI_WORDING, ConfigurationError, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 
@@ -63,17 +74,7 @@ Exit codes: 0 success (including no changes to a healthy stack), 1 a stack opera
 healthy, 2 usage or configuration error.
 `;
 
-/** Where the CLI reads and writes; `process` by default. */
-export interface CliIo {
-  readonly stdout: Output;
-  readonly stderr: Output;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  /** Asks a yes/no question on the terminal; absent when there is none. */
-  readonly confirm?: (question: string) => Promise<boolean>;
-  /** Aborted on Ctrl-C: stop following (the ROS operation goes on). */
-  readonly signal?: AbortSignal;
-}
+export type { CliIo };
 
 const OPTIONS = {
   region: { type: 'string', multiple: true },
@@ -124,52 +125,71 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...stacks] = positionals;
   let target: Target | undefined;
   try {
-    if (!command) throw new UsageError('no command given');
-    if (!(COMMANDS as readonly string[]).includes(command))
+    if (!command) {
+      throw new UsageError('no command given');
+    }
+    if (!(COMMANDS as readonly string[]).includes(command)) {
       throw new UsageError(`unknown command ${quote(command)}`);
+    }
     checkFlags(flags);
     stacks.forEach(checkStackName);
     const cli = new Cli(io, flags);
-    if (command === 'synth') return await cli.synth(stacks);
-    if (command === 'list' || command === 'ls') return await cli.list();
+    if (command === 'synth') {
+      return await cli.synth(stacks);
+    }
+    if (command === 'list' || command === 'ls') {
+      return await cli.list();
+    }
     if ((command === 'events' || command === 'outputs') && stacks.length !== 1) {
       throw new UsageError(`${command} takes exactly one STACK`);
     }
-    target = flags.local
-      ? await localTarget(io.cwd, { progress: cli.progressOut, signal: io.signal })
-      : cloudTarget(flags.profile, io.env);
+    target = await cli.target();
     cli.progressOut.write(`ros-deploy: using ${target.description}\n`);
-    if (command === 'deploy') return await cli.deploy(stacks, target);
-    if (command === 'destroy') return await cli.destroy(stacks, target);
-    if (command === 'diff') return await cli.diff(stacks, target);
-    if (command === 'events') return await cli.events(stacks[0], target);
-    return await cli.outputs(stacks[0], target);
+    switch (command) {
+      case 'deploy':
+        return await cli.deploy(stacks, target);
+      case 'destroy':
+        return await cli.destroy(stacks, target);
+      case 'diff':
+        return await cli.diff(stacks, target);
+      case 'events':
+        return await cli.events(stacks[0], target);
+      default:
+        return await cli.outputs(stacks[0], target);
+    }
   } catch (err) {
-    if (err instanceof UsageError) return usage(io, err.message);
-    if (err instanceof ConfigurationError || err instanceof LocalCloudError) {
-      io.stderr.write(`ros-deploy: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof DeployError) {
-      const embedded = err.code === 'Aborted' && target?.embedded;
-      io.stderr.write(
-        `ros-deploy: ${embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.' : err.message}\n`,
-      );
-      if (flags.json)
-        io.stdout.write(
-          JSON.stringify({ success: false, error: { code: err.code, message: err.message } }) + '\n',
-        );
-      return err.isConfigurationError ? 2 : 1;
-    }
-    // Not expected: say what happened in one line, without a stack trace (ROS_DEPLOY_DEBUG=1 shows it).
-    const detail = io.env.ROS_DEPLOY_DEBUG && err instanceof Error ? `\n${err.stack}` : '';
-    io.stderr.write(
-      `ros-deploy: unexpected error: ${err instanceof Error ? err.message : String(err)}${detail}\n`,
-    );
-    return 1;
+    return failure(io, flags, err, target);
   } finally {
     await target?.close();
   }
+}
+
+/** Prints an error the way its kind asks, and gives the exit code. */
+function failure(io: CliIo, flags: Flags, err: unknown, target: Target | undefined): number {
+  if (err instanceof UsageError) {
+    return usage(io, err.message);
+  }
+  if (err instanceof ConfigurationError) {
+    io.stderr.write(`ros-deploy: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof DeployError) {
+    const embedded = err.code === 'Aborted' && target?.embedded;
+    const message = err.describe(CLI_WORDING);
+    io.stderr.write(
+      `ros-deploy: ${embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.' : message}\n`,
+    );
+    if (flags.json) {
+      io.stdout.write(JSON.stringify({ success: false, error: { code: err.code, message } }) + '\n');
+    }
+    return err.isConfigurationError ? 2 : 1;
+  }
+  // Not expected: say what happened in one line, without a stack trace (ROS_DEPLOY_DEBUG=1 shows it).
+  const detail = io.env.ROS_DEPLOY_DEBUG && err instanceof Error ? `\n${err.stack}` : '';
+  io.stderr.write(
+    `ros-deploy: unexpected error: ${err instanceof Error ? err.message : String(err)}${detail}\n`,
+  );
+  return 1;
 }
 
 function usage(io: CliIo, message: string): number {
@@ -188,9 +208,32 @@ class Cli {
     this.progressOut = flags.json ? io.stderr : io.stdout;
   }
 
+  /** `--local`: LocalCloud; otherwise the real cloud. */
+  target(): Promise<Target> {
+    if (!this.flags.local) {
+      return Promise.resolve(
+        cloudTarget({ profile: this.flags.profile, env: this.io.env, clock: this.io.clock }),
+      );
+    }
+    return localTarget({
+      directory: this.io.cwd,
+      purpose: `ros-deploy --local (${path.join('.ros-local', 'state.json')})`,
+      env: this.io.env,
+      signal: this.io.signal,
+      clock: this.io.clock,
+      onWait: (holder, stateFile) => {
+        const file = path.relative(this.io.cwd, stateFile);
+        this.progressOut.write(
+          `ros-deploy: waiting for ${holder.purpose} (pid ${holder.pid}, since ${holder.since}) to finish: one ` +
+            `LocalCloud at a time may use ${file}\n`,
+        );
+      },
+    });
+  }
+
   async synth(names: string[]): Promise<number> {
-    const assembly = await this.synthesize();
-    const stacks = select(assembly, names);
+    const { assembly } = await this.synthesize();
+    const { stacks } = selectStacks(assembly, { names });
     if (names.length === 1) {
       const template = JSON.parse(
         stacks[0].template ?? fs.readFileSync(stacks[0].templateFile, 'utf8'),
@@ -199,13 +242,8 @@ class Cli {
       return 0;
     }
     if (this.flags.json) {
-      this.io.stdout.write(
-        JSON.stringify(
-          { stacks: stacks.map((s) => ({ stackName: s.stackName, templateFile: s.templateFile })) },
-          null,
-          2,
-        ) + '\n',
-      );
+      const list = stacks.map((s) => ({ stackName: s.stackName, templateFile: s.templateFile }));
+      this.io.stdout.write(JSON.stringify({ stacks: list }, null, 2) + '\n');
     } else {
       const dir = path.relative(this.io.cwd, assembly.directory) || '.';
       this.io.stdout.write(
@@ -216,64 +254,50 @@ class Cli {
   }
 
   async list(): Promise<number> {
-    const assembly = await this.synthesize();
+    const { assembly } = await this.synthesize();
     if (this.flags.json) {
       const list = assembly.stacks.map((s) => ({ stackName: s.stackName, dependencies: s.dependencies }));
       this.io.stdout.write(JSON.stringify(list, null, 2) + '\n');
-    } else {
-      for (const s of assembly.stacks) {
-        this.io.stdout.write(
-          `${s.stackName}${s.dependencies.length > 0 ? ` (after ${s.dependencies.join(', ')})` : ''}\n`,
-        );
-      }
+      return 0;
+    }
+    for (const s of assembly.stacks) {
+      const after = s.dependencies.length > 0 ? ` (after ${s.dependencies.join(', ')})` : '';
+      this.io.stdout.write(`${s.stackName}${after}\n`);
     }
     return 0;
   }
 
   async deploy(names: string[], target: Target): Promise<number> {
-    const options = this.deployOptions();
-    const assembly = await this.synthesize();
-    const stacks = this.withRelated(assembly, names, 'dependencies');
+    const { assembly } = await this.synthesize();
+    const stacks = this.select(assembly, names, 'dependencies');
     const parameters = parseParameters(this.flags.parameters ?? [], stacks);
-    const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
+    const regions = this.regions(stacks, target);
     const display = this.display();
-    const results = await runInOrder(stacks, {
-      concurrency: options.concurrency,
-      order: 'dependencies-first',
-      skipped: skippedResult(regions),
-      work: (stack) =>
-        deployStack({
-          ...target.connection(regions.get(stack.stackName)!),
-          ...source(stack, assembly),
-          parameters: parameters.get(stack.stackName),
-          // The app's stack tags, --tags over them.
-          tags: { ...stack.tags, ...options.tags },
-          disableRollback: this.flags['no-rollback'] ?? false,
-          ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
-          onEvent: (e) => display.onEvent(e),
-          signal: this.io.signal,
-          pollIntervalMs: target.local ? 250 : undefined,
-        }),
+    const results = await deployStacks({
+      stacks,
+      regions,
+      target,
+      assemblyDir: assembly.directory,
+      concurrency: integer('--concurrency', this.flags.concurrency, 1, 32),
+      parameters,
+      tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
+      disableRollback: this.flags['no-rollback'] ?? false,
+      timeoutInMinutes: integer('--timeout', this.flags.timeout, 10, 1440),
+      onEvent: (e) => display.onEvent(e),
+      signal: this.io.signal,
+      wording: CLI_WORDING,
     }).finally(() => display.stop());
-    if (this.flags['outputs-file']) this.writeOutputs(this.flags['outputs-file'], results);
+    if (this.flags['outputs-file']) {
+      this.writeOutputs(this.flags['outputs-file'], results);
+    }
     return this.report(results, 'deploy');
   }
 
   async destroy(names: string[], target: Target): Promise<number> {
-    const concurrency = integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1;
-    const assembly = this.hasApp() ? await this.synthesize() : undefined;
-    const stacks: AssemblyStack[] = assembly
-      ? this.withRelated(assembly, names, 'dependents', { outsideApp: true })
-      : names.length > 0
-        ? names.map(stackByName)
-        : fail(
-            new ConfigurationError(
-              'destroy: name the STACKS to destroy (there is no cdk.json app to list them)',
-            ),
-          );
-    const region = this.regions(target);
-    const regions = new Map(stacks.map((s) => [s.stackName, region(s.stackName, s.regionId)]));
+    const app = { directory: this.io.cwd, app: this.flags.app };
+    const assembly = hasApp(app) ? (await this.synthesize()).assembly : undefined;
+    const stacks = this.select(assembly, names, 'dependents');
+    const regions = this.regions(stacks, target);
     if (!this.flags.force) {
       if (!this.io.confirm) {
         throw new ConfigurationError(
@@ -287,54 +311,51 @@ class Cli {
       }
     }
     const display = this.display();
-    const results = await runInOrder(stacks, {
-      concurrency,
-      order: 'dependents-first',
-      skipped: skippedResult(regions),
-      work: (stack) =>
-        destroyStack({
-          ...target.connection(regions.get(stack.stackName)!),
-          stackName: stack.stackName,
-          constructPaths: stack.constructPaths,
-          onEvent: (e) => display.onEvent(e),
-          signal: this.io.signal,
-          pollIntervalMs: target.local ? 250 : undefined,
-        }),
+    const results = await destroyStacks({
+      stacks,
+      regions,
+      target,
+      concurrency: integer('--concurrency', this.flags.concurrency, 1, 32),
+      onEvent: (e) => display.onEvent(e),
+      signal: this.io.signal,
+      wording: CLI_WORDING,
     }).finally(() => display.stop());
     return this.report(results, 'destroy');
   }
 
   async diff(names: string[], target: Target): Promise<number> {
-    const assembly = await this.synthesize();
-    const region = this.regions(target);
-    const results = [];
-    for (const stack of this.withRelated(assembly, names, 'dependencies')) {
-      results.push(
-        await diffStack({
-          ...target.connection(region(stack.stackName, stack.regionId)),
-          ...source(stack, assembly),
-        }),
-      );
+    const { assembly } = await this.synthesize();
+    const stacks = this.select(assembly, names, 'dependencies');
+    const results = await diffStacks({
+      stacks,
+      regions: this.regions(stacks, target),
+      target,
+      assemblyDir: assembly.directory,
+    });
+    if (this.flags.json) {
+      this.io.stdout.write(JSON.stringify({ stacks: results }, null, 2) + '\n');
+    } else {
+      this.io.stdout.write(results.map(formatDiff).join('\n'));
     }
-    if (this.flags.json) this.io.stdout.write(JSON.stringify({ stacks: results }, null, 2) + '\n');
-    else this.io.stdout.write(results.map(formatDiff).join('\n'));
     return this.flags.fail && results.some((r) => r.hasChanges) ? 1 : 0;
   }
 
   async events(stackName: string, target: Target): Promise<number> {
-    const limit = integer('--limit', this.flags.limit, 1, 1000) ?? 50;
-    const region = this.regions(target)(stackName);
-    const paths = this.constructPathsIfCached(stackName);
-    const result = await stackEvents({ ...target.connection(region), stackName, limit });
+    const region = this.regionResolver(target)(stackName);
+    const result = await stackEvents({
+      ...target.connection(region),
+      stackName,
+      limit: integer('--limit', this.flags.limit, 1, 1000) ?? 50,
+      assemblyDir: this.assemblyDir(),
+    });
     if (this.flags.json) {
-      this.io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      const events = result.events.map(({ constructPath: _path, ...e }) => e);
+      this.io.stdout.write(JSON.stringify({ ...result, events }, null, 2) + '\n');
       return 0;
     }
     this.io.stdout.write(`${stackName} (${region}) ${result.status}\n`);
     for (const e of result.events) {
-      const where = paths[e.logicalResourceId]
-        ? `${paths[e.logicalResourceId]} (${e.logicalResourceId})`
-        : e.logicalResourceId;
+      const where = e.constructPath ? `${e.constructPath} (${e.logicalResourceId})` : e.logicalResourceId;
       const reason = e.statusReason && e.statusReason !== 'state changed' ? ` ${e.statusReason}` : '';
       this.io.stdout.write(
         `${e.createTime} | ${e.status.padEnd(27)} | ${e.resourceType} | ${where}${reason}\n`,
@@ -344,7 +365,7 @@ class Cli {
   }
 
   async outputs(stackName: string, target: Target): Promise<number> {
-    const region = this.regions(target)(stackName);
+    const region = this.regionResolver(target)(stackName);
     const result = await stackOutputs({ ...target.connection(region), stackName });
     if (this.flags.json) {
       this.io.stdout.write(JSON.stringify({ [stackName]: outputMap(result.outputs) }, null, 2) + '\n');
@@ -353,63 +374,64 @@ class Cli {
     for (const o of result.outputs) {
       this.io.stdout.write(`${o.key} = ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}\n`);
     }
-    if (result.outputs.length === 0) this.io.stdout.write(`${stackName} has no outputs\n`);
+    if (result.outputs.length === 0) {
+      this.io.stdout.write(`${stackName} has no outputs\n`);
+    }
     return 0;
   }
 
   // -------------------------------------------------------------------------------------------------------------
 
-  private deployOptions() {
-    return {
-      concurrency: integer('--concurrency', this.flags.concurrency, 1, 32) ?? 1,
-      timeout: integer('--timeout', this.flags.timeout, 10, 1440),
-      tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
-    };
+  /** The stacks named and those they need (see `selectStacks`), saying which came along. */
+  private select(
+    assembly: SynthesizedApp['assembly'] | undefined,
+    names: string[],
+    include: 'dependencies' | 'dependents',
+  ): AssemblyStack[] {
+    const selection = selectStacks(assembly, {
+      names,
+      include,
+      exclusively: this.flags.exclusively ?? false,
+      outsideApp: include === 'dependents',
+    });
+    return this.selected(selection, include);
   }
 
-  /**
-   * The stacks named and, as `cdk` does, the stacks they need: for deploy and diff their dependencies, for destroy
-   * the stacks that depend on them (destroyed first). `-e/--exclusively` takes the named stacks alone.
-   */
-  private withRelated(
-    assembly: CloudAssembly,
-    names: string[],
-    related: 'dependencies' | 'dependents',
-    options: { outsideApp?: boolean } = {},
-  ): AssemblyStack[] {
-    const named = select(assembly, names, options);
-    if (this.flags.exclusively || names.length === 0) return named;
-    const picked = new Set(named.map((s) => s.stackName));
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const stack of assembly.stacks) {
-        if (picked.has(stack.stackName)) continue;
-        const needed =
-          related === 'dependencies'
-            ? assembly.stacks.some((s) => picked.has(s.stackName) && s.dependencies.includes(stack.stackName))
-            : stack.dependencies.some((d) => picked.has(d));
-        if (needed) {
-          picked.add(stack.stackName);
-          grew = true;
-        }
-      }
-    }
-    const added = assembly.stacks.filter((s) => picked.has(s.stackName) && !named.includes(s));
-    if (added.length > 0) {
+  /** The selected stacks, saying which came along because the named ones need them. */
+  private selected(selection: Selection, include: 'dependencies' | 'dependents'): AssemblyStack[] {
+    if (selection.included.length > 0) {
+      const related =
+        include === 'dependencies' ? 'the stacks they depend on' : 'the stacks that depend on them';
       this.progressOut.write(
-        `ros-deploy: including ${related === 'dependencies' ? 'the stacks they depend on' : 'the stacks that depend on them'}: ` +
-          `${added.map((s) => s.stackName).join(', ')} (-e, --exclusively for the named stacks only)\n`,
+        `ros-deploy: including ${related}: ${selection.included.map((s) => s.stackName).join(', ')} ` +
+          '(-e, --exclusively for the named stacks only)\n',
       );
     }
-    // Stacks outside the app (destroy by name) keep their place after the app's.
-    return [
-      ...assembly.stacks.filter((s) => picked.has(s.stackName)),
-      ...named.filter((s) => !assembly.stacks.includes(s)),
-    ];
+    return selection.stacks;
   }
 
-  private regions(target: Target) {
-    return regionResolver(this.flags.region ?? [], this.io.env, this.flags.profile, target.local);
+  private regionResolver(target: Target) {
+    const perStack: Record<string, string> = {};
+    let general: string | undefined;
+    for (const flag of this.flags.region ?? []) {
+      const colon = flag.indexOf(':');
+      if (colon > 0) {
+        perStack[flag.slice(0, colon)] = flag.slice(colon + 1);
+      } else {
+        general = flag;
+      }
+    }
+    return regionResolver({
+      regionId: general,
+      stackRegions: perStack,
+      env: this.io.env,
+      profile: this.flags.profile,
+      defaultRegionId: target.defaultRegionId,
+    });
+  }
+
+  private regions(stacks: AssemblyStack[], target: Target): Map<string, string> {
+    return stackRegions(stacks, this.regionResolver(target));
   }
 
   private display(): ProgressDisplay {
@@ -438,136 +460,36 @@ class Cli {
 
   private writeOutputs(file: string, results: StackOperationResult[]): void {
     const target = path.resolve(this.io.cwd, file);
-    const existing = readJson(target);
-    for (const r of results) if (r.success) existing[r.stackName] = outputMap(r.outputs);
+    const existing = readJsonFile(target);
+    for (const r of results) {
+      if (r.success) {
+        existing[r.stackName] = outputMap(r.outputs);
+      }
+    }
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, JSON.stringify(existing, null, 2) + '\n');
     this.progressOut.write(`Outputs written to ${path.relative(this.io.cwd, target) || target}\n`);
   }
 
-  private hasApp(): boolean {
-    return this.flags.app !== undefined || fs.existsSync(path.join(this.io.cwd, 'cdk.json'));
+  private assemblyDir(): string {
+    return assemblyDirectory({ directory: this.io.cwd, outdir: this.flags.output });
   }
 
-  private outdir(): string {
-    return path.resolve(this.io.cwd, this.flags.output ?? 'cdk.out');
-  }
-
-  private constructPathsIfCached(stackName: string): Record<string, string> {
-    try {
-      return readAssembly(this.outdir()).stacks.find((s) => s.stackName === stackName)?.constructPaths ?? {};
-    } catch {
-      return {};
-    }
-  }
-
-  private async synthesize(): Promise<CloudAssembly> {
-    const cdkJson = readJson(path.join(this.io.cwd, 'cdk.json'), true);
-    const app = this.flags.app ?? (typeof cdkJson.app === 'string' ? cdkJson.app : undefined);
-    if (!app)
-      throw new ConfigurationError(
-        `no app to run: cdk.json with an "app" command not found in ${this.io.cwd} (or pass --app)`,
-      );
-    const contextFile = readJson(path.join(this.io.cwd, 'cdk.context.json'));
-    const context = {
-      ...contextFile,
-      ...((cdkJson.context as Record<string, unknown>) ?? {}),
-      ...Object.fromEntries((this.flags.context ?? []).map((c) => keyValue('--context', c))),
-    };
-    const assembly = await synthesize({
-      app,
-      cwd: this.io.cwd,
-      outdir: this.outdir(),
-      context,
+  private async synthesize(): Promise<SynthesizedApp> {
+    const synthesized = await synthesizeApp({
+      directory: this.io.cwd,
+      app: this.flags.app,
+      context: Object.fromEntries((this.flags.context ?? []).map((c) => keyValue('--context', c))),
+      outdir: this.flags.output,
       env: this.io.env,
       onOutput: (chunk) => this.io.stderr.write(chunk),
     });
-    for (const warning of assemblyWarnings(assembly))
+    for (const warning of synthesized.warnings) {
       this.io.stderr.write(`ros-deploy: warning: ${warning}\n`);
-    return assembly;
-  }
-}
-
-/**
- * The warnings the app's constructs recorded, and, for a stack whose template is over ROS's limit and says nothing
- * about it, that warning: ROS would refuse the template only at deploy.
- */
-function assemblyWarnings(assembly: CloudAssembly): string[] {
-  const warnings: string[] = [];
-  for (const stack of assembly.stacks) {
-    const recorded = stack.warnings ?? [];
-    warnings.push(...recorded);
-    if (stack.template === undefined) continue;
-    const bytes = submittedTemplateBytes(stack.template);
-    const sizeWarning = templateSizeWarning(stack.stackName, bytes);
-    if (bytes > MAX_TEMPLATE_BODY_BYTES && !recorded.some((w) => w.endsWith(sizeWarning))) {
-      warnings.push(sizeWarning);
     }
+    return synthesized;
   }
-  return warnings;
 }
-
-/**
- * The stacks named (exactly, or with `*` wildcards), in assembly order; all of them when none is named. With
- * `outsideApp` (destroy), a name without wildcards that no stack of the app has is a stack to find by name in ROS.
- */
-function select(
-  assembly: CloudAssembly,
-  names: string[],
-  options: { outsideApp?: boolean } = {},
-): AssemblyStack[] {
-  if (assembly.stacks.length === 0 && !(options.outsideApp && names.length > 0)) {
-    throw new ConfigurationError(`the app has no stacks (${assembly.directory})`);
-  }
-  if (names.length === 0) return assembly.stacks;
-  const available = assembly.stacks.map((s) => s.stackName).join(', ') || 'none';
-  const picked = new Set<AssemblyStack>();
-  const outside: AssemblyStack[] = [];
-  for (const name of names) {
-    const pattern = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
-    const matches = assembly.stacks.filter(
-      (s) => pattern.test(s.stackName) || (s.artifactId !== undefined && pattern.test(s.artifactId)),
-    );
-    if (matches.length === 0 && options.outsideApp && !name.includes('*')) outside.push(stackByName(name));
-    else if (matches.length === 0) {
-      throw new ConfigurationError(`no stack matches "${name}" (stacks: ${available})`);
-    }
-    matches.forEach((m) => picked.add(m));
-  }
-  return [...assembly.stacks.filter((s) => picked.has(s)), ...outside];
-}
-
-/** A stack known only by its name (destroy of a stack that is not, or no longer, in the app). */
-const stackByName = (stackName: string): AssemblyStack => ({
-  stackName,
-  templateFile: '',
-  dependencies: [],
-  constructPaths: {},
-});
-
-/** Where a stack's template comes from: what this run's app wrote, as read right after it ran. */
-function source(stack: AssemblyStack, assembly: CloudAssembly) {
-  return {
-    stackName: stack.stackName,
-    constructPaths: stack.constructPaths,
-    ...(stack.template !== undefined ? { template: stack.template } : { assemblyDir: assembly.directory }),
-  };
-}
-
-/** The result of a stack not attempted because a stack it waits for failed. */
-const skippedResult =
-  (regions: Map<string, string>) =>
-  (stack: AssemblyStack, prerequisite: string): StackOperationResult => ({
-    stackName: stack.stackName,
-    regionId: regions.get(stack.stackName) ?? '',
-    operation: 'none',
-    status: 'SKIPPED',
-    statusReason: `not attempted because ${prerequisite} failed`,
-    success: false,
-    noChanges: false,
-    outputs: [],
-    failedResources: [],
-  });
 
 /** `--parameters STACK:KEY=VALUE` (or `KEY=VALUE` when one stack is deployed) per stack. */
 function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, Record<string, string>> {
@@ -577,15 +499,19 @@ function parseParameters(flags: string[], stacks: AssemblyStack[]): Map<string, 
     const head = eq > 0 ? flag.slice(0, eq) : '';
     const colon = head.indexOf(':');
     let stackName: string;
-    if (colon > 0) stackName = head.slice(0, colon);
-    else if (stacks.length === 1) stackName = stacks[0].stackName;
-    else
+    if (colon > 0) {
+      stackName = head.slice(0, colon);
+    } else if (stacks.length === 1) {
+      stackName = stacks[0].stackName;
+    } else {
       throw new UsageError(
         `--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE when deploying several stacks`,
       );
+    }
     const key = head.slice(colon + 1);
-    if (eq <= 0 || !key)
+    if (eq <= 0 || !key) {
       throw new UsageError(`--parameters ${maskValue(flag)} is invalid: expected STACK:KEY=VALUE`);
+    }
     if (!stacks.some((s) => s.stackName === stackName)) {
       throw new UsageError(`--parameters names stack ${quote(stackName)}, which is not being deployed`);
     }
@@ -605,19 +531,34 @@ function checkFlags(flags: Flags): void {
   integer('--limit', flags.limit, 1, 1000);
   (flags.tags ?? []).forEach((t) => keyValue('--tags', t));
   (flags.context ?? []).forEach((c) => keyValue('--context', c));
+  (flags.region ?? []).forEach(checkRegion);
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
     throw new UsageError(`--progress ${quote(flags.progress)} is invalid: expected bar or events`);
   }
 }
 
+/** `--region REGION` or `--region STACK:REGION`. */
+function checkRegion(flag: string): void {
+  const region = flag.slice(flag.indexOf(':') + 1);
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) {
+    throw new UsageError(
+      `--region ${quote(flag)} is invalid: expected a region id such as cn-hangzhou, or STACK:REGION`,
+    );
+  }
+}
+
 function keyValue(flag: string, value: string): [string, string] {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${flag} ${quote(value)} is invalid: expected KEY=VALUE`);
+  if (eq <= 0) {
+    throw new UsageError(`${flag} ${quote(value)} is invalid: expected KEY=VALUE`);
+  }
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${flag} ${quote(value)} is invalid: expected an integer from ${min} to ${max}`);
@@ -629,28 +570,16 @@ function outputMap(outputs: { key: string; value: unknown }[]): Record<string, u
   return Object.fromEntries(outputs.map((o) => [o.key, o.value]));
 }
 
-/** A JSON object file, or {} when there is none; a file that exists but is broken is a usage error when `strict`. */
-function readJson(file: string, strict = false): Record<string, unknown> {
-  let text: string;
+/** The JSON object in `file` (the outputs file), or {} when there is none or it is not one. */
+function readJsonFile(file: string): Record<string, unknown> {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const value: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value))
-      return value as Record<string, unknown>;
-    if (strict)
-      throw new ConfigurationError(
-        `${path.basename(file)} must hold a JSON object, like {"app": "node app.js"}`,
-      );
-  } catch (error) {
-    if (!strict) return {};
-    if (error instanceof ConfigurationError) throw error;
-    throw new ConfigurationError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
-  }
-  return {};
 }
 
 /** ROS's rule for a stack name (CreateStack): 255 letters, digits, `_` or `-`, starting with a letter or digit. */
@@ -664,12 +593,4 @@ function checkStackName(name: string): void {
         'starting with a letter or digit',
     );
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function fail(err: Error): never {
-  throw err;
 }

@@ -1,3 +1,7 @@
+/**
+ * `ros-local`: parses the command line, starts LocalCloud (`lib/local`) and advertises it for the directory until
+ * stopped, or says whether one serves it; prints what happened and maps LocalCloud's errors to exit code 2.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -13,6 +17,7 @@ import { LocalCloud } from '../local/local-cloud';
 import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
+import type { CliIo } from './io';
 import { ConfigurationError, UsageError } from './usage';
 
 const HELP = `Usage: ros-local <command> [options]
@@ -40,7 +45,7 @@ ${Object.entries(VARIANT_VALUES)
 `;
 
 /** `ros-local`: returns the process exit code (0 ok, 2 usage error); `start` resolves only when stopped. */
-export async function main(argv: string[], signal?: AbortSignal): Promise<number> {
+export async function main(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -56,40 +61,44 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
       },
     });
   } catch (err) {
-    return usage((err as Error).message);
+    return usage(io, (err as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    io.stdout.write(HELP);
     return 0;
   }
   const command = positionals[0] ?? 'start';
-  const stateFile = path.resolve(values.state ?? path.join(DEFAULT_LOCAL_DIR, STATE_FILE_NAME));
+  const stateFile = path.resolve(io.cwd, values.state ?? path.join(DEFAULT_LOCAL_DIR, STATE_FILE_NAME));
   const dir = path.dirname(stateFile);
   try {
-    if (command === 'status') return status(dir);
-    if (command !== 'start' || positionals.length > 1)
+    if (command === 'status') {
+      return status(io, dir);
+    }
+    if (command !== 'start' || positionals.length > 1) {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
-    return await start(dir, stateFile, {
+    }
+    return await start(io, dir, stateFile, {
       port: integerOption('--port', values.port, 0, 65535),
       copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
-      faults: values.faults === undefined ? undefined : readFaultPlan(values.faults),
+      faults: values.faults === undefined ? undefined : readFaultPlan(values.faults, io.cwd),
       variants: readVariants(values.variant ?? []),
-      signal,
     });
   } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof UsageError) {
+      return usage(io, err.message);
+    }
     if (err instanceof ConfigurationError) {
-      process.stderr.write(`ros-local: ${err.message}\n`);
+      io.stderr.write(`ros-local: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
 }
 
-function status(dir: string): number {
+function status(io: CliIo, dir: string): number {
   const running = findRunningServer(dir);
-  process.stdout.write(
+  io.stdout.write(
     running
       ? `LocalCloud is serving ${running.stateFile} at ${running.endpoint} (pid ${running.pid}, since ${running.startedAt})\n`
       : `No LocalCloud is serving ${dir}\n`,
@@ -97,7 +106,9 @@ function status(dir: string): number {
   return 0;
 }
 
+/** Serves LocalCloud on the state file, advertised in `dir`, until `io.signal` aborts. */
 async function start(
+  io: CliIo,
   dir: string,
   stateFile: string,
   options: {
@@ -105,7 +116,6 @@ async function start(
     copyDurationMs?: number;
     faults?: FaultPlan;
     variants?: Partial<CloudVariants>;
-    signal?: AbortSignal;
   },
 ): Promise<number> {
   const running = findRunningServer(dir);
@@ -135,9 +145,9 @@ async function start(
     startedAt: new Date().toISOString(),
   });
   const { accessKeyId, accessKeySecret } = cloud.credentials;
-  process.stdout.write(
+  io.stdout.write(
     [
-      `LocalCloud serving on http://${cloud.endpoint} (state: ${path.relative(process.cwd(), stateFile) || stateFile})`,
+      `LocalCloud serving on http://${cloud.endpoint} (state: ${path.relative(io.cwd, stateFile) || stateFile})`,
       `  account id          ${cloud.accountId}`,
       `  access key id       ${accessKeyId}`,
       `  access key secret   ${accessKeySecret}`,
@@ -151,15 +161,18 @@ async function start(
     ].join('\n'),
   );
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    options.signal?.addEventListener('abort', stop, { once: true });
+    if (!io.signal || io.signal.aborted) {
+      resolve();
+      return;
+    }
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   removeServerInfo(dir, process.pid);
   await cloud.stop();
-  if (options.faults) process.stdout.write(`Faults injected: ${formatStats(cloud.faults.stats())}\n`);
-  process.stdout.write('LocalCloud stopped.\n');
+  if (options.faults) {
+    io.stdout.write(`Faults injected: ${formatStats(cloud.faults.stats())}\n`);
+  }
+  io.stdout.write('LocalCloud stopped.\n');
   return 0;
 }
 
@@ -169,7 +182,9 @@ function startFailure(
   stateFile: string,
   port: number | undefined,
 ): ConfigurationError | undefined {
-  if (err instanceof StateFileError) return new ConfigurationError(err.message);
+  if (err instanceof StateFileError) {
+    return new ConfigurationError(err.message);
+  }
   if (err instanceof StateLockedError) {
     return new ConfigurationError(
       `${err.message}. Start ros-local once it has finished (ros-deploy --local then uses this one), or pass ` +
@@ -202,7 +217,9 @@ function integerOption(
   min: number,
   max: number,
 ): number | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${flag} "${value}" is invalid: expected an integer from ${min} to ${max}`);
@@ -211,10 +228,10 @@ function integerOption(
 }
 
 /** Reads and checks a fault plan file; every problem is a usage error naming the file. */
-function readFaultPlan(file: string): FaultPlan {
+function readFaultPlan(file: string, cwd: string): FaultPlan {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
   } catch (err) {
     throw new UsageError(
       `--faults ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
@@ -223,7 +240,9 @@ function readFaultPlan(file: string): FaultPlan {
   try {
     return FaultPlan.parse(text);
   } catch (err) {
-    if (err instanceof FaultPlanError) throw new UsageError(`--faults ${file}: ${err.message}`);
+    if (err instanceof FaultPlanError) {
+      throw new UsageError(`--faults ${file}: ${err.message}`);
+    }
     throw err;
   }
 }
@@ -232,7 +251,9 @@ function readVariants(assignments: readonly string[]): Partial<CloudVariants> {
   try {
     return parseVariantAssignments(assignments);
   } catch (err) {
-    if (err instanceof VariantError) throw new UsageError(`--variant: ${err.message}`);
+    if (err instanceof VariantError) {
+      throw new UsageError(`--variant: ${err.message}`);
+    }
     throw err;
   }
 }
@@ -242,7 +263,7 @@ function formatStats(stats: Record<string, number>): string {
   return injected.length === 0 ? 'none' : injected.map(([kind, n]) => `${kind} ${n}`).join(', ');
 }
 
-function usage(message: string): number {
-  process.stderr.write(`ros-local: ${message}\n\n${HELP}`);
+function usage(io: CliIo, message: string): number {
+  io.stderr.write(`ros-local: ${message}\n\n${HELP}`);
   return 2;
 }

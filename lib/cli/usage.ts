@@ -1,3 +1,12 @@
+/**
+ * What the CLIs share: the errors that decide their exit code 2 (a mistake in the command line, or in the project
+ * or environment), quoting user values in messages, and the {@link CLI_WORDING} that names the library's options as
+ * `ros-deploy`'s flags and commands.
+ */
+import { quote, type Wording } from '../deploy/errors';
+
+export { quote };
+
 /** A mistake in how a command was called (unknown command or flag, bad flag value): exit code 2, with the usage. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -17,9 +26,28 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** A value the user gave, quoted for a message: escaped, and cut when it is long (saying how long it was). */
-export function quote(value: string): string {
-  return value.length <= 64
-    ? JSON.stringify(value)
-    : `${JSON.stringify(value.slice(0, 40)).slice(0, -1)}…" (${value.length} characters)`;
-}
+/** The library's options and operations as `ros-deploy` spells them. */
+export const CLI_WORDING: Wording = {
+  optionNoun: 'flag',
+  option(name, detail = {}) {
+    switch (name) {
+      case 'regionId':
+        return `--region ${detail.value ?? 'REGION'}`;
+      case 'stackRegions':
+        return `--region ${detail.stackName ?? 'STACK'}:${detail.value ?? 'REGION'}`;
+      case 'parameters':
+        return `\`--parameters ${detail.stackName ?? 'STACK'}:${detail.key ?? 'KEY'}=…\``;
+      case 'profile':
+        return '--profile NAME';
+      case 'local':
+        return '--local';
+      case 'app':
+        return '--app';
+      case 'outdir':
+        return '-o';
+      case 'stackNames':
+        return 'STACKS';
+    }
+  },
+  command: (command, stackName) => `\`ros-deploy ${command} ${stackName}\``,
+};

@@ -1,3 +1,7 @@
+/**
+ * The cloud assembly a CDK app writes (`cdk.out`): reading its manifest (stacks, templates, dependencies, construct
+ * paths, tags, pinned regions, warnings), and running the app so that each run reads only what it wrote.
+ */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -102,7 +106,9 @@ export function readAssembly(directory: string): CloudAssembly {
 
 /** The string values of a manifest property (stack tags), or undefined when there are none. */
 function stringRecord(value: unknown): Record<string, string> | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return undefined;
+  }
   const entries = Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string');
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
@@ -120,7 +126,9 @@ function pinnedRegion(
   const regions = new Set<string>();
   for (const id of dependencies) {
     const artifact = artifacts[id];
-    if (artifact?.type !== ASSET_MANIFEST_ARTIFACT || !artifact.properties?.file) continue;
+    if (artifact?.type !== ASSET_MANIFEST_ARTIFACT || !artifact.properties?.file) {
+      continue;
+    }
     let assets: Record<string, Record<string, { destinations?: Record<string, { region?: unknown }> }>>;
     try {
       assets = JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.file), 'utf8'));
@@ -131,12 +139,26 @@ function pinnedRegion(
       for (const asset of Object.values(assets[kind] ?? {})) {
         for (const destination of Object.values(asset.destinations ?? {})) {
           const region = destination.region;
-          if (typeof region === 'string' && /^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) regions.add(region);
+          if (typeof region === 'string' && /^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) {
+            regions.add(region);
+          }
         }
       }
     }
   }
   return regions.size === 1 ? [...regions][0] : undefined;
+}
+
+/**
+ * Logical id → construct path of a stack in the cloud assembly at `directory`; {} when the assembly cannot be read
+ * or does not have the stack (paths only make messages clearer).
+ */
+export function constructPathsOf(directory: string, stackName: string): Record<string, string> {
+  try {
+    return readAssembly(directory).stacks.find((s) => s.stackName === stackName)?.constructPaths ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /** A stack of an assembly by name; `InvalidTemplate` naming the stacks there are when it is missing. */
@@ -260,7 +282,9 @@ function refuseToReplace(outdir: string): void {
   try {
     entries = fs.readdirSync(outdir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return;
+    }
     throw new DeployError(
       'SynthFailed',
       `Cannot use ${outdir} as the cloud assembly directory: ${(err as Error).message}`,
@@ -269,8 +293,9 @@ function refuseToReplace(outdir: string): void {
   if (entries.length > 0 && !entries.includes('manifest.json')) {
     throw new DeployError(
       'SynthFailed',
-      `${outdir} holds files but no manifest.json, so it is not a cloud assembly that synthesizing may replace: ` +
-        'choose another output directory (-o) or remove it.',
+      (w) =>
+        `${outdir} holds files but no manifest.json, so it is not a cloud assembly that synthesizing may replace: ` +
+        `choose another output directory (${w.option('outdir')}) or remove it.`,
     );
   }
 }
@@ -285,7 +310,9 @@ function publish(runDir: string, outdir: string): void {
     try {
       fs.renameSync(outdir, aside);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
     }
     try {
       fs.renameSync(runDir, outdir);
@@ -295,7 +322,9 @@ function publish(runDir: string, outdir: string): void {
       fs.rmSync(aside, { recursive: true, force: true });
       const code = (err as NodeJS.ErrnoException).code;
       // Another run put its assembly there in between: replace it in turn.
-      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 10) throw err;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 10) {
+        throw err;
+      }
     }
   }
 }

@@ -1,11 +1,16 @@
+/**
+ * Where and as whom the deploy helper calls ROS: the connection options, the credentials (explicit, an aliyun CLI
+ * profile, or the default chain, checked to exist before any call) and the ROS client built from them.
+ */
 import Credential, { CLIProfileCredentialsProvider, Config as CredentialConfig } from '@alicloud/credentials';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ros from '@alicloud/ros20190910';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { DeployError } from './errors';
+import { type Clock, systemClock } from '../clock';
+import { DeployError, LIBRARY_WORDING, type Wording } from './errors';
+import { missingProfile } from './profile';
 import type { RetryNotice, RetryOptions } from './retry';
+
+export { missingProfile };
 
 /** An access key (with a security token for STS credentials). */
 export interface AccessKeyCredentials {
@@ -41,6 +46,8 @@ export interface ConnectionOptions {
   readonly retry?: RetryOptions;
   /** Told before each retry (e.g. to show "throttled, retrying in 4 s"). */
   readonly onRetry?: (notice: RetryNotice) => void;
+  /** Time for waits (retries, polls) and randomness (jitter). @default the system clock */
+  readonly clock?: Clock;
 }
 
 /** A connection to ROS in one region, with credentials that were checked to exist. */
@@ -50,25 +57,29 @@ export interface RosConnection {
   /** Config for other products' clients (ECS, for image copy progress) with the same credentials. */
   readonly config: (product: 'ecs', regionId: string) => $OpenApiUtil.Config;
   readonly retry: RetryOptions & { onRetry?: (notice: RetryNotice) => void };
+  readonly clock: Clock;
 }
 
-export const MISSING_CREDENTIALS_HELP = [
-  'No Alibaba Cloud credentials found. Provide them in one of these ways:',
-  '  - environment: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS)',
-  '  - an aliyun CLI profile: run `aliyun configure`; choose one with --profile NAME or ALIBABA_CLOUD_PROFILE',
-  '  - a credentials file: ~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE)',
-  '  - in CI, OIDC: ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE',
-  '  - on ECS, the instance RAM role (ALIBABA_CLOUD_ECS_METADATA)',
-  'Or try everything without an account against LocalCloud: add --local.',
-].join('\n');
+/** How to provide credentials, naming the options as `wording` does. */
+export function missingCredentialsHelp(wording: Wording): string {
+  return [
+    'No Alibaba Cloud credentials found. Provide them in one of these ways:',
+    '  - environment: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS)',
+    `  - an aliyun CLI profile: run \`aliyun configure\`; choose one with ${wording.option('profile')} or ALIBABA_CLOUD_PROFILE`,
+    '  - a credentials file: ~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE)',
+    '  - in CI, OIDC: ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+    '  - on ECS, the instance RAM role (ALIBABA_CLOUD_ECS_METADATA)',
+    `Or try everything without an account against LocalCloud: add ${wording.option('local')}.`,
+  ].join('\n');
+}
+
+/** {@link missingCredentialsHelp} in the library's words. */
+export const MISSING_CREDENTIALS_HELP = missingCredentialsHelp(LIBRARY_WORDING);
 
 /** Resolves the credentials (failing with one clear `MissingCredentials` message) and builds the ROS client. */
 export async function connect(options: ConnectionOptions): Promise<RosConnection> {
   if (!options.regionId) {
-    throw new DeployError(
-      'MissingRegion',
-      'No region: pass a regionId (the CLI reads --region or ALIBABA_CLOUD_REGION_ID).',
-    );
+    throw new DeployError('MissingRegion', (w) => `No region: pass ${w.option('regionId')}.`);
   }
   const credential = await resolveCredential(options);
   const base = {
@@ -93,14 +104,16 @@ export async function connect(options: ConnectionOptions): Promise<RosConnection
         endpoint: options.ecsEndpoint ?? options.endpoint ?? `ecs.${regionId}.aliyuncs.com`,
       }),
     retry: { ...options.retry, onRetry: options.onRetry },
+    clock: options.clock ?? systemClock,
   };
 }
 
 async function resolveCredential(options: ConnectionOptions): Promise<Credential> {
   const given = options.credentials;
   let credential: Credential;
-  if (given instanceof Credential) credential = given;
-  else if (given) {
+  if (given instanceof Credential) {
+    credential = given;
+  } else if (given) {
     credential = new Credential(
       new CredentialConfig({
         type: given.securityToken ? 'sts' : 'access_key',
@@ -111,45 +124,26 @@ async function resolveCredential(options: ConnectionOptions): Promise<Credential
     );
   } else if (options.profile) {
     const problem = missingProfile(options.profile);
-    if (problem) throw new DeployError('MissingCredentials', problem);
+    if (problem) {
+      throw new DeployError('MissingCredentials', problem);
+    }
     credential = new Credential(
       null,
       CLIProfileCredentialsProvider.builder().withProfileName(options.profile).build(),
     );
-  } else credential = new Credential();
+  } else {
+    credential = new Credential();
+  }
   try {
     const resolved = await credential.getCredential();
-    if (!resolved.accessKeyId && !resolved.bearerToken) throw new Error('empty credentials');
+    if (!resolved.accessKeyId && !resolved.bearerToken) {
+      throw new Error('empty credentials');
+    }
   } catch (err) {
     const why = options.profile ? `\n(profile "${options.profile}": ${firstLine(err)})` : '';
-    throw new DeployError('MissingCredentials', MISSING_CREDENTIALS_HELP + why);
+    throw new DeployError('MissingCredentials', (w) => missingCredentialsHelp(w) + why);
   }
   return credential;
-}
-
-/**
- * Why the aliyun CLI profile `name` cannot be used because it does not exist (no `~/.aliyun/config.json`, or no
- * profile of that name in it), or undefined when it exists.
- */
-export function missingProfile(name: string, home: string = os.homedir()): string | undefined {
-  const file = path.join(home, '.aliyun', 'config.json');
-  const create = `Create it with \`aliyun configure --profile ${name}\``;
-  let config: { profiles?: { name?: unknown }[] };
-  try {
-    config = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof config;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      return `The aliyun CLI profile "${name}" does not exist: there is no ${file}. ${create}.`;
-    return undefined; // unreadable or broken: the credentials provider says how
-  }
-  const names = (Array.isArray(config?.profiles) ? config.profiles : [])
-    .map((p) => p?.name)
-    .filter((n): n is string => typeof n === 'string');
-  if (names.includes(name)) return undefined;
-  return (
-    `The aliyun CLI profile "${name}" does not exist in ${file} ` +
-    `(profiles there: ${names.join(', ') || 'none'}). ${create}, or pass one of those.`
-  );
 }
 
 function firstLine(err: unknown): string {

@@ -1,3 +1,7 @@
+/**
+ * What a deploy would change: the app's template compared with the deployed one (GetTemplate), section by section
+ * and entry by entry, NoEcho parameter defaults masked, and rendered as text.
+ */
 import { isDeepStrictEqual } from 'util';
 import { connect, ConnectionOptions } from './connection';
 import { resolveTemplate, StackSource } from './operations';
@@ -77,7 +81,9 @@ export function diffTemplates(
     const keyed = SECTION_ORDER.includes(section);
     const old = keyed ? (before[section] ?? {}) : before[section];
     const now = keyed ? (next[section] ?? {}) : next[section];
-    if (isDeepStrictEqual(old, now)) continue;
+    if (isDeepStrictEqual(old, now)) {
+      continue;
+    }
     if (!keyed || !isMap(old) || !isMap(now)) {
       changes.push({
         section,
@@ -90,7 +96,9 @@ export function diffTemplates(
     for (const id of [...new Set([...Object.keys(old), ...Object.keys(now)])].sort()) {
       const a = maskNoEcho(section, old[id]);
       const b = maskNoEcho(section, now[id]);
-      if (isDeepStrictEqual(a, b)) continue;
+      if (isDeepStrictEqual(a, b)) {
+        continue;
+      }
       const resourceType = section === 'Resources' ? ((b ?? a) as { Type?: string })?.Type : undefined;
       const constructPath = section === 'Resources' || section === 'Outputs' ? constructPaths[id] : undefined;
       changes.push({
@@ -109,7 +117,9 @@ export function diffTemplates(
 /** Renders changes as text, one `[+]`/`[-]`/`[~]` line per entry and `└─` lines for what changed inside. */
 export function formatDiff(result: DiffResult): string {
   const lines = [`Stack ${result.stackName}${result.exists ? '' : ' (not deployed yet)'}`];
-  if (!result.hasChanges) return `${lines[0]}\nThere were no differences\n`;
+  if (!result.hasChanges) {
+    return `${lines[0]}\nThere were no differences\n`;
+  }
   let section = '';
   for (const change of result.changes) {
     if (change.section !== section) {
@@ -128,7 +138,9 @@ export function formatDiff(result: DiffResult): string {
 }
 
 function leafChanges(a: unknown, b: unknown, path: string): PropertyChange[] {
-  if (isDeepStrictEqual(a, b)) return [];
+  if (isDeepStrictEqual(a, b)) {
+    return [];
+  }
   if (isMap(a) && isMap(b)) {
     return [...new Set([...Object.keys(a), ...Object.keys(b)])]
       .sort()
@@ -140,13 +152,16 @@ function leafChanges(a: unknown, b: unknown, path: string): PropertyChange[] {
 }
 
 function maskNoEcho(section: string, entry: unknown): unknown {
-  if (section !== 'Parameters' || !isMap(entry) || !(entry.NoEcho === true || entry.NoEcho === 'true'))
+  if (section !== 'Parameters' || !isMap(entry) || !(entry.NoEcho === true || entry.NoEcho === 'true')) {
     return entry;
+  }
   return 'Default' in entry ? { ...entry, Default: MASK } : entry;
 }
 
 function show(value: unknown): string {
-  if (value === undefined) return '(none)';
+  if (value === undefined) {
+    return '(none)';
+  }
   const text = JSON.stringify(value);
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }

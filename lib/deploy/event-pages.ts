@@ -1,4 +1,9 @@
-import type { StackEvent } from './stack-api';
+/**
+ * Reading ListStackEvents page by page: which end holds the newest events (ROS does not document it, so it is
+ * learnt from the answers), the events not seen yet, oldest first, and the ids of the newest page. Works on a page
+ * reader it is given, so it needs no client.
+ */
+import { STACK_RESOURCE_TYPE, type StackEvent } from './stack-types';
 
 /** One page of ListStackEvents. */
 export interface EventPage {
@@ -21,13 +26,15 @@ export class EventListing {
   readonly totals = new Map<string, number>();
 }
 
-const STACK_RESOURCE_TYPE = 'ALIYUN::ROS::Stack';
-
 /** The order a list of events runs in, from their times: the first two that differ tell; undefined when none do. */
 export function orderFromTimes(events: readonly StackEvent[]): EventOrder | undefined {
   for (let i = 1; i < events.length; i++) {
-    if (events[i - 1].createTime < events[i].createTime) return 'oldest-first';
-    if (events[i - 1].createTime > events[i].createTime) return 'newest-first';
+    if (events[i - 1].createTime < events[i].createTime) {
+      return 'oldest-first';
+    }
+    if (events[i - 1].createTime > events[i].createTime) {
+      return 'newest-first';
+    }
   }
   return undefined;
 }
@@ -63,20 +70,31 @@ export async function learnOrder(
   pageSize: number,
   listing: EventListing,
 ): Promise<EventOrder | undefined> {
-  if (listing.order) return listing.order;
+  if (listing.order) {
+    return listing.order;
+  }
   const events = first.events;
-  if (events.length < 2) return undefined;
+  if (events.length < 2) {
+    return undefined;
+  }
   let order = orderFromTimes(events);
-  if (!order && isFirstEventOf(events[0], stackId)) order = 'oldest-first';
-  if (!order && first.totalCount <= events.length && isFirstEventOf(events[events.length - 1], stackId))
+  if (!order && isFirstEventOf(events[0], stackId)) {
+    order = 'oldest-first';
+  }
+  if (!order && first.totalCount <= events.length && isFirstEventOf(events[events.length - 1], stackId)) {
     order = 'newest-first';
+  }
   if (!order && first.totalCount > events.length) {
     const last = (await fetch(Math.ceil(first.totalCount / pageSize))).events;
     const newestOrOldest = last[last.length - 1];
     order = newestOrOldest ? orderFromTimes([events[0], newestOrOldest]) : undefined;
-    if (!order && isFirstEventOf(newestOrOldest, stackId)) order = 'newest-first';
+    if (!order && isFirstEventOf(newestOrOldest, stackId)) {
+      order = 'newest-first';
+    }
   }
-  if (order) listing.order = order;
+  if (order) {
+    listing.order = order;
+  }
   return order;
 }
 
@@ -117,14 +135,18 @@ export async function collectNewEvents(
       const { events } = page === startPage ? start : await fetch(page);
       const boundary = findLastIndex(events, (e) => seen.has(e.eventId));
       found.unshift(...notFoundYet(events.slice(boundary + 1)));
-      if (boundary >= 0) break;
+      if (boundary >= 0) {
+        break;
+      }
     }
   } else {
     for (let page = 1; page <= maxPages; page++) {
       const { events } = page === 1 ? start : await fetch(page);
       const boundary = events.findIndex((e) => seen.has(e.eventId));
       found.push(...notFoundYet(boundary >= 0 ? events.slice(0, boundary) : events));
-      if (boundary >= 0 || events.length < pageSize) break;
+      if (boundary >= 0 || events.length < pageSize) {
+        break;
+      }
     }
     found.reverse();
   }
@@ -151,6 +173,10 @@ export async function newestEventIds(
 }
 
 function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (test(items[i])) return i;
+  for (let i = items.length - 1; i >= 0; i--) {
+    if (test(items[i])) {
+      return i;
+    }
+  }
   return -1;
 }

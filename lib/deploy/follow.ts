@@ -1,8 +1,13 @@
+/**
+ * Following a stack operation to its end: one call per poll (the new stack events), GetStack only when it matters,
+ * and what happens told as {@link DeployEvent}s (the typed union the displays read). Time comes from the API's clock.
+ */
 import { DeployError } from './errors';
 import type { RetryNotice } from './retry';
 import { sleep } from './retry';
 import { ImageCopyProgress, ImageCopyWatcher } from './image-progress';
-import { isInProgress, STACK_RESOURCE_TYPE, StackApi, StackDescription, StackEvent } from './stack-api';
+import type { StackApi } from './stack-api';
+import { isInProgress, STACK_RESOURCE_TYPE, type StackDescription, type StackEvent } from './stack-types';
 
 export type StackOperation = 'create' | 'update' | 'delete';
 
@@ -95,7 +100,8 @@ export async function followStack(
   seen: Set<string>,
   options: FollowOptions,
 ): Promise<Followed> {
-  const started = Date.now();
+  const clock = api.clock;
+  const started = clock.now();
   const events: StackEvent[] = [];
   const inProgress = new Set<string>();
   let status = `${operation.toUpperCase()}_IN_PROGRESS`;
@@ -107,8 +113,8 @@ export async function followStack(
     event.resourceType === STACK_RESOURCE_TYPE &&
     (event.physicalResourceId === stackId || event.logicalResourceId === options.stackName);
   for (;;) {
-    await sleep(pollDelay(options.pollIntervalMs, Date.now() - started), options.signal);
-    let check = !eventsAvailable || Date.now() - lastCheck >= STATUS_CHECK_MS;
+    await sleep(pollDelay(options.pollIntervalMs, clock.now() - started), options.signal, clock);
+    let check = !eventsAvailable || clock.now() - lastCheck >= STATUS_CHECK_MS;
     let withOutputs = false;
     let eventsError: Error | undefined;
     if (eventsAvailable) {
@@ -116,7 +122,9 @@ export async function followStack(
       try {
         fresh = await api.newEvents(stackId, seen);
       } catch (err) {
-        if (err instanceof DeployError && err.code === 'Aborted') throw err;
+        if (err instanceof DeployError && err.code === 'Aborted') {
+          throw err;
+        }
         // A deleted stack may stop answering ListStackEvents; GetStack tells whether that is it.
         eventsError = err as Error;
         check = true;
@@ -131,8 +139,11 @@ export async function followStack(
             withOutputs = event.status === options.successStatus;
           }
         } else if (event.resourceType !== STACK_RESOURCE_TYPE) {
-          if (isInProgress(event.status)) inProgress.add(event.logicalResourceId);
-          else inProgress.delete(event.logicalResourceId);
+          if (isInProgress(event.status)) {
+            inProgress.add(event.logicalResourceId);
+          } else {
+            inProgress.delete(event.logicalResourceId);
+          }
         }
         const constructPath = options.constructPath?.(event.logicalResourceId);
         options.onEvent?.({
@@ -142,11 +153,13 @@ export async function followStack(
           ...(constructPath && { constructPath }),
         });
       }
-      if (!ownEventsShown) check = true;
+      if (!ownEventsShown) {
+        check = true;
+      }
     }
     if (check) {
       const stack = await api.get(stackId, withOutputs);
-      lastCheck = Date.now();
+      lastCheck = clock.now();
       status = stack?.status ?? 'DELETE_COMPLETE';
       if (eventsError && status !== 'DELETE_COMPLETE') {
         // Events are a view, not the outcome (e.g. the identity may not ListStackEvents): follow the status.
@@ -162,7 +175,7 @@ export async function followStack(
           type: 'poll',
           stackName: options.stackName,
           status,
-          elapsedMs: Date.now() - started,
+          elapsedMs: clock.now() - started,
         });
         return { stack, outputsRead: withOutputs && stack !== undefined, events };
       }
@@ -171,7 +184,7 @@ export async function followStack(
       type: 'poll',
       stackName: options.stackName,
       status,
-      elapsedMs: Date.now() - started,
+      elapsedMs: clock.now() - started,
     });
     if (options.imageCopies && inProgress.size > 0) {
       for (const progress of await options.imageCopies.progress(stackId, [...inProgress])) {

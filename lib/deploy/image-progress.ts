@@ -1,3 +1,8 @@
+/**
+ * Image copy progress while a stack with ImageCopy resources is followed: the copies each resource is making, found
+ * in ECS by their ownership tag, with ECS's percentage and remaining time. Best effort, read with the deploying
+ * credentials.
+ */
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
 import { rpcParams } from '../openapi-rpc';
 import { ImageCopyParameter, isOwnedBy, OWNERSHIP_TAG_KEY } from '../protocol';
@@ -46,7 +51,9 @@ export class ImageCopyWatcher {
       const parameters = resource?.Properties?.Parameters;
       const isCustom =
         resource?.Type === 'ALIYUN::ROS::CustomResource' || resource?.Type?.startsWith('Custom::');
-      if (!isCustom || !parameters || parameters[ImageCopyParameter.SourceImageId] === undefined) continue;
+      if (!isCustom || !parameters || parameters[ImageCopyParameter.SourceImageId] === undefined) {
+        continue;
+      }
       const destination = parameters[ImageCopyParameter.DestinationRegionId];
       this.copies.set(id, typeof destination === 'string' ? destination : connection.regionId);
     }
@@ -60,8 +67,12 @@ export class ImageCopyWatcher {
   /** The progress of the copies of those resources (among `logicalIds`) that are ImageCopies; [] between readings. */
   async progress(stackId: string, logicalIds: readonly string[]): Promise<ImageCopyProgress[]> {
     const watched = logicalIds.filter((id) => this.copies.has(id));
-    if (this.disabled || watched.length === 0) return [];
-    if (Date.now() - this.last < this.intervalMs) return [];
+    if (this.disabled || watched.length === 0) {
+      return [];
+    }
+    if (this.connection.clock.now() - this.last < this.intervalMs) {
+      return [];
+    }
     const readings: ImageCopyProgress[] = [];
     for (const region of new Set(watched.map((id) => this.copies.get(id)!))) {
       let images: DescribedImage[];
@@ -84,7 +95,9 @@ export class ImageCopyWatcher {
             (t) => t.TagKey === OWNERSHIP_TAG_KEY && isOwnedBy(t.TagValue ?? '', stackId, id),
           ),
         );
-        if (!image?.ImageId) continue;
+        if (!image?.ImageId) {
+          continue;
+        }
         const percent = Number.parseInt(image.Progress ?? '0', 10);
         const remain = Number(image.DiskDeviceMappings?.DiskDeviceMapping?.[0]?.RemainTime);
         readings.push({
@@ -97,7 +110,9 @@ export class ImageCopyWatcher {
       }
     }
     // Until a copy shows up (the provider may not have started it yet), look again at the next poll.
-    if (readings.length > 0) this.last = Date.now();
+    if (readings.length > 0) {
+      this.last = this.connection.clock.now();
+    }
     return readings;
   }
 

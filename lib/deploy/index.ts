@@ -1,3 +1,8 @@
+/**
+ * The deploy library (`ros-cdk-image-copy/deploy`): load a CDK app, select its stacks, and deploy, destroy or diff
+ * them through the ROS API against the real cloud or LocalCloud, following each operation with live events; read a
+ * stack's outputs and events. The `ros-deploy` CLI is a thin front end over these functions.
+ */
 export {
   deployStack,
   destroyStack,
@@ -11,22 +16,35 @@ export type {
   DestroyStackOptions,
   FailedResource,
   OperationOptions,
+  StackEventWithPath,
+  StackEventsOptions,
   StackOperationResult,
   StackOutputsResult,
   StackSource,
 } from './operations';
 export { diffStack, diffTemplates, formatDiff, parseTemplateBody } from './diff';
 export type { DiffResult, DiffStackOptions, PropertyChange, TemplateChange } from './diff';
-export { readAssembly, synthesize, assemblyStack } from './assembly';
+export { readAssembly, synthesize, assemblyStack, constructPathsOf } from './assembly';
 export type { AssemblyStack, CloudAssembly, SynthOptions } from './assembly';
-export { MISSING_CREDENTIALS_HELP } from './connection';
+export { assemblyDirectory, hasApp, synthesizeApp } from './app';
+export type { AppOptions, SynthesizedApp } from './app';
+export { selectStacks, stackByName } from './selection';
+export type { Selection, SelectOptions } from './selection';
+export { deployStacks, destroyStacks, diffStacks, stackRegions } from './stacks';
+export type { DeployStacksOptions, StacksTarget } from './stacks';
+export { regionResolver } from './region';
+export type { RegionOptions, RegionResolver } from './region';
+export { cloudTarget, localTarget, LOCAL_DEFAULT_REGION } from './target';
+export type { CloudTargetOptions, LocalTargetOptions, Target } from './target';
+export { MISSING_CREDENTIALS_HELP, missingCredentialsHelp } from './connection';
 export type { AccessKeyCredentials, ConnectionOptions } from './connection';
-export { DeployError } from './errors';
-export type { DeployErrorCode } from './errors';
+export { missingProfile, profileRegion } from './profile';
+export { DeployError, LIBRARY_WORDING, quote } from './errors';
+export type { DeployErrorCode, Describe, OptionDetail, OptionName, Wording } from './errors';
 export type { DeployEvent, StackOperation } from './follow';
 export type { ImageCopyProgress } from './image-progress';
 export type { RetryNotice, RetryOptions } from './retry';
-export type { StackEvent, StackOutput } from './stack-api';
+export type { StackEvent, StackOutput } from './stack-types';
 export { runInOrder } from './order';
 export {
   requiredStackTimeout,
@@ -36,3 +54,4 @@ export {
 } from './stack-timeout';
 export type { StackTimeout, TimedResource } from './stack-timeout';
 export type { Ordered, RunInOrderOptions } from './order';
+export type { Clock } from '../clock';

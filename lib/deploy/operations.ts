@@ -1,7 +1,12 @@
+/**
+ * The operations on one stack: deploy (create, or update one that exists, and follow it to its end), destroy, and
+ * reading its outputs and events. Each result says what was done, how it ended and, when it failed, which resources
+ * failed and why.
+ */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as $Ros from '@alicloud/ros20190910';
-import { assemblyStack, readAssembly } from './assembly';
+import { assemblyStack, constructPathsOf, readAssembly } from './assembly';
 import { MAX_TEMPLATE_BODY_BYTES } from '../template-size';
 import {
   DEFAULT_STACK_TIMEOUT_MINUTES,
@@ -10,7 +15,7 @@ import {
 } from './stack-timeout';
 import { parseTemplateBody } from './template-body';
 import { connect, ConnectionOptions, RosConnection } from './connection';
-import { DeployError } from './errors';
+import { DeployError, LIBRARY_WORDING, type Wording } from './errors';
 import { DEFAULT_POLL_INTERVAL_MS, DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
 import { ImageCopyWatcher } from './image-progress';
 import {
@@ -56,6 +61,11 @@ export interface OperationOptions extends ConnectionOptions {
    * @default { min: 1000, max: 2000 }
    */
   readonly pollIntervalMs?: FollowOptions['pollIntervalMs'];
+  /**
+   * How the reasons of results name what to do next (e.g. destroying the stack).
+   * @default the library's names (LIBRARY_WORDING)
+   */
+  readonly wording?: Wording;
 }
 
 export interface DeployStackOptions extends OperationOptions, StackSource {
@@ -154,7 +164,9 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
       parsed = undefined;
     }
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) parsed = undefined;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    parsed = undefined;
+  }
   const bytes = Buffer.byteLength(body);
   if (bytes > MAX_TEMPLATE_BYTES) {
     throw new DeployError(
@@ -276,7 +288,12 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
         status,
         statusReason: healthy
           ? stack?.statusReason
-          : unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason),
+          : unchangedButUnhealthy(
+              stackName,
+              status,
+              stack?.statusReason ?? existing.statusReason,
+              options.wording ?? LIBRARY_WORDING,
+            ),
         success: healthy,
         noChanges: true,
         outputs: stack?.outputs ?? [],
@@ -339,23 +356,32 @@ async function previousParameters(
   template: Record<string, unknown> | undefined,
   given: Record<string, string> = {},
 ): Promise<{ usePrevious: boolean; values: Record<string, string> }> {
-  if (!template) return { usePrevious: true, values: {} };
+  if (!template) {
+    return { usePrevious: true, values: {} };
+  }
   const declared = (template.Parameters ?? {}) as Record<string, { NoEcho?: unknown } | undefined>;
   const names = Object.keys(declared);
-  if (names.length === 0) return { usePrevious: false, values: {} };
+  if (names.length === 0) {
+    return { usePrevious: false, values: {} };
+  }
   const deployed = (await api.get(stackId))?.parameters ?? {};
   const dropped = Object.keys(deployed).filter((key) => !names.includes(key));
-  if (dropped.length === 0) return { usePrevious: true, values: {} };
+  if (dropped.length === 0) {
+    return { usePrevious: true, values: {} };
+  }
   const values: Record<string, string> = {};
   for (const name of names) {
-    if (name in given || !(name in deployed)) continue;
+    if (name in given || !(name in deployed)) {
+      continue;
+    }
     const noEcho = declared[name]?.NoEcho;
     if (noEcho === true || noEcho === 'true') {
       throw new DeployError(
         'MissingParameter',
-        `Parameter ${name} of stack ${stackName} is NoEcho, so ROS does not show the value it was deployed with, ` +
+        (w) =>
+          `Parameter ${name} of stack ${stackName} is NoEcho, so ROS does not show the value it was deployed with, ` +
           `and this update also removes ${dropped.join(', ')}: pass ${name} again ` +
-          `(\`--parameters ${stackName}:${name}=…\`).`,
+          `(${w.option('parameters', { stackName, key: name })}).`,
       );
     }
     values[name] = deployed[name];
@@ -378,12 +404,17 @@ export const HEALTHY_STATUSES: readonly string[] = [
 ];
 
 /** Why a deploy without changes to a stack that is not healthy (e.g. `UPDATE_FAILED`) fails, and what to do. */
-function unchangedButUnhealthy(stackName: string, status: string, reason: string | undefined): string {
+function unchangedButUnhealthy(
+  stackName: string,
+  status: string,
+  reason: string | undefined,
+  wording: Wording,
+): string {
   const why = reason ? ` (${reason})` : '';
   return (
     `the template and parameters are unchanged, but the stack is ${status}${why}: its last operation did not ` +
     `complete, and ROS does not run an unchanged update again. Fix the cause, then deploy a change (template or ` +
-    `parameters), or destroy the stack (\`ros-deploy destroy ${stackName}\`) and deploy it anew.`
+    `parameters), or destroy the stack (${wording.command('destroy', stackName)}) and deploy it anew.`
   );
 }
 
@@ -398,8 +429,12 @@ async function stackToUpdate(
   follow: FollowOptions,
 ): Promise<StackSummary | undefined> {
   const existing = await api.findByName(stackName);
-  if (!existing) return undefined;
-  if (isInProgress(existing.status)) throw busyError(stackName, existing.status);
+  if (!existing) {
+    return undefined;
+  }
+  if (isInProgress(existing.status)) {
+    throw busyError(stackName, existing.status);
+  }
   if (existing.status === 'CREATE_ROLLBACK_COMPLETE') {
     onEvent?.({
       type: 'message',
@@ -416,8 +451,9 @@ async function stackToUpdate(
     const reason = existing.statusReason ? ` (${existing.statusReason})` : '';
     throw new DeployError(
       'StackNotUpdatable',
-      `Stack ${stackName} is ${existing.status}${reason} and cannot be updated. ` +
-        `Destroy it (\`ros-deploy destroy ${stackName}\`), then deploy again.`,
+      (w) =>
+        `Stack ${stackName} is ${existing.status}${reason} and cannot be updated. ` +
+        `Destroy it (${w.command('destroy', stackName)}), then deploy again.`,
     );
   }
   return existing;
@@ -442,7 +478,9 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
   if (!existing) {
     return { ...base, operation: 'none', status: 'NOT_FOUND', success: true, failedResources: [] };
   }
-  if (isInProgress(existing.status)) throw busyError(stackName, existing.status);
+  if (isInProgress(existing.status)) {
+    throw busyError(stackName, existing.status);
+  }
   const seen = new Set<string>();
   await api.markSeen(existing.stackId, seen);
   await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
@@ -483,8 +521,9 @@ export async function stackOutputs(
   const api = new StackApi(await connect(options));
   const summary = await api.requireByName(options.stackName);
   const stack = await api.get(summary.stackId, true);
-  if (!stack)
+  if (!stack) {
     throw new DeployError('StackNotFound', `No stack named ${options.stackName} in ${api.regionId}.`);
+  }
   return {
     stackName: options.stackName,
     stackId: stack.stackId,
@@ -493,14 +532,39 @@ export async function stackOutputs(
   };
 }
 
+/** A stack event, with the construct path of its resource when known. */
+export type StackEventWithPath = StackEvent & { readonly constructPath?: string };
+
+export interface StackEventsOptions extends ConnectionOptions {
+  readonly stackName: string;
+  /** How many of the latest events. @default 100 */
+  readonly limit?: number;
+  /** Only the events of this resource. */
+  readonly logicalResourceId?: string;
+  /** A cloud assembly directory, to name construct paths (when it holds the stack). */
+  readonly assemblyDir?: string;
+  /** Logical id → construct path (else read from `assemblyDir`). */
+  readonly constructPaths?: Record<string, string>;
+}
+
 /** The latest events of the stack of that name, oldest first (`StackNotFound` when there is none). */
 export async function stackEvents(
-  options: ConnectionOptions & { stackName: string; limit?: number; logicalResourceId?: string },
-): Promise<{ stackName: string; stackId: string; status: string; events: StackEvent[] }> {
+  options: StackEventsOptions,
+): Promise<{ stackName: string; stackId: string; status: string; events: StackEventWithPath[] }> {
+  const paths =
+    options.constructPaths ??
+    (options.assemblyDir ? constructPathsOf(options.assemblyDir, options.stackName) : {});
   const api = new StackApi(await connect(options));
   const summary = await api.requireByName(options.stackName);
   const events = await api.recentEvents(summary.stackId, options.limit ?? 100, options.logicalResourceId);
-  return { stackName: options.stackName, stackId: summary.stackId, status: summary.status, events };
+  return {
+    stackName: options.stackName,
+    stackId: summary.stackId,
+    status: summary.status,
+    events: events.map((e) =>
+      paths[e.logicalResourceId] ? { ...e, constructPath: paths[e.logicalResourceId] } : e,
+    ),
+  };
 }
 
 async function prepare(
@@ -526,14 +590,6 @@ async function prepare(
   return { api, connection, follow };
 }
 
-function constructPathsOf(assemblyDir: string, stackName: string): Record<string, string> {
-  try {
-    return readAssembly(assemblyDir).stacks.find((s) => s.stackName === stackName)?.constructPaths ?? {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * The failed resources of an operation: from its events, or, when those show none (events missed), from the
  * resources ROS lists as failed now.
@@ -545,7 +601,9 @@ async function failuresOf(
   constructPaths: Record<string, string>,
 ): Promise<FailedResource[]> {
   const fromEvents = failedResources(events, constructPaths);
-  if (fromEvents.length > 0) return fromEvents;
+  if (fromEvents.length > 0) {
+    return fromEvents;
+  }
   const resources = await api.resources(stackId).catch(() => []);
   return resources
     .filter((r) => r.status.endsWith('_FAILED'))

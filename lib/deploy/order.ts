@@ -1,3 +1,7 @@
+/**
+ * Running work over stacks in dependency order: dependencies first (deploy) or dependents first (destroy), at most
+ * `concurrency` at a time, a stack whose prerequisite failed skipped.
+ */
 /** Something that runs after others: a stack and the names of the stacks it depends on. */
 export interface Ordered {
   readonly stackName: string;
@@ -39,7 +43,9 @@ export async function runInOrder<S extends Ordered, R extends { success: boolean
     let skippedAny = false;
     for (const stack of stacks) {
       const name = stack.stackName;
-      if (results.has(name) || running.has(name) || running.size >= options.concurrency || failure) continue;
+      if (results.has(name) || running.has(name) || running.size >= options.concurrency || failure) {
+        continue;
+      }
       const prerequisites = before.get(name)!;
       const failed = prerequisites.find((p) => results.has(p) && !results.get(p)!.success);
       if (failed) {
@@ -56,9 +62,14 @@ export async function runInOrder<S extends Ordered, R extends { success: boolean
         );
       }
     }
-    if (running.size > 0) await Promise.race(running.values());
-    else if (!skippedAny) break;
+    if (running.size > 0) {
+      await Promise.race(running.values());
+    } else if (!skippedAny) {
+      break;
+    }
   }
-  if (failure) throw failure.error;
+  if (failure) {
+    throw failure.error;
+  }
   return [...results.values()];
 }

@@ -1,3 +1,9 @@
+/**
+ * Retries of the deploy helper's API calls: which errors are worth another attempt, exponential backoff with
+ * jitter that honours a server's `x-acs-retry-after`, and waits that a signal stops. Time and randomness come from
+ * an injected {@link Clock}.
+ */
+import { type Clock, systemClock } from '../clock';
 import { errorCode, retryAfterMs, transientKind } from '../sdk-errors';
 import { apiError, DeployError } from './errors';
 
@@ -34,8 +40,13 @@ export function isRetryable(err: unknown): boolean {
 export async function withRetry<T>(
   action: string,
   call: () => Promise<T>,
-  options: RetryOptions & { onRetry?: (notice: RetryNotice) => void; signal?: AbortSignal } = {},
+  options: RetryOptions & {
+    onRetry?: (notice: RetryNotice) => void;
+    signal?: AbortSignal;
+    clock?: Clock;
+  } = {},
 ): Promise<T> {
+  const clock = options.clock ?? systemClock;
   const base = options.baseDelayMs ?? 1000;
   const max = options.maxDelayMs ?? 30_000;
   const attempts = options.maxAttempts ?? 8;
@@ -44,35 +55,40 @@ export async function withRetry<T>(
     try {
       return await call();
     } catch (err) {
-      if (err instanceof DeployError || !isRetryable(err) || attempt >= attempts) throw apiError(action, err);
+      if (err instanceof DeployError || !isRetryable(err) || attempt >= attempts) {
+        throw apiError(action, err);
+      }
       const exponential = Math.min(max, base * 2 ** (attempt - 1));
       const retryAfter = retryAfterMs(err);
       const floor = retryAfter !== undefined ? Math.min(max, retryAfter) : 0;
-      const delayMs = Math.max(floor, Math.round(exponential / 2 + (Math.random() * exponential) / 2));
+      const delayMs = Math.max(floor, Math.round(exponential / 2 + (clock.random() * exponential) / 2));
       options.onRetry?.({ action, reason: errorCode(err) ?? (err as Error).message, attempt, delayMs });
-      await sleep(delayMs, options.signal);
+      await sleep(delayMs, options.signal, clock);
     }
   }
 }
 
-/** Resolves after `ms`, or rejects with an `Aborted` {@link DeployError} when `signal` aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(aborted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Resolves after `ms` on `clock`, or rejects with an `Aborted` {@link DeployError} when `signal` aborts first (also
+ * with a clock that does not watch the signal: it is checked again after the wait).
+ */
+export async function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
+  throwIfAborted(signal);
+  try {
+    await clock.sleep(ms, signal);
+  } catch (err) {
+    if (signal?.aborted) {
+      throw aborted();
+    }
+    throw err;
+  }
+  throwIfAborted(signal);
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw aborted();
+  if (signal?.aborted) {
+    throw aborted();
+  }
 }
 
 const aborted = () =>

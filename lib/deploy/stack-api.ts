@@ -1,50 +1,18 @@
+/**
+ * The ROS calls the deploy helper makes (ListStacks, GetStack, ListStackEvents, ListStackResources, GetTemplate,
+ * CreateStack, UpdateStack, DeleteStack), each retried on throttling and server errors, their answers read into the
+ * plain shapes of `stack-types.ts`, and the polite refusal of a busy stack.
+ */
 import * as $Ros from '@alicloud/ros20190910';
+import type { Clock } from '../clock';
 import { apiError, DeployError } from './errors';
 import { collectNewEvents, EventListing, FetchEventPage, learnOrder, newestEventIds } from './event-pages';
 import type { RosConnection } from './connection';
 import { withRetry } from './retry';
+import type { StackDescription, StackEvent, StackOutput, StackResource, StackSummary } from './stack-types';
 
-/** A stack output as GetStack answers it (NoEcho values come back masked). */
-export interface StackOutput {
-  readonly key: string;
-  readonly value: unknown;
-  readonly description?: string;
-}
-
-export interface StackSummary {
-  readonly stackId: string;
-  readonly stackName: string;
-  readonly status: string;
-  readonly statusReason?: string;
-}
-
-export interface StackDescription extends StackSummary {
-  readonly outputs: StackOutput[];
-  /** The parameter values the stack was deployed with (NoEcho ones masked), pseudo parameters left out. */
-  readonly parameters: Record<string, string>;
-  readonly createTime?: string;
-  readonly updateTime?: string;
-}
-
-/** One stack event (of the stack itself or of one of its resources). */
-export interface StackEvent {
-  readonly eventId: string;
-  readonly stackName: string;
-  readonly logicalResourceId: string;
-  readonly physicalResourceId: string;
-  readonly resourceType: string;
-  readonly status: string;
-  readonly statusReason: string;
-  readonly createTime: string;
-}
-
-export interface StackResource {
-  readonly logicalResourceId: string;
-  readonly physicalResourceId: string;
-  readonly resourceType: string;
-  readonly status: string;
-  readonly statusReason: string;
-}
+export { isInProgress, STACK_RESOURCE_TYPE } from './stack-types';
+export type { StackDescription, StackEvent, StackOutput, StackResource, StackSummary };
 
 /** Statuses from which UpdateStack may start (ROS documentation). */
 export const UPDATABLE_STATUSES: readonly string[] = [
@@ -62,8 +30,6 @@ export const UPDATABLE_STATUSES: readonly string[] = [
   'CHECK_COMPLETE',
 ];
 
-export const isInProgress = (status: string): boolean => status.endsWith('_IN_PROGRESS');
-export const STACK_RESOURCE_TYPE = 'ALIYUN::ROS::Stack';
 const EVENT_PAGE_SIZE = 50;
 /** Never page back further than this many events while looking for new ones. */
 const MAX_EVENT_PAGES = 20;
@@ -82,8 +48,17 @@ export class StackApi {
     return this.connection.regionId;
   }
 
+  /** The clock of the connection, for waits between calls. */
+  get clock(): Clock {
+    return this.connection.clock;
+  }
+
   private call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    return withRetry(action, run, { ...this.connection.retry, signal: this.signal });
+    return withRetry(action, run, {
+      ...this.connection.retry,
+      signal: this.signal,
+      clock: this.connection.clock,
+    });
   }
 
   /** The live stack of that name (not DELETE_COMPLETE), found through ListStacks: no local state to go stale. */
@@ -115,7 +90,9 @@ export class StackApi {
   /** Looks a stack up by name; throws `StackNotFound` when there is none. */
   async requireByName(stackName: string): Promise<StackSummary> {
     const stack = await this.findByName(stackName);
-    if (!stack) throw new DeployError('StackNotFound', `No stack named ${stackName} in ${this.regionId}.`);
+    if (!stack) {
+      throw new DeployError('StackNotFound', `No stack named ${stackName} in ${this.regionId}.`);
+    }
     return stack;
   }
 
@@ -151,7 +128,9 @@ export class StackApi {
         })),
       };
     } catch (err) {
-      if (err instanceof DeployError && err.apiCode === 'StackNotFound') return undefined;
+      if (err instanceof DeployError && err.apiCode === 'StackNotFound') {
+        return undefined;
+      }
       throw err;
     }
   }
@@ -171,11 +150,19 @@ export class StackApi {
   /** Marks the stack's current events as seen, so that {@link newEvents} reports only later ones. */
   async markSeen(stackId: string, seen: Set<string>): Promise<void> {
     try {
-      for (const id of await newestEventIds(this.eventPages(stackId), EVENT_PAGE_SIZE, stackId, this.listing))
+      for (const id of await newestEventIds(
+        this.eventPages(stackId),
+        EVENT_PAGE_SIZE,
+        stackId,
+        this.listing,
+      )) {
         seen.add(id);
+      }
     } catch (err) {
       // Best effort: following the stack copes without events.
-      if (err instanceof DeployError && err.code === 'Aborted') throw err;
+      if (err instanceof DeployError && err.code === 'Aborted') {
+        throw err;
+      }
     }
   }
 
@@ -274,16 +261,18 @@ export function busyError(stackName: string, status: string, apiMessage?: string
   const what = apiMessage ? `ROS says: ${apiMessage}` : 'another operation is in progress.';
   return new DeployError(
     'StackBusy',
-    `Stack ${stackName} is busy (${status}): ${what} ` +
-      `Wait for it to finish (follow it with \`ros-deploy events ${stackName}\`), then run this again.`,
+    (w) =>
+      `Stack ${stackName} is busy (${status}): ${what} ` +
+      `Wait for it to finish (follow it with ${w.command('events', stackName)}), then run this again.`,
   );
 }
 
 /** Rethrows ActionInProgress as {@link busyError}. */
 export function refuseBusy(stackName: string, err: unknown): never {
   const failure = apiError('ROS', err);
-  if (failure.apiCode === 'ActionInProgress')
+  if (failure.apiCode === 'ActionInProgress') {
     throw busyError(stackName, 'ActionInProgress', failure.apiMessage);
+  }
   throw failure;
 }
 

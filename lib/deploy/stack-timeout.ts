@@ -97,14 +97,20 @@ function longestChain(template: Template, parameters: Record<string, string>) {
   const visiting = new Set<string>();
   const visit = (id: string): { seconds: number; chain: TimedResource[] } => {
     const known = memo.get(id);
-    if (known) return known;
-    if (visiting.has(id)) return { seconds: 0, chain: [] }; // a cycle: ROS refuses the template anyway
+    if (known) {
+      return known;
+    }
+    if (visiting.has(id)) {
+      return { seconds: 0, chain: [] };
+    } // a cycle: ROS refuses the template anyway
     visiting.add(id);
     const resource = resources[id] ?? {};
     let before = { seconds: 0, chain: [] as TimedResource[] };
     for (const dependency of dependenciesOf(resource, ids)) {
       const path = visit(dependency);
-      if (path.seconds > before.seconds) before = path;
+      if (path.seconds > before.seconds) {
+        before = path;
+      }
     }
     visiting.delete(id);
     const own = isCustomResource(resource.Type)
@@ -123,7 +129,9 @@ function longestChain(template: Template, parameters: Record<string, string>) {
   let longest = { seconds: 0, chain: [] as TimedResource[] };
   for (const id of ids) {
     const path = visit(id);
-    if (path.seconds > longest.seconds) longest = path;
+    if (path.seconds > longest.seconds) {
+      longest = path;
+    }
   }
   return longest;
 }
@@ -133,24 +141,35 @@ function dependenciesOf(resource: Resource, ids: Set<string>): Set<string> {
   const found = new Set<string>();
   const dependsOn = resource.DependsOn;
   for (const id of Array.isArray(dependsOn) ? dependsOn : [dependsOn]) {
-    if (typeof id === 'string' && ids.has(id)) found.add(id);
+    if (typeof id === 'string' && ids.has(id)) {
+      found.add(id);
+    }
   }
   const walk = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(walk);
-    if (typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      return value.forEach(walk);
+    }
+    if (typeof value !== 'object' || value === null) {
+      return;
+    }
     for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string' && ids.has(inner)) found.add(inner);
-      else if (key === 'Fn::GetAtt') {
+      if (key === 'Ref' && typeof inner === 'string' && ids.has(inner)) {
+        found.add(inner);
+      } else if (key === 'Fn::GetAtt') {
         const target = Array.isArray(inner)
           ? inner[0]
           : typeof inner === 'string'
             ? inner.split('.')[0]
             : undefined;
-        if (typeof target === 'string' && ids.has(target)) found.add(target);
+        if (typeof target === 'string' && ids.has(target)) {
+          found.add(target);
+        }
       } else if (key === 'Fn::Sub') {
         const text = Array.isArray(inner) ? inner[0] : inner;
         for (const match of typeof text === 'string' ? text.matchAll(/\$\{([^}.!]+)[^}]*\}/g) : []) {
-          if (ids.has(match[1])) found.add(match[1]);
+          if (ids.has(match[1])) {
+            found.add(match[1]);
+          }
         }
       }
       walk(inner);
@@ -166,22 +185,32 @@ function dependenciesOf(resource: Resource, ids: Set<string>): Set<string> {
  * the longest ROS allows: a bound must not be too short.
  */
 function timeoutSeconds(value: unknown, template: Template, parameters: Record<string, string>): number {
-  if (value === undefined || value === null) return DEFAULT_CUSTOM_RESOURCE_TIMEOUT_SECONDS;
+  if (value === undefined || value === null) {
+    return DEFAULT_CUSTOM_RESOURCE_TIMEOUT_SECONDS;
+  }
   const numeric = (v: unknown) =>
     typeof v === 'number' || (typeof v === 'string' && v.trim() !== '') ? Number(v) : NaN;
   const clamp = (n: number) => Math.min(MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS, Math.max(1, Math.ceil(n)));
-  if (Number.isFinite(numeric(value))) return clamp(numeric(value));
+  if (Number.isFinite(numeric(value))) {
+    return clamp(numeric(value));
+  }
   const ref = (value as { Ref?: unknown }).Ref;
   if (typeof ref === 'string') {
     const declared = (template.Parameters as Record<string, { Default?: unknown }> | undefined)?.[ref];
     const given = numeric(parameters[ref] ?? declared?.Default);
-    if (Number.isFinite(given)) return clamp(given);
+    if (Number.isFinite(given)) {
+      return clamp(given);
+    }
   }
   const leaves: number[] = [];
   const collect = (v: unknown): void => {
-    if (Number.isFinite(numeric(v))) leaves.push(numeric(v));
-    else if (Array.isArray(v)) v.forEach(collect);
-    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(collect);
+    if (Number.isFinite(numeric(v))) {
+      leaves.push(numeric(v));
+    } else if (Array.isArray(v)) {
+      v.forEach(collect);
+    } else if (typeof v === 'object' && v !== null) {
+      Object.values(v).forEach(collect);
+    }
   };
   collect(value);
   return leaves.length > 0 ? clamp(Math.max(...leaves)) : MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS;

@@ -1,3 +1,4 @@
+/** Reading a template body as ROS stores and returns it. */
 import { parse as parseYaml } from 'yaml';
 
 /** Parses a template body as ROS stores it: JSON or YAML, optionally `@Base64Encoded: `-prefixed. */

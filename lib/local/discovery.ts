@@ -1,5 +1,11 @@
+/**
+ * How a running `ros-local` is found: it advertises itself in `<dir>/server.json` (endpoint, pid, state file) while
+ * it serves, and a client finds it there, with the credentials its state holds.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
+import { type AccessKey, Ram } from './ram';
+import { StateStore } from './state';
 
 /** Where `ros-local` and `ros-deploy --local` keep LocalCloud's state by default (relative to the project). */
 export const DEFAULT_LOCAL_DIR = '.ros-local';
@@ -22,19 +28,40 @@ export function writeServerInfo(dir: string, info: ServerInfo): void {
 
 export function removeServerInfo(dir: string, pid: number): void {
   const file = path.join(dir, SERVER_FILE_NAME);
-  if (readServerInfo(dir)?.pid === pid) fs.rmSync(file, { force: true });
+  if (readServerInfo(dir)?.pid === pid) {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** The `ros-local` serving `dir`'s state, if one is running (its process is alive). */
 export function findRunningServer(dir: string): ServerInfo | undefined {
   const info = readServerInfo(dir);
-  if (!info) return undefined;
+  if (!info) {
+    return undefined;
+  }
   try {
     process.kill(info.pid, 0);
     return info;
   } catch {
     return undefined;
   }
+}
+
+/** A running `ros-local` and the root credentials of the cloud it serves. */
+export interface RunningLocalCloud extends ServerInfo {
+  readonly credentials: AccessKey;
+}
+
+/**
+ * The LocalCloud a running `ros-local` serves for `dir` (its `server.json`), with the root credentials read from
+ * its state file; undefined when none runs. Throws when the state file cannot be read.
+ */
+export function findRunningLocalCloud(dir: string): RunningLocalCloud | undefined {
+  const running = findRunningServer(dir);
+  if (!running) {
+    return undefined;
+  }
+  return { ...running, credentials: new Ram(new StateStore(running.stateFile)).rootCredentials };
 }
 
 function readServerInfo(dir: string): ServerInfo | undefined {

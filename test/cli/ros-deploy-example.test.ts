@@ -38,7 +38,9 @@ describe('ros-deploy with the ImageCopy example app', () => {
       env,
       stdio: 'ignore',
     });
-    while (!findRunningServer(path.join(dir, '.ros-local'))) await new Promise((r) => setTimeout(r, 25));
+    while (!findRunningServer(path.join(dir, '.ros-local'))) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
   });
 
   afterAll(async () => {

@@ -10,8 +10,11 @@ import { appEnv, AppSpec, writeApp } from './ros-deploy-app';
 /** The environment of a user with no Alibaba Cloud credentials anywhere (and no ECS metadata service). */
 function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('ALIBABA_CLOUD_') && k !== 'CI') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('ALIBABA_CLOUD_') && k !== 'CI') {
+      env[k] = v;
+    }
+  }
   return { ...env, HOME: home, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true', ...appEnv(), ...extra };
 }
 
@@ -43,7 +46,9 @@ function start(
 async function waitFor<T>(probe: () => T | undefined | false): Promise<T> {
   for (;;) {
     const value = probe();
-    if (value) return value;
+    if (value) {
+      return value;
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -331,8 +336,9 @@ describe('ros-deploy (child process, LocalCloud)', () => {
         `ros-deploy: using Alibaba Cloud at ${info.endpoint} (profile local)\n`,
       );
       expect(fromProfile.stdout).toContain('Destroyed Chain (cn-hangzhou): DELETE_COMPLETE');
-      for (const r of [fromEnv, wrongKeys, fromProfile])
+      for (const r of [fromEnv, wrongKeys, fromProfile]) {
         expect(r.stdout + r.stderr).not.toContain(accessKeySecret);
+      }
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('close', r));

@@ -6,13 +6,16 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { main } from '../../lib/cli/ros-local';
 import { findRunningServer } from '../../lib/local/discovery';
 import { LocalCloud } from '../../lib/local';
+import { captureIo } from './cli-fixtures';
 
-function captureOutput() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out, err, restore: () => (o.mockRestore(), e.mockRestore()) };
+/** ros-local's output, collected; `signal` stops a server. */
+function captureOutput(cwd: string, signal?: AbortSignal) {
+  const captured = captureIo(cwd, { signal });
+  return {
+    io: captured.io,
+    out: captured.out,
+    err: captured.errLines,
+  };
 }
 
 describe('ros-local', () => {
@@ -22,13 +25,13 @@ describe('ros-local', () => {
 
   it('serves a LocalCloud until stopped, advertising its endpoint and credentials', async () => {
     const stateFile = path.join(dir, 'state.json');
-    const io = captureOutput();
     const stop = new AbortController();
-    const running = main(['start', '--state', stateFile], stop.signal);
+    const io = captureOutput(dir, stop.signal);
+    const running = main(['start', '--state', stateFile], io.io);
     try {
       await waitFor(() => findRunningServer(dir));
       const info = findRunningServer(dir)!;
-      const text = io.out.join('');
+      const text = io.out();
       expect(text).toContain(`LocalCloud serving on http://${info.endpoint}`);
       const accessKeyId = /access key id\s+(\S+)/.exec(text)![1];
       const accessKeySecret = /access key secret\s+(\S+)/.exec(text)![1];
@@ -46,12 +49,11 @@ describe('ros-local', () => {
     } finally {
       stop.abort();
       expect(await running).toBe(0);
-      io.restore();
     }
     expect(findRunningServer(dir)).toBeUndefined();
     // The state outlives the server: the same account and keys come back.
     const cloud = await LocalCloud.start({ stateFile });
-    expect(io.out.join('')).toContain(cloud.credentials.accessKeyId);
+    expect(io.out()).toContain(cloud.credentials.accessKeyId);
     await cloud.stop();
   });
 
@@ -60,12 +62,8 @@ describe('ros-local', () => {
     [['start', '--bogus'], "Unknown option '--bogus'"],
     [['launch'], 'unknown command "launch"'],
   ])('exits 2 with a message for bad usage: %j', async (argv, message) => {
-    const io = captureOutput();
-    try {
-      expect(await main(argv)).toBe(2);
-    } finally {
-      io.restore();
-    }
+    const io = captureOutput(dir);
+    expect(await main(argv, io.io)).toBe(2);
     expect(io.err.join('')).toContain(message);
     expect(io.err.join('')).toContain('Usage: ros-local');
   });
@@ -80,13 +78,13 @@ describe('ros-local', () => {
         rules: [{ kind: 'throttle', action: 'DescribeRegions', first: 1, retryAfterMs: 700 }],
       }),
     );
-    const io = captureOutput();
     const stop = new AbortController();
-    const running = main(['start', '--state', stateFile, '--faults', faultsFile], stop.signal);
+    const io = captureOutput(dir, stop.signal);
+    const running = main(['start', '--state', stateFile, '--faults', faultsFile], io.io);
     try {
       await waitFor(() => findRunningServer(dir));
       const info = findRunningServer(dir)!;
-      const text = io.out.join('');
+      const text = io.out();
       expect(text).toContain('Injecting faults: 1 rule(s), seed 5.');
       const ecs = new Ecs(
         new $OpenApiUtil.Config({
@@ -106,9 +104,8 @@ describe('ros-local', () => {
     } finally {
       stop.abort();
       expect(await running).toBe(0);
-      io.restore();
     }
-    expect(io.out.join('')).toContain('Faults injected: throttle 1\n');
+    expect(io.out()).toContain('Faults injected: throttle 1\n');
   });
 
   it.each([
@@ -121,12 +118,10 @@ describe('ros-local', () => {
   ])('exits 2 naming the file and the problem for a bad --faults file: %s', async (content, message) => {
     const faultsFile = path.join(dir, 'faults.json');
     fs.writeFileSync(faultsFile, content);
-    const io = captureOutput();
-    try {
-      expect(await main(['start', '--state', path.join(dir, 'state.json'), '--faults', faultsFile])).toBe(2);
-    } finally {
-      io.restore();
-    }
+    const io = captureOutput(dir);
+    expect(
+      await main(['start', '--state', path.join(dir, 'state.json'), '--faults', faultsFile], io.io),
+    ).toBe(2);
     expect(io.err.join('')).toContain(`ros-local: --faults ${faultsFile}: ${message}`);
     expect(io.err.join('')).toContain('--faults FILE');
     expect(findRunningServer(dir)).toBeUndefined();
@@ -135,12 +130,8 @@ describe('ros-local', () => {
   it('exits 2 with one line, no stack trace, when the state file has the wrong shape, and leaves it as it is', async () => {
     const stateFile = path.join(dir, 'state.json');
     fs.writeFileSync(stateFile, '{"ros":{"stacks":null}}');
-    const io = captureOutput();
-    try {
-      expect(await main(['start', '--state', stateFile])).toBe(2);
-    } finally {
-      io.restore();
-    }
+    const io = captureOutput(dir);
+    expect(await main(['start', '--state', stateFile], io.io)).toBe(2);
     expect(io.err.join('')).toBe(
       `ros-local: LocalCloud state file ${stateFile} cannot be used: ros.stacks must be an object, not null. ` +
         'It was left as it is: fix it, or delete it (or choose another state file) to start from a fresh cloud.\n',
@@ -152,14 +143,13 @@ describe('ros-local', () => {
   it('exits 2 with one line when the port is in use or the state file cannot be written', async () => {
     const taken = await LocalCloud.start();
     const port = taken.endpoint.split(':')[1];
-    const io = captureOutput();
+    const io = captureOutput(dir);
     let inUse: number, unwritable: number;
     try {
-      inUse = await main(['start', '--state', path.join(dir, 'a', 'state.json'), '--port', port]);
+      inUse = await main(['start', '--state', path.join(dir, 'a', 'state.json'), '--port', port], io.io);
       fs.writeFileSync(path.join(dir, 'file'), '');
-      unwritable = await main(['start', '--state', path.join(dir, 'file', 'state.json')]);
+      unwritable = await main(['start', '--state', path.join(dir, 'file', 'state.json')], io.io);
     } finally {
-      io.restore();
       await taken.stop();
     }
     expect([inUse, unwritable]).toEqual([2, 2]);
@@ -173,12 +163,8 @@ describe('ros-local', () => {
 
   it('exits 2 when the --faults file cannot be read', async () => {
     const missing = path.join(dir, 'nope.json');
-    const io = captureOutput();
-    try {
-      expect(await main(['start', '--faults', missing])).toBe(2);
-    } finally {
-      io.restore();
-    }
+    const io = captureOutput(dir);
+    expect(await main(['start', '--faults', missing], io.io)).toBe(2);
     expect(io.err.join('')).toContain(`ros-local: --faults ${missing}: cannot read the file (ENOENT)`);
   });
 });
@@ -187,8 +173,12 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promi
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('timed out waiting');
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > end) {
+      throw new Error('timed out waiting');
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

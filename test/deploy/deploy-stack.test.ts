@@ -172,7 +172,7 @@ describe('deployStack / destroyStack against LocalCloud', () => {
       deployStack({ ...fast, stackName: 'kept', template: rolesTemplate({ A: 'kept-a' }) }),
     ).rejects.toMatchObject({
       code: 'StackNotUpdatable',
-      message: expect.stringContaining('Destroy it (`ros-deploy destroy kept`)'),
+      message: expect.stringContaining("Destroy it (`destroyStack({ stackName: 'kept' })`)"),
     });
     expect((await destroyStack({ ...fast, stackName: 'kept' })).success).toBe(true);
   });
@@ -215,7 +215,7 @@ describe('deployStack / destroyStack against LocalCloud', () => {
         'the template and parameters are unchanged, but the stack is UPDATE_FAILED (',
       ),
     });
-    expect(again.statusReason).toContain('or destroy the stack (`ros-deploy destroy stuck`)');
+    expect(again.statusReason).toContain("or destroy the stack (`destroyStack({ stackName: 'stuck' })`)");
     expect(again.failedResources.map((r) => `${r.logicalResourceId} ${r.status}`)).toEqual([
       'Bad CREATE_FAILED',
     ]);
@@ -356,7 +356,9 @@ describe('deployStack / destroyStack against LocalCloud', () => {
       template: gatedTemplate(gate, 'aborted-provider'),
       signal: abort.signal,
       onEvent: (e) => {
-        if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') abort.abort();
+        if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') {
+          abort.abort();
+        }
       },
     });
     await expect(following).rejects.toMatchObject({
@@ -414,7 +416,9 @@ describe('a deploy after LocalCloud stopped in the middle of an update', () => {
         template: gated,
         signal: abort.signal,
         onEvent: (e) => {
-          if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') abort.abort();
+          if (e.type === 'stack-event' && e.event.logicalResourceId === 'Gated') {
+            abort.abort();
+          }
         },
       });
       await expect(following).rejects.toMatchObject({ code: 'Aborted' });

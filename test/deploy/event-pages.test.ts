@@ -48,7 +48,9 @@ describe.each(['newest-first', 'oldest-first'] as const)('events listed %s', (or
       const seen = new Set<string>();
       const listing = new EventListing();
       const before = lister(all.slice(0, 9), order, 5);
-      for (const id of await newestEventIds(before.fetch, 5, STACK_ID, listing)) seen.add(id);
+      for (const id of await newestEventIds(before.fetch, 5, STACK_ID, listing)) {
+        seen.add(id);
+      }
       expect(listing.order).toBe(order);
       const after = lister(all, order, 5);
       const found = await collectNewEvents(after.fetch, seen, 5, 20, STACK_ID, listing);

@@ -1,12 +1,57 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Clock } from '../../lib/clock';
 import { LocalCloud, LocalCloudOptions } from '../../lib/local';
 import type { ConnectionOptions } from '../../lib/deploy';
 
 export const REGION = 'cn-hangzhou';
 
-/** A LocalCloud for one test file, and connection options that reach it. */
+/**
+ * A clock on which waits take no real time: each moves virtual time forward by the amount asked and lets the event
+ * loop turn once. `random` is fixed (jitter at its middle). For code that talks to something scripted, not running.
+ */
+export class VirtualClock implements Clock {
+  readonly sleeps: number[] = [];
+
+  constructor(public time = Date.parse('2026-01-01T00:00:00Z')) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.time += Math.max(0, ms);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  random(): number {
+    return 0.5;
+  }
+}
+
+/**
+ * A virtual clock for code that talks to a LocalCloud, which works in real time: each wait moves virtual time
+ * forward by the amount asked but lasts at most `realMs` for real, long enough for LocalCloud to get on with its work
+ * between two polls without being flooded, far shorter than the backoff and poll intervals the code asks for.
+ */
+export class CompressedClock extends VirtualClock {
+  constructor(private readonly realMs = 5) {
+    super();
+  }
+
+  override async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.time += Math.max(0, ms);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, this.realMs)));
+  }
+}
+
+/**
+ * A LocalCloud for one test file, and connection options that reach it: `connection` with the default backoff and
+ * polls on a {@link CompressedClock}, `fast` the same.
+ */
 export async function startCloud(options: LocalCloudOptions = {}) {
   const cloud = await LocalCloud.start({ port: 0, ...options });
   const connection: ConnectionOptions = {
@@ -14,9 +59,22 @@ export async function startCloud(options: LocalCloudOptions = {}) {
     endpoint: cloud.endpoint,
     protocol: 'http',
     credentials: cloud.credentials,
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    clock: new CompressedClock(),
   };
-  return { cloud, connection, fast: { ...connection, pollIntervalMs: 20 } };
+  return { cloud, connection, fast: connection };
+}
+
+/** Runs `body` with a LocalCloud of its own (see {@link startCloud}), stopped afterwards whatever happens. */
+export async function withCloud<T>(
+  options: LocalCloudOptions,
+  body: (started: Awaited<ReturnType<typeof startCloud>>) => Promise<T>,
+): Promise<T> {
+  const started = await startCloud(options);
+  try {
+    return await body(started);
+  } finally {
+    await started.cloud.stop();
+  }
 }
 
 const TRUST = {
@@ -99,7 +157,9 @@ export function tempDir(prefix: string): string {
 export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
+    if (value !== undefined) {
+      return value;
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

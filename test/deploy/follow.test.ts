@@ -2,7 +2,7 @@ import { deployStack, DeployEvent, destroyStack } from '../../lib/deploy';
 import { followStack, pollDelay } from '../../lib/deploy/follow';
 import type { StackApi, StackEvent } from '../../lib/deploy/stack-api';
 import { ApiError, LocalCloud } from '../../lib/local';
-import { REGION, role, rolesTemplate, startCloud } from './fixtures';
+import { REGION, role, rolesTemplate, startCloud, VirtualClock } from './fixtures';
 
 /** The ROS calls the deploy tool made (not the provider's) since `from` calls into the log. */
 const rosCallsSince = (cloud: LocalCloud, from: number) =>
@@ -103,8 +103,9 @@ describe('following a stack whose answers LocalCloud does not give by itself', (
           const gone =
             started.cloud.ros.stacks(REGION).find((s) => s.stackName === 'vanishing')?.status ===
             'DELETE_COMPLETE';
-          if (product === 'ros' && ['GetStack', 'ListStackEvents'].includes(action) && gone)
+          if (product === 'ros' && ['GetStack', 'ListStackEvents'].includes(action) && gone) {
             throw new ApiError('StackNotFound', 'The Stack (vanishing) could not be found.', 404);
+          }
           return undefined;
         },
       },
@@ -163,6 +164,7 @@ describe('followStack against a scripted ROS', () => {
         calls.push(withOutputs ? 'GetStack with outputs' : 'GetStack');
         return { stackId, stackName: 's', status: script[Math.max(poll, 0)].status, outputs: [] };
       },
+      clock: new VirtualClock(),
     } as unknown as StackApi;
     return { api, calls };
   }
@@ -183,7 +185,6 @@ describe('followStack against a scripted ROS', () => {
     const statuses: string[] = [];
     const followed = await followStack(api, STACK_ID, 'create', new Set(), {
       stackName: 's',
-      pollIntervalMs: 1,
       successStatus: 'CREATE_COMPLETE',
       onEvent: (e) => e.type === 'poll' && statuses.push(e.status),
     });
@@ -206,7 +207,6 @@ describe('followStack against a scripted ROS', () => {
     ]);
     const followed = await followStack(api, STACK_ID, 'create', new Set(), {
       stackName: 's',
-      pollIntervalMs: 1,
       successStatus: 'CREATE_COMPLETE',
     });
     expect(followed).toMatchObject({ stack: { status: 'CREATE_COMPLETE' }, outputsRead: true });
@@ -221,7 +221,6 @@ describe('followStack against a scripted ROS', () => {
     ]);
     const followed = await followStack(api, STACK_ID, 'create', new Set(), {
       stackName: 's',
-      pollIntervalMs: 1,
       successStatus: 'CREATE_COMPLETE',
     });
     expect(followed).toMatchObject({ stack: { status: 'CREATE_COMPLETE' }, outputsRead: false });

@@ -25,7 +25,9 @@ function controlledWork(fail: string[] = []) {
   /** Releases the stacks as they start, in the order given. */
   const drive = async (order: string[]) => {
     for (const name of order) {
-      while (!release.has(name)) await new Promise((r) => setImmediate(r));
+      while (!release.has(name)) {
+        await new Promise((r) => setImmediate(r));
+      }
       release.get(name)!();
     }
   };
@@ -100,7 +102,9 @@ describe('runInOrder', () => {
       skipped,
       work: async (s) => {
         log.push(s.stackName);
-        if (s.stackName === 'A') throw new Error('A exploded');
+        if (s.stackName === 'A') {
+          throw new Error('A exploded');
+        }
         await new Promise((r) => setTimeout(r, 20));
         return { name: s.stackName, success: true };
       },

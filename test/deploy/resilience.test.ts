@@ -10,18 +10,22 @@ describe('backoff on throttling and server errors', () => {
     const { cloud, fast } = await startCloud({
       faults: {
         async beforeCall(product: string, action: string) {
-          if (product !== 'ros' || !faulty.has(action)) return undefined;
+          if (product !== 'ros' || !faulty.has(action)) {
+            return undefined;
+          }
           const n = (failures.get(action) ?? 0) + 1;
           failures.set(action, n);
           // Every call fails twice, then goes through once, the pattern repeating.
-          if (n % 3 === 1)
+          if (n % 3 === 1) {
             throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
-          if (n % 3 === 2)
+          }
+          if (n % 3 === 2) {
             throw new ApiError(
               'ServiceUnavailable',
               'The request has failed due to a temporary failure.',
               503,
             );
+          }
           return undefined;
         },
       },
@@ -55,8 +59,9 @@ describe('backoff on throttling and server errors', () => {
     const { cloud, connection } = await startCloud({
       faults: {
         async beforeCall(_product: string, action: string) {
-          if (action === 'ListStacks')
+          if (action === 'ListStacks') {
             throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+          }
           return undefined;
         },
       },
@@ -129,7 +134,7 @@ describe('backoff on throttling and server errors', () => {
         code: 'StackBusy',
         message:
           'Stack raced is busy (ActionInProgress): ROS says: Stack raced already has an action (UPDATE) in progress. ' +
-          'Wait for it to finish (follow it with `ros-deploy events raced`), then run this again.',
+          "Wait for it to finish (follow it with `stackEvents({ stackName: 'raced' })`), then run this again.",
       });
     } finally {
       await cloud.stop();
@@ -140,8 +145,9 @@ describe('backoff on throttling and server errors', () => {
     const { cloud, connection } = await startCloud({
       faults: {
         async beforeCall(_product: string, action: string) {
-          if (action === 'ListStackEvents')
+          if (action === 'ListStackEvents') {
             throw new ApiError('Forbidden.RAM', 'User not authorized to operate.', 403);
+          }
           return undefined;
         },
       },
@@ -203,7 +209,11 @@ describe('backoff on throttling and server errors', () => {
 describe('credentials and configuration', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    for (const key of Object.keys(process.env)) {
+      if (!(key in saved)) {
+        delete process.env[key];
+      }
+    }
     Object.assign(process.env, saved);
   });
 
@@ -212,7 +222,11 @@ describe('credentials and configuration', () => {
    * (The aliyun CLI profile is covered by the CLI tests, whose child processes get their own HOME.)
    */
   function emptyChain(): void {
-    for (const key of Object.keys(process.env)) if (key.startsWith('ALIBABA_CLOUD_')) delete process.env[key];
+    for (const key of Object.keys(process.env)) {
+      if (key.startsWith('ALIBABA_CLOUD_')) {
+        delete process.env[key];
+      }
+    }
     process.env.ALIBABA_CLOUD_CLI_PROFILE_DISABLED = 'true';
     process.env.ALIBABA_CLOUD_CREDENTIALS_FILE = path.join(tempDir('home-'), 'none');
     process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = 'true';

@@ -1,0 +1,112 @@
+/**
+ * Reaching the LocalCloud of a project directory, as `ros-deploy --local` does: the one a running `ros-local`
+ * serves for it (advertised in `server.json`), else one embedded in this process on the same state file, so that
+ * separate runs see the same cloud. One LocalCloud at a time may use a state file: while another process's embedded
+ * LocalCloud holds it, this waits for it (a `ros-local` that starts meanwhile is used).
+ */
+import { type Clock, systemClock } from '../clock';
+import { DEFAULT_LOCAL_DIR, findRunningLocalCloud, STATE_FILE_NAME } from './discovery';
+import { LocalCloud } from './local-cloud';
+import type { AccessKey } from './ram';
+import { type LockHolder, StateLockedError } from './state-lock';
+import type { CloudVariants } from './variants';
+import * as path from 'path';
+
+export { DEFAULT_LOCAL_DIR, STATE_FILE_NAME };
+
+/** A LocalCloud to call: where, as whom, and who serves it. */
+export interface LocalCloudConnection {
+  readonly endpoint: string;
+  /** The root access key of the cloud. */
+  readonly credentials: AccessKey;
+  readonly stateFile: string;
+  /** `ros-local` (with its pid), or this process, in which case {@link stop} stops it. */
+  readonly servedBy: { readonly kind: 'ros-local'; readonly pid: number } | { readonly kind: 'embedded' };
+  /** Stops an embedded LocalCloud; nothing for a served one. */
+  stop(): Promise<void>;
+}
+
+export interface ConnectLocalCloudOptions {
+  /** The directory of the state file and of `server.json`. @default `.ros-local` */
+  readonly stateDirectory?: string;
+  /** Who holds the state file while embedded, as others are told (e.g. `ros-deploy --local`). */
+  readonly purpose?: string;
+  /** The readings of open behaviours an embedded LocalCloud plays. */
+  readonly variants?: Partial<CloudVariants>;
+  /** Told once when another process holds the state file and this waits for it. */
+  readonly onWait?: (holder: LockHolder, stateFile: string) => void;
+  /** Stops waiting (the promise rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+  /** How long to wait between two looks at the state file. @default 200 ms */
+  readonly pollIntervalMs?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * The LocalCloud for `projectDirectory` (see the module comment). Throws the start's error when an embedded one
+ * cannot start (e.g. `StateFileError` for an unreadable state file), or the signal's reason when aborted.
+ */
+export async function connectLocalCloud(
+  projectDirectory: string,
+  options: ConnectLocalCloudOptions = {},
+): Promise<LocalCloudConnection> {
+  const dir = path.resolve(projectDirectory, options.stateDirectory ?? DEFAULT_LOCAL_DIR);
+  const stateFile = path.join(dir, STATE_FILE_NAME);
+  const clock = options.clock ?? systemClock;
+  let told = false;
+  for (;;) {
+    const running = servedLocalCloud(dir);
+    if (running) {
+      return {
+        endpoint: running.endpoint,
+        credentials: running.credentials,
+        stateFile: running.stateFile,
+        servedBy: { kind: 'ros-local', pid: running.pid },
+        stop: async () => undefined,
+      };
+    }
+    try {
+      const cloud = await LocalCloud.start({
+        stateFile,
+        variants: options.variants,
+        lockPurpose: options.purpose ?? 'LocalCloud',
+      });
+      return {
+        endpoint: cloud.endpoint,
+        credentials: cloud.credentials,
+        stateFile,
+        servedBy: { kind: 'embedded' },
+        stop: () => cloud.stop(),
+      };
+    } catch (err) {
+      if (!(err instanceof StateLockedError)) {
+        throw err;
+      }
+      // A ros-local holding it advertises itself in server.json in a moment: then it is used.
+      if (!told && !err.holder.purpose.startsWith('ros-local')) {
+        options.onWait?.(err.holder, stateFile);
+        told = true;
+      }
+      await clock.sleep(options.pollIntervalMs ?? 200, options.signal);
+      if (options.signal?.aborted) {
+        throw options.signal.reason;
+      }
+    }
+  }
+}
+
+/** The state of a running `ros-local` could not be read. */
+export class ServedStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServedStateError';
+  }
+}
+
+function servedLocalCloud(dir: string) {
+  try {
+    return findRunningLocalCloud(dir);
+  } catch (err) {
+    throw new ServedStateError(`cannot read the state of the running ros-local: ${(err as Error).message}`);
+  }
+}
