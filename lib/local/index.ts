@@ -4,6 +4,10 @@ export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement }
 export type { CallInfo, CallRecord, FaultHook } from './server';
 export { ApiError } from './errors';
 export { StateLockedError } from './state-lock';
+export { connectLocalCloud, ServedStateError } from './connect';
+export type { ConnectLocalCloudOptions, LocalCloudConnection } from './connect';
+export { findRunningLocalCloud } from './discovery';
+export type { RunningLocalCloud, ServerInfo } from './discovery';
 export type { LockHolder } from './state-lock';
 export { StateFileError } from './state-schema';
 export type { RoleDefinition } from './ram';

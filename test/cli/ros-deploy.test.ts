@@ -1,63 +1,39 @@
-import { ChildProcess, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main, CliIo } from '../../lib/cli/ros-deploy';
 import { findRunningServer } from '../../lib/local/discovery';
 import { cliPath } from '../cli-paths';
-import { appEnv, AppSpec, writeApp } from './ros-deploy-app';
-
-/** The environment of a user with no Alibaba Cloud credentials anywhere (and no ECS metadata service). */
-function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('ALIBABA_CLOUD_') && k !== 'CI') {
-      env[k] = v;
-    }
-  }
-  return { ...env, HOME: home, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true', ...appEnv(), ...extra };
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { CompressedClock } from '../deploy/fixtures';
+import { captureIo, cleanEnv, Run, startCli, waitFor } from './cli-fixtures';
+import { AppSpec, writeApp } from './ros-deploy-app';
 
 /** Runs the bundled CLI as a user would: a child process with real arguments. */
-function start(
-  dir: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
-  const child = spawn(process.execPath, [cliPath('ros-deploy'), ...args], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done, stdout: () => stdout };
-}
+const start = (dir: string, args: string[], env: NodeJS.ProcessEnv) => startCli('ros-deploy', dir, args, env);
 
-async function waitFor<T>(probe: () => T | undefined | false): Promise<T> {
-  for (;;) {
-    const value = probe();
-    if (value) {
-      return value;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * Runs `main` in this process, as the child would run (output not a terminal, no prompt), its waits on a
+ * compressed clock: `stdout()` so far, and the outcome once done.
+ */
+function launch(dir: string, args: string[], env: NodeJS.ProcessEnv) {
+  const captured = captureIo(dir, { env, clock: new CompressedClock() });
+  const done: Promise<Run> = main(args, captured.io).then((code) => ({
+    code,
+    stdout: captured.out(),
+    stderr: captured.err(),
+  }));
+  return { done, stdout: captured.out };
 }
 
 describe('ros-deploy (child process, LocalCloud)', () => {
   let dir: string;
   let home: string;
   let env: NodeJS.ProcessEnv;
+  /** In process (see launch); `runChild` as a child process, for what needs one (the environment's credentials). */
   const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+    launch(dir, args, { ...env, ...extraEnv }).done;
+  const runChild = (args: string[], extraEnv: Record<string, string> = {}) =>
     start(dir, args, { ...env, ...extraEnv }).done;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
@@ -255,7 +231,7 @@ describe('ros-deploy (child process, LocalCloud)', () => {
 
   it('exits 2 with one clear message when no credentials are found without --local', async () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
-    const result = await run(['deploy', '--region', 'cn-hangzhou']);
+    const result = await runChild(['deploy', '--region', 'cn-hangzhou']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       'ros-deploy: No Alibaba Cloud credentials found. Provide them in one of these ways:',
@@ -302,7 +278,7 @@ describe('ros-deploy (child process, LocalCloud)', () => {
         ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
         ALIBABA_CLOUD_REGION_ID: 'cn-hangzhou',
       };
-      const fromEnv = await run(['deploy'], {
+      const fromEnv = await runChild(['deploy'], {
         ...endpoints,
         ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyId,
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeySecret,
@@ -323,14 +299,14 @@ describe('ros-deploy (child process, LocalCloud)', () => {
           ],
         }),
       );
-      const wrongKeys = await run(['outputs', 'Chain'], endpoints);
+      const wrongKeys = await runChild(['outputs', 'Chain'], endpoints);
       expect(wrongKeys.code).toBe(2);
       expect(wrongKeys.stderr).toEqual(
         expect.stringMatching(
           /^ros-deploy: ListStacks failed: Specified access key is not found\. \(InvalidAccessKeyId\.NotFound, request id [\w-]+\)\n$/,
         ),
       );
-      const fromProfile = await run(['destroy', 'Chain', '--profile', 'local', '--force'], endpoints);
+      const fromProfile = await runChild(['destroy', 'Chain', '--profile', 'local', '--force'], endpoints);
       expect(fromProfile.code).toBe(0);
       expect(fromProfile.stdout).toContain(
         `ros-deploy: using Alibaba Cloud at ${info.endpoint} (profile local)\n`,
@@ -506,7 +482,7 @@ describe('ros-deploy (child process, LocalCloud)', () => {
         { name: 'Slow', gate: { mark: path.join(dir, 'started'), gate, functionName: 'slow-provider' } },
       ],
     });
-    const running = start(dir, ['deploy', '--local'], {
+    const running = launch(dir, ['deploy', '--local'], {
       ...env,
       CI: 'true',
       ROS_DEPLOY_HEARTBEAT_SECONDS: '0.2',
@@ -554,7 +530,7 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     });
     try {
       await waitFor(() => findRunningServer(path.join(dir, '.ros-local')));
-      const first = start(dir, ['deploy', '--local'], env);
+      const first = launch(dir, ['deploy', '--local'], env);
       await waitFor(() => fs.existsSync(mark));
       const second = await run(['deploy', '--local']);
       expect(second.code).toBe(1);
@@ -713,189 +689,156 @@ describe('ros-deploy (child process, LocalCloud)', () => {
 });
 
 describe('ros-deploy main (in process)', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A terminal's IO (80 columns), waits on a compressed clock. */
   function io(cwd: string, overrides: Partial<CliIo> = {}) {
-    const out: string[] = [];
-    const err: string[] = [];
+    const captured = captureIo(cwd, { clock: new CompressedClock(), ...overrides });
     const value: CliIo = {
-      stdout: { write: (s: string) => out.push(s), isTTY: true, columns: 80 },
-      stderr: { write: (s: string) => err.push(s) },
-      env: { ...appEnv(), ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' },
-      cwd,
-      ...overrides,
+      ...captured.io,
+      stdout: { write: (s: string) => captured.io.stdout.write(s), isTTY: true, columns: 80 },
     };
-    return { value, out: () => out.join(''), err: () => err.join('') };
+    return { value, out: captured.out, err: captured.err };
   }
 
   it('synthesizes: a named stack prints its template (YAML, or JSON), otherwise a summary; list --json', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      writeApp(dir, {
-        stacks: [
-          { name: 'One', roles: { R: 'synth-one' } },
-          { name: 'Two', dependsOn: ['One'] },
-        ],
-      });
-      const all = io(dir);
-      expect(await main(['synth'], all.value)).toBe(0);
-      expect(all.out()).toBe('Synthesized 2 stack(s) to cdk.out: One, Two\n');
-      const yaml = io(dir);
-      expect(await main(['synth', 'One'], yaml.value)).toBe(0);
-      expect(yaml.out()).toContain('Resources:\n  R:\n    Type: ALIYUN::RAM::Role\n');
-      const json = io(dir);
-      expect(await main(['synth', 'One', '--json'], json.value)).toBe(0);
-      expect(JSON.parse(json.out()).Resources.R.Properties.RoleName).toBe('synth-one');
-      const list = io(dir);
-      expect(await main(['list', '--json'], list.value)).toBe(0);
-      expect(JSON.parse(list.out())).toEqual([
-        { stackName: 'One', dependencies: [] },
-        { stackName: 'Two', dependencies: ['One'] },
-      ]);
-      expect(fs.existsSync(path.join(dir, '.ros-local'))).toBe(false);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    writeApp(dir, {
+      stacks: [
+        { name: 'One', roles: { R: 'synth-one' } },
+        { name: 'Two', dependsOn: ['One'] },
+      ],
+    });
+    const all = io(dir);
+    expect(await main(['synth'], all.value)).toBe(0);
+    expect(all.out()).toBe('Synthesized 2 stack(s) to cdk.out: One, Two\n');
+    const yaml = io(dir);
+    expect(await main(['synth', 'One'], yaml.value)).toBe(0);
+    expect(yaml.out()).toContain('Resources:\n  R:\n    Type: ALIYUN::RAM::Role\n');
+    const json = io(dir);
+    expect(await main(['synth', 'One', '--json'], json.value)).toBe(0);
+    expect(JSON.parse(json.out()).Resources.R.Properties.RoleName).toBe('synth-one');
+    const list = io(dir);
+    expect(await main(['list', '--json'], list.value)).toBe(0);
+    expect(JSON.parse(list.out())).toEqual([
+      { stackName: 'One', dependencies: [] },
+      { stackName: 'Two', dependencies: ['One'] },
+    ]);
+    expect(fs.existsSync(path.join(dir, '.ros-local'))).toBe(false);
   });
 
   it('warns at synth about a template over ROS limit, naming the stack, its size and what to do', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      writeApp(dir, {
-        stacks: [
-          { name: 'Huge', bulk: { roles: 100, descriptionLength: 6000 } },
-          { name: 'Small', roles: { R: 'small-r' } },
-        ],
-      });
-      const synth = io(dir);
-      expect(await main(['synth'], synth.value)).toBe(0);
-      expect(synth.err()).toMatch(
-        /^ros-deploy: warning: The template of stack Huge is [\d,]+ bytes \(JSON without indentation\), over ROS's limit of 524,288 bytes for a template: CreateStack and UpdateStack will refuse it\. Split the stack/,
-      );
-      expect(synth.err().split('\n').filter(Boolean)).toHaveLength(1);
-      const deploy = io(dir);
-      expect(await main(['deploy', 'Huge', '--local'], deploy.value)).toBe(2);
-      expect(deploy.err()).toContain('ROS accepts at most 524288 bytes in TemplateBody.');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    writeApp(dir, {
+      stacks: [
+        { name: 'Huge', bulk: { roles: 100, descriptionLength: 6000 } },
+        { name: 'Small', roles: { R: 'small-r' } },
+      ],
+    });
+    const synth = io(dir);
+    expect(await main(['synth'], synth.value)).toBe(0);
+    expect(synth.err()).toMatch(
+      /^ros-deploy: warning: The template of stack Huge is [\d,]+ bytes \(JSON without indentation\), over ROS's limit of 524,288 bytes for a template: CreateStack and UpdateStack will refuse it\. Split the stack/,
+    );
+    expect(synth.err().split('\n').filter(Boolean)).toHaveLength(1);
+    const deploy = io(dir);
+    expect(await main(['deploy', 'Huge', '--local'], deploy.value)).toBe(2);
+    expect(deploy.err()).toContain('ROS accepts at most 524288 bytes in TemplateBody.');
   });
 
   it('skips a stack whose dependency failed, and reports both as failed', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      writeApp(dir, {
-        stacks: [
-          { name: 'Base', roles: { R: 'skip base' } },
-          { name: 'App', roles: { R: 'skip-app' }, dependsOn: ['Base'] },
-        ],
-      });
-      const deploy = io(dir);
-      expect(await main(['deploy', '--local', '--progress', 'events'], deploy.value)).toBe(1);
-      expect(deploy.out()).toContain(
-        'FAILED App (cn-hangzhou): SKIPPED: not attempted because Base failed\n',
-      );
-      expect(deploy.out()).toContain('FAILED Base (cn-hangzhou): CREATE_ROLLBACK_COMPLETE');
-      expect(deploy.out()).not.toContain('App | create started');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    writeApp(dir, {
+      stacks: [
+        { name: 'Base', roles: { R: 'skip base' } },
+        { name: 'App', roles: { R: 'skip-app' }, dependsOn: ['Base'] },
+      ],
+    });
+    const deploy = io(dir);
+    expect(await main(['deploy', '--local', '--progress', 'events'], deploy.value)).toBe(1);
+    expect(deploy.out()).toContain('FAILED App (cn-hangzhou): SKIPPED: not attempted because Base failed\n');
+    expect(deploy.out()).toContain('FAILED Base (cn-hangzhou): CREATE_ROLLBACK_COMPLETE');
+    expect(deploy.out()).not.toContain('App | create started');
   });
 
   it('deploys the stacks a named stack depends on first, destroys the ones that depend on it first; -e only the named', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      writeApp(dir, {
-        stacks: [
-          { name: 'Network', roles: { R: 'deps-network' } },
-          { name: 'Base', roles: { R: 'deps-base' }, dependsOn: ['Network'] },
-          { name: 'App', roles: { R: 'deps-app' }, dependsOn: ['Base'] },
-          { name: 'Other', roles: { R: 'deps-other' } },
-        ],
-      });
-      const deployed = io(dir);
-      expect(await main(['deploy', 'App', '--local', '--progress', 'events'], deployed.value)).toBe(0);
-      expect(deployed.out()).toContain(
-        'ros-deploy: including the stacks they depend on: Network, Base (-e, --exclusively for the named stacks only)\n',
-      );
-      const order = [...deployed.out().matchAll(/^Deployed (\w+) /gm)].map((m) => m[1]);
-      expect(order).toEqual(['Network', 'Base', 'App']);
+    writeApp(dir, {
+      stacks: [
+        { name: 'Network', roles: { R: 'deps-network' } },
+        { name: 'Base', roles: { R: 'deps-base' }, dependsOn: ['Network'] },
+        { name: 'App', roles: { R: 'deps-app' }, dependsOn: ['Base'] },
+        { name: 'Other', roles: { R: 'deps-other' } },
+      ],
+    });
+    const deployed = io(dir);
+    expect(await main(['deploy', 'App', '--local', '--progress', 'events'], deployed.value)).toBe(0);
+    expect(deployed.out()).toContain(
+      'ros-deploy: including the stacks they depend on: Network, Base (-e, --exclusively for the named stacks only)\n',
+    );
+    const order = [...deployed.out().matchAll(/^Deployed (\w+) /gm)].map((m) => m[1]);
+    expect(order).toEqual(['Network', 'Base', 'App']);
 
-      const destroyed = io(dir);
-      expect(
-        await main(['destroy', 'Base', '--local', '--force', '--progress', 'events'], destroyed.value),
-      ).toBe(0);
-      expect([...destroyed.out().matchAll(/^Destroyed (\w+) /gm)].map((m) => m[1])).toEqual(['App', 'Base']);
+    const destroyed = io(dir);
+    expect(
+      await main(['destroy', 'Base', '--local', '--force', '--progress', 'events'], destroyed.value),
+    ).toBe(0);
+    expect([...destroyed.out().matchAll(/^Destroyed (\w+) /gm)].map((m) => m[1])).toEqual(['App', 'Base']);
 
-      const exclusive = io(dir);
-      expect(await main(['deploy', 'App', '-e', '--local', '--json'], exclusive.value)).toBe(0);
-      expect(JSON.parse(exclusive.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
-        'App',
-      ]);
-      const onlyNamed = io(dir);
-      expect(
-        await main(['destroy', 'Network', '--exclusively', '--local', '--force', '--json'], onlyNamed.value),
-      ).toBe(0);
-      expect(JSON.parse(onlyNamed.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
-        'Network',
-      ]);
-      const rest = io(dir);
-      expect(await main(['destroy', '--local', '--force'], rest.value)).toBe(0);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const exclusive = io(dir);
+    expect(await main(['deploy', 'App', '-e', '--local', '--json'], exclusive.value)).toBe(0);
+    expect(JSON.parse(exclusive.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+      'App',
+    ]);
+    const onlyNamed = io(dir);
+    expect(
+      await main(['destroy', 'Network', '--exclusively', '--local', '--force', '--json'], onlyNamed.value),
+    ).toBe(0);
+    expect(JSON.parse(onlyNamed.out()).stacks.map((r: { stackName: string }) => r.stackName)).toEqual([
+      'Network',
+    ]);
+    const rest = io(dir);
+    expect(await main(['destroy', '--local', '--force'], rest.value)).toBe(0);
   });
 
   it('destroys a stack that is no longer in the app, finding it by name', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      writeApp(dir, { stacks: [{ name: 'Legacy', roles: { R: 'legacy-r' } }] });
-      expect(await main(['deploy', '--local'], io(dir).value)).toBe(0);
-      writeApp(dir, { stacks: [{ name: 'Current', roles: { R: 'current-r' } }] });
-      const destroyed = io(dir);
-      expect(await main(['destroy', 'Legacy', '--local', '--force'], destroyed.value)).toBe(0);
-      expect(destroyed.out()).toContain('Destroyed Legacy (cn-hangzhou): DELETE_COMPLETE');
-      // A pattern still has to match a stack of the app.
-      const pattern = io(dir);
-      expect(await main(['destroy', 'Leg*', '--local', '--force'], pattern.value)).toBe(2);
-      expect(pattern.err()).toBe('ros-deploy: no stack matches "Leg*" (stacks: Current)\n');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    writeApp(dir, { stacks: [{ name: 'Legacy', roles: { R: 'legacy-r' } }] });
+    expect(await main(['deploy', '--local'], io(dir).value)).toBe(0);
+    writeApp(dir, { stacks: [{ name: 'Current', roles: { R: 'current-r' } }] });
+    const destroyed = io(dir);
+    expect(await main(['destroy', 'Legacy', '--local', '--force'], destroyed.value)).toBe(0);
+    expect(destroyed.out()).toContain('Destroyed Legacy (cn-hangzhou): DELETE_COMPLETE');
+    // A pattern still has to match a stack of the app.
+    const pattern = io(dir);
+    expect(await main(['destroy', 'Leg*', '--local', '--force'], pattern.value)).toBe(2);
+    expect(pattern.err()).toBe('ros-deploy: no stack matches "Leg*" (stacks: Current)\n');
   });
 
   it('draws a progress bar on a terminal, asks before destroying, and lists stacks', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-'));
-    try {
-      const spec: AppSpec = {
-        stacks: [
-          { name: 'Base', roles: { R: 'bar-base' } },
-          { name: 'App', roles: { R: 'bar-app' }, dependsOn: ['Base'] },
-        ],
-      };
-      writeApp(dir, spec);
-      const listing = io(dir);
-      expect(await main(['list'], listing.value)).toBe(0);
-      expect(listing.out()).toBe('Base\nApp (after Base)\n');
+    const spec: AppSpec = {
+      stacks: [
+        { name: 'Base', roles: { R: 'bar-base' } },
+        { name: 'App', roles: { R: 'bar-app' }, dependsOn: ['Base'] },
+      ],
+    };
+    writeApp(dir, spec);
+    const listing = io(dir);
+    expect(await main(['list'], listing.value)).toBe(0);
+    expect(listing.out()).toBe('Base\nApp (after Base)\n');
 
-      const deploy = io(dir);
-      expect(await main(['deploy', '--local'], deploy.value)).toBe(0);
-      expect(deploy.out()).toContain('[####################] 1/1 CREATE_COMPLETE');
-      expect(deploy.out()).toContain('\x1b[');
-      expect(deploy.out()).toMatch(/Deployed Base .*\n[\s\S]*Deployed App /);
+    const deploy = io(dir);
+    expect(await main(['deploy', '--local'], deploy.value)).toBe(0);
+    expect(deploy.out()).toContain('[####################] 1/1 CREATE_COMPLETE');
+    expect(deploy.out()).toContain('\x1b[');
+    expect(deploy.out()).toMatch(/Deployed Base .*\n[\s\S]*Deployed App /);
 
-      const declined = io(dir, { confirm: async () => false });
-      expect(await main(['destroy', '--local'], declined.value)).toBe(1);
-      expect(declined.err()).toContain('nothing destroyed');
-      let asked = '';
-      const confirmed = io(dir, { confirm: async (q) => ((asked = q), true) });
-      expect(await main(['destroy', '--local'], confirmed.value)).toBe(0);
-      expect(asked).toBe('Delete Base (cn-hangzhou), App (cn-hangzhou) and all their resources? (y/N) ');
-      // Dependents first: App is destroyed before Base.
-      expect(confirmed.out().indexOf('Destroyed App')).toBeLessThan(
-        confirmed.out().indexOf('Destroyed Base'),
-      );
-      expect(confirmed.out()).toContain('Destroyed Base (cn-hangzhou): DELETE_COMPLETE');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const declined = io(dir, { confirm: async () => false });
+    expect(await main(['destroy', '--local'], declined.value)).toBe(1);
+    expect(declined.err()).toContain('nothing destroyed');
+    let asked = '';
+    const confirmed = io(dir, { confirm: async (q) => ((asked = q), true) });
+    expect(await main(['destroy', '--local'], confirmed.value)).toBe(0);
+    expect(asked).toBe('Delete Base (cn-hangzhou), App (cn-hangzhou) and all their resources? (y/N) ');
+    // Dependents first: App is destroyed before Base.
+    expect(confirmed.out().indexOf('Destroyed App')).toBeLessThan(confirmed.out().indexOf('Destroyed Base'));
+    expect(confirmed.out()).toContain('Destroyed Base (cn-hangzhou): DELETE_COMPLETE');
   });
 });
