@@ -6,6 +6,7 @@ import { findRunningServer } from '../../lib/local/discovery';
 import { handlerZipPath, packageRoot } from '../../lib/package-root';
 import { HANDLER_ZIP_ENVIRONMENT_VARIABLE } from '../../lib/provider';
 import { cliPath } from '../cli-paths';
+import { startCli, waitFor } from './cli-fixtures';
 
 /**
  * The example app (examples/single-copy, an ImageCopy with its provider) deployed, updated and destroyed through
@@ -38,9 +39,7 @@ describe('ros-deploy with the ImageCopy example app', () => {
       env,
       stdio: 'ignore',
     });
-    while (!findRunningServer(path.join(dir, '.ros-local'))) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitFor(() => findRunningServer(path.join(dir, '.ros-local')));
   });
 
   afterAll(async () => {
@@ -49,19 +48,7 @@ describe('ros-deploy with the ImageCopy example app', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [cliPath('ros-deploy'), ...args], {
-        cwd: dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (args: string[]) => startCli('ros-deploy', dir, args, env).done;
 
   it('deploys the copy with its progress and the copied image id as an output', async () => {
     const result = await run(['deploy', '--local', '--outputs-file', 'outputs.json']);
