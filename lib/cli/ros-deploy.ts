@@ -17,6 +17,7 @@ import {
   diffStacks,
   formatDiff,
   hasApp,
+  initApp,
   localTarget,
   regionResolver,
   selectStacks,
@@ -31,11 +32,13 @@ import {
 } from '../deploy';
 import type { CliIo, Output } from './io';
 import { BarDisplay, EventsDisplay, formatResults, type ProgressDisplay } from './ros-deploy-progress';
-import { CLI_WORDING, ConfigurationError, quote, UsageError } from './usage';
+import { CLI_WORDING, ConfigurationError, packageVersion, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
 
 Commands:
+  init [DIR]            Write a new TypeScript app with an ImageCopy into DIR (default: here; it must be empty
+                        unless --force)
   synth [STACKS..]      Synthesize the app of cdk.json into cdk.out (one stack named: print its template)
   list                  List the app's stacks
   deploy [STACKS..]     Create or update stacks (all by default, with the stacks they depend on) and follow
@@ -61,7 +64,7 @@ Options:
   -e, --exclusively     deploy/diff: not the stacks the named ones depend on; destroy: not the stacks that
                         depend on them (by default they are included, as cdk does)
   --progress bar|events How to show progress (default: bar on a terminal; events when not a TTY or CI=true)
-  --force               destroy: do not ask for confirmation
+  --force               destroy: do not ask for confirmation; init: write into a directory that is not empty
   --fail                diff: exit 1 when there are differences
   --limit N             events: how many (default 50)
   --json                Machine-readable output on stdout (progress goes to stderr)
@@ -96,13 +99,14 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   exclusively: { type: 'boolean', short: 'e' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 type Flags = ReturnType<typeof parse>['values'];
 const parse = (argv: string[]) =>
   parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, strict: true });
 
-const COMMANDS = ['synth', 'list', 'ls', 'deploy', 'destroy', 'diff', 'events', 'outputs'] as const;
+const COMMANDS = ['init', 'synth', 'list', 'ls', 'deploy', 'destroy', 'diff', 'events', 'outputs'] as const;
 
 /** `ros-deploy`: resolves with the exit code (0 ok, 1 a stack operation failed, 2 usage or configuration error). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -122,6 +126,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
+  if (flags.version) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   const [command, ...stacks] = positionals;
   let target: Target | undefined;
   try {
@@ -132,8 +140,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`unknown command ${quote(command)}`);
     }
     checkFlags(flags);
-    stacks.forEach(checkStackName);
     const cli = new Cli(io, flags);
+    if (command === 'init') {
+      return cli.init(stacks);
+    }
+    stacks.forEach(checkStackName);
     if (command === 'synth') {
       return await cli.synth(stacks);
     }
@@ -229,6 +240,32 @@ class Cli {
         );
       },
     });
+  }
+
+  init(args: string[]): number {
+    if (args.length > 1) {
+      throw new UsageError('init takes at most one DIR');
+    }
+    const result = initApp({ directory: path.resolve(this.io.cwd, args[0] ?? '.'), force: this.flags.force });
+    const where = path.relative(this.io.cwd, result.directory) || '.';
+    if (this.flags.json) {
+      this.io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return 0;
+    }
+    this.io.stdout.write(
+      [
+        `Wrote a TypeScript app with the stack ${result.stackName} into ${where}:`,
+        ...result.files.map((file) => `  ${file}`),
+        '',
+        'Next:',
+        ...(where === '.' ? [] : [`  cd ${where}`]),
+        '  npm install',
+        '  npm test',
+        '  npx ros-deploy deploy --local',
+        '',
+      ].join('\n'),
+    );
+    return 0;
   }
 
   async synth(names: string[]): Promise<number> {

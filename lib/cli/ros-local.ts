@@ -18,7 +18,7 @@ import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
 import type { CliIo } from './io';
-import { ConfigurationError, UsageError } from './usage';
+import { ConfigurationError, packageVersion, UsageError } from './usage';
 
 const HELP = `Usage: ros-local <command> [options]
 
@@ -42,6 +42,7 @@ ${Object.entries(VARIANT_VALUES)
   .join('\n')}
                            copyVisibilityDelayMs: N (with copyVisibility=delayed)
   -h, --help             Show this help
+  --version              Show the version of ros-local (the ros-cdk-image-copy package)
 `;
 
 /** `ros-local`: returns the process exit code (0 ok, 2 usage error); `start` resolves only when stopped. */
@@ -58,6 +59,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         faults: { type: 'string' },
         variant: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -66,6 +68,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = positionals[0] ?? 'start';

@@ -3,7 +3,10 @@
  * or environment), quoting user values in messages, and the {@link CLI_WORDING} that names the library's options as
  * `ros-deploy`'s flags and commands.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { quote, type Wording } from '../deploy/errors';
+import { packageRoot } from '../package-root';
 
 export { quote };
 
@@ -47,7 +50,15 @@ export const CLI_WORDING: Wording = {
         return '-o';
       case 'stackNames':
         return 'STACKS';
+      case 'force':
+        return '--force';
     }
   },
   command: (command, stackName) => `\`ros-deploy ${command} ${stackName}\``,
 };
+
+/** The version of this package, which `--version` prints. */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
+}

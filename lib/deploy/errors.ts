@@ -23,7 +23,9 @@ export type OptionName =
   /** The cloud assembly directory (`outdir`). */
   | 'outdir'
   /** The names of the stacks to work on (`stackNames`). */
-  | 'stackNames';
+  | 'stackNames'
+  /** Go ahead without asking or despite what is there (`force`). */
+  | 'force';
 
 /** What narrows an option in a message: the stack, the parameter, the value. */
 export interface OptionDetail {
@@ -52,6 +54,8 @@ export const LIBRARY_WORDING: Wording = {
         return `\`parameters.${detail.key ?? 'KEY'}\``;
       case 'local':
         return '`localTarget()`';
+      case 'force':
+        return '`force: true`';
       default:
         return `\`${name}\`${detail.value ? ` (${detail.value})` : ''}`;
     }
@@ -111,6 +115,8 @@ export type DeployErrorCode =
   | 'InvalidEnvironment'
   /** LocalCloud could not be started or reached (e.g. an unreadable state file). */
   | 'LocalCloudUnavailable'
+  /** A new app is written only into an empty directory (unless forced). */
+  | 'DirectoryNotEmpty'
   /** The template cannot be sent (too large, not JSON, not found in the cloud assembly). */
   | 'InvalidTemplate'
   /** The CDK app failed to synthesize, or wrote no cloud assembly. */
@@ -137,6 +143,7 @@ const CONFIGURATION_CODES: readonly DeployErrorCode[] = [
   'NoSuchStack',
   'InvalidEnvironment',
   'LocalCloudUnavailable',
+  'DirectoryNotEmpty',
   'InvalidTemplate',
   'SynthFailed',
   'RegionMismatch',

@@ -32,6 +32,8 @@ export { selectStacks, stackByName } from './selection';
 export type { Selection, SelectOptions } from './selection';
 export { deployStacks, destroyStacks, diffStacks, stackRegions } from './stacks';
 export type { DeployStacksOptions, StacksTarget } from './stacks';
+export { initApp, SEEDED_IMAGE } from './init';
+export type { InitOptions, InitResult } from './init';
 export { regionResolver } from './region';
 export type { RegionOptions, RegionResolver } from './region';
 export { cloudTarget, localTarget, LOCAL_DEFAULT_REGION } from './target';

@@ -3,6 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main, CliIo } from '../../lib/cli/ros-deploy';
+import { main as localMain } from '../../lib/cli/ros-local';
+import { SEEDED_IMAGES } from '../../lib/local';
+import { packageRoot } from '../../lib/package-root';
 import { findRunningServer } from '../../lib/local/discovery';
 import { cliPath } from '../cli-paths';
 import { CompressedClock } from '../deploy/fixtures';
@@ -840,5 +843,81 @@ describe('ros-deploy main (in process)', () => {
     // Dependents first: App is destroyed before Base.
     expect(confirmed.out().indexOf('Destroyed App')).toBeLessThan(confirmed.out().indexOf('Destroyed Base'));
     expect(confirmed.out()).toContain('Destroyed Base (cn-hangzhou): DELETE_COMPLETE');
+  });
+});
+
+describe('ros-deploy init and --version', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-init-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+
+  it('prints the version of the package with --version, ros-deploy and ros-local alike', async () => {
+    const deploy = captureIo(dir);
+    expect(await main(['--version'], deploy.io)).toBe(0);
+    expect(deploy.out()).toBe(`${manifest.version}\n`);
+    const local = captureIo(dir);
+    expect(await localMain(['--version'], local.io)).toBe(0);
+    expect(local.out()).toBe(`${manifest.version}\n`);
+  });
+
+  it('writes a TypeScript app whose dependencies are this package and the versions it is tested with', async () => {
+    const target = path.join(dir, 'my-images');
+    const init = captureIo(dir);
+    expect(await main(['init', 'my-images'], init.io)).toBe(0);
+    expect(init.out()).toContain('Wrote a TypeScript app with the stack MyImages into my-images:');
+    expect(init.out()).toContain(
+      '  cd my-images\n  npm install\n  npm test\n  npx ros-deploy deploy --local\n',
+    );
+    expect(fs.readdirSync(target).sort()).toEqual(
+      [
+        '.gitignore',
+        'README.md',
+        'bin',
+        'cdk.json',
+        'jest.config.js',
+        'lib',
+        'package.json',
+        'register-ts.js',
+        'test',
+        'tsconfig.json',
+      ].sort(),
+    );
+    const app = JSON.parse(fs.readFileSync(path.join(target, 'package.json'), 'utf8'));
+    expect(app.name).toBe('my-images');
+    expect(app.dependencies).toEqual({
+      'ros-cdk-image-copy': `^${manifest.version}`,
+      ...Object.fromEntries(
+        Object.keys(manifest.peerDependencies).map((p) => [p, manifest.devDependencies[p]]),
+      ),
+    });
+    for (const tool of ['typescript', 'jest', 'ts-jest', '@types/jest', '@types/node']) {
+      expect(app.devDependencies[tool]).toBe(manifest.devDependencies[tool]);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(target, 'cdk.json'), 'utf8'))).toEqual({
+      app: 'node --require ./register-ts.js bin/app.ts',
+    });
+    const source = fs.readFileSync(path.join(target, 'bin', 'app.ts'), 'utf8');
+    expect(source).toContain("new ImageCopyStack(app, 'MyImages', {");
+    // LocalCloud's seeded image, so `deploy --local` works as written.
+    const seeded = SEEDED_IMAGES.find((i) => i.imageId === 'm-bp1seedgoldenimage01');
+    expect(seeded).toMatchObject({ regionId: 'cn-hangzhou' });
+    expect(source).toContain("?? 'm-bp1seedgoldenimage01'");
+  });
+
+  it('refuses a directory that is not empty unless --force, naming what is there', async () => {
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const refused = captureIo(dir);
+    expect(await main(['init'], refused.io)).toBe(2);
+    expect(refused.err()).toBe(
+      `ros-deploy: ${dir} is not empty (notes.txt): a new app is written into an empty directory; pass --force to ` +
+        'write into it anyway (files of the same names are replaced)\n',
+    );
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+    const forced = captureIo(dir);
+    expect(await main(['init', '--force', '--json'], forced.io)).toBe(0);
+    expect(JSON.parse(forced.out())).toMatchObject({ stackName: expect.stringMatching(/^RosDeployInit/) });
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(fs.existsSync(path.join(dir, 'lib', 'image-copy-stack.ts'))).toBe(true);
   });
 });

@@ -83,7 +83,7 @@ describe('the packed tarball in a fresh app', () => {
     },
   };
 
-  describe.each(Object.entries(frameworks))('with %s', (_name, framework) => {
+  describe.each(Object.entries(frameworks))('with %s', (name, framework) => {
     let app: string;
     const run = async (command: string, args: string[], options: ExecFileOptions = {}) => {
       const { stdout, stderr } = await exec(command, args, {
@@ -179,5 +179,36 @@ describe('the packed tarball in a fresh app', () => {
       const destroy = await run(cli, ['destroy', '--local', '--force']);
       expect(destroy.stdout).toContain('FreshApp');
     }, 240_000);
+
+    it('gives the package version with ros-deploy --version and ros-local --version', async () => {
+      const version = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
+      for (const bin of ['ros-deploy', 'ros-local']) {
+        const { stdout } = await run(path.join(app, 'node_modules', '.bin', bin), ['--version']);
+        expect(stdout).toBe(`${version}\n`);
+      }
+    });
+
+    if (name === 'the newest tested framework') {
+      it('writes with ros-deploy init an app that installs, passes its jest test, deploys to LocalCloud and is destroyed', async () => {
+        const initialized = path.join(work, 'initialized-app');
+        const init = await run(path.join(app, 'node_modules', '.bin', 'ros-deploy'), ['init', initialized]);
+        expect(init.stdout).toContain('Wrote a TypeScript app with the stack InitializedApp');
+        const manifestFile = path.join(initialized, 'package.json');
+        const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+        // The app depends on the published package; here, on the tarball under test.
+        manifest.dependencies['ros-cdk-image-copy'] = `file:${tarball}`;
+        fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+        const inApp = { cwd: initialized };
+        await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], inApp);
+        const tested = await run(npm, ['test'], inApp);
+        expect(tested.stderr).toMatch(/Tests: +3 passed, 3 total/);
+        const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+        const deploy = await run(npx, ['ros-deploy', 'deploy', '--local'], inApp);
+        expect(deploy.stdout).toContain('Deployed InitializedApp (cn-hangzhou): CREATE_COMPLETE');
+        expect(deploy.stdout).toMatch(/InitializedApp\.ImageId = m-[0-9a-z]+/);
+        const destroy = await run(npx, ['ros-deploy', 'destroy', '--local', '--force'], inApp);
+        expect(destroy.stdout).toContain('Destroyed InitializedApp (cn-hangzhou): DELETE_COMPLETE');
+      }, 600_000);
+    }
   });
 });
