@@ -8,7 +8,10 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { stringify as toYaml } from 'yaml';
 import {
+  APPROVAL_LEVELS,
+  type ApprovalLevel,
   assemblyDirectory,
+  changesNeedingApproval,
   type AssemblyStack,
   cloudTarget,
   DeployError,
@@ -45,7 +48,8 @@ Commands:
                         them to the end
   destroy [STACKS..]    Delete stacks (with the stacks that depend on them, first; a name the app does not
                         have is found in ROS); asks first unless --force
-  diff [STACKS..]       Compare the app's templates with the deployed stacks
+  diff [STACKS..]       Compare the app's templates with the deployed stacks: each resource added, modified in
+                        place, replaced (and why) or removed; RAM changes marked [security]
   events STACK          Show a stack's latest events
   outputs STACK         Show a stack's outputs
 
@@ -58,6 +62,11 @@ Options:
   --tags K=V            Stack tag (repeatable)
   --outputs-file FILE   deploy: write the outputs as JSON {stack: {key: value}}
   --no-rollback         deploy: keep what was created when an operation fails
+  --require-approval never|broadening|any-change
+                        deploy: ask before changes that broaden permissions (RAM actions, resources,
+                        principals) or replace or delete an image copy (broadening, the default), before any
+                        change, or never; without a terminal (or with CI=true) such a deploy fails (exit 2)
+                        unless never. Deploys to LocalCloud (--local) never ask
   --timeout MINUTES     deploy: ROS timeout of each create or update (10-1440; default: the longest chain of
                         the template's custom resource timeouts plus 10 minutes, at least 60)
   --concurrency N       deploy/destroy: stacks in parallel, dependencies respected (default 1)
@@ -87,6 +96,7 @@ const OPTIONS = {
   tags: { type: 'string', multiple: true },
   'outputs-file': { type: 'string' },
   'no-rollback': { type: 'boolean' },
+  'require-approval': { type: 'string' },
   timeout: { type: 'string' },
   concurrency: { type: 'string' },
   progress: { type: 'string' },
@@ -309,6 +319,10 @@ class Cli {
     const stacks = this.select(assembly, names, 'dependencies');
     const parameters = parseParameters(this.flags.parameters ?? [], stacks);
     const regions = this.regions(stacks, target);
+    if (!(await this.approved(stacks, regions, target, assembly.directory))) {
+      this.io.stderr.write('ros-deploy: nothing deployed.\n');
+      return 1;
+    }
     const display = this.display();
     const results = await deployStacks({
       stacks,
@@ -328,6 +342,40 @@ class Cli {
       this.writeOutputs(this.flags['outputs-file'], results);
     }
     return this.report(results, 'deploy');
+  }
+
+  /**
+   * Whether the deploy may go ahead under `--require-approval`: LocalCloud never asks; otherwise the changes that
+   * need approval (see `changesNeedingApproval`) are listed and asked about on the terminal. Without one (or in CI)
+   * they are a configuration error naming them.
+   */
+  private async approved(
+    stacks: AssemblyStack[],
+    regions: Map<string, string>,
+    target: Target,
+    assemblyDir: string,
+  ): Promise<boolean> {
+    const level = (this.flags['require-approval'] ?? 'broadening') as ApprovalLevel;
+    if (target.local || level === 'never') {
+      return true;
+    }
+    const diffs = await diffStacks({ stacks, regions, target, assemblyDir });
+    const items = changesNeedingApproval(diffs, level);
+    if (items.length === 0) {
+      return true;
+    }
+    const list = items
+      .map((i) => `  ${i.stackName}: ${i.constructPath ? `${i.constructPath} (${i.id})` : i.id}: ${i.why}\n`)
+      .join('');
+    if (!this.io.confirm || isCi(this.io.env)) {
+      throw new ConfigurationError(
+        `deploy: these changes need approval (--require-approval ${level}), and there is no terminal to ask on` +
+          `${isCi(this.io.env) ? ' (CI)' : ''}:\n${list}Deploy on a terminal to approve them, or pass ` +
+          '--require-approval never',
+      );
+    }
+    this.progressOut.write(`These changes need approval (--require-approval ${level}):\n${list}`);
+    return this.io.confirm('Deploy these changes? (y/N) ');
   }
 
   async destroy(names: string[], target: Target): Promise<number> {
@@ -473,7 +521,7 @@ class Cli {
 
   private display(): ProgressDisplay {
     const mode = this.flags.progress;
-    const ci = this.io.env.CI !== undefined && this.io.env.CI !== 'false' && this.io.env.CI !== '0';
+    const ci = isCi(this.io.env);
     const tty = this.progressOut.isTTY === true;
     const heartbeatSeconds = Number(this.io.env.ROS_DEPLOY_HEARTBEAT_SECONDS ?? 30);
     const heartbeatMs =
@@ -572,6 +620,17 @@ function checkFlags(flags: Flags): void {
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
     throw new UsageError(`--progress ${quote(flags.progress)} is invalid: expected bar or events`);
   }
+  const approval = flags['require-approval'];
+  if (approval !== undefined && !(APPROVAL_LEVELS as readonly string[]).includes(approval)) {
+    throw new UsageError(
+      `--require-approval ${quote(approval)} is invalid: expected ${APPROVAL_LEVELS.join(', ')}`,
+    );
+  }
+}
+
+/** Whether the environment says it is CI (`CI` set, and not `false` or `0`). */
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && env.CI !== 'false' && env.CI !== '0';
 }
 
 /** `--region REGION` or `--region STACK:REGION`. */

@@ -59,6 +59,7 @@ export const CLI_WORDING: Wording = {
 
 /** The version of this package, which `--version` prints. */
 export function packageVersion(): string {
-  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
+  return (
+    JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'util';
 import { connect, ConnectionOptions } from './connection';
 import { resolveTemplate, StackSource } from './operations';
+import { reviewResource, type Replacement, type ResourceAction, type SecurityChange } from './review';
 import { StackApi } from './stack-api';
 import { parseTemplateBody } from './template-body';
 
@@ -22,6 +23,14 @@ export interface TemplateChange {
   /** For a modified entry: the paths that changed (`Properties.RoleName`), with old and new values. */
   readonly details: PropertyChange[];
   readonly constructPath?: string;
+  /** For resources: added, modified in place, replaced or removed (see `review.ts`). */
+  readonly action?: ResourceAction;
+  /** For a replaced resource: what forces it. */
+  readonly replacement?: Replacement;
+  /** For a RAM resource: security-relevant, with what it grants or trusts more or less. */
+  readonly security?: SecurityChange;
+  /** Whether the resource is an ImageCopy. */
+  readonly imageCopy?: boolean;
 }
 
 export interface PropertyChange {
@@ -38,6 +47,13 @@ export interface DiffResult {
   readonly stackId?: string;
   readonly changes: TemplateChange[];
   readonly hasChanges: boolean;
+  /** How many resources are added, modified in place, replaced and removed; how many RAM changes, broadening or not. */
+  readonly summary: DiffSummary;
+}
+
+export interface DiffSummary extends Record<ResourceAction, number> {
+  readonly securityRelevant: number;
+  readonly broadening: boolean;
 }
 
 export type DiffStackOptions = ConnectionOptions & StackSource;
@@ -63,6 +79,17 @@ export async function diffStack(options: DiffStackOptions): Promise<DiffResult> 
     ...(existing && { stackId: existing.stackId }),
     changes,
     hasChanges: changes.length > 0,
+    summary: summarize(changes),
+  };
+}
+
+/** The counts of a diff (see {@link DiffSummary}). */
+export function summarize(changes: readonly TemplateChange[]): DiffSummary {
+  const security = changes.filter((c) => c.security);
+  return {
+    ...countActions(changes),
+    securityRelevant: security.length,
+    broadening: security.some((c) => c.security?.broadening),
   };
 }
 
@@ -101,6 +128,10 @@ export function diffTemplates(
       }
       const resourceType = section === 'Resources' ? ((b ?? a) as { Type?: string })?.Type : undefined;
       const constructPath = section === 'Resources' || section === 'Outputs' ? constructPaths[id] : undefined;
+      const review =
+        section === 'Resources'
+          ? reviewResource(a as Record<string, unknown> | undefined, b as Record<string, unknown> | undefined)
+          : undefined;
       changes.push({
         section,
         id,
@@ -108,13 +139,20 @@ export function diffTemplates(
         ...(resourceType && { resourceType }),
         ...(constructPath && { constructPath }),
         details: a !== undefined && b !== undefined ? leafChanges(a, b, '') : [],
+        ...review,
       });
     }
   }
   return changes;
 }
 
-/** Renders changes as text, one `[+]`/`[-]`/`[~]` line per entry and `└─` lines for what changed inside. */
+const SIGNS: Record<ResourceAction, string> = { add: '[+]', modify: '[~]', replace: '[-/+]', remove: '[-]' };
+
+/**
+ * Renders changes as text: one line per entry (`[+]` added, `[~]` modified in place, `[-/+]` replaced, with why,
+ * `[-]` removed), `└─` lines for what changed inside, `[security]` lines for what a RAM change grants or trusts more
+ * or less, and a count of the resource changes.
+ */
 export function formatDiff(result: DiffResult): string {
   const lines = [`Stack ${result.stackName}${result.exists ? '' : ' (not deployed yet)'}`];
   if (!result.hasChanges) {
@@ -126,15 +164,50 @@ export function formatDiff(result: DiffResult): string {
       section = change.section;
       lines.push(section);
     }
-    const sign = change.kind === 'added' ? '[+]' : change.kind === 'removed' ? '[-]' : '[~]';
+    const sign = change.action
+      ? SIGNS[change.action]
+      : change.kind === 'added'
+        ? '[+]'
+        : change.kind === 'removed'
+          ? '[-]'
+          : '[~]';
     const type = change.resourceType ? `${change.resourceType} ` : '';
     const where = change.constructPath ? ` (${change.constructPath})` : '';
-    lines.push(`${sign} ${type}${change.id}${where}`);
+    const replaced = change.replacement ? ` replaced: ${change.replacement.reason}` : '';
+    lines.push(`${sign} ${type}${change.id}${where}${replaced}`);
     for (const d of change.details) {
       lines.push(`    └─ ${d.path}: ${show(d.before)} → ${show(d.after)}`);
     }
+    if (change.security) {
+      const { added, removed, broadening } = change.security;
+      const effect = broadening
+        ? 'broadens permissions'
+        : removed.length > 0
+          ? 'narrows permissions'
+          : 'RAM change';
+      lines.push(`    [security] ${effect}`);
+      lines.push(...added.map((line) => `    [security] + ${line}`));
+      lines.push(...removed.map((line) => `    [security] - ${line}`));
+    }
   }
+  const counts = summarize(result.changes);
+  lines.push(
+    `${counts.add} to add, ${counts.modify} to modify in place, ${counts.replace} to replace, ${counts.remove} to ` +
+      `remove; ${counts.securityRelevant} security-relevant` +
+      (counts.broadening ? ' (broadening permissions)' : ''),
+  );
   return lines.join('\n') + '\n';
+}
+
+/** How many resources each action touches. */
+function countActions(changes: readonly TemplateChange[]): Record<ResourceAction, number> {
+  const counts: Record<ResourceAction, number> = { add: 0, modify: 0, replace: 0, remove: 0 };
+  for (const change of changes) {
+    if (change.action) {
+      counts[change.action]++;
+    }
+  }
+  return counts;
 }
 
 function leafChanges(a: unknown, b: unknown, path: string): PropertyChange[] {

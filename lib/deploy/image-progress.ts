@@ -7,6 +7,7 @@ import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
 import { rpcParams } from '../openapi-rpc';
 import { ImageCopyParameter, isOwnedBy, OWNERSHIP_TAG_KEY } from '../protocol';
 import type { RosConnection } from './connection';
+import { isImageCopyResource } from './review';
 
 /** How far an ImageCopy's copy has come, as ECS reports it. */
 export interface ImageCopyProgress {
@@ -48,13 +49,10 @@ export class ImageCopyWatcher {
     const resources =
       (template as { Resources?: Record<string, { Type?: string; Properties?: any }> })?.Resources ?? {};
     for (const [id, resource] of Object.entries(resources)) {
-      const parameters = resource?.Properties?.Parameters;
-      const isCustom =
-        resource?.Type === 'ALIYUN::ROS::CustomResource' || resource?.Type?.startsWith('Custom::');
-      if (!isCustom || !parameters || parameters[ImageCopyParameter.SourceImageId] === undefined) {
+      if (!isImageCopyResource(resource)) {
         continue;
       }
-      const destination = parameters[ImageCopyParameter.DestinationRegionId];
+      const destination = resource.Properties?.Parameters?.[ImageCopyParameter.DestinationRegionId];
       this.copies.set(id, typeof destination === 'string' ? destination : connection.regionId);
     }
   }

@@ -22,8 +22,12 @@ export type {
   StackOutputsResult,
   StackSource,
 } from './operations';
-export { diffStack, diffTemplates, formatDiff, parseTemplateBody } from './diff';
-export type { DiffResult, DiffStackOptions, PropertyChange, TemplateChange } from './diff';
+export { diffStack, diffTemplates, formatDiff, parseTemplateBody, summarize } from './diff';
+export type { DiffResult, DiffStackOptions, DiffSummary, PropertyChange, TemplateChange } from './diff';
+export { isImageCopyResource, NOT_EDITABLE, reviewResource } from './review';
+export type { Replacement, ResourceAction, ResourceReview, SecurityChange } from './review';
+export { APPROVAL_LEVELS, changesNeedingApproval } from './approval';
+export type { ApprovalItem, ApprovalLevel } from './approval';
 export { readAssembly, synthesize, assemblyStack, constructPathsOf } from './assembly';
 export type { AssemblyStack, CloudAssembly, SynthOptions } from './assembly';
 export { assemblyDirectory, hasApp, synthesizeApp } from './app';

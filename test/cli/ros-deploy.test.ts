@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { main, CliIo } from '../../lib/cli/ros-deploy';
 import { main as localMain } from '../../lib/cli/ros-local';
-import { SEEDED_IMAGES } from '../../lib/local';
+import { LocalCloud, SEEDED_IMAGES } from '../../lib/local';
 import { packageRoot } from '../../lib/package-root';
 import { findRunningServer } from '../../lib/local/discovery';
 import { cliPath } from '../cli-paths';
@@ -73,7 +73,26 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner', Worker: 'web-worker' } }] });
     const diff = await run(['diff', '--local', '--fail']);
     expect(diff.code).toBe(1);
-    expect(diff.stdout).toContain('[+] ALIYUN::RAM::Role Worker (Web/Roles/Worker)');
+    expect(diff.stdout).toContain(
+      '[+] ALIYUN::RAM::Role Worker (Web/Roles/Worker)\n' +
+        '    [security] broadens permissions\n' +
+        '    [security] + trust Service fc.aliyuncs.com\n',
+    );
+    expect(diff.stdout).toContain(
+      '1 to add, 0 to modify in place, 0 to replace, 0 to remove; 1 security-relevant',
+    );
+    const diffJson = await run(['diff', '--local', '--json']);
+    expect(JSON.parse(diffJson.stdout).stacks[0]).toMatchObject({
+      summary: { add: 1, modify: 0, replace: 0, remove: 0, securityRelevant: 1, broadening: true },
+      changes: expect.arrayContaining([
+        expect.objectContaining({
+          id: 'Worker',
+          action: 'add',
+          imageCopy: false,
+          security: { added: ['trust Service fc.aliyuncs.com'], removed: [], broadening: true },
+        }),
+      ]),
+    });
     const update = await run(['deploy', '--local', '--json']);
     expect(update.code).toBe(0);
     const report = JSON.parse(update.stdout);
@@ -281,7 +300,8 @@ describe('ros-deploy (child process, LocalCloud)', () => {
         ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
         ALIBABA_CLOUD_REGION_ID: 'cn-hangzhou',
       };
-      const fromEnv = await runChild(['deploy'], {
+      // No terminal: a first deploy, which creates a role, needs --require-approval never.
+      const fromEnv = await runChild(['deploy', '--require-approval', 'never'], {
         ...endpoints,
         ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyId,
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeySecret,
@@ -337,6 +357,10 @@ describe('ros-deploy (child process, LocalCloud)', () => {
       '--parameters (value not shown: it may be a secret) is invalid: expected STACK:KEY=VALUE',
     ],
     [['outputs', '--local'], 'outputs takes exactly one STACK'],
+    [
+      ['deploy', '--require-approval', 'sometimes'],
+      '--require-approval "sometimes" is invalid: expected never, broadening, any-change',
+    ],
   ])('exits 2 with a message for bad usage: %j', async (args, message) => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'web-runner' } }] });
     const result = await run(args);
@@ -919,5 +943,105 @@ describe('ros-deploy init and --version', () => {
     expect(JSON.parse(forced.out())).toMatchObject({ stackName: expect.stringMatching(/^RosDeployInit/) });
     expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
     expect(fs.existsSync(path.join(dir, 'lib', 'image-copy-stack.ts'))).toBe(true);
+  });
+});
+
+/**
+ * --require-approval against a cloud that is not LocalCloud to ros-deploy: a LocalCloud reached through the endpoint
+ * variables, with its keys in this process's environment (where the default credential chain reads them).
+ */
+describe('deploy --require-approval', () => {
+  let cloud: LocalCloud;
+  let dir: string;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    cloud = await LocalCloud.start();
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = cloud.credentials.accessKeyId;
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = cloud.credentials.accessKeySecret;
+  });
+  afterAll(async () => {
+    for (const key of Object.keys(process.env)) {
+      if (!(key in saved)) {
+        delete process.env[key];
+      }
+    }
+    await cloud.stop();
+  });
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-approval-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** IO towards the cloud, a terminal's when `confirm` is given (it records the questions). */
+  function cloudIo(confirm?: (question: string) => Promise<boolean>, env: Record<string, string> = {}) {
+    return captureIo(dir, {
+      clock: new CompressedClock(),
+      confirm,
+      env: {
+        ...captureIo(dir).io.env,
+        ALIBABA_CLOUD_ROS_ENDPOINT: cloud.endpoint,
+        ALIBABA_CLOUD_ECS_ENDPOINT: cloud.endpoint,
+        ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
+        ALIBABA_CLOUD_REGION_ID: 'cn-hangzhou',
+        ...env,
+      },
+    });
+  }
+  const live = (name: string) =>
+    cloud.ros.stacks('cn-hangzhou').filter((s) => s.stackName === name && s.status !== 'DELETE_COMPLETE');
+  const never = (question: string): Promise<boolean> => {
+    throw new Error(`asked: ${question}`);
+  };
+
+  it('fails without a terminal, or in CI, with exit 2 naming what needs approval, and deploys nothing', async () => {
+    writeApp(dir, { stacks: [{ name: 'Guarded', roles: { Runner: 'guarded-runner' } }] });
+    const headless = cloudIo();
+    expect(await main(['deploy'], headless.io)).toBe(2);
+    expect(headless.err()).toBe(
+      'ros-deploy: deploy: these changes need approval (--require-approval broadening), and there is no terminal ' +
+        'to ask on:\n' +
+        '  Guarded: Guarded/Roles/Runner (Runner): broadens permissions: trust Service fc.aliyuncs.com\n' +
+        'Deploy on a terminal to approve them, or pass --require-approval never\n',
+    );
+    const ci = cloudIo(never, { CI: 'true' });
+    expect(await main(['deploy'], ci.io)).toBe(2);
+    expect(ci.err()).toContain('and there is no terminal to ask on (CI):\n');
+    expect(live('Guarded')).toEqual([]);
+  });
+
+  it('asks on a terminal: an answer of no deploys nothing (exit 1), yes deploys', async () => {
+    writeApp(dir, { stacks: [{ name: 'Asked', roles: { Runner: 'asked-runner' } }] });
+    const questions: string[] = [];
+    const declined = cloudIo(async (q) => (questions.push(q), false));
+    expect(await main(['deploy'], declined.io)).toBe(1);
+    expect(declined.out()).toContain(
+      'These changes need approval (--require-approval broadening):\n' +
+        '  Asked: Asked/Roles/Runner (Runner): broadens permissions: trust Service fc.aliyuncs.com\n',
+    );
+    expect(declined.err()).toBe('ros-deploy: nothing deployed.\n');
+    expect(live('Asked')).toEqual([]);
+    const accepted = cloudIo(async (q) => (questions.push(q), true));
+    expect(await main(['deploy'], accepted.io)).toBe(0);
+    expect(accepted.out()).toContain('Deployed Asked (cn-hangzhou): CREATE_COMPLETE');
+    expect(questions).toEqual(['Deploy these changes? (y/N) ', 'Deploy these changes? (y/N) ']);
+  });
+
+  it('never asks with never, for a change that does not broaden, or on LocalCloud; any-change asks for any change', async () => {
+    writeApp(dir, { stacks: [{ name: 'Calm', roles: { Runner: 'calm-runner', Helper: 'calm-helper' } }] });
+    expect(await main(['deploy', '--require-approval', 'never'], cloudIo().io)).toBe(0);
+    // Removing a role narrows permissions: no question at the default level.
+    writeApp(dir, { stacks: [{ name: 'Calm', roles: { Runner: 'calm-runner' } }] });
+    expect(await main(['deploy'], cloudIo(never).io)).toBe(0);
+    writeApp(dir, {
+      stacks: [{ name: 'Calm', roles: { Runner: 'calm-runner' }, parameters: { Env: 'dev' } }],
+    });
+    const questions: string[] = [];
+    const strict = cloudIo(async (q) => (questions.push(q), false));
+    expect(await main(['deploy', '--require-approval', 'any-change'], strict.io)).toBe(1);
+    expect(strict.out()).toContain('  Calm: Env: adds parameter\n');
+    expect(await main(['deploy'], cloudIo(never).io)).toBe(0);
+    expect(live('Calm')[0].status).toBe('UPDATE_COMPLETE');
+    // LocalCloud never asks, whatever the level: the README's `deploy --local` runs without a terminal.
+    const local = captureIo(dir, { clock: new CompressedClock() });
+    expect(await main(['deploy', '--local', '--require-approval', 'any-change'], local.io)).toBe(0);
+    expect(local.out()).toContain('Deployed Calm (cn-hangzhou): CREATE_COMPLETE');
   });
 });

@@ -22,7 +22,7 @@ describe('diffStack', () => {
     ]);
   });
 
-  it('finds no differences right after a deploy, and the changed property after an edit', async () => {
+  it('finds no differences right after a deploy; after an edit, what each resource undergoes and what RAM changes grant', async () => {
     await deployStack({
       ...fast,
       stackName: 'diffed',
@@ -43,13 +43,21 @@ describe('diffStack', () => {
       [
         'Stack diffed',
         'Resources',
-        '[~] ALIYUN::RAM::Role A',
+        // ROS documents a role's Description as not editable (ALIYUN::RAM::Role reference).
+        '[-/+] ALIYUN::RAM::Role A replaced: ROS documents Description as not editable: the update replaces the ' +
+          'resource where replacement is allowed (ReplacementOption), and fails where it is not',
         '    └─ Properties.Description: (none) → "now described"',
+        '    [security] RAM change',
         '[-] ALIYUN::RAM::Role B',
+        '    [security] narrows permissions',
+        '    [security] - trust Service fc.aliyuncs.com',
         '[+] ALIYUN::RAM::Role C',
+        '    [security] broadens permissions',
+        '    [security] + trust Service fc.aliyuncs.com',
         'Outputs',
         '[-] BArn',
         '[+] CArn',
+        '1 to add, 0 to modify in place, 1 to replace, 1 to remove; 3 security-relevant (broadening permissions)',
         '',
       ].join('\n'),
     );

@@ -34,7 +34,9 @@ describe('the packed tarball in a fresh app', () => {
   }, 240_000);
 
   afterAll(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (work) {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('ships the license, the changelog, the docs and the handler zip, and no unused files', () => {
