@@ -56,6 +56,12 @@ export const VARIANT_VALUES = {
    * copy it made still exists, or for ever.
    */
   clientTokenReplay: ['while-image-exists', 'forever'],
+  /**
+   * Whether `ALIYUN::ECS::LaunchTemplate` needs its ImageId to exist and be Available in the template's region: the
+   * ECS CreateLaunchTemplate reference says ECS verifies parameter values only when instances are created; whether
+   * ROS's resource checks the image first is undocumented. Checked (the strictest), or not.
+   */
+  launchTemplateImage: ['available', 'unchecked'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

@@ -8,6 +8,7 @@ import {
   handlerFor,
   Provisioned,
   ProvisionContext,
+  requiresReplacement,
   ResourceError,
   ResourceHandler,
 } from './resources';
@@ -475,15 +476,14 @@ export class StackEngine {
     const changed = Object.keys({ ...properties, ...existing.properties }).filter(
       (key) => !isDeepStrictEqual(properties[key], existing.properties?.[key]),
     );
-    const replace =
-      type !== existing.type || changed.some((key) => handler.replacementProperties.includes(key));
+    const replace = type !== existing.type || changed.some((key) => requiresReplacement(handler, key));
     const before = snapshot(existing);
     if (replace) {
       if (replacementOption !== 'Enabled') {
         const reason =
           type !== existing.type
             ? `the type changed from ${existing.type} to ${type}`
-            : `${changed.filter((k) => handler.replacementProperties.includes(k)).join(', ')} cannot be updated in place`;
+            : `${changed.filter((k) => requiresReplacement(handler, k)).join(', ')} cannot be updated in place`;
         const message = `Update of resource ${id} requires replacement: ${reason}; update the stack with ReplacementOption=Enabled`;
         this.resourceEvent(stack, existing, 'UPDATE_FAILED', message);
         throw new ResourceError(message);
