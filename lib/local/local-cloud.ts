@@ -7,6 +7,7 @@ import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
 import { FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
 import { RosService } from './ros/api';
+import { ChangeSets } from './ros/change-sets';
 import { EngineOptions, StackEngine } from './ros/engine';
 import { LaunchTemplateStore } from './ros/launch-template';
 import type { CloudServices } from './ros/resources';
@@ -69,6 +70,8 @@ export class LocalCloud {
   readonly fc: FunctionCompute;
   /** ROS: the stacks and the engine that runs their operations (`cloud.ros.settled()` waits for them). */
   readonly ros: StackEngine;
+  /** ROS change sets (CreateChangeSet ... DeleteChangeSet): `cloud.changeSets.list(region, stackId, ...)`. */
+  readonly changeSets: ChangeSets;
   /** The ECS launch templates `ALIYUN::ECS::LaunchTemplate` resources created: `cloud.launchTemplates.list(region)`. */
   readonly launchTemplates: LaunchTemplateStore;
   readonly state: StateStore;
@@ -146,7 +149,10 @@ export class LocalCloud {
         this.plan.deliveries(logicalId, requestType),
     };
     this.ros = new StackEngine(this.state, this.accountId, services, options.ros);
-    this.server.addService(new RosService(this.state, this.ros, () => this.ecs.regions()));
+    this.changeSets = new ChangeSets(this.state, this.ros, services, this.variants, {
+      creationMs: options.ros?.changeSetCreationMs,
+    });
+    this.server.addService(new RosService(this.state, this.ros, this.changeSets, () => this.ecs.regions()));
     this.state.changed();
   }
 
