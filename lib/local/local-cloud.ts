@@ -7,7 +7,10 @@ import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
 import { FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
 import { RosService } from './ros/api';
+import { ChangeSets } from './ros/change-sets';
 import { EngineOptions, StackEngine } from './ros/engine';
+import { LaunchTemplateStore } from './ros/launch-template';
+import type { CloudServices } from './ros/resources';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
 import { StateLock } from './state-lock';
@@ -86,6 +89,10 @@ export class LocalCloud {
   readonly fc: FunctionCompute;
   /** ROS: the stacks and the engine that runs their operations (`cloud.ros.settled()` waits for them). */
   readonly ros: StackEngine;
+  /** ROS change sets (CreateChangeSet ... DeleteChangeSet): `cloud.changeSets.list(region, stackId, ...)`. */
+  readonly changeSets: ChangeSets;
+  /** The ECS launch templates `ALIYUN::ECS::LaunchTemplate` resources created: `cloud.launchTemplates.list(region)`. */
+  readonly launchTemplates: LaunchTemplateStore;
   readonly state: StateStore;
   /** The readings of undocumented behaviours in force (`options.variants` over the strictest defaults). */
   readonly variants: CloudVariants;
@@ -154,25 +161,28 @@ export class LocalCloud {
       onInjectedFailure: (id) => this.plan.note('responseUrlFailure', id),
     });
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
-    this.ros = new StackEngine(
-      this.state,
-      this.accountId,
-      {
-        ram: this.ram,
-        fc: this.fc,
-        variants: this.variants,
-        createCallback: (o) => this.callbacks.create(o),
-        discardCallback: (id) => this.callbacks.discard(id),
-        deliveries: (logicalId, requestType) =>
-          options.customResourceDeliveries?.(logicalId, requestType) ??
-          this.plan.deliveries(logicalId, requestType),
-      },
-      options.ros,
-    );
+    this.launchTemplates = new LaunchTemplateStore(this.state);
+    const services: CloudServices = {
+      ram: this.ram,
+      fc: this.fc,
+      ecs: this.ecs,
+      launchTemplates: this.launchTemplates,
+      variants: this.variants,
+      createCallback: (o) => this.callbacks.create(o),
+      discardCallback: (id) => this.callbacks.discard(id),
+      deliveries: (logicalId, requestType) =>
+        options.customResourceDeliveries?.(logicalId, requestType) ??
+        this.plan.deliveries(logicalId, requestType),
+    };
+    this.ros = new StackEngine(this.state, this.accountId, services, options.ros);
+    this.changeSets = new ChangeSets(this.state, this.ros, services, this.variants, {
+      creationMs: options.ros?.changeSetCreationMs,
+    });
     this.server.addService(
       new RosService(
         this.state,
         this.ros,
+        this.changeSets,
         () => this.ecs.regions(),
         () => this.variants.stackEventsOrder,
       ),

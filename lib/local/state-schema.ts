@@ -47,7 +47,7 @@ const SECTIONS: Record<string, Shape> = {
       }),
     ),
   }),
-  rosTokens: mapOf(record({ stackId: 'string', time: 'number' })),
+  rosTokens: mapOf(record({ action: 'string', hash: 'string', time: 'number' })),
 };
 
 /** A state file LocalCloud cannot use: the message names the file, the field and what to do. */

@@ -56,6 +56,24 @@ export const VARIANT_VALUES = {
    * copy it made still exists, or for ever.
    */
   clientTokenReplay: ['while-image-exists', 'forever'],
+  /**
+   * Whether `ALIYUN::ECS::LaunchTemplate` needs its ImageId to exist and be Available in the template's region: the
+   * ECS CreateLaunchTemplate reference says ECS verifies parameter values only when instances are created; whether
+   * ROS's resource checks the image first is undocumented. Checked (the strictest), or not.
+   */
+  launchTemplateImage: ['available', 'unchecked'],
+  /**
+   * A CreateChangeSet that changes nothing (the same template, parameters and tags as the stack's; UpdateStack answers
+   * `NotSupported` for it): the change set is made and ends CREATE_FAILED with a reason (CloudFormation's behaviour),
+   * or CreateChangeSet answers `NotSupported` as UpdateStack does. Undocumented for ROS.
+   */
+  changeSetWithoutChanges: ['failed', 'refused'],
+  /**
+   * The other change sets of a stack once one is executed: deleted (the ROS DeleteChangeSet reference: "After a
+   * change set is executed, other change sets associated with the same stack as this change set are deleted"), or
+   * kept with ExecutionStatus OBSOLETE (a value the ListChangeSets reference lists without saying when it is used).
+   */
+  executedChangeSetSiblings: ['deleted', 'obsolete'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

@@ -3,7 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ImageCopy } from '../../lib';
+import { deployStack, destroyStack, readAssembly, StackOperationResult, synthesize } from '../../lib/deploy';
+import { ECS_REGION_IDS, LocalCloud } from '../../lib/local';
 import { packageRoot } from '../../lib/package-root';
+import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
 import { newStack, Template } from './template';
 
 /**
@@ -189,4 +192,147 @@ describe('template size', () => {
         `each further copy about ${Math.round((sizes[100] - sizes[10]) / 90)} bytes`,
     );
   });
+});
+
+/**
+ * The README's worked example, as written: the first `ts` block under "## A worked example". A README edit that
+ * breaks it breaks this test.
+ */
+function readmeWorkedExample(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A worked example'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README.md has no ```ts block under "## A worked example"');
+  return block[1];
+}
+
+/**
+ * Writes `code` as an app of its own, outside this repository, whose `import ... from 'ros-cdk-image-copy'` is this
+ * checkout's `lib` (a user's app gets the installed package) and whose other imports come from this repository's
+ * node_modules. Returns the command that runs it and its environment.
+ */
+function standaloneApp(code: string): { app: string; env: NodeJS.ProcessEnv; dir: string } {
+  const dir = fs.mkdtempSync(path.join(outRoot, 'app-'));
+  fs.writeFileSync(path.join(dir, 'app.ts'), code);
+  fs.writeFileSync(
+    path.join(dir, 'resolve-package.js'),
+    `const Module = require('module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === 'ros-cdk-image-copy') request = ${JSON.stringify(path.join(ROOT, 'lib', 'index.ts'))};
+  return resolve.call(this, request, ...rest);
+};
+`,
+  );
+  const register = path.join(ROOT, 'examples', 'ts-register.js');
+  return {
+    app: `node --require ${register} --require ./resolve-package.js app.ts`,
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+    dir,
+  };
+}
+
+describe('every example deploys and destroys on LocalCloud', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({ copyDurationMs: 1500 });
+  });
+  afterAll(() => cloud.stop());
+
+  const connection = (regionId: string) => ({
+    regionId,
+    endpoint: cloud.endpoint,
+    protocol: 'http' as const,
+    credentials: cloud.credentials,
+    pollIntervalMs: 200,
+  });
+  /** What a stack left behind: copies of ours, launch templates, functions (every region). */
+  const leftovers = () =>
+    ECS_REGION_IDS.flatMap((regionId) => [
+      ...cloud.ecs
+        .listImages(regionId)
+        .filter((image) => OWNERSHIP_TAG_KEY in (image.tags ?? {}))
+        .map((image) => `image ${image.imageId} in ${regionId}`),
+      ...cloud.launchTemplates.list(regionId).map((lt) => `launch template ${lt.launchTemplateName}`),
+      ...cloud.fc.listFunctions(regionId).map((fn) => `function ${fn.functionName}`),
+    ]);
+  const outcome = (result: StackOperationResult) => ({
+    status: result.status,
+    reason: result.success ? '' : result.statusReason,
+    failed: result.failedResources.map((r) => `${r.logicalResourceId}: ${r.statusReason}`),
+  });
+  const succeeded = (status: string) => ({ status, reason: '', failed: [] });
+
+  /** Synthesizes an app, deploys each of its stacks to `regionId`, checks it, destroys it; nothing may be left. */
+  async function deployAndDestroy(
+    synth: { app: string; cwd: string; env?: NodeJS.ProcessEnv },
+    regionId: string,
+    check: (stackName: string, outputs: Record<string, unknown>) => void,
+  ) {
+    const outdir = fs.mkdtempSync(path.join(outRoot, 'assembly-'));
+    const assembly = await synthesize({ ...synth, outdir });
+    expect(assembly.stacks.length).toBeGreaterThan(0);
+    for (const { stackName } of readAssembly(outdir).stacks) {
+      const deployed = await deployStack({ ...connection(regionId), stackName, assemblyDir: outdir });
+      expect(outcome(deployed)).toEqual(succeeded('CREATE_COMPLETE'));
+      check(stackName, Object.fromEntries(deployed.outputs.map((o) => [o.key, o.value])));
+      const destroyed = await destroyStack({ ...connection(regionId), stackName, assemblyDir: outdir });
+      expect(outcome(destroyed)).toEqual(succeeded('DELETE_COMPLETE'));
+    }
+    expect(leftovers()).toEqual([]);
+  }
+
+  const examples = fs
+    .readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true })
+    .filter(
+      (entry) => entry.isDirectory() && fs.existsSync(path.join(ROOT, 'examples', entry.name, 'app.ts')),
+    )
+    .map((entry) => entry.name);
+
+  it('finds the examples to run', () => {
+    expect(examples).toEqual(expect.arrayContaining(['launch-template', 'replication', 'single-copy']));
+  });
+
+  it.each(examples)(
+    'examples/%s deploys with its defaults and destroys, leaving nothing',
+    async (name) => {
+      await deployAndDestroy({ app: example(name), cwd: ROOT }, 'cn-hangzhou', (stackName, outputs) => {
+        const imageIds = Object.entries(outputs).filter(([key]) => key.endsWith('ImageId'));
+        expect(imageIds.length).toBeGreaterThan(0);
+        for (const [, imageId] of imageIds) {
+          const image = ECS_REGION_IDS.map((r) => cloud.ecs.getImage(r, String(imageId))).find(Boolean);
+          expect([stackName, image?.status]).toEqual([stackName, 'Available']);
+        }
+        if (outputs.LaunchTemplateId !== undefined) {
+          // The launch template starts instances from the copy, in the stack's region.
+          expect(
+            cloud.launchTemplates.get('cn-hangzhou', String(outputs.LaunchTemplateId))?.configuration,
+          ).toMatchObject({
+            ImageId: outputs.ImageId,
+          });
+        }
+      });
+    },
+    180_000,
+  );
+
+  it("the README's worked example deploys as written into its stack's region and destroys", async () => {
+    const code = readmeWorkedExample();
+    // ROS CDK apps name their region in the stack's env; the cloud assembly does not carry it, so it is read here.
+    const region = /env:\s*\{\s*region:\s*'([a-z0-9-]+)'/.exec(code)?.[1];
+    expect(region).toBe('cn-shanghai');
+    const { app, env, dir } = standaloneApp(code);
+    await deployAndDestroy({ app, env, cwd: dir }, region!, (stackName, outputs) => {
+      expect(stackName).toBe('Images');
+      const golden = cloud.ecs.getImage(region!, String(outputs.GoldenImageId));
+      expect(golden).toMatchObject({ imageName: 'golden', status: 'Available' });
+      expect(cloud.ecs.getImage('cn-beijing', String(outputs.BeijingImageId))?.status).toBe('Available');
+      expect(cloud.launchTemplates.list(region!)).toEqual([
+        expect.objectContaining({
+          launchTemplateName: 'web',
+          configuration: { LaunchTemplateName: 'web', ImageId: golden!.imageId },
+        }),
+      ]);
+    });
+  }, 240_000);
 });

@@ -1,10 +1,25 @@
 import { createHash } from 'crypto';
-import { ApiError, missingParameter } from '../errors';
+import { ApiError } from '../errors';
 import type { RequestContext, RpcService } from '../service';
 import type { StateStore } from '../state';
+import { changeSetActions } from './change-set-api';
+import type { ChangeSets } from './change-sets';
 import { StackEngine, StackState } from './engine';
 import { checkGraph, dependencies, validateReferences } from './graph';
-import { BASE64_PREFIX, MASK, parseTemplate, resolveParameters, TemplateError } from './template';
+import {
+  booleanParam,
+  indexedList,
+  indexedPairs,
+  invalid,
+  paging,
+  requireParam,
+  RESOURCE_NAME,
+  stackIdParam,
+  tagsParam,
+  templateBody,
+  timeoutParam,
+} from './params';
+import { MASK, parseTemplate, resolveParameters, TemplateError } from './template';
 
 /**
  * `TimeoutInMinutes` when CreateStack or UpdateStack does not give it: "Default value: 60", 10 to 1440 allowed
@@ -12,21 +27,21 @@ import { BASE64_PREFIX, MASK, parseTemplate, resolveParameters, TemplateError } 
  */
 export const DEFAULT_TIMEOUT_IN_MINUTES = 60;
 
-/** ROS's limit on a template body. */
-export const MAX_TEMPLATE_BYTES = 524_288;
-const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
-const STACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export { MAX_TEMPLATE_BYTES } from './params';
 
 interface TokenRecord {
   action: string;
   hash: string;
-  stackId: string;
+  /** The answer the first request got (`StackId` alone in records written before change sets). */
+  result?: Record<string, unknown>;
+  stackId?: string;
   time: number;
 }
 
 /**
  * The ROS stack API (2019-09-10) over LocalCloud's stack engine: CreateStack, UpdateStack, DeleteStack, GetStack,
- * ListStacks, ListStackEvents, ListStackResources, GetStackResource, GetTemplate, ValidateTemplate.
+ * ListStacks, ListStackEvents, ListStackResources, GetStackResource, GetTemplate, ValidateTemplate, and the change
+ * sets (`change-set-api.ts`): CreateChangeSet, GetChangeSet, ListChangeSets, ExecuteChangeSet, DeleteChangeSet.
  */
 export class RosService implements RpcService {
   readonly product = 'ros';
@@ -37,11 +52,16 @@ export class RosService implements RpcService {
   constructor(
     private readonly store: StateStore,
     private readonly engine: StackEngine,
+    private readonly changeSets: ChangeSets,
     private readonly regions: () => readonly string[],
     /** The order of ListStackEvents, which ROS does not document (variant `stackEventsOrder`). */
     private readonly eventsOrder: () => 'newest-first' | 'oldest-first' = () => 'newest-first',
   ) {
     this.tokens = store.section<Record<string, TokenRecord>>('rosTokens', () => ({}));
+    Object.assign(
+      this.actions,
+      changeSetActions(changeSets, engine, (action, p, input, run) => this.idempotent(action, p, input, run)),
+    );
   }
 
   async handle(
@@ -64,8 +84,11 @@ export class RosService implements RpcService {
     if (!this.regions().includes(regionId)) {
       throw new ApiError('InvalidRegionId.NotFound', `The specified region ${regionId} does not exist.`, 404);
     }
-    const stackArn = params.StackId
-      ? `acs:ros:${regionId}:${ctx.accountId}:stack/${params.StackId}`
+    // The change-set actions name the change set only: their resource is its stack (RAM tables of GetChangeSet ...).
+    const stackId =
+      params.StackId ?? (params.ChangeSetId ? this.changeSets.stackIdOf(params.ChangeSetId) : undefined);
+    const stackArn = stackId
+      ? `acs:ros:${regionId}:${ctx.accountId}:stack/${stackId}`
       : `acs:ros:${regionId}:${ctx.accountId}:stack/*`;
     ctx.authorize(`ros:${action}`, [stackArn]);
     return handler.call(this, regionId, params);
@@ -77,7 +100,7 @@ export class RosService implements RpcService {
   > = {
     CreateStack: (region, p) => {
       const stackName = requireParam(p, 'StackName');
-      if (!STACK_NAME.test(stackName)) {
+      if (!RESOURCE_NAME.test(stackName)) {
         throw invalid(
           'StackName',
           stackName,
@@ -95,7 +118,7 @@ export class RosService implements RpcService {
         deletionProtection: (p.DeletionProtection === 'Enabled' ? 'Enabled' : 'Disabled') as
           'Enabled' | 'Disabled',
       };
-      return this.idempotent('CreateStack', p, input, () => this.engine.create(input).stackId);
+      return this.idempotent('CreateStack', p, input, () => ({ StackId: this.engine.create(input).stackId }));
     },
 
     UpdateStack: (region, p) => {
@@ -119,7 +142,7 @@ export class RosService implements RpcService {
       };
       if (booleanParam(p, 'DryRun'))
         throw new ApiError('NotSupported', 'DryRun updates are not supported by LocalCloud.', 400);
-      return this.idempotent('UpdateStack', p, input, () => this.engine.update(input).stackId);
+      return this.idempotent('UpdateStack', p, input, () => ({ StackId: this.engine.update(input).stackId }));
     },
 
     DeleteStack: (region, p) => {
@@ -282,15 +305,15 @@ export class RosService implements RpcService {
     };
   }
 
-  /** ClientToken: same token and request → the same stack; same token, other request → an error. */
+  /** ClientToken: same token and request → the first answer again; same token, other request → an error. */
   private idempotent(
     action: string,
     p: Record<string, string>,
     input: object,
-    run: () => string,
+    run: () => Record<string, unknown>,
   ): Record<string, unknown> {
     const token = p.ClientToken;
-    if (token === undefined) return { StackId: run() };
+    if (token === undefined) return run();
     if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token))
       throw invalid('ClientToken', token, 'up to 64 ASCII characters');
     const hash = createHash('sha256').update(action).update(JSON.stringify(input)).digest('hex');
@@ -306,12 +329,12 @@ export class RosService implements RpcService {
           400,
         );
       }
-      return { StackId: seen.stackId };
+      return seen.result ?? { StackId: seen.stackId };
     }
-    const stackId = run();
-    this.tokens[token] = { action, hash, stackId, time: now };
+    const result = run();
+    this.tokens[token] = { action, hash, result, time: now };
     this.store.changed();
-    return { StackId: stackId };
+    return result;
   }
 }
 
@@ -334,98 +357,3 @@ function safeParameters(stack: StackState, template: ReturnType<StackEngine['tem
     }));
   }
 }
-
-function requireParam(p: Record<string, string>, name: string): string {
-  const value = p[name];
-  if (value === undefined || value === '') throw missingParameter(name);
-  return value;
-}
-
-function stackIdParam(p: Record<string, string>): string {
-  const stackId = requireParam(p, 'StackId');
-  if (!STACK_ID.test(stackId)) {
-    throw invalid(
-      'StackId',
-      stackId,
-      'does not match pattern ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
-    );
-  }
-  return stackId;
-}
-
-function templateBody(p: Record<string, string>): string {
-  if (p.TemplateURL !== undefined || p.TemplateId !== undefined || p.TemplateScratchId !== undefined) {
-    throw new ApiError(
-      'NotSupported',
-      'LocalCloud accepts templates as TemplateBody only (not TemplateURL, TemplateId or TemplateScratchId).',
-      400,
-    );
-  }
-  const body = requireParam(p, 'TemplateBody');
-  const bytes = Buffer.byteLength(body);
-  if (bytes > MAX_TEMPLATE_BYTES) {
-    throw invalid('TemplateBody', `${bytes} bytes`, `at most ${MAX_TEMPLATE_BYTES} bytes`);
-  }
-  return body.startsWith(BASE64_PREFIX) ? body : body;
-}
-
-function timeoutParam(p: Record<string, string>): number | undefined {
-  if (p.TimeoutInMinutes === undefined) return undefined;
-  const n = Number(p.TimeoutInMinutes);
-  if (!Number.isInteger(n) || n < 10 || n > 1440)
-    throw invalid('TimeoutInMinutes', p.TimeoutInMinutes, 'an integer from 10 to 1440');
-  return n;
-}
-
-function booleanParam(p: Record<string, string>, name: string): boolean | undefined {
-  const value = p[name];
-  if (value === undefined) return undefined;
-  if (value !== 'true' && value !== 'false') throw invalid(name, value, 'true or false');
-  return value === 'true';
-}
-
-function tagsParam(p: Record<string, string>): { Key: string; Value: string }[] {
-  const tags = indexedPairs(p, 'Tags', 'Key', 'Value');
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-/** `Prefix.N.KeyName` / `Prefix.N.ValueName` pairs as a map (N = 1, 2, ...). */
-function indexedPairs(
-  p: Record<string, string>,
-  prefix: string,
-  keyName: string,
-  valueName: string,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 1; p[`${prefix}.${i}.${keyName}`] !== undefined; i++) {
-    const key = p[`${prefix}.${i}.${keyName}`];
-    if (key in out) throw invalid(`${prefix}.${i}.${keyName}`, key, 'keys must be unique');
-    out[key] = p[`${prefix}.${i}.${valueName}`] ?? '';
-  }
-  return out;
-}
-
-/** `Prefix.N` values as a list (N = 1, 2, ...). */
-function indexedList(p: Record<string, string>, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 1; p[`${prefix}.${i}`] !== undefined; i++) out.push(p[`${prefix}.${i}`]);
-  return out;
-}
-
-function paging(p: Record<string, string>, defaultSize: number, maxSize: number) {
-  const pageNumber = p.PageNumber === undefined ? 1 : Number(p.PageNumber);
-  const pageSize = p.PageSize === undefined ? defaultSize : Number(p.PageSize);
-  if (!Number.isInteger(pageNumber) || pageNumber < 1)
-    throw invalid('PageNumber', p.PageNumber, 'an integer ≥ 1');
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxSize) {
-    throw invalid('PageSize', p.PageSize, `an integer from 1 to ${maxSize}`);
-  }
-  return { pageNumber, pageSize };
-}
-
-const invalid = (name: string, value: unknown, rule: string) =>
-  new ApiError(
-    'InvalidParameter',
-    `The specified parameter ${name} (${JSON.stringify(value)}) is invalid: ${rule}.`,
-    400,
-  );

@@ -8,6 +8,7 @@ import {
   handlerFor,
   Provisioned,
   ProvisionContext,
+  requiresReplacement,
   ResourceError,
   ResourceHandler,
 } from './resources';
@@ -121,6 +122,11 @@ export interface UpdateStackInput {
 export interface EngineOptions {
   /** How long a resource operation may take at most, whatever the template says (tests). Default: no cap. */
   readonly maxOperationSeconds?: number;
+  /**
+   * How long a change set takes to compute (CREATE_PENDING for the first half, CREATE_IN_PROGRESS for the
+   * second), so clients wait for CREATE_COMPLETE as they must with ROS. Default 200 ms.
+   */
+  readonly changeSetCreationMs?: number;
 }
 
 /** Statuses from which UpdateStack may start (ROS documentation). */
@@ -140,6 +146,12 @@ export const UPDATABLE_STATUSES = [
 ];
 
 const STACK_TYPE = 'ALIYUN::ROS::Stack';
+
+/** The status of a stack a CREATE change set made, until the change set is executed (ROS CreateChangeSet). */
+export const REVIEW_STATUS = 'REVIEW_IN_PROGRESS';
+
+/** Told when a stack operation has ended (the stack's status says how). */
+export type OperationListener = (stack: StackState) => void;
 
 /** Runs stack operations in the background: resources in dependency order, in parallel, with events. */
 export class StackEngine {
@@ -174,7 +186,106 @@ export class StackEngine {
     return stack;
   }
 
-  create(input: CreateStackInput): StackState {
+  /** Creates a stack and starts its creation; `onFinished` is told when the operation has ended, however it ended. */
+  create(input: CreateStackInput, onFinished?: OperationListener): StackState {
+    const { stack, template, plan } = this.newStack(input, 'CREATE_IN_PROGRESS', 'Stack CREATE started');
+    this.background(this.runCreate(stack, template, plan), () => onFinished?.(stack));
+    return stack;
+  }
+
+  /**
+   * Makes a stack in REVIEW_IN_PROGRESS for a CREATE change set (ROS CreateChangeSet reference): it has the template
+   * and parameters (checked as CreateStack checks them) but no resources, until `executeReview` creates it.
+   */
+  review(input: CreateStackInput): StackState {
+    return this.newStack(input, REVIEW_STATUS, 'Stack REVIEW started').stack;
+  }
+
+  /** Creates a stack that is in REVIEW_IN_PROGRESS, with the settings its CREATE change set carries. */
+  executeReview(
+    regionId: string,
+    stackId: string,
+    settings: Pick<CreateStackInput, 'parameters' | 'timeoutInMinutes' | 'disableRollback' | 'tags'>,
+    onFinished?: OperationListener,
+  ): StackState {
+    const stack = this.get(regionId, stackId);
+    if (stack.status !== REVIEW_STATUS) {
+      throw new ApiError(
+        'NotSupported',
+        `Stack ${stack.stackName} is ${stack.status}, not ${REVIEW_STATUS}: only a stack a CREATE change set made can be created from one.`,
+        400,
+      );
+    }
+    const template = parse(stack.templateBody);
+    const plan = this.plan(template, settings.parameters, stack.regionId, stack.stackId, stack.stackName);
+    stack.parameters = settings.parameters;
+    stack.timeoutInMinutes = settings.timeoutInMinutes;
+    stack.disableRollback = settings.disableRollback;
+    stack.tags = settings.tags;
+    stack.noEcho = noEchoValues(plan);
+    this.setStatus(stack, 'CREATE_IN_PROGRESS', 'Stack CREATE started');
+    this.background(this.runCreate(stack, template, plan), () => onFinished?.(stack));
+    return stack;
+  }
+
+  /** The template and plan of `templateBody` with `parameters` for an existing stack (`InvalidTemplate`, ...). */
+  planFor(
+    stack: StackState,
+    templateBody: string,
+    parameters: Record<string, string>,
+  ): { template: Template; plan: StackPlan } {
+    const template = parse(templateBody);
+    return {
+      template,
+      plan: this.plan(template, parameters, stack.regionId, stack.stackId, stack.stackName),
+    };
+  }
+
+  /**
+   * Whether an update with this template, parameters and tags would change nothing (UpdateStack answers
+   * `NotSupported` then: "Update the completely same stack ... is not supported").
+   */
+  isUnchanged(
+    stack: StackState,
+    template: Template,
+    plan: StackPlan,
+    tags: { Key: string; Value: string }[] | undefined,
+  ): boolean {
+    const current = this.planFor(stack, stack.templateBody, stack.parameters);
+    return (
+      isDeepStrictEqual(template, current.template) &&
+      isDeepStrictEqual(plan.parameters.strings, current.plan.parameters.strings) &&
+      (tags === undefined || isDeepStrictEqual(tags, stack.tags))
+    );
+  }
+
+  /** Refuses (`ActionInProgress`, `NotSupported`) when the stack cannot be updated now. */
+  checkUpdatable(stack: StackState): void {
+    this.refuseWhileBusy(stack);
+    if (!UPDATABLE_STATUSES.includes(stack.status)) {
+      throw new ApiError(
+        'NotSupported',
+        `Stack ${stack.stackName} in status ${stack.status} cannot be updated; ` +
+          (stack.status.startsWith('CREATE')
+            ? 'delete it and create it again.'
+            : 'only stacks in a completed state can.'),
+        400,
+      );
+    }
+  }
+
+  /** Keeps `work` (a change set being computed, say) among what `settled()` waits for. */
+  track(work: Promise<void>): void {
+    const tracked = work.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+  }
+
+  private newStack(
+    input: CreateStackInput,
+    status: string,
+    reason: string,
+  ): { stack: StackState; template: Template; plan: StackPlan } {
     const live = this.stacks(input.regionId).find(
       (s) => s.stackName === input.stackName && s.status !== 'DELETE_COMPLETE',
     );
@@ -182,14 +293,13 @@ export class StackEngine {
     const stackId = randomUUID();
     const template = parse(input.templateBody);
     const plan = this.plan(template, input.parameters, input.regionId, stackId, input.stackName);
-    const now = timestamp();
     const stack: StackState = {
       stackId,
       stackName: input.stackName,
       regionId: input.regionId,
-      status: 'CREATE_IN_PROGRESS',
-      statusReason: 'Stack CREATE started',
-      createTime: now,
+      status,
+      statusReason: reason,
+      createTime: timestamp(),
       templateBody: input.templateBody,
       parameters: input.parameters,
       timeoutInMinutes: input.timeoutInMinutes,
@@ -202,39 +312,20 @@ export class StackEngine {
       events: [],
     };
     this.state.stacks[stackId] = stack;
-    this.stackEvent(stack, 'CREATE_IN_PROGRESS', 'Stack CREATE started');
-    this.background(this.runCreate(stack, template, plan));
-    return stack;
+    this.stackEvent(stack, status, reason);
+    return { stack, template, plan };
   }
 
-  update(input: UpdateStackInput): StackState {
+  /** Starts an update; `onFinished` is told when the operation has ended, however it ended. */
+  update(input: UpdateStackInput, onFinished?: OperationListener): StackState {
     const stack = this.get(input.regionId, input.stackId);
-    this.refuseWhileBusy(stack);
-    if (!UPDATABLE_STATUSES.includes(stack.status)) {
-      throw new ApiError(
-        'NotSupported',
-        `Stack ${stack.stackName} in status ${stack.status} cannot be updated; ` +
-          (stack.status.startsWith('CREATE')
-            ? 'delete it and create it again.'
-            : 'only stacks in a completed state can.'),
-        400,
-      );
-    }
+    this.checkUpdatable(stack);
     const templateBody = input.templateBody ?? stack.templateBody;
-    const template = parse(templateBody);
     const parameters = input.usePreviousParameters
       ? { ...stack.parameters, ...input.parameters }
       : input.parameters;
-    const plan = this.plan(template, parameters, stack.regionId, stack.stackId, stack.stackName);
-    const unchanged =
-      isDeepStrictEqual(template, parse(stack.templateBody)) &&
-      isDeepStrictEqual(
-        plan.parameters.strings,
-        this.plan(parse(stack.templateBody), stack.parameters, stack.regionId, stack.stackId, stack.stackName)
-          .parameters.strings,
-      ) &&
-      (input.tags === undefined || isDeepStrictEqual(input.tags, stack.tags));
-    if (unchanged) {
+    const { template, plan } = this.planFor(stack, templateBody, parameters);
+    if (this.isUnchanged(stack, template, plan, input.tags)) {
       throw new ApiError(
         'NotSupported',
         `Update the completely same stack ${stack.stackName} is not supported`,
@@ -250,14 +341,17 @@ export class StackEngine {
     if (input.tags !== undefined) stack.tags = input.tags;
     this.setStatus(stack, 'UPDATE_IN_PROGRESS', 'Stack UPDATE started');
     stack.updateTime = timestamp();
-    this.background(this.runUpdate(stack, template, plan, previous, input.replacementOption));
+    this.background(this.runUpdate(stack, template, plan, previous, input.replacementOption), () =>
+      onFinished?.(stack),
+    );
     return stack;
   }
 
   delete(regionId: string, stackId: string, retain: { all: boolean; resources: string[] }): void {
     const stack = this.get(regionId, stackId);
     if (stack.status === 'DELETE_COMPLETE') return;
-    this.refuseWhileBusy(stack);
+    // A stack a CREATE change set made is deleted while it waits for review (ROS: "you can delete the stack").
+    if (stack.status !== REVIEW_STATUS) this.refuseWhileBusy(stack);
     if (stack.deletionProtection === 'Enabled') {
       throw new ApiError(
         'DeletionProtectionEnabled',
@@ -475,15 +569,14 @@ export class StackEngine {
     const changed = Object.keys({ ...properties, ...existing.properties }).filter(
       (key) => !isDeepStrictEqual(properties[key], existing.properties?.[key]),
     );
-    const replace =
-      type !== existing.type || changed.some((key) => handler.replacementProperties.includes(key));
+    const replace = type !== existing.type || changed.some((key) => requiresReplacement(handler, key));
     const before = snapshot(existing);
     if (replace) {
       if (replacementOption !== 'Enabled') {
         const reason =
           type !== existing.type
             ? `the type changed from ${existing.type} to ${type}`
-            : `${changed.filter((k) => handler.replacementProperties.includes(k)).join(', ')} cannot be updated in place`;
+            : `${changed.filter((k) => requiresReplacement(handler, k)).join(', ')} cannot be updated in place`;
         const message = `Update of resource ${id} requires replacement: ${reason}; update the stack with ReplacementOption=Enabled`;
         this.resourceEvent(stack, existing, 'UPDATE_FAILED', message);
         throw new ResourceError(message);
@@ -847,26 +940,29 @@ export class StackEngine {
     }
   }
 
-  private background(work: Promise<void>): void {
-    const tracked = work.catch((err: unknown) => {
-      // An engine bug must not leave a stack in progress forever.
-      for (const stack of Object.values(this.state.stacks)) {
-        if (stack.status.endsWith('_IN_PROGRESS')) {
-          this.setStatus(
-            stack,
-            stack.status.replace(/_IN_PROGRESS$/, '_FAILED'),
-            `LocalCloud internal error: ${String(err)}`,
-          );
+  private background(work: Promise<void>, after?: () => void): void {
+    const tracked = work
+      .catch((err: unknown) => {
+        // An engine bug must not leave a stack in progress forever.
+        for (const stack of Object.values(this.state.stacks)) {
+          if (stack.status.endsWith('_IN_PROGRESS')) {
+            this.setStatus(
+              stack,
+              stack.status.replace(/_IN_PROGRESS$/, '_FAILED'),
+              `LocalCloud internal error: ${String(err)}`,
+            );
+          }
         }
-      }
-    });
+      })
+      .then(after);
     this.running.add(tracked);
     void tracked.finally(() => this.running.delete(tracked));
   }
 
   private recoverInterrupted(): void {
     for (const stack of Object.values(this.state.stacks)) {
-      if (!stack.status.endsWith('_IN_PROGRESS')) continue;
+      // A stack waiting for its CREATE change set runs nothing: it waits on across a restart.
+      if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === REVIEW_STATUS) continue;
       const failed = stack.status.replace(/_IN_PROGRESS$/, '_FAILED');
       // In the real cloud the operation would go on; a LocalCloud started again cannot carry it on.
       this.setStatus(

@@ -1,80 +1,30 @@
 import { randomInt, randomUUID } from 'crypto';
 import { writeZip } from '../../zip';
-import type { Callback, CallbackOptions, CustomResourceResponse } from '../callbacks';
+import type { CustomResourceResponse } from '../callbacks';
 import { ApiError } from '../errors';
-import type { FunctionCompute, FunctionSpec } from '../fc';
-import type { PolicyDocument, Ram } from '../ram';
-import type { CloudVariants } from '../variants';
+import type { FunctionSpec } from '../fc';
+import type { PolicyDocument } from '../ram';
+import { LaunchTemplateHandler } from './launch-template';
+import {
+  CloudServices,
+  FailedCreate,
+  optionalList,
+  optionalNumber,
+  ProvisionContext,
+  Provisioned,
+  requireString,
+  ResourceError,
+  ResourceHandler,
+} from './resource-handler';
 
-/** A resource operation failed; `message` becomes the resource's StatusReason. */
-export class ResourceError extends Error {
-  constructor(
-    message: string,
-    /** The PhysicalResourceId a custom resource's FAILED answer carried, if any. */
-    readonly answeredPhysicalId?: string,
-  ) {
-    super(message);
-    this.name = 'ResourceError';
-  }
-}
-
-/** What ROS knows of a Create that failed or was never answered, for the Delete it sends afterwards. */
-export interface FailedCreate {
-  /** The PhysicalResourceId the provider's FAILED answer carried (none when there was no answer, or it had none). */
-  readonly answeredPhysicalId?: string;
-}
-
-/** What a resource type's handler works with. */
-export interface ProvisionContext {
-  readonly regionId: string;
-  readonly accountId: string;
-  readonly stackId: string;
-  readonly stackName: string;
-  readonly logicalId: string;
-  readonly resourceType: string;
-  /** Aborted when the stack operation times out. */
-  readonly signal: AbortSignal;
-  /** Seconds left before the stack operation times out. */
-  readonly secondsLeft: () => number;
-}
-
-/** The cloud services resource handlers act on. */
-export interface CloudServices {
-  readonly ram: Ram;
-  readonly fc: FunctionCompute;
-  /** The readings of undocumented ROS behaviours in force (`physicalIdChange`, `deleteAfterFailedCreate`, ...). */
-  readonly variants: CloudVariants;
-  createCallback(options?: CallbackOptions): Callback;
-  discardCallback(id: string): void;
-  /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
-  deliveries?(logicalId: string, requestType: string): number;
-}
-
-export interface Provisioned {
-  readonly physicalId: string;
-  /** Values for `Fn::GetAtt`. */
-  readonly attributes: Record<string, unknown>;
-}
-
-/** One resource type: create, update in place (or say what needs replacement), delete. */
-export interface ResourceHandler {
-  create(ctx: ProvisionContext, properties: Record<string, unknown>): Promise<Provisioned>;
-  /** Properties whose change cannot be applied in place; a change to one of them replaces the resource. */
-  readonly replacementProperties: readonly string[];
-  update(
-    ctx: ProvisionContext,
-    current: Provisioned,
-    properties: Record<string, unknown>,
-    oldProperties: Record<string, unknown>,
-  ): Promise<Provisioned>;
-  /** `current` is undefined for a resource whose Create failed or was never answered (see `failedCreate`). */
-  delete(
-    ctx: ProvisionContext,
-    current: Provisioned | undefined,
-    properties: Record<string, unknown>,
-    failedCreate?: FailedCreate,
-  ): Promise<void>;
-}
+export { requiresReplacement, ResourceError } from './resource-handler';
+export type {
+  CloudServices,
+  FailedCreate,
+  ProvisionContext,
+  Provisioned,
+  ResourceHandler,
+} from './resource-handler';
 
 /** The handler for a resource type, or undefined when LocalCloud does not implement it. */
 export function handlerFor(type: string, cloud: CloudServices): ResourceHandler | undefined {
@@ -82,6 +32,7 @@ export function handlerFor(type: string, cloud: CloudServices): ResourceHandler 
   if (type === 'ALIYUN::FC3::Function') return new FunctionHandler(cloud);
   if (type === 'ALIYUN::ROS::CustomResource' || type.startsWith('Custom::'))
     return new CustomResourceHandler(cloud);
+  if (type === 'ALIYUN::ECS::LaunchTemplate') return new LaunchTemplateHandler(cloud);
   return undefined;
 }
 
@@ -90,6 +41,7 @@ export const SUPPORTED_RESOURCE_TYPES = [
   'ALIYUN::FC3::Function',
   'ALIYUN::ROS::CustomResource',
   'Custom::*',
+  'ALIYUN::ECS::LaunchTemplate',
 ] as const;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -425,29 +377,4 @@ function waitForAnswer(
     signal.addEventListener('abort', onAbort, { once: true });
     void response.then(finish);
   });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-function requireString(p: Record<string, unknown>, name: string): string {
-  const value = p[name];
-  if (typeof value !== 'string' || value === '')
-    throw new ResourceError(`${name} is required and must be a string`);
-  return value;
-}
-
-function optionalNumber(p: Record<string, unknown>, name: string): number | undefined {
-  const value = p[name];
-  if (value === undefined) return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n))
-    throw new ResourceError(`${name} must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function optionalList(p: Record<string, unknown>, name: string): unknown[] | undefined {
-  const value = p[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new ResourceError(`${name} must be a list`);
-  return value;
 }
