@@ -9,9 +9,16 @@ import { parseArgs } from 'util';
 import { stringify as toYaml } from 'yaml';
 import {
   APPROVAL_LEVELS,
+  type ApprovalItem,
   type ApprovalLevel,
   assemblyDirectory,
+  type ChangeSet,
   changesNeedingApproval,
+  createChangeSets,
+  type DeployEvent,
+  discardChangeSets,
+  executeChangeSets,
+  formatChangeSet,
   type AssemblyStack,
   cloudTarget,
   DeployError,
@@ -62,6 +69,11 @@ Options:
   --tags K=V            Stack tag (repeatable)
   --outputs-file FILE   deploy: write the outputs as JSON {stack: {key: value}}
   --no-rollback         deploy: keep what was created when an operation fails
+  --method direct|change-set|prepare-change-set
+                        deploy: call UpdateStack/CreateStack (direct, the default), or create a change set per
+                        stack, show ROS's list of changes and execute it after approval (change-set), or stop
+                        once it is created, for review in the ROS console (prepare-change-set)
+  --change-set          diff: show ROS's view, from a change set created and deleted right away
   --require-approval never|broadening|any-change
                         deploy: ask before changes that broaden permissions (RAM actions, resources,
                         principals) or replace or delete an image copy (broadening, the default), before any
@@ -97,6 +109,8 @@ const OPTIONS = {
   'outputs-file': { type: 'string' },
   'no-rollback': { type: 'boolean' },
   'require-approval': { type: 'string' },
+  method: { type: 'string' },
+  'change-set': { type: 'boolean' },
   timeout: { type: 'string' },
   concurrency: { type: 'string' },
   progress: { type: 'string' },
@@ -317,53 +331,103 @@ class Cli {
   async deploy(names: string[], target: Target): Promise<number> {
     const { assembly } = await this.synthesize();
     const stacks = this.select(assembly, names, 'dependencies');
-    const parameters = parseParameters(this.flags.parameters ?? [], stacks);
     const regions = this.regions(stacks, target);
-    if (!(await this.approved(stacks, regions, target, assembly.directory))) {
-      this.io.stderr.write('ros-deploy: nothing deployed.\n');
-      return 1;
-    }
     const display = this.display();
-    const results = await deployStacks({
+    const options = {
       stacks,
       regions,
       target,
       assemblyDir: assembly.directory,
       concurrency: integer('--concurrency', this.flags.concurrency, 1, 32),
-      parameters,
+      parameters: parseParameters(this.flags.parameters ?? [], stacks),
       tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
       disableRollback: this.flags['no-rollback'] ?? false,
       timeoutInMinutes: integer('--timeout', this.flags.timeout, 10, 1440),
-      onEvent: (e) => display.onEvent(e),
+      onEvent: (e: DeployEvent) => display.onEvent(e),
       signal: this.io.signal,
       wording: CLI_WORDING,
-    }).finally(() => display.stop());
+    };
+    let results: StackOperationResult[];
+    try {
+      const method = this.flags.method ?? 'direct';
+      // Compared with the stacks as deployed, before a change set makes a stack to review.
+      const needApproval = await this.approvalItems(stacks, regions, target, assembly.directory);
+      if (method === 'direct') {
+        if (!(await this.approved(needApproval))) {
+          this.io.stderr.write('ros-deploy: nothing deployed.\n');
+          return 1;
+        }
+        results = await deployStacks(options);
+      } else {
+        const changeSets = await createChangeSets(options);
+        this.progressOut.write(changeSets.map(formatChangeSet).join('\n'));
+        if (method === 'prepare-change-set') {
+          return this.prepared(changeSets);
+        }
+        const approved = await this.approved(needApproval).catch(async (err: unknown) => {
+          await discardChangeSets(changeSets);
+          throw err;
+        });
+        if (!approved) {
+          await discardChangeSets(changeSets);
+          this.io.stderr.write('ros-deploy: nothing deployed; the change sets were deleted.\n');
+          return 1;
+        }
+        results = await executeChangeSets(changeSets, options);
+      }
+    } finally {
+      display.stop();
+    }
     if (this.flags['outputs-file']) {
       this.writeOutputs(this.flags['outputs-file'], results);
     }
     return this.report(results, 'deploy');
   }
 
+  /** `--method prepare-change-set`: the change sets made, left for review. */
+  private prepared(changeSets: ChangeSet[]): number {
+    if (this.flags.json) {
+      const list = changeSets.map(({ execute: _e, discard: _d, ...c }) => c);
+      this.io.stdout.write(JSON.stringify({ success: true, changeSets: list }, null, 2) + '\n');
+    }
+    for (const c of changeSets) {
+      this.progressOut.write(
+        c.noChanges
+          ? `Stack ${c.stackName} (${c.regionId}): no changes, no change set left\n`
+          : `Prepared change set ${c.changeSetName} (${c.changeSetId}) of stack ${c.stackName} (${c.regionId}): ` +
+              'review and execute it in the ROS console, or delete it there\n',
+      );
+    }
+    return 0;
+  }
+
   /**
-   * Whether the deploy may go ahead under `--require-approval`: LocalCloud never asks; otherwise the changes that
-   * need approval (see `changesNeedingApproval`) are listed and asked about on the terminal. Without one (or in CI)
-   * they are a configuration error naming them.
+   * The changes that need approval under `--require-approval` (see `changesNeedingApproval`), compared with the
+   * deployed stacks; none on LocalCloud, which never asks.
    */
-  private async approved(
+  private async approvalItems(
     stacks: AssemblyStack[],
     regions: Map<string, string>,
     target: Target,
     assemblyDir: string,
-  ): Promise<boolean> {
-    const level = (this.flags['require-approval'] ?? 'broadening') as ApprovalLevel;
+  ): Promise<ApprovalItem[]> {
+    const level = this.approvalLevel();
     if (target.local || level === 'never') {
-      return true;
+      return [];
     }
     const diffs = await diffStacks({ stacks, regions, target, assemblyDir });
-    const items = changesNeedingApproval(diffs, level);
+    return changesNeedingApproval(diffs, level);
+  }
+
+  /**
+   * Whether the deploy may go ahead: the changes that need approval are listed and asked about on the terminal.
+   * Without one (or in CI) they are a configuration error naming them.
+   */
+  private async approved(items: ApprovalItem[]): Promise<boolean> {
     if (items.length === 0) {
       return true;
     }
+    const level = this.approvalLevel();
     const list = items
       .map((i) => `  ${i.stackName}: ${i.constructPath ? `${i.constructPath} (${i.id})` : i.id}: ${i.why}\n`)
       .join('');
@@ -376,6 +440,10 @@ class Cli {
     }
     this.progressOut.write(`These changes need approval (--require-approval ${level}):\n${list}`);
     return this.io.confirm('Deploy these changes? (y/N) ');
+  }
+
+  private approvalLevel(): ApprovalLevel {
+    return (this.flags['require-approval'] ?? 'broadening') as ApprovalLevel;
   }
 
   async destroy(names: string[], target: Target): Promise<number> {
@@ -411,18 +479,45 @@ class Cli {
   async diff(names: string[], target: Target): Promise<number> {
     const { assembly } = await this.synthesize();
     const stacks = this.select(assembly, names, 'dependencies');
-    const results = await diffStacks({
-      stacks,
-      regions: this.regions(stacks, target),
-      target,
-      assemblyDir: assembly.directory,
-    });
+    const regions = this.regions(stacks, target);
+    if (this.flags['change-set']) {
+      return this.changeSetDiff(stacks, regions, target, assembly.directory);
+    }
+    const results = await diffStacks({ stacks, regions, target, assemblyDir: assembly.directory });
     if (this.flags.json) {
       this.io.stdout.write(JSON.stringify({ stacks: results }, null, 2) + '\n');
     } else {
       this.io.stdout.write(results.map(formatDiff).join('\n'));
     }
     return this.flags.fail && results.some((r) => r.hasChanges) ? 1 : 0;
+  }
+
+  /** `diff --change-set`: ROS's view, from a change set made for each stack and deleted right after. */
+  private async changeSetDiff(
+    stacks: AssemblyStack[],
+    regions: Map<string, string>,
+    target: Target,
+    assemblyDir: string,
+  ): Promise<number> {
+    const changeSets = await createChangeSets({
+      stacks,
+      regions,
+      target,
+      assemblyDir,
+      signal: this.io.signal,
+      wording: CLI_WORDING,
+    });
+    try {
+      if (this.flags.json) {
+        const list = changeSets.map(({ execute: _e, discard: _d, ...c }) => c);
+        this.io.stdout.write(JSON.stringify({ changeSets: list }, null, 2) + '\n');
+      } else {
+        this.io.stdout.write(changeSets.map(formatChangeSet).join('\n'));
+      }
+    } finally {
+      await discardChangeSets(changeSets);
+    }
+    return this.flags.fail && changeSets.some((c) => !c.noChanges) ? 1 : 0;
   }
 
   async events(stackName: string, target: Target): Promise<number> {
@@ -620,6 +715,9 @@ function checkFlags(flags: Flags): void {
   if (flags.progress !== undefined && flags.progress !== 'bar' && flags.progress !== 'events') {
     throw new UsageError(`--progress ${quote(flags.progress)} is invalid: expected bar or events`);
   }
+  if (flags.method !== undefined && !METHODS.includes(flags.method)) {
+    throw new UsageError(`--method ${quote(flags.method)} is invalid: expected ${METHODS.join(', ')}`);
+  }
   const approval = flags['require-approval'];
   if (approval !== undefined && !(APPROVAL_LEVELS as readonly string[]).includes(approval)) {
     throw new UsageError(
@@ -627,6 +725,8 @@ function checkFlags(flags: Flags): void {
     );
   }
 }
+
+const METHODS = ['direct', 'change-set', 'prepare-change-set'];
 
 /** Whether the environment says it is CI (`CI` set, and not `false` or `0`). */
 function isCi(env: NodeJS.ProcessEnv): boolean {

@@ -65,7 +65,9 @@ const MASK = '******';
 export async function diffStack(options: DiffStackOptions): Promise<DiffResult> {
   const local = resolveTemplate(options);
   const api = new StackApi(await connect(options));
-  const existing = await api.findByName(options.stackName);
+  const found = await api.findByName(options.stackName);
+  // A stack a CREATE change set made for review has no resources yet: nothing is deployed.
+  const existing = found?.status === 'REVIEW_IN_PROGRESS' ? undefined : found;
   const deployed = existing ? parseTemplateBody(await api.templateBody(existing.stackId)) : {};
   const changes = diffTemplates(
     deployed,

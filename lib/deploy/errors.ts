@@ -131,6 +131,8 @@ export type DeployErrorCode =
   | 'StackNotUpdatable'
   /** No stack of that name in the region. */
   | 'StackNotFound'
+  /** ROS could not compute a change set (it says why). */
+  | 'ChangeSetFailed'
   /** An API call failed (after retries for throttling and server errors). */
   | 'ApiError'
   /** Following the stack was aborted (e.g. Ctrl-C); the operation itself continues in ROS. */

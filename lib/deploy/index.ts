@@ -34,7 +34,18 @@ export { assemblyDirectory, hasApp, synthesizeApp } from './app';
 export type { AppOptions, SynthesizedApp } from './app';
 export { selectStacks, stackByName } from './selection';
 export type { Selection, SelectOptions } from './selection';
-export { deployStacks, destroyStacks, diffStacks, stackRegions } from './stacks';
+export {
+  createChangeSets,
+  deployStacks,
+  destroyStacks,
+  diffStacks,
+  discardChangeSets,
+  executeChangeSets,
+  stackRegions,
+} from './stacks';
+export { createChangeSet, formatChangeSet } from './change-sets';
+export type { ChangeSet, CreateChangeSetOptions } from './change-sets';
+export type { ResourceChange } from './stack-types';
 export type { DeployStacksOptions, StacksTarget } from './stacks';
 export { initApp, SEEDED_IMAGE } from './init';
 export type { InitOptions, InitResult } from './init';

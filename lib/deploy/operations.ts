@@ -113,7 +113,7 @@ export interface StackOperationResult {
   readonly failedResources: FailedResource[];
 }
 
-interface ResolvedTemplate {
+export interface ResolvedTemplate {
   readonly body: string;
   /** The template as an object (JSON or YAML); undefined when it cannot be parsed (ROS will say why). */
   readonly parsed: Record<string, unknown> | undefined;
@@ -183,6 +183,98 @@ export function resolveTemplate(source: StackSource): ResolvedTemplate {
  * operation runs on the stack.
  */
 export async function deployStack(options: DeployStackOptions): Promise<StackOperationResult> {
+  const plan = await planDeploy(options);
+  const { api, request, stackName, existing } = plan;
+  const seen = new Set<string>();
+  let stackId: string;
+  let operation: StackOperation;
+  if (existing) {
+    stackId = existing.stackId;
+    operation = 'update';
+    await api.markSeen(stackId, seen); // everything before this operation counts as seen
+    const { tags, parameters, ...rest } = request;
+    const previous = await plan.previousParameters();
+    const timeoutInMinutes = await plan.updateTimeout();
+    const outcome = await api
+      .update(
+        new $Ros.UpdateStackRequest({
+          ...rest,
+          timeoutInMinutes,
+          stackId,
+          usePreviousParameters: previous.usePrevious,
+          parameters: [...parameters, ...previous.parameters].map(
+            (p) => new $Ros.UpdateStackRequestParameters(p),
+          ),
+          // No tags: ROS keeps the stack's tags.
+          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.UpdateStackRequestTags(t)) }),
+        }),
+      )
+      .catch((err: unknown) => refuseBusy(stackName, err));
+    if (outcome === 'no-changes') {
+      return unchangedResult(plan, existing, options.wording ?? LIBRARY_WORDING);
+    }
+  } else {
+    operation = 'create';
+    const { tags, parameters, ...rest } = request;
+    stackId = await api
+      .create(
+        new $Ros.CreateStackRequest({
+          ...rest,
+          stackName,
+          parameters: parameters.map((p) => new $Ros.CreateStackRequestParameters(p)),
+          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.CreateStackRequestTags(t)) }),
+        }),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof DeployError && err.apiCode === 'StackExists') {
+          throw new DeployError(
+            'StackBusy',
+            `Stack ${stackName} was created by someone else while this deploy started; run the deploy again to update it.`,
+          );
+        }
+        return refuseBusy(stackName, err);
+      });
+  }
+  return followOperation(plan, stackId, operation, seen);
+}
+
+/** Everything a deploy (or a change set) needs before its first change: the template, the client, the request. */
+export interface DeployPlan {
+  readonly stackName: string;
+  readonly template: ResolvedTemplate;
+  readonly api: StackApi;
+  readonly follow: FollowOptions;
+  /** The live stack to update; undefined to create one. */
+  readonly existing?: StackSummary;
+  readonly resourceCount: number;
+  /** What CreateStack and UpdateStack share (and CreateChangeSet). */
+  readonly request: {
+    readonly regionId: string;
+    readonly templateBody: string;
+    readonly parameters: { parameterKey: string; parameterValue: string }[];
+    readonly tags: { key: string; value: string }[];
+    readonly timeoutInMinutes: number;
+    readonly disableRollback: boolean;
+    readonly clientToken: string;
+  };
+  /**
+   * For an update, the stack timeout: the custom resources the update removes are deleted after the rest, within
+   * the same timeout (asks GetTemplate), unless a timeout was given.
+   */
+  updateTimeout(): Promise<number>;
+  /** For an update: how the deployed parameter values not given again are kept (see previousParameters). */
+  previousParameters(): Promise<{
+    usePrevious: boolean;
+    parameters: { parameterKey: string; parameterValue: string }[];
+  }>;
+  readonly options: DeployStackOptions;
+}
+
+/**
+ * Checks the template, connects, finds the stack to update (deleting one whose first create was rolled back) and
+ * builds the request, with the stack timeout the template needs (see `requiredStackTimeout`).
+ */
+export async function planDeploy(options: DeployStackOptions): Promise<DeployPlan> {
   const template = resolveTemplate(options);
   const { stackName } = options;
   if (template.regionId && template.regionId !== options.regionId) {
@@ -210,20 +302,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
   const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
 
   const existing = await stackToUpdate(api, stackName, options.onEvent, followOptions);
-  const request = {
-    regionId: api.regionId,
-    templateBody: template.body,
-    parameters: Object.entries(options.parameters ?? {}).map(([parameterKey, parameterValue]) => ({
-      parameterKey,
-      parameterValue,
-    })),
-    // The app's stack tags, then the caller's over them.
-    tags: Object.entries({ ...template.tags, ...options.tags }).map(([key, value]) => ({ key, value })),
-    timeoutInMinutes: options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES,
-    disableRollback: options.disableRollback ?? false,
-    // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
-    clientToken: `ros-deploy-${randomUUID()}`,
-  };
+  const timeoutInMinutes = options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES;
   const explicit = options.timeoutInMinutes;
   if (needed && needed.chain.length > 0 && explicit !== undefined) {
     const chainMinutes = Math.ceil(needed.chainSeconds / 60) + STACK_TIMEOUT_MARGIN_MINUTES;
@@ -238,93 +317,94 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
       });
     }
   }
-  const seen = new Set<string>();
-  let stackId: string;
-  let operation: StackOperation;
-  if (existing) {
-    stackId = existing.stackId;
-    operation = 'update';
-    await api.markSeen(stackId, seen); // everything before this operation counts as seen
-    const { tags, parameters, ...rest } = request;
-    const previous = await previousParameters(api, stackId, stackName, template.parsed, options.parameters);
-    if (options.timeoutInMinutes === undefined && template.parsed) {
-      // The custom resources the update removes are deleted after the rest, within the same timeout.
-      const deployed = parseTemplateBody(await api.templateBody(stackId));
-      rest.timeoutInMinutes = requiredStackTimeout(
-        stackName,
-        template.parsed,
-        options.parameters,
-        deployed,
-      ).minutes;
-    }
-    const outcome = await api
-      .update(
-        new $Ros.UpdateStackRequest({
-          ...rest,
-          stackId,
-          usePreviousParameters: previous.usePrevious,
-          parameters: [
-            ...parameters,
-            ...Object.entries(previous.values).map(([parameterKey, parameterValue]) => ({
-              parameterKey,
-              parameterValue,
-            })),
-          ].map((p) => new $Ros.UpdateStackRequestParameters(p)),
-          // No tags: ROS keeps the stack's tags.
-          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.UpdateStackRequestTags(t)) }),
-        }),
-      )
-      .catch((err: unknown) => refuseBusy(stackName, err));
-    if (outcome === 'no-changes') {
-      const stack = await api.get(stackId, true);
-      const status = stack?.status ?? existing.status;
-      // Nothing to change is a success only for a stack whose resources are what its template says.
-      const healthy = HEALTHY_STATUSES.includes(status);
+  return {
+    stackName,
+    template,
+    api,
+    follow: followOptions,
+    ...(existing && { existing }),
+    resourceCount,
+    request: {
+      regionId: api.regionId,
+      templateBody: template.body,
+      parameters: Object.entries(options.parameters ?? {}).map(([parameterKey, parameterValue]) => ({
+        parameterKey,
+        parameterValue,
+      })),
+      // The app's stack tags, then the caller's over them.
+      tags: Object.entries({ ...template.tags, ...options.tags }).map(([key, value]) => ({ key, value })),
+      timeoutInMinutes,
+      disableRollback: options.disableRollback ?? false,
+      // One token per deploy: a retried CreateStack/UpdateStack is the same request to ROS.
+      clientToken: `ros-deploy-${randomUUID()}`,
+    },
+    updateTimeout: async () => {
+      if (!existing || options.timeoutInMinutes !== undefined || !template.parsed) {
+        return timeoutInMinutes;
+      }
+      const deployed = parseTemplateBody(await api.templateBody(existing.stackId));
+      return requiredStackTimeout(stackName, template.parsed, options.parameters, deployed).minutes;
+    },
+    previousParameters: async () => {
+      const previous = existing
+        ? await previousParameters(api, existing.stackId, stackName, template.parsed, options.parameters)
+        : { usePrevious: false, values: {} };
       return {
-        stackName,
-        regionId: api.regionId,
-        stackId,
-        operation: 'none',
-        status,
-        statusReason: healthy
-          ? stack?.statusReason
-          : unchangedButUnhealthy(
-              stackName,
-              status,
-              stack?.statusReason ?? existing.statusReason,
-              options.wording ?? LIBRARY_WORDING,
-            ),
-        success: healthy,
-        noChanges: true,
-        outputs: stack?.outputs ?? [],
-        failedResources: healthy ? [] : await failuresOf(api, stackId, [], template.constructPaths),
+        usePrevious: previous.usePrevious,
+        parameters: Object.entries(previous.values).map(([parameterKey, parameterValue]) => ({
+          parameterKey,
+          parameterValue,
+        })),
       };
-    }
-  } else {
-    operation = 'create';
-    const { tags, parameters, ...rest } = request;
-    stackId = await api
-      .create(
-        new $Ros.CreateStackRequest({
-          ...rest,
-          stackName,
-          parameters: parameters.map((p) => new $Ros.CreateStackRequestParameters(p)),
-          ...(tags.length > 0 && { tags: tags.map((t) => new $Ros.CreateStackRequestTags(t)) }),
-        }),
-      )
-      .catch((err: unknown) => {
-        if (err instanceof DeployError && err.apiCode === 'StackExists') {
-          throw new DeployError(
-            'StackBusy',
-            `Stack ${stackName} was created by someone else while this deploy started; run the deploy again to update it.`,
-          );
-        }
-        return refuseBusy(stackName, err);
-      });
-  }
-  options.onEvent?.({ type: 'started', stackName, stackId, operation, resourceCount });
+    },
+    options,
+  };
+}
+
+/** The result of a deploy whose update ROS found to change nothing: a success only for a healthy stack. */
+export async function unchangedResult(
+  plan: DeployPlan,
+  existing: StackSummary,
+  wording: Wording,
+): Promise<StackOperationResult> {
+  const { api, stackName } = plan;
+  const stack = await api.get(existing.stackId, true);
+  const status = stack?.status ?? existing.status;
+  // Nothing to change is a success only for a stack whose resources are what its template says.
+  const healthy = HEALTHY_STATUSES.includes(status);
+  return {
+    stackName,
+    regionId: api.regionId,
+    stackId: existing.stackId,
+    operation: 'none',
+    status,
+    statusReason: healthy
+      ? stack?.statusReason
+      : unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason, wording),
+    success: healthy,
+    noChanges: true,
+    outputs: stack?.outputs ?? [],
+    failedResources: healthy ? [] : await failuresOf(api, existing.stackId, [], plan.template.constructPaths),
+  };
+}
+
+/** Follows a create or update that has started to its end, and says how it ended. */
+export async function followOperation(
+  plan: DeployPlan,
+  stackId: string,
+  operation: 'create' | 'update',
+  seen: Set<string>,
+): Promise<StackOperationResult> {
+  const { api, stackName } = plan;
+  plan.options.onEvent?.({
+    type: 'started',
+    stackName,
+    stackId,
+    operation,
+    resourceCount: plan.resourceCount,
+  });
   const successStatus = operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
-  const followed = await followStack(api, stackId, operation, seen, { ...followOptions, successStatus });
+  const followed = await followStack(api, stackId, operation, seen, { ...plan.follow, successStatus });
   const status = followed.stack?.status ?? 'UNKNOWN';
   const success = status === successStatus;
   const final = success && !followed.outputsRead ? await api.get(stackId, true) : followed.stack;
@@ -338,7 +418,9 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     success,
     noChanges: false,
     outputs: final?.outputs ?? [],
-    failedResources: success ? [] : await failuresOf(api, stackId, followed.events, template.constructPaths),
+    failedResources: success
+      ? []
+      : await failuresOf(api, stackId, followed.events, plan.template.constructPaths),
   };
 }
 
@@ -431,6 +513,14 @@ async function stackToUpdate(
   const existing = await api.findByName(stackName);
   if (!existing) {
     return undefined;
+  }
+  if (existing.status === 'REVIEW_IN_PROGRESS') {
+    throw new DeployError(
+      'StackNotUpdatable',
+      (w) =>
+        `Stack ${stackName} is REVIEW_IN_PROGRESS: a change set that creates it waits for review. Execute it (in the ` +
+        `ROS console), or destroy the stack (${w.command('destroy', stackName)}), then deploy again.`,
+    );
   }
   if (isInProgress(existing.status)) {
     throw busyError(stackName, existing.status);

@@ -1,6 +1,6 @@
 /**
  * The ROS calls the deploy helper makes (ListStacks, GetStack, ListStackEvents, ListStackResources, GetTemplate,
- * CreateStack, UpdateStack, DeleteStack), each retried on throttling and server errors, their answers read into the
+ * CreateStack, UpdateStack, DeleteStack, and the change set calls), each retried on throttling and server errors, their answers read into the
  * plain shapes of `stack-types.ts`, and the polite refusal of a busy stack.
  */
 import * as $Ros from '@alicloud/ros20190910';
@@ -9,10 +9,19 @@ import { apiError, DeployError } from './errors';
 import { collectNewEvents, EventListing, FetchEventPage, learnOrder, newestEventIds } from './event-pages';
 import type { RosConnection } from './connection';
 import { withRetry } from './retry';
-import type { StackDescription, StackEvent, StackOutput, StackResource, StackSummary } from './stack-types';
+import type {
+  ChangeSetDescription,
+  ResourceChange,
+  StackDescription,
+  StackEvent,
+  StackOutput,
+  StackResource,
+  StackSummary,
+} from './stack-types';
 
 export { isInProgress, STACK_RESOURCE_TYPE } from './stack-types';
 export type { StackDescription, StackEvent, StackOutput, StackResource, StackSummary };
+export type { ChangeSetDescription, ResourceChange };
 
 /** Statuses from which UpdateStack may start (ROS documentation). */
 export const UPDATABLE_STATUSES: readonly string[] = [
@@ -249,6 +258,48 @@ export class StackApi {
     }
   }
 
+  async createChangeSet(
+    request: $Ros.CreateChangeSetRequest,
+  ): Promise<{ changeSetId: string; stackId: string }> {
+    const answer = await this.call('CreateChangeSet', () => this.connection.ros.createChangeSet(request));
+    return { changeSetId: answer.body!.changeSetId!, stackId: answer.body!.stackId! };
+  }
+
+  async getChangeSet(changeSetId: string): Promise<ChangeSetDescription> {
+    const answer = await this.call('GetChangeSet', () =>
+      this.connection.ros.getChangeSet(
+        new $Ros.GetChangeSetRequest({ regionId: this.regionId, changeSetId }),
+      ),
+    );
+    const b = answer.body!;
+    return {
+      changeSetId,
+      changeSetName: b.changeSetName ?? '',
+      changeSetType: b.changeSetType ?? '',
+      stackId: b.stackId ?? '',
+      status: b.status ?? 'UNKNOWN',
+      statusReason: b.statusReason ?? '',
+      executionStatus: b.executionStatus ?? '',
+      changes: (b.changes ?? []).map(toChange),
+    };
+  }
+
+  async executeChangeSet(changeSetId: string, clientToken: string): Promise<void> {
+    await this.call('ExecuteChangeSet', () =>
+      this.connection.ros.executeChangeSet(
+        new $Ros.ExecuteChangeSetRequest({ regionId: this.regionId, changeSetId, clientToken }),
+      ),
+    );
+  }
+
+  async deleteChangeSet(changeSetId: string): Promise<void> {
+    await this.call('DeleteChangeSet', () =>
+      this.connection.ros.deleteChangeSet(
+        new $Ros.DeleteChangeSetRequest({ regionId: this.regionId, changeSetId }),
+      ),
+    );
+  }
+
   async delete(stackId: string): Promise<void> {
     await this.call('DeleteStack', () =>
       this.connection.ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: this.regionId, stackId })),
@@ -286,5 +337,30 @@ function toEvent(e: $Ros.ListStackEventsResponseBodyEvents): StackEvent {
     status: e.status ?? '',
     statusReason: e.statusReason ?? '',
     createTime: e.createTime ?? '',
+  };
+}
+
+/** A change of GetChangeSet (ROS's Change data structure), read field by field: anything else is left out. */
+function toChange(raw: Record<string, unknown>): ResourceChange {
+  const change = (raw.ResourceChange ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    type: text(raw.Type) ?? 'Resource',
+    action: text(change.Action) ?? '',
+    logicalResourceId: text(change.LogicalResourceId) ?? '',
+    ...(text(change.PhysicalResourceId) && { physicalResourceId: text(change.PhysicalResourceId) }),
+    resourceType: text(change.ResourceType) ?? '',
+    ...(text(change.Replacement) && { replacement: text(change.Replacement) }),
+    details: (Array.isArray(change.Details) ? change.Details : []).map((d: Record<string, unknown>) => {
+      const target = (d.Target ?? {}) as Record<string, unknown>;
+      return {
+        ...(text(target.Attribute) && { attribute: text(target.Attribute) }),
+        ...(text(target.Name) && { name: text(target.Name) }),
+        ...(text(target.RequiresRecreation) && { requiresRecreation: text(target.RequiresRecreation) }),
+        ...(text(d.ChangeSource) && { changeSource: text(d.ChangeSource) }),
+        ...(text(d.CausingEntity) && { causingEntity: text(d.CausingEntity) }),
+        ...(text(d.Evaluation) && { evaluation: text(d.Evaluation) }),
+      };
+    }),
   };
 }

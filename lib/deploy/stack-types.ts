@@ -45,6 +45,43 @@ export interface StackResource {
   readonly statusReason: string;
 }
 
+/** A change set as GetChangeSet describes it. */
+export interface ChangeSetDescription {
+  readonly changeSetId: string;
+  readonly changeSetName: string;
+  /** `CREATE` or `UPDATE`. */
+  readonly changeSetType: string;
+  readonly stackId: string;
+  /** `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `CREATE_FAILED`, ... */
+  readonly status: string;
+  readonly statusReason: string;
+  /** `UNAVAILABLE`, `AVAILABLE`, `EXECUTE_IN_PROGRESS`, `EXECUTE_COMPLETE`, ... */
+  readonly executionStatus: string;
+  readonly changes: ResourceChange[];
+}
+
+/** One change of a change set, in ROS's words (the Change and ResourceChange data structures). */
+export interface ResourceChange {
+  /** `Resource`. */
+  readonly type: string;
+  /** `Add`, `Modify` or `Remove`. */
+  readonly action: string;
+  readonly logicalResourceId: string;
+  readonly physicalResourceId?: string;
+  readonly resourceType: string;
+  /** For `Modify`: `True`, `False` or `Conditional`. */
+  readonly replacement?: string;
+  /** What changes and why: the property, whether it needs recreation, what caused it. */
+  readonly details: {
+    readonly attribute?: string;
+    readonly name?: string;
+    readonly requiresRecreation?: string;
+    readonly changeSource?: string;
+    readonly causingEntity?: string;
+    readonly evaluation?: string;
+  }[];
+}
+
 /** Whether a status is one of an operation still running (`CREATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`, ...). */
 export const isInProgress = (status: string): boolean => status.endsWith('_IN_PROGRESS');
 

@@ -1,9 +1,10 @@
 /**
- * Operations on several stacks of an app: each stack's region, then deploys (dependencies first) and destroys
- * (dependents first) run in order with at most `concurrency` at a time, a stack whose prerequisite failed being
- * skipped with a result that says so; and diffs, one stack after another.
+ * Operations on several stacks of an app: each stack's region, then deploys (dependencies first, directly or
+ * through change sets) and destroys (dependents first) run in order with at most `concurrency` at a time, a stack
+ * whose prerequisite failed being skipped with a result that says so; and diffs, one stack after another.
  */
 import type { AssemblyStack } from './assembly';
+import { type ChangeSet, createChangeSet } from './change-sets';
 import type { ConnectionOptions } from './connection';
 import { diffStack, type DiffResult } from './diff';
 import type { Wording } from './errors';
@@ -66,6 +67,56 @@ export function deployStacks(options: DeployStacksOptions): Promise<StackOperati
         ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
       }),
   });
+}
+
+/**
+ * Creates a change set for each stack, one after another, with what {@link deployStacks} would send; executing them
+ * ({@link executeChangeSets}) deploys the stacks. When one cannot be made, those already made are discarded.
+ */
+export async function createChangeSets(
+  options: DeployStacksOptions & { readonly changeSetName?: string },
+): Promise<ChangeSet[]> {
+  const made: ChangeSet[] = [];
+  try {
+    for (const stack of options.stacks) {
+      made.push(
+        await createChangeSet({
+          ...operationOptions(stack, options),
+          ...templateSource(stack, options.assemblyDir),
+          parameters: options.parameters?.get(stack.stackName),
+          tags: { ...stack.tags, ...options.tags },
+          disableRollback: options.disableRollback ?? false,
+          ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
+          ...(options.changeSetName && { changeSetName: options.changeSetName }),
+        }),
+      );
+    }
+  } catch (err) {
+    await discardChangeSets(made);
+    throw err;
+  }
+  return made;
+}
+
+/** Executes the change sets in the stacks' dependency order (see {@link deployStacks}). */
+export function executeChangeSets(
+  changeSets: readonly ChangeSet[],
+  options: Pick<StacksOptions, 'stacks' | 'regions' | 'concurrency'>,
+): Promise<StackOperationResult[]> {
+  const byStack = new Map(changeSets.map((c) => [c.stackName, c]));
+  return runInOrder(options.stacks, {
+    concurrency: options.concurrency ?? 1,
+    order: 'dependencies-first',
+    skipped: skippedResult(options.regions),
+    work: (stack) => byStack.get(stack.stackName)!.execute(),
+  });
+}
+
+/** Discards change sets (best effort: one that cannot be deleted is left for the console). */
+export async function discardChangeSets(changeSets: readonly ChangeSet[]): Promise<void> {
+  for (const changeSet of changeSets) {
+    await changeSet.discard().catch(() => undefined);
+  }
 }
 
 /** Destroys the stacks, dependents first; results in the order they are known. */

@@ -1024,6 +1024,25 @@ describe('deploy --require-approval', () => {
     expect(questions).toEqual(['Deploy these changes? (y/N) ', 'Deploy these changes? (y/N) ']);
   });
 
+  it("asks after showing ROS's change set: no deletes it and deploys nothing, yes executes it", async () => {
+    writeApp(dir, { stacks: [{ name: 'Staged', roles: { Runner: 'staged-runner' } }] });
+    const declined = cloudIo(async () => false);
+    expect(await main(['deploy', '--method', 'change-set'], declined.io)).toBe(1);
+    expect(declined.out()).toContain('[+] ALIYUN::RAM::Role Runner (Staged/Roles/Runner)\n');
+    expect(declined.out()).toContain(
+      '  Staged: Staged/Roles/Runner (Runner): broadens permissions: trust Service fc.aliyuncs.com\n',
+    );
+    expect(declined.err()).toBe('ros-deploy: nothing deployed; the change sets were deleted.\n');
+    expect(live('Staged')).toEqual([]);
+    const headless = cloudIo();
+    expect(await main(['deploy', '--method', 'change-set'], headless.io)).toBe(2);
+    expect(live('Staged')).toEqual([]);
+    const accepted = cloudIo(async () => true);
+    expect(await main(['deploy', '--method', 'change-set'], accepted.io)).toBe(0);
+    expect(accepted.out()).toContain('Deployed Staged (cn-hangzhou): CREATE_COMPLETE');
+    expect(live('Staged').map((s) => s.status)).toEqual(['CREATE_COMPLETE']);
+  });
+
   it('never asks with never, for a change that does not broaden, or on LocalCloud; any-change asks for any change', async () => {
     writeApp(dir, { stacks: [{ name: 'Calm', roles: { Runner: 'calm-runner', Helper: 'calm-helper' } }] });
     expect(await main(['deploy', '--require-approval', 'never'], cloudIo().io)).toBe(0);
@@ -1043,5 +1062,122 @@ describe('deploy --require-approval', () => {
     const local = captureIo(dir, { clock: new CompressedClock() });
     expect(await main(['deploy', '--local', '--require-approval', 'any-change'], local.io)).toBe(0);
     expect(local.out()).toContain('Deployed Calm (cn-hangzhou): CREATE_COMPLETE');
+  });
+});
+
+describe('ROS change sets: deploy --method change-set | prepare-change-set, diff --change-set (LocalCloud)', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-change-set-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const captured = captureIo(dir, {
+      clock: new CompressedClock(),
+      env: { ...captureIo(dir).io.env, ...env },
+    });
+    const code = await main(args, captured.io);
+    return { code, stdout: captured.out(), stderr: captured.err() };
+  };
+  /** The stacks and change sets in the state file. */
+  const state = () => JSON.parse(fs.readFileSync(path.join(dir, '.ros-local', 'state.json'), 'utf8'));
+  const stacks = () =>
+    Object.values(state().ros.stacks as Record<string, { stackName: string; status: string }>).map(
+      (s) => `${s.stackName} ${s.status}`,
+    );
+  const changeSets = () =>
+    Object.values((state().rosChangeSets?.changeSets ?? {}) as Record<string, { changeSetName: string }>);
+
+  it("shows ROS's view of a new stack and leaves nothing behind; deploys through change sets, create then update", async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'cs-runner' } }] });
+    const preview = await run(['diff', '--change-set', '--local', '--fail']);
+    expect(preview.code).toBe(1);
+    expect(preview.stdout).toMatch(
+      /\nStack Web: change set ros-deploy-\d{8}T\d{6}Z-[0-9a-f]{8} \(CREATE, [0-9a-f-]{36}\), as ROS lists its changes\n\[\+\] ALIYUN::RAM::Role Runner \(Web\/Roles\/Runner\)\n$/,
+    );
+    expect(stacks()).toEqual(['Web DELETE_COMPLETE']);
+    expect(changeSets()).toEqual([]);
+
+    const created = await run(['deploy', '--method', 'change-set', '--local']);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('[+] ALIYUN::RAM::Role Runner (Web/Roles/Runner)\n');
+    expect(created.stdout).toContain(
+      'Deployed Web (cn-hangzhou): CREATE_COMPLETE\nOutputs:\n  Web.RunnerArn = ',
+    );
+
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'cs-runner-renamed', Worker: 'cs-worker' } }] });
+    const renamed = await run(['diff', '--change-set', '--local']);
+    expect(renamed.stderr).toBe('');
+    expect(renamed.stdout).toContain(
+      '[-/+] ALIYUN::RAM::Role Runner (Web/Roles/Runner) Replacement: True\n' +
+        '    └─ Properties.RoleName (DirectModification, requires recreation: Always)\n',
+    );
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'cs-runner', Worker: 'cs-worker' } }] });
+    const updated = await run(['deploy', '--method', 'change-set', '--local', '--json']);
+    expect(updated.code).toBe(0);
+    expect(updated.stderr).toMatch(/change set ros-deploy-[\w-]+ \(UPDATE, [0-9a-f-]{36}\)/);
+    expect(updated.stderr).toContain('[+] ALIYUN::RAM::Role Worker (Web/Roles/Worker)\n');
+    expect(JSON.parse(updated.stdout).stacks[0]).toMatchObject({
+      operation: 'update',
+      status: 'UPDATE_COMPLETE',
+      outputs: { WorkerArn: expect.any(String) },
+    });
+  });
+
+  it.each(['failed', 'refused'])(
+    'finds no changes when there are none, whether ROS fails such a change set or refuses it (changeSetWithoutChanges=%s)',
+    async (variant) => {
+      const env = { ROS_LOCAL_VARIANTS: `changeSetWithoutChanges=${variant}` };
+      writeApp(dir, { stacks: [{ name: 'Same', roles: { Runner: 'same-runner' } }] });
+      expect((await run(['deploy', '--local'], env)).code).toBe(0);
+      const again = await run(['deploy', '--method', 'change-set', '--local'], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('There were no changes\n');
+      expect(again.stdout).toContain('Deployed Same (cn-hangzhou): no changes');
+      const diff = await run(['diff', '--change-set', '--local', '--fail'], env);
+      expect(diff.code).toBe(0);
+      expect(changeSets()).toEqual([]);
+    },
+  );
+
+  it('prepares a change set for review and stops: the stack is not changed', async () => {
+    writeApp(dir, { stacks: [{ name: 'Review', roles: { Runner: 'review-runner' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(0);
+    writeApp(dir, {
+      stacks: [{ name: 'Review', roles: { Runner: 'review-runner', Worker: 'review-worker' } }],
+    });
+    const prepared = await run(['deploy', '--method', 'prepare-change-set', '--local']);
+    expect(prepared.code).toBe(0);
+    expect(prepared.stdout).toMatch(
+      /Prepared change set ros-deploy-[\w-]+ \([0-9a-f-]{36}\) of stack Review \(cn-hangzhou\): review and execute it in the ROS console, or delete it there\n$/,
+    );
+    expect(prepared.stdout).not.toContain('Deployed');
+    expect(changeSets()).toEqual([
+      expect.objectContaining({ changeSetName: expect.stringMatching(/^ros-deploy-/) }),
+    ]);
+    expect(stacks()).toEqual(['Review CREATE_COMPLETE']);
+  });
+
+  it('treats a stack prepared by a CREATE change set as not deployed: diff shows it all as added, deploy says what to do', async () => {
+    writeApp(dir, { stacks: [{ name: 'Pending', roles: { Runner: 'pending-runner' } }] });
+    expect((await run(['deploy', '--method', 'prepare-change-set', '--local'])).code).toBe(0);
+    expect(stacks()).toEqual(['Pending REVIEW_IN_PROGRESS']);
+    const diff = await run(['diff', '--local']);
+    expect(diff.stdout).toContain('Stack Pending (not deployed yet)\n');
+    expect(diff.stdout).toContain('[+] ALIYUN::RAM::Role Runner (Pending/Roles/Runner)\n');
+    const deploy = await run(['deploy', '--local']);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toBe(
+      'ros-deploy: Stack Pending is REVIEW_IN_PROGRESS: a change set that creates it waits for review. Execute it ' +
+        '(in the ROS console), or destroy the stack (`ros-deploy destroy Pending`), then deploy again.\n',
+    );
+  });
+
+  it('exits 2 for an unknown --method', async () => {
+    writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'method-runner' } }] });
+    const result = await run(['deploy', '--local', '--method', 'carefully']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ros-deploy: --method "carefully" is invalid: expected direct, change-set, prepare-change-set',
+    );
   });
 });
