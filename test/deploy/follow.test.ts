@@ -244,3 +244,50 @@ describe('pollDelay', () => {
     expect(pollDelay(250, 600_000)).toBe(250);
   });
 });
+
+describe('followStack on a virtual clock', () => {
+  it("asks GetStack once a minute while a long operation's events never show the stack's own end", async () => {
+    const clock = new VirtualClock();
+    const calls: string[] = [];
+    let polls = 0;
+    const api = {
+      clock,
+      newEvents: async () => {
+        calls.push('ListStackEvents');
+        polls++;
+        // The stack's own event first, then only a resource's progress, for two hours of polls.
+        return polls === 1
+          ? [
+              {
+                eventId: 'start',
+                stackName: 's',
+                logicalResourceId: 's',
+                physicalResourceId: 'stack-id',
+                resourceType: 'ALIYUN::ROS::Stack',
+                status: 'CREATE_IN_PROGRESS',
+                statusReason: '',
+                createTime: '2026-01-01T00:00:00',
+              },
+            ]
+          : [];
+      },
+      get: async (stackId: string) => {
+        calls.push('GetStack');
+        const elapsedMinutes = (clock.now() - start) / 60_000;
+        return {
+          stackId,
+          stackName: 's',
+          status: elapsedMinutes > 120 ? 'CREATE_COMPLETE' : 'CREATE_IN_PROGRESS',
+        };
+      },
+    } as unknown as StackApi;
+    const start = clock.now();
+    const followed = await followStack(api, 'stack-id', 'create', new Set(), { stackName: 's' });
+    expect(followed.stack?.status).toBe('CREATE_COMPLETE');
+    // Polls every 2 s at most: about 3,600 ListStackEvents in two hours of virtual time, and a GetStack a minute.
+    const getStacks = calls.filter((c) => c === 'GetStack').length;
+    expect(getStacks).toBeGreaterThanOrEqual(120);
+    expect(getStacks).toBeLessThanOrEqual(122);
+    expect(clock.sleeps.every((ms) => ms >= 1000 && ms <= 2000)).toBe(true);
+  });
+});
