@@ -5,11 +5,12 @@
 import { randomUUID } from 'crypto';
 import { handlerPolicyDocument } from '../../lib/handler/policy';
 import { ApiError } from '../../lib/local';
-import { CONTINUATION_KEY } from '../../lib/protocol';
+import { CONTINUATION_KEY, physicalIdFor } from '../../lib/protocol';
 import {
   DESTINATION_REGION,
   eventFor,
   type Harness,
+  imageIdOf,
   invocationsOf,
   invokeAsync,
   logsOf,
@@ -55,7 +56,7 @@ describe('a copy longer than the function timeout', () => {
       });
       expect(response.Status).toBe('SUCCESS');
       expect(callback.bodies).toHaveLength(1);
-      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
       const invocations = invocationsOf(h, fn);
       expect(invocations.length).toBeGreaterThan(1);
       // None ran into its timeout: each handed over (or answered) in time.
@@ -80,17 +81,20 @@ describe('a copy longer than the function timeout', () => {
         RequestType: 'Create',
         ResourceProperties: before,
       });
-      const oldId = createdAnswer.PhysicalResourceId!;
+      const oldId = imageIdOf(createdAnswer);
       const newSource = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
       const { response, callback } = await run(h, fn, resource, {
         RequestType: 'Update',
-        PhysicalResourceId: oldId,
+        PhysicalResourceId: createdAnswer.PhysicalResourceId,
         OldResourceProperties: before,
         ResourceProperties: { ...before, SourceImageId: newSource },
       });
-      expect(response.Status).toBe('SUCCESS');
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: createdAnswer.PhysicalResourceId,
+      });
       expect(callback.bodies).toHaveLength(1);
-      const newId = response.PhysicalResourceId!;
+      const newId = imageIdOf(response);
       expect(newId).not.toBe(oldId);
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
@@ -162,18 +166,19 @@ describe('a copy longer than the function timeout', () => {
       });
       expect(response.Status).toBe('SUCCESS');
       expect(stepsOf(h, fn).some((step) => step.step === 'continued')).toBe(true);
-      const imageId = response.PhysicalResourceId!;
+      const imageId = imageIdOf(response);
+      const physicalId = response.PhysicalResourceId!;
       const renamed = { ...properties, ImageName: unique('least2'), Tags: { team: 'ops' } };
       const { response: updated } = await run(h, fn, resource, {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...renamed, ResourceGroupId: 'rg-acfmleast2' },
       });
-      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
       const { response: deleted } = await run(h, fn, resource, {
         RequestType: 'Delete',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         ResourceProperties: renamed,
       });
       expect(deleted.Status).toBe('SUCCESS');
@@ -218,8 +223,15 @@ describe('a copy longer than the function timeout', () => {
       expect(response.Reason).toContain('could not re-invoke itself');
       expect(response.Reason).toContain('Forbidden.RAM');
       expect(response.Reason).toContain('fc:InvokeFunction');
-      // The answer carries the copy, so the rollback's Delete removes it.
-      expect(response.PhysicalResourceId).toBe(ownedImages(h, resource)[0]?.imageId);
+      // The answer carries the instance's id, so the rollback's Delete removes its copy.
+      expect(ownedImages(h, resource)).toHaveLength(1);
+      const { response: rolledBack } = await run(h, h.deployHandler(), resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: response.PhysicalResourceId,
+        ResourceProperties: {},
+      });
+      expect(rolledBack.Status).toBe('SUCCESS');
+      expect(ownedImages(h, resource)).toEqual([]);
     },
   );
 });
@@ -246,7 +258,7 @@ describe('slow calls near the end of an invocation', () => {
     expect(response.Status).toBe('SUCCESS');
     expect(callback.bodies).toHaveLength(1);
     expect(throttled).toBe(2);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
     expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'copy')).toBe(true);
   });
 
@@ -268,7 +280,7 @@ describe('slow calls near the end of an invocation', () => {
     expect(callback.bodies).toHaveLength(1);
     const outcomes = invocationsOf(h, fn).map((record) => record.outcome);
     expect(outcomes).toContain('killed');
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
   });
 
   it('does not let a hanging ECS call run an invocation into its timeout', async () => {
@@ -383,7 +395,7 @@ describe('malformed events', () => {
     expect(response.Reason).toBe(
       'The ImageCopy handler cannot process this request: RequestType "Upsert" is not one of Create, Update, Delete',
     );
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
   });
 
   it('answers FAILED with the physical id of the request to an Update without ResourceProperties', async () => {
