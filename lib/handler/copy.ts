@@ -10,6 +10,7 @@
 import { clientTokenFor, MAX_TAGS_PER_IMAGE, OWNERSHIP_TAG_KEY, ownershipRequestHash } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
 import { ContinuationRequired, describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
+import { discardCopy } from './discard';
 import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
@@ -332,6 +333,8 @@ export async function waitUntilAvailable(
         return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
       }
       if (now >= unseenUntil) {
+        // It may exist all the same (listed later still): cancel it by its id rather than leave it to run.
+        await discardCopy(ctx, regionId, imageId, 'unlisted-copy');
         throw new ImageCopyError(
           'CopyDisappeared',
           `The copy ${imageId} that CopyImage started in ${regionId} never appeared in DescribeImages within ` +

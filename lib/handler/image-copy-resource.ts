@@ -28,6 +28,7 @@ import { analyzeUpdate } from './analyze-update';
 import { startCopy, temporaryNameFor, waitUntilAvailable } from './copy';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
+import { discardCopy } from './discard';
 import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
@@ -575,38 +576,4 @@ function deletes(reading: PhysicalIdReading, copy: OwnedCopy): boolean {
     return true;
   }
   return reading.kind === 'foreign' && !tag.confirmed;
-}
-
-/**
- * Best effort: cancels or deletes a copy this request made that will not be used, also one not listed yet (ECS may
- * list a new copy late; CancelCopyImage takes it by id). Logs instead of throwing; what remains is removed when the
- * resource is deleted.
- */
-export async function discardCopy(
-  ctx: OperationContext,
-  regionId: string,
-  imageId: string,
-  what: string,
-): Promise<void> {
-  try {
-    const image = await ctx.images.describe(regionId, imageId);
-    if (!image || isPending(image.status)) {
-      try {
-        await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
-      } catch (error) {
-        if (!image && hasCode(error, 'InvalidImageId.NotFound', 'InvalidImageId.NotExist')) {
-          return;
-        }
-        throw error;
-      }
-    } else {
-      await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId });
-    }
-    ctx.log.info(`${what}-discarded`, { imageId, status: image?.status ?? 'not listed' });
-  } catch (error) {
-    ctx.log.warn(`${what}-not-discarded`, {
-      imageId,
-      reason: describeApiError('discarding the copy', error),
-    });
-  }
 }

@@ -37,7 +37,8 @@ import {
   type Phase,
   readEvent,
 } from './event';
-import { discardCopy, ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
+import { discardCopy } from './discard';
+import { ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
 import { EcsImages, type ImageView } from './images';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, Invocation, invocationDeadlines } from './invocation';
 import { consoleSink, Logger, type LogSink } from './log';
