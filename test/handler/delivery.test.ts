@@ -5,7 +5,7 @@
 import { randomUUID } from 'crypto';
 import { handlerPolicyDocument } from '../../lib/handler/policy';
 import { ApiError } from '../../lib/local';
-import { CONTINUATION_KEY, physicalIdFor } from '../../lib/protocol';
+import { CONTINUATION_KEY, OWNERSHIP_TAG_KEY, parseOwnershipTag, physicalIdFor } from '../../lib/protocol';
 import {
   DESTINATION_REGION,
   eventFor,
@@ -23,7 +23,9 @@ import {
   startCopyAs,
   startHarness,
   stepsOf,
+  until,
 } from './harness';
+import { testUrl } from './urls';
 
 let h: Harness;
 
@@ -351,6 +353,78 @@ describe('the response', () => {
     expect(response.Status).toBe('SUCCESS');
     expect(callback.via).toEqual(['intranet']);
   });
+});
+
+describe('the response, when no URL takes it for a whole invocation', () => {
+  it('is handed over to a fresh invocation, and the copy is confirmed once a URL accepts it', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 5 });
+    const resource = newResource();
+    const url = await testUrl(503);
+    try {
+      const event = eventFor(h.cloud, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('handed') }),
+      });
+      await invokeAsync(h, fn, { ...event, ResponseURL: url.url });
+      await until(() => stepsOf(h, fn).some((step) => step.step === 'answer-handed-over'), 30_000);
+      const [copy] = ownedImages(h, resource);
+      expect(parseOwnershipTag(copy.tags[OWNERSHIP_TAG_KEY])?.confirmed).toBe(false);
+      url.answerWith(200);
+      await h.cloud.fc.settled();
+      expect(url.accepted).toEqual([
+        expect.objectContaining({
+          Status: 'SUCCESS',
+          PhysicalResourceId: physicalIdFor(String(event.RequestId)),
+          Data: expect.objectContaining({ ImageId: copy.imageId }),
+        }),
+      ]);
+      const answering = stepsOf(h, fn).filter((step) => step.step === 'event' && step.phase === 'answer');
+      expect(answering.length).toBeGreaterThan(0);
+      // The copy was made once; the answer went on from invocation to invocation.
+      expect(stepsOf(h, fn).filter((step) => step.step === 'copy-started')).toHaveLength(1);
+      const image = h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)!;
+      expect(parseOwnershipTag(image.tags[OWNERSHIP_TAG_KEY])?.confirmed).toBe(true);
+    } finally {
+      await url.close();
+    }
+  });
+});
+
+describe('throttling with x-acs-retry-after (its unit is undocumented: retryAfterUnit)', () => {
+  it.each([
+    ['s', '3'],
+    ['ms', '3000'],
+  ])(
+    'waits what the server asks when it says it in %s, not retrying early into another throttle',
+    async (_unit, header) => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      // The first CopyImage is throttled, asking for 3 s; a retry before they are over is throttled again.
+      let throttledAt: number | undefined;
+      let throttles = 0;
+      h.fault = (product, action) => {
+        if (product !== 'ecs' || action !== 'CopyImage') return undefined;
+        if (throttledAt === undefined || Date.now() - throttledAt < 2_900) {
+          throttledAt ??= Date.now();
+          throttles++;
+          throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
+            'x-acs-retry-after': header,
+          });
+        }
+        return undefined;
+      };
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('throttled') }),
+      }).finally(() => {
+        h.fault = undefined;
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(throttles).toBe(1);
+      const retries = stepsOf(h, fn).filter((step) => step.step === 'retry' && step.action === 'CopyImage');
+      expect(retries.map((step) => step.delayMs)).toEqual([3_000]);
+    },
+  );
 });
 
 describe('malformed events', () => {
