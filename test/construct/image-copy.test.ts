@@ -105,7 +105,8 @@ describe('ImageCopy', () => {
       new ros.RosOutput(stack, id, { value });
     }
     const template = Template.fromStack(stack);
-    template.hasOutput('Ref', { Value: { Ref: 'Golden' } });
+    // The image id, as for an imported image: the custom resource's own Ref is its physical id, not an image.
+    template.hasOutput('Ref', { Value: { 'Fn::GetAtt': ['Golden', 'ImageId'] } });
     for (const key of Object.values(ImageCopyData)) {
       template.hasOutput(key, { Value: { 'Fn::GetAtt': ['Golden', key] } });
     }
