@@ -20,6 +20,7 @@ import {
   putSource,
   run,
   SOURCE_REGION,
+  STEADY_SIZE_GIB,
   startCopyAs,
   startHarness,
   stepsOf,
@@ -109,7 +110,8 @@ describe('a copy longer than the function timeout', () => {
 
   it.concurrent('continues a delete that has to wait for a copy which cannot be cancelled', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
-    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    // Longer than one invocation however late the first one starts.
+    const source = putSource(h, { sizeGiB: STEADY_SIZE_GIB });
     const imageId = await startCopyAs(h, source, {});
     h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
     const { response, callback } = await run(h, fn, newResource(), {
