@@ -43,6 +43,12 @@ export const ImageCopyParameter = {
   CreateTimeoutSeconds: 'CreateTimeoutSeconds',
   /** Bound on the whole delete, in seconds (number or numeric string). */
   DeleteTimeoutSeconds: 'DeleteTimeoutSeconds',
+  /**
+   * Set by `ImageReplication` on each of its copies: the other destination regions of the replication (a list, or
+   * its JSON text). When ECS refuses a copy of the source because it is being copied, the handler may copy from a
+   * finished copy of the same source in one of these regions instead (a fan-out tree). Changes need no call.
+   */
+  ReplicaRegionIds: 'ReplicaRegionIds',
 } as const;
 
 /** One of the custom resource's parameter keys. */
@@ -95,6 +101,50 @@ export const MAX_TAGS_PER_IMAGE = 20;
 
 /** Tags a user may set: one of the {@link MAX_TAGS_PER_IMAGE} is the ownership tag. */
 export const MAX_USER_TAGS = MAX_TAGS_PER_IMAGE - 1;
+
+/**
+ * Tag key the handler puts on each copy of an `ImageReplication` (a copy with `ReplicaRegionIds`): which source the
+ * copy is a complete copy of, once Available, so another copy of the replication may be copied from it. Reserved.
+ */
+export const SOURCE_TAG_KEY = 'ros-cdk-image-copy:source';
+
+/** Tags a user may set on the copies of an `ImageReplication`: the source tag takes one more. */
+export const MAX_REPLICA_USER_TAGS = MAX_USER_TAGS - 1;
+
+/** The tag keys ros-cdk-image-copy writes itself; users may not set them. */
+export const RESERVED_TAG_KEYS: readonly string[] = [OWNERSHIP_TAG_KEY, SOURCE_TAG_KEY];
+
+/**
+ * Value of the {@link SOURCE_TAG_KEY} tag: `<sourceRegionId>/<sourceImageId>`, and `/encrypted` for an encrypted
+ * copy (a copy is only made from a peer of the same encryption).
+ */
+export function sourceTagValue(sourceRegionId: string, sourceImageId: string, encrypted: boolean): string {
+  return `${sourceRegionId}/${sourceImageId}${encrypted ? '/encrypted' : ''}`;
+}
+
+/**
+ * Reads the `ReplicaRegionIds` parameter: a list of strings, or its JSON text, or a comma-separated string (should ROS
+ * have flattened it). Undefined when absent or not a list of strings; validation reports the latter.
+ */
+export function parseRegionListParameter(value: unknown): string[] | undefined {
+  let candidate = value;
+  if (typeof candidate === 'string') {
+    const text = candidate.trim();
+    if (text.startsWith('[')) {
+      try {
+        candidate = JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    } else {
+      candidate = text === '' ? [] : text.split(',').map((part) => part.trim());
+    }
+  }
+  if (!Array.isArray(candidate) || !candidate.every((item) => typeof item === 'string')) {
+    return undefined;
+  }
+  return [...(candidate as string[])];
+}
 
 /** ECS limit on the length of a tag key and of a tag value. */
 export const MAX_TAG_LENGTH = 128;

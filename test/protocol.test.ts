@@ -48,6 +48,7 @@ describe('parameter and Data keys', () => {
         'Force',
         'ImageName',
         'KmsKeyId',
+        'ReplicaRegionIds',
         'ResourceGroupId',
         'SourceImageId',
         'SourceRegionId',

@@ -7,7 +7,14 @@
  * progress (see `poll-planner.ts`) until it is Available, failed or gone, or the create timeout passes — then the
  * copy is cancelled and the failure says so. A copy not listed yet counts as pending for a bounded time.
  */
-import { clientTokenFor, MAX_TAGS_PER_IMAGE, OWNERSHIP_TAG_KEY, ownershipRequestHash } from '../protocol';
+import {
+  clientTokenFor,
+  MAX_TAGS_PER_IMAGE,
+  OWNERSHIP_TAG_KEY,
+  ownershipRequestHash,
+  SOURCE_TAG_KEY,
+  sourceTagValue,
+} from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
 import { ContinuationRequired, describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
 import { discardCopy } from './discard';
@@ -36,6 +43,104 @@ export const COPY_CONFLICT_CODES = [
 /** Waits between CopyImage attempts refused as concurrent: doubling from 4 s to 30 s, ±20 % jitter. */
 export const CONFLICT_BACKOFF = { baseMs: 4_000, maxMs: 30_000, jitter: 0.2 } as const;
 
+/** The shortest wait for a peer's copy in progress to be done. */
+const FOLLOW_FLOOR_MS = 2_000;
+
+/** An image somewhere: the source, or a copy of it. */
+export interface ImageLocation {
+  readonly regionId: string;
+  readonly imageId: string;
+}
+
+/**
+ * The source is being copied: a copy of an `ImageReplication` may copy from a peer instead, a finished (Available)
+ * copy of the same source (and encryption) in another of the replication's regions, which carries the source tag
+ * only its handler writes. Each peer is tried in an order that differs from one request to the next (so members
+ * spread over the peers); a peer that is itself being copied, or gone, is skipped. Without a peer to copy from,
+ * says when the soonest peer copy in progress should be done, to be followed rather than waited for blindly. After
+ * a copy from a peer has failed (`peerFallback`), only the source is used.
+ */
+async function copyFromPeer(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  copyFrom: (from: ImageLocation) => Promise<string>,
+): Promise<{ readonly imageId?: string; readonly nextEndInMs?: number }> {
+  const { state, log } = ctx;
+  if (settings.replicaRegionIds.length === 0 || state.peerFallback) {
+    return {};
+  }
+  const value = sourceTagValue(settings.sourceRegionId, settings.sourceImageId, settings.encrypted);
+  const peers: ImageView[] = [];
+  for (const regionId of settings.replicaRegionIds.filter((r) => r !== settings.destinationRegionId)) {
+    peers.push(...(await ctx.images.findByTag(regionId, SOURCE_TAG_KEY, value)));
+  }
+  // Available only: a Deprecated image cannot be copied.
+  const ready = peers.filter((peer) => peer.status === 'Available');
+  const offset =
+    ready.length > 0 ? parseInt(ownershipRequestHash(ctx.event.RequestId).slice(0, 8), 16) % ready.length : 0;
+  for (const peer of [...ready.slice(offset), ...ready.slice(0, offset)]) {
+    try {
+      const imageId = await copyFrom({ regionId: peer.regionId, imageId: peer.imageId });
+      state.copiedFrom = `${peer.regionId}/${peer.imageId}`;
+      log.info('copy-from-peer', { peerRegionId: peer.regionId, peerImageId: peer.imageId, imageId });
+      return { imageId };
+    } catch (error) {
+      if (error instanceof ContinuationRequired) {
+        throw error;
+      }
+      // Being copied itself, gone or unusable meanwhile: try the next one.
+      log.info('peer-skipped', {
+        peerRegionId: peer.regionId,
+        peerImageId: peer.imageId,
+        reason: describeApiError('ECS CopyImage', error),
+      });
+    }
+  }
+  const ends = peers.filter((peer) => isPending(peer.status)).map((peer) => (peer.remainSeconds ?? 0) * 1000);
+  return ends.length > 0 ? { nextEndInMs: Math.min(...ends) } : {};
+}
+
+/**
+ * Starts the copy (`start`: {@link startCopy}, or a replacement's) and waits until it is Available. A copy made from a
+ * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed and
+ * made again from the source itself.
+ */
+export async function copyUntilAvailable(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  start: () => Promise<string>,
+): Promise<ImageView> {
+  const { state, clock } = ctx;
+  for (;;) {
+    const imageId = await start();
+    state.enter('wait', clock.now());
+    try {
+      return await waitUntilAvailable(ctx, settings, imageId);
+    } catch (error) {
+      const fromPeer =
+        state.copiedFrom !== undefined &&
+        error instanceof ImageCopyError &&
+        (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
+      if (!fromPeer) {
+        throw error;
+      }
+      ctx.log.warn('peer-copy-failed', {
+        imageId,
+        copiedFrom: state.copiedFrom,
+        reason: error.message,
+        next: 'copying from the source itself',
+      });
+      await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
+      state.peerFallback = true;
+      state.copiedFrom = undefined;
+      state.imageId = undefined;
+      state.copySeen = undefined;
+      state.copyRequestedAt = undefined;
+      state.enter('copy', clock.now());
+    }
+  }
+}
+
 export interface StartCopyOptions {
   /** The resource instance the copy is for (the hash its ownership tag carries). */
   readonly instance: string;
@@ -58,8 +163,10 @@ async function findOwnCopy(
   settings: ImageCopySettings,
 ): Promise<ImageView | undefined> {
   const request = ownershipRequestHash(ctx.event.RequestId);
+  // A failed copy is never adopted: the ClientToken still finds it for a retried delivery (and the copy fails as it
+  // did), while a copy made anew after a peer's copy failed is not taken for the failed one.
   const found = (await ownedCopies(ctx, settings.destinationRegionId))
-    .filter((copy) => copy.tag.request === request)
+    .filter((copy) => copy.tag.request === request && !isFailed(copy.image.status))
     .map((copy) => copy.image);
   return found.sort((a, b) => preference(a) - preference(b))[0];
 }
@@ -92,40 +199,64 @@ export async function startCopy(
     return own.imageId;
   }
   const name = options.temporaryName ?? settings.imageName;
-  const tags = { ...settings.tags, [OWNERSHIP_TAG_KEY]: ownershipValueFor(ctx, options.instance) };
+  const tags = {
+    ...settings.tags,
+    // A copy of an ImageReplication says which source it copies, so the others may copy from it once it is done.
+    ...(settings.replicaRegionIds.length > 0
+      ? {
+          [SOURCE_TAG_KEY]: sourceTagValue(
+            settings.sourceRegionId,
+            settings.sourceImageId,
+            settings.encrypted,
+          ),
+        }
+      : {}),
+    [OWNERSHIP_TAG_KEY]: ownershipValueFor(ctx, options.instance),
+  };
+  /** CopyImage of `from` (the source, or a peer's finished copy of it) into the destination. */
+  const copyFrom = async (from: ImageLocation): Promise<string> => {
+    const fromSource = from.regionId === settings.sourceRegionId && from.imageId === settings.sourceImageId;
+    // A copy under a temporary name, or from a peer, is a different request for ECS's idempotence.
+    const token = [
+      event.RequestId,
+      ...(options.temporaryName === undefined ? [] : ['temporary-name']),
+      ...(fromSource ? [] : [`from:${from.regionId}/${from.imageId}`]),
+    ].join('#');
+    const answer = await ctx.images.call('CopyImage', {
+      RegionId: from.regionId,
+      ImageId: from.imageId,
+      DestinationRegionId: settings.destinationRegionId,
+      ClientToken: clientTokenFor(event.StackId, event.LogicalResourceId, token),
+      ...(name !== undefined ? { DestinationImageName: name } : {}),
+      ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
+      ...(settings.encrypted ? { Encrypted: true } : {}),
+      ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
+      ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
+      Tag: Object.entries(tags)
+        .slice(-MAX_TAGS_PER_IMAGE)
+        .map(([Key, Value]) => ({ Key, Value })),
+    });
+    state.copyRequestedAt ??= ctx.clock.now();
+    state.justRequested = true;
+    return answer.ImageId ?? '';
+  };
   let imageId: string | undefined;
   // A duplicate delivery racing this one can free the name between CopyImage's refusal and the lookup of its
   // holder (it removed the old copy, and has not yet renamed its own): then look and copy again.
   for (let attempt = 1; imageId === undefined;) {
     try {
-      const answer = await ctx.images.call('CopyImage', {
-        RegionId: settings.sourceRegionId,
-        ImageId: settings.sourceImageId,
-        DestinationRegionId: settings.destinationRegionId,
-        // A copy under a temporary name is a different request for ECS's idempotence.
-        ClientToken: clientTokenFor(
-          event.StackId,
-          event.LogicalResourceId,
-          options.temporaryName === undefined ? event.RequestId : `${event.RequestId}#temporary-name`,
-        ),
-        ...(name !== undefined ? { DestinationImageName: name } : {}),
-        ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
-        ...(settings.encrypted ? { Encrypted: true } : {}),
-        ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
-        ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
-        Tag: Object.entries(tags)
-          .slice(-MAX_TAGS_PER_IMAGE)
-          .map(([Key, Value]) => ({ Key, Value })),
-      });
-      imageId = answer.ImageId ?? '';
-      state.copyRequestedAt ??= ctx.clock.now();
-      state.justRequested = true;
+      imageId = await copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId });
     } catch (error) {
       if (error instanceof ContinuationRequired) {
         throw error;
       }
       if (hasCode(error, ...COPY_CONFLICT_CODES)) {
-        await waitOutConflict(ctx, settings, error);
+        const peers = await copyFromPeer(ctx, settings, copyFrom);
+        if (peers.imageId !== undefined) {
+          imageId = peers.imageId;
+          continue;
+        }
+        await waitOutConflict(ctx, settings, error, peers.nextEndInMs);
         continue;
       }
       if (hasCode(error, 'InvalidImageName.Duplicated')) {
@@ -166,6 +297,7 @@ async function waitOutConflict(
   ctx: OperationContext,
   settings: ImageCopySettings,
   error: unknown,
+  peerEndsInMs?: number,
 ): Promise<void> {
   const { state, clock } = ctx;
   const now = clock.now();
@@ -183,10 +315,11 @@ async function waitOutConflict(
       { cause: error },
     );
   }
-  const delay = Math.min(
-    backoffDelay(state.conflictRefusals, { ...CONFLICT_BACKOFF, random: () => clock.random() }),
-    ctx.deadline - now,
-  );
+  // A peer's copy in progress is followed: once it is done, it can be copied from (or the source may be free).
+  const backoff = backoffDelay(state.conflictRefusals, { ...CONFLICT_BACKOFF, random: () => clock.random() });
+  const following = peerEndsInMs === undefined ? backoff : Math.max(FOLLOW_FLOOR_MS, peerEndsInMs + 1_000);
+  const delay = Math.min(backoff, following, ctx.deadline - now);
+
   ctx.log.info('copy-conflict', {
     code: errorCode(error),
     refusals: state.conflictRefusals,

@@ -95,6 +95,10 @@ export interface ContinuationState {
   readonly conflictRefusals?: number;
   /** Update: the resource's image when the update started ('' when it had none). */
   readonly currentImageId?: string;
+  /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */
+  readonly copiedFrom?: string;
+  /** A copy from a peer failed: copy from the source itself from now on. */
+  readonly peerFallback?: boolean;
   /** Phase `answer`: the answer to send. */
   readonly answer?: PendingAnswer;
 }

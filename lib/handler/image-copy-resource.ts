@@ -23,9 +23,10 @@ import {
   physicalIdFor,
   readPhysicalId,
   type PhysicalIdReading,
+  RESERVED_TAG_KEYS,
 } from '../protocol';
 import { analyzeUpdate } from './analyze-update';
-import { startCopy, temporaryNameFor, waitUntilAvailable } from './copy';
+import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
@@ -124,9 +125,7 @@ export class ImageCopyResource {
     this.copyRegionId = settings.destinationRegionId;
     const instance = ownershipRequestHash(ctx.event.RequestId);
     ctx.state.enter(ctx.state.imageId ? 'wait' : 'copy', ctx.clock.now());
-    const imageId = await startCopy(ctx, settings, { instance });
-    ctx.state.enter('wait', ctx.clock.now());
-    const image = await waitUntilAvailable(ctx, settings, imageId);
+    const image = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
@@ -229,7 +228,9 @@ export class ImageCopyResource {
     const tagsToSet = Object.fromEntries(
       Object.entries(settings.tags).filter(([key, value]) => image.tags[key] !== value),
     );
-    const tagsToRemove = plan.tags.remove.filter((key) => key !== OWNERSHIP_TAG_KEY && key in image.tags);
+    const tagsToRemove = plan.tags.remove.filter(
+      (key) => !RESERVED_TAG_KEYS.includes(key) && key in image.tags,
+    );
     const updated = await this.applyInPlace(settings, image, { tagsToSet, tagsToRemove });
     return {
       status: 'SUCCESS',
@@ -354,9 +355,9 @@ export class ImageCopyResource {
     if (state.phase === 'copy' || state.phase === 'wait') {
       ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
       try {
-        const newId = await this.startReplacementCopy(settings, old, currentId, instance);
-        state.enter('wait', ctx.clock.now());
-        await waitUntilAvailable(ctx, settings, newId);
+        await copyUntilAvailable(ctx, settings, () =>
+          this.startReplacementCopy(settings, old, currentId, instance),
+        );
       } catch (error) {
         if (error instanceof ContinuationRequired) {
           throw error;

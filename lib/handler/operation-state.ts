@@ -35,6 +35,10 @@ export class OperationState {
   conflictRefusals?: number;
   /** Update: the resource's image when the update started ('' when none). */
   currentImageId?: string;
+  /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */
+  copiedFrom?: string;
+  /** A copy from a peer failed: copy from the source itself from now on. */
+  peerFallback?: boolean;
   /** Phase `answer`: what is left to send. */
   answer?: PendingAnswer;
   /** Whether this invocation resumed a handed-over operation. */
@@ -56,6 +60,8 @@ export class OperationState {
     this.conflictSince = continuation?.conflictSince;
     this.conflictRefusals = continuation?.conflictRefusals;
     this.currentImageId = continuation?.currentImageId;
+    this.copiedFrom = continuation?.copiedFrom;
+    this.peerFallback = continuation?.peerFallback;
     this.answer = continuation?.answer;
   }
 
@@ -87,6 +93,8 @@ export class OperationState {
       ...(this.conflictSince !== undefined ? { conflictSince: this.conflictSince } : {}),
       ...(this.conflictRefusals !== undefined ? { conflictRefusals: this.conflictRefusals } : {}),
       ...(this.currentImageId !== undefined ? { currentImageId: this.currentImageId } : {}),
+      ...(this.copiedFrom !== undefined ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.peerFallback ? { peerFallback: true } : {}),
       ...(this.answer !== undefined ? { answer: this.answer } : {}),
     };
   }

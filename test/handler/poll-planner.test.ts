@@ -157,6 +157,7 @@ describe('waiting for a copy', () => {
     force: false,
     createTimeoutSeconds: 600,
     deleteTimeoutSeconds: 600,
+    replicaRegionIds: [],
   };
 
   /**
