@@ -237,7 +237,9 @@ describe('provider names', () => {
 
 describe('the replication example deployed to LocalCloud', () => {
   it('copies into every region in parallel with one provider, and deletes every copy with the stack', async () => {
-    const cloud = await LocalCloud.start({ copyDurationMs: 1500 });
+    // In parallel where ECS lets one source be copied many times at once (copyConflict none); under the default
+    // reading (any-destination) the copies take turns (test/handler/copy-conflict.test.ts).
+    const cloud = await LocalCloud.start({ copyDurationMs: 1500, variants: { copyConflict: 'none' } });
     try {
       const client = rosClient(cloud);
       const example = new ReplicationStack(newApp(), 'ImageReplicationExample', REPLICATION_DEFAULTS);

@@ -273,7 +273,12 @@ describe('LocalCloud fixes found by fuzzing', () => {
   });
 
   it('reports 99% for a zero-length copy that a fault plan fails (0 ms of 0 ms would be NaN%)', async () => {
-    const local = await LocalCloud.start({ copyDurationMs: 0, faults: { rules: [{ kind: 'copyFails' }] } });
+    const local = await LocalCloud.start({
+      copyDurationMs: 0,
+      // Read at once after CopyImage: listed at once.
+      variants: { copyVisibility: 'immediate' },
+      faults: { rules: [{ kind: 'copyFails' }] },
+    });
     try {
       const client = new Ecs(
         new $OpenApiUtil.Config({
