@@ -506,6 +506,7 @@ class Cli {
       assemblyDir,
       signal: this.io.signal,
       wording: CLI_WORDING,
+      review: true,
     });
     try {
       if (this.flags.json) {

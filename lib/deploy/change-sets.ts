@@ -28,6 +28,11 @@ import type { ResourceChange } from './stack-types';
 export interface CreateChangeSetOptions extends DeployStackOptions {
   /** 1-255 letters, digits, `-` or `_`, starting with a letter or digit. @default `ros-deploy-<time>-<random>` */
   readonly changeSetName?: string;
+  /**
+   * Only to look at ROS's view (`diff --change-set`): a stack whose first create was rolled back is refused instead
+   * of deleted to make room for a CREATE change set, as a deploy does. @default false
+   */
+  readonly review?: boolean;
 }
 
 /** A change set ROS has computed, ready to execute or discard. */
@@ -60,7 +65,7 @@ const NOTHING_TO_CHANGE = /changes nothing|no changes|didn't contain changes|com
  * not compute it (the change set is deleted), and what a direct deploy throws before its first change.
  */
 export async function createChangeSet(options: CreateChangeSetOptions): Promise<ChangeSet> {
-  const plan = await planDeploy(options);
+  const plan = await planDeploy(options, { review: options.review });
   const { api, stackName, existing } = plan;
   const changeSetName = options.changeSetName ?? defaultName(api.clock.now());
   const changeSetType = existing ? 'UPDATE' : 'CREATE';

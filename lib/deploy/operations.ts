@@ -271,10 +271,13 @@ export interface DeployPlan {
 }
 
 /**
- * Checks the template, connects, finds the stack to update (deleting one whose first create was rolled back) and
- * builds the request, with the stack timeout the template needs (see `requiredStackTimeout`).
+ * Checks the template, connects, finds the stack to update (deleting one whose first create was rolled back, unless
+ * `review`: only to look) and builds the request, with the stack timeout the template needs (`requiredStackTimeout`).
  */
-export async function planDeploy(options: DeployStackOptions): Promise<DeployPlan> {
+export async function planDeploy(
+  options: DeployStackOptions,
+  { review = false }: { review?: boolean } = {},
+): Promise<DeployPlan> {
   const template = resolveTemplate(options);
   const { stackName } = options;
   if (template.regionId && template.regionId !== options.regionId) {
@@ -301,7 +304,7 @@ export async function planDeploy(options: DeployStackOptions): Promise<DeployPla
       : undefined;
   const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
 
-  const existing = await stackToUpdate(api, stackName, options.onEvent, followOptions);
+  const existing = await stackToUpdate(api, stackName, options.onEvent, followOptions, review);
   const timeoutInMinutes = options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES;
   const explicit = options.timeoutInMinutes;
   if (needed && needed.chain.length > 0 && explicit !== undefined) {
@@ -476,7 +479,7 @@ async function previousParameters(
  * succeeds only from these. `ROLLBACK_COMPLETE` (and its import twin) is one: a failed update was undone, so the
  * stack is back at the template ROS holds, and ROS compared the app's template with that one.
  */
-export const HEALTHY_STATUSES: readonly string[] = [
+const HEALTHY_STATUSES: readonly string[] = [
   'CREATE_COMPLETE',
   'UPDATE_COMPLETE',
   'ROLLBACK_COMPLETE',
@@ -509,6 +512,7 @@ async function stackToUpdate(
   stackName: string,
   onEvent: ((event: DeployEvent) => void) | undefined,
   follow: FollowOptions,
+  review: boolean,
 ): Promise<StackSummary | undefined> {
   const existing = await api.findByName(stackName);
   if (!existing) {
@@ -524,6 +528,13 @@ async function stackToUpdate(
   }
   if (isInProgress(existing.status)) {
     throw busyError(stackName, existing.status);
+  }
+  if (existing.status === 'CREATE_ROLLBACK_COMPLETE' && review) {
+    throw new DeployError(
+      'StackNotUpdatable',
+      `Stack ${stackName} is CREATE_ROLLBACK_COMPLETE (its first create failed): a deploy deletes it and creates it ` +
+        'anew, and ROS makes no change set for it until then.',
+    );
   }
   if (existing.status === 'CREATE_ROLLBACK_COMPLETE') {
     onEvent?.({

@@ -74,7 +74,7 @@ export function deployStacks(options: DeployStacksOptions): Promise<StackOperati
  * ({@link executeChangeSets}) deploys the stacks. When one cannot be made, those already made are discarded.
  */
 export async function createChangeSets(
-  options: DeployStacksOptions & { readonly changeSetName?: string },
+  options: DeployStacksOptions & { readonly changeSetName?: string; readonly review?: boolean },
 ): Promise<ChangeSet[]> {
   const made: ChangeSet[] = [];
   try {
@@ -88,6 +88,7 @@ export async function createChangeSets(
           disableRollback: options.disableRollback ?? false,
           ...(options.timeoutInMinutes !== undefined && { timeoutInMinutes: options.timeoutInMinutes }),
           ...(options.changeSetName && { changeSetName: options.changeSetName }),
+          review: options.review ?? false,
         }),
       );
     }

@@ -1172,6 +1172,19 @@ describe('ROS change sets: deploy --method change-set | prepare-change-set, diff
     );
   });
 
+  it('only looks with diff --change-set: a stack whose first create was rolled back is refused, not deleted', async () => {
+    writeApp(dir, { stacks: [{ name: 'Failed', roles: { Bad: 'not valid' } }] });
+    expect((await run(['deploy', '--local'])).code).toBe(1);
+    expect(stacks()).toEqual(['Failed CREATE_ROLLBACK_COMPLETE']);
+    const looked = await run(['diff', '--change-set', '--local']);
+    expect(looked.code).toBe(1);
+    expect(looked.stderr).toBe(
+      'ros-deploy: Stack Failed is CREATE_ROLLBACK_COMPLETE (its first create failed): a deploy deletes it and ' +
+        'creates it anew, and ROS makes no change set for it until then.\n',
+    );
+    expect(stacks()).toEqual(['Failed CREATE_ROLLBACK_COMPLETE']);
+  });
+
   it('exits 2 for an unknown --method', async () => {
     writeApp(dir, { stacks: [{ name: 'Web', roles: { Runner: 'method-runner' } }] });
     const result = await run(['deploy', '--local', '--method', 'carefully']);
