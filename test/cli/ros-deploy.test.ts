@@ -965,6 +965,7 @@ describe('deploy --require-approval', () => {
         delete process.env[key];
       }
     }
+    Object.assign(process.env, saved);
     await cloud.stop();
   });
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-deploy-approval-'))));

@@ -1,7 +1,7 @@
 import { connect } from '../../lib/deploy/connection';
 import { ImageCopyWatcher } from '../../lib/deploy/image-progress';
 import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
-import { REGION, startCloud } from './fixtures';
+import { REGION, withCloud } from './fixtures';
 
 const STACK_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
 const template = {
@@ -22,8 +22,7 @@ const template = {
 
 describe('ImageCopyWatcher', () => {
   it('reads the progress of the copies owned by the resources in progress, in their destination regions', async () => {
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       const copy = cloud.ecs.putImage('cn-shanghai', {
         status: 'Creating',
         tags: { [OWNERSHIP_TAG_KEY]: ownershipTagValue(STACK_ID, 'Copy', 'request-1') },
@@ -44,14 +43,11 @@ describe('ImageCopyWatcher', () => {
         { logicalResourceId: 'Here', imageId: here, regionId: REGION, percent: expect.any(Number) },
       ]);
       expect(await watcher.progress(STACK_ID, ['Role'])).toEqual([]);
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it('turns itself off quietly when the deploying identity may not describe images', async () => {
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       const rosOnly = cloud.issueRoleCredentials('deployer', {
         Version: '1',
         Statement: [{ Effect: 'Allow', Action: ['ros:*'], Resource: ['*'] }],
@@ -65,8 +61,6 @@ describe('ImageCopyWatcher', () => {
       expect(await watcher.progress(STACK_ID, ['Copy'])).toEqual([]);
       const describes = cloud.calls.filter((c) => c.product === 'ecs' && c.action === 'DescribeImages');
       expect(describes).toEqual([expect.objectContaining({ code: 'Forbidden.RAM' })]);
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 });

@@ -1,88 +1,88 @@
 import * as path from 'path';
 import { deployStack, DeployEvent, destroyStack, stackOutputs } from '../../lib/deploy';
 import { ApiError } from '../../lib/local';
-import { REGION, role, rolesTemplate, startCloud, tempDir } from './fixtures';
+import { REGION, role, rolesTemplate, startCloud, tempDir, withCloud } from './fixtures';
 
 describe('backoff on throttling and server errors', () => {
   it('retries Throttling.User and 503 answers on every call with backoff and still deploys', async () => {
     const failures = new Map<string, number>();
     const faulty = new Set(['ListStacks', 'CreateStack', 'GetStack', 'ListStackEvents']);
-    const { cloud, fast } = await startCloud({
-      faults: {
-        async beforeCall(product: string, action: string) {
-          if (product !== 'ros' || !faulty.has(action)) {
+    await withCloud(
+      {
+        faults: {
+          async beforeCall(product: string, action: string) {
+            if (product !== 'ros' || !faulty.has(action)) {
+              return undefined;
+            }
+            const n = (failures.get(action) ?? 0) + 1;
+            failures.set(action, n);
+            // Every call fails twice, then goes through once, the pattern repeating.
+            if (n % 3 === 1) {
+              throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+            }
+            if (n % 3 === 2) {
+              throw new ApiError(
+                'ServiceUnavailable',
+                'The request has failed due to a temporary failure.',
+                503,
+              );
+            }
             return undefined;
-          }
-          const n = (failures.get(action) ?? 0) + 1;
-          failures.set(action, n);
-          // Every call fails twice, then goes through once, the pattern repeating.
-          if (n % 3 === 1) {
-            throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
-          }
-          if (n % 3 === 2) {
-            throw new ApiError(
-              'ServiceUnavailable',
-              'The request has failed due to a temporary failure.',
-              503,
-            );
-          }
-          return undefined;
+          },
         },
       },
-    });
-    try {
-      const events: DeployEvent[] = [];
-      const result = await deployStack({
-        ...fast,
-        stackName: 'throttled',
-        template: rolesTemplate({ A: 'thr-a' }),
-        onEvent: (e) => events.push(e),
-      });
-      expect(result).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
-      const retries = events.flatMap((e) =>
-        e.type === 'retry' ? [`${e.notice.action} ${e.notice.reason}`] : [],
-      );
-      expect(retries).toEqual(
-        expect.arrayContaining(['CreateStack Throttling.User', 'CreateStack ServiceUnavailable']),
-      );
-      expect(retries).toEqual(
-        expect.arrayContaining(['GetStack Throttling.User', 'ListStackEvents ServiceUnavailable']),
-      );
-      // CreateStack was retried with its ClientToken: one stack, not three.
-      expect(cloud.ros.stacks(REGION).filter((s) => s.stackName === 'throttled')).toHaveLength(1);
-    } finally {
-      await cloud.stop();
-    }
+      async ({ cloud, fast }) => {
+        const events: DeployEvent[] = [];
+        const result = await deployStack({
+          ...fast,
+          stackName: 'throttled',
+          template: rolesTemplate({ A: 'thr-a' }),
+          onEvent: (e) => events.push(e),
+        });
+        expect(result).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+        const retries = events.flatMap((e) =>
+          e.type === 'retry' ? [`${e.notice.action} ${e.notice.reason}`] : [],
+        );
+        expect(retries).toEqual(
+          expect.arrayContaining(['CreateStack Throttling.User', 'CreateStack ServiceUnavailable']),
+        );
+        expect(retries).toEqual(
+          expect.arrayContaining(['GetStack Throttling.User', 'ListStackEvents ServiceUnavailable']),
+        );
+        // CreateStack was retried with its ClientToken: one stack, not three.
+        expect(cloud.ros.stacks(REGION).filter((s) => s.stackName === 'throttled')).toHaveLength(1);
+      },
+    );
   });
 
   it('gives up after the configured attempts with the API code and request id in the message', async () => {
-    const { cloud, connection } = await startCloud({
-      faults: {
-        async beforeCall(_product: string, action: string) {
-          if (action === 'ListStacks') {
-            throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
-          }
-          return undefined;
+    await withCloud(
+      {
+        faults: {
+          async beforeCall(_product: string, action: string) {
+            if (action === 'ListStacks') {
+              throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400);
+            }
+            return undefined;
+          },
         },
       },
-    });
-    try {
-      const attempt = stackOutputs({
-        ...connection,
-        retry: { baseDelayMs: 1, maxAttempts: 3 },
-        stackName: 'any',
-      });
-      await expect(attempt).rejects.toMatchObject({
-        code: 'ApiError',
-        apiCode: 'Throttling.User',
-        message: expect.stringMatching(
-          /^ListStacks failed: Request was denied due to user flow control\. \(Throttling\.User, request id [0-9A-F-]+\)$/,
-        ),
-      });
-      expect(cloud.calls.filter((c) => c.action === 'ListStacks')).toHaveLength(3);
-    } finally {
-      await cloud.stop();
-    }
+      async ({ cloud, connection }) => {
+        const attempt = stackOutputs({
+          ...connection,
+          retry: { baseDelayMs: 1, maxAttempts: 3 },
+          stackName: 'any',
+        });
+        await expect(attempt).rejects.toMatchObject({
+          code: 'ApiError',
+          apiCode: 'Throttling.User',
+          message: expect.stringMatching(
+            /^ListStacks failed: Request was denied due to user flow control\. \(Throttling\.User, request id [0-9A-F-]+\)$/,
+          ),
+        });
+        expect(cloud.calls.filter((c) => c.action === 'ListStacks')).toHaveLength(3);
+      },
+    );
   });
 
   it('says where a connection failed in a readable sentence, without the query string', async () => {
@@ -103,95 +103,97 @@ describe('backoff on throttling and server errors', () => {
   });
 
   it('turns an ActionInProgress answer (another deploy got there first) into a polite refusal', async () => {
-    const { cloud, connection } = await startCloud({
-      faults: {
-        async beforeCall(_product: string, action: string) {
-          if (action === 'UpdateStack') {
-            throw new ApiError(
-              'ActionInProgress',
-              'Stack raced already has an action (UPDATE) in progress.',
-              409,
-            );
-          }
-          return undefined;
+    await withCloud(
+      {
+        faults: {
+          async beforeCall(_product: string, action: string) {
+            if (action === 'UpdateStack') {
+              throw new ApiError(
+                'ActionInProgress',
+                'Stack raced already has an action (UPDATE) in progress.',
+                409,
+              );
+            }
+            return undefined;
+          },
         },
       },
-    });
-    try {
-      await deployStack({
-        ...connection,
-        pollIntervalMs: 20,
-        stackName: 'raced',
-        template: rolesTemplate({ A: 'raced-a' }),
-      });
-      await expect(
-        deployStack({
+      async ({ connection }) => {
+        await deployStack({
           ...connection,
+          pollIntervalMs: 20,
           stackName: 'raced',
-          template: rolesTemplate({ A: 'raced-a', B: 'raced-b' }),
-        }),
-      ).rejects.toMatchObject({
-        code: 'StackBusy',
-        message:
-          'Stack raced is busy (ActionInProgress): ROS says: Stack raced already has an action (UPDATE) in progress. ' +
-          "Wait for it to finish (follow it with `stackEvents({ stackName: 'raced' })`), then run this again.",
-      });
-    } finally {
-      await cloud.stop();
-    }
+          template: rolesTemplate({ A: 'raced-a' }),
+        });
+        await expect(
+          deployStack({
+            ...connection,
+            stackName: 'raced',
+            template: rolesTemplate({ A: 'raced-a', B: 'raced-b' }),
+          }),
+        ).rejects.toMatchObject({
+          code: 'StackBusy',
+          message:
+            'Stack raced is busy (ActionInProgress): ROS says: Stack raced already has an action (UPDATE) in progress. ' +
+            "Wait for it to finish (follow it with `stackEvents({ stackName: 'raced' })`), then run this again.",
+        });
+      },
+    );
   });
 
   it('follows the status alone when the identity may not list stack events, and names failed resources all the same', async () => {
-    const { cloud, connection } = await startCloud({
-      faults: {
-        async beforeCall(_product: string, action: string) {
-          if (action === 'ListStackEvents') {
-            throw new ApiError('Forbidden.RAM', 'User not authorized to operate.', 403);
-          }
-          return undefined;
+    await withCloud(
+      {
+        faults: {
+          async beforeCall(_product: string, action: string) {
+            if (action === 'ListStackEvents') {
+              throw new ApiError('Forbidden.RAM', 'User not authorized to operate.', 403);
+            }
+            return undefined;
+          },
         },
       },
-    });
-    try {
-      const events: DeployEvent[] = [];
-      const template = { ROSTemplateFormatVersion: '2015-09-01', Resources: { Bad: role('no events here') } };
-      const result = await deployStack({
-        ...connection,
-        pollIntervalMs: 20,
-        stackName: 'blind',
-        template,
-        disableRollback: true,
-        onEvent: (e) => events.push(e),
-      });
-      expect(result).toMatchObject({ status: 'CREATE_FAILED', success: false });
-      expect(result.failedResources).toEqual([
-        expect.objectContaining({
-          logicalResourceId: 'Bad',
-          status: 'CREATE_FAILED',
-          statusReason: expect.stringContaining('RoleName "no events here" is invalid'),
-        }),
-      ]);
-      expect(events.filter((e) => e.type === 'message')).toEqual([
-        expect.objectContaining({
-          text: expect.stringMatching(
-            /^stack events are unavailable \(ListStackEvents failed: User not authorized/,
-          ),
-        }),
-      ]);
-      expect(events.some((e) => e.type === 'stack-event')).toBe(false);
-      // Asked once, then every poll is a GetStack.
-      expect(cloud.calls.filter((c) => c.action === 'ListStackEvents')).toHaveLength(1);
-      expect(cloud.calls.filter((c) => c.action === 'GetStack').length).toBe(
-        events.filter((e) => e.type === 'poll').length,
-      );
-    } finally {
-      await cloud.stop();
-    }
+      async ({ cloud, connection }) => {
+        const events: DeployEvent[] = [];
+        const template = {
+          ROSTemplateFormatVersion: '2015-09-01',
+          Resources: { Bad: role('no events here') },
+        };
+        const result = await deployStack({
+          ...connection,
+          pollIntervalMs: 20,
+          stackName: 'blind',
+          template,
+          disableRollback: true,
+          onEvent: (e) => events.push(e),
+        });
+        expect(result).toMatchObject({ status: 'CREATE_FAILED', success: false });
+        expect(result.failedResources).toEqual([
+          expect.objectContaining({
+            logicalResourceId: 'Bad',
+            status: 'CREATE_FAILED',
+            statusReason: expect.stringContaining('RoleName "no events here" is invalid'),
+          }),
+        ]);
+        expect(events.filter((e) => e.type === 'message')).toEqual([
+          expect.objectContaining({
+            text: expect.stringMatching(
+              /^stack events are unavailable \(ListStackEvents failed: User not authorized/,
+            ),
+          }),
+        ]);
+        expect(events.some((e) => e.type === 'stack-event')).toBe(false);
+        // Asked once, then every poll is a GetStack.
+        expect(cloud.calls.filter((c) => c.action === 'ListStackEvents')).toHaveLength(1);
+        expect(cloud.calls.filter((c) => c.action === 'GetStack').length).toBe(
+          events.filter((e) => e.type === 'poll').length,
+        );
+      },
+    );
   });
 
   it('does not retry a client error', async () => {
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       await expect(
         deployStack({
           ...connection,
@@ -200,9 +202,7 @@ describe('backoff on throttling and server errors', () => {
         }),
       ).rejects.toMatchObject({ code: 'ApiError', apiCode: 'InvalidTemplate' });
       expect(cloud.calls.filter((c) => c.action === 'CreateStack')).toHaveLength(1);
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 });
 
@@ -245,21 +245,17 @@ describe('credentials and configuration', () => {
 
   it('uses the default chain: credentials from the environment', async () => {
     emptyChain();
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       const { accessKeyId, accessKeySecret } = cloud.credentials;
       process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = accessKeyId;
       process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = accessKeySecret;
       const fromEnv = { ...connection, credentials: undefined };
       expect(await destroyStack({ ...fromEnv, stackName: 'none' })).toMatchObject({ status: 'NOT_FOUND' });
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it('submits a JSON template without indentation, so a pretty-printed one over the limit still fits', async () => {
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       // Indented deeply enough to be over 524,288 bytes as printed, and well under it compact.
       const roles = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`R${i}`, `pretty-${i}`]));
       const template = rolesTemplate(roles, { Description: 'd'.repeat(400_000) });
@@ -269,22 +265,17 @@ describe('credentials and configuration', () => {
       expect(result.status).toBe('CREATE_COMPLETE');
       const stored = cloud.ros.stacks('cn-hangzhou').find((s) => s.stackName === 'pretty')!;
       expect(stored.templateBody).toBe(JSON.stringify(template));
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it('refuses a template over the ROS size limit before calling anything', async () => {
-    const { cloud, connection } = await startCloud();
-    try {
+    await withCloud({}, async ({ cloud, connection }) => {
       const template = rolesTemplate({ A: 'big-a' }, { Description: 'x'.repeat(530_000) });
       await expect(deployStack({ ...connection, stackName: 'big', template })).rejects.toMatchObject({
         code: 'InvalidTemplate',
         message: expect.stringContaining('ROS accepts at most 524288 bytes'),
       });
       expect(cloud.calls.filter((c) => c.product === 'ros')).toEqual([]);
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 });
