@@ -3,7 +3,6 @@
  * `ALIYUN::ROS::CustomResource` served by the stack's {@link ImageCopyProvider}.
  */
 import * as ros from '@alicloud/ros-cdk-core';
-import { RosCustomResource } from '@alicloud/ros-cdk-ros';
 import { computeTimeouts } from './image-copy-timeouts';
 import {
   DEFAULT_CREATE_TIMEOUT_MINUTES,
@@ -196,7 +195,7 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
   public readonly props: ImageCopyProps;
 
   /** The custom resource that manages the copy. */
-  public readonly customResource: RosCustomResource;
+  public readonly customResource: ros.RosResource;
 
   /** The provider serving this copy (shared by every ImageCopy of the stack). */
   public readonly provider: ImageCopyProvider;
@@ -264,13 +263,14 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
     const timeouts = computeTimeouts(props.timeouts?.create, props.timeouts?.delete);
     this.provider = ImageCopyProvider.getOrCreate(this);
     watchTemplateSize(this.stack);
-    this.customResource = new RosCustomResource(
-      this,
-      id,
-      {
-        serviceToken: this.provider.serviceToken,
-        timeout: timeouts.timeoutSeconds,
-        parameters: withoutAbsent({
+    // The core's RosResource (ALIYUN::ROS::CustomResource) rather than @alicloud/ros-cdk-ros's L1: the same template,
+    // without loading that package on every synth.
+    this.customResource = new ros.RosResource(this, id, {
+      type: 'ALIYUN::ROS::CustomResource',
+      properties: {
+        ServiceToken: this.provider.serviceToken,
+        Timeout: timeouts.timeoutSeconds,
+        Parameters: withoutAbsent({
           [ImageCopyParameter.SourceImageId]: props.sourceImageId,
           [ImageCopyParameter.SourceRegionId]: props.sourceRegionId,
           // The stack's region as a token (ALIYUN::Region) need not be written: the handler copies into the
@@ -298,8 +298,7 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
           ),
         }),
       },
-      true,
-    );
+    });
     this.resource = this.customResource;
     // No DependsOn needed: the ServiceToken is a Fn::GetAtt of the function, whose Role is a Fn::GetAtt of the
     // role, so ROS creates both before the copy and deletes the copy (whose Delete needs them) first.

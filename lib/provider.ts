@@ -5,8 +5,6 @@
  */
 import * as fs from 'fs';
 import * as ros from '@alicloud/ros-cdk-core';
-import * as fc3 from '@alicloud/ros-cdk-fc3';
-import * as ram from '@alicloud/ros-cdk-ram';
 import { HANDLER_RAM_ACTIONS, type HandlerRamAction } from './handler/policy';
 import { handlerZipPath } from './package-root';
 
@@ -82,10 +80,10 @@ export class ImageCopyProvider extends ros.Construct {
   }
 
   /** The RAM role the handler runs with. */
-  public readonly role: ram.RosRole;
+  public readonly role: ros.RosResource;
 
   /** The Function Compute 3.0 function that runs the handler. */
-  public readonly handlerFunction: fc3.RosFunction;
+  public readonly handlerFunction: ros.RosResource;
 
   /** The function's ARN, the `ServiceToken` of every ImageCopy in the stack. */
   public readonly serviceToken: string;
@@ -99,52 +97,47 @@ export class ImageCopyProvider extends ros.Construct {
     const accountId = ros.RosPseudo.accountId;
     this.physicalName = ros.Fn.join('', [PROVIDER_NAME_PREFIX, stackId]);
 
-    this.role = new ram.RosRole(
-      this,
-      ImageCopyProvider.ROLE_LOGICAL_ID,
-      {
-        roleName: this.physicalName,
-        description: 'Assumed by the ros-cdk-image-copy handler (Function Compute) to copy ECS images.',
-        assumeRolePolicyDocument: {
-          version: '1',
-          statement: [
-            { action: 'sts:AssumeRole', effect: 'Allow', principal: { service: [FUNCTION_COMPUTE_SERVICE] } },
+    // Written with the core's RosResource (ALIYUN::RAM::Role, ALIYUN::FC3::Function) rather than the L1 classes of
+    // @alicloud/ros-cdk-ram and -fc3: the same template, without loading those packages on every synth.
+    this.role = new ros.RosResource(this, ImageCopyProvider.ROLE_LOGICAL_ID, {
+      type: 'ALIYUN::RAM::Role',
+      properties: {
+        AssumeRolePolicyDocument: {
+          Version: '1',
+          Statement: [
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: [FUNCTION_COMPUTE_SERVICE] } },
           ],
         },
-        policies: [
+        RoleName: this.physicalName,
+        Description: 'Assumed by the ros-cdk-image-copy handler (Function Compute) to copy ECS images.',
+        Policies: [
           {
-            policyName: this.physicalName,
-            description:
+            Description:
               'What the ros-cdk-image-copy handler calls: ECS image actions and its own continuation.',
-            policyDocument: {
-              version: '1',
-              statement: handlerPolicyStatements(accountId),
-            },
+            PolicyName: this.physicalName,
+            PolicyDocument: { Version: '1', Statement: handlerPolicyStatements(accountId) },
           },
         ],
       },
-      true,
-    );
+    });
 
-    this.handlerFunction = new fc3.RosFunction(
-      this,
-      ImageCopyProvider.FUNCTION_LOGICAL_ID,
-      {
-        functionName: this.physicalName,
-        description: 'ros-cdk-image-copy: copies ECS images for the ALIYUN::ROS::CustomResource ImageCopy.',
-        runtime: PROVIDER_FUNCTION_RUNTIME,
-        handler: PROVIDER_FUNCTION_HANDLER,
-        code: { zipFile: readHandlerBundle().toString('base64') },
-        role: this.role.attrArn,
-        timeout: PROVIDER_FUNCTION_TIMEOUT_SECONDS,
-        memorySize: PROVIDER_FUNCTION_MEMORY_MB,
-        internetAccess: true,
+    this.handlerFunction = new ros.RosResource(this, ImageCopyProvider.FUNCTION_LOGICAL_ID, {
+      type: 'ALIYUN::FC3::Function',
+      properties: {
+        FunctionName: this.physicalName,
+        Handler: PROVIDER_FUNCTION_HANDLER,
+        Runtime: PROVIDER_FUNCTION_RUNTIME,
+        Code: { ZipFile: readHandlerBundle().toString('base64') },
+        Description: 'ros-cdk-image-copy: copies ECS images for the ALIYUN::ROS::CustomResource ImageCopy.',
+        InternetAccess: true,
+        MemorySize: PROVIDER_FUNCTION_MEMORY_MB,
+        Role: this.role.getAtt('Arn'),
+        Timeout: PROVIDER_FUNCTION_TIMEOUT_SECONDS,
       },
-      true,
-    );
+    });
     // The function's Role is a Fn::GetAtt of the role, so ROS creates the role first; say so explicitly too.
     this.handlerFunction.addRosDependency(this.role.logicalId);
-    this.serviceToken = ros.Token.asString(this.handlerFunction.attrArn);
+    this.serviceToken = ros.Token.asString(this.handlerFunction.getAtt('ARN'));
   }
 }
 
@@ -180,22 +173,29 @@ export const HANDLER_ACTION_RESOURCES: Readonly<
   'fc:InvokeFunction': 'all-resources',
 };
 
+/** One statement of a RAM policy document, as the template spells it. */
+interface PolicyStatement {
+  readonly Action: readonly string[];
+  readonly Resource: readonly unknown[];
+  readonly Effect: 'Allow';
+}
+
 /** The role's policy: one statement per kind of resource (see {@link HANDLER_ACTION_RESOURCES}). */
-function handlerPolicyStatements(accountId: string): ram.RosRole.PolicyDocumentStatementProperty[] {
+function handlerPolicyStatements(accountId: string): PolicyStatement[] {
   const actionsOn = (scope: 'account-images' | 'all-resources') =>
     HANDLER_RAM_ACTIONS.filter((action) => HANDLER_ACTION_RESOURCES[action] === scope);
-  const statements: ram.RosRole.PolicyDocumentStatementProperty[] = [];
+  const statements: PolicyStatement[] = [];
   const imageActions = actionsOn('account-images');
   if (imageActions.length > 0) {
     statements.push({
-      effect: 'Allow',
-      action: [...imageActions],
-      resource: [ros.Fn.join(':', ['acs', 'ecs', '*', accountId, 'image/*'])],
+      Action: [...imageActions],
+      Resource: [ros.Fn.join(':', ['acs', 'ecs', '*', accountId, 'image/*'])],
+      Effect: 'Allow',
     });
   }
   const unscopedActions = actionsOn('all-resources');
   if (unscopedActions.length > 0) {
-    statements.push({ effect: 'Allow', action: [...unscopedActions], resource: ['*'] });
+    statements.push({ Action: [...unscopedActions], Resource: ['*'], Effect: 'Allow' });
   }
   return statements;
 }

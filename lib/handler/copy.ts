@@ -363,6 +363,21 @@ async function adoptOwnCopyByName(
   if (holders.length === 0 && mayRetry) {
     return undefined; // the name was freed since CopyImage refused it
   }
+  if (holders.length === 0) {
+    // Still refused, and nothing of that name listed: the holder may be a copy that DescribeImages does not list
+    // yet, such as a duplicate delivery's copy of this very request made from another source (a peer's copy). Wait
+    // for it to be listed, as for a copy of our own, then look again; only after that bound is the name taken.
+    const { state, clock } = ctx;
+    const now = clock.now();
+    state.nameHiddenSince ??= now;
+    const until = Math.min(state.nameHiddenSince + visibilityGraceMs(ctx.polling), ctx.deadline);
+    if (now < until) {
+      const delay = Math.min(Math.max(ctx.polling.floorMs ?? 1_000, 1_000), until - now);
+      ctx.log.info('name-holder-not-listed', { imageName: name, waitedMs: now - state.nameHiddenSince });
+      await ctx.invocation.sleep(delay);
+      return undefined;
+    }
+  }
   const holder = holders[0];
   const by = holder ? ` by image ${holder.imageId}` : '';
   const ours = holder

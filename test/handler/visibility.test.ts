@@ -5,7 +5,7 @@
  * first one's copy makes none of its own (its ClientToken finds it). Minutes-long cases run in virtual time.
  */
 import { randomUUID } from 'crypto';
-import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
+import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
 import {
   answered,
   deliver,
@@ -17,6 +17,7 @@ import {
   putSource,
   run,
   SOURCE_REGION,
+  startCopyAs,
   startHarness,
   stepsOf,
   until,
@@ -56,6 +57,37 @@ describe('copyVisibility: delayed (a new copy is listed 5 s after CopyImage)', (
       expect(response.Status).toBe('SUCCESS');
       expect(unlistedLooks(h, fn, event.RequestId).length).toBeGreaterThan(0);
       expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
+    },
+  );
+
+  it.concurrent(
+    'adopts the copy that holds its name when that copy is its own and not listed yet (a duplicate delivery that copied from another source)',
+    async () => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      const requestId = randomUUID();
+      const properties = propertiesFor(putSource(h));
+      // A duplicate delivery of this request copied from another image (an ImageReplication member copies from a
+      // peer's finished copy when the source is busy), so under another ClientToken: its copy holds the name and
+      // is not listed yet when this delivery's CopyImage is refused for the name.
+      const theirs = await startCopyAs(
+        h,
+        putSource(h),
+        { [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, requestId) },
+        properties.ImageName,
+      );
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        RequestId: requestId,
+        ResourceProperties: properties,
+      });
+      expect({ status: response.Status, reason: response.Reason }).toEqual({
+        status: 'SUCCESS',
+        reason: undefined,
+      });
+      expect(imageIdOf(response)).toBe(theirs);
+      expect(stepsOf(h, fn).some((step) => step.step === 'name-holder-not-listed')).toBe(true);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([theirs]);
     },
   );
 

@@ -71,16 +71,10 @@ describe('the packed tarball in a fresh app', () => {
   const frameworks = {
     'the newest tested framework': {
       '@alicloud/ros-cdk-core': '1.12.0',
-      '@alicloud/ros-cdk-fc3': '1.11.0',
-      '@alicloud/ros-cdk-ram': '1.12.0',
-      '@alicloud/ros-cdk-ros': '1.11.0',
       constructs: '3.4.344',
     },
     'the oldest framework in the peer range': {
       '@alicloud/ros-cdk-core': '1.11.0',
-      '@alicloud/ros-cdk-fc3': '1.11.0',
-      '@alicloud/ros-cdk-ram': '1.11.0',
-      '@alicloud/ros-cdk-ros': '1.11.0',
       constructs: '3.0.4',
     },
   };
