@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import {
   AssemblyStack,
   CloudAssembly,
+  type DeployEvent,
   DeployError,
   deployStack,
   destroyStack,
@@ -14,6 +15,7 @@ import {
   runInOrder,
   stackEvents,
   stackOutputs,
+  type StackOperation,
   StackOperationResult,
   synthesize,
 } from '../deploy';
@@ -123,13 +125,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const [command, ...stacks] = positionals;
   let target: Target | undefined;
+  let cli: Cli | undefined;
   try {
     if (!command) throw new UsageError('no command given');
     if (!(COMMANDS as readonly string[]).includes(command))
       throw new UsageError(`unknown command ${quote(command)}`);
     checkFlags(flags);
     stacks.forEach(checkStackName);
-    const cli = new Cli(io, flags);
+    cli = new Cli(io, flags);
     if (command === 'synth') return await cli.synth(stacks);
     if (command === 'list' || command === 'ls') return await cli.list();
     if ((command === 'events' || command === 'outputs') && stacks.length !== 1) {
@@ -151,10 +154,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
     if (err instanceof DeployError) {
-      const embedded = err.code === 'Aborted' && target?.embedded;
-      io.stderr.write(
-        `ros-deploy: ${embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.' : err.message}\n`,
-      );
+      const stopped =
+        err.code === 'Aborted' && target && cli ? stoppedMessage(cli.inProgress, target) : undefined;
+      io.stderr.write(`ros-deploy: ${stopped ?? err.message}\n`);
       if (flags.json)
         io.stdout.write(
           JSON.stringify({ success: false, error: { code: err.code, message: err.message } }) + '\n',
@@ -172,6 +174,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** A stack operation ros-deploy submitted and was following. */
+interface InProgress {
+  readonly operation: StackOperation;
+  readonly regionId: string;
+}
+
+/**
+ * What Ctrl-C leaves behind and what to do about it. In the real cloud (and a LocalCloud that ros-local serves) the
+ * operations go on in ROS; the LocalCloud ros-deploy embeds stops with it, so they end as failed when it next starts,
+ * while what their resources started (an image copy) goes on in it. Either way a destroy deletes the stack and what it
+ * made.
+ */
+function stoppedMessage(inProgress: ReadonlyMap<string, InProgress>, target: Target): string {
+  const local = target.local ? ' --local' : '';
+  const operations = [...inProgress].map(([name, { operation, regionId }]) => ({
+    name,
+    operation,
+    regionId,
+  }));
+  if (operations.length === 0) {
+    return target.embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy.' : 'Stopped.';
+  }
+  const listed = operations.map((o) => `the ${o.operation} of ${o.name} (${o.regionId})`).join(', ');
+  const destroy = (name: string) => `\`ros-deploy destroy ${name}${local}\``;
+  const advice = operations
+    .map(({ name, operation }) =>
+      operation === 'create'
+        ? `run ${destroy(name)} to delete ${name} and what it made, then deploy again`
+        : operation === 'update'
+          ? `deploy again to finish updating ${name}, or run ${destroy(name)} to delete it and what it made`
+          : `run ${destroy(name)} again to finish deleting ${name}`,
+    )
+    .join('; ');
+  if (target.embedded) {
+    return (
+      `Stopped: the embedded LocalCloud stops with ros-deploy, so ${listed} ends as failed (marked so when ` +
+      `LocalCloud next starts); what its resources had started goes on in LocalCloud (an image copy runs to its ` +
+      `end). To clean up, ${advice}.`
+    );
+  }
+  return (
+    `Stopped following: ${listed} goes on in ROS. Follow it with \`ros-deploy events ${operations[0].name}${local}\`; ` +
+    `once it has ended, if it failed, ${advice}.`
+  );
+}
+
 function usage(io: CliIo, message: string): number {
   io.stderr.write(`ros-deploy: ${message}\n\n${HELP}`);
   return 2;
@@ -180,6 +228,8 @@ function usage(io: CliIo, message: string): number {
 class Cli {
   /** Human progress: stdout, or stderr when stdout carries JSON. */
   readonly progressOut: Output;
+  /** The stack operations submitted to ROS and not yet followed to their end: what Ctrl-C leaves running. */
+  readonly inProgress = new Map<string, InProgress>();
 
   constructor(
     private readonly io: CliIo,
@@ -243,18 +293,21 @@ class Cli {
       order: 'dependencies-first',
       skipped: skippedResult(regions),
       work: (stack) =>
-        deployStack({
-          ...target.connection(regions.get(stack.stackName)!),
-          ...source(stack, assembly),
-          parameters: parameters.get(stack.stackName),
-          // The app's stack tags, --tags over them.
-          tags: { ...stack.tags, ...options.tags },
-          disableRollback: this.flags['no-rollback'] ?? false,
-          ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
-          onEvent: (e) => display.onEvent(e),
-          signal: this.io.signal,
-          pollIntervalMs: target.local ? 250 : undefined,
-        }),
+        this.followed(
+          stack.stackName,
+          deployStack({
+            ...target.connection(regions.get(stack.stackName)!),
+            ...source(stack, assembly),
+            parameters: parameters.get(stack.stackName),
+            // The app's stack tags, --tags over them.
+            tags: { ...stack.tags, ...options.tags },
+            disableRollback: this.flags['no-rollback'] ?? false,
+            ...(options.timeout !== undefined && { timeoutInMinutes: options.timeout }),
+            onEvent: this.tracking(display, regions),
+            signal: this.io.signal,
+            pollIntervalMs: target.local ? 250 : undefined,
+          }),
+        ),
     }).finally(() => display.stop());
     if (this.flags['outputs-file']) this.writeOutputs(this.flags['outputs-file'], results);
     return this.report(results, 'deploy');
@@ -292,14 +345,17 @@ class Cli {
       order: 'dependents-first',
       skipped: skippedResult(regions),
       work: (stack) =>
-        destroyStack({
-          ...target.connection(regions.get(stack.stackName)!),
-          stackName: stack.stackName,
-          constructPaths: stack.constructPaths,
-          onEvent: (e) => display.onEvent(e),
-          signal: this.io.signal,
-          pollIntervalMs: target.local ? 250 : undefined,
-        }),
+        this.followed(
+          stack.stackName,
+          destroyStack({
+            ...target.connection(regions.get(stack.stackName)!),
+            stackName: stack.stackName,
+            constructPaths: stack.constructPaths,
+            onEvent: this.tracking(display, regions),
+            signal: this.io.signal,
+            pollIntervalMs: target.local ? 250 : undefined,
+          }),
+        ),
     }).finally(() => display.stop());
     return this.report(results, 'destroy');
   }
@@ -358,6 +414,26 @@ class Cli {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+
+  /** Passes events on to the display, noting each operation submitted to ROS (see {@link inProgress}). */
+  private tracking(display: ProgressDisplay, regions: ReadonlyMap<string, string>) {
+    return (event: DeployEvent): void => {
+      if (event.type === 'started') {
+        this.inProgress.set(event.stackName, {
+          operation: event.operation,
+          regionId: regions.get(event.stackName) ?? '',
+        });
+      }
+      display.onEvent(event);
+    };
+  }
+
+  /** The operation was followed to its end (whatever the end): it no longer runs. */
+  private async followed(stackName: string, operation: Promise<StackOperationResult>) {
+    const result = await operation;
+    this.inProgress.delete(stackName);
+    return result;
+  }
 
   private deployOptions() {
     return {

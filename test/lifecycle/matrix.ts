@@ -382,9 +382,21 @@ export function lifecyclePass(pass: number, mode: CloudMode): void {
           running.child.kill('SIGINT');
           expect((await running.done).code).toBe(1);
         } else {
-          // ros-local restarted: the update it cut off is marked failed; the copy goes on.
+          // Ctrl-C stops following: the update goes on, as in ROS, and the run says so.
+          running.child.kill('SIGINT');
+          const stopped = await running.done;
+          expect({ code: stopped.code, stderr: stopped.stderr }).toEqual({
+            code: 1,
+            stderr:
+              'ros-deploy: Stopped following: the update of Lifecycle (cn-hangzhou) goes on in ROS. Follow it with ' +
+              '`ros-deploy events Lifecycle --local`; once it has ended, if it failed, deploy again to finish updating ' +
+              'Lifecycle, or run `ros-deploy destroy Lifecycle --local` to delete it and what it made.\n',
+          });
+          expect(project.stacks().find((s) => s.stackName === 'Lifecycle')?.status).toBe(
+            'UPDATE_IN_PROGRESS',
+          );
+          // Then ros-local is restarted: the update it cut off is marked failed; the copy goes on.
           await project.restartServed();
-          expect((await running.done).code).toBe(1);
           expect(project.stacks().find((s) => s.stackName === 'Lifecycle')?.status).toBe('UPDATE_FAILED');
         }
         expect(isCopying(copy!)).toBe(true);
