@@ -34,6 +34,7 @@ import {
   type Selection,
   stackEvents,
   stackOutputs,
+  type StackOperation,
   type StackOperationResult,
   stackRegions,
   synthesizeApp,
@@ -156,6 +157,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const [command, ...stacks] = positionals;
   let target: Target | undefined;
+  let cli: Cli | undefined;
   try {
     if (!command) {
       throw new UsageError('no command given');
@@ -164,7 +166,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`unknown command ${quote(command)}`);
     }
     checkFlags(flags);
-    const cli = new Cli(io, flags);
+    cli = new Cli(io, flags);
     if (command === 'init') {
       return cli.init(stacks);
     }
@@ -193,14 +195,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cli.outputs(stacks[0], target);
     }
   } catch (err) {
-    return failure(io, flags, err, target);
+    return failure(io, flags, err, target, cli?.inProgress);
   } finally {
     await target?.close();
   }
 }
 
 /** Prints an error the way its kind asks, and gives the exit code. */
-function failure(io: CliIo, flags: Flags, err: unknown, target: Target | undefined): number {
+function failure(
+  io: CliIo,
+  flags: Flags,
+  err: unknown,
+  target: Target | undefined,
+  inProgress: ReadonlyMap<string, InProgress> = new Map(),
+): number {
   if (err instanceof UsageError) {
     return usage(io, err.message);
   }
@@ -209,11 +217,9 @@ function failure(io: CliIo, flags: Flags, err: unknown, target: Target | undefin
     return 2;
   }
   if (err instanceof DeployError) {
-    const embedded = err.code === 'Aborted' && target?.embedded;
     const message = err.describe(CLI_WORDING);
-    io.stderr.write(
-      `ros-deploy: ${embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.' : message}\n`,
-    );
+    const stopped = err.code === 'Aborted' && target ? stoppedMessage(inProgress, target) : undefined;
+    io.stderr.write(`ros-deploy: ${stopped ?? message}\n`);
     if (flags.json) {
       io.stdout.write(JSON.stringify({ success: false, error: { code: err.code, message } }) + '\n');
     }
@@ -227,6 +233,48 @@ function failure(io: CliIo, flags: Flags, err: unknown, target: Target | undefin
   return 1;
 }
 
+/** A stack operation ros-deploy submitted and was following. */
+interface InProgress {
+  readonly operation: StackOperation;
+  readonly regionId: string;
+}
+
+/**
+ * What Ctrl-C leaves behind and what to do about it. In the real cloud (and a LocalCloud that ros-local serves) the
+ * operations go on in ROS; the LocalCloud ros-deploy embeds stops with it, so they end as failed when it next starts,
+ * while what their resources started (an image copy) goes on in it. Either way a destroy deletes the stack and what it
+ * made.
+ */
+function stoppedMessage(inProgress: ReadonlyMap<string, InProgress>, target: Target): string {
+  const local = target.local ? ' --local' : '';
+  const operations = [...inProgress].map(([name, { operation, regionId }]) => ({ name, operation, regionId }));
+  if (operations.length === 0) {
+    return target.embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy.' : 'Stopped.';
+  }
+  const listed = operations.map((o) => `the ${o.operation} of ${o.name} (${o.regionId})`).join(', ');
+  const destroy = (name: string) => `\`ros-deploy destroy ${name}${local}\``;
+  const advice = operations
+    .map(({ name, operation }) =>
+      operation === 'create'
+        ? `run ${destroy(name)} to delete ${name} and what it made, then deploy again`
+        : operation === 'update'
+          ? `deploy again to finish updating ${name}, or run ${destroy(name)} to delete it and what it made`
+          : `run ${destroy(name)} again to finish deleting ${name}`,
+    )
+    .join('; ');
+  if (target.embedded) {
+    return (
+      `Stopped: the embedded LocalCloud stops with ros-deploy, so ${listed} ends as failed (marked so when ` +
+      `LocalCloud next starts); what its resources had started goes on in LocalCloud (an image copy runs to its ` +
+      `end). To clean up, ${advice}.`
+    );
+  }
+  return (
+    `Stopped following: ${listed} goes on in ROS. Follow it with \`ros-deploy events ${operations[0].name}${local}\`; ` +
+    `once it has ended, if it failed, ${advice}.`
+  );
+}
+
 function usage(io: CliIo, message: string): number {
   io.stderr.write(`ros-deploy: ${message}\n\n${HELP}`);
   return 2;
@@ -235,6 +283,8 @@ function usage(io: CliIo, message: string): number {
 class Cli {
   /** Human progress: stdout, or stderr when stdout carries JSON. */
   readonly progressOut: Output;
+  /** The stack operations submitted to ROS and not yet followed to their end: what Ctrl-C leaves running. */
+  readonly inProgress = new Map<string, InProgress>();
 
   constructor(
     private readonly io: CliIo,
@@ -343,7 +393,7 @@ class Cli {
       tags: Object.fromEntries((this.flags.tags ?? []).map((t) => keyValue('--tags', t))),
       disableRollback: this.flags['no-rollback'] ?? false,
       timeoutInMinutes: integer('--timeout', this.flags.timeout, 10, 1440),
-      onEvent: (e: DeployEvent) => display.onEvent(e),
+      onEvent: this.tracking(display, regions),
       signal: this.io.signal,
       wording: CLI_WORDING,
     };
@@ -469,7 +519,7 @@ class Cli {
       regions,
       target,
       concurrency: integer('--concurrency', this.flags.concurrency, 1, 32),
-      onEvent: (e) => display.onEvent(e),
+      onEvent: this.tracking(display, regions),
       signal: this.io.signal,
       wording: CLI_WORDING,
     }).finally(() => display.stop());
@@ -627,6 +677,24 @@ class Cli {
     return (mode ?? (tty && !ci ? 'bar' : 'events')) === 'bar' && tty
       ? new BarDisplay(this.progressOut)
       : new EventsDisplay(this.progressOut, heartbeatMs);
+  }
+
+  /**
+   * Passes events on to the display, noting each operation submitted to ROS until it is followed to its end (see
+   * {@link inProgress}).
+   */
+  private tracking(display: ProgressDisplay, regions: ReadonlyMap<string, string>) {
+    return (event: DeployEvent): void => {
+      if (event.type === 'started') {
+        this.inProgress.set(event.stackName, {
+          operation: event.operation,
+          regionId: regions.get(event.stackName) ?? '',
+        });
+      } else if (event.type === 'poll' && !event.status.endsWith('_IN_PROGRESS')) {
+        this.inProgress.delete(event.stackName);
+      }
+      display.onEvent(event);
+    };
   }
 
   private report(results: StackOperationResult[], verb: 'deploy' | 'destroy'): number {

@@ -25,9 +25,10 @@ import { ownedCopies, ownershipValueFor } from './ownership';
 import { PollPlanner } from './poll-planner';
 import { backoffDelay } from './retry';
 import type { ImageCopySettings } from './settings';
+import { unlistedUntil, visibilityGraceMs } from './visibility';
 
-/** How many times CopyImage is tried when the name it refused turns out to be free. */
-const NAME_RACE_ATTEMPTS = 3;
+/** The longest pause between two looks for the image that holds the name CopyImage refused, ms. */
+const NAME_HOLDER_MAX_PAUSE_MS = 5_000;
 
 /**
  * The CopyImage refusals that mean "not yet": the source is being copied (by this stack or anything else). The
@@ -241,9 +242,7 @@ export async function startCopy(
     return answer.ImageId ?? '';
   };
   let imageId: string | undefined;
-  // A duplicate delivery racing this one can free the name between CopyImage's refusal and the lookup of its
-  // holder (it removed the old copy, and has not yet renamed its own): then look and copy again.
-  for (let attempt = 1; imageId === undefined;) {
+  for (;;) {
     try {
       imageId = await copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId });
     } catch (error) {
@@ -254,21 +253,22 @@ export async function startCopy(
         const peers = await copyFromPeer(ctx, settings, copyFrom);
         if (peers.imageId !== undefined) {
           imageId = peers.imageId;
-          continue;
+          break;
         }
         await waitOutConflict(ctx, settings, error, peers.nextEndInMs);
         continue;
       }
-      if (hasCode(error, 'InvalidImageName.Duplicated')) {
-        imageId = await adoptOwnCopyByName(ctx, settings, name, options, error, attempt < NAME_RACE_ATTEMPTS);
-        attempt++;
-        if (imageId === undefined) {
-          log.info('name-freed', { imageName: name, attempt });
-        }
-      } else {
+      if (!hasCode(error, 'InvalidImageName.Duplicated')) {
         throw copyRefused(settings, error);
       }
+      imageId = await adoptOwnCopyByName(ctx, settings, name, options, error);
+      if (imageId !== undefined) {
+        break;
+      }
+      await waitForNameHolder(ctx, settings, name, error);
+      continue;
     }
+    break;
   }
   if (!imageId) {
     throw new ImageCopyError('ApiError', 'ECS CopyImage answered without an ImageId');
@@ -341,7 +341,6 @@ async function adoptOwnCopyByName(
   requestedName: string | undefined,
   options: StartCopyOptions,
   error: unknown,
-  mayRetry: boolean,
 ): Promise<string | undefined> {
   const started = await findOwnCopy(ctx, settings);
   if (started) {
@@ -359,36 +358,17 @@ async function adoptOwnCopyByName(
   if (name === undefined) {
     throw copyRefused(settings, error);
   }
-  const holders = await ctx.images.findByName(settings.destinationRegionId, name);
-  if (holders.length === 0 && mayRetry) {
-    return undefined; // the name was freed since CopyImage refused it
+  const [holder] = await ctx.images.findByName(settings.destinationRegionId, name);
+  if (holder === undefined) {
+    return undefined;
   }
-  if (holders.length === 0) {
-    // Still refused, and nothing of that name listed: the holder may be a copy that DescribeImages does not list
-    // yet, such as a duplicate delivery's copy of this very request made from another source (a peer's copy). Wait
-    // for it to be listed, as for a copy of our own, then look again; only after that bound is the name taken.
-    const { state, clock } = ctx;
-    const now = clock.now();
-    state.nameHiddenSince ??= now;
-    const until = Math.min(state.nameHiddenSince + visibilityGraceMs(ctx.polling), ctx.deadline);
-    if (now < until) {
-      const delay = Math.min(Math.max(ctx.polling.floorMs ?? 1_000, 1_000), until - now);
-      ctx.log.info('name-holder-not-listed', { imageName: name, waitedMs: now - state.nameHiddenSince });
-      await ctx.invocation.sleep(delay);
-      return undefined;
-    }
-  }
-  const holder = holders[0];
-  const by = holder ? ` by image ${holder.imageId}` : '';
-  const ours = holder
-    ? (await ownedCopies(ctx, settings.destinationRegionId)).find(
-        (copy) => copy.image.imageId === holder.imageId,
-      )
-    : undefined;
+  const ours = (await ownedCopies(ctx, settings.destinationRegionId)).find(
+    (copy) => copy.image.imageId === holder.imageId,
+  );
   const whose = !ours
     ? `that image is not a copy made by this resource: choose another ImageName, or adopt that image with ` +
       `ExistingImageId.`
-    : ours.tag.confirmed || holder?.imageId === options.currentImageId
+    : ours.tag.confirmed || holder.imageId === options.currentImageId
       ? `that image is the copy of another instance of this resource (a replacement that ROS performs itself ` +
         `creates the new resource before it deletes the old one): change ImageName along with what forces the ` +
         `replacement.`
@@ -396,10 +376,48 @@ async function adoptOwnCopyByName(
         `the failed create it belongs to) is deleted: deploy again once it is gone, or choose another ImageName.`;
   throw new ImageCopyError(
     'NameTaken',
-    `ImageName "${name}" is already used${by} in ${settings.destinationRegionId}, and ${whose} ` +
+    `ImageName "${name}" is already used by image ${holder.imageId} in ${settings.destinationRegionId}, and ${whose} ` +
       `(${describeApiError('ECS CopyImage', error)})`,
     { cause: error },
   );
+}
+
+/**
+ * CopyImage refused the name, and no image listed has it: either it was freed since (a duplicate delivery of a
+ * replacement removed the old copy and has not renamed its own yet), or its holder is not listed yet. The holder may
+ * be this very request's copy, started by another delivery with another ClientToken (from a peer's copy rather than
+ * the source), which it then adopts once ECS lists it. So CopyImage is tried again, at once the first time, then
+ * after pauses, across hand-overs, for as long as a new copy may stay unlisted (see `visibility.ts`); then it fails.
+ */
+async function waitForNameHolder(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  name: string | undefined,
+  error: unknown,
+): Promise<void> {
+  const { state, clock } = ctx;
+  const now = clock.now();
+  state.nameRefusedSince ??= now;
+  state.nameRefusals = (state.nameRefusals ?? 0) + 1;
+  const until = Math.min(state.nameRefusedSince + visibilityGraceMs(ctx.polling), ctx.deadline);
+  if (now >= until) {
+    throw new ImageCopyError(
+      'NameTaken',
+      `ImageName "${name}" is already used in ${settings.destinationRegionId} by an image that DescribeImages did ` +
+        `not list in the ${formatDuration((now - state.nameRefusedSince) / 1000)} it was looked for: choose another ` +
+        `ImageName. (${describeApiError('ECS CopyImage', error)})`,
+      { cause: error },
+    );
+  }
+  const floor = ctx.polling.floorMs ?? 1_000;
+  const pause =
+    state.nameRefusals === 1 ? 0 : Math.min(NAME_HOLDER_MAX_PAUSE_MS, floor * 2 ** (state.nameRefusals - 2));
+  ctx.log.info('name-holder-not-listed', {
+    imageName: name,
+    refusals: state.nameRefusals,
+    nextAttemptMs: Math.min(pause, until - now),
+  });
+  await ctx.invocation.sleep(Math.min(pause, until - now));
 }
 
 /** A failure message for a `CopyImage` the service refused, naming what to check. */
@@ -421,15 +439,6 @@ function copyRefused(settings: ImageCopySettings, error: unknown): ImageCopyErro
     );
   }
   return new ImageCopyError('ApiError', `Cannot copy ${source}: ${api}`, { cause: error });
-}
-
-/**
- * How long a copy this request asked for may stay absent from DescribeImages before it counts as gone: the larger
- * of 2 minutes (Terraform's `alicloud_image_copy` first looks after one) and two of the poll planner's longest
- * waits, so that at least two planned looks fall inside it. Within the create timeout.
- */
-export function visibilityGraceMs(polling: { readonly ceilingMs?: number }): number {
-  return Math.max(120_000, 2 * (polling.ceilingMs ?? 30_000));
 }
 
 /**
@@ -468,7 +477,7 @@ export async function waitUntilAvailable(
     const image = read.image;
     const now = clock.now();
     if (!image) {
-      const unseenUntil = unseenBound(ctx);
+      const unseenUntil = unlistedUntil(ctx, imageId);
       if (unseenUntil === undefined) {
         throw new ImageCopyError(
           'CopyDisappeared',
@@ -533,18 +542,6 @@ export async function waitUntilAvailable(
   }
 }
 
-/**
- * Until when an absent copy counts as not listed yet (ms since epoch): its CopyImage plus the grace, when this
- * request asked for it and has never seen it; undefined when its absence means it is gone.
- */
-function unseenBound(ctx: OperationContext): number | undefined {
-  const { state } = ctx;
-  if (state.copySeen) {
-    return undefined;
-  }
-  return (state.copyRequestedAt ?? state.phaseStartedAt) + visibilityGraceMs(ctx.polling);
-}
-
 /** A copy that has not been read yet (ECS did not answer before the create timeout). */
 function unreadView(imageId: string, regionId: string): ImageView {
   return {
@@ -563,20 +560,46 @@ function unreadView(imageId: string, regionId: string): ImageView {
 /** How long cancelling a copy may keep retrying after the create timeout, ms. */
 export const CANCEL_GRACE_MS = 60_000;
 
-/** The create timeout passed: cancel the copy and fail, saying how far it got. */
+/**
+ * The create timeout passed: cancel the copy and fail, saying how far it got. A copy this request has never seen that
+ * ECS does not know by its id either may not be listed yet (see `visibility.ts`): it is asked for again, across
+ * hand-overs, until it is listed (then cancelled) or its listing bound has passed.
+ */
 async function cancelOnTimeout(
   ctx: OperationContext,
   settings: ImageCopySettings,
   image: ImageView,
 ): Promise<ImageView> {
   const timeout = formatDuration(settings.createTimeoutSeconds);
-  const where = `${image.progress || '0%'} (status ${image.status})`;
+  const regionId = settings.destinationRegionId;
+  const until = unlistedUntil(ctx, image.imageId);
   // The create's own deadline has passed: the cancel gets a grace period of its own, so that a throttled or
   // failed-over call is retried rather than leaving the copy running.
-  ctx.deadline = Math.max(ctx.deadline, ctx.clock.now() + CANCEL_GRACE_MS);
-  const outcome = await cancelCopy(ctx, settings.destinationRegionId, image);
+  ctx.deadline = Math.max(ctx.deadline, ctx.clock.now() + CANCEL_GRACE_MS, (until ?? 0) + CANCEL_GRACE_MS);
+  let current = image;
+  let outcome = await cancelCopy(ctx, regionId, current);
+  const planner = new PollPlanner(ctx.polling);
+  while (outcome === 'gone' && until !== undefined && !ctx.state.copySeen && ctx.clock.now() < until) {
+    const now = ctx.clock.now();
+    const delay = Math.min(
+      planner.next({ status: 'Waiting', at: now }, () => ctx.clock.random()),
+      until - now,
+    );
+    ctx.log.info('not-listed-yet', {
+      imageId: image.imageId,
+      reason: 'create timeout',
+      nextAttemptMs: delay,
+    });
+    await ctx.invocation.sleep(delay);
+    const seen = await ctx.images.describe(regionId, image.imageId);
+    if (seen) {
+      ctx.state.copySeen = true;
+      current = seen;
+    }
+    outcome = await cancelCopy(ctx, regionId, current);
+  }
   if (outcome === 'finished') {
-    const now = await ctx.images.describe(settings.destinationRegionId, image.imageId);
+    const now = await ctx.images.describe(regionId, image.imageId);
     if (now && (now.status === 'Available' || now.status === 'Deprecated')) {
       ctx.log.info('available', { imageId: now.imageId, note: 'finished as the create timeout passed' });
       return now;
@@ -586,11 +609,12 @@ async function cancelOnTimeout(
     outcome === 'not-cancellable'
       ? `it could not be cancelled (CancelNotSupported) and is left to finish; the rollback deletes it`
       : `the copy was cancelled`;
+  const where = `${current.progress || '0%'} (status ${current.status})`;
   throw new ImageCopyError(
     'CreateTimeout',
     `The create timeout of ${timeout} passed with the copy ${image.imageId} of ${settings.sourceImageId} at ` +
       `${where}; ${what}. Raise CreateTimeoutSeconds (timeouts.create) for large images.`,
-    { imageId: image.imageId, progress: image.progress },
+    { imageId: image.imageId, progress: current.progress },
   );
 }
 

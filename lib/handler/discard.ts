@@ -2,11 +2,17 @@
 import { describeApiError, hasCode } from './errors';
 import { isPending } from './image-removal';
 import type { OperationContext } from './operation';
+import { PollPlanner } from './poll-planner';
+import { unlistedUntil } from './visibility';
+
+const NOT_FOUND = ['InvalidImageId.NotFound', 'InvalidImageId.NotExist'];
 
 /**
  * Best effort: cancels or deletes a copy this request made that will not be used, also one not listed yet (ECS may
- * list a new copy late; CancelCopyImage takes it by id). Logs instead of throwing; what remains is removed when the
- * resource is deleted.
+ * list a new copy late; CancelCopyImage takes it by id). A copy this request has never seen that ECS does not know by
+ * its id either may not be listed yet (see `visibility.ts`): it is asked for again until it is listed or its listing
+ * bound has passed, for as long as the invocation has time. Logs instead of throwing; what remains is removed when
+ * the resource is deleted.
  */
 export async function discardCopy(
   ctx: OperationContext,
@@ -14,31 +20,65 @@ export async function discardCopy(
   imageId: string,
   what: string,
 ): Promise<void> {
+  const until = unlistedUntil(ctx, imageId);
+  const planner = new PollPlanner(ctx.polling);
   try {
-    const image = await ctx.images.describe(regionId, imageId);
-    let remove = image !== undefined && !isPending(image.status);
-    if (!remove) {
-      try {
-        await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
-      } catch (error) {
-        if (!image && hasCode(error, 'InvalidImageId.NotFound', 'InvalidImageId.NotExist')) {
-          return;
-        }
-        // Finished (or failed) since it was read, or never listed and already done: delete it instead.
-        if (!hasCode(error, 'IncorrectImageStatus', 'ImageCreatedNotFromCopy')) {
-          throw error;
-        }
-        remove = true;
+    for (;;) {
+      const status = await discardOnce(ctx, regionId, imageId);
+      if (status !== 'unknown') {
+        ctx.log.info(`${what}-discarded`, { imageId, status });
+        return;
       }
+      const now = ctx.clock.now();
+      const delay = planner.next({ status: 'Waiting', at: now }, () => ctx.clock.random());
+      if (until === undefined || now + delay >= until || now + delay >= ctx.invocation.deadlines.soft) {
+        ctx.log.info(`${what}-not-found`, {
+          imageId,
+          note:
+            until !== undefined && now < until
+              ? 'ECS does not know the id yet, and the invocation has no time left to ask again'
+              : 'ECS does not know the id: nothing to remove',
+        });
+        return;
+      }
+      ctx.log.info(`${what}-not-listed-yet`, { imageId, nextAttemptMs: delay });
+      await ctx.clock.sleep(delay);
     }
-    if (remove) {
-      await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId });
-    }
-    ctx.log.info(`${what}-discarded`, { imageId, status: image?.status ?? 'not listed' });
   } catch (error) {
     ctx.log.warn(`${what}-not-discarded`, {
       imageId,
       reason: describeApiError('discarding the copy', error),
     });
   }
+}
+
+/**
+ * One attempt: cancels the copy if it is in progress (or not listed), deletes it if it is done or failed. Returns
+ * the status it was removed in, or `unknown` when neither DescribeImages nor the actions by id know the id.
+ */
+async function discardOnce(ctx: OperationContext, regionId: string, imageId: string): Promise<string> {
+  const image = await ctx.images.describe(regionId, imageId);
+  if (image === undefined || isPending(image.status)) {
+    try {
+      await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
+      return image?.status ?? 'not listed';
+    } catch (error) {
+      if (!image && hasCode(error, ...NOT_FOUND)) {
+        return 'unknown';
+      }
+      // Finished (or failed) since it was read, or never listed and already done: delete it instead.
+      if (!hasCode(error, 'IncorrectImageStatus', 'ImageCreatedNotFromCopy')) {
+        throw error;
+      }
+    }
+  }
+  try {
+    await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId });
+  } catch (error) {
+    if (!image && hasCode(error, ...NOT_FOUND)) {
+      return 'unknown';
+    }
+    throw error;
+  }
+  return image?.status ?? 'not listed';
 }

@@ -93,8 +93,10 @@ export interface ContinuationState {
   readonly conflictSince?: number;
   /** How many times ECS refused it so far (the backoff's exponent). */
   readonly conflictRefusals?: number;
-  /** When ECS first refused the CopyImage's name while no image of that name was listed (ms since epoch). */
-  readonly nameHiddenSince?: number;
+  /** When CopyImage first refused the name while no image listed held it (ms since epoch)... */
+  readonly nameRefusedSince?: number;
+  /** ...and how many times since. */
+  readonly nameRefusals?: number;
   /** Update: the resource's image when the update started ('' when it had none). */
   readonly currentImageId?: string;
   /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */

@@ -33,11 +33,9 @@ export class OperationState {
   /** When ECS first refused this request's `CopyImage` as a concurrent copy of the source. */
   conflictSince?: number;
   conflictRefusals?: number;
-  /**
-   * When ECS first refused this request's `CopyImage` for its name while no image with that name was listed: the
-   * holder may be a copy not listed yet (a duplicate delivery's), so the refusal is pending for a bounded time.
-   */
-  nameHiddenSince?: number;
+  /** When CopyImage first refused the name while no image listed held it (ms since epoch). */
+  nameRefusedSince?: number;
+  nameRefusals?: number;
   /** Update: the resource's image when the update started ('' when none). */
   currentImageId?: string;
   /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */
@@ -64,7 +62,8 @@ export class OperationState {
     this.copySeen = continuation?.copySeen;
     this.conflictSince = continuation?.conflictSince;
     this.conflictRefusals = continuation?.conflictRefusals;
-    this.nameHiddenSince = continuation?.nameHiddenSince;
+    this.nameRefusedSince = continuation?.nameRefusedSince;
+    this.nameRefusals = continuation?.nameRefusals;
     this.currentImageId = continuation?.currentImageId;
     this.copiedFrom = continuation?.copiedFrom;
     this.peerFallback = continuation?.peerFallback;
@@ -98,7 +97,8 @@ export class OperationState {
       ...(this.copySeen ? { copySeen: true } : {}),
       ...(this.conflictSince !== undefined ? { conflictSince: this.conflictSince } : {}),
       ...(this.conflictRefusals !== undefined ? { conflictRefusals: this.conflictRefusals } : {}),
-      ...(this.nameHiddenSince !== undefined ? { nameHiddenSince: this.nameHiddenSince } : {}),
+      ...(this.nameRefusedSince !== undefined ? { nameRefusedSince: this.nameRefusedSince } : {}),
+      ...(this.nameRefusals !== undefined ? { nameRefusals: this.nameRefusals } : {}),
       ...(this.currentImageId !== undefined ? { currentImageId: this.currentImageId } : {}),
       ...(this.copiedFrom !== undefined ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.peerFallback ? { peerFallback: true } : {}),

@@ -45,7 +45,8 @@ export interface EcsOptions {
   readonly now?: () => number;
   /**
    * The readings of undocumented ECS behaviours to play: `copyConflict`, `copyVisibility` (with
-   * `copyVisibilityDelayMs`) and `clientTokenReplay` (see `lib/local/variants.ts`). LocalCloud passes its own.
+   * `copyVisibilityDelayMs`), `hiddenCopyActions` and `clientTokenReplay` (see `lib/local/variants.ts`). LocalCloud
+   * passes its own.
    * @default the strictest reading of each
    */
   readonly variants?: Partial<EcsVariants>;
@@ -113,6 +114,7 @@ export class EcsService implements RpcService {
       copyVisibilityDelayMs:
         options.variants?.copyVisibilityDelayMs ?? DEFAULT_VARIANTS.copyVisibilityDelayMs,
       clientTokenReplay: options.variants?.clientTokenReplay ?? DEFAULT_VARIANTS.clientTokenReplay,
+      hiddenCopyActions: options.variants?.hiddenCopyActions ?? DEFAULT_VARIANTS.hiddenCopyActions,
     };
   }
 

@@ -21,6 +21,13 @@ export const VARIANT_VALUES = {
    */
   copyVisibility: ['delayed', 'immediate'],
   /**
+   * What the actions by id (CancelCopyImage, DeleteImage, ModifyImageAttribute, TagResources, UntagResources,
+   * JoinResourceGroup, CopyImage of it) do with a copy DescribeImages does not list yet (undocumented): answer that it
+   * does not exist (the strictest: a client cannot act on a copy before it is listed, and must not take the answer for
+   * "gone"), or treat it as the image it is.
+   */
+  hiddenCopyActions: ['not-found', 'work'],
+  /**
    * What ROS does with a PhysicalResourceId that an Update answer changed (undocumented; the response page says the
    * id must be copied from the request): refuse the answer (the update fails), keep the old id, or replace as
    * CloudFormation does (the new id is kept and the old id gets a Delete after the stack update).

@@ -538,7 +538,10 @@ describe('ros-deploy (child process, LocalCloud)', () => {
     const result = await running.done;
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'ros-deploy: Stopped: the embedded LocalCloud stops with ros-deploy, so the operation ends as failed.\n',
+      'ros-deploy: Stopped: the embedded LocalCloud stops with ros-deploy, so the create of Slow (cn-hangzhou) ends ' +
+        'as failed (marked so when LocalCloud next starts); what its resources had started goes on in LocalCloud ' +
+        '(an image copy runs to its end). To clean up, run `ros-deploy destroy Slow --local` to delete Slow and what ' +
+        'it made, then deploy again.\n',
     );
     fs.writeFileSync(gate, ''); // the provider answers the Delete at once
     const destroyed = await run(['destroy', '--local', '--force']);

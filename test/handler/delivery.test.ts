@@ -14,6 +14,7 @@ import {
   imageIdOf,
   invocationsOf,
   invokeAsync,
+  isListed,
   logsOf,
   MEDIUM_SIZE_GIB,
   newResource,
@@ -26,6 +27,7 @@ import {
   startHarness,
   stepsOf,
   until,
+  untilAsync,
 } from './harness';
 import { testUrl } from './urls';
 
@@ -115,6 +117,7 @@ describe('a copy longer than the function timeout', () => {
     const source = putSource(h, { sizeGiB: STEADY_SIZE_GIB });
     const imageId = await startCopyAs(h, source, {});
     h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+    await untilAsync(() => isListed(h, imageId));
     const { response, callback } = await run(h, fn, newResource(), {
       RequestType: 'Delete',
       PhysicalResourceId: imageId,

@@ -464,32 +464,48 @@ describe('late deliveries', () => {
 });
 
 describe('Delete', () => {
-  it('cancels a copy that is still in progress, also one ECS does not list yet', async () => {
-    const resource = newResource();
-    const requestId = randomUUID();
-    const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
-    // Started directly, as the Create `requestId` would have, and deleted at once: not listed yet.
-    const imageId = await startCopyAs(h, source, {
-      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', requestId),
-    });
-    let response;
-    const calls = await callsDuring(async () => {
-      ({ response } = await run(h, fn, resource, {
+  it.each([
+    ['listed', 'not-found'],
+    ['not listed yet, ECS acting on it by id', 'work'],
+  ] as const)('cancels a copy that is still in progress (%s)', async (_listing, hiddenCopyActions) => {
+    // Under hiddenCopyActions not-found (the default) ECS acts on a copy only once it lists it: then the Delete of a
+    // previous-version resource (its physical id the image) is tested on a listed copy.
+    const cloud = hiddenCopyActions === 'work' ? await startHarness({ variants: { hiddenCopyActions } }) : h;
+    const handler = cloud === h ? fn : cloud.deployHandler();
+    try {
+      const resource = newResource();
+      const requestId = randomUUID();
+      const source = putSource(cloud, { sizeGiB: SLOW_SIZE_GIB });
+      // Started directly, as the Create `requestId` would have.
+      const imageId = await startCopyAs(cloud, source, {
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', requestId),
+      });
+      if (hiddenCopyActions === 'not-found') {
+        await untilAsync(() => isListed(cloud, imageId));
+      } else {
+        expect(await isListed(cloud, imageId)).toBe(false);
+      }
+      const before = cloud.cloud.ecs.callCounts();
+      const { response } = await run(cloud, handler, resource, {
         RequestType: 'Delete',
         PhysicalResourceId: imageId,
         ResourceProperties: propertiesFor(source),
-      }));
-    });
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
-    expect(calls.CancelCopyImage).toBe(1);
-    expect(calls.DeleteImage).toBeUndefined();
+      });
+      const after = cloud.cloud.ecs.callCounts();
+      expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+      expect(cloud.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined();
+      expect((after.CancelCopyImage ?? 0) - (before.CancelCopyImage ?? 0)).toBe(1);
+      expect(after.DeleteImage ?? 0).toBe(before.DeleteImage ?? 0);
+    } finally {
+      if (cloud !== h) await cloud.stop();
+    }
   });
 
   it('answers FAILED when the delete timeout passes before the image is gone', async () => {
     const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
     const imageId = await startCopyAs(h, source, {});
     h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+    await untilAsync(() => isListed(h, imageId));
     const { response } = await run(h, fn, newResource(), {
       RequestType: 'Delete',
       PhysicalResourceId: imageId,
@@ -568,6 +584,7 @@ describe('Delete, independent cases', () => {
       const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
       const imageId = await startCopyAs(h, source, {});
       h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
+      await untilAsync(() => isListed(h, imageId));
       const { response } = await run(h, fn, resource, {
         RequestType: 'Delete',
         PhysicalResourceId: imageId,

@@ -8,6 +8,7 @@ import { createHandler } from '../../lib/handler';
 import type { FcContext } from '../../lib/handler/event';
 import { handlerPolicyDocument } from '../../lib/handler/policy';
 import { LocalCloud } from '../../lib/local';
+import type { FaultHook } from '../../lib/local/server';
 import type { CloudVariants } from '../../lib/local/variants';
 import { FakeClock } from './fake-clock';
 import {
@@ -28,9 +29,12 @@ export interface VirtualCloud {
   stop(): Promise<void>;
 }
 
-export async function startVirtualCloud(variants: Partial<CloudVariants> = {}): Promise<VirtualCloud> {
+export async function startVirtualCloud(
+  variants: Partial<CloudVariants> = {},
+  options: { faults?: FaultHook } = {},
+): Promise<VirtualCloud> {
   const clock = new FakeClock(Date.now());
-  const cloud = await LocalCloud.start({ variants, copyDurationMs, now: () => clock.now() });
+  const cloud = await LocalCloud.start({ variants, copyDurationMs, now: () => clock.now(), ...options });
   const env = {
     ALIBABA_CLOUD_ECS_ENDPOINT: cloud.endpoint,
     ALIBABA_CLOUD_FC_ENDPOINT: await cloud.fc.endpoint(DESTINATION_REGION),

@@ -2,10 +2,16 @@
  * How soon ECS lists a new copy is not documented (`copyVisibility`): under `delayed` a copy is absent from
  * DescribeImages (by id, tag and name) for a while after CopyImage. The handler treats a copy it asked for and has
  * not seen yet as pending, for a bounded time that survives hand-overs, and a duplicate delivery that cannot see the
- * first one's copy makes none of its own (its ClientToken finds it). Minutes-long cases run in virtual time.
+ * first one's copy makes none of its own (its ClientToken finds it). Nor is it documented what the actions by id
+ * answer for a copy not listed yet (`hiddenCopyActions`): under `not-found` the handler does not take that answer for
+ * "gone" while the copy may still be unlisted, and cancels or deletes it once ECS knows it. Minutes-long cases run in
+ * virtual time.
  */
 import { randomUUID } from 'crypto';
-import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
+import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { ApiError } from '../../lib/local';
+import { OWNERSHIP_TAG_KEY, ownershipTagValue, SOURCE_TAG_KEY, sourceTagValue } from '../../lib/protocol';
 import {
   answered,
   deliver,
@@ -23,7 +29,7 @@ import {
   until,
 } from './harness';
 import { testUrl } from './urls';
-import { startVirtualCloud } from './virtual';
+import { startVirtualCloud, type VirtualCloud } from './virtual';
 
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -172,8 +178,12 @@ describe('a copy listed minutes late (virtual time)', () => {
     }
   });
 
-  it('fails a copy ECS has not listed 2 minutes after CopyImage, and removes it by its id', async () => {
-    const v = await startVirtualCloud({ copyVisibility: 'delayed', copyVisibilityDelayMs: 200_000 });
+  it('fails a copy ECS has not listed 2 minutes after CopyImage, and removes it by its id (hiddenCopyActions work)', async () => {
+    const v = await startVirtualCloud({
+      copyVisibility: 'delayed',
+      copyVisibilityDelayMs: 200_000,
+      hiddenCopyActions: 'work',
+    });
     const url = await testUrl(200);
     try {
       const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('never-listed') });
@@ -198,3 +208,198 @@ describe('a copy listed minutes late (virtual time)', () => {
     }
   });
 });
+
+describe('hiddenCopyActions: a copy ECS does not list yet is unknown to its actions by id too (virtual time)', () => {
+  it.each(['not-found', 'work'] as const)(
+    '%s: a create timeout before ECS lists the copy cancels it once it can, and leaves nothing',
+    async (hiddenCopyActions) => {
+      const v = await startVirtualCloud({
+        copyVisibility: 'delayed',
+        copyVisibilityDelayMs: 45_000,
+        hiddenCopyActions,
+      });
+      const url = await testUrl(200);
+      try {
+        const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('hidden'), sizeGiB: 500 });
+        await v.deliver(
+          newResource(),
+          {
+            RequestType: 'Create',
+            ResourceProperties: propertiesFor(source, { CreateTimeoutSeconds: 30 }),
+          },
+          url.url,
+        );
+        const [answer] = url.accepted;
+        expect(answer.Status).toBe('FAILED');
+        expect(answer.Reason).toMatch(
+          /^The create timeout of 30 seconds passed with the copy m-\w+ .*; the copy was cancelled\./,
+        );
+        expect(
+          v.cloud.ecs.listImages(DESTINATION_REGION).filter((image) => image.sourceImageId === source),
+        ).toEqual([]);
+        const waited = v.steps.some(
+          (step) => step.step === 'not-listed-yet' && step.reason === 'create timeout',
+        );
+        expect(waited).toBe(hiddenCopyActions === 'not-found');
+      } finally {
+        await url.close();
+        await v.stop();
+      }
+    },
+  );
+
+  it('not-found: a replacement copy that fails before ECS lists it is removed once ECS knows it, the current image kept', async () => {
+    // Armed for the update: the first look after its CopyImage is refused for good (a permission lost a moment).
+    let armed = false;
+    let failNextDescribe = false;
+    const v = await startVirtualCloud(
+      { copyVisibility: 'delayed', copyVisibilityDelayMs: 60_000, hiddenCopyActions: 'not-found' },
+      {
+        faults: {
+          beforeCall: async (product, action) => {
+            if (product === 'ecs' && action === 'CopyImage' && armed) {
+              armed = false;
+              failNextDescribe = true;
+            } else if (product === 'ecs' && action === 'DescribeImages' && failNextDescribe) {
+              failNextDescribe = false;
+              throw new ApiError(
+                'Forbidden.RAM',
+                'User not authorized to operate on the specified resource.',
+                403,
+              );
+            }
+            return undefined;
+          },
+        },
+      },
+    );
+    const url = await testUrl(200);
+    try {
+      const first = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('first') });
+      const second = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('second'), sizeGiB: 500 });
+      const resource = newResource();
+      const properties = propertiesFor(first);
+      await v.deliver(resource, { RequestType: 'Create', ResourceProperties: properties }, url.url);
+      const [created] = url.accepted;
+      expect(created.Status).toBe('SUCCESS');
+      armed = true;
+      await v.deliver(
+        resource,
+        {
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: { ...properties, SourceImageId: second },
+          OldResourceProperties: properties,
+        },
+        url.url,
+      );
+      const replaced = url.accepted[1];
+      expect(replaced.Status).toBe('FAILED');
+      expect(replaced.Reason).toMatch(
+        /^Replacement failed: .*Forbidden\.RAM.* The current image m-\w+ is kept\./,
+      );
+      const copies = v.cloud.ecs
+        .listImages(DESTINATION_REGION)
+        .filter((image) => image.sourceImageId === first || image.sourceImageId === second);
+      expect(copies.map((image) => image.imageId)).toEqual([imageIdOf(created)]);
+      expect(v.steps.some((step) => step.step === 'replacement-copy-not-listed-yet')).toBe(true);
+      expect(v.steps.some((step) => step.step === 'replacement-copy-discarded')).toBe(true);
+    } finally {
+      await url.close();
+      await v.stop();
+    }
+  });
+});
+
+describe('a name held by a copy ECS does not list yet (virtual time)', () => {
+  it('a redelivery whose twin copied from a peer waits for that copy, unlisted and holding the name, and adopts it', async () => {
+    // Found by the chaos suite. The first delivery's CopyImage of the source is refused (the source is being copied),
+    // so it copies from a peer's finished copy (another ClientToken), then is cut off. A redelivery of the same
+    // request finds the source free: its CopyImage is refused the name, held by the twin's copy that ECS does not
+    // list yet. It must wait for that copy to be listed and adopt it, not fail on the name.
+    let copies = 0;
+    let failNextDescribe = false;
+    const v = await startVirtualCloud(
+      {
+        copyVisibility: 'delayed',
+        copyVisibilityDelayMs: 60_000,
+        copyConflict: 'any-destination',
+        hiddenCopyActions: 'not-found',
+      },
+      {
+        faults: {
+          beforeCall: async (product, action, principal) => {
+            if (product !== 'ecs' || principal !== 'role') return undefined;
+            if (action === 'CopyImage' && ++copies === 2) failNextDescribe = true;
+            if (action === 'DescribeImages' && failNextDescribe) {
+              failNextDescribe = false;
+              throw new ApiError(
+                'Forbidden.RAM',
+                'User not authorized to operate on the specified resource.',
+                403,
+              );
+            }
+            return undefined;
+          },
+        },
+      },
+    );
+    const first = await testUrl(200);
+    const second = await testUrl(200);
+    try {
+      const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('busy') });
+      const peer = v.cloud.ecs.putImage('cn-beijing', {
+        imageName: unique('peer'),
+        tags: { [SOURCE_TAG_KEY]: sourceTagValue(SOURCE_REGION, source, false) },
+      });
+      await rootEcs(v).copyImage(
+        new $Ecs.CopyImageRequest({
+          regionId: SOURCE_REGION,
+          imageId: source,
+          destinationRegionId: 'cn-shenzhen',
+          destinationImageName: unique('elsewhere'),
+        }),
+      );
+      const resource = newResource();
+      const request = {
+        RequestType: 'Create' as const,
+        RequestId: randomUUID(),
+        ResourceProperties: propertiesFor(source, { ReplicaRegionIds: ['cn-beijing'] }),
+      };
+      await v.deliver(resource, request, first.url);
+      expect(first.accepted.map((answer) => answer.Status)).toEqual(['FAILED']);
+      const [twinCopy] = v.cloud.ecs
+        .listImages(DESTINATION_REGION)
+        .filter((image) => image.sourceImageId === peer);
+      expect(twinCopy).toBeDefined();
+
+      await v.deliver(resource, request, second.url);
+      const [answer] = second.accepted;
+      expect(answer.Status).toBe('SUCCESS');
+      expect(imageIdOf(answer)).toBe(twinCopy.imageId);
+      expect(v.steps.some((step) => step.step === 'name-holder-not-listed')).toBe(true);
+      expect(
+        v.cloud.ecs
+          .listImages(DESTINATION_REGION)
+          .filter((image) => image.sourceImageId === source || image.sourceImageId === peer)
+          .map((image) => image.imageId),
+      ).toEqual([twinCopy.imageId]);
+    } finally {
+      await first.close();
+      await second.close();
+      await v.stop();
+    }
+  });
+});
+
+/** An ECS client with the root account's key. */
+function rootEcs(v: VirtualCloud): Ecs {
+  return new Ecs(
+    new $OpenApiUtil.Config({
+      ...v.cloud.credentials,
+      regionId: SOURCE_REGION,
+      endpoint: v.cloud.endpoint,
+      protocol: 'http',
+    }),
+  );
+}

@@ -23,6 +23,7 @@ export const LENIENT_ECS_VARIANTS: EcsVariants = {
   copyVisibility: 'immediate',
   copyVisibilityDelayMs: 0,
   clientTokenReplay: 'forever',
+  hiddenCopyActions: 'work',
 };
 
 /**

@@ -4,6 +4,7 @@ import * as path from 'path';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
+import { DEFAULT_VARIANTS } from '../../lib/local/variants';
 
 const HZ = 'cn-hangzhou';
 const SH = 'cn-shanghai';
@@ -157,6 +158,7 @@ describe('LocalCloud ECS through the real @alicloud/ecs20140526 client', () => {
 
   it('CancelCopyImage removes a copy in progress; a finished copy answers IncorrectImageStatus', async () => {
     const id = await copy('sdk-cancelled');
+    clock.now += DEFAULT_VARIANTS.copyVisibilityDelayMs; // listed, so the actions by id see it (hiddenCopyActions)
     const denied = await errorOf(ecs.deleteImage(new $Ecs.DeleteImageRequest({ regionId: SH, imageId: id })));
     expect(denied).toMatchObject({ code: 'OperationDenied.ImageCopying', statusCode: 403 });
     const res = await ecs.cancelCopyImage(new $Ecs.CancelCopyImageRequest({ regionId: SH, imageId: id }));
@@ -178,6 +180,7 @@ describe('LocalCloud ECS through the real @alicloud/ecs20140526 client', () => {
 
     const pinned = await copy('sdk-pinned');
     cloud.ecs.setCancelSupported(SH, pinned, false);
+    clock.now += DEFAULT_VARIANTS.copyVisibilityDelayMs;
     const unsupported = await errorOf(
       ecs.cancelCopyImage(new $Ecs.CancelCopyImageRequest({ regionId: SH, imageId: pinned })),
     );

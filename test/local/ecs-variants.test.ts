@@ -1,7 +1,8 @@
 /**
  * The readings of undocumented ECS behaviours that LocalCloud's ECS plays (lib/local/variants.ts): concurrent copies
- * of one source (`copyConflict`), how soon a new copy is listed (`copyVisibility`, `copyVisibilityDelayMs`) and how
- * long a CopyImage ClientToken is replayed (`clientTokenReplay`). Each value gets a pass; the defaults are the
+ * of one source (`copyConflict`), how soon a new copy is listed (`copyVisibility`, `copyVisibilityDelayMs`), what the
+ * actions by id do with a copy not listed yet (`hiddenCopyActions`) and how long a CopyImage ClientToken is replayed
+ * (`clientTokenReplay`). Each value gets a pass; the defaults are the
  * strictest readings.
  */
 import * as $Ecs from '@alicloud/ecs20140526';
@@ -39,10 +40,11 @@ async function errorOf(
 }
 
 describe('the defaults', () => {
-  it('are the strictest readings: conflicts across regions, a delayed listing, tokens kept only with their copy', () => {
+  it('are the strictest readings: conflicts across regions, a delayed listing that actions by id share, tokens kept only with their copy', () => {
     expect(DEFAULT_VARIANTS).toMatchObject({
       copyConflict: 'any-destination',
       copyVisibility: 'delayed',
+      hiddenCopyActions: 'not-found',
       clientTokenReplay: 'while-image-exists',
     });
     expect(DEFAULT_VARIANTS.copyVisibilityDelayMs).toBeGreaterThan(0);
@@ -59,6 +61,7 @@ describe('the defaults', () => {
         copyVisibility: 'delayed',
         copyVisibilityDelayMs: DEFAULT_VARIANTS.copyVisibilityDelayMs,
         clientTokenReplay: 'while-image-exists',
+        hiddenCopyActions: 'not-found',
       });
       expect(lenient.ecs.variants).toMatchObject({ copyConflict: 'none', copyVisibility: 'immediate' });
     } finally {
@@ -150,8 +153,10 @@ describe('copyVisibility', () => {
     expect(shown[3].TagResources.TagResource).toHaveLength(1);
   });
 
-  it('delayed: every other action treats the hidden copy as the image it is', async () => {
-    const f = ecsFixture({ variants: { copyVisibility: 'delayed', copyVisibilityDelayMs: 60_000 } });
+  it('delayed, hiddenCopyActions work: every other action treats the hidden copy as the image it is', async () => {
+    const f = ecsFixture({
+      variants: { copyVisibility: 'delayed', copyVisibilityDelayMs: 60_000, hiddenCopyActions: 'work' },
+    });
     const imageId = (await copyInto(f, SH, { DestinationImageName: 'unseen' })).ImageId;
     // It holds its name...
     expect(
@@ -184,6 +189,71 @@ describe('copyVisibility', () => {
       code: 'OperationDenied.ImageCopying',
     });
     await f.call('CancelCopyImage', { RegionId: SH, ImageId: imageId });
+    expect(f.ecs.getImage(SH, imageId)).toBeUndefined();
+  });
+
+  it('delayed, hiddenCopyActions not-found: every action by id answers that the hidden copy does not exist, until it is listed', async () => {
+    const f = ecsFixture({
+      variants: {
+        copyVisibility: 'delayed',
+        copyVisibilityDelayMs: 5_000,
+        hiddenCopyActions: 'not-found',
+        copyConflict: 'any-destination',
+      },
+    });
+    const token = { ClientToken: 'stack/Copy/hidden', DestinationImageName: 'unseen' };
+    const imageId = (await copyInto(f, SH, token)).ImageId;
+    const byId = {
+      CancelCopyImage: { RegionId: SH, ImageId: imageId },
+      DeleteImage: { RegionId: SH, ImageId: imageId },
+      ModifyImageAttribute: { RegionId: SH, ImageId: imageId, ImageName: 'unseen-renamed' },
+      TagResources: {
+        RegionId: SH,
+        ResourceType: 'image',
+        'ResourceId.1': imageId,
+        'Tag.1.Key': 'k',
+        'Tag.1.Value': 'v',
+      },
+      UntagResources: { RegionId: SH, ResourceType: 'image', 'ResourceId.1': imageId, 'TagKey.1': 'k' },
+      JoinResourceGroup: {
+        RegionId: SH,
+        ResourceType: 'image',
+        ResourceId: imageId,
+        ResourceGroupId: 'rg-hidden01',
+      },
+      CopyImage: {
+        RegionId: SH,
+        ImageId: imageId,
+        DestinationRegionId: BJ,
+        DestinationImageName: 'of-unseen',
+      },
+    };
+    const answers = await Promise.all(
+      Object.entries(byId).map(async ([action, params]) => [
+        action,
+        (await errorOf(f.call(action, params))).code,
+      ]),
+    );
+    expect(Object.fromEntries(answers)).toEqual({
+      CancelCopyImage: 'InvalidImageId.NotFound',
+      DeleteImage: 'InvalidImageId.NotFound',
+      ModifyImageAttribute: 'InvalidImageId.NotFound',
+      TagResources: 'InvalidResourceId.NotFound',
+      UntagResources: 'InvalidResourceId.NotFound',
+      JoinResourceGroup: 'InvalidResourceId.NotFound',
+      CopyImage: 'InvalidImageId.NotFound',
+    });
+    // It exists all the same: it holds its name, its source is being copied, and its ClientToken answers with it.
+    expect(
+      await errorOf(copyInto(f, SH, { ImageId: UBUNTU_HZ, DestinationImageName: 'unseen' })),
+    ).toMatchObject({ code: 'InvalidImageName.Duplicated' });
+    expect(await errorOf(copyInto(f, BJ))).toMatchObject({ code: 'OperationDenied.ImageCopyConflict' });
+    expect((await copyInto(f, SH, token)).ImageId).toBe(imageId);
+    expect(f.ecs.getImage(SH, imageId)).toMatchObject({ status: 'Creating', imageName: 'unseen' });
+    // Once listed, the actions by id work on it.
+    f.tick(5_000);
+    await f.call('TagResources', byId.TagResources);
+    await f.call('CancelCopyImage', byId.CancelCopyImage);
     expect(f.ecs.getImage(SH, imageId)).toBeUndefined();
   });
 

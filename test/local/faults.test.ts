@@ -424,6 +424,8 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
     it('answers CancelCopyImage of a marked copy with CancelNotSupported, every time', async () => {
       cloud = await LocalCloud.start({
         now: () => clock.now,
+        // The clock stands still: the copy is listed at once, so ECS acts on it by id (hiddenCopyActions).
+        variants: { copyVisibility: 'immediate' },
         faults: { seed: 3, rules: [{ kind: 'cancelNotSupported', regionId: 'cn-shanghai' }] },
       });
       const ecs = ecsOf(cloud);

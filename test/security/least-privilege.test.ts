@@ -31,6 +31,8 @@ import {
   startCopyAs,
   startHarness,
   stepsOf,
+  isListed,
+  untilAsync,
 } from '../handler/harness';
 
 const TRUST_FC: PolicyDocument = {
@@ -274,6 +276,8 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
     prepare: async () => {
       const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
       const imageId = await startCopyAs(h, source, {});
+      // Listed, so that ECS acts on it by id (hiddenCopyActions: not-found, the default, refuses it before).
+      await untilAsync(() => isListed(h, imageId));
       return {
         RequestType: 'Delete',
         PhysicalResourceId: imageId,
@@ -487,6 +491,7 @@ describe('nothing beyond the policy', () => {
     });
     expect(deleted.Status).toBe('SUCCESS');
     const running = await startCopyAs(h, putSource(h, { sizeGiB: MEDIUM_SIZE_GIB }), {});
+    await untilAsync(() => isListed(h, running));
     const { response: cancelled } = await p.run({
       RequestType: 'Delete',
       PhysicalResourceId: running,

@@ -25,9 +25,12 @@
  *   (`none`). A ClientToken replay of the running copy itself is answered before the rule, so it is no conflict;
  * - hides a new copy from DescribeImages (by id, tag, name or any other filter) and ListTagResources for
  *   `copyVisibilityDelayMs` after CopyImage under the `copyVisibility` variant `delayed` (the default; how soon a copy
- *   appears is not documented); every other action (CancelCopyImage, DeleteImage, ModifyImageAttribute, the tag and
- *   resource group actions) treats it as the existing image it is, and it holds its name, a place in the quota and in
- *   the copy queue, and counts as a running copy of its source;
+ *   appears is not documented). What the actions by id (CancelCopyImage, DeleteImage, ModifyImageAttribute, the tag
+ *   and resource group actions, CopyImage of it) do with it is not documented either: under the `hiddenCopyActions`
+ *   variant `not-found` (the default) they answer that it does not exist (`InvalidImageId.NotFound`, or
+ *   `InvalidResourceId.NotFound` for the tag and resource group actions), under `work` they treat it as the existing
+ *   image it is. Either way it holds its name, a place in the quota and in the copy queue, counts as a running copy of
+ *   its source, and a ClientToken replay answers with it;
  * - uses `NumberExceed.Tags` (400) for more than 20 tags in one request and `QuotaExceed.Tags` (403) when a
  *   resource would end up with more than 20;
  * - ListTagResources lists nothing (no error) for unknown resource ids, and returns every tag of a matching image;
@@ -53,7 +56,7 @@ import { ECS_REGIONS, findRegion, regionEndpoint } from './regions';
 /** The readings of undocumented ECS behaviours that LocalCloud's ECS plays (see `lib/local/variants.ts`). */
 export type EcsVariants = Pick<
   CloudVariants,
-  'copyConflict' | 'copyVisibility' | 'copyVisibilityDelayMs' | 'clientTokenReplay'
+  'copyConflict' | 'copyVisibility' | 'copyVisibilityDelayMs' | 'clientTokenReplay' | 'hiddenCopyActions'
 >;
 
 /** What an action needs besides its parameters. */
@@ -97,8 +100,16 @@ function imageNotFound(imageId: string): ApiError {
 
 function findImage(env: ActionEnv, regionId: string, imageId: string): StoredImage {
   const image = env.catalog.find(regionId, imageId);
-  if (!image) throw imageNotFound(imageId);
+  if (!image || isHiddenFromActions(env, image)) throw imageNotFound(imageId);
   return image;
+}
+
+/** Whether an action by id answers "not found" for this image: a copy not listed yet, under `hiddenCopyActions`. */
+function isHiddenFromActions(env: ActionEnv, image: StoredImage): boolean {
+  return (
+    env.variants.hiddenCopyActions === 'not-found' &&
+    !env.catalog.isListed(image, env.catalog.advance(image.regionId))
+  );
 }
 
 function nameTaken(env: ActionEnv, regionId: string, name: string, except?: string): boolean {
@@ -630,7 +641,7 @@ function resourceIds(p: Params, required: boolean): string[] {
 function taggedImages(env: ActionEnv, regionId: string, ids: readonly string[]): StoredImage[] {
   return ids.map((id) => {
     const image = env.catalog.find(regionId, id);
-    if (!image) {
+    if (!image || isHiddenFromActions(env, image)) {
       throw new ApiError('InvalidResourceId.NotFound', `The specified ResourceId "${id}" is not found.`, 404);
     }
     return image;

@@ -1,6 +1,6 @@
 /**
  * ROS change sets: what CreateChangeSet, GetChangeSet, ListChangeSets, ExecuteChangeSet and DeleteChangeSet do to
- * LocalCloud's stacks. Sources (docs/real-cloud-local.md lists each behaviour with its own):
+ * LocalCloud's stacks. Sources (docs/real-cloud.md lists each behaviour with its own):
  * - CreateChangeSet reference (https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-createchangeset)
  *   and the `@alicloud/ros20190910` models: types CREATE and UPDATE (default), at most 20 change sets per stack, a
  *   name unique in its stack (`ChangeSetExists`, 409), a CREATE change set makes a stack in REVIEW_IN_PROGRESS,

@@ -1,0 +1,4 @@
+/** Pass 3 of the lifecycle matrix (see matrix.ts), against a LocalCloud serving the project as ros-local start does. */
+import { lifecyclePass } from './matrix';
+
+lifecyclePass(3, 'served');
