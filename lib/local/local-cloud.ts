@@ -4,13 +4,17 @@ import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
-import { FunctionCompute, InvocationHooks } from './fc';
+import { FcApi, FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
-import { RosService } from './ros/api';
-import { ChangeSets } from './ros/change-sets';
-import { EngineOptions, StackEngine } from './ros/engine';
-import { LaunchTemplateStore } from './ros/launch-template';
-import type { CloudServices } from './ros/resources';
+import {
+  ChangeSets,
+  ClientTokens,
+  LaunchTemplateStore,
+  RosService,
+  StackEngine,
+  type CloudServices,
+  type EngineOptions,
+} from './ros';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
 import { StateLock } from './state-lock';
@@ -155,7 +159,7 @@ export class LocalCloud {
         },
       },
     });
-    this.server.addRoute(this.fc);
+    this.server.addRoute(new FcApi(this.fc, this.accountId));
     this.callbacks = new Callbacks(() => this.endpoint, {
       failFirst: () => this.plan.responseUrlFailures(),
       onInjectedFailure: (id) => this.plan.note('responseUrlFailure', id),
@@ -180,7 +184,7 @@ export class LocalCloud {
     });
     this.server.addService(
       new RosService(
-        this.state,
+        new ClientTokens(this.state, () => Date.now()),
         this.ros,
         this.changeSets,
         () => this.ecs.regions(),

@@ -19,14 +19,12 @@ import { ApiError } from '../errors';
 import type { StateStore } from '../state';
 import type { CloudVariants } from '../variants';
 import { describeChanges, Change } from './changes';
-import { REVIEW_STATUS, StackEngine, StackState } from './engine';
+import { DEFAULT_TIMEOUT_IN_MINUTES, type StackEngine, type StackState } from './engine';
 import { handlerFor, CloudServices, ResourceError } from './resources';
 import { TemplateError } from './template';
 
 /** At most this many change sets per stack (CreateChangeSet reference, "Limits"). */
 export const MAX_CHANGE_SETS_PER_STACK = 20;
-/** UPDATE change sets without `TimeoutInMinutes` run with ROS's default. */
-const DEFAULT_TIMEOUT_IN_MINUTES = 60;
 
 export type ChangeSetType = 'CREATE' | 'UPDATE';
 export type ChangeSetStatus = 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'CREATE_FAILED';
@@ -389,9 +387,6 @@ export class ChangeSets {
     }
   }
 }
-
-/** The stack a CREATE change set made is in this status until the change set is executed. */
-export { REVIEW_STATUS };
 
 function noChangesReason(stack: StackState): string {
   return (

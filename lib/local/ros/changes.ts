@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'util';
 import type { ResourceState, StackState } from './engine';
-import { requiresReplacement, ResourceError, ResourceHandler } from './resource-handler';
+import { requiresReplacement, ResourceError, ResourceHandler } from './resources';
 import {
   createResolveContext,
   findReferences,

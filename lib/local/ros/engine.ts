@@ -129,6 +129,12 @@ export interface EngineOptions {
   readonly changeSetCreationMs?: number;
 }
 
+/**
+ * `TimeoutInMinutes` of an operation that does not give it: "Default value: 60", 10 to 1440 allowed
+ * (`@alicloud/ros20190910` CreateStackRequest, UpdateStackRequest, CreateChangeSetRequest).
+ */
+export const DEFAULT_TIMEOUT_IN_MINUTES = 60;
+
 /** Statuses from which UpdateStack may start (ROS documentation). */
 export const UPDATABLE_STATUSES = [
   'CREATE_COMPLETE',

@@ -41,6 +41,15 @@ export function templateBody(p: Record<string, string>): string {
   return body;
 }
 
+/** `ClientToken`, when given: up to 64 printable ASCII characters. */
+export function clientTokenParam(p: Record<string, string>): string | undefined {
+  const token = p.ClientToken;
+  if (token !== undefined && (token.length > 64 || !/^[\x20-\x7e]+$/.test(token))) {
+    throw invalid('ClientToken', token, 'up to 64 ASCII characters');
+  }
+  return token;
+}
+
 export function timeoutParam(p: Record<string, string>): number | undefined {
   if (p.TimeoutInMinutes === undefined) return undefined;
   const n = Number(p.TimeoutInMinutes);

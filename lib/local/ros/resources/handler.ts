@@ -2,12 +2,12 @@
  * What a resource type's handler is: the interface the stack engine drives (create, update in place or say what needs
  * replacement, delete), the context and cloud services it works with, and the property readers handlers share.
  */
-import type { Callback, CallbackOptions } from '../callbacks';
-import type { EcsService } from '../ecs';
-import type { FunctionCompute } from '../fc';
-import type { Ram } from '../ram';
-import type { CloudVariants } from '../variants';
-import type { LaunchTemplateStore } from './launch-template';
+import type { Callback, CallbackOptions } from '../../callbacks';
+import type { EcsService } from '../../ecs';
+import type { FunctionCompute } from '../../fc';
+import type { Ram } from '../../ram';
+import type { CloudVariants } from '../../variants';
+import type { LaunchTemplateStore } from '../launch-templates';
 
 /** A resource operation failed; `message` becomes the resource's StatusReason. */
 export class ResourceError extends Error {

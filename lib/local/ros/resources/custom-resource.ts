@@ -1,206 +1,21 @@
-import { randomInt, randomUUID } from 'crypto';
-import { writeZip } from '../../zip';
-import type { CustomResourceResponse } from '../callbacks';
-import { ApiError } from '../errors';
-import type { FunctionSpec } from '../fc';
-import type { PolicyDocument } from '../ram';
-import { LaunchTemplateHandler } from './launch-template';
+/**
+ * `ALIYUN::ROS::CustomResource` and `Custom::*`
+ * (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ros-customresource): the ROS custom-resource
+ * protocol from ROS's side, delivering request events to an FC 3.0 function and waiting for its answer at a response
+ * URL.
+ */
+import { randomUUID } from 'crypto';
+import type { CustomResourceResponse } from '../../callbacks';
 import {
-  CloudServices,
-  FailedCreate,
-  optionalList,
   optionalNumber,
-  ProvisionContext,
-  Provisioned,
   requireString,
   ResourceError,
-  ResourceHandler,
-} from './resource-handler';
-
-export { requiresReplacement, ResourceError } from './resource-handler';
-export type {
-  CloudServices,
-  FailedCreate,
-  ProvisionContext,
-  Provisioned,
-  ResourceHandler,
-} from './resource-handler';
-
-/** The handler for a resource type, or undefined when LocalCloud does not implement it. */
-export function handlerFor(type: string, cloud: CloudServices): ResourceHandler | undefined {
-  if (type === 'ALIYUN::RAM::Role') return new RoleHandler(cloud);
-  if (type === 'ALIYUN::FC3::Function') return new FunctionHandler(cloud);
-  if (type === 'ALIYUN::ROS::CustomResource' || type.startsWith('Custom::'))
-    return new CustomResourceHandler(cloud);
-  if (type === 'ALIYUN::ECS::LaunchTemplate') return new LaunchTemplateHandler(cloud);
-  return undefined;
-}
-
-export const SUPPORTED_RESOURCE_TYPES = [
-  'ALIYUN::RAM::Role',
-  'ALIYUN::FC3::Function',
-  'ALIYUN::ROS::CustomResource',
-  'Custom::*',
-  'ALIYUN::ECS::LaunchTemplate',
-] as const;
-
-// ---------------------------------------------------------------------------------------------------------------
-
-class RoleHandler implements ResourceHandler {
-  readonly replacementProperties = ['RoleName'];
-  constructor(private readonly cloud: CloudServices) {}
-
-  async create(ctx: ProvisionContext, p: Record<string, unknown>): Promise<Provisioned> {
-    const roleName = requireString(p, 'RoleName');
-    if (!/^[A-Za-z0-9.-]{1,64}$/.test(roleName)) {
-      throw new ResourceError(`RoleName "${roleName}" is invalid: 1-64 letters, digits, "." or "-"`);
-    }
-    if (this.cloud.ram.getRole(roleName) && p.IgnoreExisting !== true && p.IgnoreExisting !== 'true') {
-      throw new ResourceError(
-        `EntityAlreadyExists.Role: the role ${roleName} already exists in this account`,
-      );
-    }
-    this.put(roleName, p);
-    return this.describe(ctx, roleName);
-  }
-
-  async update(
-    ctx: ProvisionContext,
-    current: Provisioned,
-    p: Record<string, unknown>,
-  ): Promise<Provisioned> {
-    this.put(current.physicalId, p);
-    return this.describe(ctx, current.physicalId, current.attributes.RoleId as string);
-  }
-
-  async delete(_ctx: ProvisionContext, current: Provisioned | undefined): Promise<void> {
-    if (current) this.cloud.ram.deleteRole(current.physicalId);
-  }
-
-  private put(roleName: string, p: Record<string, unknown>): void {
-    const policies = (optionalList(p, 'Policies') ?? []).map((entry, i) => {
-      const policy = entry as { PolicyName?: unknown; PolicyDocument?: unknown };
-      if (!policy || typeof policy.PolicyName !== 'string' || !policy.PolicyDocument) {
-        throw new ResourceError(`Policies[${i}] needs a PolicyName and a PolicyDocument`);
-      }
-      return policy.PolicyDocument as PolicyDocument;
-    });
-    if (p.PolicyAttachments !== undefined) {
-      throw new ResourceError(
-        'PolicyAttachments (system or custom managed policies) are not supported by LocalCloud',
-      );
-    }
-    try {
-      this.cloud.ram.putRole({
-        roleName,
-        assumeRolePolicyDocument: p.AssumeRolePolicyDocument as PolicyDocument,
-        policies,
-      });
-    } catch (err) {
-      throw new ResourceError((err as Error).message);
-    }
-  }
-
-  private describe(
-    ctx: ProvisionContext,
-    roleName: string,
-    roleId = String(randomInt(100_000_000, 999_999_999)) + String(randomInt(1_000_000, 9_999_999)),
-  ): Provisioned {
-    return {
-      physicalId: roleName,
-      attributes: {
-        Arn: `acs:ram::${ctx.accountId}:role/${roleName.toLowerCase()}`,
-        RoleId: roleId,
-        RoleName: roleName,
-      },
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-const UNSUPPORTED_FUNCTION_PROPERTIES = [
-  'CustomContainerConfig',
-  'CustomRuntimeConfig',
-  'GpuConfig',
-  'Layers',
-  'NasConfig',
-  'OssMountConfig',
-  'VpcConfig',
-];
-
-class FunctionHandler implements ResourceHandler {
-  readonly replacementProperties = ['FunctionName'];
-  constructor(private readonly cloud: CloudServices) {}
-
-  async create(ctx: ProvisionContext, p: Record<string, unknown>): Promise<Provisioned> {
-    const spec = this.spec(p);
-    this.call(() => this.cloud.fc.createFunction(ctx.regionId, spec));
-    return this.describe(ctx, spec.functionName);
-  }
-
-  async update(
-    ctx: ProvisionContext,
-    current: Provisioned,
-    p: Record<string, unknown>,
-  ): Promise<Provisioned> {
-    const spec = this.spec(p);
-    this.call(() => this.cloud.fc.updateFunction(ctx.regionId, current.physicalId, spec));
-    return this.describe(ctx, current.physicalId);
-  }
-
-  async delete(ctx: ProvisionContext, current: Provisioned | undefined): Promise<void> {
-    if (current && this.cloud.fc.getFunction(ctx.regionId, current.physicalId)) {
-      this.cloud.fc.deleteFunction(ctx.regionId, current.physicalId);
-    }
-  }
-
-  private spec(p: Record<string, unknown>): FunctionSpec {
-    const unsupported = UNSUPPORTED_FUNCTION_PROPERTIES.filter((name) => p[name] !== undefined);
-    if (unsupported.length > 0)
-      throw new ResourceError(`${unsupported.join(', ')} not supported by LocalCloud`);
-    const code = (p.Code ?? {}) as Record<string, unknown>;
-    let zipFile: string;
-    if (typeof code.ZipFile === 'string') zipFile = code.ZipFile;
-    else if (typeof code.SourceCode === 'string') {
-      // ROS writes SourceCode to a file named after the handler's module (index for index.handler).
-      const handler = requireString(p, 'Handler');
-      const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
-      zipFile = writeZip([{ name: file, data: Buffer.from(code.SourceCode) }]).toString('base64');
-    } else
-      throw new ResourceError('Code needs ZipFile or SourceCode (LocalCloud does not fetch code from OSS)');
-    return {
-      functionName: requireString(p, 'FunctionName'),
-      runtime: requireString(p, 'Runtime'),
-      handler: requireString(p, 'Handler'),
-      zipFile,
-      timeout: optionalNumber(p, 'Timeout'),
-      memorySize: optionalNumber(p, 'MemorySize'),
-      role: typeof p.Role === 'string' ? p.Role : undefined,
-      environmentVariables: p.EnvironmentVariables as Record<string, string> | undefined,
-      description: typeof p.Description === 'string' ? p.Description : undefined,
-    };
-  }
-
-  private call<T>(action: () => T): T {
-    try {
-      return action();
-    } catch (err) {
-      if (err instanceof ApiError) throw new ResourceError(`${err.code}: ${err.message}`);
-      throw err;
-    }
-  }
-
-  private describe(ctx: ProvisionContext, functionName: string): Provisioned {
-    const fn = this.cloud.fc.getFunction(ctx.regionId, functionName)!;
-    return {
-      physicalId: functionName,
-      attributes: { ARN: fn.functionArn, FunctionId: fn.functionId, FunctionName: functionName },
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
+  type CloudServices,
+  type FailedCreate,
+  type ProvisionContext,
+  type Provisioned,
+  type ResourceHandler,
+} from './handler';
 
 /**
  * `ALIYUN::ROS::CustomResource` / `Custom::*`: sends the provider the request event of the ROS protocol (through
@@ -211,7 +26,7 @@ class FunctionHandler implements ResourceHandler {
  * PhysicalResourceId (`physicalIdChange`), and the PhysicalResourceId of the Delete that follows a failed or
  * unanswered Create (`deleteAfterFailedCreate`).
  */
-class CustomResourceHandler implements ResourceHandler {
+export class CustomResourceHandler implements ResourceHandler {
   readonly replacementProperties = ['ServiceToken'];
   constructor(private readonly cloud: CloudServices) {}
 
