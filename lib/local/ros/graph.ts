@@ -3,7 +3,7 @@
  * `Fn::Sub`, `DependsOn`), reference checks, cycle detection and the order of creation and deletion.
  * A graph maps each resource to the resources it depends on, in template order.
  */
-import type { Template } from './template';
+import type { Template } from './template-schema';
 import {
   TemplateError,
   UNSUPPORTED_FUNCTIONS,

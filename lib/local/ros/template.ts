@@ -2,13 +2,22 @@
  * The pure part of LocalCloud's ROS stack engine: parsing and checking templates (JSON or YAML, with short-form
  * tags and the `@Base64Encoded: ` prefix the ros-cdk CLI sends), parameters, conditions, rules, property and
  * output resolution. The engine adds the I/O; functions and the dependency graph live in `intrinsics.ts` and
- * `graph.ts` and are re-exported here.
+ * `graph.ts`, the template's types in `template-schema.ts`, and are re-exported here.
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Tags } from 'yaml';
 import type { DependencyGraph } from './graph';
 import { dependencies, topologicalLayers, validateReferences } from './graph';
-import type { Mappings, ResolveContext } from './intrinsics';
+import {
+  TEMPLATE_FORMAT_VERSION,
+  type OutputDefinition,
+  type ParameterDefinition,
+  type ParameterType,
+  type ResourceDefinition,
+  type RuleDefinition,
+  type Template,
+} from './template-schema';
+import type { ResolveContext } from './intrinsics';
 import {
   NUMBER,
   TemplateError,
@@ -45,67 +54,18 @@ export {
   validateReferences,
 } from './graph';
 export type { DependencyGraph, Reference } from './graph';
-
-export const TEMPLATE_FORMAT_VERSION = '2015-09-01';
+export { TEMPLATE_FORMAT_VERSION } from './template-schema';
+export type {
+  OutputDefinition,
+  ParameterDefinition,
+  ParameterType,
+  ResourceDefinition,
+  RuleDefinition,
+  Template,
+} from './template-schema';
 
 /** The prefix the ros-cdk CLI puts before a base64-encoded `TemplateBody`. */
 export const BASE64_PREFIX = '@Base64Encoded:';
-
-/** A parsed, checked template. Sections are always present; `DependsOn` is always a list. */
-export interface Template {
-  readonly ROSTemplateFormatVersion: typeof TEMPLATE_FORMAT_VERSION;
-  readonly Description?: string;
-  readonly Metadata?: Readonly<Record<string, unknown>>;
-  readonly Parameters: Readonly<Record<string, ParameterDefinition>>;
-  readonly Mappings: Mappings;
-  readonly Conditions: Readonly<Record<string, unknown>>;
-  readonly Resources: Readonly<Record<string, ResourceDefinition>>;
-  readonly Outputs: Readonly<Record<string, OutputDefinition>>;
-  readonly Rules: Readonly<Record<string, RuleDefinition>>;
-}
-
-export type ParameterType = 'String' | 'Number' | 'CommaDelimitedList' | 'Json' | 'Boolean';
-
-export interface ParameterDefinition {
-  /** One of `ParameterType`, or an `ALIYUN::OOS::...` type (treated as String). */
-  readonly Type: string;
-  readonly Default?: unknown;
-  readonly AllowedValues?: readonly unknown[];
-  readonly AllowedPattern?: string;
-  readonly MinLength?: number;
-  readonly MaxLength?: number;
-  readonly MinValue?: number;
-  readonly MaxValue?: number;
-  readonly NoEcho?: boolean;
-  readonly Description?: unknown;
-  readonly ConstraintDescription?: unknown;
-  readonly Label?: unknown;
-  /** Other keys (AssociationProperty, Confirm, ...) only shape the ROS console and are kept as given. */
-  readonly [key: string]: unknown;
-}
-
-export interface ResourceDefinition {
-  readonly Type: string;
-  readonly Properties: Readonly<Record<string, unknown>>;
-  readonly DependsOn: readonly string[];
-  readonly Condition?: string;
-  readonly DeletionPolicy?: 'Delete' | 'Retain';
-  readonly Metadata?: Readonly<Record<string, unknown>>;
-  readonly Description?: unknown;
-}
-
-export interface OutputDefinition {
-  readonly Value: unknown;
-  readonly Description?: unknown;
-  readonly Condition?: string;
-  readonly NoEcho?: boolean;
-  readonly Label?: unknown;
-}
-
-export interface RuleDefinition {
-  readonly RuleCondition?: unknown;
-  readonly Assertions: readonly { readonly Assert: unknown; readonly AssertDescription?: unknown }[];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
