@@ -2,6 +2,7 @@ import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
 import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
+import { systemClock } from './clock';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
 import { FcApi, FunctionCompute, InvocationHooks } from './fc';
@@ -166,25 +167,28 @@ export class LocalCloud {
     });
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
     this.launchTemplates = new LaunchTemplateStore(this.state);
+    const rosClock = options.ros?.clock ?? systemClock;
     const services: CloudServices = {
       ram: this.ram,
       fc: this.fc,
       ecs: this.ecs,
       launchTemplates: this.launchTemplates,
       variants: this.variants,
+      clock: rosClock,
       createCallback: (o) => this.callbacks.create(o),
       discardCallback: (id) => this.callbacks.discard(id),
       deliveries: (logicalId, requestType) =>
         options.customResourceDeliveries?.(logicalId, requestType) ??
         this.plan.deliveries(logicalId, requestType),
     };
-    this.ros = new StackEngine(this.state, this.accountId, services, options.ros);
+    this.ros = new StackEngine(this.state, this.accountId, services, { ...options.ros, clock: rosClock });
     this.changeSets = new ChangeSets(this.state, this.ros, services, this.variants, {
       creationMs: options.ros?.changeSetCreationMs,
+      clock: rosClock,
     });
     this.server.addService(
       new RosService(
-        new ClientTokens(this.state, () => Date.now()),
+        new ClientTokens(this.state, rosClock),
         this.ros,
         this.changeSets,
         () => this.ecs.regions(),

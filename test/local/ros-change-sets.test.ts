@@ -4,6 +4,7 @@ import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { CloudVariants, LocalCloud, LocalCloudOptions, MAX_CHANGE_SETS_PER_STACK } from '../../lib/local';
+import { FastForwardClock } from '../support/fast-forward-clock';
 
 /**
  * ROS change sets on LocalCloud through the real `@alicloud/ros20190910` client: CreateChangeSet (CREATE and
@@ -56,7 +57,13 @@ const launchTemplate = (name: string, properties: Record<string, unknown> = {}) 
 });
 
 async function startCloud(options: LocalCloudOptions = {}, variants: Partial<CloudVariants> = {}) {
-  const cloud = await LocalCloud.start({ ...options, variants });
+  const clock = new FastForwardClock();
+  const cloud = await LocalCloud.start({ ...options, ros: { clock, ...options.ros }, variants });
+  /** Every change set created so far computed, and every stack operation ended: no waiting for the clock. */
+  const settled = async () => {
+    await clock.forward(options.ros?.changeSetCreationMs ?? 200);
+    await cloud.ros.settled();
+  };
   const ros = new Ros(
     new $OpenApiUtil.Config({
       ...cloud.credentials,
@@ -78,7 +85,7 @@ async function startCloud(options: LocalCloudOptions = {}, variants: Partial<Clo
     ).body!;
   /** The change set once LocalCloud has computed it. */
   const changeSet = async (changeSetId: string, showTemplate?: boolean) => {
-    await cloud.ros.settled();
+    await settled();
     return (
       await ros.getChangeSet(new $Ros.GetChangeSetRequest({ regionId: REGION, changeSetId, showTemplate }))
     ).body!;
@@ -110,7 +117,7 @@ async function startCloud(options: LocalCloudOptions = {}, variants: Partial<Clo
     expect((await stack(created.stackId!)).status).toBe('CREATE_COMPLETE');
     return created.stackId!;
   };
-  return { cloud, ros, params, createChangeSet, changeSet, execute, stack, list, createdStack };
+  return { cloud, ros, settled, params, createChangeSet, changeSet, execute, stack, list, createdStack };
 }
 
 const errorOf = async (promise: Promise<unknown>) => {
@@ -481,7 +488,7 @@ describe('ROS change sets on LocalCloud', () => {
       });
     }
     const same = await t.createChangeSet({ stackId, changeSetName: 'unchanged', templateBody: body({}) });
-    await t.cloud.ros.settled();
+    await t.settled();
     const names = async (request: Partial<$Ros.ListChangeSetsRequest>) =>
       (await t.list(stackId, request)).changeSets!.map((c) => c.changeSetName);
     // The change set that created the stack stays, executed, until another is executed.
@@ -550,7 +557,7 @@ describe('ROS change sets on LocalCloud', () => {
       changeSetName: 'taken',
       templateBody: body({ rolePolicy: 'ecs:CopyImage' }),
     });
-    await t.cloud.ros.settled();
+    await t.settled();
     const unknownId = '00000000-0000-4000-8000-000000000000';
 
     expect(
@@ -763,7 +770,7 @@ describe('ROS change sets on LocalCloud', () => {
       changeSetName: 'theirs',
       templateBody: body({ rolePolicy: 'ecs:B' }),
     });
-    await t.cloud.ros.settled();
+    await t.settled();
     const credentials = t.cloud.issueRoleCredentials('reviewer', {
       Version: '1',
       Statement: [

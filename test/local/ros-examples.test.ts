@@ -10,6 +10,8 @@ import {
 import * as rosCdk from '@alicloud/ros-cdk-core';
 import { ImageCopy } from '../../lib';
 import { newApp, Template } from '../construct/template';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 
 /**
  * LocalCloud's ROS runs templates synthesized from the examples through the real ROS client: the custom
@@ -155,7 +157,8 @@ describe('example templates on LocalCloud ROS', () => {
   it('deletes a stack whose copy is still running: the copy is cancelled and nothing is left', async () => {
     // ROS refuses DeleteStack while the create runs (ActionInProgress); a copy is still running when the stack's
     // own timeout ends the create and the rollback deletes the custom resource that never answered.
-    const slow = await LocalCloud.start({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6 } });
+    const clock = new FastForwardClock();
+    const slow = await LocalCloud.start({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6, clock } });
     try {
       const client = new Ros(
         new $OpenApiUtil.Config({
@@ -177,6 +180,9 @@ describe('example templates on LocalCloud ROS', () => {
       await expect(
         client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId })),
       ).rejects.toMatchObject({ code: 'ActionInProgress' });
+      // Once the copy has started, the stack's 6 seconds pass.
+      await until(() => slow.calls.some((c) => c.action === 'CopyImage' && c.status === 200));
+      await clock.forward(6000);
       await slow.ros.settled();
       const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
       expect(stack.status).toBe('CREATE_ROLLBACK_COMPLETE');

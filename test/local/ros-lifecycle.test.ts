@@ -4,6 +4,8 @@ import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 import { readLog, template } from './ros-fixture';
 
 /** ROS stack lifecycle edges: update rollback, operation timeouts, persistence across restarts. */
@@ -110,7 +112,8 @@ describe('LocalCloud ROS stack lifecycle', () => {
   });
 
   it("bounds an operation by the stack's timeout, failing the stack with a reason that says it was the stack's", async () => {
-    const cloud = await LocalCloud.start({ ros: { maxOperationSeconds: 2 } });
+    const clock = new FastForwardClock();
+    const cloud = await LocalCloud.start({ ros: { maxOperationSeconds: 2, clock } });
     try {
       const ros = client(cloud);
       const created = await ros.createStack(
@@ -123,6 +126,9 @@ describe('LocalCloud ROS stack lifecycle', () => {
         }),
       );
       const stackId = created.body!.stackId!;
+      // The provider got the Create and returned without answering: the stack's 2 seconds pass.
+      await until(() => cloud.fc.invocations({ functionName: 'provider-slow' })[0]?.outcome);
+      await clock.forward(2000);
       const stack = await status(cloud, ros, stackId);
       expect(stack.status).toBe('CREATE_ROLLBACK_COMPLETE');
       expect(stack.statusReason).toContain(

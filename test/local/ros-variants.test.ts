@@ -17,6 +17,8 @@ import {
   readRequests,
   type RecordedRequest,
 } from './ros-fixture';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 
 const REGION = 'cn-hangzhou';
 
@@ -34,7 +36,8 @@ const clearLog = () => fs.rmSync(logFile, { force: true });
 
 /** A LocalCloud playing `variants`, a ROS client for it, and helpers that wait for each operation to end. */
 async function startCloud(variants: Partial<CloudVariants> = {}) {
-  const cloud = await LocalCloud.start({ variants });
+  const clock = new FastForwardClock();
+  const cloud = await LocalCloud.start({ variants, ros: { clock } });
   const ros = new Ros(
     new $OpenApiUtil.Config({
       ...cloud.credentials,
@@ -60,12 +63,18 @@ async function startCloud(variants: Partial<CloudVariants> = {}) {
     return events.body!.events!.find((e) => e.logicalResourceId === logicalResourceId && e.status === status)
       ?.statusReason;
   };
+  /** Once the function has run (and returned without answering), moves ROS's clock past the resource's Timeout. */
+  const passTimeout = async (functionName: string, seconds: number) => {
+    await until(() => cloud.fc.invocations({ functionName })[0]?.outcome);
+    await clock.forward(seconds * 1000);
+  };
   return {
     cloud,
     ros,
     stack,
     physicalId,
     reasonOf,
+    passTimeout,
     async create(
       name: string,
       values: Record<string, string> = {},
@@ -208,6 +217,9 @@ describe('deleteAfterFailedCreate: the Delete that follows a failed or unanswere
     const t = await startCloud(variant ? { deleteAfterFailedCreate: variant } : {});
     try {
       const stackId = await t.create('failed-create', values, options);
+      if (values.Answer === 'silent') {
+        await t.passTimeout('a-failed-create', options.timeout ?? 30);
+      }
       expect((await t.stack(stackId)).status).toBe('CREATE_ROLLBACK_COMPLETE');
       const deletes = requests().filter((r) => r.type === 'Delete');
       expect(deletes).toHaveLength(1);
@@ -371,6 +383,7 @@ describe('customResourceInvocation: how ROS invokes the ServiceToken function', 
     const t = await startCloud({ customResourceInvocation: 'sync' });
     try {
       const failing = await t.create('sync-failing', {}, { failFirstDelivery: true, timeout: 2 });
+      await t.passTimeout('a-sync-failing', 2);
       expect((await t.stack(failing)).status).toBe('CREATE_ROLLBACK_COMPLETE');
       expect(await t.reasonOf(failing, 'CREATE_FAILED')).toContain(
         'No response from the custom resource provider',

@@ -4,6 +4,8 @@ import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 import { readLog as readProviderLog, template } from './ros-fixture';
 
 /**
@@ -14,11 +16,12 @@ import { readLog as readProviderLog, template } from './ros-fixture';
 describe('LocalCloud ROS stack API', () => {
   let cloud: LocalCloud;
   let ros: Ros;
+  const clock = new FastForwardClock();
   let dir: string;
   let logFile: string;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start();
+    cloud = await LocalCloud.start({ ros: { clock } });
     ros = new Ros(
       new $OpenApiUtil.Config({
         ...cloud.credentials,
@@ -257,6 +260,9 @@ describe('LocalCloud ROS stack API', () => {
       parameters: params({ Silent: 'yes' }),
       disableRollback: true,
     });
+    // The provider got the Create and returned without answering: its 2 seconds pass.
+    await until(() => cloud.fc.invocations({ functionName: 'provider-silent' })[0]?.outcome);
+    await clock.forward(2000);
     const stack = await waitFor(stackId);
     expect(stack.status).toBe('CREATE_FAILED');
     expect(stack.statusReason).toMatch(/No response from the custom resource provider within 2 seconds/);

@@ -15,11 +15,12 @@
  * or deleting a change set in the wrong status) and `LimitExceeded` (a 21st change set).
  */
 import { randomUUID } from 'crypto';
+import { systemClock, type Clock } from '../clock';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
 import type { CloudVariants } from '../variants';
 import { describeChanges, Change } from './changes';
-import { DEFAULT_TIMEOUT_IN_MINUTES, type StackEngine, type StackState } from './engine';
+import { DEFAULT_TIMEOUT_IN_MINUTES, rosTime, type StackEngine, type StackState } from './engine';
 import { handlerFor, CloudServices, ResourceError } from './resources';
 import { TemplateError } from './template';
 
@@ -88,6 +89,8 @@ export interface ChangeSetOptions {
    * @default 200
    */
   readonly creationMs?: number;
+  /** ROS's clock (see `EngineOptions.clock`). @default the system clock */
+  readonly clock?: Clock;
 }
 
 interface ChangeSetsState {
@@ -98,6 +101,7 @@ interface ChangeSetsState {
 export class ChangeSets {
   private readonly state: ChangeSetsState;
   private readonly creationMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: StateStore,
@@ -108,6 +112,7 @@ export class ChangeSets {
   ) {
     this.state = store.section<ChangeSetsState>('rosChangeSets', () => ({ changeSets: {} }));
     this.creationMs = options.creationMs ?? 200;
+    this.clock = options.clock ?? systemClock;
     this.recoverInterrupted();
   }
 
@@ -138,7 +143,7 @@ export class ChangeSets {
       stackId: stack.stackId,
       stackName: stack.stackName,
       ...(input.description !== undefined && { description: input.description }),
-      createTime: timestamp(),
+      createTime: rosTime(this.clock.now()),
       status: 'CREATE_PENDING',
       statusReason: '',
       executionStatus: 'UNAVAILABLE',
@@ -313,12 +318,13 @@ export class ChangeSets {
   private scheduleComputation(changeSet: ChangeSetState): void {
     const half = this.creationMs / 2;
     this.engine.track(
-      delay(half)
+      this.clock
+        .sleep(half)
         .then(() => {
           if (!this.state.changeSets[changeSet.changeSetId]) return;
           changeSet.status = 'CREATE_IN_PROGRESS';
           this.store.changed();
-          return delay(half);
+          return this.clock.sleep(half);
         })
         .then(() => {
           if (this.state.changeSets[changeSet.changeSetId]) this.compute(changeSet);
@@ -395,15 +401,6 @@ function noChangesReason(stack: StackState): string {
   );
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** ROS's time format: `2024-01-02T03:04:05`. */
-function timestamp(): string {
-  return new Date().toISOString().slice(0, 19);
 }

@@ -5,6 +5,7 @@
  * (section `rosTokens`), so a retry after a restart is still recognised.
  */
 import { createHash } from 'crypto';
+import type { Clock } from '../clock';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
 
@@ -26,7 +27,8 @@ export class ClientTokens {
 
   constructor(
     private readonly store: StateStore,
-    private readonly now: () => number,
+    /** ROS's clock: a token is kept for 24 hours of it. */
+    private readonly clock: Clock,
   ) {
     this.tokens = store.section<Record<string, TokenRecord>>('rosTokens', () => ({}));
   }
@@ -45,7 +47,7 @@ export class ClientTokens {
       return run();
     }
     const hash = createHash('sha256').update(action).update(JSON.stringify(input)).digest('hex');
-    const now = this.now();
+    const now = this.clock.now();
     for (const [t, record] of Object.entries(this.tokens)) {
       if (now - record.time > TOKEN_LIFETIME_MS) {
         delete this.tokens[t];

@@ -1,7 +1,9 @@
 import { randomUUID } from 'crypto';
 import { isDeepStrictEqual } from 'util';
+import { systemClock, type Clock } from '../clock';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
+import { Operation, timedOutReason } from './operation';
 import {
   CloudServices,
   FailedCreate,
@@ -127,6 +129,11 @@ export interface EngineOptions {
    * second), so clients wait for CREATE_COMPLETE as they must with ROS. Default 200 ms.
    */
   readonly changeSetCreationMs?: number;
+  /**
+   * ROS's clock: stack timeouts, custom resources' `Timeout`, change-set computation, the times stacks, events and
+   * change sets show, ClientToken lifetimes. Tests give one they move forward. Default: the system clock.
+   */
+  readonly clock?: Clock;
 }
 
 /**
@@ -163,6 +170,7 @@ export type OperationListener = (stack: StackState) => void;
 export class StackEngine {
   private readonly state: RosState;
   private readonly running = new Set<Promise<void>>();
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: StateStore,
@@ -170,6 +178,7 @@ export class StackEngine {
     private readonly cloud: CloudServices,
     private readonly options: EngineOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock;
     this.state = store.section<RosState>('ros', () => ({ stacks: {} }));
     this.recoverInterrupted();
   }
@@ -305,7 +314,7 @@ export class StackEngine {
       regionId: input.regionId,
       status,
       statusReason: reason,
-      createTime: timestamp(),
+      createTime: this.timestamp(),
       templateBody: input.templateBody,
       parameters: input.parameters,
       timeoutInMinutes: input.timeoutInMinutes,
@@ -346,7 +355,7 @@ export class StackEngine {
     if (input.disableRollback !== undefined) stack.disableRollback = input.disableRollback;
     if (input.tags !== undefined) stack.tags = input.tags;
     this.setStatus(stack, 'UPDATE_IN_PROGRESS', 'Stack UPDATE started');
-    stack.updateTime = timestamp();
+    stack.updateTime = this.timestamp();
     this.background(this.runUpdate(stack, template, plan, previous, input.replacementOption), () =>
       onFinished?.(stack),
     );
@@ -503,7 +512,7 @@ export class StackEngine {
     op.dispose();
     if (failure)
       return this.setStatus(stack, 'DELETE_FAILED', op.timedOut ? timedOutReason('DELETE', op) : failure);
-    stack.deleteTime = timestamp();
+    stack.deleteTime = this.timestamp();
     this.setStatus(stack, 'DELETE_COMPLETE', 'Stack DELETE completed successfully');
   }
 
@@ -524,7 +533,7 @@ export class StackEngine {
       logicalId: id,
       type,
       status: 'CREATE_IN_PROGRESS',
-      createTime: timestamp(),
+      createTime: this.timestamp(),
       ...(retired && retired.length > 0 && { retired }),
     };
     stack.resources[id] = record;
@@ -603,7 +612,7 @@ export class StackEngine {
       ]);
     }
     changes.set(id, { kind: 'updated', before, attempted: properties });
-    existing.updateTime = timestamp();
+    existing.updateTime = this.timestamp();
     this.resourceEvent(stack, existing, 'UPDATE_IN_PROGRESS', 'state changed');
     try {
       const result = await handler.update(
@@ -705,7 +714,7 @@ export class StackEngine {
       ...before,
       retired: retired.length > 0 ? retired : undefined,
       status: 'UPDATE_COMPLETE',
-      updateTime: timestamp(),
+      updateTime: this.timestamp(),
     };
     this.resourceEvent(stack, stack.resources[id], 'UPDATE_COMPLETE', 'rolled back to the previous resource');
     return undefined;
@@ -932,7 +941,12 @@ export class StackEngine {
   private operation(stack: StackState): Operation {
     const cap = this.options.maxOperationSeconds;
     const seconds = Math.min(stack.timeoutInMinutes * 60, cap ?? Infinity);
-    return new Operation(seconds, stack.timeoutInMinutes);
+    return new Operation(seconds, stack.timeoutInMinutes, this.clock);
+  }
+
+  /** Now on ROS's clock, in ROS's time format. */
+  private timestamp(): string {
+    return rosTime(this.clock.now());
   }
 
   private refuseWhileBusy(stack: StackState): void {
@@ -1018,7 +1032,7 @@ export class StackEngine {
       ResourceType: type,
       Status: status,
       StatusReason: this.mask(stack, reason),
-      CreateTime: timestamp(),
+      CreateTime: this.timestamp(),
     });
     this.store.changed();
   }
@@ -1037,46 +1051,6 @@ interface Change {
   /** A replacement: which came first (`replacementOrder`), and whether the old resource is deleted already. */
   order?: 'create-first' | 'delete-first';
   oldDeleted?: boolean;
-}
-
-/** One stack operation's clock: aborts its signal when the stack's timeout passes. */
-class Operation {
-  private readonly controller = new AbortController();
-  private readonly deadline: number;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    readonly seconds: number,
-    readonly timeoutInMinutes: number,
-  ) {
-    this.deadline = Date.now() + seconds * 1000;
-    this.timer = setTimeout(() => this.controller.abort(), seconds * 1000);
-    this.timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Whether the deadline has passed (also when a resource's own wait noticed it before the timer fired). */
-  get timedOut(): boolean {
-    return this.controller.signal.aborted || Date.now() >= this.deadline;
-  }
-
-  secondsLeft(): number {
-    return Math.max(0, (this.deadline - Date.now()) / 1000);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-  }
-
-  /** The limit in words: `60 minutes`, or `2 seconds` under a test cap. */
-  /** The limit in words: `TimeoutInMinutes 60`, and the cap when a test's `maxOperationSeconds` made it shorter. */
-  describeLimit(): string {
-    const capped = this.seconds < this.timeoutInMinutes * 60;
-    return `TimeoutInMinutes ${this.timeoutInMinutes}${capped ? `, capped at ${this.seconds} seconds by LocalCloud's maxOperationSeconds` : ''}`;
-  }
 }
 
 function parse(body: string): Template {
@@ -1122,11 +1096,6 @@ function retiredInstance(record: ResourceState): RetiredInstance {
   };
 }
 
-/** The reason of a stack operation cut off by the stack's own timeout (not a resource's). */
-function timedOutReason(action: string, op: Operation): string {
-  return `Stack ${action} timed out: the stack's timeout (${op.describeLimit()}) passed before it finished`;
-}
-
 function reasonOf(err: unknown, op: Operation): string {
   if (op.timedOut && !(err instanceof ResourceError))
     return `the stack's timeout (${op.describeLimit()}) passed`;
@@ -1135,7 +1104,7 @@ function reasonOf(err: unknown, op: Operation): string {
   return `LocalCloud error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-/** ROS's time format: `2024-01-02T03:04:05`. */
-function timestamp(): string {
-  return new Date().toISOString().slice(0, 19);
+/** ROS's time format: `2024-01-02T03:04:05` (UTC). */
+export function rosTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
 }

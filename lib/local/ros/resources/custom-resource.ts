@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'crypto';
 import type { CustomResourceResponse } from '../../callbacks';
+import type { Clock } from '../../clock';
 import {
   optionalNumber,
   requireString,
@@ -118,7 +119,7 @@ export class CustomResourceHandler implements ResourceHandler {
       const deliveries = Math.max(1, this.cloud.deliveries?.(ctx.logicalId, requestType) ?? 1);
       for (let i = 0; i < deliveries; i++) await this.deliver(fnRegion, functionName, payload);
       const waitSeconds = Math.min(timeoutSeconds, ctx.secondsLeft());
-      const answer = await waitForAnswer(callback.response, waitSeconds, ctx.signal);
+      const answer = await waitForAnswer(callback.response, waitSeconds, ctx.signal, this.cloud.clock);
       if (answer === 'aborted' || (answer === 'timeout' && waitSeconds < timeoutSeconds)) {
         throw new ResourceError(
           `The stack timed out (its TimeoutInMinutes passed) while waiting for the custom resource's answer to ${requestType}, before the resource's own Timeout of ${timeoutSeconds} seconds`,
@@ -174,21 +175,32 @@ export class CustomResourceHandler implements ResourceHandler {
   }
 }
 
+/**
+ * The provider's answer; or `timeout` once `seconds` have passed on ROS's clock; or `aborted` when the stack's
+ * operation times out first (`signal`).
+ */
 function waitForAnswer(
   response: Promise<CustomResourceResponse>,
   seconds: number,
   signal: AbortSignal,
+  clock: Clock,
 ): Promise<CustomResourceResponse | 'timeout' | 'aborted'> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => finish('timeout'), Math.max(0, seconds) * 1000);
-    timer.unref();
+    const over = new AbortController();
     const onAbort = () => finish('aborted');
     const finish = (value: CustomResourceResponse | 'timeout' | 'aborted') => {
-      clearTimeout(timer);
+      over.abort();
       signal.removeEventListener('abort', onAbort);
       resolve(value);
     };
-    if (signal.aborted) return finish('aborted');
+    if (signal.aborted) {
+      finish('aborted');
+      return;
+    }
+    clock.sleep(Math.max(0, seconds) * 1000, over.signal).then(
+      () => finish('timeout'),
+      () => undefined,
+    );
     signal.addEventListener('abort', onAbort, { once: true });
     void response.then(finish);
   });

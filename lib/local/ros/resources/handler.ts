@@ -3,6 +3,7 @@
  * replacement, delete), the context and cloud services it works with, and the property readers handlers share.
  */
 import type { Callback, CallbackOptions } from '../../callbacks';
+import type { Clock } from '../../clock';
 import type { EcsService } from '../../ecs';
 import type { FunctionCompute } from '../../fc';
 import type { Ram } from '../../ram';
@@ -51,6 +52,8 @@ export interface CloudServices {
   readonly launchTemplates: LaunchTemplateStore;
   /** The readings of undocumented ROS behaviours in force (`physicalIdChange`, `deleteAfterFailedCreate`, ...). */
   readonly variants: CloudVariants;
+  /** ROS's clock: a custom resource's `Timeout` is measured on it. */
+  readonly clock: Clock;
   createCallback(options?: CallbackOptions): Callback;
   discardCallback(id: string): void;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
