@@ -10,6 +10,7 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { sha256Hex, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { writeZip } from '../../lib/zip';
+import { ecsClient, withCloud } from '../support/cloud';
 
 const SEED_IMAGE = 'm-bp1seedgoldenimage01';
 const FC_PREFIX = '/2023-03-30/functions';
@@ -85,14 +86,7 @@ describe('LocalCloud fixes found by fuzzing', () => {
   let ecs: Ecs;
   beforeAll(async () => {
     cloud = await LocalCloud.start({ copyDurationMs: 60_000 });
-    ecs = new Ecs(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    ecs = ecsClient(cloud);
   });
   afterAll(() => cloud.stop());
 
@@ -273,16 +267,8 @@ describe('LocalCloud fixes found by fuzzing', () => {
   });
 
   it('reports 99% for a zero-length copy that a fault plan fails (0 ms of 0 ms would be NaN%)', async () => {
-    const local = await LocalCloud.start({ copyDurationMs: 0, faults: { rules: [{ kind: 'copyFails' }] } });
-    try {
-      const client = new Ecs(
-        new $OpenApiUtil.Config({
-          ...local.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: local.endpoint,
-          protocol: 'http',
-        }),
-      );
+    await withCloud({ copyDurationMs: 0, faults: { rules: [{ kind: 'copyFails' }] } }, async (local) => {
+      const client = ecsClient(local);
       const copied = await client.copyImage(
         new $Ecs.CopyImageRequest({
           regionId: 'cn-hangzhou',
@@ -298,8 +284,6 @@ describe('LocalCloud fixes found by fuzzing', () => {
         }),
       );
       expect(res.body!.images!.image![0]).toMatchObject({ status: 'CreateFailed', progress: '99%' });
-    } finally {
-      await local.stop();
-    }
+    });
   });
 });

@@ -1,5 +1,4 @@
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
 import {
@@ -12,6 +11,7 @@ import { ImageCopy } from '../../lib';
 import { newApp, Template } from '../construct/template';
 import { FastForwardClock } from '../support/fast-forward-clock';
 import { until } from '../support/until';
+import { rosClient, withCloud } from '../support/cloud';
 
 /**
  * LocalCloud's ROS runs templates synthesized from the examples through the real ROS client: the custom
@@ -32,14 +32,7 @@ describe('example templates on LocalCloud ROS', () => {
   let ros: Ros;
   beforeAll(async () => {
     cloud = await LocalCloud.start({ copyDurationMs: 1500 });
-    ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: REGION,
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    ros = rosClient(cloud, REGION);
   });
   afterAll(() => cloud.stop());
 
@@ -158,16 +151,8 @@ describe('example templates on LocalCloud ROS', () => {
     // ROS refuses DeleteStack while the create runs (ActionInProgress); a copy is still running when the stack's
     // own timeout ends the create and the rollback deletes the custom resource that never answered.
     const clock = new FastForwardClock();
-    const slow = await LocalCloud.start({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6, clock } });
-    try {
-      const client = new Ros(
-        new $OpenApiUtil.Config({
-          ...slow.credentials,
-          regionId: REGION,
-          endpoint: slow.endpoint,
-          protocol: 'http',
-        }),
-      );
+    await withCloud({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6, clock } }, async (slow) => {
+      const client = rosClient(slow, REGION);
       const stackId = (
         await client.createStack(
           new $Ros.CreateStackRequest({
@@ -192,8 +177,6 @@ describe('example templates on LocalCloud ROS', () => {
       expect(slow.calls.some((c) => c.action === 'CancelCopyImage')).toBe(true);
       expect(slow.ecs.listImages(DESTINATION).filter((i) => OWNERSHIP_TAG_KEY in (i.tags ?? {}))).toEqual([]);
       expect(slow.fc.listFunctions(REGION)).toEqual([]);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 });

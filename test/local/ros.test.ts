@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { FastForwardClock } from '../support/fast-forward-clock';
 import { until } from '../support/until';
 import { readLog as readProviderLog, template } from './ros-fixture';
+import { rosClient } from '../support/cloud';
 
 /**
  * The ROS API of LocalCloud through the real `@alicloud/ros20190910` client: stacks of RAM roles, FC 3.0
@@ -22,14 +22,7 @@ describe('LocalCloud ROS stack API', () => {
 
   beforeAll(async () => {
     cloud = await LocalCloud.start({ ros: { clock } });
-    ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    ros = rosClient(cloud);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-test-'));
     logFile = path.join(dir, 'provider.log');
   });

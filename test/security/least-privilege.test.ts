@@ -30,6 +30,8 @@ import {
   startHarness,
   stepsOf,
 } from '../handler/harness';
+import { propertiesFor } from '../support/image-copy';
+import { unique } from '../support/names';
 
 const TRUST_FC: PolicyDocument = {
   Version: '1',
@@ -90,15 +92,6 @@ function without(policy: PolicyDocument, action: string): PolicyDocument {
 
 const actionsOf = (policy: PolicyDocument): string[] =>
   policy.Statement.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
-
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-const propertiesFor = (sourceImageId: string, extra: ImageCopyResourceProperties = {}) => ({
-  SourceImageId: sourceImageId,
-  SourceRegionId: SOURCE_REGION,
-  DestinationRegionId: DESTINATION_REGION,
-  ...extra,
-});
 
 let h: Harness;
 let template: unknown;

@@ -32,6 +32,7 @@ import {
   answered,
   invocationsOf,
 } from '../handler/harness';
+import { unique } from '../support/names';
 import type { Callback } from '../../lib/local';
 
 /** Every secret LocalCloud's RAM has issued so far: the root key's secret, role secrets and security tokens. */
@@ -65,8 +66,6 @@ function leaks(text: string, secrets: Record<string, readonly string[]>): string
   }
   return found;
 }
-
-const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 describe('the handler in Function Compute', () => {
   let h: Harness;
