@@ -1,3 +1,8 @@
+/**
+ * How a running `ros-local` is found: it advertises its endpoint, pid, account and state file in
+ * `<dir>/server.json`, which `ros-deploy --local` reads (and `ros-local status`), ignoring a file whose process is
+ * gone.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -22,13 +27,17 @@ export function writeServerInfo(dir: string, info: ServerInfo): void {
 
 export function removeServerInfo(dir: string, pid: number): void {
   const file = path.join(dir, SERVER_FILE_NAME);
-  if (readServerInfo(dir)?.pid === pid) fs.rmSync(file, { force: true });
+  if (readServerInfo(dir)?.pid === pid) {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** The `ros-local` serving `dir`'s state, if one is running (its process is alive). */
 export function findRunningServer(dir: string): ServerInfo | undefined {
   const info = readServerInfo(dir);
-  if (!info) return undefined;
+  if (!info) {
+    return undefined;
+  }
   try {
     process.kill(info.pid, 0);
     return info;

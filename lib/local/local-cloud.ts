@@ -1,3 +1,8 @@
+/**
+ * `LocalCloud`: makes the services (RAM, ECS, Function Compute, ROS with its change sets and launch templates) over
+ * one state, mounts their APIs on the server, wires the fault plan and the variants into them, and is the facade
+ * tests and the CLIs use (`cloud.ecs`, `cloud.fc`, `cloud.ros`, credentials, roles, callbacks, calls, faults).
+ */
 import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
 import { Authenticator, FileNonceStore } from './auth';
@@ -279,6 +284,8 @@ export class LocalCloud {
 }
 
 function toFaultPlan(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {
-  if (faults instanceof FaultPlan) return faults;
+  if (faults instanceof FaultPlan) {
+    return faults;
+  }
   return faults === undefined ? FaultPlan.none() : FaultPlan.parse(faults);
 }

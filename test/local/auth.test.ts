@@ -12,7 +12,7 @@ import { ApiError } from '../../lib/local/errors';
 import { isAllowed, PolicyDocument, Ram, wildcardMatch } from '../../lib/local/ram';
 import { LocalServer } from '../../lib/local/server';
 import type { RpcService } from '../../lib/local/service';
-import { EMPTY_BODY_SHA256, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
+import { sha256Hex, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { StateStore } from '../../lib/local/state';
 import { PROVIDER_NAME_PREFIX } from '../../lib/provider';
 import { newStack, Template } from '../construct/template';
@@ -25,10 +25,11 @@ const echoService: RpcService = {
   version: '2014-05-26',
   hostId: 'ecs.aliyuncs.com',
   async handle(action, params, ctx) {
-    if (action === 'DescribeRegions')
+    if (action === 'DescribeRegions') {
       throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
         'x-acs-retry-after': '1500',
       });
+    }
     ctx.authorize(`ecs:${action}`, [
       `acs:ecs:${params.RegionId}:${ctx.accountId}:image/${params.ImageId ?? '*'}`,
     ]);
@@ -468,7 +469,7 @@ function signedHeaders(
     'x-acs-version': '2014-05-26',
     'x-acs-date': date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     'x-acs-signature-nonce': nonce,
-    'x-acs-content-sha256': EMPTY_BODY_SHA256,
+    'x-acs-content-sha256': sha256Hex(''),
   };
   const signed = Object.keys(headers).sort();
   const canonical = v3CanonicalRequest({
@@ -477,7 +478,7 @@ function signedHeaders(
     query: { RegionId: 'cn-hangzhou' },
     headers,
     signedHeaders: signed,
-    payloadHash: EMPTY_BODY_SHA256,
+    payloadHash: sha256Hex(''),
   });
   headers.authorization = `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${signed.join(';')},Signature=${v3Signature(key.accessKeySecret, canonical)}`;
   return headers;

@@ -235,7 +235,9 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
     });
     const ecs = ecsClient(cloud);
     const seen: string[] = [];
-    for (let i = 0; i < 12; i++) seen.push(await outcome(describeRegions(ecs)));
+    for (let i = 0; i < 12; i++) {
+      seen.push(await outcome(describeRegions(ecs)));
+    }
     // The throttle rule takes calls 1-2; the 503 rule counts the calls that reach it (3, 4, ...) and fires on its
     // 3rd and 6th, then its limit is reached.
     expect(seen).toEqual([
@@ -270,7 +272,9 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         async (local) => {
           const ecs = ecsClient(local);
           const seen: string[] = [];
-          for (let i = 0; i < 30; i++) seen.push(await outcome(describeRegions(ecs)));
+          for (let i = 0; i < 30; i++) {
+            seen.push(await outcome(describeRegions(ecs)));
+          }
           expect(local.faults.stats().throttle).toBe(seen.filter((s) => s === 'Throttling.User').length);
           expect(local.faults.stats().error500).toBe(seen.filter((s) => s === 'InternalError').length);
           return seen;

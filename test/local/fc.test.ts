@@ -74,7 +74,9 @@ describe('LocalCloud Function Compute 3.0', () => {
       new RuntimeOptions({}),
     );
     const chunks: Buffer[] = [];
-    for await (const chunk of res.body!) chunks.push(Buffer.from(chunk));
+    for await (const chunk of res.body!) {
+      chunks.push(Buffer.from(chunk));
+    }
     return { status: res.statusCode, headers: res.headers!, text: Buffer.concat(chunks).toString() };
   };
 

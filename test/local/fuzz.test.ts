@@ -171,24 +171,46 @@ function expectWellFormed(res: RawResponse): Record<string, unknown> {
   const fail = (why: string): never => {
     throw new Error(`${why}: HTTP ${res.status} ${res.headers['content-type']} ${res.text.slice(0, 400)}`);
   };
-  if (res.status < 200 || res.status >= 500) fail('not a 2xx-4xx answer');
-  if (/\n\s+at .+:\d+:\d+/.test(res.text)) fail('a stack trace in the answer');
-  if (res.status === 204) return {};
+  if (res.status < 200 || res.status >= 500) {
+    fail('not a 2xx-4xx answer');
+  }
+  if (/\n\s+at .+:\d+:\d+/.test(res.text)) {
+    fail('a stack trace in the answer');
+  }
+  if (res.status === 204) {
+    return {};
+  }
   const type = res.headers['content-type'] ?? '';
-  if (!/^application\/(json|octet-stream)/.test(type)) fail('not JSON');
-  if (res.status < 300 && type.startsWith('application/octet-stream')) return {};
+  if (!/^application\/(json|octet-stream)/.test(type)) {
+    fail('not JSON');
+  }
+  if (res.status < 300 && type.startsWith('application/octet-stream')) {
+    return {};
+  }
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(res.text || (res.status < 300 ? '{}' : '')) as Record<string, unknown>;
   } catch {
     return fail('a body that does not parse');
   }
-  if (res.status < 300) return body;
-  if (typeof body.Code !== 'string' || !/^[A-Za-z][\w.]*$/.test(body.Code)) fail('no Code');
-  if (typeof body.Message !== 'string') fail('no Message');
-  if (typeof body.RequestId !== 'string' || !/^[0-9A-F-]{36}$/.test(body.RequestId)) fail('no RequestId');
-  if (typeof body.HostId !== 'string') fail('no HostId');
-  if (body.Code === 'InternalError') fail('an internal error');
+  if (res.status < 300) {
+    return body;
+  }
+  if (typeof body.Code !== 'string' || !/^[A-Za-z][\w.]*$/.test(body.Code)) {
+    fail('no Code');
+  }
+  if (typeof body.Message !== 'string') {
+    fail('no Message');
+  }
+  if (typeof body.RequestId !== 'string' || !/^[0-9A-F-]{36}$/.test(body.RequestId)) {
+    fail('no RequestId');
+  }
+  if (typeof body.HostId !== 'string') {
+    fail('no HostId');
+  }
+  if (body.Code === 'InternalError') {
+    fail('an internal error');
+  }
   return body;
 }
 
@@ -283,12 +305,18 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           const body = expectWellFormed(res);
           const outcome = `${action} ${res.status} ${String(body.Code ?? '')}`;
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-          if (res.status === 431) return; // a URL over the header limit is refused before routing
+          if (res.status === 431) {
+            return;
+          } // a URL over the header limit is refused before routing
           if (!Object.prototype.hasOwnProperty.call(ECS_ACTIONS, action)) {
             expect([res.status, body.Code]).toEqual([404, 'InvalidAction.NotFound']);
           }
-          if (res.status === 200) expect(body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
-          if (action === 'CopyImage' && typeof body.ImageId === 'string') copies.push(body.ImageId);
+          if (res.status === 200) {
+            expect(body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
+          }
+          if (action === 'CopyImage' && typeof body.ImageId === 'string') {
+            copies.push(body.ImageId);
+          }
         },
       ),
       { numRuns: runs(500) },
@@ -332,7 +360,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         const body = expectWellFormed(create);
         const outcome = `${create.status} ${String(body.Code ?? '')}`;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-        if (create.status !== 200 || !update) return;
+        if (create.status !== 200 || !update) {
+          return;
+        }
         await cloud.ros.settled();
         const res = await rpc(ROS_VERSION, 'UpdateStack', {
           RegionId: 'cn-hangzhou',
@@ -347,7 +377,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     expect(outcomes.get('200 ')).toBeGreaterThan(20);
     for (const stack of cloud.ros.stacks('cn-hangzhou')) {
       expect(stack.status).toMatch(/_(COMPLETE|FAILED)$/);
-      if (stack.status.endsWith('FAILED')) expect(stack.statusReason).toBeTruthy();
+      if (stack.status.endsWith('FAILED')) {
+        expect(stack.statusReason).toBeTruthy();
+      }
     }
   });
 
@@ -406,8 +438,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             StackName: `fuzz-${stackName}-${++run}`,
             ...extra,
           };
-          if (template !== undefined) p.TemplateBody = template;
-          if (stackId !== undefined) p.StackId = stackId;
+          if (template !== undefined) {
+            p.TemplateBody = template;
+          }
+          if (stackId !== undefined) {
+            p.StackId = stackId;
+          }
           if (parameterKey !== undefined) {
             p['Parameters.1.ParameterKey'] = parameterKey;
             p['Parameters.1.ParameterValue'] = (extra as Record<string, string>).StackName ?? 'v';
@@ -433,7 +469,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           if (action === 'NoSuchAction' && res.status !== 431) {
             expect([res.status, answer.Code]).toEqual([404, 'InvalidAction.NotFound']);
           }
-          if (res.status === 200 && typeof answer.StackId === 'string') stackIds.push(answer.StackId);
+          if (res.status === 200 && typeof answer.StackId === 'string') {
+            stackIds.push(answer.StackId);
+          }
         },
       ),
       { numRuns: runs(300) },
@@ -444,7 +482,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     // Every stack the fuzzing created has come to rest, in a status with a reason when it failed.
     for (const stack of cloud.ros.stacks('cn-hangzhou')) {
       expect(stack.status).toMatch(/_(COMPLETE|FAILED)$/);
-      if (stack.status.endsWith('FAILED')) expect(stack.statusReason).toBeTruthy();
+      if (stack.status.endsWith('FAILED')) {
+        expect(stack.statusReason).toBeTruthy();
+      }
     }
   });
 
@@ -553,8 +593,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         ),
         async (method, rest, body, regional, invocationType, action) => {
           // The echo function must survive for the tests below: updates and deletes go to another name.
-          if ((method === 'PUT' || method === 'DELETE') && rest.startsWith('/echo'))
+          if ((method === 'PUT' || method === 'DELETE') && rest.startsWith('/echo')) {
             rest = `/fuzz-fn${rest.slice(5)}`;
+          }
           const endpoint = regional ? fcEndpoint : cloud.endpoint;
           const res = await send(
             endpoint,
@@ -589,9 +630,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         expect(typeof info.handler).toBe('string');
         expect(Number.isInteger(info.timeout)).toBe(true);
         expect(Number.isInteger(info.memorySize)).toBe(true);
-        if (info.description !== undefined) expect(typeof info.description).toBe('string');
-        for (const value of Object.values(info.environmentVariables ?? {}))
+        if (info.description !== undefined) {
+          expect(typeof info.description).toBe('string');
+        }
+        for (const value of Object.values(info.environmentVariables ?? {})) {
           expect(typeof value).toBe('string');
+        }
       }
     }
   });
@@ -664,7 +708,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           expect(['undefined', 'string']).toContain(typeof info.role);
           if (info.environmentVariables !== undefined) {
             expect(typeof info.environmentVariables).toBe('object');
-            for (const v of Object.values(info.environmentVariables)) expect(typeof v).toBe('string');
+            for (const v of Object.values(info.environmentVariables)) {
+              expect(typeof v).toBe('string');
+            }
           }
         },
       ),
@@ -729,8 +775,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
                 : callback.url
               : `http://${cloud.endpoint}/ros-callbacks/${randomUUID()}`,
           );
-          if (signature === 'bad') url.searchParams.set('Signature', 'forged');
-          if (signature === 'missing') url.searchParams.delete('Signature');
+          if (signature === 'bad') {
+            url.searchParams.set('Signature', 'forged');
+          }
+          if (signature === 'missing') {
+            url.searchParams.delete('Signature');
+          }
           const res = await send(cloud.endpoint, {
             method,
             path: `${url.pathname}${url.search}`,
@@ -738,7 +788,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             body: Buffer.from(body),
           });
           expectWellFormed(res);
-          if (callback && signature === 'bad') expect(res.status).toBe(403);
+          if (callback && signature === 'bad') {
+            expect(res.status).toBe(403);
+          }
         },
       ),
       { numRuns: runs(150) },
@@ -750,13 +802,18 @@ describe('LocalCloud under malformed requests (property-based)', () => {
       for (const key of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
         expect(typeof body[key] === 'string' && body[key] !== '').toBe(true);
       }
-      if (body.Status === 'SUCCESS') expect(typeof body.PhysicalResourceId).toBe('string');
-      if (body.Status === 'FAILED') expect(typeof body.Reason).toBe('string');
+      if (body.Status === 'SUCCESS') {
+        expect(typeof body.PhysicalResourceId).toBe('string');
+      }
+      if (body.Status === 'FAILED') {
+        expect(typeof body.Reason).toBe('string');
+      }
       if (body.PhysicalResourceId !== undefined) {
         expect(Buffer.byteLength(String(body.PhysicalResourceId))).toBeLessThanOrEqual(255);
       }
-      if (body.Data !== undefined)
+      if (body.Data !== undefined) {
         expect(typeof body.Data === 'object' && !Array.isArray(body.Data)).toBe(true);
+      }
     }
   });
 
@@ -781,7 +838,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             key,
           );
           const body = expectWellFormed(res);
-          if (res.status === 403) expect(body.Code).toBe('Forbidden.RAM');
+          if (res.status === 403) {
+            expect(body.Code).toBe('Forbidden.RAM');
+          }
         },
       ),
       { numRuns: runs(200) },
@@ -1013,8 +1072,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     it('listens on 127.0.0.1 only: the loopback address answers, other addresses of this host refuse', async () => {
       const addresses = cloud.addresses();
       expect(addresses.length).toBeGreaterThanOrEqual(2); // the shared endpoint and cn-hangzhou's FC endpoint
-      for (const address of addresses)
+      for (const address of addresses) {
         expect([address.family, address.address]).toEqual(['IPv4', '127.0.0.1']);
+      }
       const endpoints = [cloud.endpoint, fcEndpoint];
       for (const endpoint of endpoints) {
         const [host, port] = endpoint.split(':');
@@ -1024,7 +1084,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           .flat()
           .filter((a): a is os.NetworkInterfaceInfo => !!a && !a.internal)
           .map((a) => a.address);
-        for (const address of [...others, '::1']) expect(await connects(address, Number(port))).toBe(false);
+        for (const address of [...others, '::1']) {
+          expect(await connects(address, Number(port))).toBe(false);
+        }
       }
     });
   });

@@ -277,7 +277,9 @@ describe('a launch template replaced under its own name', () => {
         'Enabled',
       );
       expect(updated.status).toBe(status);
-      if (reason) expect(updated.statusReason).toContain(reason);
+      if (reason) {
+        expect(updated.statusReason).toContain(reason);
+      }
       expect(t.cloud.launchTemplates.list(REGION)).toEqual([
         expect.objectContaining({
           launchTemplateName: 'same-name',

@@ -46,8 +46,9 @@ function startRosLocal(stateFile: string, extra: string[] = []): Promise<Served>
       const endpoint = /serving on http:\/\/(\S+)/.exec(out)?.[1];
       const accessKeyId = /access key id\s+(\S+)/.exec(out)?.[1];
       const accessKeySecret = /access key secret\s+(\S+)/.exec(out)?.[1];
-      if (endpoint && accessKeyId && accessKeySecret)
+      if (endpoint && accessKeyId && accessKeySecret) {
         resolve({ child, endpoint, accessKeyId, accessKeySecret });
+      }
     });
   });
 }
@@ -93,8 +94,12 @@ async function eventually<T>(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -88,6 +88,12 @@ describe('LocalCloud ROS stack API', () => {
     expect(outputs.Secret).toBe('****');
     expect(outputs.RoleArn).toBe(`acs:ram::${cloud.accountId}:role/provider-basic`);
     expect(JSON.stringify(stack)).not.toContain('hunter2-top-secret');
+    expect(stack.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ parameterKey: 'Secret', parameterValue: '****' }),
+        expect.objectContaining({ parameterKey: 'Value', parameterValue: 'hello' }),
+      ]),
+    );
     expect(stack.tags).toEqual([expect.objectContaining({ key: 'team', value: 'images' })]);
     // The provider got exactly the Parameters as ResourceProperties (no ServiceToken or Timeout; Fail omitted by NoValue).
     const log = readLog();

@@ -85,7 +85,9 @@ function without(policy: PolicyDocument, action: string): PolicyDocument {
     const actions = (typeof statement.Action === 'string' ? [statement.Action] : statement.Action).filter(
       (a) => a !== action,
     );
-    if (actions.length > 0) statements.push({ ...statement, Action: actions });
+    if (actions.length > 0) {
+      statements.push({ ...statement, Action: actions });
+    }
   }
   return { Version: policy.Version, Statement: statements };
 }

@@ -239,7 +239,9 @@ export class FunctionRuntime {
         partial = lines.pop() ?? '';
         for (const line of lines) {
           record.logs.push(line);
-          if (echo) process.stderr.write(`[fc ${fn.functionName}] ${line}\n`);
+          if (echo) {
+            process.stderr.write(`[fc ${fn.functionName}] ${line}\n`);
+          }
         }
       });
       stream.on('end', () => partial && record.logs.push(partial));
@@ -268,7 +270,9 @@ export class FunctionRuntime {
       child.once('spawn', () => child.send({ event: event.toString('base64'), context }));
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        if (killer) clearTimeout(killer);
+        if (killer) {
+          clearTimeout(killer);
+        }
         this.running.delete(child);
         if (stopped === 'timed out') {
           const message = `Function timed out after ${fn.timeout} seconds`;
@@ -344,12 +348,15 @@ const cacheRoot = path.join(os.tmpdir(), 'localcloud-fc-code');
 /** Unzips a function's code once per content into a cache directory and returns that directory. */
 function extractCode(fn: StoredFunction): string {
   const dir = path.join(cacheRoot, fn.codeChecksum);
-  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+  if (fs.existsSync(path.join(dir, '.complete'))) {
+    return dir;
+  }
   const staging = `${dir}.${process.pid}.${randomUUID()}`;
   for (const entry of readZip(Buffer.from(fn.zipFile, 'base64'))) {
     const target = path.join(staging, entry.name);
-    if (!target.startsWith(staging + path.sep))
+    if (!target.startsWith(staging + path.sep)) {
       throw invalidArgument(`code.zipFile has an unsafe path: ${entry.name}`);
+    }
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, entry.data);
   }

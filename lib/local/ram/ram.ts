@@ -102,8 +102,12 @@ export class Ram {
   deleteRole(roleName: string): boolean {
     const existed = roleName in this.state.roles;
     delete this.state.roles[roleName];
-    if (this.state.roleIds) delete this.state.roleIds[roleName];
-    if (existed) this.store.changed();
+    if (this.state.roleIds) {
+      delete this.state.roleIds[roleName];
+    }
+    if (existed) {
+      this.store.changed();
+    }
     return existed;
   }
 
@@ -113,7 +117,9 @@ export class Ram {
    */
   assumeRoleAsService(roleName: string, service: string, ttlSeconds?: number): TemporaryCredentials {
     const role = this.state.roles[roleName];
-    if (!role) throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
+    if (!role) {
+      throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
+    }
     if (!trustsService(role.assumeRolePolicyDocument, service)) {
       throw new ApiError(
         'NoPermission',
@@ -134,7 +140,9 @@ export class Ram {
 
   /** The id of an existing role (roles made before ids were kept get one now). */
   private roleId(roleName: string): string | undefined {
-    if (!this.state.roles[roleName]) return undefined;
+    if (!this.state.roles[roleName]) {
+      return undefined;
+    }
     const ids = (this.state.roleIds ??= {});
     return (ids[roleName] ??= randomId(8));
   }
@@ -174,7 +182,9 @@ export class Ram {
 
   lookup(accessKeyId: string): KeyLookup | undefined {
     const key = this.state.keys[accessKeyId];
-    if (!key) return undefined;
+    if (!key) {
+      return undefined;
+    }
     const principal: Principal =
       key.kind === 'root'
         ? { kind: 'root', accessKeyId }
@@ -189,7 +199,9 @@ export class Ram {
    * grants it.
    */
   authorize(principal: Principal, action: string, resources: readonly string[]): void {
-    if (principal.kind === 'root') return;
+    if (principal.kind === 'root') {
+      return;
+    }
     const key = this.state.keys[principal.accessKeyId];
     const policy = key?.policy;
     const bound = key?.roleId !== undefined;
@@ -232,7 +244,9 @@ export class Ram {
   private purgeExpired(): void {
     const now = Date.now();
     for (const [id, key] of Object.entries(this.state.keys)) {
-      if (key.expiresAt !== undefined && key.expiresAt < now) delete this.state.keys[id];
+      if (key.expiresAt !== undefined && key.expiresAt < now) {
+        delete this.state.keys[id];
+      }
     }
   }
 }

@@ -127,8 +127,9 @@ export class RosService implements RpcService {
         replacementOption: replacement as 'Enabled' | 'Disabled',
         tags: Object.keys(p).some((k) => k.startsWith('Tags.')) ? tagsParam(p) : undefined,
       };
-      if (booleanParam(p, 'DryRun'))
+      if (booleanParam(p, 'DryRun')) {
         throw new ApiError('NotSupported', 'DryRun updates are not supported by LocalCloud.', 400);
+      }
       return this.tokens.once('UpdateStack', clientTokenParam(p), input, () => ({
         StackId: this.engine.update(input).stackId,
       }));
@@ -226,7 +227,9 @@ export class RosService implements RpcService {
         checkGraph(dependencies(template, Object.keys(template.Resources)));
         return templateSummary(template);
       } catch (err) {
-        if (err instanceof TemplateError) throw new ApiError('InvalidTemplate', err.message, 400);
+        if (err instanceof TemplateError) {
+          throw new ApiError('InvalidTemplate', err.message, 400);
+        }
         throw err;
       }
     },

@@ -137,8 +137,9 @@ function createInput(region: string, p: Record<string, string>): CreateChangeSet
       400,
     );
   }
-  if (type !== 'CREATE' && type !== 'UPDATE')
+  if (type !== 'CREATE' && type !== 'UPDATE') {
     throw invalid('ChangeSetType', type, 'CREATE, UPDATE or IMPORT');
+  }
   const replacement = p.ReplacementOption ?? 'Disabled';
   if (replacement !== 'Enabled' && replacement !== 'Disabled') {
     throw invalid('ReplacementOption', replacement, 'Enabled or Disabled');
@@ -201,8 +202,9 @@ function filterValues(p: Record<string, string>, name: string, allowed?: readonl
     );
   }
   for (const [i, value] of values.entries()) {
-    if (allowed && !allowed.includes(value))
+    if (allowed && !allowed.includes(value)) {
       throw invalid(`${name}.${i + 1}`, value, `one of ${allowed.join(', ')}`);
+    }
   }
   return values;
 }

@@ -238,7 +238,9 @@ export class ChangeSets {
     }
     changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
     for (const sibling of this.ofStack(changeSet.stackId)) {
-      if (sibling === changeSet) continue;
+      if (sibling === changeSet) {
+        continue;
+      }
       if (this.variants.executedChangeSetSiblings === 'deleted') {
         delete this.state.changeSets[sibling.changeSetId];
       } else if (sibling.executionStatus === 'AVAILABLE' || sibling.executionStatus === 'UNAVAILABLE') {
@@ -321,13 +323,17 @@ export class ChangeSets {
       this.clock
         .sleep(half)
         .then(() => {
-          if (!this.state.changeSets[changeSet.changeSetId]) return;
+          if (!this.state.changeSets[changeSet.changeSetId]) {
+            return;
+          }
           changeSet.status = 'CREATE_IN_PROGRESS';
           this.store.changed();
           return this.clock.sleep(half);
         })
         .then(() => {
-          if (this.state.changeSets[changeSet.changeSetId]) this.compute(changeSet);
+          if (this.state.changeSets[changeSet.changeSetId]) {
+            this.compute(changeSet);
+          }
         }),
     );
   }
@@ -375,7 +381,9 @@ export class ChangeSets {
         pruned = true;
       }
     }
-    if (pruned) this.store.changed();
+    if (pruned) {
+      this.store.changed();
+    }
   }
 
   /** After a restart: computations start again; an execution the stop cut off failed with its stack. */

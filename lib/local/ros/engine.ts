@@ -1,3 +1,9 @@
+/**
+ * The ROS stack engine, the model behind the stack API: stacks in the state, and their operations run in the
+ * background (create, update, delete, rollback), resources in dependency order and in parallel, each through its
+ * type's handler (`resources/`), with ROS's events, statuses and outputs, NoEcho values masked, and each operation
+ * bounded by the stack's timeout on ROS's clock (`operation.ts`). The template language is `template.ts`.
+ */
 import { randomUUID } from 'crypto';
 import { isDeepStrictEqual } from 'util';
 import { systemClock, type Clock } from '../clock';
@@ -185,7 +191,9 @@ export class StackEngine {
 
   /** Resolves when no stack operation is running. */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) {
+      await Promise.allSettled([...this.running]);
+    }
   }
 
   stacks(regionId: string): StackState[] {
@@ -304,7 +312,9 @@ export class StackEngine {
     const live = this.stacks(input.regionId).find(
       (s) => s.stackName === input.stackName && s.status !== 'DELETE_COMPLETE',
     );
-    if (live) throw new ApiError('StackExists', `The Stack (${input.stackName}) already exists`, 409);
+    if (live) {
+      throw new ApiError('StackExists', `The Stack (${input.stackName}) already exists`, 409);
+    }
     const stackId = randomUUID();
     const template = parse(input.templateBody);
     const plan = this.plan(template, input.parameters, input.regionId, stackId, input.stackName);
@@ -351,9 +361,15 @@ export class StackEngine {
     stack.templateBody = templateBody;
     stack.parameters = parameters;
     stack.noEcho = noEchoValues(plan);
-    if (input.timeoutInMinutes !== undefined) stack.timeoutInMinutes = input.timeoutInMinutes;
-    if (input.disableRollback !== undefined) stack.disableRollback = input.disableRollback;
-    if (input.tags !== undefined) stack.tags = input.tags;
+    if (input.timeoutInMinutes !== undefined) {
+      stack.timeoutInMinutes = input.timeoutInMinutes;
+    }
+    if (input.disableRollback !== undefined) {
+      stack.disableRollback = input.disableRollback;
+    }
+    if (input.tags !== undefined) {
+      stack.tags = input.tags;
+    }
     this.setStatus(stack, 'UPDATE_IN_PROGRESS', 'Stack UPDATE started');
     stack.updateTime = this.timestamp();
     this.background(this.runUpdate(stack, template, plan, previous, input.replacementOption), () =>
@@ -364,9 +380,13 @@ export class StackEngine {
 
   delete(regionId: string, stackId: string, retain: { all: boolean; resources: string[] }): void {
     const stack = this.get(regionId, stackId);
-    if (stack.status === 'DELETE_COMPLETE') return;
+    if (stack.status === 'DELETE_COMPLETE') {
+      return;
+    }
     // A stack a CREATE change set made is deleted while it waits for review (ROS: "you can delete the stack").
-    if (stack.status !== REVIEW_STATUS) this.refuseWhileBusy(stack);
+    if (stack.status !== REVIEW_STATUS) {
+      this.refuseWhileBusy(stack);
+    }
     if (stack.deletionProtection === 'Enabled') {
       throw new ApiError(
         'DeletionProtectionEnabled',
@@ -410,7 +430,9 @@ export class StackEngine {
         return this.setStatus(stack, 'CREATE_COMPLETE', `Stack CREATE completed successfully${note}`);
       }
       const reason = op.timedOut ? timedOutReason('CREATE', op) : failure;
-      if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
+      if (stack.disableRollback) {
+        return this.setStatus(stack, 'CREATE_FAILED', reason);
+      }
       this.setStatus(stack, 'CREATE_ROLLBACK_IN_PROGRESS', reason);
       const rollback = this.operation(stack);
       const rollbackFailure = await this.deleteResources(
@@ -468,12 +490,16 @@ export class StackEngine {
         );
         await this.deleteRetiredInstances(stack, cleanup);
         cleanup.dispose();
-        if (cleanupFailure) return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
+        if (cleanupFailure) {
+          return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
+        }
         const note = this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'UPDATE_COMPLETE', `Stack UPDATE completed successfully${note}`);
       }
       const reason = op.timedOut ? timedOutReason('UPDATE', op) : failure;
-      if (stack.disableRollback) return this.setStatus(stack, 'UPDATE_FAILED', reason);
+      if (stack.disableRollback) {
+        return this.setStatus(stack, 'UPDATE_FAILED', reason);
+      }
       this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
       stack.templateBody = previous.templateBody;
       stack.parameters = previous.parameters;
@@ -510,8 +536,9 @@ export class StackEngine {
         retain.all || retain.resources.includes(id) || template.Resources[id]?.DeletionPolicy === 'Retain',
     );
     op.dispose();
-    if (failure)
+    if (failure) {
       return this.setStatus(stack, 'DELETE_FAILED', op.timedOut ? timedOutReason('DELETE', op) : failure);
+    }
     stack.deleteTime = this.timestamp();
     this.setStatus(stack, 'DELETE_COMPLETE', 'Stack DELETE completed successfully');
   }
@@ -579,7 +606,9 @@ export class StackEngine {
     }
     const type = template.Resources[id].Type;
     const properties = resolveResourceProperties(template, id, this.resolver(stack, template, plan));
-    if (type === existing.type && isDeepStrictEqual(properties, existing.properties)) return;
+    if (type === existing.type && isDeepStrictEqual(properties, existing.properties)) {
+      return;
+    }
     const handler = this.handler(type);
     const changed = Object.keys({ ...properties, ...existing.properties }).filter(
       (key) => !isDeepStrictEqual(properties[key], existing.properties?.[key]),
@@ -649,7 +678,9 @@ export class StackEngine {
     const created = [...changes].filter(([, c]) => c.kind === 'created').map(([id]) => id);
     let failure = await this.deleteResources(stack, created, reverseGraph(newPlan.graph), op);
     for (const [id, change] of changes) {
-      if (change.kind === 'created' || !change.before) continue;
+      if (change.kind === 'created' || !change.before) {
+        continue;
+      }
       const current = stack.resources[id];
       try {
         if (change.kind === 'replaced') {
@@ -745,7 +776,9 @@ export class StackEngine {
       };
       await this.deleteOne(stack, old, op);
       record.retired = record.retired?.filter((r) => r !== instance);
-      if (record.retired?.length === 0) delete record.retired;
+      if (record.retired?.length === 0) {
+        delete record.retired;
+      }
       this.store.changed();
     }
   }
@@ -823,10 +856,13 @@ export class StackEngine {
       const stop = (firstFailure !== undefined && !options.continueAfterFailure) || op.timedOut;
       if (!stop) {
         for (const id of ids) {
-          if (done.has(id) || failed.has(id) || running.has(id)) continue;
+          if (done.has(id) || failed.has(id) || running.has(id)) {
+            continue;
+          }
           const before = prerequisites(id).filter((p) => ids.includes(p));
-          if (before.some((p) => failed.has(p))) failed.add(id);
-          else if (before.every((p) => done.has(p))) {
+          if (before.some((p) => failed.has(p))) {
+            failed.add(id);
+          } else if (before.every((p) => done.has(p))) {
             running.set(
               id,
               action(id).then(
@@ -844,11 +880,14 @@ export class StackEngine {
           }
         }
       }
-      if (running.size === 0) break;
+      if (running.size === 0) {
+        break;
+      }
       await Promise.race(running.values());
     }
-    if (op.timedOut && !firstFailure && done.size < ids.length)
+    if (op.timedOut && !firstFailure && done.size < ids.length) {
       firstFailure = `the stack's timeout (${op.describeLimit()}) passed`;
+    }
     return firstFailure;
   }
 
@@ -857,7 +896,9 @@ export class StackEngine {
 
   private handler(type: string): ResourceHandler {
     const handler = handlerFor(type, this.cloud);
-    if (!handler) throw new ResourceError(`Resource type ${type} is not supported by LocalCloud`);
+    if (!handler) {
+      throw new ResourceError(`Resource type ${type} is not supported by LocalCloud`);
+    }
     return handler;
   }
 
@@ -882,12 +923,16 @@ export class StackEngine {
       conditions: plan.conditions,
       ref: (id) => {
         const r = stack.resources[id];
-        if (!r?.physicalId) throw new ResourceError(`Resource ${id} is not created yet`);
+        if (!r?.physicalId) {
+          throw new ResourceError(`Resource ${id} is not created yet`);
+        }
         return r.physicalId;
       },
       getAtt: (id, attribute) => {
         const r = stack.resources[id];
-        if (!r?.attributes) throw new ResourceError(`Resource ${id} is not created yet`);
+        if (!r?.attributes) {
+          throw new ResourceError(`Resource ${id} is not created yet`);
+        }
         if (!(attribute in r.attributes)) {
           throw new ResourceError(`Resource ${id} (${r.type}) has no attribute ${attribute}`);
         }
@@ -982,7 +1027,9 @@ export class StackEngine {
   private recoverInterrupted(): void {
     for (const stack of Object.values(this.state.stacks)) {
       // A stack waiting for its CREATE change set runs nothing: it waits on across a restart.
-      if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === REVIEW_STATUS) continue;
+      if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === REVIEW_STATUS) {
+        continue;
+      }
       const failed = stack.status.replace(/_IN_PROGRESS$/, '_FAILED');
       // In the real cloud the operation would go on; a LocalCloud started again cannot carry it on.
       this.setStatus(
@@ -1097,10 +1144,12 @@ function retiredInstance(record: ResourceState): RetiredInstance {
 }
 
 function reasonOf(err: unknown, op: Operation): string {
-  if (op.timedOut && !(err instanceof ResourceError))
+  if (op.timedOut && !(err instanceof ResourceError)) {
     return `the stack's timeout (${op.describeLimit()}) passed`;
-  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError)
+  }
+  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError) {
     return err.message;
+  }
   return `LocalCloud error: ${err instanceof Error ? err.message : String(err)}`;
 }
 

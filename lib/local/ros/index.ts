@@ -2,6 +2,7 @@
  * ROS in LocalCloud, as the rest of LocalCloud uses it: the API (`RosService`), the stack engine, change sets, the
  * launch templates resources create, and the types `LocalCloud` shows of them.
  */
+
 export { RosService } from './api';
 export { ChangeSets, MAX_CHANGE_SETS_PER_STACK } from './change-sets';
 export { ClientTokens } from './client-tokens';

@@ -71,8 +71,9 @@ export class LaunchTemplateStore {
     }
     const prefix = findRegion(regionId)?.idPrefix ?? randomAlnum(3);
     let launchTemplateId: string;
-    do launchTemplateId = `lt-${prefix}${randomAlnum(17)}`;
-    while (this.get(regionId, launchTemplateId));
+    do {
+      launchTemplateId = `lt-${prefix}${randomAlnum(17)}`;
+    } while (this.get(regionId, launchTemplateId));
     const template: LaunchTemplate = {
       launchTemplateId,
       launchTemplateName,
@@ -90,7 +91,9 @@ export class LaunchTemplateStore {
   /** Deletes a launch template with all its versions; false when there is none of that id. */
   delete(regionId: string, launchTemplateId: string): boolean {
     const templates = this.state.regions[regionId];
-    if (!templates?.[launchTemplateId]) return false;
+    if (!templates?.[launchTemplateId]) {
+      return false;
+    }
     delete templates[launchTemplateId];
     this.store.changed();
     return true;

@@ -82,8 +82,9 @@ export class CustomResourceHandler implements ResourceHandler {
       );
     }
     const [, fnRegion, account, functionName] = match;
-    if (account !== ctx.accountId)
+    if (account !== ctx.accountId) {
       throw new ResourceError(`ServiceToken names account ${account}, not this account`);
+    }
     if (!this.cloud.fc.getFunction(fnRegion, functionName)) {
       throw new ResourceError(
         `FunctionNotFound: the ServiceToken's function ${functionName} does not exist in ${fnRegion}`,
@@ -96,8 +97,9 @@ export class CustomResourceHandler implements ResourceHandler {
     });
     const { ServiceToken: _token, Timeout: _timeout, Parameters, ...rest } = p;
     const strayKeys = Object.keys(rest).filter((k) => k !== 'HttpConfig');
-    if (strayKeys.length > 0)
+    if (strayKeys.length > 0) {
       throw new ResourceError(`Unknown properties for ${ctx.resourceType}: ${strayKeys.join(', ')}`);
+    }
     const event = {
       RequestType: requestType,
       ResponseURL: callback.url,
@@ -117,7 +119,9 @@ export class CustomResourceHandler implements ResourceHandler {
     const payload = Buffer.from(JSON.stringify(event));
     try {
       const deliveries = Math.max(1, this.cloud.deliveries?.(ctx.logicalId, requestType) ?? 1);
-      for (let i = 0; i < deliveries; i++) await this.deliver(fnRegion, functionName, payload);
+      for (let i = 0; i < deliveries; i++) {
+        await this.deliver(fnRegion, functionName, payload);
+      }
       const waitSeconds = Math.min(timeoutSeconds, ctx.secondsLeft());
       const answer = await waitForAnswer(callback.response, waitSeconds, ctx.signal, this.cloud.clock);
       if (answer === 'aborted' || (answer === 'timeout' && waitSeconds < timeoutSeconds)) {

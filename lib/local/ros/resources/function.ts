@@ -56,18 +56,21 @@ export class FunctionHandler implements ResourceHandler {
 
   private spec(p: Record<string, unknown>): FunctionSpec {
     const unsupported = UNSUPPORTED_FUNCTION_PROPERTIES.filter((name) => p[name] !== undefined);
-    if (unsupported.length > 0)
+    if (unsupported.length > 0) {
       throw new ResourceError(`${unsupported.join(', ')} not supported by LocalCloud`);
+    }
     const code = (p.Code ?? {}) as Record<string, unknown>;
     let zipFile: string;
-    if (typeof code.ZipFile === 'string') zipFile = code.ZipFile;
-    else if (typeof code.SourceCode === 'string') {
+    if (typeof code.ZipFile === 'string') {
+      zipFile = code.ZipFile;
+    } else if (typeof code.SourceCode === 'string') {
       // ROS writes SourceCode to a file named after the handler's module (index for index.handler).
       const handler = requireString(p, 'Handler');
       const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
       zipFile = writeZip([{ name: file, data: Buffer.from(code.SourceCode) }]).toString('base64');
-    } else
+    } else {
       throw new ResourceError('Code needs ZipFile or SourceCode (LocalCloud does not fetch code from OSS)');
+    }
     return {
       functionName: requireString(p, 'FunctionName'),
       runtime: requireString(p, 'Runtime'),
@@ -85,7 +88,9 @@ export class FunctionHandler implements ResourceHandler {
     try {
       return action();
     } catch (err) {
-      if (err instanceof ApiError) throw new ResourceError(`${err.code}: ${err.message}`);
+      if (err instanceof ApiError) {
+        throw new ResourceError(`${err.code}: ${err.message}`);
+      }
       throw err;
     }
   }

@@ -99,23 +99,31 @@ export function requiresReplacement(handler: ResourceHandler, property: string):
 
 export function requireString(p: Record<string, unknown>, name: string): string {
   const value = p[name];
-  if (typeof value !== 'string' || value === '')
+  if (typeof value !== 'string' || value === '') {
     throw new ResourceError(`${name} is required and must be a string`);
+  }
   return value;
 }
 
 export function optionalNumber(p: Record<string, unknown>, name: string): number | undefined {
   const value = p[name];
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n))
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
     throw new ResourceError(`${name} must be a number, got ${JSON.stringify(value)}`);
+  }
   return n;
 }
 
 export function optionalList(p: Record<string, unknown>, name: string): unknown[] | undefined {
   const value = p[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new ResourceError(`${name} must be a list`);
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    throw new ResourceError(`${name} must be a list`);
+  }
   return value;
 }

@@ -101,12 +101,16 @@ export class LaunchTemplateHandler implements ResourceHandler {
         throw new ResourceError(`${list} has ${tags.length} tags: at most ${MAX_TAGS} are allowed`);
       }
     }
-    if (p.ImageId !== undefined) this.checkImage(ctx.regionId, requireString(p, 'ImageId'));
+    if (p.ImageId !== undefined) {
+      this.checkImage(ctx.regionId, requireString(p, 'ImageId'));
+    }
     try {
       const template = this.cloud.launchTemplates.create(ctx.regionId, name, { ...p });
       return describe(template);
     } catch (err) {
-      if (err instanceof ApiError) throw new ResourceError(`${err.code}: ${err.message}`);
+      if (err instanceof ApiError) {
+        throw new ResourceError(`${err.code}: ${err.message}`);
+      }
       throw err;
     }
   }
@@ -120,12 +124,16 @@ export class LaunchTemplateHandler implements ResourceHandler {
 
   async delete(ctx: ProvisionContext, current: Provisioned | undefined): Promise<void> {
     // A template deleted outside the stack is gone already: nothing left to do.
-    if (current) this.cloud.launchTemplates.delete(ctx.regionId, current.physicalId);
+    if (current) {
+      this.cloud.launchTemplates.delete(ctx.regionId, current.physicalId);
+    }
   }
 
   /** The `launchTemplateImage` variant: the image must exist in the template's region and be Available. */
   private checkImage(regionId: string, imageId: string): void {
-    if (this.cloud.variants.launchTemplateImage === 'unchecked') return;
+    if (this.cloud.variants.launchTemplateImage === 'unchecked') {
+      return;
+    }
     const image = this.cloud.ecs.getImage(regionId, imageId);
     if (!image) {
       throw new ResourceError(

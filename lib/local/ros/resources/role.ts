@@ -43,7 +43,9 @@ export class RoleHandler implements ResourceHandler {
   }
 
   async delete(_ctx: ProvisionContext, current: Provisioned | undefined): Promise<void> {
-    if (current) this.cloud.ram.deleteRole(current.physicalId);
+    if (current) {
+      this.cloud.ram.deleteRole(current.physicalId);
+    }
   }
 
   private put(roleName: string, p: Record<string, unknown>): void {
