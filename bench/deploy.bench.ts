@@ -10,6 +10,7 @@ import * as ros from '@alicloud/ros-cdk-core';
 import { deployStack, type DeployStackOptions } from '../lib/deploy';
 import { LocalCloud } from '../lib/local';
 import type { EcsState } from '../lib/local/ecs/images';
+import type { CloudVariants } from '../lib/local/variants';
 import { SINGLE_COPY_DEFAULTS, SingleCopyStack } from '../examples/single-copy/stack';
 import { compared, type Figure } from './report';
 import { alternate, median, nowMs, round } from './stats';
@@ -74,7 +75,7 @@ export function copySpan(cloud: LocalCloud, regions: readonly string[]): { start
 
 /** Runs `deploy` in a fresh LocalCloud and measures it. */
 export async function measureDeploy(
-  cloudOptions: { copyDurationMs?: number },
+  cloudOptions: { copyDurationMs?: number; variants?: Partial<CloudVariants> },
   regions: readonly string[],
   deploy: (cloud: LocalCloud) => Promise<string>,
 ): Promise<DeployRun & { cloud: LocalCloud; startedAt: number }> {

@@ -80,8 +80,13 @@ async function main(): Promise<void> {
       fanout: () =>
         fanoutBench(
           args.quick
-            ? { regions: 3, repetitions: 1, copyDurationMs: 5000 }
-            : { regions: 10, repetitions: 3, copyDurationMs: 10_000 },
+            ? { regions: 3, repetitions: 1, copyDurationMs: 5000, conflicts: ['none', 'any-destination'] }
+            : {
+                regions: 10,
+                repetitions: 3,
+                copyDurationMs: 10_000,
+                conflicts: ['none', 'any-destination'],
+              },
         ),
       scale: () =>
         scaleBench({

@@ -111,12 +111,15 @@ async function ourCopy(zipBase64: string, durationSeconds: number, seed: number)
       async: true,
     });
     const { response, at } = await answered;
-    if (response.Status !== 'SUCCESS' || !response.PhysicalResourceId) {
+    const imageId = response.Data?.ImageId;
+    if (response.Status !== 'SUCCESS' || typeof imageId !== 'string') {
       throw new Error(`our handler answered ${response.Status}: ${response.Reason}`);
     }
+    // Every call of the copy, the confirmation of the image after the answer included.
+    await cloud.fc.settled();
     const calls = cloud.calls.filter((c) => c.product === 'ecs' && c.principal === 'role');
     return {
-      latencyMs: at - availableAt(cloud, response.PhysicalResourceId),
+      latencyMs: at - availableAt(cloud, imageId),
       ecsCalls: calls.length,
       timeline: timelineOf(calls),
     };

@@ -4,20 +4,15 @@
  * the rule is one small pure function (and stays out of the jsii-facing API, which has no free functions).
  */
 import {
+  customResourceTimeoutSeconds,
   DEFAULT_CREATE_TIMEOUT_MINUTES,
   DEFAULT_DELETE_TIMEOUT_MINUTES,
-  MAX_TIMEOUT_SECONDS,
+  MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS,
+  RESPONSE_MARGIN_SECONDS,
 } from './protocol';
 
-/**
- * Time the handler keeps for itself after its own create/delete deadline: to cancel a late copy, answer ROS
- * (with retries) and absorb the delay of asynchronous re-invocations. ROS waits this much longer than the
- * handler works, so the handler, not ROS, decides how a timeout ends and can say why.
- */
-export const RESPONSE_MARGIN_SECONDS = 300;
-
-/** The custom resource's `Timeout` may not exceed 12 hours (ros-custom-resource.md §1). */
-export const MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS;
+// The rule's constants live in protocol.ts, which the handler also reads (it computes the Timeout back).
+export { MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS };
 
 /** What the template carries for one ImageCopy's timeouts. */
 export interface ComputedTimeouts {
@@ -45,10 +40,7 @@ export interface ComputedTimeouts {
 export function computeTimeouts(createMinutes?: number, deleteMinutes?: number): ComputedTimeouts {
   const create = Math.ceil((createMinutes ?? DEFAULT_CREATE_TIMEOUT_MINUTES) * 60);
   const remove = Math.ceil((deleteMinutes ?? DEFAULT_DELETE_TIMEOUT_MINUTES) * 60);
-  const timeoutSeconds = Math.min(
-    MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS,
-    create + remove + RESPONSE_MARGIN_SECONDS,
-  );
+  const timeoutSeconds = customResourceTimeoutSeconds(create, remove);
   const handlerBound = timeoutSeconds - RESPONSE_MARGIN_SECONDS;
   return {
     timeoutSeconds,

@@ -164,7 +164,8 @@ export interface IImageCopy extends ros.IResource {
  * stack (cancelling a copy still in progress).
  *
  * Synthesizes an `ALIYUN::ROS::CustomResource` whose `ServiceToken` is the stack's {@link ImageCopyProvider}
- * function. `ref` and `attrImageId` are the copied image's id.
+ * function. `ref` and `attrImageId` are the copied image's id (the custom resource's `Data.ImageId`; its physical id
+ * is `image-copy-<hash>`, the same for the life of the resource).
  *
  * ```ts
  * const golden = new ImageCopy(stack, 'Golden', { sourceImageId: 'm-bp1...', sourceRegionId: 'cn-hangzhou' });
@@ -206,9 +207,20 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
    */
   public readonly destinationRegionId: string;
 
-  /** The copied image's id (`m-...`); also the custom resource's physical id, so `ref` is the same value. */
+  /**
+   * The copied image's id (`m-...`): the `ImageId` of the custom resource's `Data` (`Fn::GetAtt`). A replacement
+   * changes it; the custom resource's physical id (`image-copy-<hash>`) never changes, and is not an image id.
+   */
   public get attrImageId(): string {
     return this.attribute(ImageCopyData.ImageId);
+  }
+
+  /**
+   * The copied image's id, as {@link attrImageId}: what `ref` of an image is everywhere else. (`Ref` of the raw custom
+   * resource, `customResource.ref`, is its physical id `image-copy-<hash>`, the same for the life of the resource.)
+   */
+  public get ref(): string {
+    return this.attrImageId;
   }
 
   /** The region the copy lives in (the destination region). */

@@ -3,6 +3,7 @@
  */
 import * as ros from '@alicloud/ros-cdk-core';
 import { ImageCopy, type ImageCopyTimeouts, ImageCopyValidationError } from './image-copy';
+import { ImageCopyParameter, MAX_REPLICA_USER_TAGS, SOURCE_TAG_KEY } from './protocol';
 import { invalidMessage, requiredMessage, validateRegionId } from './validation';
 
 /**
@@ -57,7 +58,9 @@ export interface ImageReplicationProps {
   readonly kmsKeyIds?: { [regionId: string]: string };
 
   /**
-   * Tags of every copy (see {@link ImageCopyProps.tags}): at most 19. Changed in place.
+   * Tags of every copy (see {@link ImageCopyProps.tags}): at most 18 when there are two regions or more (each copy
+   * also carries the reserved `ros-cdk-image-copy:source`, which lets one copy be made from another), 19 for one.
+   * Changed in place.
    *
    * @default - no tags
    */
@@ -87,8 +90,10 @@ export interface ImageReplicationProps {
 
 /**
  * Publishes one ECS custom image to many regions: one {@link ImageCopy} per destination region, all in this
- * stack and served by its one provider, copied in parallel (ROS creates resources without dependencies between
- * them at the same time). Each copy is managed like a single `ImageCopy`.
+ * stack and served by its one provider, started at once (ROS creates resources without dependencies between
+ * them at the same time). Each copy is managed like a single `ImageCopy`. Where ECS refuses to copy one image
+ * twice at once, a copy may be made from another region's finished copy of the same source instead of waiting for
+ * the source (a fan-out tree: each finished copy is one more image to copy from).
  *
  * ```ts
  * const everywhere = new ImageReplication(stack, 'Everywhere', {
@@ -134,6 +139,14 @@ export class ImageReplication extends ros.Construct {
       this.copiesByRegion.set(regionId, copy);
       return copy;
     });
+    if (this.destinationRegionIds.length > 1) {
+      for (const copy of this.copies) {
+        copy.customResource.addPropertyOverride(
+          `Parameters.${ImageCopyParameter.ReplicaRegionIds}`,
+          this.destinationRegionIds.filter((regionId) => regionId !== copy.destinationRegionId),
+        );
+      }
+    }
   }
 
   /**
@@ -206,6 +219,22 @@ function validateReplicationProps(subject: string, props: ImageReplicationProps)
         );
       }
     }
+  }
+  const tags: unknown = props.tags;
+  if (
+    Array.isArray(regions) &&
+    regions.length > 1 &&
+    tags !== undefined &&
+    tags !== null &&
+    typeof tags === 'object' &&
+    !ros.Token.isUnresolved(tags) &&
+    Object.keys(tags).length > MAX_REPLICA_USER_TAGS
+  ) {
+    messages.push(
+      `tags (${Object.keys(tags).length} tags) is invalid: at most ${MAX_REPLICA_USER_TAGS} tags are allowed on ` +
+        `the copies of an ImageReplication to more than one region (ECS allows 20 per image; ros-cdk-image-copy ` +
+        `reserves its ownership tag and "${SOURCE_TAG_KEY}")`,
+    );
   }
   if (messages.length > 0) {
     throw new ImageCopyValidationError(subject, messages);

@@ -43,6 +43,12 @@ export const ImageCopyParameter = {
   CreateTimeoutSeconds: 'CreateTimeoutSeconds',
   /** Bound on the whole delete, in seconds (number or numeric string). */
   DeleteTimeoutSeconds: 'DeleteTimeoutSeconds',
+  /**
+   * Set by `ImageReplication` on each of its copies: the other destination regions of the replication (a list, or
+   * its JSON text). When ECS refuses a copy of the source because it is being copied, the handler may copy from a
+   * finished copy of the same source in one of these regions instead (a fan-out tree). Changes need no call.
+   */
+  ReplicaRegionIds: 'ReplicaRegionIds',
 } as const;
 
 /** One of the custom resource's parameter keys. */
@@ -53,7 +59,10 @@ export type ImageCopyResourceProperties = Partial<Record<ImageCopyParameterKey, 
 
 /** Keys of the `Data` the handler answers with; each is readable with `Fn::GetAtt` (`attrImageId` etc.). */
 export const ImageCopyData = {
-  /** The copied image's id; also the physical resource id. */
+  /**
+   * The current image's id (`m-...`). Not the physical resource id (that is {@link physicalIdFor}, the same for the
+   * life of the resource): a replacement changes this value, never the physical id.
+   */
   ImageId: 'ImageId',
   /** The region the copy lives in (the destination region). */
   RegionId: 'RegionId',
@@ -73,7 +82,17 @@ export type ImageCopyOutputs = Record<ImageCopyDataKey, string>;
 
 /**
  * Tag key the handler puts on every copy it starts, so it can find its own copies again (adopt on a retried
- * Create, sweep leftovers on Delete). Reserved: users may not set it.
+ * Create, find the resource's current copy on Update, remove exactly the resource's copies on Delete). Reserved:
+ * users may not set it.
+ *
+ * Its value (see {@link ownershipTagValue}) names the owner (the stack and logical id), the *instance* of the
+ * resource the copy belongs to (the hash in its physical id, see {@link physicalIdFor}), the request that started the
+ * copy, and whether ROS accepted the answer that made the copy the resource's image:
+ *
+ * - `<owner>#<instance>.<request>`: unconfirmed (started, or answered but not yet known to be accepted);
+ * - `<owner>#<instance>:<request>`: confirmed (ROS accepted, with a 2xx, the SUCCESS answer that named it);
+ * - `<owner>#<request>`: written by the previous version of the handler (legacy), whose owner was shortened at 115
+ *   characters rather than 102 (see {@link legacyOwnershipOwner}).
  */
 export const OWNERSHIP_TAG_KEY = 'ros-cdk-image-copy:owner';
 
@@ -83,43 +102,92 @@ export const MAX_TAGS_PER_IMAGE = 20;
 /** Tags a user may set: one of the {@link MAX_TAGS_PER_IMAGE} is the ownership tag. */
 export const MAX_USER_TAGS = MAX_TAGS_PER_IMAGE - 1;
 
+/**
+ * Tag key the handler puts on each copy of an `ImageReplication` (a copy with `ReplicaRegionIds`): which source the
+ * copy is a complete copy of, once Available, so another copy of the replication may be copied from it. Reserved.
+ */
+export const SOURCE_TAG_KEY = 'ros-cdk-image-copy:source';
+
+/** Tags a user may set on the copies of an `ImageReplication`: the source tag takes one more. */
+export const MAX_REPLICA_USER_TAGS = MAX_USER_TAGS - 1;
+
+/** The tag keys ros-cdk-image-copy writes itself; users may not set them. */
+export const RESERVED_TAG_KEYS: readonly string[] = [OWNERSHIP_TAG_KEY, SOURCE_TAG_KEY];
+
+/**
+ * Value of the {@link SOURCE_TAG_KEY} tag: `<sourceRegionId>/<sourceImageId>`, and `/encrypted` for an encrypted
+ * copy (a copy is only made from a peer of the same encryption).
+ */
+export function sourceTagValue(sourceRegionId: string, sourceImageId: string, encrypted: boolean): string {
+  return `${sourceRegionId}/${sourceImageId}${encrypted ? '/encrypted' : ''}`;
+}
+
+/**
+ * Reads the `ReplicaRegionIds` parameter: a list of strings, or its JSON text, or a comma-separated string (should ROS
+ * have flattened it). Undefined when absent or not a list of strings; validation reports the latter.
+ */
+export function parseRegionListParameter(value: unknown): string[] | undefined {
+  let candidate = value;
+  if (typeof candidate === 'string') {
+    const text = candidate.trim();
+    if (text.startsWith('[')) {
+      try {
+        candidate = JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    } else {
+      candidate = text === '' ? [] : text.split(',').map((part) => part.trim());
+    }
+  }
+  if (!Array.isArray(candidate) || !candidate.every((item) => typeof item === 'string')) {
+    return undefined;
+  }
+  return [...(candidate as string[])];
+}
+
 /** ECS limit on the length of a tag key and of a tag value. */
 export const MAX_TAG_LENGTH = 128;
 
-/** Hex digits of the RequestId hash inside the ownership tag value. */
-const REQUEST_HASH_LENGTH = 12;
+/** Hex digits of a hash (of a request id, or of a physical id) in the ownership tag value and the physical id. */
+const HASH_LENGTH = 12;
 
 /** Hex digits of the digest in a shortened owner. */
 const OWNER_DIGEST_LENGTH = 32;
 
-/** Separates the owner from the request hash in the ownership tag value; never part of an owner. */
+/** Separates the owner from the hashes in the ownership tag value; never part of an owner. */
 const OWNERSHIP_SEPARATOR = '#';
+
+/** Between the instance and the request hash: a copy not (yet) confirmed as the resource's image... */
+const UNCONFIRMED_MARK = '.';
+
+/** ...and one that ROS accepted as the resource's image. */
+const CONFIRMED_MARK = ':';
 
 /** Separates the readable prefix from the digest in a shortened owner; never part of a plain owner. */
 const SHORTENED_OWNER_MARKER = '~';
 
-/** Longest owner that still leaves room for `#<request hash>` within {@link MAX_TAG_LENGTH}. */
-const MAX_OWNER_LENGTH = MAX_TAG_LENGTH - OWNERSHIP_SEPARATOR.length - REQUEST_HASH_LENGTH;
+/** Longest owner that leaves room for `#<instance>.<request>` within {@link MAX_TAG_LENGTH}: 102. */
+const MAX_OWNER_LENGTH = MAX_TAG_LENGTH - OWNERSHIP_SEPARATOR.length - 2 * HASH_LENGTH - 1;
+
+/** The previous version's bound, which left room for `#<request>` only: 115. */
+const LEGACY_MAX_OWNER_LENGTH = MAX_TAG_LENGTH - OWNERSHIP_SEPARATOR.length - HASH_LENGTH;
 
 /** Characters a plain owner may contain; anything else (or a risky shape) makes the owner shortened. */
 const PLAIN_OWNER = /^[A-Za-z0-9._:/-]+$/;
+
+const HASH = `[0-9a-f]{${HASH_LENGTH}}`;
+const CURRENT_SUFFIX = new RegExp(`^(${HASH})([${UNCONFIRMED_MARK}${CONFIRMED_MARK}])(${HASH})$`);
+const LEGACY_SUFFIX = new RegExp(`^(${HASH})$`);
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/**
- * The owner part of the ownership tag value: `<StackId>/<LogicalResourceId>` as is when it fits and is safe in a
- * tag value; otherwise a readable prefix, `~`, and a sha256 digest of the whole, at most 115 characters.
- * Deterministic, so every invocation for the same resource computes the same owner.
- */
-export function ownershipOwner(stackId: string, logicalResourceId: string): string {
+function shortenedOwner(stackId: string, logicalResourceId: string, maxLength: number): string {
   const owner = `${stackId}/${logicalResourceId}`;
   const safe =
-    owner.length <= MAX_OWNER_LENGTH &&
-    PLAIN_OWNER.test(owner) &&
-    !/^acs:/i.test(owner) &&
-    !owner.includes('://');
+    owner.length <= maxLength && PLAIN_OWNER.test(owner) && !/^acs:/i.test(owner) && !owner.includes('://');
   if (safe) {
     return owner;
   }
@@ -127,26 +195,117 @@ export function ownershipOwner(stackId: string, logicalResourceId: string): stri
   // Keep a readable start (usually the stack id) without ':' so it can never spell "acs:" or "http://".
   const readable = owner
     .replace(/[^A-Za-z0-9._/-]/g, '_')
-    .slice(0, MAX_OWNER_LENGTH - SHORTENED_OWNER_MARKER.length - OWNER_DIGEST_LENGTH);
+    .slice(0, maxLength - SHORTENED_OWNER_MARKER.length - OWNER_DIGEST_LENGTH);
   return `${readable}${SHORTENED_OWNER_MARKER}${digest}`;
 }
 
-/** A short hash (12 hex digits) of a ROS RequestId, recognising the request that started a copy. */
-export function ownershipRequestHash(requestId: string): string {
-  return sha256Hex(requestId).slice(0, REQUEST_HASH_LENGTH);
-}
-
 /**
- * Value of the {@link OWNERSHIP_TAG_KEY} tag for a copy started by one request of one resource:
- * `<owner>#<request hash>` (see {@link ownershipOwner}, {@link ownershipRequestHash}); at most 128 characters.
+ * The owner part of the ownership tag value: `<StackId>/<LogicalResourceId>` as is when it fits (102 characters)
+ * and is safe in a tag value; otherwise a readable prefix, `~`, and a sha256 digest of the whole, at most 102
+ * characters. Deterministic, so every invocation for the same resource computes the same owner.
  */
-export function ownershipTagValue(stackId: string, logicalResourceId: string, requestId: string): string {
-  return `${ownershipOwner(stackId, logicalResourceId)}${OWNERSHIP_SEPARATOR}${ownershipRequestHash(requestId)}`;
+export function ownershipOwner(stackId: string, logicalResourceId: string): string {
+  return shortenedOwner(stackId, logicalResourceId, MAX_OWNER_LENGTH);
 }
 
 /**
- * Prefix shared by the ownership tag values of every copy of one resource, whatever request started it:
- * `<owner>#`. A value starting with it belongs to this resource.
+ * The owner as the previous version of the handler wrote it (shortened only past 115 characters): how copies it made
+ * are recognised. Equal to {@link ownershipOwner} for every owner of 102 characters or less.
+ */
+export function legacyOwnershipOwner(stackId: string, logicalResourceId: string): string {
+  return shortenedOwner(stackId, logicalResourceId, LEGACY_MAX_OWNER_LENGTH);
+}
+
+/** A short hash (12 hex digits) of a ROS RequestId (or of a physical id), as the ownership tag and physical id hold it. */
+export function ownershipRequestHash(requestId: string): string {
+  return sha256Hex(requestId).slice(0, HASH_LENGTH);
+}
+
+/** Prefix of the physical id of every resource instance this library creates. */
+export const PHYSICAL_ID_PREFIX = 'image-copy-';
+
+/** Prefix of the physical id the previous version answered a Create that failed before a copy existed with. */
+export const LEGACY_PLACEHOLDER_PREFIX = 'image-copy-failed-';
+
+/**
+ * The physical id of the resource instance a Create request makes: `image-copy-<h>`, `h` the
+ * {@link ownershipRequestHash} of the Create's RequestId. The Create answers with it (SUCCESS or FAILED), Update and
+ * Delete copy it from the request, so it never changes for the life of the resource; the current image id travels in
+ * `Data` (see {@link ImageCopyData}).
+ */
+export function physicalIdFor(createRequestId: string): string {
+  return `${PHYSICAL_ID_PREFIX}${ownershipRequestHash(createRequestId)}`;
+}
+
+/** What a physical id says about the resource instance it names. */
+export type PhysicalIdReading =
+  /** `image-copy-<h>` (or the previous version's placeholder `image-copy-failed-<h>`): instance `h`. */
+  | { readonly kind: 'instance'; readonly instance: string }
+  /**
+   * An image id (`m-...`): a resource created by the previous version, whose physical id was its image; copies made
+   * for it from now on carry the instance {@link ownershipRequestHash} of that id.
+   */
+  | { readonly kind: 'legacy-image'; readonly instance: string; readonly imageId: string }
+  /**
+   * Anything else (empty, the logical id, `<LogicalId>-never-created`): what ROS may send in the Delete after a
+   * failed or unanswered Create. Copies an Update made for it carry the instance {@link ownershipRequestHash} of it.
+   */
+  | { readonly kind: 'foreign'; readonly instance?: string };
+
+const INSTANCE_ID = new RegExp(`^(?:${PHYSICAL_ID_PREFIX}|${LEGACY_PLACEHOLDER_PREFIX})(${HASH})$`);
+
+/** Reads a physical id (see {@link PhysicalIdReading}). */
+export function readPhysicalId(physicalId: string | undefined): PhysicalIdReading {
+  const id = physicalId ?? '';
+  const instance = INSTANCE_ID.exec(id)?.[1];
+  if (instance !== undefined) {
+    return { kind: 'instance', instance };
+  }
+  if (/^m-[A-Za-z0-9]+$/.test(id)) {
+    return { kind: 'legacy-image', instance: ownershipRequestHash(id), imageId: id };
+  }
+  return id === '' ? { kind: 'foreign' } : { kind: 'foreign', instance: ownershipRequestHash(id) };
+}
+
+/** Options of {@link ownershipTagValue}. */
+export interface OwnershipTagOptions {
+  /**
+   * The resource instance the copy belongs to (the hash in its physical id).
+   * @default the hash of `requestId`: a copy a Create started
+   */
+  readonly instance?: string;
+  /** Whether ROS accepted the answer that made the copy the resource's image. @default false */
+  readonly confirmed?: boolean;
+}
+
+/**
+ * Value of the {@link OWNERSHIP_TAG_KEY} tag for a copy that request `requestId` started for one instance of one
+ * resource: `<owner>#<instance>.<request hash>`, or `<owner>#<instance>:<request hash>` once confirmed; at most 128
+ * characters.
+ */
+export function ownershipTagValue(
+  stackId: string,
+  logicalResourceId: string,
+  requestId: string,
+  options: OwnershipTagOptions = {},
+): string {
+  const request = ownershipRequestHash(requestId);
+  const mark = options.confirmed ? CONFIRMED_MARK : UNCONFIRMED_MARK;
+  return `${ownershipOwner(stackId, logicalResourceId)}${OWNERSHIP_SEPARATOR}${options.instance ?? request}${mark}${request}`;
+}
+
+/** The previous version's value for a copy request `requestId` started: `<owner>#<request hash>`. */
+export function legacyOwnershipTagValue(
+  stackId: string,
+  logicalResourceId: string,
+  requestId: string,
+): string {
+  return `${legacyOwnershipOwner(stackId, logicalResourceId)}${OWNERSHIP_SEPARATOR}${ownershipRequestHash(requestId)}`;
+}
+
+/**
+ * Prefix shared by the ownership tag values of every copy of one resource written by this version, whatever
+ * instance or request: `<owner>#`.
  */
 export function ownerPrefix(stackId: string, logicalResourceId: string): string {
   return `${ownershipOwner(stackId, logicalResourceId)}${OWNERSHIP_SEPARATOR}`;
@@ -154,42 +313,83 @@ export function ownerPrefix(stackId: string, logicalResourceId: string): string 
 
 /** The parts of an ownership tag value. */
 export interface OwnershipTag {
-  /** {@link ownershipOwner} of the resource that started the copy. */
+  /** {@link ownershipOwner} (or, legacy, {@link legacyOwnershipOwner}) of the resource that started the copy. */
   readonly owner: string;
+  /** The resource instance the copy belongs to; undefined for a legacy value. */
+  readonly instance?: string;
   /** {@link ownershipRequestHash} of the request that started the copy. */
   readonly request: string;
+  /** Whether ROS accepted the answer that made the copy the resource's image (never, for a legacy value). */
+  readonly confirmed: boolean;
+  /** Written by the previous version: `<owner>#<request>`. */
+  readonly legacy: boolean;
 }
 
-/** Splits an ownership tag value into owner and request hash; undefined when it is not one this library wrote. */
+/** Splits an ownership tag value into its parts; undefined when it is not one this library wrote. */
 export function parseOwnershipTag(value: string): OwnershipTag | undefined {
   const separator = value.lastIndexOf(OWNERSHIP_SEPARATOR);
   if (separator <= 0) {
     return undefined;
   }
   const owner = value.slice(0, separator);
-  const request = value.slice(separator + 1);
-  if (
-    owner.includes(OWNERSHIP_SEPARATOR) ||
-    !new RegExp(`^[0-9a-f]{${REQUEST_HASH_LENGTH}}$`).test(request)
-  ) {
+  const suffix = value.slice(separator + 1);
+  if (owner.includes(OWNERSHIP_SEPARATOR)) {
     return undefined;
   }
-  return { owner, request };
+  const current = CURRENT_SUFFIX.exec(suffix);
+  if (current) {
+    return {
+      owner,
+      instance: current[1],
+      request: current[3],
+      confirmed: current[2] === CONFIRMED_MARK,
+      legacy: false,
+    };
+  }
+  if (LEGACY_SUFFIX.test(suffix)) {
+    return { owner, request: suffix, confirmed: false, legacy: true };
+  }
+  return undefined;
 }
 
-/** Whether an ownership tag value marks a copy of this resource (started by any request). */
+/** The same value, confirmed (`.` → `:`); undefined for a value that is not an unconfirmed one of this version. */
+export function confirmedOwnershipValue(value: string): string | undefined {
+  const tag = parseOwnershipTag(value);
+  if (!tag || tag.legacy || tag.confirmed) {
+    return undefined;
+  }
+  return `${tag.owner}${OWNERSHIP_SEPARATOR}${tag.instance}${CONFIRMED_MARK}${tag.request}`;
+}
+
+/** The parts of an ownership tag value when it marks a copy of this resource (any instance, request or version). */
+export function ownershipOf(
+  value: string,
+  stackId: string,
+  logicalResourceId: string,
+): OwnershipTag | undefined {
+  const tag = parseOwnershipTag(value);
+  if (!tag) {
+    return undefined;
+  }
+  const owner = tag.legacy
+    ? legacyOwnershipOwner(stackId, logicalResourceId)
+    : ownershipOwner(stackId, logicalResourceId);
+  return tag.owner === owner ? tag : undefined;
+}
+
+/** Whether an ownership tag value marks a copy of this resource (started by any request, written by any version). */
 export function isOwnedBy(value: string, stackId: string, logicalResourceId: string): boolean {
-  return parseOwnershipTag(value)?.owner === ownershipOwner(stackId, logicalResourceId);
+  return ownershipOf(value, stackId, logicalResourceId) !== undefined;
 }
 
-/** Whether an ownership tag value marks the copy that this very request started. */
+/** Whether an ownership tag value marks a copy that this very request started (confirmed or not, any version). */
 export function isStartedByRequest(
   value: string,
   stackId: string,
   logicalResourceId: string,
   requestId: string,
 ): boolean {
-  return value === ownershipTagValue(stackId, logicalResourceId, requestId);
+  return ownershipOf(value, stackId, logicalResourceId)?.request === ownershipRequestHash(requestId);
 }
 
 /** ECS limit on `ClientToken` length (ASCII characters). */
@@ -224,6 +424,31 @@ export const MAX_TIMEOUT_MINUTES = 720;
 
 /** {@link MAX_TIMEOUT_MINUTES} in seconds, the unit of `CreateTimeoutSeconds`/`DeleteTimeoutSeconds`. */
 export const MAX_TIMEOUT_SECONDS = MAX_TIMEOUT_MINUTES * 60;
+
+/**
+ * Time the handler keeps for itself after its own create/delete deadline: to cancel a late copy, answer ROS
+ * (with retries) and absorb the delay of asynchronous re-invocations. ROS waits this much longer than the
+ * handler works, so the handler, not ROS, decides how a timeout ends and can say why.
+ */
+export const RESPONSE_MARGIN_SECONDS = 300;
+
+/** The custom resource's `Timeout` may not exceed 12 hours (ros-custom-resource.md §1). */
+export const MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS;
+
+/**
+ * The custom resource's `Timeout` for these create and delete bounds (seconds): create + delete +
+ * {@link RESPONSE_MARGIN_SECONDS}, at most 43200 s. The construct writes it into the template; the handler computes
+ * it back from `CreateTimeoutSeconds`/`DeleteTimeoutSeconds` to know how long ROS may still wait for an answer.
+ */
+export function customResourceTimeoutSeconds(
+  createTimeoutSeconds: number,
+  deleteTimeoutSeconds: number,
+): number {
+  return Math.min(
+    MAX_CUSTOM_RESOURCE_TIMEOUT_SECONDS,
+    createTimeoutSeconds + deleteTimeoutSeconds + RESPONSE_MARGIN_SECONDS,
+  );
+}
 
 /** ROS rejects a custom-resource response body larger than this (ros-custom-resource.md §3). */
 export const RESPONSE_BODY_LIMIT_BYTES = 4096;

@@ -113,8 +113,32 @@ export function transientKind(error: unknown): TransientKind | undefined {
   return undefined;
 }
 
-/** The server's requested wait of a throttling error, in ms (the SDK's `retryAfter`), when given. */
+/** A requested wait of at most this many units is read as seconds; a larger one as milliseconds. */
+export const RETRY_AFTER_SECONDS_UP_TO = 10;
+
+/** The shortest wait a `retry-after` is honoured with, ms. */
+export const RETRY_AFTER_FLOOR_MS = 1_000;
+
+/** The longest wait a `retry-after` is honoured with, ms. */
+export const RETRY_AFTER_CEILING_MS = 30_000;
+
+/**
+ * The server's requested wait of a throttling error, in ms, when it gave one (`x-acs-retry-after`, which the SDK
+ * parses with `parseInt` into `retryAfter`); undefined otherwise.
+ *
+ * No document says the header's unit (the SDK's own retry loop takes it as milliseconds). So a value of at most
+ * {@link RETRY_AFTER_SECONDS_UP_TO} is read as seconds (a server asking for a wait of 10 ms or less is implausible,
+ * one of 1-10 s is a usual throttling window) and a larger one as milliseconds; the wait is then bounded to
+ * [{@link RETRY_AFTER_FLOOR_MS}, {@link RETRY_AFTER_CEILING_MS}]. A value meant in the other unit is then off by at
+ * most 10× (milliseconds of 10 or less, waited as seconds, instead of the 1 s floor) or 30× (seconds above 10,
+ * waited as the floor instead of the ceiling), never 1000×: a too short wait is followed by backoff, a too long one
+ * is capped.
+ */
 export function retryAfterMs(error: unknown): number | undefined {
   const value = (error as SdkErrorLike | undefined)?.retryAfter;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    return undefined;
+  }
+  const ms = value <= RETRY_AFTER_SECONDS_UP_TO ? value * 1000 : value;
+  return Math.min(RETRY_AFTER_CEILING_MS, Math.max(RETRY_AFTER_FLOOR_MS, ms));
 }

@@ -18,11 +18,15 @@ import {
   MAX_TAGS_PER_IMAGE,
   MAX_TIMEOUT_MINUTES,
   MAX_TIMEOUT_SECONDS,
+  MAX_REPLICA_USER_TAGS,
   MAX_USER_TAGS,
   OWNERSHIP_TAG_KEY,
   parseBooleanParameter,
   parseNumberParameter,
+  parseRegionListParameter,
   parseTagsParameter,
+  RESERVED_TAG_KEYS,
+  SOURCE_TAG_KEY,
 } from './protocol';
 
 /** Longest string value (in characters) quoted whole in a message. */
@@ -172,7 +176,7 @@ export function validateDescription(value: unknown, property: string): string[] 
 
 /**
  * One tag key: non-empty, at most 128 characters, not `aliyun`/`acs:` (any case), no `http(s)://`, and not
- * {@link OWNERSHIP_TAG_KEY}. `property` names the tags property, e.g. `tags` → `tags key "acs:x" is invalid: …`.
+ * one of {@link RESERVED_TAG_KEYS}. `property` names the tags property, e.g. `tags` → `tags key "acs:x" is invalid: …`.
  */
 export function validateTagKey(key: string, property: string): string[] {
   const subject = `${property} key`;
@@ -185,7 +189,7 @@ export function validateTagKey(key: string, property: string): string[] {
       invalidMessage(subject, key, `must be at most ${MAX_TAG_LENGTH} characters long (it has ${count})`),
     ];
   }
-  if (key === OWNERSHIP_TAG_KEY) {
+  if (RESERVED_TAG_KEYS.includes(key)) {
     return [invalidMessage(subject, key, 'it is reserved by ros-cdk-image-copy')];
   }
   if (RESERVED_NAME_PREFIX.test(key)) {
@@ -222,9 +226,10 @@ export function validateTagValue(value: unknown, property: string): string[] {
 
 /**
  * User tags: an object `{key: value}` (or its JSON string, as the handler may receive it) with at most
- * {@link MAX_USER_TAGS} entries, every key and value valid.
+ * {@link MAX_USER_TAGS} entries ({@link MAX_REPLICA_USER_TAGS} for a copy of an `ImageReplication`, `replica`), every
+ * key and value valid.
  */
-export function validateTags(value: unknown, property: string): string[] {
+export function validateTags(value: unknown, property: string, replica = false): string[] {
   if (isAbsent(value)) {
     return [];
   }
@@ -234,10 +239,14 @@ export function validateTags(value: unknown, property: string): string[] {
   }
   const messages: string[] = [];
   const keys = Object.keys(tags);
-  if (keys.length > MAX_USER_TAGS) {
+  const max = replica ? MAX_REPLICA_USER_TAGS : MAX_USER_TAGS;
+  if (keys.length > max) {
+    const reserved = replica ? `"${OWNERSHIP_TAG_KEY}" and "${SOURCE_TAG_KEY}"` : `"${OWNERSHIP_TAG_KEY}"`;
     messages.push(
-      `${property} (${keys.length} tags) is invalid: at most ${MAX_USER_TAGS} tags are allowed ` +
-        `(ECS allows ${MAX_TAGS_PER_IMAGE} per image and ros-cdk-image-copy reserves "${OWNERSHIP_TAG_KEY}")`,
+      `${property} (${keys.length} tags) is invalid: at most ${max} tags are allowed ` +
+        `(ECS allows ${MAX_TAGS_PER_IMAGE} per image and ros-cdk-image-copy reserves ${reserved}${
+          replica ? ' on the copies of an ImageReplication' : ''
+        })`,
     );
   }
   for (const key of keys) {
@@ -377,6 +386,8 @@ export interface ImageCopyInput {
   readonly deleteTimeoutMinutes?: unknown;
   readonly createTimeoutSeconds?: unknown;
   readonly deleteTimeoutSeconds?: unknown;
+  /** The other regions of the `ImageReplication` this copy belongs to. */
+  readonly replicaRegionIds?: unknown;
 }
 
 /** Whose names a message uses: the construct's props (`imageName`) or the template's parameters (`ImageName`). */
@@ -400,6 +411,7 @@ export const IMAGE_COPY_PROPERTY_NAMES: Record<PropertyNaming, Record<keyof Imag
     deleteTimeoutMinutes: 'timeouts.delete',
     createTimeoutSeconds: 'timeouts.create',
     deleteTimeoutSeconds: 'timeouts.delete',
+    replicaRegionIds: 'destinationRegionIds',
   },
   template: {
     sourceImageId: ImageCopyParameter.SourceImageId,
@@ -418,6 +430,7 @@ export const IMAGE_COPY_PROPERTY_NAMES: Record<PropertyNaming, Record<keyof Imag
     deleteTimeoutMinutes: 'DeleteTimeoutMinutes',
     createTimeoutSeconds: ImageCopyParameter.CreateTimeoutSeconds,
     deleteTimeoutSeconds: ImageCopyParameter.DeleteTimeoutSeconds,
+    replicaRegionIds: ImageCopyParameter.ReplicaRegionIds,
   },
 };
 
@@ -441,7 +454,8 @@ export function validateImageCopyProperties(input: ImageCopyInput, naming: Prope
     ...validateDescription(input.description, name.description),
     ...validateBoolean(input.encrypted, name.encrypted),
     ...validateKmsKey(input.encrypted, input.kmsKeyId, name.encrypted, name.kmsKeyId),
-    ...validateTags(input.tags, name.tags),
+    ...validateTags(input.tags, name.tags, !isAbsent(input.replicaRegionIds)),
+    ...validateRegionList(input.replicaRegionIds, name.replicaRegionIds),
     ...validateBoolean(input.force, name.force),
     ...validateResourceGroupId(input.resourceGroupId, name.resourceGroupId),
     ...validateImageId(input.existingImageId, name.existingImageId),
@@ -469,5 +483,18 @@ export function imageCopyInputFromParameters(properties: ImageCopyResourceProper
     existingImageId: properties[ImageCopyParameter.ExistingImageId],
     createTimeoutSeconds: properties[ImageCopyParameter.CreateTimeoutSeconds],
     deleteTimeoutSeconds: properties[ImageCopyParameter.DeleteTimeoutSeconds],
+    replicaRegionIds: properties[ImageCopyParameter.ReplicaRegionIds],
   };
+}
+
+/** A list of region ids (or its JSON text, or comma-separated), each valid; absent is fine. */
+function validateRegionList(value: unknown, property: string): string[] {
+  if (isAbsent(value)) {
+    return [];
+  }
+  const regions = parseRegionListParameter(value);
+  if (regions === undefined) {
+    return [invalidMessage(property, value, 'must be a list of region ids')];
+  }
+  return regions.flatMap((region, index) => validateRegionId(region, `${property}[${index}]`));
 }

@@ -1,7 +1,9 @@
 import {
   ALL_IMAGE_STATUSES,
   clientTokenFor,
+  confirmedOwnershipValue,
   CONTINUATION_KEY,
+  customResourceTimeoutSeconds,
   DEFAULT_CREATE_TIMEOUT_MINUTES,
   DEFAULT_DELETE_TIMEOUT_MINUTES,
   FAILED_STATUSES,
@@ -9,6 +11,7 @@ import {
   ImageCopyParameter,
   isOwnedBy,
   isStartedByRequest,
+  legacyOwnershipTagValue,
   MAX_TIMEOUT_MINUTES,
   MAX_TIMEOUT_SECONDS,
   MAX_USER_TAGS,
@@ -22,6 +25,8 @@ import {
   parseOwnershipTag,
   parseTagsParameter,
   PENDING_STATUSES,
+  physicalIdFor,
+  readPhysicalId,
   RESPONSE_BODY_LIMIT_BYTES,
 } from '../lib/protocol';
 import { validateTagKey, validateTagValue } from '../lib/validation';
@@ -43,6 +48,7 @@ describe('parameter and Data keys', () => {
         'Force',
         'ImageName',
         'KmsKeyId',
+        'ReplicaRegionIds',
         'ResourceGroupId',
         'SourceImageId',
         'SourceRegionId',
@@ -91,10 +97,31 @@ describe('ownership tag', () => {
     expect(OWNERSHIP_TAG_KEY).toBe('ros-cdk-image-copy:owner');
   });
 
-  it('is <StackId>/<LogicalResourceId>#<12 hex of the request> for ordinary ids', () => {
-    const value = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID);
-    expect(value).toMatch(new RegExp(`^${STACK_ID}/${LOGICAL_ID}#[0-9a-f]{12}$`));
-    expect(value.endsWith(`#${ownershipRequestHash(REQUEST_ID)}`)).toBe(true);
+  it('is <StackId>/<LogicalResourceId>#<instance>.<request> for ordinary ids, <instance>:<request> confirmed', () => {
+    const request = ownershipRequestHash(REQUEST_ID);
+    // A Create's copy: its instance is the hash of its own request.
+    expect(ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID)).toBe(
+      `${STACK_ID}/${LOGICAL_ID}#${request}.${request}`,
+    );
+    // An Update's copy for the instance the Create made, once ROS accepted the answer naming it.
+    expect(
+      ownershipTagValue(STACK_ID, LOGICAL_ID, 'update-request', { instance: request, confirmed: true }),
+    ).toBe(`${STACK_ID}/${LOGICAL_ID}#${request}:${ownershipRequestHash('update-request')}`);
+    // The previous version's form.
+    expect(legacyOwnershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID)).toBe(
+      `${STACK_ID}/${LOGICAL_ID}#${request}`,
+    );
+  });
+
+  it('confirms an unconfirmed value of this version, and nothing else', () => {
+    const unconfirmed = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID);
+    const confirmed = ownershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID, { confirmed: true });
+    expect(confirmedOwnershipValue(unconfirmed)).toBe(confirmed);
+    expect(confirmedOwnershipValue(confirmed)).toBeUndefined();
+    expect(
+      confirmedOwnershipValue(legacyOwnershipTagValue(STACK_ID, LOGICAL_ID, REQUEST_ID)),
+    ).toBeUndefined();
+    expect(confirmedOwnershipValue('not ours')).toBeUndefined();
   });
 
   it('is deterministic', () => {
@@ -121,14 +148,26 @@ describe('ownership tag', () => {
     expect(validateTagValue(value, 'owner')).toEqual([]);
   });
 
-  it('is exactly 128 characters at the longest plain owner and shortened one character later', () => {
+  it('is exactly 128 characters at the longest plain owner (102) and shortened one character later', () => {
     const logicalFor = (ownerLength: number) => 'L'.repeat(ownerLength - STACK_ID.length - 1);
-    const atLimit = ownershipTagValue(STACK_ID, logicalFor(115), REQUEST_ID);
+    const atLimit = ownershipTagValue(STACK_ID, logicalFor(102), REQUEST_ID, { confirmed: true });
     expect(atLimit.length).toBe(128);
     expect(atLimit.startsWith(`${STACK_ID}/`)).toBe(true);
-    const over = ownershipOwner(STACK_ID, logicalFor(116));
+    const over = ownershipOwner(STACK_ID, logicalFor(103));
     expect(over).toMatch(/~[0-9a-f]{32}$/);
-    expect(over.length).toBeLessThanOrEqual(115);
+    expect(over.length).toBeLessThanOrEqual(102);
+  });
+
+  it("recognises the previous version's values, whose owner was shortened only past 115 characters", () => {
+    const logicalFor = (ownerLength: number) => 'L'.repeat(ownerLength - STACK_ID.length - 1);
+    for (const length of [60, 110, 115, 200]) {
+      const legacy = legacyOwnershipTagValue(STACK_ID, logicalFor(length), REQUEST_ID);
+      expect(legacy.length).toBeLessThanOrEqual(128);
+      expect(parseOwnershipTag(legacy)).toMatchObject({ legacy: true, confirmed: false });
+      expect(isOwnedBy(legacy, STACK_ID, logicalFor(length))).toBe(true);
+      expect(isStartedByRequest(legacy, STACK_ID, logicalFor(length), REQUEST_ID)).toBe(true);
+      expect(isOwnedBy(legacy, STACK_ID, logicalFor(length + 1))).toBe(false);
+    }
   });
 
   it('shortens owners that would make an invalid tag value or an ambiguous one', () => {
@@ -151,14 +190,22 @@ describe('ownership tag', () => {
     ]);
   });
 
-  it('parses back into owner and request (round trip), also for shortened owners', () => {
+  it('parses back into owner, instance, request and confirmation (round trip), also for shortened owners', () => {
     for (const stackId of [STACK_ID, 'S'.repeat(500)]) {
-      const value = ownershipTagValue(stackId, LOGICAL_ID, REQUEST_ID);
-      expect(parseOwnershipTag(value)).toEqual({
-        owner: ownershipOwner(stackId, LOGICAL_ID),
-        request: ownershipRequestHash(REQUEST_ID),
-      });
-      expect(`${parseOwnershipTag(value)?.owner}#`).toBe(ownerPrefix(stackId, LOGICAL_ID));
+      for (const confirmed of [false, true]) {
+        const value = ownershipTagValue(stackId, LOGICAL_ID, REQUEST_ID, {
+          instance: 'abcdef012345',
+          confirmed,
+        });
+        expect(parseOwnershipTag(value)).toEqual({
+          owner: ownershipOwner(stackId, LOGICAL_ID),
+          instance: 'abcdef012345',
+          request: ownershipRequestHash(REQUEST_ID),
+          confirmed,
+          legacy: false,
+        });
+        expect(`${parseOwnershipTag(value)?.owner}#`).toBe(ownerPrefix(stackId, LOGICAL_ID));
+      }
     }
   });
 
@@ -169,6 +216,8 @@ describe('ownership tag', () => {
     expect(parseOwnershipTag('owner#not-a-hash')).toBeUndefined();
     expect(parseOwnershipTag('owner#0123456789AB')).toBeUndefined();
     expect(parseOwnershipTag('a#b#0123456789ab')).toBeUndefined();
+    expect(parseOwnershipTag('owner#0123456789ab-0123456789ab')).toBeUndefined();
+    expect(parseOwnershipTag('owner#0123456789ab.0123456789a')).toBeUndefined();
   });
 
   it('recognises copies of this resource and of this request', () => {
@@ -184,6 +233,44 @@ describe('ownership tag', () => {
     const value = ownershipTagValue(STACK_ID, 'Copy2', REQUEST_ID);
     expect(isOwnedBy(value, STACK_ID, 'Copy')).toBe(false);
     expect(value.startsWith(ownerPrefix(STACK_ID, 'Copy'))).toBe(false);
+  });
+});
+
+describe('physical id', () => {
+  it("is image-copy-<12 hex of the Create's RequestId>, the same for every delivery of it", () => {
+    expect(physicalIdFor(REQUEST_ID)).toBe(`image-copy-${ownershipRequestHash(REQUEST_ID)}`);
+    expect(physicalIdFor(REQUEST_ID)).toBe(physicalIdFor(REQUEST_ID));
+    expect(physicalIdFor('another-request')).not.toBe(physicalIdFor(REQUEST_ID));
+  });
+
+  it("reads the instance of this version's ids and of the previous version's placeholder", () => {
+    const instance = ownershipRequestHash(REQUEST_ID);
+    expect(readPhysicalId(physicalIdFor(REQUEST_ID))).toEqual({ kind: 'instance', instance });
+    expect(readPhysicalId(`image-copy-failed-${instance}`)).toEqual({ kind: 'instance', instance });
+  });
+
+  it('reads an image id as a resource of the previous version, whose copies carry the hash of that id', () => {
+    expect(readPhysicalId('m-uf6abc123')).toEqual({
+      kind: 'legacy-image',
+      instance: ownershipRequestHash('m-uf6abc123'),
+      imageId: 'm-uf6abc123',
+    });
+  });
+
+  it('reads anything else as foreign: ROS after a failed or unanswered Create', () => {
+    expect(readPhysicalId(undefined)).toEqual({ kind: 'foreign' });
+    expect(readPhysicalId('')).toEqual({ kind: 'foreign' });
+    expect(readPhysicalId('Copy')).toEqual({ kind: 'foreign', instance: ownershipRequestHash('Copy') });
+    expect(readPhysicalId('Copy-never-created').kind).toBe('foreign');
+    expect(readPhysicalId('image-copy-0123456789AB').kind).toBe('foreign');
+    expect(readPhysicalId('image-copy-0123456789abc').kind).toBe('foreign');
+  });
+});
+
+describe('customResourceTimeoutSeconds', () => {
+  it('is create + delete + 5 minutes, at most 12 hours', () => {
+    expect(customResourceTimeoutSeconds(600, 600)).toBe(1500);
+    expect(customResourceTimeoutSeconds(43_200, 600)).toBe(43_200);
   });
 });
 

@@ -16,7 +16,7 @@ export type UpdateBehaviour =
   | 'retag'
   /** `JoinResourceGroup`. A removed value leaves the image where it is. */
   | 'join-resource-group'
-  /** Read by the handler only (delete force, timeouts) or only on Create (adoption): nothing to call. */
+  /** Read by the handler only (delete force, timeouts, replica regions) or only on Create (adoption): no call. */
   | 'no-call';
 
 /** The decision table. */
@@ -34,6 +34,7 @@ export const UPDATE_BEHAVIOUR: Readonly<Record<ImageCopyParameterKey, UpdateBeha
   [ImageCopyParameter.ExistingImageId]: 'no-call',
   [ImageCopyParameter.CreateTimeoutSeconds]: 'no-call',
   [ImageCopyParameter.DeleteTimeoutSeconds]: 'no-call',
+  [ImageCopyParameter.ReplicaRegionIds]: 'no-call',
 };
 
 /** Each parameter's value in the settings, normalised, for comparison. */
@@ -52,6 +53,7 @@ const SETTING_OF: Readonly<Record<ImageCopyParameterKey, (settings: ImageCopySet
   [ImageCopyParameter.ExistingImageId]: (s) => s.existingImageId,
   [ImageCopyParameter.CreateTimeoutSeconds]: (s) => s.createTimeoutSeconds,
   [ImageCopyParameter.DeleteTimeoutSeconds]: (s) => s.deleteTimeoutSeconds,
+  [ImageCopyParameter.ReplicaRegionIds]: (s) => [...s.replicaRegionIds].sort(),
 };
 
 function sortedEntries(tags: Readonly<Record<string, string>>): [string, string][] {

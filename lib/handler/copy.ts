@@ -1,29 +1,149 @@
 /**
  * Starting a copy and waiting for it. A request first looks for the copy it already started (by its ownership
- * tag: duplicate, retried and continued deliveries adopt it), then calls `CopyImage` with its `ClientToken`. The
- * wait starts with a planned delay after a `CopyImage` (a copy just started has nothing to read yet), then follows
- * the copy's own progress (see `poll-planner.ts`) until it is Available, failed or gone, or the create timeout
- * passes — then the copy is cancelled and the failure says so.
+ * tag: duplicate, retried and continued deliveries adopt it), then calls `CopyImage` with its `ClientToken` (which
+ * finds a copy the tag lookup cannot see yet: ECS may list a new copy late). A `CopyImage` that ECS refuses because
+ * the source is being copied already is tried again, with backoff, until the create timeout. The wait starts with a
+ * planned delay after a `CopyImage` (a copy just started has nothing to read yet), then follows the copy's own
+ * progress (see `poll-planner.ts`) until it is Available, failed or gone, or the create timeout passes — then the
+ * copy is cancelled and the failure says so. A copy not listed yet counts as pending for a bounded time.
  */
 import {
   clientTokenFor,
-  isOwnedBy,
   MAX_TAGS_PER_IMAGE,
   OWNERSHIP_TAG_KEY,
-  ownershipTagValue,
+  ownershipRequestHash,
+  SOURCE_TAG_KEY,
+  sourceTagValue,
 } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
-import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
+import { ContinuationRequired, describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
+import { discardCopy } from './discard';
 import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
+import { ownedCopies, ownershipValueFor } from './ownership';
 import { PollPlanner } from './poll-planner';
+import { backoffDelay } from './retry';
 import type { ImageCopySettings } from './settings';
 
 /** How many times CopyImage is tried when the name it refused turns out to be free. */
 const NAME_RACE_ATTEMPTS = 3;
 
+/**
+ * The CopyImage refusals that mean "not yet": the source is being copied (by this stack or anything else). The
+ * CopyImage reference documents all three
+ * (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage).
+ */
+export const COPY_CONFLICT_CODES = [
+  'OperationDenied.ImageCopyConflict',
+  'OperationDenied.ImageCopying',
+  'InvalidOperation.Conflict',
+] as const;
+
+/** Waits between CopyImage attempts refused as concurrent: doubling from 4 s to 30 s, ±20 % jitter. */
+export const CONFLICT_BACKOFF = { baseMs: 4_000, maxMs: 30_000, jitter: 0.2 } as const;
+
+/** The shortest wait for a peer's copy in progress to be done. */
+const FOLLOW_FLOOR_MS = 2_000;
+
+/** An image somewhere: the source, or a copy of it. */
+export interface ImageLocation {
+  readonly regionId: string;
+  readonly imageId: string;
+}
+
+/**
+ * The source is being copied: a copy of an `ImageReplication` may copy from a peer instead, a finished (Available)
+ * copy of the same source (and encryption) in another of the replication's regions, which carries the source tag
+ * only its handler writes. Each peer is tried in an order that differs from one request to the next (so members
+ * spread over the peers); a peer that is itself being copied, or gone, is skipped. Without a peer to copy from,
+ * says when the soonest peer copy in progress should be done, to be followed rather than waited for blindly. After
+ * a copy from a peer has failed (`peerFallback`), only the source is used.
+ */
+async function copyFromPeer(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  copyFrom: (from: ImageLocation) => Promise<string>,
+): Promise<{ readonly imageId?: string; readonly nextEndInMs?: number }> {
+  const { state, log } = ctx;
+  if (settings.replicaRegionIds.length === 0 || state.peerFallback) {
+    return {};
+  }
+  const value = sourceTagValue(settings.sourceRegionId, settings.sourceImageId, settings.encrypted);
+  const peers: ImageView[] = [];
+  for (const regionId of settings.replicaRegionIds.filter((r) => r !== settings.destinationRegionId)) {
+    peers.push(...(await ctx.images.findByTag(regionId, SOURCE_TAG_KEY, value)));
+  }
+  // Available only: a Deprecated image cannot be copied.
+  const ready = peers.filter((peer) => peer.status === 'Available');
+  const offset =
+    ready.length > 0 ? parseInt(ownershipRequestHash(ctx.event.RequestId).slice(0, 8), 16) % ready.length : 0;
+  for (const peer of [...ready.slice(offset), ...ready.slice(0, offset)]) {
+    try {
+      const imageId = await copyFrom({ regionId: peer.regionId, imageId: peer.imageId });
+      state.copiedFrom = `${peer.regionId}/${peer.imageId}`;
+      log.info('copy-from-peer', { peerRegionId: peer.regionId, peerImageId: peer.imageId, imageId });
+      return { imageId };
+    } catch (error) {
+      if (error instanceof ContinuationRequired) {
+        throw error;
+      }
+      // Being copied itself, gone or unusable meanwhile: try the next one.
+      log.info('peer-skipped', {
+        peerRegionId: peer.regionId,
+        peerImageId: peer.imageId,
+        reason: describeApiError('ECS CopyImage', error),
+      });
+    }
+  }
+  const ends = peers.filter((peer) => isPending(peer.status)).map((peer) => (peer.remainSeconds ?? 0) * 1000);
+  return ends.length > 0 ? { nextEndInMs: Math.min(...ends) } : {};
+}
+
+/**
+ * Starts the copy (`start`: {@link startCopy}, or a replacement's) and waits until it is Available. A copy made from a
+ * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed and
+ * made again from the source itself.
+ */
+export async function copyUntilAvailable(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  start: () => Promise<string>,
+): Promise<ImageView> {
+  const { state, clock } = ctx;
+  for (;;) {
+    const imageId = await start();
+    state.enter('wait', clock.now());
+    try {
+      return await waitUntilAvailable(ctx, settings, imageId);
+    } catch (error) {
+      const fromPeer =
+        state.copiedFrom !== undefined &&
+        error instanceof ImageCopyError &&
+        (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
+      if (!fromPeer) {
+        throw error;
+      }
+      ctx.log.warn('peer-copy-failed', {
+        imageId,
+        copiedFrom: state.copiedFrom,
+        reason: error.message,
+        next: 'copying from the source itself',
+      });
+      await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
+      state.peerFallback = true;
+      state.copiedFrom = undefined;
+      state.imageId = undefined;
+      state.copySeen = undefined;
+      state.copyRequestedAt = undefined;
+      state.enter('copy', clock.now());
+    }
+  }
+}
+
 export interface StartCopyOptions {
+  /** The resource instance the copy is for (the hash its ownership tag carries). */
+  readonly instance: string;
   /** The image this resource has now, which a replacement must never adopt. */
   readonly currentImageId?: string;
   /** Copy under this name instead of the wanted one (the current image may hold the wanted name). */
@@ -37,14 +157,17 @@ function preference(image: ImageView): number {
   return 2;
 }
 
-/** A copy this very request already started, if any. */
+/** A copy this very request already started (unconfirmed or confirmed, or by the previous version), if any. */
 async function findOwnCopy(
   ctx: OperationContext,
   settings: ImageCopySettings,
 ): Promise<ImageView | undefined> {
-  const { StackId, LogicalResourceId, RequestId } = ctx.event;
-  const tagValue = ownershipTagValue(StackId, LogicalResourceId, RequestId);
-  const found = await ctx.images.findByTag(settings.destinationRegionId, OWNERSHIP_TAG_KEY, tagValue);
+  const request = ownershipRequestHash(ctx.event.RequestId);
+  // A failed copy is never adopted: the ClientToken still finds it for a retried delivery (and the copy fails as it
+  // did), while a copy made anew after a peer's copy failed is not taken for the failed one.
+  const found = (await ownedCopies(ctx, settings.destinationRegionId))
+    .filter((copy) => copy.tag.request === request && !isFailed(copy.image.status))
+    .map((copy) => copy.image);
   return found.sort((a, b) => preference(a) - preference(b))[0];
 }
 
@@ -52,11 +175,17 @@ async function findOwnCopy(
 export async function startCopy(
   ctx: OperationContext,
   settings: ImageCopySettings,
-  options: StartCopyOptions = {},
+  options: StartCopyOptions,
 ): Promise<string> {
   const { state, event, log } = ctx;
   if (state.imageId) {
     return state.imageId;
+  }
+  if (state.resumeAt !== undefined) {
+    // A wait for a concurrent copy of the source, handed over from the last invocation.
+    const resumeAt = Math.min(state.resumeAt, ctx.deadline);
+    state.resumeAt = undefined;
+    await ctx.invocation.sleepUntil(resumeAt);
   }
   const own = await findOwnCopy(ctx, settings);
   if (own) {
@@ -66,57 +195,88 @@ export async function startCopy(
       reason: 'started by this request already',
     });
     state.imageId = own.imageId;
+    state.copySeen = true;
     return own.imageId;
   }
   const name = options.temporaryName ?? settings.imageName;
   const tags = {
     ...settings.tags,
-    [OWNERSHIP_TAG_KEY]: ownershipTagValue(event.StackId, event.LogicalResourceId, event.RequestId),
+    // A copy of an ImageReplication says which source it copies, so the others may copy from it once it is done.
+    ...(settings.replicaRegionIds.length > 0
+      ? {
+          [SOURCE_TAG_KEY]: sourceTagValue(
+            settings.sourceRegionId,
+            settings.sourceImageId,
+            settings.encrypted,
+          ),
+        }
+      : {}),
+    [OWNERSHIP_TAG_KEY]: ownershipValueFor(ctx, options.instance),
+  };
+  /** CopyImage of `from` (the source, or a peer's finished copy of it) into the destination. */
+  const copyFrom = async (from: ImageLocation): Promise<string> => {
+    const fromSource = from.regionId === settings.sourceRegionId && from.imageId === settings.sourceImageId;
+    // A copy under a temporary name, or from a peer, is a different request for ECS's idempotence.
+    const token = [
+      event.RequestId,
+      ...(options.temporaryName === undefined ? [] : ['temporary-name']),
+      ...(fromSource ? [] : [`from:${from.regionId}/${from.imageId}`]),
+    ].join('#');
+    const answer = await ctx.images.call('CopyImage', {
+      RegionId: from.regionId,
+      ImageId: from.imageId,
+      DestinationRegionId: settings.destinationRegionId,
+      ClientToken: clientTokenFor(event.StackId, event.LogicalResourceId, token),
+      ...(name !== undefined ? { DestinationImageName: name } : {}),
+      ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
+      ...(settings.encrypted ? { Encrypted: true } : {}),
+      ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
+      ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
+      Tag: Object.entries(tags)
+        .slice(-MAX_TAGS_PER_IMAGE)
+        .map(([Key, Value]) => ({ Key, Value })),
+    });
+    state.copyRequestedAt ??= ctx.clock.now();
+    state.justRequested = true;
+    return answer.ImageId ?? '';
   };
   let imageId: string | undefined;
   // A duplicate delivery racing this one can free the name between CopyImage's refusal and the lookup of its
   // holder (it removed the old copy, and has not yet renamed its own): then look and copy again.
-  for (let attempt = 1; imageId === undefined; attempt++) {
+  for (let attempt = 1; imageId === undefined;) {
     try {
-      const answer = await ctx.images.call('CopyImage', {
-        RegionId: settings.sourceRegionId,
-        ImageId: settings.sourceImageId,
-        DestinationRegionId: settings.destinationRegionId,
-        // A copy under a temporary name is a different request for ECS's idempotence.
-        ClientToken: clientTokenFor(
-          event.StackId,
-          event.LogicalResourceId,
-          options.temporaryName === undefined ? event.RequestId : `${event.RequestId}#temporary-name`,
-        ),
-        ...(name !== undefined ? { DestinationImageName: name } : {}),
-        ...(settings.description !== undefined ? { DestinationDescription: settings.description } : {}),
-        ...(settings.encrypted ? { Encrypted: true } : {}),
-        ...(settings.encrypted && settings.kmsKeyId !== undefined ? { KMSKeyId: settings.kmsKeyId } : {}),
-        ...(settings.resourceGroupId !== undefined ? { ResourceGroupId: settings.resourceGroupId } : {}),
-        Tag: Object.entries(tags)
-          .slice(-MAX_TAGS_PER_IMAGE)
-          .map(([Key, Value]) => ({ Key, Value })),
-      });
-      imageId = answer.ImageId ?? '';
-      state.copyRequestedAt = ctx.clock.now();
+      imageId = await copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId });
     } catch (error) {
       if (error instanceof ContinuationRequired) {
         throw error;
       }
+      if (hasCode(error, ...COPY_CONFLICT_CODES)) {
+        const peers = await copyFromPeer(ctx, settings, copyFrom);
+        if (peers.imageId !== undefined) {
+          imageId = peers.imageId;
+          continue;
+        }
+        await waitOutConflict(ctx, settings, error, peers.nextEndInMs);
+        continue;
+      }
       if (hasCode(error, 'InvalidImageName.Duplicated')) {
         imageId = await adoptOwnCopyByName(ctx, settings, name, options, error, attempt < NAME_RACE_ATTEMPTS);
+        attempt++;
+        if (imageId === undefined) {
+          log.info('name-freed', { imageName: name, attempt });
+        }
       } else {
         throw copyRefused(settings, error);
       }
-    }
-    if (imageId === undefined) {
-      log.info('name-freed', { imageName: name, attempt });
     }
   }
   if (!imageId) {
     throw new ImageCopyError('ApiError', 'ECS CopyImage answered without an ImageId');
   }
   state.imageId = imageId;
+  if (state.conflictSince !== undefined) {
+    log.info('copy-conflict-over', { waitedMs: ctx.clock.now() - state.conflictSince });
+  }
   log.info('copy-started', {
     imageId,
     sourceImageId: settings.sourceImageId,
@@ -127,7 +287,54 @@ export async function startCopy(
   return imageId;
 }
 
-/** After `InvalidImageName.Duplicated`: adopt the holder if it is one of this resource's own copies. */
+/**
+ * ECS refused the CopyImage because the source is being copied (by another copy of this stack, an ImageReplication
+ * member, or anything else): wait with backoff and jitter, then try again. The wait may hand over to a fresh
+ * invocation (`ContinuationRequired`); the refusals and their start are kept in the continuation state. Once the
+ * create timeout has passed, fails saying so.
+ */
+async function waitOutConflict(
+  ctx: OperationContext,
+  settings: ImageCopySettings,
+  error: unknown,
+  peerEndsInMs?: number,
+): Promise<void> {
+  const { state, clock } = ctx;
+  const now = clock.now();
+  state.conflictSince ??= now;
+  state.conflictRefusals = (state.conflictRefusals ?? 0) + 1;
+  if (now >= ctx.deadline) {
+    throw new ImageCopyError(
+      'CopyConflict',
+      `Cannot copy the source image ${settings.sourceImageId} in ${settings.sourceRegionId}: it was being copied ` +
+        `by something else (another ImageCopy or ImageReplication member, or a copy outside this stack) for the ` +
+        `whole create timeout of ${formatDuration(settings.createTimeoutSeconds)}: ECS refused CopyImage ` +
+        `${state.conflictRefusals} times over ${formatDuration((now - state.conflictSince) / 1000)} ` +
+        `(${describeApiError('ECS CopyImage', error)}). Deploy again once that copy has finished, or raise ` +
+        `CreateTimeoutSeconds (timeouts.create).`,
+      { cause: error },
+    );
+  }
+  // A peer's copy in progress is followed: once it is done, it can be copied from (or the source may be free).
+  const backoff = backoffDelay(state.conflictRefusals, { ...CONFLICT_BACKOFF, random: () => clock.random() });
+  const following = peerEndsInMs === undefined ? backoff : Math.max(FOLLOW_FLOOR_MS, peerEndsInMs + 1_000);
+  const delay = Math.min(backoff, following, ctx.deadline - now);
+
+  ctx.log.info('copy-conflict', {
+    code: errorCode(error),
+    refusals: state.conflictRefusals,
+    waitedMs: now - state.conflictSince,
+    nextAttemptMs: delay,
+  });
+  await ctx.invocation.sleep(delay);
+}
+
+/**
+ * After `InvalidImageName.Duplicated`: adopt the holder if this very request started it (a duplicate delivery may
+ * have made its copy meanwhile, under any name). Another copy of this resource holding the name is never adopted:
+ * it may be the image of another instance of the resource (ROS creating the new instance of a replacement it
+ * performs itself before deleting the old one), or a leftover copied from another source.
+ */
 async function adoptOwnCopyByName(
   ctx: OperationContext,
   settings: ImageCopySettings,
@@ -136,8 +343,6 @@ async function adoptOwnCopyByName(
   error: unknown,
   mayRetry: boolean,
 ): Promise<string | undefined> {
-  const { StackId, LogicalResourceId } = ctx.event;
-  // A duplicate delivery of this request may have made its copy meanwhile, under any name.
   const started = await findOwnCopy(ctx, settings);
   if (started) {
     ctx.log.info('copy-adopted', {
@@ -145,6 +350,7 @@ async function adoptOwnCopyByName(
       status: started.status,
       reason: 'started by this request already',
     });
+    ctx.state.copySeen = true;
     return started.imageId;
   }
   // Without a name, ECS names the copy after the source image.
@@ -154,29 +360,43 @@ async function adoptOwnCopyByName(
     throw copyRefused(settings, error);
   }
   const holders = await ctx.images.findByName(settings.destinationRegionId, name);
-  const own = holders.find(
-    (image) =>
-      image.imageId !== options.currentImageId &&
-      !isFailed(image.status) &&
-      isOwnedBy(image.tags[OWNERSHIP_TAG_KEY] ?? '', StackId, LogicalResourceId),
-  );
-  if (own) {
-    ctx.log.info('copy-adopted', {
-      imageId: own.imageId,
-      status: own.status,
-      reason: 'own copy holding the name',
-    });
-    return own.imageId;
-  }
   if (holders.length === 0 && mayRetry) {
     return undefined; // the name was freed since CopyImage refused it
   }
+  if (holders.length === 0) {
+    // Still refused, and nothing of that name listed: the holder may be a copy that DescribeImages does not list
+    // yet, such as a duplicate delivery's copy of this very request made from another source (a peer's copy). Wait
+    // for it to be listed, as for a copy of our own, then look again; only after that bound is the name taken.
+    const { state, clock } = ctx;
+    const now = clock.now();
+    state.nameHiddenSince ??= now;
+    const until = Math.min(state.nameHiddenSince + visibilityGraceMs(ctx.polling), ctx.deadline);
+    if (now < until) {
+      const delay = Math.min(Math.max(ctx.polling.floorMs ?? 1_000, 1_000), until - now);
+      ctx.log.info('name-holder-not-listed', { imageName: name, waitedMs: now - state.nameHiddenSince });
+      await ctx.invocation.sleep(delay);
+      return undefined;
+    }
+  }
   const holder = holders[0];
   const by = holder ? ` by image ${holder.imageId}` : '';
+  const ours = holder
+    ? (await ownedCopies(ctx, settings.destinationRegionId)).find(
+        (copy) => copy.image.imageId === holder.imageId,
+      )
+    : undefined;
+  const whose = !ours
+    ? `that image is not a copy made by this resource: choose another ImageName, or adopt that image with ` +
+      `ExistingImageId.`
+    : ours.tag.confirmed || holder?.imageId === options.currentImageId
+      ? `that image is the copy of another instance of this resource (a replacement that ROS performs itself ` +
+        `creates the new resource before it deletes the old one): change ImageName along with what forces the ` +
+        `replacement.`
+      : `that image is a copy left by an earlier request of this resource, which is removed when the resource (or ` +
+        `the failed create it belongs to) is deleted: deploy again once it is gone, or choose another ImageName.`;
   throw new ImageCopyError(
     'NameTaken',
-    `ImageName "${name}" is already used${by} in ${settings.destinationRegionId}, and that image is not a copy ` +
-      `made by this resource: choose another ImageName, or adopt that image with ExistingImageId. ` +
+    `ImageName "${name}" is already used${by} in ${settings.destinationRegionId}, and ${whose} ` +
       `(${describeApiError('ECS CopyImage', error)})`,
     { cause: error },
   );
@@ -204,8 +424,18 @@ function copyRefused(settings: ImageCopySettings, error: unknown): ImageCopyErro
 }
 
 /**
+ * How long a copy this request asked for may stay absent from DescribeImages before it counts as gone: the larger
+ * of 2 minutes (Terraform's `alicloud_image_copy` first looks after one) and two of the poll planner's longest
+ * waits, so that at least two planned looks fall inside it. Within the create timeout.
+ */
+export function visibilityGraceMs(polling: { readonly ceilingMs?: number }): number {
+  return Math.max(120_000, 2 * (polling.ceilingMs ?? 30_000));
+}
+
+/**
  * Waits until the copy is Available and returns it. Throws `CopyFailed` (CreateFailed / UnAvailable),
- * `CopyDisappeared` (absent) or, once the deadline passes, cancels the copy and throws `CreateTimeout`.
+ * `CopyDisappeared` (absent once seen, or never seen within {@link visibilityGraceMs} of its CopyImage) or, once
+ * the deadline passes, cancels the copy and throws `CreateTimeout`.
  */
 export async function waitUntilAvailable(
   ctx: OperationContext,
@@ -216,15 +446,17 @@ export async function waitUntilAvailable(
   const log = ctx.log.child({ imageId });
   const planner = new PollPlanner(ctx.polling, state.progressSample);
   const regionId = settings.destinationRegionId;
-  const requestedAt = state.copyRequestedAt;
-  state.copyRequestedAt = undefined;
+  const justRequested = state.justRequested;
+  state.justRequested = false;
   if (state.resumeAt !== undefined) {
     const resumeAt = Math.min(state.resumeAt, ctx.deadline);
     state.resumeAt = undefined;
     await invocation.sleepUntil(resumeAt);
-  } else if (requestedAt !== undefined) {
+  } else if (justRequested && state.copyRequestedAt !== undefined) {
     // CopyImage has just started the copy: nothing to read yet, so the first look is a planned wait away.
-    await invocation.sleepUntil(Math.min(requestedAt + planner.first(() => clock.random()), ctx.deadline));
+    await invocation.sleepUntil(
+      Math.min(state.copyRequestedAt + planner.first(() => clock.random()), ctx.deadline),
+    );
   }
   let last: ImageView | undefined;
   for (;;) {
@@ -234,16 +466,42 @@ export async function waitUntilAvailable(
       return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
     }
     const image = read.image;
-    last = image;
     const now = clock.now();
     if (!image) {
-      throw new ImageCopyError(
-        'CopyDisappeared',
-        `The copy ${imageId} in ${regionId} disappeared before it became Available (cancelled or deleted ` +
-          `outside this stack?).`,
-        { imageId },
+      const unseenUntil = unseenBound(ctx);
+      if (unseenUntil === undefined) {
+        throw new ImageCopyError(
+          'CopyDisappeared',
+          `The copy ${imageId} in ${regionId} disappeared before it became Available (cancelled or deleted ` +
+            `outside this stack?).`,
+          { imageId },
+        );
+      }
+      if (now >= ctx.deadline) {
+        return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
+      }
+      if (now >= unseenUntil) {
+        // It may exist all the same (listed later still): cancel it by its id rather than leave it to run.
+        await discardCopy(ctx, regionId, imageId, 'unlisted-copy');
+        throw new ImageCopyError(
+          'CopyDisappeared',
+          `The copy ${imageId} that CopyImage started in ${regionId} never appeared in DescribeImages within ` +
+            `${formatDuration(visibilityGraceMs(ctx.polling) / 1000)} (cancelled or deleted outside this stack?).`,
+          { imageId },
+        );
+      }
+      // ECS may list a new copy late: it is pending until the bound, looked at as a copy with nothing to go on.
+      const delay = Math.min(
+        planner.next({ status: 'Waiting', at: now }, () => clock.random()),
+        unseenUntil - now,
+        ctx.deadline - now,
       );
+      log.info('not-listed-yet', { unseenForMs: now - (state.copyRequestedAt ?? now), nextPollMs: delay });
+      await invocation.sleep(delay);
+      continue;
     }
+    last = image;
+    state.copySeen = true;
     if (image.status === 'Available' || image.status === 'Deprecated') {
       log.info('available', { status: image.status, imageName: image.imageName });
       return image;
@@ -275,6 +533,18 @@ export async function waitUntilAvailable(
   }
 }
 
+/**
+ * Until when an absent copy counts as not listed yet (ms since epoch): its CopyImage plus the grace, when this
+ * request asked for it and has never seen it; undefined when its absence means it is gone.
+ */
+function unseenBound(ctx: OperationContext): number | undefined {
+  const { state } = ctx;
+  if (state.copySeen) {
+    return undefined;
+  }
+  return (state.copyRequestedAt ?? state.phaseStartedAt) + visibilityGraceMs(ctx.polling);
+}
+
 /** A copy that has not been read yet (ECS did not answer before the create timeout). */
 function unreadView(imageId: string, regionId: string): ImageView {
   return {
@@ -286,6 +556,7 @@ function unreadView(imageId: string, regionId: string): ImageView {
     progress: '',
     tags: {},
     resourceGroupId: '',
+    creationTime: '',
   };
 }
 

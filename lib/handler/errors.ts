@@ -11,6 +11,7 @@ export type ImageCopyErrorCode =
   | 'SourceImageUnusable'
   | 'ExistingImageUnusable'
   | 'NameTaken'
+  | 'CopyConflict'
   | 'CopyFailed'
   | 'CopyDisappeared'
   | 'CreateTimeout'

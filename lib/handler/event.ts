@@ -5,6 +5,7 @@
  */
 import { CONTINUATION_KEY, type ImageCopyResourceProperties } from '../protocol';
 import { ImageCopyError } from './errors';
+import type { ResponseBody } from './response';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -42,8 +43,28 @@ export type Phase =
   | 'update'
   /** Delete: removing the physical id's image. */
   | 'delete'
-  /** Delete: sweeping this resource's leftover copies. */
-  | 'sweep';
+  /** Delete: removing the copies of this resource that the physical id names (see image-copy-resource.ts). */
+  | 'sweep'
+  /** The work is done; only the answer is left to send (no URL accepted it in the invocation that did the work). */
+  | 'answer';
+
+/** What makes a copy the resource's image once ROS accepted the answer naming it: its ownership tag, confirmed. */
+export interface Confirmation {
+  readonly regionId: string;
+  readonly imageId: string;
+  /** The confirmed ownership tag value to write (see `confirmedOwnershipValue`). */
+  readonly value: string;
+}
+
+/** An answer handed over to a fresh invocation, with what follows it. */
+export interface PendingAnswer {
+  /** The response body, as it was to be sent. */
+  readonly body: ResponseBody;
+  /** Confirm this copy once a URL accepted the answer (SUCCESS of a Create or Update). */
+  readonly confirm?: Confirmation;
+  /** The copy this request started, removed if ROS refuses the answer and it never became the resource's image. */
+  readonly ownCopy?: { readonly regionId: string; readonly imageId: string };
+}
 
 /** The continuation marker: what a fresh invocation needs to pick up where the last one stopped. */
 export interface ContinuationState {
@@ -64,6 +85,24 @@ export interface ContinuationState {
   readonly resumeAt?: number;
   /** The last progress seen and when, so the poll planner keeps its estimate across invocations. */
   readonly progressSample?: { readonly at: number; readonly percent: number };
+  /** When this request's CopyImage first answered with the copy (ms since epoch): bounds how long it may stay unseen. */
+  readonly copyRequestedAt?: number;
+  /** DescribeImages has shown the copy: from now on its absence means it is gone. */
+  readonly copySeen?: boolean;
+  /** When ECS first refused this request's CopyImage as a concurrent copy of the source (ms since epoch). */
+  readonly conflictSince?: number;
+  /** How many times ECS refused it so far (the backoff's exponent). */
+  readonly conflictRefusals?: number;
+  /** When ECS first refused the CopyImage's name while no image of that name was listed (ms since epoch). */
+  readonly nameHiddenSince?: number;
+  /** Update: the resource's image when the update started ('' when it had none). */
+  readonly currentImageId?: string;
+  /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */
+  readonly copiedFrom?: string;
+  /** A copy from a peer failed: copy from the source itself from now on. */
+  readonly peerFallback?: boolean;
+  /** Phase `answer`: the answer to send. */
+  readonly answer?: PendingAnswer;
 }
 
 /** An FC 3.0 Node.js context, the parts the handler reads. */
@@ -159,8 +198,21 @@ function readContinuation(value: unknown): ContinuationState | undefined {
     return undefined;
   }
   const state = value as Partial<ContinuationState>;
-  const phases: readonly Phase[] = ['copy', 'wait', 'remove-old', 'rename', 'update', 'delete', 'sweep'];
+  const phases: readonly Phase[] = [
+    'copy',
+    'wait',
+    'remove-old',
+    'rename',
+    'update',
+    'delete',
+    'sweep',
+    'answer',
+  ];
   if (!phases.includes(state.phase as Phase) || typeof state.startedAt !== 'number') {
+    return undefined;
+  }
+  const answer = state.answer as Partial<PendingAnswer> | undefined;
+  if (state.phase === 'answer' && (typeof answer !== 'object' || answer === null || !answer.body)) {
     return undefined;
   }
   return {

@@ -2,47 +2,74 @@
  * The `ImageCopy` custom resource: `onCreate`, `onUpdate` and `onDelete`, each answering with an {@link Outcome}
  * or throwing an {@link ImageCopyError} (or {@link ContinuationRequired} to continue in a new invocation).
  *
+ * One physical id for the life of the resource: a Create answers `image-copy-<h>` (`physicalIdFor`, h the hash of
+ * its RequestId), SUCCESS or FAILED; Update and Delete answer with the id they received. The current image id
+ * travels in `Data`. Every copy made for the resource instance `h` carries `h` in its ownership tag (see
+ * `OWNERSHIP_TAG_KEY`), and is confirmed once ROS accepted the answer that made it the resource's image.
+ *
  * - Create copies (or adopts `ExistingImageId`, like a Terraform import: the resource then owns that image and
- *   deletes it on Delete), waits until Available and answers with the image id as physical id.
- * - Update applies the {@link analyzeUpdate} table: in place, or a replacement (copy anew, wait, remove the old
- *   copy, answer with the new id; on failure the new copy is removed and the old one kept).
- * - Delete cancels or deletes the physical id's image, waits until it is gone, then sweeps this resource's
- *   leftover copies. A placeholder id from a create that failed before any image existed succeeds at once.
+ *   deletes it on Delete), waits until Available and answers with the instance's id and the image in `Data`.
+ * - Update finds the instance's current image (`currentImageOf`) and applies the {@link analyzeUpdate} table: in
+ *   place, or a replacement (copy anew for the same instance, wait, remove the old copy, answer with the same id
+ *   and the new `Data`; on failure the new copy is removed and the old one kept).
+ * - Delete removes the copies the physical id names (see {@link ImageCopyResource.onDelete}).
  */
 import {
+  confirmedOwnershipValue,
   ImageCopyData,
   type ImageCopyOutputs,
   OWNERSHIP_TAG_KEY,
   ownershipRequestHash,
-  ownershipTagValue,
+  physicalIdFor,
+  readPhysicalId,
+  type PhysicalIdReading,
+  RESERVED_TAG_KEYS,
 } from '../protocol';
 import { analyzeUpdate } from './analyze-update';
-import { startCopy, temporaryNameFor, waitUntilAvailable } from './copy';
+import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
-import { removeImage, sweepLeftoverCopies } from './image-removal';
+import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
+import { discardCopy } from './discard';
+import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
+import {
+  confirmationFor,
+  currentImageOf,
+  instanceOfRequest,
+  ownedCopies,
+  ownershipValueFor,
+  type OwnedCopy,
+} from './ownership';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
 
-/** What the handler answers ROS. */
+/** What the handler answers ROS, and what follows the answer. */
 export type Outcome =
-  | { readonly status: 'SUCCESS'; readonly physicalResourceId: string; readonly data?: ImageCopyOutputs }
+  | {
+      readonly status: 'SUCCESS';
+      readonly physicalResourceId: string;
+      readonly data?: ImageCopyOutputs;
+      /** Confirm this copy as the resource's image once ROS accepted the answer. */
+      readonly confirm?: Confirmation;
+      /** The copy this request started (removed if ROS refuses the answer, see index.ts). */
+      readonly ownCopy?: PendingAnswer['ownCopy'];
+    }
   | { readonly status: 'FAILED'; readonly physicalResourceId: string; readonly reason: string };
 
-const PLACEHOLDER_PREFIX = 'image-copy-failed-';
-
-/** The physical id of a create that failed before an image existed; Delete recognises it and does nothing. */
-export function placeholderPhysicalId(requestId: string): string {
-  return `${PLACEHOLDER_PREFIX}${ownershipRequestHash(requestId)}`;
-}
-
-export function isPlaceholderPhysicalId(id: string | undefined): boolean {
-  return id !== undefined && id.startsWith(PLACEHOLDER_PREFIX);
-}
-
-/** Whether a physical id names an ECS image (`m-...`). */
+/** Whether a physical id names an ECS image (`m-...`): a resource created by the previous version. */
 export function isImageId(id: string | undefined): id is string {
-  return id !== undefined && /^m-[A-Za-z0-9]+$/.test(id);
+  return readPhysicalId(id).kind === 'legacy-image';
+}
+
+/**
+ * The physical id every answer to a request carries, SUCCESS or FAILED: a Create's is `physicalIdFor(RequestId)`;
+ * an Update or Delete copies the one it received (should one come without, it answers as a Create would).
+ */
+export function physicalIdOf(event: CustomResourceEvent): string {
+  if (event.RequestType === 'Create') {
+    return physicalIdFor(event.RequestId);
+  }
+  return event.PhysicalResourceId || physicalIdFor(event.RequestId);
 }
 
 function outputs(settings: ImageCopySettings, image: ImageView): ImageCopyOutputs {
@@ -58,13 +85,20 @@ function outputs(settings: ImageCopySettings, image: ImageView): ImageCopyOutput
 export class ImageCopyResource {
   constructor(private readonly ctx: OperationContext) {}
 
-  /** The physical id a failure of this request answers with. */
-  failurePhysicalId(): string {
-    const { event, state } = this.ctx;
-    if (event.RequestType === 'Create') {
-      return state.imageId ?? placeholderPhysicalId(event.RequestId);
-    }
-    return event.PhysicalResourceId || placeholderPhysicalId(event.RequestId);
+  /** The region this request copies into, once its settings are read. */
+  private copyRegionId?: string;
+
+  /** The physical id every answer to this request carries (a failure's too). */
+  physicalId(): string {
+    return physicalIdOf(this.ctx.event);
+  }
+
+  /** The copy this request started (Create, or the replacing Update), if it started one. */
+  ownCopy(): PendingAnswer['ownCopy'] {
+    const { state } = this.ctx;
+    return state.imageId && this.copyRegionId
+      ? { regionId: this.copyRegionId, imageId: state.imageId }
+      : undefined;
   }
 
   async handle(): Promise<Outcome> {
@@ -88,11 +122,17 @@ export class ImageCopyResource {
     if (settings.existingImageId) {
       return this.adoptExisting(settings, settings.existingImageId);
     }
+    this.copyRegionId = settings.destinationRegionId;
+    const instance = ownershipRequestHash(ctx.event.RequestId);
     ctx.state.enter(ctx.state.imageId ? 'wait' : 'copy', ctx.clock.now());
-    const imageId = await startCopy(ctx, settings);
-    ctx.state.enter('wait', ctx.clock.now());
-    const image = await waitUntilAvailable(ctx, settings, imageId);
-    return { status: 'SUCCESS', physicalResourceId: image.imageId, data: outputs(settings, image) };
+    const image = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
+    return {
+      status: 'SUCCESS',
+      physicalResourceId: this.physicalId(),
+      data: outputs(settings, image),
+      confirm: confirmationFor(ctx, image),
+      ownCopy: this.ownCopy(),
+    };
   }
 
   /** `ExistingImageId`: make an Available image in the destination region this resource's image. */
@@ -113,15 +153,19 @@ export class ImageCopyResource {
           `only an Available image can be adopted.`,
       );
     }
-    const { event } = ctx;
-    const ownership = ownershipTagValue(event.StackId, event.LogicalResourceId, event.RequestId);
+    const ownership = ownershipValueFor(ctx, ownershipRequestHash(ctx.event.RequestId));
     const adopted = await this.applyInPlace(settings, image, {
       tagsToSet: { ...settings.tags, [OWNERSHIP_TAG_KEY]: ownership },
       tagsToRemove: [],
     });
-    ctx.state.imageId = imageId;
     ctx.log.info('existing-image-adopted', { imageId, regionId: region });
-    return { status: 'SUCCESS', physicalResourceId: imageId, data: outputs(settings, adopted) };
+    // Not an own copy: should ROS refuse the answer, the image stays (it was there before the resource).
+    return {
+      status: 'SUCCESS',
+      physicalResourceId: this.physicalId(),
+      data: outputs(settings, adopted),
+      confirm: { regionId: region, imageId, value: confirmedOwnershipValue(ownership)! },
+    };
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -141,31 +185,42 @@ export class ImageCopyResource {
         reason: 'the Update carries no OldResourceProperties; updating in place',
       });
     }
-    const currentId = event.PhysicalResourceId;
+    ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
+    const reading = readPhysicalId(event.PhysicalResourceId);
+    const instance = instanceOfRequest(ctx, reading);
+    // The current image is looked up once: a continued replacement must not take its own new copy for it.
+    let current: ImageView | undefined;
+    if (state.currentImageId === undefined) {
+      current = await currentImageOf(ctx, reading, instance, old.destinationRegionId);
+      state.currentImageId = current?.imageId ?? '';
+    }
+    const currentId = state.currentImageId || undefined;
     const plan = analyzeUpdate(old, settings);
-    const replacement = plan.replacement || !isImageId(currentId) || state.phase !== 'update';
+    const replacement = plan.replacement || state.phase !== 'update';
     if (!state.continued) {
       ctx.log.info('update-plan', {
         changes: plan.changes.map((c) => `${c.property}: ${c.behaviour}`),
         replacement,
+        currentImageId: currentId,
       });
     }
     if (replacement) {
-      return this.replace(settings, old, isImageId(currentId) ? currentId : undefined);
+      return this.replace(settings, old, currentId, instance);
     }
-    ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
-    const image = await ctx.images.describe(settings.destinationRegionId, currentId);
+    const image =
+      current ?? (currentId ? await ctx.images.describe(settings.destinationRegionId, currentId) : undefined);
     if (!image) {
+      const which = currentId ?? `of this resource (${this.physicalId()})`;
       throw new ImageCopyError(
         'ImageMissing',
-        `The image ${currentId} no longer exists in ${settings.destinationRegionId} (deleted outside this stack?). ` +
+        `The image ${which} no longer exists in ${settings.destinationRegionId} (deleted outside this stack?). ` +
           `Change a property that forces a replacement, or recreate the resource.`,
         { imageId: currentId },
       );
     }
     if (plan.descriptionRemoved) {
       ctx.log.info('description-kept', {
-        imageId: currentId,
+        imageId: image.imageId,
         reason: 'ECS cannot clear an image description; the current one is left as it is',
       });
     }
@@ -173,9 +228,16 @@ export class ImageCopyResource {
     const tagsToSet = Object.fromEntries(
       Object.entries(settings.tags).filter(([key, value]) => image.tags[key] !== value),
     );
-    const tagsToRemove = plan.tags.remove.filter((key) => key !== OWNERSHIP_TAG_KEY && key in image.tags);
+    const tagsToRemove = plan.tags.remove.filter(
+      (key) => !RESERVED_TAG_KEYS.includes(key) && key in image.tags,
+    );
     const updated = await this.applyInPlace(settings, image, { tagsToSet, tagsToRemove });
-    return { status: 'SUCCESS', physicalResourceId: currentId, data: outputs(settings, updated) };
+    return {
+      status: 'SUCCESS',
+      physicalResourceId: this.physicalId(),
+      data: outputs(settings, updated),
+      confirm: confirmationFor(ctx, image),
+    };
   }
 
   /**
@@ -284,16 +346,18 @@ export class ImageCopyResource {
     settings: ImageCopySettings,
     old: ImageCopySettings,
     currentId: string | undefined,
+    instance: string,
   ): Promise<Outcome> {
     const { ctx } = this;
     const { state } = ctx;
+    this.copyRegionId = settings.destinationRegionId;
     state.enter(state.phase === 'update' ? 'copy' : state.phase, ctx.clock.now());
     if (state.phase === 'copy' || state.phase === 'wait') {
       ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
       try {
-        const newId = await this.startReplacementCopy(settings, old, currentId);
-        state.enter('wait', ctx.clock.now());
-        await waitUntilAvailable(ctx, settings, newId);
+        await copyUntilAvailable(ctx, settings, () =>
+          this.startReplacementCopy(settings, old, currentId, instance),
+        );
       } catch (error) {
         if (error instanceof ContinuationRequired) {
           throw error;
@@ -345,7 +409,13 @@ export class ImageCopyResource {
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
-    return { status: 'SUCCESS', physicalResourceId: newId, data: outputs(settings, image) };
+    return {
+      status: 'SUCCESS',
+      physicalResourceId: this.physicalId(),
+      data: outputs(settings, image),
+      confirm: confirmationFor(ctx, image),
+      ownCopy: this.ownCopy(),
+    };
   }
 
   /**
@@ -360,6 +430,7 @@ export class ImageCopyResource {
     settings: ImageCopySettings,
     old: ImageCopySettings,
     currentId: string | undefined,
+    instance: string,
   ): Promise<string> {
     const { ctx } = this;
     const { state, event } = ctx;
@@ -378,7 +449,11 @@ export class ImageCopyResource {
         });
       }
     }
-    return startCopy(ctx, settings, { currentImageId: currentId, temporaryName: state.temporaryName });
+    return startCopy(ctx, settings, {
+      instance,
+      currentImageId: currentId,
+      temporaryName: state.temporaryName,
+    });
   }
 
   /** Removes the replaced copy; if that fails, removes the new copy instead and fails, keeping the old one. */
@@ -434,61 +509,72 @@ export class ImageCopyResource {
     );
   }
 
-  /** Best effort: cancel or delete a replacement copy that will not be used (the sweep catches what remains). */
+  /** Best effort: cancel or delete a replacement copy that will not be used (the Delete catches what remains). */
   private async discardReplacementCopy(settings: ImageCopySettings, imageId: string): Promise<void> {
-    const { ctx } = this;
-    const region = settings.destinationRegionId;
-    try {
-      const image = await ctx.images.describe(region, imageId);
-      if (!image) {
-        return;
-      }
-      if (image.status === 'Creating' || image.status === 'Waiting') {
-        await ctx.images.call('CancelCopyImage', { RegionId: region, ImageId: imageId });
-      } else {
-        await ctx.images.call('DeleteImage', { RegionId: region, ImageId: imageId });
-      }
-      ctx.log.info('replacement-copy-discarded', { imageId, status: image.status });
-    } catch (error) {
-      ctx.log.warn('replacement-copy-not-discarded', {
-        imageId,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-    }
+    await discardCopy(this.ctx, settings.destinationRegionId, imageId, 'replacement-copy');
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Delete
 
+  /**
+   * Removes the copies of this resource that the physical id names, whatever their status (a copy in progress is
+   * cancelled, one that refuses to be cancelled is waited for, then deleted), and never another owner's:
+   *
+   * - `image-copy-<h>` (or the previous version's placeholder `image-copy-failed-<h>`): every copy of instance `h`,
+   *   Available ones included, confirmed or not;
+   * - an image id (a resource created by the previous version): that image, and the copies of instance
+   *   `hash(<image id>)` (replacements made since);
+   * - anything else (empty, the logical id, `<LogicalId>-never-created`: ROS's Delete after a failed or unanswered
+   *   Create): every copy of this resource that ROS never accepted as an image (unconfirmed), Available ones
+   *   included, and the copies of instance `hash(<id>)`; never a confirmed copy, which belongs to a live instance
+   *   (e.g. the new resource of a replacement ROS performs itself);
+   * - in every case, the previous version's copies of this resource that never became an image (in progress or
+   *   failed), as it did.
+   */
   async onDelete(): Promise<Outcome> {
     const { ctx } = this;
     const { event, state } = ctx;
-    const physicalId = event.PhysicalResourceId ?? '';
-    if (isPlaceholderPhysicalId(physicalId)) {
-      ctx.log.info('nothing-to-delete', { reason: 'placeholder id of a create that made no image' });
-      return { status: 'SUCCESS', physicalResourceId: physicalId };
-    }
+    const reading = readPhysicalId(event.PhysicalResourceId);
     const settings = readSettingsLeniently(event.ResourceProperties, event.RegionId);
     ctx.deadline = state.startedAt + settings.deleteTimeoutSeconds * 1000;
-    if (state.phase === 'delete' && isImageId(physicalId)) {
-      await removeImage(ctx, {
-        regionId: settings.destinationRegionId,
-        imageId: physicalId,
-        force: settings.force,
-        role: 'the image',
-        timeoutSeconds: settings.deleteTimeoutSeconds,
-      });
+    const regionId = settings.destinationRegionId;
+    const removal = { force: settings.force, timeoutSeconds: settings.deleteTimeoutSeconds };
+    if (state.phase === 'delete' && reading.kind === 'legacy-image') {
+      await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
     }
     state.enter('sweep', ctx.clock.now());
-    await sweepLeftoverCopies(
-      ctx,
-      settings.destinationRegionId,
-      isImageId(physicalId) ? physicalId : undefined,
-      {
-        force: settings.force,
-        timeoutSeconds: settings.deleteTimeoutSeconds,
-      },
-    );
-    return { status: 'SUCCESS', physicalResourceId: physicalId || placeholderPhysicalId(event.RequestId) };
+    const targets = (await ownedCopies(ctx, regionId))
+      .filter((copy) => deletes(reading, copy))
+      .map((copy): RemovalTarget => ({
+        image: copy.image,
+        role: !copy.tag.legacy && copy.tag.instance === reading.instance ? 'the copy' : 'the leftover copy',
+      }));
+    ctx.log.info('sweep', {
+      regionId,
+      physicalIdKind: reading.kind,
+      copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
+    });
+    await removeImages(ctx, regionId, targets, removal);
+    return { status: 'SUCCESS', physicalResourceId: this.physicalId() };
   }
+}
+
+/** Whether a Delete whose physical id reads so removes this copy of the resource (see `onDelete`). */
+function deletes(reading: PhysicalIdReading, copy: OwnedCopy): boolean {
+  const { tag, image } = copy;
+  if (tag.legacy) {
+    return (
+      isPending(image.status) ||
+      isFailed(image.status) ||
+      (reading.kind === 'instance' && tag.request === reading.instance)
+    );
+  }
+  if (reading.kind === 'legacy-image' && image.imageId === reading.imageId) {
+    return true;
+  }
+  if (reading.instance !== undefined && tag.instance === reading.instance) {
+    return true;
+  }
+  return reading.kind === 'foreign' && !tag.confirmed;
 }

@@ -4,13 +4,7 @@
  * (`DeleteImage`, with `Force` when asked). Then it waits until the image is gone. Not found is success at every
  * step. Unlike Terraform, which never cancels (ecs-image-api.md §5.8), a delete during a copy works.
  */
-import {
-  FAILED_STATUSES,
-  isOwnedBy,
-  OWNERSHIP_TAG_KEY,
-  PENDING_STATUSES,
-  type ImageStatus,
-} from '../protocol';
+import { FAILED_STATUSES, PENDING_STATUSES, type ImageStatus } from '../protocol';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
@@ -91,7 +85,10 @@ export async function readForPoll(
   }
 }
 
-/** Cancels or deletes the image and waits until it is gone; throws `DeleteTimeout` when the deadline passes. */
+/**
+ * Cancels or deletes the image and waits until it is gone; throws `DeleteTimeout` when the deadline passes. An image
+ * DescribeImages does not list is not taken for gone until ECS says so by its id: a new copy may be listed late.
+ */
 export async function removeImage(ctx: OperationContext, options: RemovalOptions): Promise<void> {
   const { regionId, imageId } = options;
   const log = ctx.log.child({ imageId });
@@ -103,11 +100,28 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       throw deleteTimeout(ctx, options, last, read.unread);
     }
     const image = read.image;
-    last = image;
     if (!image) {
-      log.info('gone', { regionId });
-      return;
+      if (last) {
+        log.info('gone', { regionId });
+        return;
+      }
+      const outcome = await removeUnlisted(ctx, options);
+      if (outcome === 'gone') {
+        log.info('gone', { regionId });
+        return;
+      }
+      if (outcome === 'removed') {
+        break;
+      }
+      // A copy in progress that refuses to be cancelled: wait for it to finish, then delete it.
+      const delay = planner.next({ status: 'Waiting', at: ctx.clock.now() }, () => ctx.clock.random());
+      log.info('wait-for-copy-to-finish', { status: 'not listed', delayMs: delay });
+      if (!(await pause(ctx, delay))) {
+        throw deleteTimeout(ctx, options);
+      }
+      continue;
     }
+    last = image;
     if (ctx.clock.now() >= ctx.deadline) {
       throw deleteTimeout(ctx, options, image);
     }
@@ -172,6 +186,66 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
     }
   }
   await waitUntilGone(ctx, options);
+}
+
+/**
+ * Removes an image that DescribeImages does not list, by its id: cancelled if it is a copy in progress, else deleted.
+ * `gone` when ECS does not know the id; `busy` when it is a copy in progress that refuses to be cancelled.
+ */
+async function removeUnlisted(
+  ctx: OperationContext,
+  options: RemovalOptions,
+): Promise<'gone' | 'removed' | 'busy'> {
+  const { regionId, imageId } = options;
+  const log = ctx.log.child({ imageId });
+  try {
+    await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
+    log.info('cancel-requested', { regionId, status: 'not listed' });
+    return 'removed';
+  } catch (error) {
+    if (error instanceof ContinuationRequired) {
+      throw error;
+    }
+    if (hasCode(error, ...NOT_FOUND)) {
+      return 'gone';
+    }
+    if (hasCode(error, 'CancelNotSupported')) {
+      log.info('cancel-not-supported', { regionId, code: 'CancelNotSupported' });
+      return 'busy';
+    }
+    if (!hasCode(error, 'IncorrectImageStatus', 'ImageCreatedNotFromCopy')) {
+      throw new ImageCopyError(
+        'ApiError',
+        `Could not cancel the copy ${imageId}: ${describeApiError('ECS CancelCopyImage', error)}`,
+        { imageId, cause: error },
+      );
+    }
+  }
+  // Not a copy in progress (finished, failed, or not a copy at all): delete it.
+  try {
+    await ctx.images.call('DeleteImage', {
+      RegionId: regionId,
+      ImageId: imageId,
+      ...(options.force ? { Force: true } : {}),
+    });
+    log.info('delete-requested', { regionId, status: 'not listed', force: options.force });
+    return 'removed';
+  } catch (error) {
+    if (error instanceof ContinuationRequired) {
+      throw error;
+    }
+    if (hasCode(error, ...NOT_FOUND)) {
+      return 'gone';
+    }
+    if (hasCode(error, 'OperationDenied.ImageCopying', 'ImageIsCreating')) {
+      return 'busy';
+    }
+    throw new ImageCopyError(
+      'ApiError',
+      `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', error)}`,
+      { imageId, cause: error },
+    );
+  }
 }
 
 type CancelOutcome = 'cancelled' | 'gone' | 'finished' | 'not-cancellable';
@@ -264,57 +338,27 @@ export async function waitUntilGone(ctx: OperationContext, options: RemovalOptio
   }
 }
 
+/** An image a Delete removes, and what it is for messages (`the copy`, `the leftover copy`). */
+export interface RemovalTarget {
+  readonly image: ImageView;
+  readonly role: string;
+}
+
 /**
- * Removes this resource's copies that never became its image: images in the region carrying this resource's
- * ownership tag (any request) that are still in progress or failed, other than `keepImageId`. Available and
- * Deprecated images found are never touched: after a replacement one of them may be the current image. A copy in
- * progress that refuses to be cancelled (CancelNotSupported) is waited for and then deleted, as the resource's own
- * image would be: no copy can become the current image once ROS deletes the resource, and skipping it would leave
- * a paid-for image behind; the delete timeout passing first fails the Delete, naming it. Other failures are
- * logged, not thrown, since the resource's own image is already gone.
+ * Removes each image (see {@link removeImage}) and waits until it is gone. A failure to remove one does not stop the
+ * others; once all were tried, the first failure is thrown, naming how many others failed. A delete timeout is
+ * thrown at once (the others would meet it too), as is a hand-over to a fresh invocation.
  */
-export async function sweepLeftoverCopies(
+export async function removeImages(
   ctx: OperationContext,
   regionId: string,
-  keepImageId: string | undefined,
+  targets: readonly RemovalTarget[],
   removal: Pick<RemovalOptions, 'force' | 'timeoutSeconds'>,
 ): Promise<void> {
-  const { StackId, LogicalResourceId } = ctx.event;
-  const candidates = await ctx.images.findByTag(regionId, OWNERSHIP_TAG_KEY, undefined, [
-    'Creating',
-    'Waiting',
-    'CreateFailed',
-    'UnAvailable',
-  ]);
-  const leftovers = candidates.filter(
-    (image) =>
-      image.imageId !== keepImageId &&
-      isOwnedBy(image.tags[OWNERSHIP_TAG_KEY] ?? '', StackId, LogicalResourceId),
-  );
-  ctx.log.info('sweep', {
-    regionId,
-    leftovers: leftovers.map((image) => `${image.imageId} (${image.status})`),
-  });
-  for (const image of leftovers) {
-    const log = ctx.log.child({ imageId: image.imageId });
+  const failures: ImageCopyError[] = [];
+  for (const { image, role } of targets) {
     try {
-      if (isPending(image.status)) {
-        const outcome = await cancelCopy(ctx, regionId, image);
-        if (outcome === 'finished') {
-          const now = await ctx.images.describe(regionId, image.imageId);
-          if (!now || !isFailed(now.status)) {
-            log.info('sweep-skip', { status: now?.status ?? 'gone' });
-            continue;
-          }
-          await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: image.imageId });
-        } else if (outcome === 'not-cancellable') {
-          log.info('sweep-wait', { status: image.status, reason: 'the copy cannot be cancelled' });
-          await removeImage(ctx, { ...removal, regionId, imageId: image.imageId, role: 'the leftover copy' });
-        }
-      } else {
-        await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: image.imageId });
-        log.info('delete-requested', { regionId, status: image.status });
-      }
+      await removeImage(ctx, { ...removal, regionId, imageId: image.imageId, role });
     } catch (error) {
       if (error instanceof ContinuationRequired) {
         throw error;
@@ -322,9 +366,31 @@ export async function sweepLeftoverCopies(
       if (error instanceof ImageCopyError && error.code === 'DeleteTimeout') {
         throw error;
       }
-      if (!hasCode(error, ...NOT_FOUND)) {
-        log.warn('sweep-failed', { reason: describeApiError('sweeping a leftover copy', error) });
-      }
+      const failure =
+        error instanceof ImageCopyError
+          ? error
+          : new ImageCopyError(
+              'ApiError',
+              `Could not remove ${role} ${image.imageId}: ${describeApiError('removing it', error)}`,
+              { imageId: image.imageId, cause: error },
+            );
+      ctx.log.warn('remove-failed', { imageId: image.imageId, reason: failure.message });
+      failures.push(failure);
     }
+  }
+  if (failures.length > 0) {
+    const [first] = failures;
+    const others =
+      failures.length > 1
+        ? ` ${failures.length - 1} other copies could not be removed either: ` +
+          `${failures
+            .slice(1)
+            .map((failure) => failure.imageId)
+            .join(', ')}.`
+        : '';
+    throw new ImageCopyError('ApiError', `${first.message}${others}`, {
+      imageId: first.imageId,
+      cause: first,
+    });
   }
 }

@@ -26,6 +26,8 @@ export interface ImageView {
   readonly remainSeconds?: number;
   readonly tags: Readonly<Record<string, string>>;
   readonly resourceGroupId: string;
+  /** `YYYY-MM-DDTHH:mm:ssZ` as reported (compares as text), or '' when not reported. */
+  readonly creationTime: string;
 }
 
 export const PAGE_SIZE = 100;
@@ -63,6 +65,7 @@ export function imageView(image: WireImage, regionId: string): ImageView {
     remainSeconds: remain.length > 0 ? Math.max(...remain) : undefined,
     tags: Object.fromEntries((image.Tags?.Tag ?? []).map((tag) => [tag.TagKey ?? '', tag.TagValue ?? ''])),
     resourceGroupId: image.ResourceGroupId ?? '',
+    creationTime: image.CreationTime ?? '',
   };
 }
 

@@ -7,7 +7,19 @@
  * the original event plus a continuation marker, and the invocation that finishes answers. The response URLs and
  * the credentials never appear in logs.
  */
-import { CONTINUATION_KEY } from '../protocol';
+import {
+  CONTINUATION_KEY,
+  customResourceTimeoutSeconds,
+  DEFAULT_CREATE_TIMEOUT_MINUTES,
+  DEFAULT_DELETE_TIMEOUT_MINUTES,
+  ImageCopyParameter,
+  type ImageCopyParameterKey,
+  parseNumberParameter,
+  OWNERSHIP_TAG_KEY,
+  ownershipOf,
+  ownershipRequestHash,
+  physicalIdFor,
+} from '../protocol';
 import {
   createCloudClients,
   endpointsFromEnvironment,
@@ -16,15 +28,18 @@ import {
 } from './clients';
 import { ContinuationRequired, describeApiError, ImageCopyError } from './errors';
 import {
+  type Confirmation,
   type CustomResourceEvent,
   decodeEvent,
   eventSummary,
   type FcContext,
+  type PendingAnswer,
   type Phase,
   readEvent,
 } from './event';
-import { ImageCopyResource, type Outcome, placeholderPhysicalId } from './image-copy-resource';
-import { EcsImages } from './images';
+import { discardCopy } from './discard';
+import { ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
+import { EcsImages, type ImageView } from './images';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, Invocation, invocationDeadlines } from './invocation';
 import { consoleSink, Logger, type LogSink } from './log';
 import type { OperationContext } from './operation';
@@ -45,7 +60,7 @@ export interface HandlerOptions {
   /** Poll planning bounds. */
   readonly polling?: PollPlannerOptions;
   /** Retry settings of the response POST. */
-  readonly response?: Pick<SendOptions, 'attempts' | 'baseDelayMs' | 'attemptTimeoutMs'>;
+  readonly response?: Pick<SendOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'attemptTimeoutMs'>;
 }
 
 /** What an invocation returns to FC (which ignores it; ROS waits for the response URL). Never secret. */
@@ -131,28 +146,6 @@ export function createHandler(
       logicalResourceId: text(decoded.LogicalResourceId),
       requestType: text(decoded.RequestType),
     });
-
-    const answer = async (body: ResponseBody): Promise<InvocationSummary> => {
-      if (!urls.public && !urls.intranet) {
-        log.error('response-impossible', {
-          status: body.Status,
-          reason: body.Reason,
-          note: 'the event has no ResponseURL or IntranetResponseURL',
-        });
-        return { outcome: 'not-answered', status: body.Status, physicalResourceId: body.PhysicalResourceId };
-      }
-      const sent = await sendResponse(urls, body, {
-        clock,
-        log,
-        deadline: invocation.deadlines.hard,
-        ...options.response,
-      });
-      return {
-        outcome: sent ? 'answered' : 'not-answered',
-        status: body.Status,
-        physicalResourceId: body.PhysicalResourceId,
-      };
-    };
     const failed = (physicalResourceId: string, reason: string): ResponseBody => ({
       Status: 'FAILED',
       Reason: reason,
@@ -161,6 +154,28 @@ export function createHandler(
       RequestId: text(decoded.RequestId) ?? '',
       LogicalResourceId: text(decoded.LogicalResourceId) ?? '',
     });
+    /** Sends an answer with no cloud to call afterwards (no confirmation, no hand-over): until the hard deadline. */
+    const answerOnly = async (body: ResponseBody): Promise<InvocationSummary> => {
+      const summary = { status: body.Status, physicalResourceId: body.PhysicalResourceId };
+      if (!urls.public && !urls.intranet) {
+        log.error('response-impossible', {
+          status: body.Status,
+          reason: body.Reason,
+          note: 'the event has no ResponseURL or IntranetResponseURL',
+        });
+        return { outcome: 'not-answered', ...summary };
+      }
+      const sent = await sendResponse(urls, body, {
+        clock,
+        log,
+        deadline: invocation.deadlines.hard,
+        ...options.response,
+      });
+      if (sent === 'unsent') {
+        log.error('response-failed', { status: body.Status, reason: 'no response URL accepted the answer' });
+      }
+      return { outcome: sent === 'sent' ? 'answered' : 'not-answered', ...summary };
+    };
 
     // 2. Read the event. A malformed one is answered FAILED when it carries a URL.
     let event: CustomResourceEvent;
@@ -170,7 +185,7 @@ export function createHandler(
       const reason = `The ImageCopy handler cannot process this request: ${reasonOf(error)}`;
       log.error('event-refused', { reason });
       const requestId = text(decoded.RequestId) ?? 'unknown-request';
-      return answer(failed(text(decoded.PhysicalResourceId) ?? placeholderPhysicalId(requestId), reason));
+      return answerOnly(failed(text(decoded.PhysicalResourceId) ?? physicalIdFor(requestId), reason));
     }
     const continuation = event[CONTINUATION_KEY];
     const state = new OperationState(INITIAL_PHASE[event.RequestType], startedAt, continuation);
@@ -181,121 +196,296 @@ export function createHandler(
       phase: state.phase,
       functionTimeoutSeconds: functionTimeout,
     });
-
-    // 3. Run the operation.
-    let resource: ImageCopyResource | undefined;
-    let outcome: Outcome;
-    try {
-      if (!credentials) {
-        throw new ImageCopyError(
-          'Internal',
-          'The function has no credentials: give the Function Compute function a RAM role (the provider does this).',
-        );
-      }
-      const accountId = text(context?.accountId) ?? text(env.FC_ACCOUNT_ID) ?? '';
-      const regionId = text(context?.region) ?? text(env.FC_REGION) ?? event.RegionId;
-      const clients = clientFactory({
-        credentials,
-        accountId,
-        regionId,
-        endpoints: endpointsFromEnvironment(env),
-      });
-      // Built in two steps: the image calls read the operation's deadline, which the operation sets as it goes.
-      const operation = {
-        event,
-        clock,
-        invocation,
-        log,
-        state,
-        polling: options.polling ?? {},
-        deadline: invocation.deadlines.hard,
-      } as Omit<OperationContext, 'images'> & { images?: EcsImages };
-      operation.images = new EcsImages(
-        clients.ecs,
-        { clock, invocation, deadline: () => operation.deadline },
-        log,
-      );
-      const ctx = operation as OperationContext;
-      resource = new ImageCopyResource(ctx);
-      try {
-        outcome = await resource.handle();
-      } catch (error) {
-        if (!(error instanceof ContinuationRequired)) {
-          throw error;
-        }
-        // 4. Not done in time: hand the work over to a fresh invocation of this function.
-        state.resumeAt = error.resumeAt;
-        const functionName = text(context?.function?.name) ?? text(env.FC_FUNCTION_NAME);
-        if (!functionName) {
-          throw new ImageCopyError(
-            'ContinuationFailed',
-            'The operation needs more time than one invocation, but the function does not know its own name.',
-            { imageId: state.imageId },
-          );
-        }
-        const next = { ...decoded, [CONTINUATION_KEY]: state.toContinuation() };
-        try {
-          const payload = Buffer.from(JSON.stringify(next), 'utf8');
-          // Each attempt may use what is left of the invocation: this is its last chance to continue.
-          const timeoutMs = () => Math.max(500, invocation.deadlines.hard - clock.now());
-          await withRetry(() => clients.fc.invokeAsync(functionName, payload, { timeoutMs: timeoutMs() }), {
-            operation: 'FC InvokeFunction',
-            deadline: invocation.deadlines.hard,
-            clock,
-            onRetry: (info) => log.warn('retry', { ...info }),
-          });
-        } catch (invokeError) {
-          throw new ImageCopyError(
-            'ContinuationFailed',
-            `The operation needs more time than one invocation (phase ${state.phase}` +
-              `${state.imageId ? `, image ${state.imageId}` : ''}), but the function could not re-invoke itself: ` +
-              `${describeApiError('FC InvokeFunction', invokeError)}. Check that the function's role allows ` +
-              `fc:InvokeFunction on itself, or raise the function timeout.`,
-            { imageId: state.imageId, cause: invokeError },
-          );
-        }
-        log.info('continued', {
-          phase: state.phase,
-          imageId: state.imageId,
-          attempt: state.attempt + 1,
-          resumeInMs: Math.max(0, error.resumeAt - clock.now()),
-        });
-        return { outcome: 'continued' };
-      }
-    } catch (error) {
-      const reason = reasonOf(error);
-      const physicalResourceId =
-        resource?.failurePhysicalId() ??
-        (event.RequestType === 'Create'
-          ? placeholderPhysicalId(event.RequestId)
-          : (event.PhysicalResourceId ?? placeholderPhysicalId(event.RequestId)));
-      log = log.child({ imageId: error instanceof ImageCopyError ? error.imageId : state.imageId });
-      log.error('failed', {
-        code: error instanceof ImageCopyError ? error.code : 'Internal',
-        reason,
-        ...(error instanceof ImageCopyError && error.progress ? { progress: error.progress } : {}),
-      });
-      return answer(failed(physicalResourceId, reason));
+    if (!credentials) {
+      const reason =
+        'The function has no credentials: give the Function Compute function a RAM role (the provider does this).';
+      log.error('failed', { code: 'Internal', reason });
+      return answerOnly(failed(physicalIdOf(event), reason));
     }
 
-    // 5. Done: answer.
-    log.info('done', {
-      status: outcome.status,
-      physicalResourceId: outcome.physicalResourceId,
-      elapsedMs: clock.now() - state.startedAt,
+    // 3. The clients and what every step shares.
+    const accountId = text(context?.accountId) ?? text(env.FC_ACCOUNT_ID) ?? '';
+    const regionId = text(context?.region) ?? text(env.FC_REGION) ?? event.RegionId;
+    const clients = clientFactory({
+      credentials,
+      accountId,
+      regionId,
+      endpoints: endpointsFromEnvironment(env),
     });
-    const base = {
-      PhysicalResourceId: outcome.physicalResourceId,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-    };
-    return answer(
-      outcome.status === 'SUCCESS'
-        ? { Status: 'SUCCESS', ...base, ...(outcome.data ? { Data: outcome.data } : {}) }
-        : { Status: 'FAILED', Reason: outcome.reason, ...base },
+    // Built in two steps: the image calls read the operation's deadline, which the operation sets as it goes.
+    const operation = {
+      event,
+      clock,
+      invocation,
+      log,
+      state,
+      polling: options.polling ?? {},
+      deadline: invocation.deadlines.hard,
+    } as Omit<OperationContext, 'images'> & { images?: EcsImages };
+    operation.images = new EcsImages(
+      clients.ecs,
+      { clock, invocation, deadline: () => operation.deadline },
+      log,
     );
+    const ctx = operation as OperationContext;
+    const functionName = text(context?.function?.name) ?? text(env.FC_FUNCTION_NAME);
+
+    /** Re-invokes this function with the state as continuation marker, for the work (or the answer) to go on. */
+    const handOver = async (): Promise<void> => {
+      if (!functionName) {
+        throw new ImageCopyError(
+          'ContinuationFailed',
+          'The operation needs more time than one invocation, but the function does not know its own name.',
+          { imageId: state.imageId },
+        );
+      }
+      const next = { ...decoded, [CONTINUATION_KEY]: state.toContinuation() };
+      try {
+        const payload = Buffer.from(JSON.stringify(next), 'utf8');
+        // Each attempt may use what is left of the invocation: this is its last chance to continue.
+        const timeoutMs = () => Math.max(500, invocation.deadlines.hard - clock.now());
+        await withRetry(() => clients.fc.invokeAsync(functionName, payload, { timeoutMs: timeoutMs() }), {
+          operation: 'FC InvokeFunction',
+          deadline: invocation.deadlines.hard,
+          clock,
+          onRetry: (info) => log.warn('retry', { ...info }),
+        });
+      } catch (invokeError) {
+        throw new ImageCopyError(
+          'ContinuationFailed',
+          `The operation needs more time than one invocation (phase ${state.phase}` +
+            `${state.imageId ? `, image ${state.imageId}` : ''}), but the function could not re-invoke itself: ` +
+            `${describeApiError('FC InvokeFunction', invokeError)}. Check that the function's role allows ` +
+            `fc:InvokeFunction on itself, or raise the function timeout.`,
+          { imageId: state.imageId, cause: invokeError },
+        );
+      }
+    };
+
+    // 4. Run the operation, unless only its answer is left to send.
+    let pending: PendingAnswer;
+    if (state.phase === 'answer' && state.answer) {
+      pending = state.answer;
+    } else {
+      const work = new ImageCopyResource(ctx);
+      try {
+        try {
+          const outcome = await work.handle();
+          log.info('done', {
+            status: outcome.status,
+            physicalResourceId: outcome.physicalResourceId,
+            elapsedMs: clock.now() - state.startedAt,
+          });
+          pending = pendingAnswerOf(event, outcome);
+        } catch (error) {
+          if (!(error instanceof ContinuationRequired)) {
+            throw error;
+          }
+          // Not done in time: hand the work over to a fresh invocation of this function.
+          state.resumeAt = error.resumeAt;
+          await handOver();
+          log.info('continued', {
+            phase: state.phase,
+            imageId: state.imageId,
+            attempt: state.attempt + 1,
+            resumeInMs: Math.max(0, error.resumeAt - clock.now()),
+          });
+          return { outcome: 'continued' };
+        }
+      } catch (error) {
+        const reason = reasonOf(error);
+        log = log.child({ imageId: error instanceof ImageCopyError ? error.imageId : state.imageId });
+        log.error('failed', {
+          code: error instanceof ImageCopyError ? error.code : 'Internal',
+          reason,
+          ...(error instanceof ImageCopyError && error.progress ? { progress: error.progress } : {}),
+        });
+        const ownCopy = work.ownCopy();
+        pending = { body: failed(work.physicalId(), reason), ...(ownCopy ? { ownCopy } : {}) };
+      }
+    }
+
+    // 5. Answer; then confirm the copy the answer names, or remove this request's copy if ROS refused it.
+    return deliverAnswer(pending, {
+      ctx,
+      urls,
+      handOver: async () => {
+        state.enter('answer', clock.now());
+        state.answer = pending;
+        await handOver();
+      },
+      response: options.response,
+      answerWindowEnd: state.startedAt + answerWindowSeconds(event) * 1000,
+    });
   };
+}
+
+/** The answer an outcome makes, with what follows it. */
+function pendingAnswerOf(event: CustomResourceEvent, outcome: Outcome): PendingAnswer {
+  const base = {
+    PhysicalResourceId: outcome.physicalResourceId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  };
+  if (outcome.status === 'FAILED') {
+    return { body: { Status: 'FAILED', Reason: outcome.reason, ...base } };
+  }
+  return {
+    body: { Status: 'SUCCESS', ...base, ...(outcome.data ? { Data: outcome.data } : {}) },
+    ...(outcome.confirm ? { confirm: outcome.confirm } : {}),
+    ...(outcome.ownCopy ? { ownCopy: outcome.ownCopy } : {}),
+  };
+}
+
+/**
+ * How long ROS may wait for this request's answer, seconds from when it sent it: the custom resource's `Timeout`,
+ * which the construct sets from the create and delete timeouts (see `customResourceTimeoutSeconds`).
+ */
+function answerWindowSeconds(event: CustomResourceEvent): number {
+  const seconds = (key: ImageCopyParameterKey, fallbackMinutes: number): number => {
+    const value = parseNumberParameter(event.ResourceProperties[key]);
+    return value !== undefined && value > 0 ? value : fallbackMinutes * 60;
+  };
+  return customResourceTimeoutSeconds(
+    seconds(ImageCopyParameter.CreateTimeoutSeconds, DEFAULT_CREATE_TIMEOUT_MINUTES),
+    seconds(ImageCopyParameter.DeleteTimeoutSeconds, DEFAULT_DELETE_TIMEOUT_MINUTES),
+  );
+}
+
+/** What delivering an answer needs. */
+interface Delivery {
+  readonly ctx: OperationContext;
+  readonly urls: { readonly public?: string; readonly intranet?: string };
+  /** Hands the answer over to a fresh invocation. */
+  readonly handOver: () => Promise<void>;
+  readonly response?: HandlerOptions['response'];
+  /** Until when ROS may still be waiting for the answer (ms since epoch). */
+  readonly answerWindowEnd: number;
+}
+
+/**
+ * Sends the answer while the invocation has time, keeping a reserve to hand it over. Then:
+ * - accepted (2xx): confirms the copy it names as the resource's image (a SUCCESS of a Create or an Update);
+ * - refused by every URL (4xx: ROS does not want it, e.g. a late delivery after the resource was deleted): removes
+ *   the copy this request started if it is still unconfirmed (see {@link discardRefusedCopy});
+ * - not sent in time: hands the answer over to a fresh invocation, for as long as ROS may still be waiting for it.
+ */
+async function deliverAnswer(pending: PendingAnswer, delivery: Delivery): Promise<InvocationSummary> {
+  const { ctx, urls } = delivery;
+  const { clock, invocation, log } = ctx;
+  const summary = { status: pending.body.Status, physicalResourceId: pending.body.PhysicalResourceId };
+  if (!urls.public && !urls.intranet) {
+    log.error('response-impossible', {
+      status: pending.body.Status,
+      reason: pending.body.Reason,
+      note: 'the event has no ResponseURL or IntranetResponseURL',
+    });
+    return { outcome: 'not-answered', ...summary };
+  }
+  // ECS calls after the answer are bounded by the invocation alone.
+  ctx.deadline = invocation.deadlines.hard;
+  const reserve = (invocation.deadlines.hard - invocation.deadlines.soft) / 2;
+  const sent = await sendResponse(urls, pending.body, {
+    clock,
+    log,
+    deadline: invocation.deadlines.hard - reserve,
+    ...delivery.response,
+  });
+  if (sent === 'sent') {
+    if (pending.confirm) {
+      await confirmImage(ctx, pending.confirm);
+    }
+    return { outcome: 'answered', ...summary };
+  }
+  if (sent === 'refused') {
+    if (pending.ownCopy) {
+      await discardRefusedCopy(ctx, pending.ownCopy);
+    }
+    return { outcome: 'not-answered', ...summary };
+  }
+  if (clock.now() >= delivery.answerWindowEnd) {
+    log.error('response-failed', {
+      status: pending.body.Status,
+      reason:
+        'no response URL accepted the answer, and ROS no longer waits for it (the custom resource Timeout)',
+    });
+    return { outcome: 'not-answered', ...summary };
+  }
+  try {
+    await delivery.handOver();
+  } catch (error) {
+    log.error('response-failed', {
+      status: pending.body.Status,
+      reason: `no response URL accepted the answer, and it could not be handed over: ${reasonOf(error)}`,
+    });
+    return { outcome: 'not-answered', ...summary };
+  }
+  log.info('answer-handed-over', {
+    status: pending.body.Status,
+    answerWindowEndsInMs: delivery.answerWindowEnd - clock.now(),
+  });
+  return { outcome: 'continued', ...summary };
+}
+
+/** Marks the copy an accepted answer names as the resource's image: its ownership tag, confirmed. */
+async function confirmImage(ctx: OperationContext, confirmation: Confirmation): Promise<void> {
+  const log = ctx.log.child({ imageId: confirmation.imageId });
+  try {
+    await ctx.images.tag(confirmation.regionId, confirmation.imageId, {
+      [OWNERSHIP_TAG_KEY]: confirmation.value,
+    });
+    log.info('confirmed', { regionId: confirmation.regionId });
+  } catch (error) {
+    // The copy stays unconfirmed: still this instance's image for Update and Delete (see ownership.ts).
+    log.warn('confirm-failed', { reason: describeApiError('ECS TagResources', error) });
+  }
+}
+
+/** How long a refused answer's copy is watched for a confirmation by a duplicate delivery, ms. */
+export const REFUSED_COPY_GRACE_MS = 10_000;
+
+/**
+ * ROS refused the answer to a request that started a copy: a late delivery (an FC retry after the resource, or the
+ * stack, was deleted), whose copy nobody will ever delete, or a duplicate delivery whose twin's answer was accepted
+ * first. The twin confirms the copy right after its 2xx, so the copy is watched for a while: confirmed, it is the
+ * resource's image and stays; still unconfirmed, it never became anyone's image and is removed.
+ */
+async function discardRefusedCopy(
+  ctx: OperationContext,
+  copy: NonNullable<PendingAnswer['ownCopy']>,
+): Promise<void> {
+  const { clock, invocation, event } = ctx;
+  const log = ctx.log.child({ imageId: copy.imageId });
+  const watchUntil = Math.min(clock.now() + REFUSED_COPY_GRACE_MS, invocation.deadlines.soft);
+  for (;;) {
+    let image: ImageView | undefined;
+    try {
+      image = await ctx.images.describe(copy.regionId, copy.imageId);
+    } catch (error) {
+      log.warn('refused-copy-unread', { reason: describeApiError('ECS DescribeImages', error) });
+      return;
+    }
+    const tag =
+      image && ownershipOf(image.tags[OWNERSHIP_TAG_KEY] ?? '', event.StackId, event.LogicalResourceId);
+    if (image && (!tag || tag.confirmed || tag.request !== ownershipRequestHash(event.RequestId))) {
+      log.info('refused-copy-kept', {
+        reason: tag?.confirmed ? 'confirmed as the resource image' : 'not a copy this request started',
+      });
+      return;
+    }
+    if (!image && ctx.state.copySeen) {
+      return; // gone already
+    }
+    // Unconfirmed, or not listed yet (it is then cancelled by id all the same).
+    const left = watchUntil - clock.now();
+    if (left <= 0) {
+      break;
+    }
+    await clock.sleep(Math.min(5_000, left));
+  }
+  log.info('refused-copy-discarded', { reason: 'ROS refused the answer and the copy is not confirmed' });
+  await discardCopy(ctx, copy.regionId, copy.imageId, 'refused-copy');
 }
 
 const defaultHandler = createHandler();

@@ -3,7 +3,7 @@
  * continuation marker on a continued invocation, updated as the operation goes, and written back into the
  * marker when the work is handed over to a fresh invocation.
  */
-import type { ContinuationState, Phase } from './event';
+import type { ContinuationState, PendingAnswer, Phase } from './event';
 import type { ProgressSample } from './poll-planner';
 
 export class OperationState {
@@ -21,10 +21,31 @@ export class OperationState {
   resumeAt?: number;
   progressSample?: ProgressSample;
   /**
-   * When this invocation's `CopyImage` answered with a new copy (not handed over: a wait that spans invocations
-   * is carried by `resumeAt`). The wait then starts with a planned delay, as the copy cannot be Available yet.
+   * Whether this invocation's `CopyImage` has just answered with the copy (not handed over: a wait that spans
+   * invocations is carried by `resumeAt`). The wait then starts with a planned delay, as the copy cannot be
+   * Available yet.
    */
+  justRequested = false;
+  /** When this request's `CopyImage` first answered with the copy: an unseen copy is pending for a bounded time. */
   copyRequestedAt?: number;
+  /** DescribeImages has shown the copy. */
+  copySeen?: boolean;
+  /** When ECS first refused this request's `CopyImage` as a concurrent copy of the source. */
+  conflictSince?: number;
+  conflictRefusals?: number;
+  /**
+   * When ECS first refused this request's `CopyImage` for its name while no image with that name was listed: the
+   * holder may be a copy not listed yet (a duplicate delivery's), so the refusal is pending for a bounded time.
+   */
+  nameHiddenSince?: number;
+  /** Update: the resource's image when the update started ('' when none). */
+  currentImageId?: string;
+  /** The copy was made from a peer's copy (`<region>/<image id>`), not from the source itself. */
+  copiedFrom?: string;
+  /** A copy from a peer failed: copy from the source itself from now on. */
+  peerFallback?: boolean;
+  /** Phase `answer`: what is left to send. */
+  answer?: PendingAnswer;
   /** Whether this invocation resumed a handed-over operation. */
   readonly continued: boolean;
 
@@ -39,6 +60,15 @@ export class OperationState {
     this.finalName = continuation?.finalName;
     this.resumeAt = continuation?.resumeAt;
     this.progressSample = continuation?.progressSample;
+    this.copyRequestedAt = continuation?.copyRequestedAt;
+    this.copySeen = continuation?.copySeen;
+    this.conflictSince = continuation?.conflictSince;
+    this.conflictRefusals = continuation?.conflictRefusals;
+    this.nameHiddenSince = continuation?.nameHiddenSince;
+    this.currentImageId = continuation?.currentImageId;
+    this.copiedFrom = continuation?.copiedFrom;
+    this.peerFallback = continuation?.peerFallback;
+    this.answer = continuation?.answer;
   }
 
   /** Moves to `phase` (a no-op when already there), restarting the phase clock and forgetting the poll plan. */
@@ -64,6 +94,15 @@ export class OperationState {
       ...(this.finalName !== undefined ? { finalName: this.finalName } : {}),
       ...(this.resumeAt !== undefined ? { resumeAt: this.resumeAt } : {}),
       ...(this.progressSample !== undefined ? { progressSample: this.progressSample } : {}),
+      ...(this.copyRequestedAt !== undefined ? { copyRequestedAt: this.copyRequestedAt } : {}),
+      ...(this.copySeen ? { copySeen: true } : {}),
+      ...(this.conflictSince !== undefined ? { conflictSince: this.conflictSince } : {}),
+      ...(this.conflictRefusals !== undefined ? { conflictRefusals: this.conflictRefusals } : {}),
+      ...(this.nameHiddenSince !== undefined ? { nameHiddenSince: this.nameHiddenSince } : {}),
+      ...(this.currentImageId !== undefined ? { currentImageId: this.currentImageId } : {}),
+      ...(this.copiedFrom !== undefined ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.peerFallback ? { peerFallback: true } : {}),
+      ...(this.answer !== undefined ? { answer: this.answer } : {}),
     };
   }
 }

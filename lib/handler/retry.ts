@@ -1,6 +1,7 @@
 /**
  * Retry and backoff for every outbound call of the handler (ECS, FC and the ROS response). What is transient is
- * decided in `lib/sdk-errors.ts`: throttling (honouring `retryAfter`, which the SDK gives in milliseconds),
+ * decided in `lib/sdk-errors.ts`: throttling (honouring `retryAfter`, read in seconds or milliseconds and bounded, see
+ * `retryAfterMs`),
  * `ServiceUnavailable`, HTTP 5xx and network errors. Anything else fails at once. Waits grow exponentially with
  * jitter and never pass the caller's deadline.
  */

@@ -10,6 +10,7 @@ import {
   type ImageCopyResourceProperties,
   parseBooleanParameter,
   parseNumberParameter,
+  parseRegionListParameter,
   parseTagsParameter,
 } from '../protocol';
 import { imageCopyInputFromParameters, validateImageCopyProperties } from '../validation';
@@ -31,6 +32,11 @@ export interface ImageCopySettings {
   readonly existingImageId?: string;
   readonly createTimeoutSeconds: number;
   readonly deleteTimeoutSeconds: number;
+  /**
+   * The other destination regions of the `ImageReplication` this copy belongs to (none for a lone copy): where a
+   * finished copy of the same source may be copied from when the source itself is busy.
+   */
+  readonly replicaRegionIds: readonly string[];
 }
 
 const DEFAULT_CREATE_TIMEOUT_SECONDS = DEFAULT_CREATE_TIMEOUT_MINUTES * 60;
@@ -80,6 +86,7 @@ export function readSettingsLeniently(
       p[ImageCopyParameter.DeleteTimeoutSeconds],
       DEFAULT_DELETE_TIMEOUT_SECONDS,
     ),
+    replicaRegionIds: parseRegionListParameter(p[ImageCopyParameter.ReplicaRegionIds]) ?? [],
   };
 }
 

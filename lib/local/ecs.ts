@@ -2,7 +2,8 @@ import { createHash } from 'crypto';
 import { ApiError } from './errors';
 import type { RequestContext, RpcService } from './service';
 import type { StateStore } from './state';
-import { ECS_ACTIONS, type ActionEnv } from './ecs/actions';
+import { DEFAULT_VARIANTS } from './variants';
+import { ECS_ACTIONS, type ActionEnv, type EcsVariants } from './ecs/actions';
 import { ImageCatalog, randomAlnum, type EcsImage, type ImageStatus, type StoredImage } from './ecs/images';
 import { Params } from './ecs/params';
 import { ECS_REGION_IDS, findRegion } from './ecs/regions';
@@ -21,6 +22,7 @@ export {
   type ImageStatus,
 } from './ecs/images';
 export { MAX_RESOURCE_IDS, MAX_TAGS } from './ecs/params';
+export type { EcsVariants } from './ecs/actions';
 export { ECS_REGIONS, ECS_REGION_IDS, regionEndpoint, type EcsRegion } from './ecs/regions';
 
 export interface EcsOptions {
@@ -41,6 +43,12 @@ export interface EcsOptions {
   readonly seed?: number;
   /** The clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The readings of undocumented ECS behaviours to play: `copyConflict`, `copyVisibility` (with
+   * `copyVisibilityDelayMs`) and `clientTokenReplay` (see `lib/local/variants.ts`). LocalCloud passes its own.
+   * @default the strictest reading of each
+   */
+  readonly variants?: Partial<EcsVariants>;
 }
 
 /** A hook deciding, once per new copy, whether it ends `CreateFailed` and whether it can be cancelled (faults). */
@@ -87,6 +95,8 @@ export class EcsService implements RpcService {
 
   private readonly catalog: ImageCatalog;
   private readonly now: () => number;
+  /** The readings of undocumented ECS behaviours in force. */
+  readonly variants: EcsVariants;
   private readonly counts: Record<string, number> = {};
 
   constructor(
@@ -97,6 +107,13 @@ export class EcsService implements RpcService {
   ) {
     this.now = options.now ?? Date.now;
     this.catalog = new ImageCatalog(store, this.now);
+    this.variants = {
+      copyConflict: options.variants?.copyConflict ?? DEFAULT_VARIANTS.copyConflict,
+      copyVisibility: options.variants?.copyVisibility ?? DEFAULT_VARIANTS.copyVisibility,
+      copyVisibilityDelayMs:
+        options.variants?.copyVisibilityDelayMs ?? DEFAULT_VARIANTS.copyVisibilityDelayMs,
+      clientTokenReplay: options.variants?.clientTokenReplay ?? DEFAULT_VARIANTS.clientTokenReplay,
+    };
   }
 
   async handle(
@@ -215,6 +232,7 @@ export class EcsService implements RpcService {
   private env(ctx: RequestContext): ActionEnv {
     return {
       catalog: this.catalog,
+      variants: this.variants,
       accountId: this.accountId,
       ctx,
       now: this.now,

@@ -145,10 +145,15 @@ export class LocalCloud {
         },
       },
     });
-    this.ecs = new EcsService(this.state, this.accountId, options, {
-      onCopy: (copy) => this.plan.onCopy(copy),
-      onCancelRefused: (imageId) => this.plan.note('cancelNotSupported', imageId),
-    });
+    this.ecs = new EcsService(
+      this.state,
+      this.accountId,
+      { ...options, variants: this.variants },
+      {
+        onCopy: (copy) => this.plan.onCopy(copy),
+        onCancelRefused: (imageId) => this.plan.note('cancelNotSupported', imageId),
+      },
+    );
     this.server.addService(this.ecs);
     this.fc = new FunctionCompute({
       accountId: this.accountId,

@@ -225,7 +225,9 @@ describe('provider names', () => {
 
 describe('the replication example deployed to LocalCloud', () => {
   it('copies into every region in parallel with one provider, and deletes every copy with the stack', async () => {
-    await withExplainedCloud({ copyDurationMs: 1500 }, async (cloud) => {
+    // In parallel where ECS lets one source be copied many times at once (copyConflict none); under the default
+    // reading (any-destination) the copies take turns (test/handler/copy-conflict.test.ts).
+    await withExplainedCloud({ copyDurationMs: 1500, variants: { copyConflict: 'none' } }, async (cloud) => {
       const client = rosClient(cloud, STACK_REGION);
       const example = new ReplicationStack(newApp(), 'ImageReplicationExample', REPLICATION_DEFAULTS);
       const created = await client.createStack(

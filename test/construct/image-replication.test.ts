@@ -61,6 +61,23 @@ describe('ImageReplication', () => {
     }
   });
 
+  it('tells each copy the other regions, so that a copy may be made from a finished one (ReplicaRegionIds)', () => {
+    const stack = newStack();
+    replicate({}, stack);
+    const template = Template.fromStack(stack);
+    template.hasResource('EverywhereCnShanghai', {
+      Properties: { Parameters: { ReplicaRegionIds: ['cn-beijing', 'ap-southeast-1'] } },
+    });
+    template.hasResource('EverywhereApSoutheast1', {
+      Properties: { Parameters: { ReplicaRegionIds: ['cn-shanghai', 'cn-beijing'] } },
+    });
+    const single = newStack('Single');
+    replicate({ destinationRegionIds: ['cn-beijing'] }, single);
+    Template.fromStack(single).hasResource('EverywhereCnBeijing', {
+      Properties: { Parameters: { ReplicaRegionIds: Match.absent() } },
+    });
+  });
+
   it('gives every copy the shared props, and each region its own KMS key', () => {
     const stack = newStack();
     replicate(
@@ -154,6 +171,24 @@ describe('ImageReplication', () => {
       ],
     ])('rejects %s', (_name, props, messages) => {
       expect(messagesFor(props)).toEqual(messages);
+    });
+
+    it('allows 18 tags on the copies of a replication to several regions (the source tag takes one), 19 to one', () => {
+      const tags = (count: number) =>
+        Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
+      expect(messagesFor({ tags: tags(18) })).toEqual([]);
+      expect(messagesFor({ tags: tags(19) })).toEqual([
+        'tags (19 tags) is invalid: at most 18 tags are allowed on the copies of an ImageReplication to more than ' +
+          'one region (ECS allows 20 per image; ros-cdk-image-copy reserves its ownership tag and ' +
+          '"ros-cdk-image-copy:source")',
+      ]);
+      expect(messagesFor({ tags: tags(19), destinationRegionIds: ['cn-beijing'] })).toEqual([]);
+    });
+
+    it('refuses the reserved source tag key', () => {
+      expect(() => replicate({ tags: { 'ros-cdk-image-copy:source': 'x' } })).toThrow(
+        'tags key "ros-cdk-image-copy:source" is invalid: it is reserved by ros-cdk-image-copy',
+      );
     });
 
     it('rejects a region list that is a token or has a token in it: regions name the copies', () => {

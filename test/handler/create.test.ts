@@ -3,12 +3,13 @@
  */
 import { randomUUID } from 'crypto';
 import { ApiError } from '../../lib/local';
-import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
+import { OWNERSHIP_TAG_KEY, ownershipTagValue, physicalIdFor } from '../../lib/protocol';
 import {
-  BRIEF_SIZE_GIB,
   DESTINATION_REGION,
   deliver,
   type Harness,
+  imageIdOf,
+  isListed,
   newResource,
   ownedImages,
   putSource,
@@ -16,10 +17,12 @@ import {
   MEDIUM_SIZE_GIB,
   SLOW_SIZE_GIB,
   SOURCE_REGION,
+  STEADY_SIZE_GIB,
   startCopyAs,
   startHarness,
   stepsOf,
   until,
+  untilAsync,
 } from './harness';
 
 let h: Harness;
@@ -44,9 +47,9 @@ const propertiesFor = <T extends object = object>(sourceImageId: string, extra: 
 });
 
 describe('Create', () => {
-  it('copies the image, waits until it is Available and answers SUCCESS with the image id and Data', async () => {
-    // A copy that outlasts the first planned wait (a shorter one is Available at the first look).
-    const source = putSource(h, { sizeGiB: BRIEF_SIZE_GIB });
+  it('copies the image, waits until it is Available and answers SUCCESS with the instance id and the image in Data', async () => {
+    // A copy that outlasts the listing delay and the first looks (a shorter one is Available at the first look).
+    const source = putSource(h, { sizeGiB: STEADY_SIZE_GIB });
     const resource = newResource();
     const name = unique('web');
     const { response, event } = await run(h, fn, resource, {
@@ -63,8 +66,9 @@ describe('Create', () => {
       RequestId: event.RequestId,
       LogicalResourceId: 'Copy',
     });
-    const imageId = response.PhysicalResourceId!;
+    const imageId = imageIdOf(response);
     expect(imageId).toMatch(/^m-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
     expect(response.Data).toEqual({
       ImageId: imageId,
       RegionId: DESTINATION_REGION,
@@ -77,7 +81,10 @@ describe('Create', () => {
     expect(image.tags).toEqual({
       team: 'web',
       env: 'prod',
-      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId)),
+      // Confirmed once ROS accepted the answer.
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId), {
+        confirmed: true,
+      }),
     });
     // It waited through the copy's progress, one structured line per poll.
     const polls = stepsOf(h, fn).filter((step) => step.step === 'poll' && step.imageId === imageId);
@@ -98,7 +105,7 @@ describe('Create', () => {
     });
     expect(response.Status).toBe('SUCCESS');
     expect(response.Data).toMatchObject({ RegionId: DESTINATION_REGION, ImageName: sourceName });
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)?.status).toBe('Available');
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageIdOf(response))?.status).toBe('Available');
   });
 
   it('makes an encrypted copy with the KMS key, in the resource group asked for', async () => {
@@ -112,7 +119,7 @@ describe('Create', () => {
       }),
     });
     expect(response.Status).toBe('SUCCESS');
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)).toMatchObject({
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageIdOf(response))).toMatchObject({
       encrypted: true,
       kmsKeyId: '0e478b7a-4262-4802-b8cb-00d3fb40826f',
       resourceGroupId: 'rg-acfmcopies',
@@ -120,8 +127,8 @@ describe('Create', () => {
   });
 
   it('waits while the copy is queued (Waiting) behind five others in the region', async () => {
-    const busy = putSource(h, { sizeGiB: BRIEF_SIZE_GIB });
-    for (let i = 0; i < 5; i++) await startCopyAs(h, busy, {});
+    // Five copies of other sources (one source may not be copied twice at once) fill the region's copy slots.
+    for (let i = 0; i < 5; i++) await startCopyAs(h, putSource(h, { sizeGiB: STEADY_SIZE_GIB }), {});
     const { response, event } = await run(h, fn, newResource(), {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('queued') }),
@@ -133,7 +140,7 @@ describe('Create', () => {
     expect(statuses[0]).toBe('Waiting');
   });
 
-  it('adopts ExistingImageId without copying: applies name, description and tags and answers with its id', async () => {
+  it('adopts ExistingImageId without copying: applies name, description and tags and answers with it in Data', async () => {
     const existing = h.cloud.ecs.putImage(DESTINATION_REGION, {
       imageName: unique('imported'),
       description: 'old words',
@@ -151,7 +158,10 @@ describe('Create', () => {
         Tags: { team: 'data' },
       }),
     });
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: existing });
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: physicalIdFor(String(event.RequestId)),
+    });
     expect(response.Data).toMatchObject({ ImageId: existing, ImageName: name, RegionId: DESTINATION_REGION });
     expect(h.cloud.ecs.callCounts().CopyImage ?? 0).toBe(copiesBefore);
     const image = h.cloud.ecs.getImage(DESTINATION_REGION, existing)!;
@@ -159,18 +169,20 @@ describe('Create', () => {
     expect(image.tags).toEqual({
       keep: 'me',
       team: 'data',
-      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId)),
+      [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, 'Copy', String(event.RequestId), {
+        confirmed: true,
+      }),
     });
   });
 
   it('fails to adopt an ExistingImageId that does not exist in the destination region, saying so', async () => {
-    const { response } = await run(h, fn, newResource(), {
+    const { response, event } = await run(h, fn, newResource(), {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h), { ExistingImageId: 'm-uf6doesnotexist0001' }),
     });
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toContain('ExistingImageId m-uf6doesnotexist0001 was not found in cn-shanghai');
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
   });
 
   it('fails to adopt an ExistingImageId that is not Available', async () => {
@@ -185,7 +197,7 @@ describe('Create', () => {
 
   it('fails a missing source image with a clear reason and leaves nothing behind', async () => {
     const resource = newResource();
-    const { response } = await run(h, fn, resource, {
+    const { response, event } = await run(h, fn, resource, {
       RequestType: 'Create',
       ResourceProperties: propertiesFor('m-bp1doesnotexist0001', { ImageName: unique('never') }),
     });
@@ -193,7 +205,7 @@ describe('Create', () => {
     expect(response.Reason).toMatch(
       /Cannot copy the source image m-bp1doesnotexist0001 in cn-hangzhou: it does not exist .*InvalidImageId\.NotFound/,
     );
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-[0-9a-f]{12}$/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
     expect(ownedImages(h, resource)).toEqual([]);
   });
 
@@ -248,17 +260,20 @@ describe('Create', () => {
     };
     const copiesBefore = h.cloud.ecs.callCounts().CopyImage ?? 0;
     const first = await deliver(h, fn, resource, request);
-    await until(() => ownedImages(h, resource).length > 0);
+    const [copy] = await until(() => {
+      const images = ownedImages(h, resource);
+      return images.length > 0 && images;
+    });
+    // Listed, so the second delivery finds it by its tag (see the next test for one it cannot see yet).
+    await untilAsync(() => isListed(h, copy.imageId));
     const second = await deliver(h, fn, resource, request);
     const [a, b] = await Promise.all([first.response, second.response]);
     await h.cloud.fc.settled();
     expect(a.Status).toBe('SUCCESS');
     expect(b).toEqual(a);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([a.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(a)]);
     expect((h.cloud.ecs.callCounts().CopyImage ?? 0) - copiesBefore).toBe(1);
-    expect(stepsOf(h, fn).some((s) => s.step === 'copy-adopted' && s.imageId === a.PhysicalResourceId)).toBe(
-      true,
-    );
+    expect(stepsOf(h, fn).some((s) => s.step === 'copy-adopted' && s.imageId === imageIdOf(a))).toBe(true);
   });
 
   it('starts one copy when the same request is delivered twice at once', async () => {
@@ -276,10 +291,11 @@ describe('Create', () => {
     await h.cloud.fc.settled();
     expect(a.Status).toBe('SUCCESS');
     expect(b.PhysicalResourceId).toBe(a.PhysicalResourceId);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([a.PhysicalResourceId]);
+    expect(b.Data).toEqual(a.Data);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(a)]);
   });
 
-  it('answers FAILED when the copy ends CreateFailed, carrying the image id so a rollback can remove it', async () => {
+  it('answers FAILED with the instance id when the copy ends CreateFailed, and the rollback removes the copy', async () => {
     const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
     const resource = newResource();
     const delivery = await deliver(h, fn, resource, {
@@ -294,13 +310,13 @@ describe('Create', () => {
     const response = await delivery.response;
     await h.cloud.fc.settled();
     expect(response.Status).toBe('FAILED');
-    expect(response.PhysicalResourceId).toBe(copy.imageId);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(delivery.event.RequestId)));
     expect(response.Reason).toContain(`The copy ${copy.imageId} of ${source}`);
     expect(response.Reason).toContain('ended in status CreateFailed');
     // The rollback's Delete removes the failed copy.
     const { response: rolledBack } = await run(h, fn, resource, {
       RequestType: 'Delete',
-      PhysicalResourceId: copy.imageId,
+      PhysicalResourceId: response.PhysicalResourceId,
       ResourceProperties: delivery.event.ResourceProperties as Record<string, unknown>,
     });
     expect(rolledBack.Status).toBe('SUCCESS');
@@ -310,7 +326,7 @@ describe('Create', () => {
   it('cancels the copy when the create timeout passes and answers FAILED saying how far it got', async () => {
     const source = putSource(h, { sizeGiB: SLOW_SIZE_GIB });
     const resource = newResource();
-    const { response } = await run(h, fn, resource, {
+    const { response, event } = await run(h, fn, resource, {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(source, { ImageName: unique('slow'), CreateTimeoutSeconds: 2 }),
     });
@@ -318,8 +334,9 @@ describe('Create', () => {
     expect(response.Reason).toMatch(
       /^The create timeout of 2 seconds passed with the copy m-\w+ of m-\w+ at \d+% \(status Creating\); the copy was cancelled\. Raise CreateTimeoutSeconds/,
     );
-    expect(response.PhysicalResourceId).toMatch(/^m-/);
-    expect(h.cloud.ecs.getImage(DESTINATION_REGION, response.PhysicalResourceId!)).toBeUndefined();
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
+    const copyId = /the copy (m-\w+)/.exec(response.Reason!)![1];
+    expect(h.cloud.ecs.getImage(DESTINATION_REGION, copyId)).toBeUndefined();
     expect(ownedImages(h, resource)).toEqual([]);
     // The rollback's Delete of the cancelled copy succeeds.
     const { response: rolledBack } = await run(h, fn, resource, {
@@ -374,7 +391,7 @@ describe('Create', () => {
     });
     expect(response.Status).toBe('SUCCESS');
     expect(injected).toEqual(['DescribeImages', 'CopyImage', 'DescribeImages']);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
     const retries = stepsOf(h, fn).filter((s) => s.step === 'retry' && s.requestId === event.RequestId);
     expect(new Set(retries.map((s) => s.kind))).toEqual(new Set(['throttling', 'unavailable', 'network']));
   });

@@ -6,11 +6,12 @@ import { randomUUID } from 'crypto';
 import { HANDLER_RAM_ACTIONS, handlerPolicyDocument } from '../../lib/handler/policy';
 import { HANDLER_ACTION_RESOURCES } from '../../lib/provider';
 import { ApiError } from '../../lib/local';
-import { CONTINUATION_KEY } from '../../lib/protocol';
+import { CONTINUATION_KEY, OWNERSHIP_TAG_KEY, parseOwnershipTag, physicalIdFor } from '../../lib/protocol';
 import {
   DESTINATION_REGION,
   eventFor,
   type Harness,
+  imageIdOf,
   invocationsOf,
   invokeAsync,
   logsOf,
@@ -20,10 +21,13 @@ import {
   putSource,
   run,
   SOURCE_REGION,
+  STEADY_SIZE_GIB,
   startCopyAs,
   startHarness,
   stepsOf,
+  until,
 } from './harness';
+import { testUrl } from './urls';
 
 let h: Harness;
 
@@ -56,7 +60,7 @@ describe('a copy longer than the function timeout', () => {
       });
       expect(response.Status).toBe('SUCCESS');
       expect(callback.bodies).toHaveLength(1);
-      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
       const invocations = invocationsOf(h, fn);
       expect(invocations.length).toBeGreaterThan(1);
       // None ran into its timeout: each handed over (or answered) in time.
@@ -81,17 +85,20 @@ describe('a copy longer than the function timeout', () => {
         RequestType: 'Create',
         ResourceProperties: before,
       });
-      const oldId = createdAnswer.PhysicalResourceId!;
+      const oldId = imageIdOf(createdAnswer);
       const newSource = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
       const { response, callback } = await run(h, fn, resource, {
         RequestType: 'Update',
-        PhysicalResourceId: oldId,
+        PhysicalResourceId: createdAnswer.PhysicalResourceId,
         OldResourceProperties: before,
         ResourceProperties: { ...before, SourceImageId: newSource },
       });
-      expect(response.Status).toBe('SUCCESS');
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: createdAnswer.PhysicalResourceId,
+      });
       expect(callback.bodies).toHaveLength(1);
-      const newId = response.PhysicalResourceId!;
+      const newId = imageIdOf(response);
       expect(newId).not.toBe(oldId);
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, oldId)).toBeUndefined();
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
@@ -104,7 +111,8 @@ describe('a copy longer than the function timeout', () => {
 
   it.concurrent('continues a delete that has to wait for a copy which cannot be cancelled', async () => {
     const fn = h.deployHandler({ timeoutSeconds: 4 });
-    const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+    // Longer than one invocation however late the first one starts.
+    const source = putSource(h, { sizeGiB: STEADY_SIZE_GIB });
     const imageId = await startCopyAs(h, source, {});
     h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
     const { response, callback } = await run(h, fn, newResource(), {
@@ -164,18 +172,19 @@ describe('a copy longer than the function timeout', () => {
       });
       expect(response.Status).toBe('SUCCESS');
       expect(stepsOf(h, fn).some((step) => step.step === 'continued')).toBe(true);
-      const imageId = response.PhysicalResourceId!;
+      const imageId = imageIdOf(response);
+      const physicalId = response.PhysicalResourceId!;
       const renamed = { ...properties, ImageName: unique('least2'), Tags: { team: 'ops' } };
       const { response: updated } = await run(h, fn, resource, {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...renamed, ResourceGroupId: 'rg-acfmleast2' },
       });
-      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
       const { response: deleted } = await run(h, fn, resource, {
         RequestType: 'Delete',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         ResourceProperties: renamed,
       });
       expect(deleted.Status).toBe('SUCCESS');
@@ -220,8 +229,15 @@ describe('a copy longer than the function timeout', () => {
       expect(response.Reason).toContain('could not re-invoke itself');
       expect(response.Reason).toContain('Forbidden.RAM');
       expect(response.Reason).toContain('fc:InvokeFunction');
-      // The answer carries the copy, so the rollback's Delete removes it.
-      expect(response.PhysicalResourceId).toBe(ownedImages(h, resource)[0]?.imageId);
+      // The answer carries the instance's id, so the rollback's Delete removes its copy.
+      expect(ownedImages(h, resource)).toHaveLength(1);
+      const { response: rolledBack } = await run(h, h.deployHandler(), resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: response.PhysicalResourceId,
+        ResourceProperties: {},
+      });
+      expect(rolledBack.Status).toBe('SUCCESS');
+      expect(ownedImages(h, resource)).toEqual([]);
     },
   );
 });
@@ -248,7 +264,7 @@ describe('slow calls near the end of an invocation', () => {
     expect(response.Status).toBe('SUCCESS');
     expect(callback.bodies).toHaveLength(1);
     expect(throttled).toBe(2);
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
     expect(stepsOf(h, fn).some((step) => step.step === 'continued' && step.phase === 'copy')).toBe(true);
   });
 
@@ -270,7 +286,7 @@ describe('slow calls near the end of an invocation', () => {
     expect(callback.bodies).toHaveLength(1);
     const outcomes = invocationsOf(h, fn).map((record) => record.outcome);
     expect(outcomes).toContain('killed');
-    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([response.PhysicalResourceId]);
+    expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
   });
 
   it('does not let a hanging ECS call run an invocation into its timeout', async () => {
@@ -343,6 +359,78 @@ describe('the response', () => {
   });
 });
 
+describe('the response, when no URL takes it for a whole invocation', () => {
+  it('is handed over to a fresh invocation, and the copy is confirmed once a URL accepts it', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 5 });
+    const resource = newResource();
+    const url = await testUrl(503);
+    try {
+      const event = eventFor(h.cloud, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('handed') }),
+      });
+      await invokeAsync(h, fn, { ...event, ResponseURL: url.url });
+      await until(() => stepsOf(h, fn).some((step) => step.step === 'answer-handed-over'), 30_000);
+      const [copy] = ownedImages(h, resource);
+      expect(parseOwnershipTag(copy.tags[OWNERSHIP_TAG_KEY])?.confirmed).toBe(false);
+      url.answerWith(200);
+      await h.cloud.fc.settled();
+      expect(url.accepted).toEqual([
+        expect.objectContaining({
+          Status: 'SUCCESS',
+          PhysicalResourceId: physicalIdFor(String(event.RequestId)),
+          Data: expect.objectContaining({ ImageId: copy.imageId }),
+        }),
+      ]);
+      const answering = stepsOf(h, fn).filter((step) => step.step === 'event' && step.phase === 'answer');
+      expect(answering.length).toBeGreaterThan(0);
+      // The copy was made once; the answer went on from invocation to invocation.
+      expect(stepsOf(h, fn).filter((step) => step.step === 'copy-started')).toHaveLength(1);
+      const image = h.cloud.ecs.getImage(DESTINATION_REGION, copy.imageId)!;
+      expect(parseOwnershipTag(image.tags[OWNERSHIP_TAG_KEY])?.confirmed).toBe(true);
+    } finally {
+      await url.close();
+    }
+  });
+});
+
+describe('throttling with x-acs-retry-after (its unit is undocumented: retryAfterUnit)', () => {
+  it.each([
+    ['s', '3'],
+    ['ms', '3000'],
+  ])(
+    'waits what the server asks when it says it in %s, not retrying early into another throttle',
+    async (_unit, header) => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      // The first CopyImage is throttled, asking for 3 s; a retry before they are over is throttled again.
+      let throttledAt: number | undefined;
+      let throttles = 0;
+      h.fault = (product, action) => {
+        if (product !== 'ecs' || action !== 'CopyImage') return undefined;
+        if (throttledAt === undefined || Date.now() - throttledAt < 2_900) {
+          throttledAt ??= Date.now();
+          throttles++;
+          throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
+            'x-acs-retry-after': header,
+          });
+        }
+        return undefined;
+      };
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('throttled') }),
+      }).finally(() => {
+        h.fault = undefined;
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(throttles).toBe(1);
+      const retries = stepsOf(h, fn).filter((step) => step.step === 'retry' && step.action === 'CopyImage');
+      expect(retries.map((step) => step.delayMs)).toEqual([3_000]);
+    },
+  );
+});
+
 describe('malformed events', () => {
   it('logs a refusal, without crashing, when the event is not JSON (there is no URL to answer)', async () => {
     const fn = h.deployHandler();
@@ -385,7 +473,7 @@ describe('malformed events', () => {
     expect(response.Reason).toBe(
       'The ImageCopy handler cannot process this request: RequestType "Upsert" is not one of Create, Update, Delete',
     );
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
   });
 
   it('answers FAILED with the physical id of the request to an Update without ResourceProperties', async () => {

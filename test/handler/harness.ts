@@ -16,6 +16,7 @@ import {
   type CustomResourceResponse,
 } from '../../lib/local';
 import type { InvocationRecord } from '../../lib/local/fc';
+import type { CloudVariants } from '../../lib/local/variants';
 import { handlerZipPath } from '../../lib/package-root';
 import { OWNERSHIP_TAG_KEY, type ImageCopyResourceProperties } from '../../lib/protocol';
 
@@ -25,6 +26,8 @@ export const ROLE_NAME = 'image-copy-handler';
 
 /** Sizes whose copies take long enough to act on while they run (see {@link copyDurationMs}). */
 export const SLOW_SIZE_GIB = 500;
+/** A copy that outlasts LocalCloud's default listing delay (1.5 s) and the handler's first looks. */
+export const STEADY_SIZE_GIB = 300;
 /** A copy that outlasts a short (4 s) function invocation. */
 export const MEDIUM_SIZE_GIB = 200;
 /** A copy that keeps a place in the region's copy queue for a moment. */
@@ -32,10 +35,11 @@ export const BRIEF_SIZE_GIB = 100;
 
 /**
  * 20 GiB (the default size): 0.8 s; {@link BRIEF_SIZE_GIB}: 1.5 s; {@link MEDIUM_SIZE_GIB}: 3 s;
- * {@link SLOW_SIZE_GIB}: 60 s.
+ * {@link STEADY_SIZE_GIB}: 6 s; {@link SLOW_SIZE_GIB}: 60 s.
  */
 export function copyDurationMs(sizeGiB: number): number {
   if (sizeGiB >= SLOW_SIZE_GIB) return 60_000;
+  if (sizeGiB >= STEADY_SIZE_GIB) return 6_000;
   if (sizeGiB >= MEDIUM_SIZE_GIB) return 3_000;
   if (sizeGiB >= BRIEF_SIZE_GIB) return 1_500;
   return 800;
@@ -60,9 +64,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * A LocalCloud with the provider's role and the bundled handler zip. `variants` picks the readings of undocumented
+ * cloud behaviours it plays (default: the strictest of each, as LocalCloud's own default).
+ */
+export async function startHarness(options: { variants?: Partial<CloudVariants> } = {}): Promise<Harness> {
   const current: { harness?: Harness } = {};
   const cloud = await LocalCloud.start({
+    ...(options.variants ? { variants: options.variants } : {}),
     copyDurationMs,
     faults: { beforeCall: async (product, action) => current.harness?.fault?.(product, action) },
     invocationHooks: { killAfterMs: (functionName) => current.harness?.kill?.(functionName) },
@@ -247,6 +256,15 @@ export function stepsOf(harness: Harness, functionName: string): Array<Record<st
   });
 }
 
+/** The image a SUCCESS answer names: `Data.ImageId` (the physical id is the resource instance's, not an image). */
+export function imageIdOf(response: CustomResourceResponse): string {
+  const imageId = response.Data?.ImageId;
+  if (typeof imageId !== 'string') {
+    throw new Error(`the answer names no image: ${JSON.stringify(response)}`);
+  }
+  return imageId;
+}
+
 /** Images of the destination region that carry this resource's ownership tag. */
 export function ownedImages(harness: Harness, resource: ResourceIdentity, regionId = DESTINATION_REGION) {
   const prefix = `${resource.StackId}/${resource.LogicalResourceId}#`;
@@ -255,12 +273,33 @@ export function ownedImages(harness: Harness, resource: ResourceIdentity, region
     .filter((image) => (image.tags[OWNERSHIP_TAG_KEY] ?? '').startsWith(prefix));
 }
 
+/** Whether DescribeImages (as the handler calls it) lists the image yet: ECS may list a new copy late. */
+export async function isListed(
+  harness: Harness,
+  imageId: string,
+  regionId = DESTINATION_REGION,
+): Promise<boolean> {
+  const answer = await harness.ecs.describeImages(
+    new $Ecs.DescribeImagesRequest({ regionId, imageId, status: 'ALL' }),
+  );
+  return (answer.body?.totalCount ?? 0) > 0;
+}
+
 /** Polls `condition` every 50 ms until it holds (or `timeoutMs` passes, failing the test). */
 export async function until<T>(condition: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = condition();
     if (value) return value;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls an asynchronous `condition` every 50 ms until it holds (or `timeoutMs` passes, failing the test). */
+export async function untilAsync(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'crypto';
 import type { Callback, CustomResourceResponse } from '../../lib/local';
-import { RESPONSE_BODY_LIMIT_BYTES } from '../../lib/protocol';
+import { physicalIdFor, RESPONSE_BODY_LIMIT_BYTES } from '../../lib/protocol';
 import {
   answered,
   DESTINATION_REGION,
@@ -104,10 +104,10 @@ describe('a malformed event with a response URL is answered FAILED', () => {
     ],
     ['a RequestType that is not a string', (e: Record<string, unknown>) => ({ ...e, RequestType: 1 }), '1'],
   ])('%s', async (_name, change, shown) => {
-    const { response, resource } = await answerTo(change);
+    const { response, resource, event } = await answerTo(change);
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toBe(`${REFUSED}RequestType ${shown} is not one of Create, Update, Delete`);
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
     expect(ownedImages(h, resource)).toEqual([]);
   });
 
@@ -119,11 +119,11 @@ describe('a malformed event with a response URL is answered FAILED', () => {
   });
 
   it('a Create without ResourceProperties, naming the required properties', async () => {
-    const { response, resource } = await answerTo((e) => without(e, 'ResourceProperties'));
+    const { response, resource, event } = await answerTo((e) => without(e, 'ResourceProperties'));
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toContain('SourceImageId is required');
     expect(response.Reason).toContain('SourceRegionId is required');
-    expect(response.PhysicalResourceId).toMatch(/^image-copy-failed-/);
+    expect(response.PhysicalResourceId).toBe(physicalIdFor(String(event.RequestId)));
     expect(ownedImages(h, resource)).toEqual([]);
   });
 
@@ -248,7 +248,7 @@ describe('a request that cannot be answered is logged as refused', () => {
         'event-refused',
         'response-not-accepted',
         'response-not-accepted',
-        'response-failed',
+        'response-refused',
       ]);
       expect(steps.slice(1, 3).map((step) => [step.via, step.httpStatus])).toEqual([
         ['public', 400],
@@ -267,7 +267,7 @@ describe('a request that cannot be answered is logged as refused', () => {
     expect(steps.map((step) => step.step)).toEqual([
       'event-refused',
       'response-not-accepted',
-      'response-failed',
+      'response-refused',
     ]);
     expect(steps[1]).toMatchObject({ code: 'InvalidURL' });
   });

@@ -3,6 +3,7 @@ import { ImageCopyParameter } from '../../lib/protocol';
 import {
   DESTINATION_REGION,
   Harness,
+  imageIdOf,
   newResource,
   ownedImages,
   putSource,
@@ -40,7 +41,7 @@ describe('a replacement whose name is freed while it looks for the holder', () =
       ResourceProperties: props(sourceA),
     });
     expect(created.response.Status).toBe('SUCCESS');
-    const oldId = created.response.PhysicalResourceId!;
+    const oldId = imageIdOf(created.response);
 
     // After CopyImage, the next ECS call finds the old copy already deleted, as a racing duplicate delivery would
     // have done.
@@ -63,13 +64,16 @@ describe('a replacement whose name is freed while it looks for the holder', () =
     try {
       const replaced = await run(harness, functionName, resource, {
         RequestType: 'Update',
-        PhysicalResourceId: oldId,
+        PhysicalResourceId: created.response.PhysicalResourceId,
         ResourceProperties: props(sourceB),
         OldResourceProperties: props(sourceA),
       });
       expect(raced).toBe(true);
-      expect(replaced.response).toMatchObject({ Status: 'SUCCESS' });
-      const newId = replaced.response.PhysicalResourceId!;
+      expect(replaced.response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: created.response.PhysicalResourceId,
+      });
+      const newId = imageIdOf(replaced.response);
       expect(newId).not.toBe(oldId);
       expect(harness.cloud.ecs.getImage(DESTINATION_REGION, newId)).toMatchObject({
         imageName: 'raced-name',

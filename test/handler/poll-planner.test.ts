@@ -8,6 +8,7 @@ import type { OperationContext } from '../../lib/handler/operation';
 import { OperationState } from '../../lib/handler/operation-state';
 import { PollPlanner, type PollPlannerOptions } from '../../lib/handler/poll-planner';
 import type { ImageCopySettings } from '../../lib/handler/settings';
+import { OWNERSHIP_TAG_KEY, ownershipRequestHash, ownershipTagValue } from '../../lib/protocol';
 import { FakeClock } from './fake-clock';
 
 const noJitter = () => 0; // jitter only shortens a delay: 0 keeps it as planned
@@ -156,6 +157,7 @@ describe('waiting for a copy', () => {
     force: false,
     createTimeoutSeconds: 600,
     deleteTimeoutSeconds: 600,
+    replicaRegionIds: [],
   };
 
   /**
@@ -180,6 +182,9 @@ describe('waiting for a copy', () => {
         Status: done ? 'Available' : 'Creating',
         Progress: done ? '100%' : `${Math.floor(((copyMs - left) * 100) / copyMs)}%`,
         DiskDeviceMappings: { DiskDeviceMapping: done ? [] : [{ RemainTime: Math.ceil(left / 1000) }] },
+        Tags: {
+          Tag: [{ TagKey: OWNERSHIP_TAG_KEY, TagValue: ownershipTagValue('stack', 'Copy', 'request') }],
+        },
       };
     };
     const ecs: EcsApi = {
@@ -219,7 +224,7 @@ describe('waiting for a copy', () => {
 
   it('makes no DescribeImages between CopyImage and the first planned wait', async () => {
     const { ctx, journal } = world(120_000);
-    const imageId = await startCopy(ctx, settings);
+    const imageId = await startCopy(ctx, settings, { instance: ownershipRequestHash('request') });
     ctx.state.enter('wait', ctx.clock.now());
     const image = await waitUntilAvailable(ctx, settings, imageId);
     expect(image.status).toBe('Available');
@@ -234,7 +239,7 @@ describe('waiting for a copy', () => {
     const { ctx, journal, clock } = world(120_000, {
       startedAt: Date.parse('2026-01-01T00:00:00Z') - 200_000,
     });
-    const imageId = await startCopy(ctx, settings);
+    const imageId = await startCopy(ctx, settings, { instance: ownershipRequestHash('request') });
     ctx.state.enter('wait', clock.now());
     const image = await waitUntilAvailable(ctx, settings, imageId);
     expect(image.status).toBe('Available');

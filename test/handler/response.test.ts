@@ -1,7 +1,9 @@
 import * as http from 'http';
+import * as net from 'net';
 import type { AddressInfo } from 'net';
 import { Logger } from '../../lib/handler/log';
 import { type ResponseBody, sendResponse, serializeResponse, truncateUtf8 } from '../../lib/handler/response';
+import { systemClock } from '../../lib/handler/retry';
 import { RESPONSE_BODY_LIMIT_BYTES } from '../../lib/protocol';
 import { FakeClock } from './fake-clock';
 
@@ -105,7 +107,7 @@ describe('sendResponse', () => {
 
   it('POSTs the JSON body with Content-Type and a GMT Date header', async () => {
     const clock = new FakeClock(Date.parse('2019-11-26T08:46:44Z'));
-    expect(await sendResponse({ public: `${base}/public?Signature=s` }, body, { clock, log })).toBe(true);
+    expect(await sendResponse({ public: `${base}/public?Signature=s` }, body, { clock, log })).toBe('sent');
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: 'POST', path: '/public?Signature=s' });
     expect(received[0].headers['content-type']).toBe('application/json');
@@ -127,7 +129,7 @@ describe('sendResponse', () => {
   it('retries 5xx answers with backoff', async () => {
     statuses = [500, 503];
     const clock = new FakeClock();
-    expect(await sendResponse({ public: `${base}/public` }, body, { clock, log })).toBe(true);
+    expect(await sendResponse({ public: `${base}/public` }, body, { clock, log })).toBe('sent');
     expect(received).toHaveLength(3);
     expect(clock.sleeps).toEqual([500, 1000]);
   });
@@ -142,18 +144,18 @@ describe('sendResponse', () => {
         log,
       },
     );
-    expect(sent).toBe(true);
+    expect(sent).toBe('sent');
     expect(received.map((r) => r.path)).toEqual(['/intranet']);
   });
 
-  it('does not repeat a post the URL refused (4xx), and says it could not answer', async () => {
+  it('does not repeat a post the URL refused (4xx), and says every URL refused it', async () => {
     statuses = [400, 400];
     const clock = new FakeClock();
     const sent = await sendResponse({ public: `${base}/public`, intranet: `${base}/intranet` }, body, {
       clock,
       log,
     });
-    expect(sent).toBe(false);
+    expect(sent).toBe('refused');
     expect(received.map((r) => r.path)).toEqual(['/public', '/intranet']);
     expect(clock.sleeps).toEqual([]);
   });
@@ -161,20 +163,33 @@ describe('sendResponse', () => {
   it('gives up after the rounds allowed', async () => {
     statuses = [500, 500, 500];
     const clock = new FakeClock();
-    expect(await sendResponse({ public: `${base}/public` }, body, { clock, log, attempts: 3 })).toBe(false);
+    expect(await sendResponse({ public: `${base}/public` }, body, { clock, log, attempts: 3 })).toBe(
+      'unsent',
+    );
     expect(received).toHaveLength(3);
   });
 
-  it('stops before the deadline rather than waiting past it', async () => {
-    statuses = [500, 500, 500, 500];
+  it('keeps trying while the deadline allows, and never waits past it', async () => {
+    statuses = Array.from({ length: 20 }, () => 500);
+    const clock = new FakeClock();
+    const deadline = clock.now() + 30_000;
+    const sent = await sendResponse({ public: `${base}/public` }, body, { clock, log, deadline });
+    expect(sent).toBe('unsent');
+    // 500 ms doubling to 8 s: far more than the 5 rounds of old, and the last wait ends before the deadline.
+    expect(received.length).toBeGreaterThan(5);
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
+  });
+
+  it('accepts an answer a URL took after failing for a while, as long as time is left', async () => {
+    statuses = Array.from({ length: 8 }, () => 503);
     const clock = new FakeClock();
     const sent = await sendResponse({ public: `${base}/public` }, body, {
       clock,
       log,
-      deadline: clock.now() + 1_200,
+      deadline: clock.now() + 120_000,
     });
-    expect(sent).toBe(false);
-    expect(received).toHaveLength(2);
+    expect(sent).toBe('sent');
+    expect(received).toHaveLength(9);
   });
 
   it('never writes the URLs into the log', async () => {
@@ -187,5 +202,123 @@ describe('sendResponse', () => {
     expect(secretLines.length).toBeGreaterThan(0);
     expect(secretLines.join('\n')).not.toContain('top-secret-signature');
     expect(secretLines.join('\n')).not.toContain('/public');
+  });
+});
+
+/**
+ * Response URLs that misbehave at the transport level. Each POST has a hard deadline on the whole exchange (not an
+ * idle timeout), so none of them can hold the handler: it retries until the overall deadline and says it could not
+ * answer. The deadlines here are short (real clock, since sockets are real); the assertions count attempts.
+ */
+describe('sendResponse against URLs that misbehave', () => {
+  const lines: string[] = [];
+  const log = new Logger({ info: (line) => lines.push(line), warn: (line) => lines.push(line) });
+  let server: net.Server | undefined;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+
+  /** A TCP server that does `behave` with each connection. */
+  async function misbehaving(behave: (socket: net.Socket) => void): Promise<string> {
+    connections = 0;
+    server = net.createServer((socket) => {
+      connections++;
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+      behave(socket);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/public?Signature=s`;
+  }
+
+  /** Writes `chunks` one every `everyMs` (until the socket closes). */
+  function trickle(socket: net.Socket, chunks: string[], everyMs: number): void {
+    let index = 0;
+    const timer = setInterval(() => {
+      if (socket.destroyed || index >= chunks.length) {
+        clearInterval(timer);
+        return;
+      }
+      socket.write(chunks[index++]);
+    }, everyMs);
+    socket.on('close', () => clearInterval(timer));
+  }
+
+  afterEach(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+    lines.length = 0;
+  });
+
+  const send = (url: string) =>
+    sendResponse({ public: url }, body, {
+      clock: systemClock,
+      log,
+      attemptTimeoutMs: 300,
+      baseDelayMs: 50,
+      maxDelayMs: 100,
+      deadline: Date.now() + 2_000,
+    });
+
+  it('a URL that refuses connections: retried until the deadline, then unsent', async () => {
+    expect(await send('http://127.0.0.1:1/public?Signature=s')).toBe('unsent');
+    expect(lines.filter((line) => line.includes('"step":"response-not-accepted"')).length).toBeGreaterThan(2);
+    expect(lines.join('\n')).toContain('ECONNREFUSED');
+  });
+
+  it('a URL that answers 500 every time: retried until the deadline, then unsent', async () => {
+    const url = await misbehaving((socket) =>
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n'),
+      ),
+    );
+    expect(await send(url)).toBe('unsent');
+    expect(connections).toBeGreaterThan(2);
+  });
+
+  it('a URL that accepts the connection and never answers: each attempt is cut at its deadline', async () => {
+    const url = await misbehaving(() => undefined);
+    expect(await send(url)).toBe('unsent');
+    expect(connections).toBeGreaterThan(2);
+    expect(lines.join('\n')).toContain('ETIMEDOUT');
+  });
+
+  it('a URL that trickles its headers one at a time: each attempt is cut at its deadline', async () => {
+    const url = await misbehaving((socket) =>
+      socket.once('data', () =>
+        trickle(
+          socket,
+          ['HTTP/1.1 200 OK\r\n', ...Array.from({ length: 100 }, (_, i) => `X-Slow-${i}: ${i}\r\n`), '\r\n'],
+          100,
+        ),
+      ),
+    );
+    expect(await send(url)).toBe('unsent');
+    expect(connections).toBeGreaterThan(2);
+  });
+
+  it('a URL that trickles a status line byte by byte: each attempt is cut at its deadline', async () => {
+    const url = await misbehaving((socket) =>
+      socket.once('data', () => trickle(socket, [...'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'], 200)),
+    );
+    expect(await send(url)).toBe('unsent');
+    expect(connections).toBeGreaterThan(2);
+  });
+
+  it('a URL that answers 200 and then trickles its body: accepted on the status, not held by the body', async () => {
+    const url = await misbehaving((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
+        trickle(
+          socket,
+          Array.from({ length: 1000 }, () => '.'),
+          100,
+        );
+      }),
+    );
+    // Were it to wait for the body, the test would time out (it takes 100 s).
+    expect(await send(url)).toBe('sent');
+    expect(connections).toBe(1);
   });
 });

@@ -35,6 +35,32 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs(apiError({ retryAfter: 0 }))).toBeUndefined();
     expect(retryAfterMs(apiError({}))).toBeUndefined();
   });
+
+  it('reads x-acs-retry-after of 10 or less as seconds and a larger one as milliseconds (retryAfterUnit s and ms)', () => {
+    // The same 3-second wait, sent in either unit.
+    expect(retryAfterMs(apiError({ retryAfter: 3 }))).toBe(3_000);
+    expect(retryAfterMs(apiError({ retryAfter: 3_000 }))).toBe(3_000);
+    expect(retryAfterMs(apiError({ retryAfter: 10 }))).toBe(10_000);
+    expect(retryAfterMs(apiError({ retryAfter: 10_000 }))).toBe(10_000);
+  });
+
+  it('bounds the wait to 1-30 s', () => {
+    expect(retryAfterMs(apiError({ retryAfter: 200 }))).toBe(1_000);
+    expect(retryAfterMs(apiError({ retryAfter: 11 }))).toBe(1_000);
+    expect(retryAfterMs(apiError({ retryAfter: 120_000 }))).toBe(30_000);
+  });
+
+  it('is never 1000x off, whichever unit the server meant', () => {
+    const bounded = (ms: number) => Math.min(30_000, Math.max(1_000, ms));
+    for (let value = 1; value <= 100_000; value = Math.ceil(value * 1.3)) {
+      const read = retryAfterMs(apiError({ retryAfter: value }))!;
+      for (const meantMs of [value * 1000, value]) {
+        const ratio = read / bounded(meantMs);
+        expect(ratio).toBeLessThanOrEqual(10);
+        expect(ratio).toBeGreaterThanOrEqual(1 / 30);
+      }
+    }
+  });
 });
 
 describe('backoffDelay', () => {

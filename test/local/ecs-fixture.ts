@@ -1,4 +1,4 @@
-import { EcsService, type EcsOptions } from '../../lib/local/ecs';
+import { EcsService, type EcsOptions, type EcsVariants } from '../../lib/local/ecs';
 import type { RequestContext } from '../../lib/local/service';
 import { StateStore } from '../../lib/local/state';
 
@@ -14,6 +14,18 @@ export interface AuthorizeCall {
 }
 
 /**
+ * The most lenient reading of each undocumented ECS behaviour: the fixture's default, so that a test of something
+ * else (the queue, names, tags) is not refused as a concurrent copy of the seeded source or kept from seeing its new
+ * copy. `ecs-variants.test.ts` tests each reading; LocalCloud itself plays the strictest by default.
+ */
+export const LENIENT_ECS_VARIANTS: EcsVariants = {
+  copyConflict: 'none',
+  copyVisibility: 'immediate',
+  copyVisibilityDelayMs: 0,
+  clientTokenReplay: 'forever',
+};
+
+/**
  * An EcsService on an in-memory (or file-backed) state with an injected clock, driven through `handle` with a
  * fake request context that records every `authorize` call (and can be told to refuse).
  */
@@ -24,6 +36,7 @@ export function ecsFixture(options: EcsOptions & { stateFile?: string; startAt?:
     now: () => clock.now,
     copyDurationMs: COPY_MS,
     ...options,
+    variants: { ...LENIENT_ECS_VARIANTS, ...options.variants },
   });
   const authorized: AuthorizeCall[] = [];
   let refuse: Error | undefined;

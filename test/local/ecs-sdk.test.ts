@@ -366,8 +366,13 @@ describe('LocalCloud ECS on the real clock', () => {
         const res = await api.describeImages(
           new $Ecs.DescribeImagesRequest({ regionId: SH, imageId: id, status: 'ALL' }),
         );
-        status = res.body!.images!.image![0].status;
+        // Under the default copyVisibility (delayed) the new copy is not listed for a moment.
+        status = res.body!.images!.image![0]?.status;
         if (status === 'Available') break;
+        if (status === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
         expect(['Creating', 'Waiting']).toContain(status);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

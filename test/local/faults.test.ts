@@ -358,6 +358,8 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       cloud = await LocalCloud.start({
         now: () => clock.now,
         copyDurationMs: 10_000,
+        // The clock stands still between reads: the copies are listed at once to be read at all.
+        variants: { copyVisibility: 'immediate' },
         faults: { rules: [{ kind: 'copyFails', sourceImageId: SEED_IMAGE }] },
       });
       const other = cloud.ecs.putImage('cn-hangzhou', { imageId: 'm-other', imageName: 'other' });

@@ -267,23 +267,31 @@ describe('LocalCloud fixes found by fuzzing', () => {
   });
 
   it('reports 99% for a zero-length copy that a fault plan fails (0 ms of 0 ms would be NaN%)', async () => {
-    await withCloud({ copyDurationMs: 0, faults: { rules: [{ kind: 'copyFails' }] } }, async (local) => {
-      const client = ecsClient(local);
-      const copied = await client.copyImage(
-        new $Ecs.CopyImageRequest({
-          regionId: 'cn-hangzhou',
-          imageId: SEED_IMAGE,
-          destinationRegionId: 'cn-beijing',
-        }),
-      );
-      const res = await client.describeImages(
-        new $Ecs.DescribeImagesRequest({
-          regionId: 'cn-beijing',
-          imageId: copied.body!.imageId,
-          status: 'CreateFailed',
-        }),
-      );
-      expect(res.body!.images!.image![0]).toMatchObject({ status: 'CreateFailed', progress: '99%' });
-    });
+    await withCloud(
+      {
+        copyDurationMs: 0,
+        // Read at once after CopyImage: listed at once.
+        variants: { copyVisibility: 'immediate' },
+        faults: { rules: [{ kind: 'copyFails' }] },
+      },
+      async (local) => {
+        const client = ecsClient(local);
+        const copied = await client.copyImage(
+          new $Ecs.CopyImageRequest({
+            regionId: 'cn-hangzhou',
+            imageId: SEED_IMAGE,
+            destinationRegionId: 'cn-beijing',
+          }),
+        );
+        const res = await client.describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId: 'cn-beijing',
+            imageId: copied.body!.imageId,
+            status: 'CreateFailed',
+          }),
+        );
+        expect(res.body!.images!.image![0]).toMatchObject({ status: 'CreateFailed', progress: '99%' });
+      },
+    );
   });
 });

@@ -20,7 +20,9 @@ import { newStack, Template } from '../construct/template';
 import {
   DESTINATION_REGION,
   type Harness,
+  imageIdOf,
   MEDIUM_SIZE_GIB,
+  ownedImages,
   putSource,
   type RequestSpec,
   type ResourceIdentity,
@@ -148,12 +150,12 @@ const ramAction = (call: CallRecord) => `${call.product}:${call.action}`;
 /** A call the service carried out (ECS answers 200; an asynchronous FC invocation, 202). */
 const allowed = (call: CallRecord) => call.status >= 200 && call.status < 300;
 
-/** Creates a copy with the full policy; its physical id and properties. */
+/** Creates a copy with the full policy; its physical id, image and properties. */
 async function created(p: Provider, extra: ImageCopyResourceProperties = {}) {
   const properties = propertiesFor(putSource(h), { ImageName: unique('lp'), ...extra });
   const { response } = await p.run({ RequestType: 'Create', ResourceProperties: properties });
   expect(response.Status).toBe('SUCCESS');
-  return { imageId: response.PhysicalResourceId!, properties };
+  return { physicalId: response.PhysicalResourceId!, imageId: imageIdOf(response), properties };
 }
 
 interface Scenario {
@@ -162,8 +164,8 @@ interface Scenario {
   readonly functionTimeoutSeconds?: number;
   /** Runs with the full policy; returns the request that needs the action. */
   prepare(p: Provider): Promise<RequestSpec>;
-  /** What the successful step left behind. */
-  check(p: Provider, request: RequestSpec, physicalResourceId: string): void;
+  /** What the successful step left behind (the image its answer names, else the id of its request). */
+  check(p: Provider, request: RequestSpec, imageId: string): void;
 }
 
 const SCENARIOS: Record<HandlerRamAction, Scenario> = {
@@ -196,10 +198,10 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
   'ecs:ModifyImageAttribute': {
     step: 'a rename',
     prepare: async (p) => {
-      const { imageId, properties } = await created(p);
+      const { physicalId, properties } = await created(p);
       return {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...properties, ImageName: unique('renamed') },
       };
@@ -212,10 +214,10 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
   'ecs:TagResources': {
     step: 'a re-tag that adds a tag',
     prepare: async (p) => {
-      const { imageId, properties } = await created(p, { Tags: { team: 'web' } });
+      const { physicalId, properties } = await created(p, { Tags: { team: 'web' } });
       return {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...properties, Tags: { team: 'web', env: 'prod' } },
       };
@@ -229,10 +231,10 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
   'ecs:UntagResources': {
     step: 'a re-tag that removes a tag',
     prepare: async (p) => {
-      const { imageId, properties } = await created(p, { Tags: { team: 'web', env: 'prod' } });
+      const { physicalId, properties } = await created(p, { Tags: { team: 'web', env: 'prod' } });
       return {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...properties, Tags: { team: 'web' } },
       };
@@ -243,10 +245,10 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
   'ecs:JoinResourceGroup': {
     step: 'a change of resource group',
     prepare: async (p) => {
-      const { imageId, properties } = await created(p, { ResourceGroupId: 'rg-acfmbefore' });
+      const { physicalId, properties } = await created(p, { ResourceGroupId: 'rg-acfmbefore' });
       return {
         RequestType: 'Update',
-        PhysicalResourceId: imageId,
+        PhysicalResourceId: physicalId,
         OldResourceProperties: properties,
         ResourceProperties: { ...properties, ResourceGroupId: 'rg-acfmafter' },
       };
@@ -257,11 +259,10 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
   'ecs:DeleteImage': {
     step: 'a delete of an Available copy',
     prepare: async (p) => {
-      const { imageId, properties } = await created(p);
-      return { RequestType: 'Delete', PhysicalResourceId: imageId, ResourceProperties: properties };
+      const { physicalId, properties } = await created(p);
+      return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: properties };
     },
-    check: (_p, _request, imageId) =>
-      expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)).toBeUndefined(),
+    check: (p) => expect(ownedImages(h, p.resource)).toEqual([]),
   },
   'ecs:CancelCopyImage': {
     step: 'a delete of a copy still in progress (a rollback after a failed create)',
@@ -427,7 +428,11 @@ describe('every granted action is needed', () => {
       const calls = roleCallsSince(from);
       expect(calls.filter((call) => ramAction(call) === action && allowed(call)).length).toBeGreaterThan(0);
       expect(calls.filter((call) => call.code === 'Forbidden.RAM')).toEqual([]);
-      scenario.check(p, request, done.PhysicalResourceId!);
+      scenario.check(
+        p,
+        request,
+        typeof done.Data?.ImageId === 'string' ? done.Data.ImageId : request.PhysicalResourceId!,
+      );
       if (request.RequestType === 'Create') {
         expect((await p.run(deleteOf(done.PhysicalResourceId!))).response.Status).toBe('SUCCESS');
       }
@@ -446,7 +451,8 @@ describe('nothing beyond the policy', () => {
     });
     const { response: createdAnswer } = await p.run({ RequestType: 'Create', ResourceProperties: first });
     expect(createdAnswer.Status).toBe('SUCCESS');
-    const imageId = createdAnswer.PhysicalResourceId!;
+    const physicalId = createdAnswer.PhysicalResourceId!;
+    const imageId = imageIdOf(createdAnswer);
     const second = {
       ...first,
       ImageName: unique('life'),
@@ -455,15 +461,15 @@ describe('nothing beyond the policy', () => {
     };
     const { response: updated } = await p.run({
       RequestType: 'Update',
-      PhysicalResourceId: imageId,
+      PhysicalResourceId: physicalId,
       OldResourceProperties: first,
       ResourceProperties: second,
     });
-    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: imageId });
+    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
     const third = { ...second, SourceImageId: putSource(h) };
     const { response: replaced } = await p.run({
       RequestType: 'Update',
-      PhysicalResourceId: imageId,
+      PhysicalResourceId: physicalId,
       OldResourceProperties: second,
       ResourceProperties: third,
     });

@@ -11,8 +11,23 @@
  * - lets the source of a running copy be deleted (the copy still finishes);
  * - names a copy without `DestinationImageName` after its source (so a same-region copy needs a name) and gives
  *   it the source's description;
- * - replays a CopyImage `ClientToken` for 24 hours: same parameters → the same `ImageId` (even if that image has
- *   since been deleted), different ones → `IdempotentParameterMismatch`;
+ * - replays a CopyImage `ClientToken` for at most 24 hours: same parameters → the same `ImageId`, different ones →
+ *   `IdempotentParameterMismatch` (the idempotence appendix,
+ *   https://www.alibabacloud.com/help/en/ecs/developer-reference/how-to-ensure-idempotence). How long is not
+ *   documented: under the `clientTokenReplay` variant `while-image-exists` (the default) only while the copy it made
+ *   exists (once it is deleted the token is forgotten and a new copy is made), under `forever` even after the copy
+ *   was deleted;
+ * - refuses a CopyImage of a source that has a copy in progress (Creating or Waiting) with
+ *   `OperationDenied.ImageCopyConflict` (400, documented in the CopyImage reference,
+ *   https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage); whether the rule spans
+ *   destination regions is not documented: the `copyConflict` variant refuses a copy into any region
+ *   (`any-destination`, the default), only into the region of the running copy (`same-destination`), or never
+ *   (`none`). A ClientToken replay of the running copy itself is answered before the rule, so it is no conflict;
+ * - hides a new copy from DescribeImages (by id, tag, name or any other filter) and ListTagResources for
+ *   `copyVisibilityDelayMs` after CopyImage under the `copyVisibility` variant `delayed` (the default; how soon a copy
+ *   appears is not documented); every other action (CancelCopyImage, DeleteImage, ModifyImageAttribute, the tag and
+ *   resource group actions) treats it as the existing image it is, and it holds its name, a place in the quota and in
+ *   the copy queue, and counts as a running copy of its source;
  * - uses `NumberExceed.Tags` (400) for more than 20 tags in one request and `QuotaExceed.Tags` (403) when a
  *   resource would end up with more than 20;
  * - ListTagResources lists nothing (no error) for unknown resource ids, and returns every tag of a matching image;
@@ -21,6 +36,7 @@
  */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 import type { RequestContext } from '../service';
+import type { CloudVariants } from '../variants';
 import { IMAGE_STATUSES, type ImageCatalog, type ImageStatus, type StoredImage } from './images';
 import {
   MAX_RESOURCE_IDS,
@@ -34,9 +50,16 @@ import {
 } from './params';
 import { ECS_REGIONS, findRegion, regionEndpoint } from './regions';
 
+/** The readings of undocumented ECS behaviours that LocalCloud's ECS plays (see `lib/local/variants.ts`). */
+export type EcsVariants = Pick<
+  CloudVariants,
+  'copyConflict' | 'copyVisibility' | 'copyVisibilityDelayMs' | 'clientTokenReplay'
+>;
+
 /** What an action needs besides its parameters. */
 export interface ActionEnv {
   readonly catalog: ImageCatalog;
+  readonly variants: EcsVariants;
   readonly accountId: string;
   readonly ctx: RequestContext;
   readonly now: () => number;
@@ -295,6 +318,7 @@ const describeImages: EcsAction = (env, p) => {
   const matches = ownImages
     ? env.catalog
         .inRegion(regionId)
+        .filter((image) => env.catalog.isListed(image, at))
         .filter((image) => statuses.has(env.catalog.statusOf(image, at)))
         .filter((image) => !ids || ids.includes(image.imageId))
         .filter((image) => name === undefined || image.imageName.toLowerCase().includes(name))
@@ -378,7 +402,18 @@ const copyImage: EcsAction = (env, p) => {
   const tokens = env.catalog.state.clientTokens;
   const tokenKey = clientToken !== undefined ? `CopyImage:${clientToken}` : undefined;
   const fingerprint = copyFingerprint(p);
-  const remembered = tokenKey !== undefined ? tokens[tokenKey] : undefined;
+  let remembered = tokenKey !== undefined ? tokens[tokenKey] : undefined;
+  if (
+    remembered &&
+    tokenKey !== undefined &&
+    env.variants.clientTokenReplay === 'while-image-exists' &&
+    !env.catalog.state.images[remembered.imageId]
+  ) {
+    // The copy the token made is gone: the token is forgotten, and this is a new request.
+    delete tokens[tokenKey];
+    env.catalog.changed();
+    remembered = undefined;
+  }
   if (remembered && remembered.at + CLIENT_TOKEN_TTL_MS > env.now()) {
     if (remembered.fingerprint !== fingerprint) {
       throw new ApiError(
@@ -395,6 +430,20 @@ const copyImage: EcsAction = (env, p) => {
   const source = findImage(env, regionId, sourceImageId);
   if (env.catalog.statusOf(source, at) !== 'Available') {
     throw new ApiError('IncorrectImageStatus', 'The image not available.', 400);
+  }
+  if (env.variants.copyConflict !== 'none') {
+    const running = env.catalog
+      .runningCopiesOf(regionId, sourceImageId)
+      .filter(
+        (copy) => env.variants.copyConflict === 'any-destination' || copy.regionId === destinationRegionId,
+      );
+    if (running.length > 0) {
+      throw new ApiError(
+        'OperationDenied.ImageCopyConflict',
+        'The same image cannot be copied concurrently. Please wait until the last copy is completed.',
+        400,
+      );
+    }
   }
   const destinationImages = env.catalog.inRegion(destinationRegionId);
   if (destinationImages.length >= MAX_IMAGES_PER_REGION) {
@@ -426,6 +475,9 @@ const copyImage: EcsAction = (env, p) => {
       durationMs: Math.max(0, env.copyDurationMs(source.sizeGiB)),
       cancelSupported: true,
     },
+    ...(env.variants.copyVisibility === 'delayed' && env.variants.copyVisibilityDelayMs > 0
+      ? { visibleAt: env.now() + env.variants.copyVisibilityDelayMs }
+      : {}),
   });
   if (tokenKey !== undefined) {
     const now = env.now();
@@ -721,8 +773,10 @@ const listTagResources: EcsAction = (env, p) => {
   }
   const offset = parseNextToken(p.optional('NextToken'));
 
+  const at = env.catalog.advance(regionId);
   const rows = env.catalog
     .inRegion(regionId)
+    .filter((image) => env.catalog.isListed(image, at))
     .filter((image) => ids.length === 0 || ids.includes(image.imageId))
     .filter((image) => hasAllTags(image, tags))
     .filter((image) => filters.every((filter) => matchesTagFilter(image, filter)))

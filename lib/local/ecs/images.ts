@@ -83,6 +83,11 @@ export interface StoredImage {
   imageFamily: string;
   bootMode: string;
   copy?: CopyFacts;
+  /**
+   * A new copy under the `copyVisibility: delayed` variant: DescribeImages and ListTagResources do not show it before
+   * this time (ms since epoch). Every other action treats it as the existing image it is.
+   */
+  visibleAt?: number;
 }
 
 interface RegionQueue {
@@ -160,6 +165,8 @@ export interface NewImage {
   readonly kmsKeyId?: string;
   readonly platform?: { platform: string; osName: string; osNameEn: string };
   readonly copy?: CopyFacts;
+  /** See {@link StoredImage.visibleAt}. */
+  readonly visibleAt?: number;
 }
 
 const ALINUX = {
@@ -237,6 +244,7 @@ export class ImageCatalog {
       imageFamily: '',
       bootMode: 'BIOS',
       ...(spec.copy ? { copy: { ...spec.copy, requestedAt: at } } : {}),
+      ...(spec.visibleAt !== undefined ? { visibleAt: spec.visibleAt } : {}),
     };
     this.state.images[imageId] = image;
     this.advance(spec.regionId);
@@ -300,6 +308,29 @@ export class ImageCatalog {
     queue.settledAt = now;
     if (started) this.changed();
     return now;
+  }
+
+  /** Whether listings (DescribeImages, ListTagResources) show the image at `at`. */
+  isListed(image: StoredImage, at: number): boolean {
+    return image.visibleAt === undefined || at >= image.visibleAt;
+  }
+
+  /**
+   * The copies of one source image still in progress (Creating or Waiting), in every region, as of now: what makes a
+   * new CopyImage of that source a conflict.
+   */
+  runningCopiesOf(sourceRegionId: string, sourceImageId: string): StoredImage[] {
+    const copies = Object.values(this.state.images).filter(
+      (image) => image.copy?.sourceImageId === sourceImageId && image.copy.sourceRegionId === sourceRegionId,
+    );
+    const at = new Map<string, number>();
+    for (const regionId of new Set(copies.map((image) => image.regionId))) {
+      at.set(regionId, this.advance(regionId));
+    }
+    return copies.filter((image) => {
+      const status = this.statusOf(image, at.get(image.regionId)!);
+      return status === 'Creating' || status === 'Waiting';
+    });
   }
 
   /** The status of an image at `at` (after `advance`). */

@@ -1,0 +1,200 @@
+/**
+ * How soon ECS lists a new copy is not documented (`copyVisibility`): under `delayed` a copy is absent from
+ * DescribeImages (by id, tag and name) for a while after CopyImage. The handler treats a copy it asked for and has
+ * not seen yet as pending, for a bounded time that survives hand-overs, and a duplicate delivery that cannot see the
+ * first one's copy makes none of its own (its ClientToken finds it). Minutes-long cases run in virtual time.
+ */
+import { randomUUID } from 'crypto';
+import { OWNERSHIP_TAG_KEY, ownershipTagValue } from '../../lib/protocol';
+import {
+  answered,
+  deliver,
+  DESTINATION_REGION,
+  type Harness,
+  imageIdOf,
+  newResource,
+  ownedImages,
+  putSource,
+  run,
+  SOURCE_REGION,
+  startCopyAs,
+  startHarness,
+  stepsOf,
+  until,
+} from './harness';
+import { testUrl } from './urls';
+import { startVirtualCloud } from './virtual';
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const propertiesFor = <T extends object = object>(sourceImageId: string, extra: T = {} as T) => ({
+  SourceImageId: sourceImageId,
+  SourceRegionId: SOURCE_REGION,
+  DestinationRegionId: DESTINATION_REGION,
+  ImageName: unique('seen'),
+  ...extra,
+});
+
+const unlistedLooks = (h: Harness, fn: string, requestId: unknown) =>
+  stepsOf(h, fn).filter((step) => step.step === 'not-listed-yet' && step.requestId === requestId);
+
+describe('copyVisibility: delayed (a new copy is listed 5 s after CopyImage)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ variants: { copyVisibility: 'delayed', copyVisibilityDelayMs: 5_000 } });
+  });
+  afterAll(() => h.stop());
+
+  it.concurrent(
+    'treats a copy it asked for and cannot see yet as pending, and answers SUCCESS once ECS lists it',
+    async () => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      const { response, event } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        ResourceProperties: propertiesFor(putSource(h)),
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(unlistedLooks(h, fn, event.RequestId).length).toBeGreaterThan(0);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(response)]);
+    },
+  );
+
+  it.concurrent(
+    'adopts the copy that holds its name when that copy is its own and not listed yet (a duplicate delivery that copied from another source)',
+    async () => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      const requestId = randomUUID();
+      const properties = propertiesFor(putSource(h));
+      // A duplicate delivery of this request copied from another image (an ImageReplication member copies from a
+      // peer's finished copy when the source is busy), so under another ClientToken: its copy holds the name and
+      // is not listed yet when this delivery's CopyImage is refused for the name.
+      const theirs = await startCopyAs(
+        h,
+        putSource(h),
+        { [OWNERSHIP_TAG_KEY]: ownershipTagValue(resource.StackId, resource.LogicalResourceId, requestId) },
+        properties.ImageName,
+      );
+      const { response } = await run(h, fn, resource, {
+        RequestType: 'Create',
+        RequestId: requestId,
+        ResourceProperties: properties,
+      });
+      expect({ status: response.Status, reason: response.Reason }).toEqual({
+        status: 'SUCCESS',
+        reason: undefined,
+      });
+      expect(imageIdOf(response)).toBe(theirs);
+      expect(stepsOf(h, fn).some((step) => step.step === 'name-holder-not-listed')).toBe(true);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([theirs]);
+    },
+  );
+
+  it.concurrent(
+    'makes no second copy when a duplicate delivery arrives while the first copy is not listed yet',
+    async () => {
+      const fn = h.deployHandler();
+      const resource = newResource();
+      const request = {
+        RequestType: 'Create' as const,
+        RequestId: randomUUID(),
+        ResourceProperties: propertiesFor(putSource(h)),
+      };
+      const first = await deliver(h, fn, resource, request);
+      await until(() => ownedImages(h, resource).length > 0);
+      const second = await deliver(h, fn, resource, request);
+      const [a, b] = await Promise.all([answered(first.callback), answered(second.callback)]);
+      await h.cloud.fc.settled();
+      expect(a.Status).toBe('SUCCESS');
+      expect(b).toEqual(a);
+      expect(ownedImages(h, resource).map((image) => image.imageId)).toEqual([imageIdOf(a)]);
+      // Both deliveries asked ECS; the ClientToken gave the second the first one's copy.
+      const started = stepsOf(h, fn).filter((step) => step.step === 'copy-started');
+      expect(started.map((step) => step.imageId)).toEqual([imageIdOf(a), imageIdOf(a)]);
+    },
+  );
+
+  it.concurrent('keeps an unseen copy pending across a hand-over to a fresh invocation', async () => {
+    const fn = h.deployHandler({ timeoutSeconds: 4 });
+    const resource = newResource();
+    const { response, event } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    const looks = unlistedLooks(h, fn, event.RequestId);
+    expect(new Set(looks.map((step) => step.invocationId)).size).toBeGreaterThan(1);
+    // Measured from the one CopyImage, not restarted by the hand-over.
+    const unseenFor = looks.map((step) => Number(step.unseenForMs));
+    expect(unseenFor).toEqual([...unseenFor].sort((x, y) => x - y));
+    expect(stepsOf(h, fn).filter((step) => step.step === 'copy-started')).toHaveLength(1);
+  });
+});
+
+describe('copyVisibility: immediate', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ variants: { copyVisibility: 'immediate' } });
+  });
+  afterAll(() => h.stop());
+
+  it('copies and finds the copy at its first look', async () => {
+    const fn = h.deployHandler();
+    const resource = newResource();
+    const { response, event } = await run(h, fn, resource, {
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h)),
+    });
+    expect(response.Status).toBe('SUCCESS');
+    expect(unlistedLooks(h, fn, event.RequestId)).toEqual([]);
+    expect(
+      h.cloud.ecs.getImage(DESTINATION_REGION, imageIdOf(response))?.tags[OWNERSHIP_TAG_KEY],
+    ).toBeDefined();
+  });
+});
+
+describe('a copy listed minutes late (virtual time)', () => {
+  it('is waited for while the bound (2 minutes) lasts', async () => {
+    const v = await startVirtualCloud({ copyVisibility: 'delayed', copyVisibilityDelayMs: 100_000 });
+    const url = await testUrl(200);
+    try {
+      const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('late-listed') });
+      await v.deliver(
+        newResource(),
+        { RequestType: 'Create', ResourceProperties: propertiesFor(source) },
+        url.url,
+      );
+      expect(url.accepted.map((body) => body.Status)).toEqual(['SUCCESS']);
+    } finally {
+      await url.close();
+      await v.stop();
+    }
+  });
+
+  it('fails a copy ECS has not listed 2 minutes after CopyImage, and removes it by its id', async () => {
+    const v = await startVirtualCloud({ copyVisibility: 'delayed', copyVisibilityDelayMs: 200_000 });
+    const url = await testUrl(200);
+    try {
+      const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('never-listed') });
+      const resource = newResource();
+      await v.deliver(
+        resource,
+        { RequestType: 'Create', ResourceProperties: propertiesFor(source) },
+        url.url,
+      );
+      const [answer] = url.accepted;
+      expect(answer.Status).toBe('FAILED');
+      expect(answer.Reason).toMatch(
+        /^The copy m-\w+ that CopyImage started in cn-shanghai never appeared in DescribeImages within 2 minutes/,
+      );
+      expect(v.steps.some((step) => step.step === 'unlisted-copy-discarded')).toBe(true);
+      expect(
+        v.cloud.ecs.listImages(DESTINATION_REGION).filter((image) => image.sourceImageId === source),
+      ).toEqual([]);
+    } finally {
+      await url.close();
+      await v.stop();
+    }
+  });
+});
