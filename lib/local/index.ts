@@ -27,6 +27,7 @@ export { ECS_REGIONS, ECS_REGION_IDS, defaultCopyDurationMs } from './ecs';
 export type { EcsService, EcsOptions, EcsRegion, PutImageSpec } from './ecs';
 export type { EcsImage, ImageStatus } from './ecs/images';
 export type { EngineOptions, StackEngine, StackState, StackEvent } from './ros';
+export type { Clock } from './clock';
 export { MAX_CHANGE_SETS_PER_STACK } from './ros';
 export type {
   ChangeSets,
