@@ -349,10 +349,14 @@ describe('message formatting', () => {
 
   it('describes values too deep for JSON instead of overflowing the stack', () => {
     let deep: unknown = [];
-    for (let i = 0; i < 20_000; i++) deep = [deep];
+    for (let i = 0; i < 20_000; i++) {
+      deep = [deep];
+    }
     expect(formatValueForMessage(deep)).toBe('(an array of 1 items)');
     let deepObject: Record<string, unknown> = {};
-    for (let i = 0; i < 20_000; i++) deepObject = { a: deepObject };
+    for (let i = 0; i < 20_000; i++) {
+      deepObject = { a: deepObject };
+    }
     expect(formatValueForMessage(deepObject)).toBe('(an object with 1 keys)');
     expect(validateTags({ deep }, 'Tags')).toEqual([expect.stringContaining('Tags["deep"]')]);
   });

@@ -1,3 +1,9 @@
+/**
+ * Who signed a request, checked as the real endpoints check it: the V3 (`ACS3-HMAC-SHA256`) and V1 (`HMAC-SHA1`)
+ * signatures against the key's secret, the security token of temporary credentials and their expiry, the request's
+ * timestamp against the clock window, and its nonce against replays (kept in a file beside the state file, so a
+ * request captured before a restart is still refused after it). The algorithms themselves are in `signature.ts`.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiError } from './errors';
@@ -52,8 +58,14 @@ export class MemoryNonceStore implements NonceStore {
   protected readonly live = new Map<string, number>();
 
   claim(nonce: string, now: number, expiresAt: number): boolean {
-    for (const [seen, expires] of this.live) if (expires < now) this.live.delete(seen);
-    if (this.live.has(nonce)) return false;
+    for (const [seen, expires] of this.live) {
+      if (expires < now) {
+        this.live.delete(seen);
+      }
+    }
+    if (this.live.has(nonce)) {
+      return false;
+    }
     this.live.set(nonce, expiresAt);
     return true;
   }
@@ -77,7 +89,9 @@ export class FileNonceStore extends MemoryNonceStore {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
     }
     for (const line of text.split('\n')) {
       try {
@@ -93,9 +107,13 @@ export class FileNonceStore extends MemoryNonceStore {
   }
 
   override claim(nonce: string, now: number, expiresAt: number): boolean {
-    if (!super.claim(nonce, now, expiresAt)) return false;
+    if (!super.claim(nonce, now, expiresAt)) {
+      return false;
+    }
     fs.appendFileSync(this.file, JSON.stringify([expiresAt, nonce]) + '\n', { mode: 0o600 });
-    if (++this.lines > Math.max(1000, 2 * this.live.size)) this.compact();
+    if (++this.lines > Math.max(1000, 2 * this.live.size)) {
+      this.compact();
+    }
     return true;
   }
 
@@ -145,9 +163,12 @@ export class Authenticator {
 
   authenticate(req: SignedRequest): Authenticated {
     const authorization = req.headers['authorization'];
-    if (authorization?.startsWith('ACS3-')) return this.verifyV3(req, authorization);
-    if (req.query['Signature'] !== undefined || req.form['Signature'] !== undefined)
+    if (authorization?.startsWith('ACS3-')) {
+      return this.verifyV3(req, authorization);
+    }
+    if (req.query['Signature'] !== undefined || req.form['Signature'] !== undefined) {
       return this.verifyV1(req);
+    }
     throw incomplete('The request carries neither an Authorization header nor a Signature parameter.');
   }
 
@@ -162,8 +183,9 @@ export class Authenticator {
     const missing = V3_REQUIRED_SIGNED_HEADERS.filter(
       (h) => !signed.includes(h) || req.headers[h] === undefined,
     );
-    if (missing.length > 0)
+    if (missing.length > 0) {
       throw incomplete(`Headers that must be present and signed: ${missing.join(', ')}.`);
+    }
     const key = this.keyFor(
       auth.accessKeyId,
       req.headers['x-acs-security-token'],
@@ -185,7 +207,9 @@ export class Authenticator {
       signedHeaders: signed,
       payloadHash,
     });
-    if (!sameSignature(v3Signature(key.secret, canonical), auth.signature)) throw mismatch();
+    if (!sameSignature(v3Signature(key.secret, canonical), auth.signature)) {
+      throw mismatch();
+    }
     this.checkFreshness(req.headers['x-acs-date']!, req.headers['x-acs-signature-nonce']!);
     return { principal: key.principal, signatureVersion: 'v3' };
   }
@@ -193,7 +217,9 @@ export class Authenticator {
   private verifyV1(req: SignedRequest): Authenticated {
     const params = { ...req.query, ...req.form };
     for (const name of ['AccessKeyId', 'SignatureMethod', 'SignatureNonce', 'Timestamp'] as const) {
-      if (!params[name]) throw incomplete(`The ${name} parameter is required for signature version 1.0.`);
+      if (!params[name]) {
+        throw incomplete(`The ${name} parameter is required for signature version 1.0.`);
+      }
     }
     if (params['SignatureMethod'] !== 'HMAC-SHA1') {
       throw new ApiError(
@@ -207,14 +233,18 @@ export class Authenticator {
       params['SecurityToken'],
       params['SecurityToken'] !== undefined,
     );
-    if (!sameSignature(v1Signature(key.secret, req.method, params), params['Signature'])) throw mismatch();
+    if (!sameSignature(v1Signature(key.secret, req.method, params), params['Signature'])) {
+      throw mismatch();
+    }
     this.checkFreshness(params['Timestamp'], params['SignatureNonce']);
     return { principal: key.principal, signatureVersion: 'v1' };
   }
 
   private keyFor(accessKeyId: string, token: string | undefined, tokenSigned: boolean) {
     const key = this.ram.lookup(accessKeyId);
-    if (!key) throw new ApiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 400);
+    if (!key) {
+      throw new ApiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 400);
+    }
     if (key.securityToken !== undefined) {
       if (token === undefined || !tokenSigned) {
         throw new ApiError(

@@ -1,3 +1,8 @@
+/**
+ * The response URLs of custom resources: ROS's presigned URL pair (public and intranet) a provider posts its answer
+ * to, checked as ROS checks it (POST, JSON, at most 4096 bytes, the required fields, the request it answers), with
+ * the fault hooks that make a URL fail its first posts or its public address unreachable.
+ */
 import { randomBytes, randomUUID } from 'crypto';
 import { ApiError } from './errors';
 import type { IncomingCall, Route, RouteResponse } from './server';
@@ -122,7 +127,9 @@ export class Callbacks {
     via: 'public' | 'intranet',
   ): Promise<RouteResponse> {
     const callback = this.pending.get(call.pathname.slice(prefix.length));
-    if (!callback) throw new ApiError('NotFound', 'This response URL is unknown or has expired.', 404);
+    if (!callback) {
+      throw new ApiError('NotFound', 'This response URL is unknown or has expired.', 404);
+    }
     const refuse = (status: number, code: string, message: string): never => {
       callback.rejections.push(`${code}: ${message}`);
       throw new ApiError(code, message, status);
@@ -130,12 +137,15 @@ export class Callbacks {
     if (!sameSignature(callback.signature, call.query['Signature'] ?? '')) {
       refuse(403, 'SignatureDoesNotMatch', 'The response URL signature is missing or wrong.');
     }
-    if (call.method !== 'POST')
+    if (call.method !== 'POST') {
       refuse(405, 'MethodNotAllowed', `Response URLs accept POST only, not ${call.method}.`);
+    }
     if (callback.failuresLeft > 0) {
       callback.failuresLeft--;
       callback.rejections.push('InternalError: injected failure');
-      if (callback.planned) this.faults?.onInjectedFailure?.(callback.id);
+      if (callback.planned) {
+        this.faults?.onInjectedFailure?.(callback.id);
+      }
       throw new ApiError('InternalError', 'Injected response-URL failure (LocalCloud).', 500);
     }
     if (!(call.headers['content-type'] ?? '').startsWith('application/json')) {
@@ -171,12 +181,16 @@ function parseResponse(
   } catch {
     return refuse(400, 'InvalidResponse', 'The response body is not JSON.');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
     refuse(400, 'InvalidResponse', 'The response body must be a JSON object.');
-  if (body.Status !== 'SUCCESS' && body.Status !== 'FAILED')
+  }
+  if (body.Status !== 'SUCCESS' && body.Status !== 'FAILED') {
     refuse(400, 'InvalidResponse', 'Status must be SUCCESS or FAILED.');
+  }
   for (const key of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
-    if (typeof body[key] !== 'string' || !body[key]) refuse(400, 'InvalidResponse', `${key} is required.`);
+    if (typeof body[key] !== 'string' || !body[key]) {
+      refuse(400, 'InvalidResponse', `${key} is required.`);
+    }
   }
   const physicalId = body.PhysicalResourceId;
   if (body.Status === 'SUCCESS' && (typeof physicalId !== 'string' || physicalId === '')) {
@@ -185,8 +199,9 @@ function parseResponse(
   if (typeof physicalId === 'string' && Buffer.byteLength(physicalId) > 255) {
     refuse(400, 'InvalidResponse', 'PhysicalResourceId is longer than 255 bytes.');
   }
-  if (body.Status === 'FAILED' && typeof body.Reason !== 'string')
+  if (body.Status === 'FAILED' && typeof body.Reason !== 'string') {
     refuse(400, 'InvalidResponse', 'Reason is required on FAILED.');
+  }
   if (
     body.Data !== undefined &&
     (typeof body.Data !== 'object' || body.Data === null || Array.isArray(body.Data))

@@ -1,3 +1,5 @@
+/** The error every LocalCloud API answers with, and the parameter errors ECS and ROS share. */
+
 /**
  * An error answered by a LocalCloud API in the JSON shape the Alibaba SDK parses
  * (`Code`, `Message`, `RequestId`, `HostId`, `Recommend`) with the service's HTTP status.

@@ -1,3 +1,9 @@
+/**
+ * Fault plans: rules that make LocalCloud misbehave the way the real cloud sometimes does, reproducibly (by seed,
+ * first N, every Nth, a limit). Call faults (throttling, 5xx, dropped connections, latency) apply to signed calls
+ * before they reach a service; cloud faults fail response URLs, kill invocations, deliver custom-resource requests
+ * twice, fail copies or refuse their cancellation. The JSON format is in docs/local-cloud.md.
+ */
 import { ApiError } from './errors';
 import type { CallInfo, FaultHook } from './server';
 
@@ -220,23 +226,37 @@ export class FaultPlan implements FaultHook {
       this.note('throttle', target);
       throw throttled(heldUntil - now, call.retryAfterUnit);
     }
-    if (heldUntil !== undefined) this.notBefore.delete(client);
+    if (heldUntil !== undefined) {
+      this.notBefore.delete(client);
+    }
     let delayMs = 0;
     let outcome: CallFaultRule | undefined;
     this.rules.forEach((rule, index) => {
-      if (outcome || !isCallRule(rule) || !matches(rule.product, product) || !matches(rule.action, action))
+      if (outcome || !isCallRule(rule) || !matches(rule.product, product) || !matches(rule.action, action)) {
         return;
-      if (rule.principal !== undefined && rule.principal !== principal) return;
-      if (!this.fires(index)) return;
+      }
+      if (rule.principal !== undefined && rule.principal !== principal) {
+        return;
+      }
+      if (!this.fires(index)) {
+        return;
+      }
       this.note(rule.kind, target);
-      if (rule.kind === 'latency') delayMs += rule.latencyMs ?? 1000;
-      else outcome = rule;
+      if (rule.kind === 'latency') {
+        delayMs += rule.latencyMs ?? 1000;
+      } else {
+        outcome = rule;
+      }
     });
-    if (delayMs > 0) await this.sleep(delayMs);
+    if (delayMs > 0) {
+      await this.sleep(delayMs);
+    }
     switch (outcome?.kind) {
       case 'throttle': {
         const waitMs = outcome.retryAfterMs ?? 1000;
-        if (outcome.enforceRetryAfter) this.notBefore.set(client, Date.now() + waitMs);
+        if (outcome.enforceRetryAfter) {
+          this.notBefore.set(client, Date.now() + waitMs);
+        }
         throw throttled(waitMs, call.retryAfterUnit);
       }
       case 'error500':
@@ -282,7 +302,9 @@ export class FaultPlan implements FaultHook {
         (r.requestType === undefined || r.requestType === requestType),
     );
     const deliveries = rule ? (rule.deliveries ?? 2) : 1;
-    for (let i = 1; i < deliveries; i++) this.note('duplicateDelivery', `${logicalId}:${requestType}`);
+    for (let i = 1; i < deliveries; i++) {
+      this.note('duplicateDelivery', `${logicalId}:${requestType}`);
+    }
     return deliveries;
   }
 
@@ -296,7 +318,9 @@ export class FaultPlan implements FaultHook {
       (r.regionId === undefined || r.regionId === copy.regionId);
     const createFailed = this.firstFiring('copyFails', applies) !== undefined;
     const cancelNotSupported = this.firstFiring('cancelNotSupported', applies) !== undefined;
-    if (createFailed) this.note('copyFails', copy.imageId);
+    if (createFailed) {
+      this.note('copyFails', copy.imageId);
+    }
     return { createFailed, cancelNotSupported };
   }
 
@@ -304,7 +328,9 @@ export class FaultPlan implements FaultHook {
   note(kind: FaultKind, target: string): void {
     this.counts[kind]++;
     this.entries.push({ time: Date.now(), kind, target });
-    if (this.entries.length > MAX_LOG) this.entries.splice(0, this.entries.length - MAX_LOG);
+    if (this.entries.length > MAX_LOG) {
+      this.entries.splice(0, this.entries.length - MAX_LOG);
+    }
   }
 
   private firstFiring<K extends CloudFaultKind>(
@@ -313,9 +339,13 @@ export class FaultPlan implements FaultHook {
   ): Extract<FaultRule, { kind: K }> | undefined {
     for (let index = 0; index < this.rules.length; index++) {
       const rule = this.rules[index];
-      if (rule.kind !== kind) continue;
+      if (rule.kind !== kind) {
+        continue;
+      }
       const typed = rule as Extract<FaultRule, { kind: K }>;
-      if (applies(typed) && this.fires(index)) return typed;
+      if (applies(typed) && this.fires(index)) {
+        return typed;
+      }
     }
     return undefined;
   }
@@ -324,13 +354,22 @@ export class FaultPlan implements FaultHook {
   private fires(index: number): boolean {
     const rule = this.rules[index];
     const n = ++this.seen[index];
-    if (rule.limit !== undefined && this.fired[index] >= rule.limit) return false;
+    if (rule.limit !== undefined && this.fired[index] >= rule.limit) {
+      return false;
+    }
     let fire: boolean;
-    if (rule.first !== undefined) fire = n <= rule.first;
-    else if (rule.every !== undefined) fire = n % rule.every === 0;
-    else if (rule.probability !== undefined) fire = unitHash(this.seed, index, n) < rule.probability;
-    else fire = true;
-    if (fire) this.fired[index]++;
+    if (rule.first !== undefined) {
+      fire = n <= rule.first;
+    } else if (rule.every !== undefined) {
+      fire = n % rule.every === 0;
+    } else if (rule.probability !== undefined) {
+      fire = unitHash(this.seed, index, n) < rule.probability;
+    } else {
+      fire = true;
+    }
+    if (fire) {
+      this.fired[index]++;
+    }
     return fire;
   }
 }
@@ -361,7 +400,9 @@ function isCallRule(rule: FaultRule): rule is CallFaultRule {
 }
 
 function matches(filter: string | readonly string[] | undefined, value: string): boolean {
-  if (filter === undefined) return true;
+  if (filter === undefined) {
+    return true;
+  }
   return typeof filter === 'string' ? filter === value : filter.includes(value);
 }
 
@@ -408,8 +449,9 @@ const KEYS_BY_KIND: Record<FaultKind, readonly string[]> = {
 
 /** Checks a spec thoroughly, naming the rule and field at fault, and returns it typed. */
 function validateSpec(value: unknown): FaultPlanSpec {
-  if (!isObject(value))
+  if (!isObject(value)) {
     throw new FaultPlanError('a fault plan must be a JSON object: { "seed": 1, "rules": [...] }');
+  }
   for (const key of Object.keys(value)) {
     if (key !== 'seed' && key !== 'rules') {
       throw new FaultPlanError(`unknown field "${key}" (a fault plan has "seed" and "rules")`);
@@ -421,15 +463,18 @@ function validateSpec(value: unknown): FaultPlanSpec {
   ) {
     throw new FaultPlanError(`"seed" must be a non-negative integer, not ${JSON.stringify(value.seed)}`);
   }
-  if (value.rules !== undefined && !Array.isArray(value.rules))
+  if (value.rules !== undefined && !Array.isArray(value.rules)) {
     throw new FaultPlanError('"rules" must be an array');
+  }
   const rules = (value.rules ?? []) as unknown[];
   rules.forEach((rule, index) => validateRule(rule, `rules[${index}]`));
   return value as FaultPlanSpec;
 }
 
 function validateRule(rule: unknown, where: string): void {
-  if (!isObject(rule)) throw new FaultPlanError(`${where} must be an object with a "kind"`);
+  if (!isObject(rule)) {
+    throw new FaultPlanError(`${where} must be an object with a "kind"`);
+  }
   const kind = rule.kind;
   if (typeof kind !== 'string' || !(FAULT_KINDS as readonly string[]).includes(kind)) {
     throw new FaultPlanError(
@@ -445,11 +490,14 @@ function validateRule(rule: unknown, where: string): void {
     }
   }
   const selectors = ['probability', 'first', 'every'].filter((key) => rule[key] !== undefined);
-  if (selectors.length > 1)
+  if (selectors.length > 1) {
     throw new FaultPlanError(`${where}: give at most one of probability, first, every`);
+  }
   const number = (key: string, min: number, max: number, integer: boolean) => {
     const v = rule[key];
-    if (v === undefined) return;
+    if (v === undefined) {
+      return;
+    }
     if (
       typeof v !== 'number' ||
       !Number.isFinite(v) ||

@@ -1,3 +1,7 @@
+/**
+ * The public API of LocalCloud (`ros-cdk-image-copy/local`): `LocalCloud` and the types and constants of what it
+ * shows. Everything else under `lib/local/` is internal; docs/local-cloud.md says where each piece lives.
+ */
 export { LocalCloud } from './local-cloud';
 export type { LocalCloudOptions } from './local-cloud';
 export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
@@ -26,8 +30,9 @@ export type {
 export { ECS_REGIONS, ECS_REGION_IDS, defaultCopyDurationMs } from './ecs';
 export type { EcsService, EcsOptions, EcsRegion, PutImageSpec } from './ecs';
 export type { EcsImage, ImageStatus } from './ecs/images';
-export type { EngineOptions, StackEngine, StackState, StackEvent } from './ros/engine';
-export { MAX_CHANGE_SETS_PER_STACK } from './ros/change-sets';
+export type { EngineOptions, StackEngine, StackState, StackEvent } from './ros';
+export type { Clock } from './clock';
+export { MAX_CHANGE_SETS_PER_STACK } from './ros';
 export type {
   ChangeSets,
   ChangeSetState,
@@ -35,16 +40,16 @@ export type {
   ChangeSetType,
   ExecutionStatus,
   ListChangeSetsFilter,
-} from './ros/change-sets';
+} from './ros';
 export type {
   Change,
   ResourceChange,
   ResourceChangeDetail,
   ResourceTargetDefinition,
   Replacement,
-} from './ros/changes';
-export { MAX_LAUNCH_TEMPLATES_PER_REGION, LAUNCH_TEMPLATE_PROPERTIES } from './ros/launch-template';
-export type { LaunchTemplate, LaunchTemplateStore } from './ros/launch-template';
+} from './ros';
+export { MAX_LAUNCH_TEMPLATES_PER_REGION, LAUNCH_TEMPLATE_PROPERTIES } from './ros';
+export type { LaunchTemplate, LaunchTemplateStore } from './ros';
 export type { FunctionCompute } from './fc';
 export { SEEDED_IMAGES, IMAGE_STATUSES, MAX_RUNNING_COPIES_PER_REGION } from './ecs';
 export {

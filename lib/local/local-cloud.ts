@@ -1,16 +1,26 @@
+/**
+ * `LocalCloud`: makes the services (RAM, ECS, Function Compute, ROS with its change sets and launch templates) over
+ * one state, mounts their APIs on the server, wires the fault plan and the variants into them, and is the facade
+ * tests and the CLIs use (`cloud.ecs`, `cloud.fc`, `cloud.ros`, credentials, roles, callbacks, calls, faults).
+ */
 import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
 import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
+import { systemClock } from './clock';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
-import { FunctionCompute, InvocationHooks } from './fc';
+import { FcApi, FunctionCompute, InvocationHooks } from './fc';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
-import { RosService } from './ros/api';
-import { ChangeSets } from './ros/change-sets';
-import { EngineOptions, StackEngine } from './ros/engine';
-import { LaunchTemplateStore } from './ros/launch-template';
-import type { CloudServices } from './ros/resources';
+import {
+  ChangeSets,
+  ClientTokens,
+  LaunchTemplateStore,
+  RosService,
+  StackEngine,
+  type CloudServices,
+  type EngineOptions,
+} from './ros';
 import { CallRecord, FaultHook, LocalServer } from './server';
 import { StateStore } from './state';
 import { StateLock } from './state-lock';
@@ -160,32 +170,35 @@ export class LocalCloud {
         },
       },
     });
-    this.server.addRoute(this.fc);
+    this.server.addRoute(new FcApi(this.fc, this.accountId));
     this.callbacks = new Callbacks(() => this.endpoint, {
       failFirst: () => this.plan.responseUrlFailures(),
       onInjectedFailure: (id) => this.plan.note('responseUrlFailure', id),
     });
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
     this.launchTemplates = new LaunchTemplateStore(this.state);
+    const rosClock = options.ros?.clock ?? systemClock;
     const services: CloudServices = {
       ram: this.ram,
       fc: this.fc,
       ecs: this.ecs,
       launchTemplates: this.launchTemplates,
       variants: this.variants,
+      clock: rosClock,
       createCallback: (o) => this.callbacks.create(o),
       discardCallback: (id) => this.callbacks.discard(id),
       deliveries: (logicalId, requestType) =>
         options.customResourceDeliveries?.(logicalId, requestType) ??
         this.plan.deliveries(logicalId, requestType),
     };
-    this.ros = new StackEngine(this.state, this.accountId, services, options.ros);
+    this.ros = new StackEngine(this.state, this.accountId, services, { ...options.ros, clock: rosClock });
     this.changeSets = new ChangeSets(this.state, this.ros, services, this.variants, {
       creationMs: options.ros?.changeSetCreationMs,
+      clock: rosClock,
     });
     this.server.addService(
       new RosService(
-        this.state,
+        new ClientTokens(this.state, rosClock),
         this.ros,
         this.changeSets,
         () => this.ecs.regions(),
@@ -276,6 +289,8 @@ export class LocalCloud {
 }
 
 function toFaultPlan(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {
-  if (faults instanceof FaultPlan) return faults;
+  if (faults instanceof FaultPlan) {
+    return faults;
+  }
   return faults === undefined ? FaultPlan.none() : FaultPlan.parse(faults);
 }

@@ -1,3 +1,9 @@
+/**
+ * LocalCloud's HTTP server, bound to 127.0.0.1: reads each request, routes RPC calls by version (ECS, ROS) and the
+ * others by path (FC 3.0, response URLs), checks signatures and authorization context, runs the fault hook, and
+ * answers errors in the JSON shape the Alibaba SDK parses; it records every call. Each FC region gets a listener of
+ * its own, as FC 3.0's endpoints are regional.
+ */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -98,7 +104,9 @@ export class LocalServer {
     const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
       this.serve(req, res, endpointRegion).catch((err: unknown) => {
         // serve() answers every error itself; reaching here means the socket is gone.
-        if (!res.headersSent) res.destroy(err instanceof Error ? err : undefined);
+        if (!res.headersSent) {
+          res.destroy(err instanceof Error ? err : undefined);
+        }
       });
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerUnparsable(err, socket));
@@ -161,7 +169,9 @@ export class LocalServer {
       servers.map(
         (server) =>
           new Promise<void>((resolve) => {
-            if (!server.listening) return resolve();
+            if (!server.listening) {
+              return resolve();
+            }
             server.close(() => resolve());
             server.closeAllConnections();
           }),
@@ -175,12 +185,12 @@ export class LocalServer {
   }
 
   /** Verifies a request's signature; throws the API error a real endpoint would answer. */
-  authenticate(req: SignedRequest): Authenticated {
+  private authenticate(req: SignedRequest): Authenticated {
     return this.options.authenticator.authenticate(req);
   }
 
   /** A request context for a caller, for routes that serve signed APIs. */
-  contextFor(requestId: string, auth: Authenticated): RequestContext {
+  private contextFor(requestId: string, auth: Authenticated): RequestContext {
     const { ram, accountId } = this.options;
     return {
       requestId,
@@ -199,7 +209,9 @@ export class LocalServer {
   ): Promise<boolean> {
     const principal = auth.principal.kind;
     const call: CallInfo = { accessKeyId: auth.principal.accessKeyId };
-    if ((await this.options.faults?.beforeCall(product, action, principal, call)) !== 'reset') return false;
+    if ((await this.options.faults?.beforeCall(product, action, principal, call)) !== 'reset') {
+      return false;
+    }
     this.record(product, action, principal, 0, 'ConnectionReset');
     req.socket.destroy();
     return true;
@@ -225,7 +237,9 @@ export class LocalServer {
         if (route.signed) {
           const auth = this.authenticate(call);
           principal = auth.principal.kind;
-          if (await this.dropConnection(product, action, auth, req)) return;
+          if (await this.dropConnection(product, action, auth, req)) {
+            return;
+          }
           ctx = this.contextFor(requestId, auth);
         }
         const answer = await route.handle(call, ctx);
@@ -245,11 +259,14 @@ export class LocalServer {
       }
       product = service.product;
       hostId = service.hostId;
-      if (!action)
+      if (!action) {
         throw new ApiError('MissingParameter', 'The input parameter "Action" is not supplied.', 400);
+      }
       const auth = this.authenticate(call);
       principal = auth.principal.kind;
-      if (await this.dropConnection(product, action, auth, req)) return;
+      if (await this.dropConnection(product, action, auth, req)) {
+        return;
+      }
       const params = apiParameters(call, auth.signatureVersion);
       const body = await service.handle(action, params, this.contextFor(requestId, auth));
       this.send(res, 200, { RequestId: requestId, ...body });
@@ -285,7 +302,9 @@ export class LocalServer {
     body: unknown,
     headers: Record<string, string> = {},
   ): void {
-    if (res.headersSent || res.destroyed) return;
+    if (res.headersSent || res.destroyed) {
+      return;
+    }
     const isBuffer = Buffer.isBuffer(body);
     const payload = isBuffer ? body : body === undefined ? '' : JSON.stringify(body);
     res.writeHead(status, {
@@ -305,7 +324,9 @@ export class LocalServer {
   ) {
     this.records.push({ time: Date.now(), product, action, principal, status, code });
     const max = this.options.maxCallRecords ?? 200_000;
-    if (this.records.length > max) this.records.splice(0, this.records.length - max);
+    if (this.records.length > max) {
+      this.records.splice(0, this.records.length - max);
+    }
   }
 }
 
@@ -380,13 +401,19 @@ async function readCall(
  */
 function decodeParams(text: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, value] of new URLSearchParams(text)) params[key] = value;
+  for (const [key, value] of new URLSearchParams(text)) {
+    params[key] = value;
+  }
   return params;
 }
 
 /** The API's own parameters: query plus form body, without V1 signing parameters. */
 function apiParameters(call: IncomingCall, version: 'v3' | 'v1'): Record<string, string> {
   const params = { ...call.query, ...call.form };
-  if (version === 'v1') for (const name of V1_SIGNING_PARAMETERS) delete params[name];
+  if (version === 'v1') {
+    for (const name of V1_SIGNING_PARAMETERS) {
+      delete params[name];
+    }
+  }
   return params;
 }

@@ -1,3 +1,4 @@
+/** What an RPC API is to LocalCloud's server (`RpcService`), and what it learns of a caller (`RequestContext`). */
 import type { Principal } from './ram';
 
 /** What a service handler learns about the caller and the request. */

@@ -1,3 +1,8 @@
+/**
+ * The signature algorithms of Alibaba Cloud's APIs, as the SDK computes them: V3 (`ACS3-HMAC-SHA256`: canonical
+ * request, signed headers) and V1 (`HMAC-SHA1` over the sorted, percent-encoded parameters), and the comparison
+ * that does not leak timing. `auth.ts` applies them.
+ */
 import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 /** RFC 3986 percent-encoding as Alibaba Cloud signs it: `encodeURIComponent` plus `! ' ( ) *`. */
@@ -9,8 +14,6 @@ export function percentEncode(value: string): string {
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-
-export const EMPTY_BODY_SHA256 = sha256Hex('');
 
 /** The fields of an `ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=...` header. */
 export interface V3Authorization {
@@ -24,7 +27,9 @@ const V3_AUTHORIZATION =
 
 export function parseV3Authorization(header: string): V3Authorization | undefined {
   const match = V3_AUTHORIZATION.exec(header.trim());
-  if (!match) return undefined;
+  if (!match) {
+    return undefined;
+  }
   return { accessKeyId: match[1], signedHeaders: match[2].split(';'), signature: match[3] };
 }
 

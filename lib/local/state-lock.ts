@@ -76,9 +76,13 @@ export class StateLock {
         return lock;
       }
       const holder = readHolder(file);
-      if (holder && isAlive(holder)) throw new StateLockedError(stateFile, holder);
+      if (holder && isAlive(holder)) {
+        throw new StateLockedError(stateFile, holder);
+      }
       // Stale (or unreadable): remove it if it is still that one, and retry.
-      if (!removeIfStill(file, holder)) pause(10);
+      if (!removeIfStill(file, holder)) {
+        pause(10);
+      }
       if (attempt >= 20) {
         throw new StateLockedError(stateFile, holder ?? { ...mine, purpose: 'another process', pid: 0 });
       }
@@ -101,15 +105,21 @@ export class StateLock {
 
   /** Lets the state file go (only if the lock file is still this one). Idempotent. */
   release(): void {
-    if (this.released) return;
+    if (this.released) {
+      return;
+    }
     this.released = true;
     held.delete(this);
-    if (readHolder(this.file)?.token === this.token) fs.rmSync(this.file, { force: true });
+    if (readHolder(this.file)?.token === this.token) {
+      fs.rmSync(this.file, { force: true });
+    }
   }
 }
 
 function installExitHook(): void {
-  if (exitHookInstalled) return;
+  if (exitHookInstalled) {
+    return;
+  }
   exitHookInstalled = true;
   process.on('exit', () => held.forEach((lock) => lock.release()));
 }
@@ -122,7 +132,9 @@ function createExclusively(file: string, content: string): boolean {
     fs.linkSync(aside, file);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      return false;
+    }
     throw err;
   } finally {
     fs.rmSync(aside, { force: true });
@@ -140,12 +152,18 @@ function readHolder(file: string): LockHolder | undefined {
 
 /** Whether the holder's process still runs (one on another host is taken to: it cannot be checked from here). */
 function isAlive(holder: LockHolder): boolean {
-  if (holder.hostname !== os.hostname()) return true;
-  if (holder.pid === process.pid) return [...held].some((lock) => lock.token === holder.token);
+  if (holder.hostname !== os.hostname()) {
+    return true;
+  }
+  if (holder.pid === process.pid) {
+    return [...held].some((lock) => lock.token === holder.token);
+  }
   try {
     process.kill(holder.pid, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') {
+      return false;
+    }
   }
   const started = processStart(holder.pid);
   return holder.processStart === undefined || started === undefined || started === holder.processStart;
@@ -171,7 +189,9 @@ function removeIfStill(file: string, stale: LockHolder | undefined): boolean {
   const guard = `${file}.takeover`;
   if (!createExclusively(guard, String(process.pid))) {
     try {
-      if (Date.now() - fs.statSync(guard).mtimeMs > 5000) fs.rmSync(guard, { force: true });
+      if (Date.now() - fs.statSync(guard).mtimeMs > 5000) {
+        fs.rmSync(guard, { force: true });
+      }
     } catch {
       // gone meanwhile
     }
@@ -180,7 +200,9 @@ function removeIfStill(file: string, stale: LockHolder | undefined): boolean {
   try {
     const current = readHolder(file);
     const unchanged = stale ? current?.token === stale.token : current === undefined;
-    if (unchanged) fs.rmSync(file, { force: true });
+    if (unchanged) {
+      fs.rmSync(file, { force: true });
+    }
     return true;
   } finally {
     fs.rmSync(guard, { force: true });

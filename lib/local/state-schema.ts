@@ -66,12 +66,17 @@ export class StateFileError extends Error {
 
 /** Checks the parsed content of a state file; throws {@link StateFileError} naming the first field that is wrong. */
 export function validateState(file: string, content: unknown): Record<string, unknown> {
-  if (!isObject(content))
+  if (!isObject(content)) {
     throw new StateFileError(file, `it must hold a JSON object, not ${describe(content)}`);
+  }
   for (const [name, shape] of Object.entries(SECTIONS)) {
-    if (!(name in content)) continue;
+    if (!(name in content)) {
+      continue;
+    }
     const problem = check(content[name], shape, name);
-    if (problem) throw new StateFileError(file, problem);
+    if (problem) {
+      throw new StateFileError(file, problem);
+    }
   }
   const ram = content.ram as { rootAccessKeyId?: string; keys?: Record<string, unknown> } | undefined;
   if (ram && !(ram.rootAccessKeyId! in ram.keys!)) {
@@ -85,31 +90,45 @@ export function validateState(file: string, content: unknown): Record<string, un
 
 function check(value: unknown, shape: Shape, at: string): string | undefined {
   const wrong = (expected: string) => `${at} must be ${expected}, not ${describe(value)}`;
-  if (shape === 'object') return isObject(value) ? undefined : wrong('an object');
-  if (shape === 'array') return Array.isArray(value) ? undefined : wrong('an array');
+  if (shape === 'object') {
+    return isObject(value) ? undefined : wrong('an object');
+  }
+  if (shape === 'array') {
+    return Array.isArray(value) ? undefined : wrong('an array');
+  }
   if (typeof shape === 'string') {
     const ok = typeof value === shape && (shape !== 'number' || Number.isFinite(value));
     return ok ? undefined : wrong(`a ${shape}`);
   }
   if ('listOf' in shape) {
-    if (!Array.isArray(value)) return wrong('an array');
+    if (!Array.isArray(value)) {
+      return wrong('an array');
+    }
     for (let i = 0; i < value.length; i++) {
       const problem = check(value[i], shape.listOf, `${at}[${i}]`);
-      if (problem) return problem;
+      if (problem) {
+        return problem;
+      }
     }
     return undefined;
   }
-  if (!isObject(value)) return wrong('an object');
+  if (!isObject(value)) {
+    return wrong('an object');
+  }
   if ('mapOf' in shape) {
     for (const [key, entry] of Object.entries(value)) {
       const problem = check(entry, shape.mapOf, `${at}[${JSON.stringify(key)}]`);
-      if (problem) return problem;
+      if (problem) {
+        return problem;
+      }
     }
     return undefined;
   }
   for (const [field, fieldShape] of Object.entries(shape.fields)) {
     const problem = check(value[field], fieldShape, `${at}.${field}`);
-    if (problem) return problem;
+    if (problem) {
+      return problem;
+    }
   }
   return undefined;
 }
@@ -119,10 +138,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
+  if (value === undefined) {
+    return 'missing';
+  }
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  if (typeof value === 'object') {
+    return 'an object';
+  }
   const text = JSON.stringify(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
@@ -150,10 +177,14 @@ interface PrunableStack {
  */
 export function pruneState(sections: Record<string, unknown>, now: number = Date.now()): boolean {
   const stacks = (sections.ros as { stacks?: Record<string, PrunableStack> } | undefined)?.stacks;
-  if (!stacks) return false;
+  if (!stacks) {
+    return false;
+  }
   let changed = false;
   for (const [stackId, stack] of Object.entries(stacks)) {
-    if (stack.status !== 'DELETE_COMPLETE') continue;
+    if (stack.status !== 'DELETE_COMPLETE') {
+      continue;
+    }
     // LocalCloud writes times as `YYYY-MM-DDTHH:mm:ss`, in UTC.
     const deletedAt = stack.deleteTime ? Date.parse(`${stack.deleteTime}Z`) : NaN;
     if (Number.isFinite(deletedAt) && now - deletedAt > DELETED_STACK_RETENTION_MS) {
@@ -187,7 +218,9 @@ function summaryTemplate(body: string): string {
   } catch {
     template = {}; // YAML: the description and parameters are not worth a parser here
   }
-  if (!isObject(template)) template = {};
+  if (!isObject(template)) {
+    template = {};
+  }
   return JSON.stringify({
     ROSTemplateFormatVersion: template.ROSTemplateFormatVersion ?? '2015-09-01',
     ...(template.Description !== undefined && { Description: template.Description }),

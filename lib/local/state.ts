@@ -1,3 +1,7 @@
+/**
+ * LocalCloud's state: one JSON document of named sections, one per service, in memory and, with a state file,
+ * written on every change and read on start.
+ */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,7 +29,9 @@ export class StateStore {
 
   /** The live section `name`, created by `init` when the state has none. Mutate it, then call `changed()`. */
   section<T extends object>(name: string, init: () => T): T {
-    if (!(name in this.sections)) this.sections[name] = init();
+    if (!(name in this.sections)) {
+      this.sections[name] = init();
+    }
     return this.sections[name] as T;
   }
 
@@ -34,7 +40,9 @@ export class StateStore {
    * one, so a reader never sees half a file and the secrets are never readable by others.
    */
   changed(): void {
-    if (!this.file || this.closed) return;
+    if (!this.file || this.closed) {
+      return;
+    }
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: DIRECTORY_MODE });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -77,7 +85,9 @@ export class StateStore {
 /** Makes a state file written by an older version (mode 0644) readable by its owner alone. */
 function restrictMode(file: string): void {
   try {
-    if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, FILE_MODE);
+    if ((fs.statSync(file).mode & 0o077) !== 0) {
+      fs.chmodSync(file, FILE_MODE);
+    }
   } catch {
     // Not ours to change (another user's file): reading it is all that is asked here.
   }

@@ -116,7 +116,9 @@ export class VariantError extends Error {
 export function resolveVariants(given: Partial<CloudVariants> = {}): CloudVariants {
   const resolved: Record<string, unknown> = { ...DEFAULT_VARIANTS };
   for (const [name, value] of Object.entries(given)) {
-    if (value === undefined) continue;
+    if (value === undefined) {
+      continue;
+    }
     if (name === 'copyVisibilityDelayMs') {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 3_600_000) {
         throw new VariantError(
@@ -146,7 +148,9 @@ export function resolveVariants(given: Partial<CloudVariants> = {}): CloudVarian
 export function parseVariantAssignments(assignments: readonly string[]): Partial<CloudVariants> {
   const given: Record<string, unknown> = {};
   for (const assignment of assignments.flatMap((a) => a.split(',')).map((a) => a.trim())) {
-    if (assignment === '') continue;
+    if (assignment === '') {
+      continue;
+    }
     const eq = assignment.indexOf('=');
     if (eq <= 0) {
       throw new VariantError(

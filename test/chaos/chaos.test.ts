@@ -71,7 +71,9 @@ describe('chaos: image copy lifecycles under injected faults', () => {
   });
 
   afterAll(async () => {
-    if (cloud) switchFaults({});
+    if (cloud) {
+      switchFaults({});
+    }
     const summary =
       Object.entries(injected)
         .filter(([, n]) => n > 0)
@@ -171,9 +173,13 @@ describe('chaos: image copy lifecycles under injected faults', () => {
       expect(failed.statusReason).not.toMatch(/No response from the custom resource provider/);
       // Every failure names its cause.
       expect(failed.statusReason.length).toBeGreaterThan(20);
-      if (expected.reason) expect(failed.statusReason).toMatch(expected.reason);
+      if (expected.reason) {
+        expect(failed.statusReason).toMatch(expected.reason);
+      }
     }
-    if (!expected.success) figures.expectedFailures++;
+    if (!expected.success) {
+      figures.expectedFailures++;
+    }
     figures.survived++;
     return result;
   }

@@ -1,11 +1,11 @@
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { LocalCloud } from '../../lib/local';
+import type { LocalCloud, LocalCloudOptions } from '../../lib/local';
 import { HANDLER_RAM_ACTIONS } from '../../lib/handler/policy';
 import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
 import { REPLICATION_DEFAULTS, ReplicationStack } from '../../examples/replication/stack';
 import { SINGLE_COPY_DEFAULTS, SingleCopyStack } from '../../examples/single-copy/stack';
 import { newApp, Template } from './template';
+import { rosClient, withCloud } from '../support/cloud';
 
 /**
  * The template really carries a working handler with sufficient permissions: the single-copy example is
@@ -14,17 +14,6 @@ import { newApp, Template } from './template';
  */
 
 const STACK_REGION = 'cn-hangzhou';
-
-function rosClient(cloud: LocalCloud): Ros {
-  return new Ros(
-    new $OpenApiUtil.Config({
-      ...cloud.credentials,
-      regionId: STACK_REGION,
-      endpoint: cloud.endpoint,
-      protocol: 'http',
-    }),
-  );
-}
 
 function exampleTemplate(
   imageName: string = SINGLE_COPY_DEFAULTS.imageName,
@@ -51,11 +40,26 @@ function handlerLogs(cloud: LocalCloud): string {
     .join('\n');
 }
 
+/** {@link withCloud}, where a failure also shows what the handler did: its invocations and their logs. */
+function withExplainedCloud(
+  options: LocalCloudOptions,
+  body: (cloud: LocalCloud) => Promise<void>,
+): Promise<void> {
+  return withCloud(options, async (cloud) => {
+    try {
+      await body(cloud);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
+        cause: error,
+      });
+    }
+  });
+}
+
 describe('the single-copy example deployed to LocalCloud', () => {
   it('creates the copy, renames it in place and deletes it with the stack, using only the template', async () => {
-    const cloud = await LocalCloud.start({ copyDurationMs: 1500 });
-    try {
-      const client = rosClient(cloud);
+    await withExplainedCloud({ copyDurationMs: 1500 }, async (cloud) => {
+      const client = rosClient(cloud, STACK_REGION);
       const created = await client.createStack(
         new $Ros.CreateStackRequest({
           regionId: STACK_REGION,
@@ -134,21 +138,14 @@ describe('the single-copy example deployed to LocalCloud', () => {
           'ecs:DeleteImage',
         ]),
       );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
-        cause: error,
-      });
-    } finally {
-      await cloud.stop();
-    }
+    });
   }, 120_000);
 });
 
 describe('a change of destination deployed to LocalCloud', () => {
   it('replaces the copy: a new image in the new region, the old one deleted, the stack outputs the new id', async () => {
-    const cloud = await LocalCloud.start({ copyDurationMs: 1000 });
-    try {
-      const client = rosClient(cloud);
+    await withExplainedCloud({ copyDurationMs: 1000 }, async (cloud) => {
+      const client = rosClient(cloud, STACK_REGION);
       const created = await client.createStack(
         new $Ros.CreateStackRequest({
           regionId: STACK_REGION,
@@ -182,21 +179,14 @@ describe('a change of destination deployed to LocalCloud', () => {
       await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: STACK_REGION, stackId }));
       await cloud.ros.settled();
       expect(cloud.ecs.getImage('cn-beijing', after['ImageId'])).toBeUndefined();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
-        cause: error,
-      });
-    } finally {
-      await cloud.stop();
-    }
+    });
   }, 120_000);
 });
 
 describe('provider names', () => {
   it('let two stacks of one name in two regions, and two stacks in one region, deploy side by side', async () => {
-    const cloud = await LocalCloud.start({ copyDurationMs: 500 });
-    try {
-      const client = rosClient(cloud);
+    await withCloud({ copyDurationMs: 500 }, async (cloud) => {
+      const client = rosClient(cloud, STACK_REGION);
       const targets = [
         { regionId: 'cn-hangzhou', stackName: 'golden' },
         { regionId: 'cn-shanghai', stackName: 'golden' },
@@ -229,9 +219,7 @@ describe('provider names', () => {
       ]);
       const functions = new Set(cloud.fc.invocations().map((i) => `${i.regionId}/${i.functionName}`));
       expect(functions.size).toBe(3);
-    } finally {
-      await cloud.stop();
-    }
+    });
   }, 120_000);
 });
 
@@ -239,9 +227,8 @@ describe('the replication example deployed to LocalCloud', () => {
   it('copies into every region in parallel with one provider, and deletes every copy with the stack', async () => {
     // In parallel where ECS lets one source be copied many times at once (copyConflict none); under the default
     // reading (any-destination) the copies take turns (test/handler/copy-conflict.test.ts).
-    const cloud = await LocalCloud.start({ copyDurationMs: 1500, variants: { copyConflict: 'none' } });
-    try {
-      const client = rosClient(cloud);
+    await withExplainedCloud({ copyDurationMs: 1500, variants: { copyConflict: 'none' } }, async (cloud) => {
+      const client = rosClient(cloud, STACK_REGION);
       const example = new ReplicationStack(newApp(), 'ImageReplicationExample', REPLICATION_DEFAULTS);
       const created = await client.createStack(
         new $Ros.CreateStackRequest({
@@ -281,12 +268,6 @@ describe('the replication example deployed to LocalCloud', () => {
       for (const { regionId, imageId } of copies) {
         expect([regionId, cloud.ecs.getImage(regionId, imageId)]).toEqual([regionId, undefined]);
       }
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- handler invocations ---\n${handlerLogs(cloud)}`, {
-        cause: error,
-      });
-    } finally {
-      await cloud.stop();
-    }
+    });
   }, 120_000);
 });

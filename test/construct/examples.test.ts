@@ -202,7 +202,9 @@ function readmeWorkedExample(): string {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## A worked example'));
   const block = /```ts\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README.md has no ```ts block under "## A worked example"');
+  if (!block) {
+    throw new Error('README.md has no ```ts block under "## A worked example"');
+  }
   return block[1];
 }
 

@@ -44,7 +44,9 @@ describe('ImageCopy validation of values of the wrong type (JavaScript callers, 
 
   it('names the tag whose value is nested too deep to print, instead of overflowing the stack', () => {
     let deep: unknown = [];
-    for (let i = 0; i < 20_000; i++) deep = [deep];
+    for (let i = 0; i < 20_000; i++) {
+      deep = [deep];
+    }
     expect(messagesFor({ tags: { deep } })).toEqual([expect.stringContaining('tags["deep"]')]);
   });
 });

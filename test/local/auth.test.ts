@@ -1,6 +1,6 @@
 import * as http from 'http';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
-import Ros, * as $Ros from '@alicloud/ros20190910';
+import * as $Ros from '@alicloud/ros20190910';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,10 +12,11 @@ import { ApiError } from '../../lib/local/errors';
 import { isAllowed, PolicyDocument, Ram, wildcardMatch } from '../../lib/local/ram';
 import { LocalServer } from '../../lib/local/server';
 import type { RpcService } from '../../lib/local/service';
-import { EMPTY_BODY_SHA256, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
+import { sha256Hex, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { StateStore } from '../../lib/local/state';
 import { PROVIDER_NAME_PREFIX } from '../../lib/provider';
 import { newStack, Template } from '../construct/template';
+import { rosClient, withCloud } from '../support/cloud';
 
 /** A stand-in ECS that authorizes `ecs:<Action>` on one image ARN and remembers what it received. */
 let received: { action: string; params: Record<string, string>; principal: string } | undefined;
@@ -24,10 +25,11 @@ const echoService: RpcService = {
   version: '2014-05-26',
   hostId: 'ecs.aliyuncs.com',
   async handle(action, params, ctx) {
-    if (action === 'DescribeRegions')
+    if (action === 'DescribeRegions') {
       throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
         'x-acs-retry-after': '1500',
       });
+    }
     ctx.authorize(`ecs:${action}`, [
       `acs:ecs:${params.RegionId}:${ctx.accountId}:image/${params.ImageId ?? '*'}`,
     ]);
@@ -374,16 +376,8 @@ describe("a deleted role's temporary credentials", () => {
   });
 
   it("a destroyed stack's handler role can no longer rename another stack's image", async () => {
-    const cloud = await LocalCloud.start();
-    try {
-      const ros = new Ros(
-        new $OpenApiUtil.Config({
-          ...cloud.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: cloud.endpoint,
-          protocol: 'http',
-        }),
-      );
+    await withCloud(async (cloud) => {
+      const ros = rosClient(cloud);
       // The provider of a synthesized ImageCopy stack: its role and function (the copy itself left out).
       const app = newStack('Destroyed');
       new ImageCopy(app, 'Copy', { sourceImageId: 'm-bp1golden', sourceRegionId: 'cn-hangzhou' });
@@ -425,9 +419,7 @@ describe("a deleted role's temporary credentials", () => {
       expect(refused).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
       expect(refused.data.Message).toContain('no longer exists');
       expect(cloud.ecs.getImage('cn-hangzhou', theirs)!.imageName).toBe('renamed-while-live');
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 });
 
@@ -443,16 +435,13 @@ describe('nonces across restarts', () => {
     expect((await rawPost(first.endpoint, '/?RegionId=cn-hangzhou', captured)).status).toBe(200);
     await first.stop();
 
-    const second = await LocalCloud.start({ stateFile });
-    try {
+    await withCloud({ stateFile }, async (second) => {
       // The same bytes, sent to the restarted LocalCloud (its Host header still the one signed).
       const replay = await rawPost(second.endpoint, '/?RegionId=cn-hangzhou', captured);
       expect(replay).toMatchObject({ status: 400, body: { Code: 'SignatureNonceUsed' } });
       const fresh = signedHeaders(second.endpoint, second.credentials, new Date(), 'nonce-fresh');
       expect((await rawPost(second.endpoint, '/?RegionId=cn-hangzhou', fresh)).status).toBe(200);
-    } finally {
-      await second.stop();
-    }
+    });
   });
 
   it('forgets nonces whose window has passed, and a half-written line, when it starts', () => {
@@ -480,7 +469,7 @@ function signedHeaders(
     'x-acs-version': '2014-05-26',
     'x-acs-date': date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     'x-acs-signature-nonce': nonce,
-    'x-acs-content-sha256': EMPTY_BODY_SHA256,
+    'x-acs-content-sha256': sha256Hex(''),
   };
   const signed = Object.keys(headers).sort();
   const canonical = v3CanonicalRequest({
@@ -489,7 +478,7 @@ function signedHeaders(
     query: { RegionId: 'cn-hangzhou' },
     headers,
     signedHeaders: signed,
-    payloadHash: EMPTY_BODY_SHA256,
+    payloadHash: sha256Hex(''),
   });
   headers.authorization = `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${signed.join(';')},Signature=${v3Signature(key.accessKeySecret, canonical)}`;
   return headers;

@@ -1,23 +1,12 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
-import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
+import * as $Ros from '@alicloud/ros20190910';
 import fc from 'fast-check';
 import { FaultPlan, FaultPlanError, LocalCloud } from '../../lib/local';
 import type { FaultHook } from '../../lib/local';
 import { writeZip } from '../../lib/zip';
+import { ecsClient, rosClient, withCloud } from '../support/cloud';
 
 const SEED_IMAGE = 'm-bp1seedgoldenimage01';
-
-function ecsOf(cloud: LocalCloud): Ecs {
-  return new Ecs(
-    new $OpenApiUtil.Config({
-      ...cloud.credentials,
-      regionId: 'cn-hangzhou',
-      endpoint: cloud.endpoint,
-      protocol: 'http',
-    }),
-  );
-}
 
 async function errorOf(promise: Promise<unknown>): Promise<any> {
   try {
@@ -53,7 +42,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         rules: [{ kind: 'throttle', product: 'ecs', action: 'DescribeRegions', retryAfterMs: 2500 }],
       },
     });
-    const err = await errorOf(describeRegions(ecsOf(cloud)));
+    const err = await errorOf(describeRegions(ecsClient(cloud)));
     expect(err.name).toBe('ThrottlingError');
     expect(err.code).toBe('Throttling.User');
     expect(err.statusCode).toBe(400);
@@ -76,7 +65,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       variants: { retryAfterUnit: 'ms' },
       faults: { rules: [{ kind: 'throttle', retryAfterMs: 2500 }] },
     });
-    expect(await errorOf(describeRegions(ecsOf(cloud)))).toMatchObject({
+    expect(await errorOf(describeRegions(ecsClient(cloud)))).toMatchObject({
       code: 'Throttling.User',
       retryAfter: 2500,
     });
@@ -100,7 +89,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
           ],
         },
       });
-      const ecs = ecsOf(cloud);
+      const ecs = ecsClient(cloud);
       const outcomes: string[] = [];
       let err = await errorOf(describeRegions(ecs));
       for (let attempt = 0; attempt < 3 && err; attempt++) {
@@ -132,21 +121,14 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       cloud = await LocalCloud.start({
         faults: { rules: [{ kind: 'throttle', first: 1, retryAfterMs: 60_000, enforceRetryAfter: true }] },
       });
-      const root = ecsOf(cloud);
+      const root = ecsClient(cloud);
       expect(await outcome(describeRegions(root))).toBe('Throttling.User');
       expect(await outcome(describeRegions(root))).toBe('Throttling.User');
       const role = cloud.issueRoleCredentials('other-client', {
         Version: '1',
         Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeRegions', Resource: '*' }],
       });
-      const other = new Ecs(
-        new $OpenApiUtil.Config({
-          ...role,
-          regionId: 'cn-hangzhou',
-          endpoint: cloud.endpoint,
-          protocol: 'http',
-        }),
-      );
+      const other = ecsClient(cloud, 'cn-hangzhou', role);
       expect(await outcome(describeRegions(other))).toBe('ok');
     });
   });
@@ -160,7 +142,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         ],
       },
     });
-    const ecs = ecsOf(cloud);
+    const ecs = ecsClient(cloud);
     const e500 = await errorOf(describeRegions(ecs));
     expect([e500.name, e500.code, e500.statusCode]).toEqual(['ServerError', 'InternalError', 500]);
     const e503 = await errorOf(
@@ -172,7 +154,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
 
   it('resets the connection, which the SDK reports as a network error, and records it', async () => {
     cloud = await LocalCloud.start({ faults: { rules: [{ kind: 'reset', product: 'ecs', first: 1 }] } });
-    const ecs = ecsOf(cloud);
+    const ecs = ecsClient(cloud);
     const err = await errorOf(describeRegions(ecs));
     expect(err.code ?? err.message).toMatch(/ECONNRESET|socket hang up/);
     expect(cloud.calls.at(-1)).toMatchObject({
@@ -197,7 +179,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       { sleep: async (ms) => void slept.push(ms) },
     );
     cloud = await LocalCloud.start({ faults: plan });
-    expect((await describeRegions(ecsOf(cloud))).statusCode).toBe(200);
+    expect((await describeRegions(ecsClient(cloud))).statusCode).toBe(200);
     // Latency rules add up.
     expect(slept).toEqual([340]);
     expect(cloud.faults.stats().latency).toBe(2);
@@ -212,7 +194,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         ],
       },
     });
-    const ecs = ecsOf(cloud);
+    const ecs = ecsClient(cloud);
     expect(await outcome(describeRegions(ecs))).toBe('ok');
     expect(
       await outcome(
@@ -225,14 +207,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         ),
       ),
     ).toBe('InternalError');
-    const ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    const ros = rosClient(cloud);
     expect(await outcome(ros.listStacks(new $Ros.ListStacksRequest({ regionId: 'cn-hangzhou' })))).toBe(
       'ServiceUnavailable',
     );
@@ -244,16 +219,9 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       Version: '1',
       Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeRegions', Resource: '*' }],
     });
-    const asRole = new Ecs(
-      new $OpenApiUtil.Config({
-        ...role,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    const asRole = ecsClient(cloud, 'cn-hangzhou', role);
     expect(await outcome(describeRegions(asRole))).toBe('ServiceUnavailable');
-    expect(await outcome(describeRegions(ecsOf(cloud)))).toBe('ok');
+    expect(await outcome(describeRegions(ecsClient(cloud)))).toBe('ok');
   });
 
   it('fires on the first N calls, on every Nth call, and at most `limit` times', async () => {
@@ -265,9 +233,11 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         ],
       },
     });
-    const ecs = ecsOf(cloud);
+    const ecs = ecsClient(cloud);
     const seen: string[] = [];
-    for (let i = 0; i < 12; i++) seen.push(await outcome(describeRegions(ecs)));
+    for (let i = 0; i < 12; i++) {
+      seen.push(await outcome(describeRegions(ecs)));
+    }
     // The throttle rule takes calls 1-2; the 503 rule counts the calls that reach it (3, 4, ...) and fires on its
     // 3rd and 6th, then its limit is reached.
     expect(seen).toEqual([
@@ -289,25 +259,27 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
 
   it('is reproducible: the same seed gives the same faults, another seed other faults', async () => {
     const run = async (seed: number): Promise<string[]> => {
-      const local = await LocalCloud.start({
-        faults: {
-          seed,
-          rules: [
-            { kind: 'throttle', action: 'DescribeRegions', probability: 0.3 },
-            { kind: 'error500', action: 'DescribeRegions', probability: 0.3 },
-          ],
+      return withCloud(
+        {
+          faults: {
+            seed,
+            rules: [
+              { kind: 'throttle', action: 'DescribeRegions', probability: 0.3 },
+              { kind: 'error500', action: 'DescribeRegions', probability: 0.3 },
+            ],
+          },
         },
-      });
-      try {
-        const ecs = ecsOf(local);
-        const seen: string[] = [];
-        for (let i = 0; i < 30; i++) seen.push(await outcome(describeRegions(ecs)));
-        expect(local.faults.stats().throttle).toBe(seen.filter((s) => s === 'Throttling.User').length);
-        expect(local.faults.stats().error500).toBe(seen.filter((s) => s === 'InternalError').length);
-        return seen;
-      } finally {
-        await local.stop();
-      }
+        async (local) => {
+          const ecs = ecsClient(local);
+          const seen: string[] = [];
+          for (let i = 0; i < 30; i++) {
+            seen.push(await outcome(describeRegions(ecs)));
+          }
+          expect(local.faults.stats().throttle).toBe(seen.filter((s) => s === 'Throttling.User').length);
+          expect(local.faults.stats().error500).toBe(seen.filter((s) => s === 'InternalError').length);
+          return seen;
+        },
+      );
     };
     const first = await run(42);
     expect(await run(42)).toEqual(first);
@@ -339,16 +311,16 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
       },
     };
     cloud = await LocalCloud.start({ faults: hook });
-    expect((await describeRegions(ecsOf(cloud))).statusCode).toBe(200);
+    expect((await describeRegions(ecsClient(cloud))).statusCode).toBe(200);
     expect(seen).toEqual(['ecs:DescribeRegions']);
     cloud.setFaults({ rules: [{ kind: 'error500' }] });
-    expect(await outcome(describeRegions(ecsOf(cloud)))).toBe('InternalError');
+    expect(await outcome(describeRegions(ecsClient(cloud)))).toBe('InternalError');
     expect(seen).toHaveLength(2);
   });
 
   it('can turn faults on and off while running', async () => {
     cloud = await LocalCloud.start();
-    const ecs = ecsOf(cloud);
+    const ecs = ecsClient(cloud);
     expect(await outcome(describeRegions(ecs))).toBe('ok');
     const plan = cloud.setFaults({ rules: [{ kind: 'throttle' }] });
     expect(await outcome(describeRegions(ecs))).toBe('Throttling.User');
@@ -391,7 +363,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         faults: { rules: [{ kind: 'copyFails', sourceImageId: SEED_IMAGE }] },
       });
       const other = cloud.ecs.putImage('cn-hangzhou', { imageId: 'm-other', imageName: 'other' });
-      const ecs = ecsOf(cloud);
+      const ecs = ecsClient(cloud);
       const doomed = await copy(ecs, 'doomed');
       const fine = await copy(ecs, 'fine', other);
       expect((await status(ecs, doomed)).status).toBe('Creating');
@@ -408,7 +380,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         now: () => clock.now,
         faults: { rules: [{ kind: 'copyFails', first: 1 }] },
       });
-      const ecs = ecsOf(cloud);
+      const ecs = ecsClient(cloud);
       const request = new $Ecs.CopyImageRequest({
         regionId: 'cn-hangzhou',
         imageId: SEED_IMAGE,
@@ -428,7 +400,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
         variants: { copyVisibility: 'immediate' },
         faults: { seed: 3, rules: [{ kind: 'cancelNotSupported', regionId: 'cn-shanghai' }] },
       });
-      const ecs = ecsOf(cloud);
+      const ecs = ecsClient(cloud);
       const imageId = await copy(ecs, 'stuck');
       const cancel = () =>
         ecs.cancelCopyImage(new $Ecs.CancelCopyImageRequest({ regionId: 'cn-shanghai', imageId }));
@@ -533,14 +505,7 @@ describe('LocalCloud fault injection through the real ECS SDK', () => {
           },
         },
       };
-      const ros = new Ros(
-        new $OpenApiUtil.Config({
-          ...cloud.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: cloud.endpoint,
-          protocol: 'http',
-        }),
-      );
+      const ros = rosClient(cloud);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: 'cn-hangzhou',

@@ -1,10 +1,11 @@
 import { Readable } from 'stream';
 import Fc, * as $Fc from '@alicloud/fc20230330';
-import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { RuntimeOptions } from '@darabonba/typescript';
 import { LocalCloud } from '../../lib/local';
 import { writeZip } from '../../lib/zip';
+import { ecsClient, withCloud } from '../support/cloud';
 
 const zipOf = (source: string) =>
   writeZip([{ name: 'index.js', data: Buffer.from(source) }]).toString('base64');
@@ -73,7 +74,9 @@ describe('LocalCloud Function Compute 3.0', () => {
       new RuntimeOptions({}),
     );
     const chunks: Buffer[] = [];
-    for await (const chunk of res.body!) chunks.push(Buffer.from(chunk));
+    for await (const chunk of res.body!) {
+      chunks.push(Buffer.from(chunk));
+    }
     return { status: res.statusCode, headers: res.headers!, text: Buffer.concat(chunks).toString() };
   };
 
@@ -117,14 +120,7 @@ describe('LocalCloud Function Compute 3.0', () => {
       custom: 'yes',
     });
     const ecs = (denied: boolean) =>
-      new Ecs(
-        new $OpenApiUtil.Config({
-          ...out.context.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: cloud.endpoint,
-          protocol: 'http',
-        }),
-      )[denied ? 'describeImages' : 'describeRegions'](
+      ecsClient(cloud, 'cn-hangzhou', out.context.credentials)[denied ? 'describeImages' : 'describeRegions'](
         new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }),
       );
     await expect(ecs(false)).resolves.toBeDefined();
@@ -316,8 +312,7 @@ describe('LocalCloud Function Compute: the fcAsyncRetry variants', () => {
      };`;
 
   async function attempts(fcAsyncRetry: 'same-request-id' | 'none') {
-    const cloud = await LocalCloud.start({ variants: { fcAsyncRetry } });
-    try {
+    return withCloud({ variants: { fcAsyncRetry } }, async (cloud) => {
       cloud.fc.createFunction('cn-hangzhou', {
         functionName: 'flaky',
         runtime: 'nodejs20',
@@ -327,9 +322,7 @@ describe('LocalCloud Function Compute: the fcAsyncRetry variants', () => {
       const { requestId } = await cloud.fc.invoke('cn-hangzhou', 'flaky', Buffer.from('{}'), { async: true });
       await cloud.fc.settled();
       return { requestId, records: cloud.fc.invocations({ functionName: 'flaky' }) };
-    } finally {
-      await cloud.stop();
-    }
+    });
   }
 
   it('same-request-id: each retry keeps the request id of the first delivery', async () => {

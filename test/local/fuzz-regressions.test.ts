@@ -10,6 +10,7 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { sha256Hex, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { writeZip } from '../../lib/zip';
+import { ecsClient, withCloud } from '../support/cloud';
 
 const SEED_IMAGE = 'm-bp1seedgoldenimage01';
 const FC_PREFIX = '/2023-03-30/functions';
@@ -85,14 +86,7 @@ describe('LocalCloud fixes found by fuzzing', () => {
   let ecs: Ecs;
   beforeAll(async () => {
     cloud = await LocalCloud.start({ copyDurationMs: 60_000 });
-    ecs = new Ecs(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    ecs = ecsClient(cloud);
   });
   afterAll(() => cloud.stop());
 
@@ -273,38 +267,31 @@ describe('LocalCloud fixes found by fuzzing', () => {
   });
 
   it('reports 99% for a zero-length copy that a fault plan fails (0 ms of 0 ms would be NaN%)', async () => {
-    const local = await LocalCloud.start({
-      copyDurationMs: 0,
-      // Read at once after CopyImage: listed at once.
-      variants: { copyVisibility: 'immediate' },
-      faults: { rules: [{ kind: 'copyFails' }] },
-    });
-    try {
-      const client = new Ecs(
-        new $OpenApiUtil.Config({
-          ...local.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: local.endpoint,
-          protocol: 'http',
-        }),
-      );
-      const copied = await client.copyImage(
-        new $Ecs.CopyImageRequest({
-          regionId: 'cn-hangzhou',
-          imageId: SEED_IMAGE,
-          destinationRegionId: 'cn-beijing',
-        }),
-      );
-      const res = await client.describeImages(
-        new $Ecs.DescribeImagesRequest({
-          regionId: 'cn-beijing',
-          imageId: copied.body!.imageId,
-          status: 'CreateFailed',
-        }),
-      );
-      expect(res.body!.images!.image![0]).toMatchObject({ status: 'CreateFailed', progress: '99%' });
-    } finally {
-      await local.stop();
-    }
+    await withCloud(
+      {
+        copyDurationMs: 0,
+        // Read at once after CopyImage: listed at once.
+        variants: { copyVisibility: 'immediate' },
+        faults: { rules: [{ kind: 'copyFails' }] },
+      },
+      async (local) => {
+        const client = ecsClient(local);
+        const copied = await client.copyImage(
+          new $Ecs.CopyImageRequest({
+            regionId: 'cn-hangzhou',
+            imageId: SEED_IMAGE,
+            destinationRegionId: 'cn-beijing',
+          }),
+        );
+        const res = await client.describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId: 'cn-beijing',
+            imageId: copied.body!.imageId,
+            status: 'CreateFailed',
+          }),
+        );
+        expect(res.body!.images!.image![0]).toMatchObject({ status: 'CreateFailed', progress: '99%' });
+      },
+    );
   });
 });

@@ -19,16 +19,23 @@ import { ECS_ACTIONS, IMAGE_STATUSES } from '../../lib/local/ecs';
 import type { PolicyDocument } from '../../lib/local/ram';
 import { sha256Hex, v1Signature, v3CanonicalRequest, v3Signature } from '../../lib/local/signature';
 import { writeZip } from '../../lib/zip';
+import {
+  ecsKeyArb,
+  POLICY_ARB,
+  PROTOTYPE_NAMES,
+  rosKeyArb,
+  runnableTemplateArb,
+  SEED_IMAGE,
+  templateBodyArb,
+  valueArb,
+} from './fuzz-arbitraries';
 
-const SEED_IMAGE = 'm-bp1seedgoldenimage01';
 /** `FUZZ_SCALE=10 npx jest test/local/fuzz.test.ts` runs ten times as many cases (for a deeper search, not CI). */
 const runs = (n: number) => Math.max(1, Math.round(n * Number(process.env.FUZZ_SCALE ?? 1)));
 const ECS_VERSION = '2014-05-26';
 const ROS_VERSION = '2019-09-10';
 const FC_VERSION = '2023-03-30';
 const FC_PREFIX = `/${FC_VERSION}/functions`;
-/** Keys that are also names on every object's prototype chain. */
-const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 
 interface Key {
   readonly accessKeyId: string;
@@ -164,435 +171,48 @@ function expectWellFormed(res: RawResponse): Record<string, unknown> {
   const fail = (why: string): never => {
     throw new Error(`${why}: HTTP ${res.status} ${res.headers['content-type']} ${res.text.slice(0, 400)}`);
   };
-  if (res.status < 200 || res.status >= 500) fail('not a 2xx-4xx answer');
-  if (/\n\s+at .+:\d+:\d+/.test(res.text)) fail('a stack trace in the answer');
-  if (res.status === 204) return {};
+  if (res.status < 200 || res.status >= 500) {
+    fail('not a 2xx-4xx answer');
+  }
+  if (/\n\s+at .+:\d+:\d+/.test(res.text)) {
+    fail('a stack trace in the answer');
+  }
+  if (res.status === 204) {
+    return {};
+  }
   const type = res.headers['content-type'] ?? '';
-  if (!/^application\/(json|octet-stream)/.test(type)) fail('not JSON');
-  if (res.status < 300 && type.startsWith('application/octet-stream')) return {};
+  if (!/^application\/(json|octet-stream)/.test(type)) {
+    fail('not JSON');
+  }
+  if (res.status < 300 && type.startsWith('application/octet-stream')) {
+    return {};
+  }
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(res.text || (res.status < 300 ? '{}' : '')) as Record<string, unknown>;
   } catch {
     return fail('a body that does not parse');
   }
-  if (res.status < 300) return body;
-  if (typeof body.Code !== 'string' || !/^[A-Za-z][\w.]*$/.test(body.Code)) fail('no Code');
-  if (typeof body.Message !== 'string') fail('no Message');
-  if (typeof body.RequestId !== 'string' || !/^[0-9A-F-]{36}$/.test(body.RequestId)) fail('no RequestId');
-  if (typeof body.HostId !== 'string') fail('no HostId');
-  if (body.Code === 'InternalError') fail('an internal error');
+  if (res.status < 300) {
+    return body;
+  }
+  if (typeof body.Code !== 'string' || !/^[A-Za-z][\w.]*$/.test(body.Code)) {
+    fail('no Code');
+  }
+  if (typeof body.Message !== 'string') {
+    fail('no Message');
+  }
+  if (typeof body.RequestId !== 'string' || !/^[0-9A-F-]{36}$/.test(body.RequestId)) {
+    fail('no RequestId');
+  }
+  if (typeof body.HostId !== 'string') {
+    fail('no HostId');
+  }
+  if (body.Code === 'InternalError') {
+    fail('an internal error');
+  }
   return body;
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Arbitraries
-
-const INDEXES = ['0', '1', '2', '20', '21', '51', '1000', '99999999999999999999', '-1', '01'];
-
-/** Parameter values: real ids and keywords, wrong types, junk, unicode, huge strings. */
-const valueArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    '',
-    'cn-hangzhou',
-    'cn-shanghai',
-    'cn-nowhere',
-    SEED_IMAGE,
-    'm-doesnotexist',
-    'true',
-    'false',
-    'TRUE',
-    'ALL',
-    'Available,Creating',
-    'image',
-    'snapshot',
-    'system',
-    'self',
-    'rg-abc123',
-    '0',
-    '-1',
-    '1',
-    '100',
-    '101',
-    '1e3',
-    '0x10',
-    ' 1',
-    '1.5',
-    '9007199254740993',
-    'NaN',
-    'Infinity',
-    'null',
-    '[]',
-    '{}',
-    '%',
-    '%00',
-    '\u0000',
-    '\r\n',
-    '*',
-    ...PROTOTYPE_NAMES,
-    '00000000-0000-0000-0000-000000000000',
-  ),
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.integer().map(String),
-  fc.double().map(String),
-  fc.json({ maxDepth: 2 }),
-  // Just over the name and description limits, large, and over the 128 KiB header limit.
-  fc.constantFrom(129, 257, 4097, 40_000, 140_000).map((n) => 'x'.repeat(n)),
-);
-
-const indexedKey = (prefix: string, suffixes: readonly string[] = ['']) =>
-  fc
-    .tuple(fc.constantFrom(...INDEXES), fc.constantFrom(...suffixes))
-    .map(([i, suffix]) => `${prefix}.${i}${suffix}`);
-
-const ECS_PARAMS = [
-  'RegionId',
-  'ImageId',
-  'DestinationRegionId',
-  'DestinationImageName',
-  'DestinationDescription',
-  'Encrypted',
-  'KMSKeyId',
-  'ClientToken',
-  'DryRun',
-  'ResourceGroupId',
-  'Status',
-  'ImageName',
-  'ImageOwnerAlias',
-  'ImageOwnerId',
-  'ImageFamily',
-  'IsPublic',
-  'SnapshotId',
-  'PageNumber',
-  'PageSize',
-  'Force',
-  'Description',
-  'ResourceType',
-  'All',
-  'NextToken',
-  'AcceptLanguage',
-];
-
-const ecsKeyArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...ECS_PARAMS) },
-  { weight: 3, arbitrary: indexedKey('Tag', ['.Key', '.Value', '']) },
-  { weight: 2, arbitrary: indexedKey('ResourceId') },
-  { weight: 1, arbitrary: indexedKey('TagKey') },
-  { weight: 1, arbitrary: indexedKey('Filter', ['.Key', '.Value']) },
-  { weight: 1, arbitrary: indexedKey('TagFilter', ['.TagKey', '.TagValues.1', '.TagValues.9']) },
-  { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
-);
-
-const ROS_PARAMS = [
-  'RegionId',
-  'StackId',
-  'StackName',
-  'TemplateBody',
-  'TemplateURL',
-  'TemplateId',
-  'TimeoutInMinutes',
-  'DisableRollback',
-  'DeletionProtection',
-  'ClientToken',
-  'ReplacementOption',
-  'UsePreviousParameters',
-  'RetainAllResources',
-  'OutputOption',
-  'PageNumber',
-  'PageSize',
-  'LogicalResourceId',
-  'ShowResourceAttributes',
-  'DryRun',
-];
-
-const rosKeyArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...ROS_PARAMS) },
-  { weight: 2, arbitrary: indexedKey('Parameters', ['.ParameterKey', '.ParameterValue']) },
-  { weight: 1, arbitrary: indexedKey('Tags', ['.Key', '.Value']) },
-  { weight: 1, arbitrary: indexedKey('StackName') },
-  { weight: 1, arbitrary: indexedKey('Status') },
-  { weight: 1, arbitrary: indexedKey('RetainResources') },
-  { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
-);
-
-const FN_NAMES = [
-  'Fn::Join',
-  'Fn::Select',
-  'Fn::Sub',
-  'Fn::Split',
-  'Fn::If',
-  'Fn::Equals',
-  'Fn::Not',
-  'Fn::And',
-  'Fn::Or',
-  'Fn::FindInMap',
-  'Fn::Replace',
-  'Fn::Str',
-  'Fn::Length',
-  'Fn::ListMerge',
-  'Fn::GetJsonValue',
-  'Fn::MergeMapToList',
-  'Fn::SelectMapList',
-  'Fn::Add',
-  'Fn::Max',
-  'Fn::Min',
-  'Fn::Avg',
-  'Fn::Calculate',
-  'Fn::Index',
-  'Fn::Contains',
-  'Fn::Any',
-  'Fn::EachMemberIn',
-  'Fn::MatchPattern',
-  'Fn::Indent',
-  'Fn::GetAZs',
-  'Fn::Cidr',
-  'Fn::GetStackOutput',
-  'Fn::Base64Encode',
-  'Fn::Base64Decode',
-  'Fn::GetAtt',
-  'Fn::Jq',
-  'Fn::Unknown',
-];
-
-/** Template values: plain JSON, references and intrinsic functions with arguments of any shape. */
-const { value: templateValueArb } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.jsonValue({ maxDepth: 1 }),
-    fc.record({
-      Ref: fc.constantFrom('P1', 'R1', 'ALIYUN::Region', 'ALIYUN::StackId', 'ALIYUN::NoValue', 'Nope'),
-    }),
-    fc
-      .tuple(fc.constantFrom(...FN_NAMES), fc.oneof(tie('value'), fc.array(tie('value'), { maxLength: 4 })))
-      .map(([name, arg]) => ({ [name]: arg })),
-    fc.array(tie('value'), { maxLength: 3 }),
-  ),
-}));
-
-/** Like `templateValueArb`, but with references that resolve and known functions: fails at run time, if at all. */
-const { value: runnableValueArb } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.jsonValue({ maxDepth: 1 }),
-    fc.record({ Ref: fc.constantFrom('P1', 'R1', 'ALIYUN::Region', 'ALIYUN::StackId', 'ALIYUN::AccountId') }),
-    fc
-      .tuple(
-        fc.constantFrom(
-          ...FN_NAMES.filter(
-            (n) => !['Fn::GetAtt', 'Fn::Jq', 'Fn::Unknown', 'Fn::GetStackOutput'].includes(n),
-          ),
-        ),
-        fc.oneof(tie('value'), fc.array(tie('value'), { maxLength: 4 })),
-      )
-      .map(([name, arg]) => ({ [name]: arg })),
-    fc.array(tie('value'), { maxLength: 3 }),
-  ),
-}));
-
-const POLICY_ARB: fc.Arbitrary<unknown> = fc.oneof(
-  fc.jsonValue({ maxDepth: 3 }),
-  fc.record({
-    Version: fc.constantFrom('1', 1),
-    Statement: fc.array(
-      fc.oneof(
-        fc.constant(null),
-        fc.record(
-          {
-            Effect: fc.constantFrom('Allow', 'Deny', 'allow', 1),
-            Action: fc.oneof(
-              fc.constantFrom('*', 'ecs:*', 'ecs:DescribeImages', 'sts:AssumeRole', 5, null, [
-                'ecs:Copy*',
-                7,
-              ]),
-              fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }),
-            ),
-            Resource: fc.oneof(fc.constantFrom('*', ['*'], {}, 3, 'acs:ecs:*:*:image/*'), fc.string()),
-            Principal: fc.oneof(fc.constant({ Service: ['fc.aliyuncs.com'] }), fc.constant({ Service: 5 })),
-          },
-          { requiredKeys: ['Effect'] },
-        ),
-      ),
-      { maxLength: 3 },
-    ),
-  }),
-);
-
-const templateArb = fc
-  .record(
-    {
-      ROSTemplateFormatVersion: fc.constantFrom('2015-09-01', '2015-09-01', 'bogus'),
-      Description: fc.oneof(fc.string(), templateValueArb),
-      Parameters: fc.dictionary(
-        fc.constantFrom('P1', 'P2', 'ALIYUN::Region', ''),
-        fc.record(
-          {
-            Type: fc.constantFrom('String', 'Number', 'CommaDelimitedList', 'Json', 'Boolean', 'Bogus', 5),
-            Default: templateValueArb,
-            AllowedValues: fc.array(fc.jsonValue({ maxDepth: 0 }), { maxLength: 3 }),
-            // Not a catastrophic pattern such as (a+)+$: ROS evaluates patterns on the event loop (reported).
-            AllowedPattern: fc.constantFrom('^a+$', '[', 7),
-            MinLength: fc.oneof(fc.integer(), fc.string()),
-            MaxValue: fc.oneof(fc.double(), fc.string()),
-            NoEcho: fc.oneof(fc.boolean(), fc.string()),
-          },
-          { requiredKeys: [] },
-        ),
-        { maxKeys: 2 },
-      ),
-      Conditions: fc.dictionary(fc.constantFrom('C1', 'C2'), templateValueArb, { maxKeys: 2 }),
-      Mappings: fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
-      Resources: fc.dictionary(
-        fc.constantFrom('R1', 'R2', 'R3', 'Fn::Join', ''),
-        fc.record(
-          {
-            Type: fc.constantFrom(
-              'ALIYUN::RAM::Role',
-              'ALIYUN::FC3::Function',
-              'ALIYUN::ROS::CustomResource',
-              'Custom::Thing',
-              'ALIYUN::ECS::Instance',
-              'ALIYUN::ROS::WaitConditionHandle',
-              7,
-            ),
-            Properties: fc.oneof(
-              fc.dictionary(
-                fc.constantFrom(
-                  'RoleName',
-                  'AssumeRolePolicyDocument',
-                  'Policies',
-                  'FunctionName',
-                  'Runtime',
-                  'Handler',
-                  'Code',
-                  'Timeout',
-                  'MemorySize',
-                  'Role',
-                  'ServiceToken',
-                  'Parameters',
-                  'EnvironmentVariables',
-                ),
-                fc.oneof(templateValueArb, POLICY_ARB),
-                { maxKeys: 5 },
-              ),
-              fc.jsonValue({ maxDepth: 1 }),
-            ),
-            DependsOn: fc.oneof(
-              fc.constantFrom('R1', 'R2', 'Nope'),
-              fc.array(fc.constantFrom('R1', 'R2', 'R3')),
-            ),
-            Condition: fc.constantFrom('C1', 'C2', 'Nope'),
-            DeletionPolicy: fc.constantFrom('Retain', 'Delete', 'Bogus'),
-          },
-          { requiredKeys: ['Type'] },
-        ),
-        { maxKeys: 3 },
-      ),
-      Outputs: fc.dictionary(
-        fc.constantFrom('O1', 'O2'),
-        fc.record(
-          { Value: templateValueArb, Condition: fc.constantFrom('C1', 'Nope') },
-          { requiredKeys: ['Value'] },
-        ),
-        { maxKeys: 2 },
-      ),
-    },
-    { requiredKeys: ['ROSTemplateFormatVersion', 'Resources'] },
-  )
-  .map((t) => JSON.stringify(t));
-
-const TRUST_POLICY = {
-  Version: '1',
-  Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }],
-};
-
-/** Templates that mostly pass validation, so the engine runs them: parameters, roles, outputs of any function. */
-const runnableTemplateArb = fc
-  .record({
-    P1: fc
-      .record(
-        {
-          typed: fc.constantFrom(
-            { Type: 'String', Default: 'a,b,c' },
-            { Type: 'Number', Default: 42 },
-            { Type: 'CommaDelimitedList', Default: 'a,b,c' },
-            { Type: 'Json', Default: '{"a":[1,2]}' },
-            { Type: 'Boolean', Default: 'true' },
-          ),
-          NoEcho: fc.boolean(),
-        },
-        { requiredKeys: ['typed'] },
-      )
-      .map(({ typed, ...constraints }) => ({ ...typed, ...constraints })),
-    roleName: fc.oneof(
-      fc.stringMatching(/^[a-zA-Z0-9-]{1,20}$/),
-      fc.constant({ 'Fn::Join': ['-', ['r', { Ref: 'P1' }]] }),
-    ),
-    trust: fc.oneof(
-      { weight: 4, arbitrary: fc.constant(TRUST_POLICY) },
-      { weight: 1, arbitrary: POLICY_ARB },
-    ),
-    policies: fc.array(fc.record({ PolicyName: fc.constant('p'), PolicyDocument: POLICY_ARB }), {
-      maxLength: 2,
-    }),
-    custom: fc.boolean(),
-    outputs: fc.dictionary(fc.constantFrom('O1', 'O2', 'O3'), runnableValueArb, { maxKeys: 3 }),
-    condition: fc.option(
-      fc.oneof(
-        fc.record({
-          'Fn::Equals': fc.tuple(fc.record({ Ref: fc.constant('P1') }), fc.constantFrom('a', '42', 'true')),
-        }),
-        runnableValueArb.filter((v) => !JSON.stringify(v).includes('"R1"')),
-      ),
-      { nil: undefined },
-    ),
-  })
-  .map(({ P1, roleName, trust, policies, custom, outputs, condition }) =>
-    JSON.stringify({
-      ROSTemplateFormatVersion: '2015-09-01',
-      Parameters: { P1 },
-      ...(condition !== undefined && { Conditions: { C1: condition } }),
-      Resources: {
-        R1: {
-          Type: 'ALIYUN::RAM::Role',
-          Properties: { RoleName: roleName, AssumeRolePolicyDocument: trust, Policies: policies },
-        },
-        ...(custom && {
-          R2: {
-            Type: 'Custom::Thing',
-            ...(condition !== undefined && { Condition: 'C1' }),
-            Properties: {
-              ServiceToken: 'acs:fc:cn-hangzhou:1:functions/none',
-              Timeout: 5,
-              Parameters: { X: { Ref: 'P1' } },
-            },
-          },
-        }),
-      },
-      Outputs: {
-        ...Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { Value: v }])),
-        Arn: { Value: { 'Fn::GetAtt': ['R1', 'Arn'] } },
-      },
-    }),
-  );
-
-const templateBodyArb = fc.oneof(
-  { weight: 6, arbitrary: runnableTemplateArb },
-  { weight: 2, arbitrary: templateArb },
-  { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom(
-      'ROSTemplateFormatVersion: "2015-09-01"\nResources: {}\n',
-      'a: &a [*a]\n',
-      '!!binary AAAA',
-      '- [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[',
-      `{"ROSTemplateFormatVersion":"2015-09-01","Resources":{},"Outputs":{"O":{"Value":{"Fn::Max":[${'1,'.repeat(150_000)}1]}}}}`,
-    ),
-  },
-);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -685,12 +305,18 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           const body = expectWellFormed(res);
           const outcome = `${action} ${res.status} ${String(body.Code ?? '')}`;
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-          if (res.status === 431) return; // a URL over the header limit is refused before routing
+          if (res.status === 431) {
+            return;
+          } // a URL over the header limit is refused before routing
           if (!Object.prototype.hasOwnProperty.call(ECS_ACTIONS, action)) {
             expect([res.status, body.Code]).toEqual([404, 'InvalidAction.NotFound']);
           }
-          if (res.status === 200) expect(body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
-          if (action === 'CopyImage' && typeof body.ImageId === 'string') copies.push(body.ImageId);
+          if (res.status === 200) {
+            expect(body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
+          }
+          if (action === 'CopyImage' && typeof body.ImageId === 'string') {
+            copies.push(body.ImageId);
+          }
         },
       ),
       { numRuns: runs(500) },
@@ -734,7 +360,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         const body = expectWellFormed(create);
         const outcome = `${create.status} ${String(body.Code ?? '')}`;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-        if (create.status !== 200 || !update) return;
+        if (create.status !== 200 || !update) {
+          return;
+        }
         await cloud.ros.settled();
         const res = await rpc(ROS_VERSION, 'UpdateStack', {
           RegionId: 'cn-hangzhou',
@@ -749,7 +377,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     expect(outcomes.get('200 ')).toBeGreaterThan(20);
     for (const stack of cloud.ros.stacks('cn-hangzhou')) {
       expect(stack.status).toMatch(/_(COMPLETE|FAILED)$/);
-      if (stack.status.endsWith('FAILED')) expect(stack.statusReason).toBeTruthy();
+      if (stack.status.endsWith('FAILED')) {
+        expect(stack.statusReason).toBeTruthy();
+      }
     }
   });
 
@@ -808,8 +438,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             StackName: `fuzz-${stackName}-${++run}`,
             ...extra,
           };
-          if (template !== undefined) p.TemplateBody = template;
-          if (stackId !== undefined) p.StackId = stackId;
+          if (template !== undefined) {
+            p.TemplateBody = template;
+          }
+          if (stackId !== undefined) {
+            p.StackId = stackId;
+          }
           if (parameterKey !== undefined) {
             p['Parameters.1.ParameterKey'] = parameterKey;
             p['Parameters.1.ParameterValue'] = (extra as Record<string, string>).StackName ?? 'v';
@@ -835,7 +469,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           if (action === 'NoSuchAction' && res.status !== 431) {
             expect([res.status, answer.Code]).toEqual([404, 'InvalidAction.NotFound']);
           }
-          if (res.status === 200 && typeof answer.StackId === 'string') stackIds.push(answer.StackId);
+          if (res.status === 200 && typeof answer.StackId === 'string') {
+            stackIds.push(answer.StackId);
+          }
         },
       ),
       { numRuns: runs(300) },
@@ -846,7 +482,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     // Every stack the fuzzing created has come to rest, in a status with a reason when it failed.
     for (const stack of cloud.ros.stacks('cn-hangzhou')) {
       expect(stack.status).toMatch(/_(COMPLETE|FAILED)$/);
-      if (stack.status.endsWith('FAILED')) expect(stack.statusReason).toBeTruthy();
+      if (stack.status.endsWith('FAILED')) {
+        expect(stack.statusReason).toBeTruthy();
+      }
     }
   });
 
@@ -955,8 +593,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         ),
         async (method, rest, body, regional, invocationType, action) => {
           // The echo function must survive for the tests below: updates and deletes go to another name.
-          if ((method === 'PUT' || method === 'DELETE') && rest.startsWith('/echo'))
+          if ((method === 'PUT' || method === 'DELETE') && rest.startsWith('/echo')) {
             rest = `/fuzz-fn${rest.slice(5)}`;
+          }
           const endpoint = regional ? fcEndpoint : cloud.endpoint;
           const res = await send(
             endpoint,
@@ -991,9 +630,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
         expect(typeof info.handler).toBe('string');
         expect(Number.isInteger(info.timeout)).toBe(true);
         expect(Number.isInteger(info.memorySize)).toBe(true);
-        if (info.description !== undefined) expect(typeof info.description).toBe('string');
-        for (const value of Object.values(info.environmentVariables ?? {}))
+        if (info.description !== undefined) {
+          expect(typeof info.description).toBe('string');
+        }
+        for (const value of Object.values(info.environmentVariables ?? {})) {
           expect(typeof value).toBe('string');
+        }
       }
     }
   });
@@ -1066,7 +708,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           expect(['undefined', 'string']).toContain(typeof info.role);
           if (info.environmentVariables !== undefined) {
             expect(typeof info.environmentVariables).toBe('object');
-            for (const v of Object.values(info.environmentVariables)) expect(typeof v).toBe('string');
+            for (const v of Object.values(info.environmentVariables)) {
+              expect(typeof v).toBe('string');
+            }
           }
         },
       ),
@@ -1131,8 +775,12 @@ describe('LocalCloud under malformed requests (property-based)', () => {
                 : callback.url
               : `http://${cloud.endpoint}/ros-callbacks/${randomUUID()}`,
           );
-          if (signature === 'bad') url.searchParams.set('Signature', 'forged');
-          if (signature === 'missing') url.searchParams.delete('Signature');
+          if (signature === 'bad') {
+            url.searchParams.set('Signature', 'forged');
+          }
+          if (signature === 'missing') {
+            url.searchParams.delete('Signature');
+          }
           const res = await send(cloud.endpoint, {
             method,
             path: `${url.pathname}${url.search}`,
@@ -1140,7 +788,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             body: Buffer.from(body),
           });
           expectWellFormed(res);
-          if (callback && signature === 'bad') expect(res.status).toBe(403);
+          if (callback && signature === 'bad') {
+            expect(res.status).toBe(403);
+          }
         },
       ),
       { numRuns: runs(150) },
@@ -1152,13 +802,18 @@ describe('LocalCloud under malformed requests (property-based)', () => {
       for (const key of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
         expect(typeof body[key] === 'string' && body[key] !== '').toBe(true);
       }
-      if (body.Status === 'SUCCESS') expect(typeof body.PhysicalResourceId).toBe('string');
-      if (body.Status === 'FAILED') expect(typeof body.Reason).toBe('string');
+      if (body.Status === 'SUCCESS') {
+        expect(typeof body.PhysicalResourceId).toBe('string');
+      }
+      if (body.Status === 'FAILED') {
+        expect(typeof body.Reason).toBe('string');
+      }
       if (body.PhysicalResourceId !== undefined) {
         expect(Buffer.byteLength(String(body.PhysicalResourceId))).toBeLessThanOrEqual(255);
       }
-      if (body.Data !== undefined)
+      if (body.Data !== undefined) {
         expect(typeof body.Data === 'object' && !Array.isArray(body.Data)).toBe(true);
+      }
     }
   });
 
@@ -1183,7 +838,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
             key,
           );
           const body = expectWellFormed(res);
-          if (res.status === 403) expect(body.Code).toBe('Forbidden.RAM');
+          if (res.status === 403) {
+            expect(body.Code).toBe('Forbidden.RAM');
+          }
         },
       ),
       { numRuns: runs(200) },
@@ -1415,8 +1072,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
     it('listens on 127.0.0.1 only: the loopback address answers, other addresses of this host refuse', async () => {
       const addresses = cloud.addresses();
       expect(addresses.length).toBeGreaterThanOrEqual(2); // the shared endpoint and cn-hangzhou's FC endpoint
-      for (const address of addresses)
+      for (const address of addresses) {
         expect([address.family, address.address]).toEqual(['IPv4', '127.0.0.1']);
+      }
       const endpoints = [cloud.endpoint, fcEndpoint];
       for (const endpoint of endpoints) {
         const [host, port] = endpoint.split(':');
@@ -1426,7 +1084,9 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           .flat()
           .filter((a): a is os.NetworkInterfaceInfo => !!a && !a.internal)
           .map((a) => a.address);
-        for (const address of [...others, '::1']) expect(await connects(address, Number(port))).toBe(false);
+        for (const address of [...others, '::1']) {
+          expect(await connects(address, Number(port))).toBe(false);
+        }
       }
     });
   });

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { CloudVariants, LocalCloud, LocalCloudOptions, MAX_CHANGE_SETS_PER_STACK } from '../../lib/local';
+import * as $Ros from '@alicloud/ros20190910';
+import { LocalCloud, LocalCloudOptions, MAX_CHANGE_SETS_PER_STACK } from '../../lib/local';
+import { rosClient, withCloud } from '../support/cloud';
+import { FastForwardClock } from '../support/fast-forward-clock';
 
 /**
  * ROS change sets on LocalCloud through the real `@alicloud/ros20190910` client: CreateChangeSet (CREATE and
@@ -55,16 +56,34 @@ const launchTemplate = (name: string, properties: Record<string, unknown> = {}) 
   Properties: { LaunchTemplateName: name, ImageId: IMAGE, ...properties },
 });
 
-async function startCloud(options: LocalCloudOptions = {}, variants: Partial<CloudVariants> = {}) {
-  const cloud = await LocalCloud.start({ ...options, variants });
-  const ros = new Ros(
-    new $OpenApiUtil.Config({
-      ...cloud.credentials,
-      regionId: REGION,
-      endpoint: cloud.endpoint,
-      protocol: 'http',
-    }),
+/** A LocalCloud started with `options`, its ROS on a clock the test moves forward, with the helpers below. */
+async function startCloud(options: LocalCloudOptions = {}): Promise<ChangeSetHelpers> {
+  const clock = new FastForwardClock();
+  const cloud = await LocalCloud.start({ ...options, ros: { clock, ...options.ros } });
+  return changeSetsOn(cloud, clock, options);
+}
+
+/** {@link startCloud} for `body` alone: the LocalCloud is stopped afterwards. */
+function withChangeSets<T>(
+  options: LocalCloudOptions,
+  body: (t: ChangeSetHelpers) => Promise<T>,
+): Promise<T> {
+  const clock = new FastForwardClock();
+  return withCloud({ ...options, ros: { clock, ...options.ros } }, (cloud) =>
+    body(changeSetsOn(cloud, clock, options)),
   );
+}
+
+type ChangeSetHelpers = ReturnType<typeof changeSetsOn>;
+
+/** A ROS client for `cloud`, and helpers that create, compute, execute and list change sets and read stacks. */
+function changeSetsOn(cloud: LocalCloud, clock: FastForwardClock, options: LocalCloudOptions) {
+  /** Every change set created so far computed, and every stack operation ended: no waiting for the clock. */
+  const settled = async () => {
+    await clock.forward(options.ros?.changeSetCreationMs ?? 200);
+    await cloud.ros.settled();
+  };
+  const ros = rosClient(cloud, REGION);
   const params = (values: Record<string, string>) =>
     Object.entries(values).map(
       ([parameterKey, parameterValue]) =>
@@ -78,7 +97,7 @@ async function startCloud(options: LocalCloudOptions = {}, variants: Partial<Clo
     ).body!;
   /** The change set once LocalCloud has computed it. */
   const changeSet = async (changeSetId: string, showTemplate?: boolean) => {
-    await cloud.ros.settled();
+    await settled();
     return (
       await ros.getChangeSet(new $Ros.GetChangeSetRequest({ regionId: REGION, changeSetId, showTemplate }))
     ).body!;
@@ -110,7 +129,7 @@ async function startCloud(options: LocalCloudOptions = {}, variants: Partial<Clo
     expect((await stack(created.stackId!)).status).toBe('CREATE_COMPLETE');
     return created.stackId!;
   };
-  return { cloud, ros, params, createChangeSet, changeSet, execute, stack, list, createdStack };
+  return { cloud, ros, settled, params, createChangeSet, changeSet, execute, stack, list, createdStack };
 }
 
 const errorOf = async (promise: Promise<unknown>) => {
@@ -130,7 +149,7 @@ const resourceChanges = (body: $Ros.GetChangeSetResponseBody) =>
   });
 
 describe('ROS change sets on LocalCloud', () => {
-  let t: Awaited<ReturnType<typeof startCloud>>;
+  let t: ChangeSetHelpers;
   beforeAll(async () => {
     t = await startCloud();
   });
@@ -481,7 +500,7 @@ describe('ROS change sets on LocalCloud', () => {
       });
     }
     const same = await t.createChangeSet({ stackId, changeSetName: 'unchanged', templateBody: body({}) });
-    await t.cloud.ros.settled();
+    await t.settled();
     const names = async (request: Partial<$Ros.ListChangeSetsRequest>) =>
       (await t.list(stackId, request)).changeSets!.map((c) => c.changeSetName);
     // The change set that created the stack stays, executed, until another is executed.
@@ -550,7 +569,7 @@ describe('ROS change sets on LocalCloud', () => {
       changeSetName: 'taken',
       templateBody: body({ rolePolicy: 'ecs:CopyImage' }),
     });
-    await t.cloud.ros.settled();
+    await t.settled();
     const unknownId = '00000000-0000-4000-8000-000000000000';
 
     expect(
@@ -650,8 +669,7 @@ describe('ROS change sets on LocalCloud', () => {
       message: expect.stringContaining('StackPolicyBody'),
     });
     // A change set that is still being computed can be neither executed nor deleted.
-    const slow = await startCloud({ ros: { changeSetCreationMs: 600_000 } });
-    try {
+    await withChangeSets({ ros: { changeSetCreationMs: 600_000 } }, async (slow) => {
       const pending = await slow.createChangeSet({
         changeSetType: 'CREATE',
         stackName: 'slow',
@@ -683,9 +701,7 @@ describe('ROS change sets on LocalCloud', () => {
       ).toMatchObject({
         code: 'InvalidChangeSetStatus',
       });
-    } finally {
-      await slow.cloud.stop();
-    }
+    });
     expect(changeSetId).toBeDefined();
   });
 
@@ -763,21 +779,14 @@ describe('ROS change sets on LocalCloud', () => {
       changeSetName: 'theirs',
       templateBody: body({ rolePolicy: 'ecs:B' }),
     });
-    await t.cloud.ros.settled();
+    await t.settled();
     const credentials = t.cloud.issueRoleCredentials('reviewer', {
       Version: '1',
       Statement: [
         { Effect: 'Allow', Action: ['ros:GetChangeSet'], Resource: [`acs:ros:${REGION}:*:stack/${mine}`] },
       ],
     });
-    const reviewer = new Ros(
-      new $OpenApiUtil.Config({
-        ...credentials,
-        regionId: REGION,
-        endpoint: t.cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    const reviewer = rosClient(t.cloud, REGION, credentials);
     const get = (changeSetId: string) =>
       reviewer.getChangeSet(new $Ros.GetChangeSetRequest({ regionId: REGION, changeSetId }));
     expect((await get(mineSet.changeSetId!)).body!.changeSetName).toBe('mine');
@@ -787,8 +796,7 @@ describe('ROS change sets on LocalCloud', () => {
 
 describe('change set variants', () => {
   it('changeSetWithoutChanges=failed (the default): a change set that changes nothing ends CREATE_FAILED, saying so', async () => {
-    const t = await startCloud();
-    try {
+    await withChangeSets({}, async (t) => {
       const stackId = await t.createdStack('same', body({}));
       const created = await t.createChangeSet({ stackId, templateBody: body({}) });
       expect(await t.changeSet(created.changeSetId!)).toMatchObject({
@@ -796,27 +804,21 @@ describe('change set variants', () => {
         executionStatus: 'UNAVAILABLE',
         statusReason: expect.stringContaining('The change set changes nothing'),
       });
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('changeSetWithoutChanges=refused: CreateChangeSet answers NotSupported, as UpdateStack does', async () => {
-    const t = await startCloud({}, { changeSetWithoutChanges: 'refused' });
-    try {
+    await withChangeSets({ variants: { changeSetWithoutChanges: 'refused' } }, async (t) => {
       const stackId = await t.createdStack('same', body({}));
       expect(await errorOf(t.createChangeSet({ stackId, templateBody: body({}) }))).toMatchObject({
         code: 'NotSupported',
         message: expect.stringContaining('Update the completely same stack same is not supported'),
       });
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('executedChangeSetSiblings=obsolete: the other change sets stay, OBSOLETE, and can be neither executed nor deleted', async () => {
-    const t = await startCloud({}, { executedChangeSetSiblings: 'obsolete' });
-    try {
+    await withChangeSets({ variants: { executedChangeSetSiblings: 'obsolete' } }, async (t) => {
       const stackId = await t.createdStack('obsolete', body({}));
       const first = await t.createChangeSet({
         stackId,
@@ -843,9 +845,7 @@ describe('change set variants', () => {
           ),
         ),
       ).toMatchObject({ code: 'InvalidChangeSetStatus' });
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 });
 
@@ -854,17 +854,16 @@ describe('change sets across a restart', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'change-sets-'));
     const stateFile = path.join(dir, 'state.json');
     try {
-      const first = await startCloud({ stateFile, ros: { changeSetCreationMs: 600_000 } });
-      const created = await first.createChangeSet({
-        changeSetType: 'CREATE',
-        stackName: 'restarted',
-        templateBody: body({}),
-        timeoutInMinutes: 10,
-      });
-      await first.cloud.stop();
+      const created = await withChangeSets({ stateFile, ros: { changeSetCreationMs: 600_000 } }, (first) =>
+        first.createChangeSet({
+          changeSetType: 'CREATE',
+          stackName: 'restarted',
+          templateBody: body({}),
+          timeoutInMinutes: 10,
+        }),
+      );
 
-      const second = await startCloud({ stateFile });
-      try {
+      await withChangeSets({ stateFile }, async (second) => {
         expect((await second.stack(created.stackId!)).status).toBe('REVIEW_IN_PROGRESS');
         expect(await second.changeSet(created.changeSetId!)).toMatchObject({
           status: 'CREATE_COMPLETE',
@@ -872,9 +871,7 @@ describe('change sets across a restart', () => {
         });
         await second.execute(created.changeSetId!);
         expect((await second.stack(created.stackId!)).status).toBe('CREATE_COMPLETE');
-      } finally {
-        await second.cloud.stop();
-      }
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

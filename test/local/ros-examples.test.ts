@@ -1,5 +1,4 @@
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
 import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
 import {
@@ -10,6 +9,9 @@ import {
 import * as rosCdk from '@alicloud/ros-cdk-core';
 import { ImageCopy } from '../../lib';
 import { newApp, Template } from '../construct/template';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
+import { rosClient, withCloud } from '../support/cloud';
 
 /**
  * LocalCloud's ROS runs templates synthesized from the examples through the real ROS client: the custom
@@ -30,14 +32,7 @@ describe('example templates on LocalCloud ROS', () => {
   let ros: Ros;
   beforeAll(async () => {
     cloud = await LocalCloud.start({ copyDurationMs: 1500 });
-    ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: REGION,
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    ros = rosClient(cloud, REGION);
   });
   afterAll(() => cloud.stop());
 
@@ -155,16 +150,9 @@ describe('example templates on LocalCloud ROS', () => {
   it('deletes a stack whose copy is still running: the copy is cancelled and nothing is left', async () => {
     // ROS refuses DeleteStack while the create runs (ActionInProgress); a copy is still running when the stack's
     // own timeout ends the create and the rollback deletes the custom resource that never answered.
-    const slow = await LocalCloud.start({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6 } });
-    try {
-      const client = new Ros(
-        new $OpenApiUtil.Config({
-          ...slow.credentials,
-          regionId: REGION,
-          endpoint: slow.endpoint,
-          protocol: 'http',
-        }),
-      );
+    const clock = new FastForwardClock();
+    await withCloud({ copyDurationMs: 120_000, ros: { maxOperationSeconds: 6, clock } }, async (slow) => {
+      const client = rosClient(slow, REGION);
       const stackId = (
         await client.createStack(
           new $Ros.CreateStackRequest({
@@ -177,6 +165,12 @@ describe('example templates on LocalCloud ROS', () => {
       await expect(
         client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId })),
       ).rejects.toMatchObject({ code: 'ActionInProgress' });
+      // Once the handler sees the copy running (listed, in progress), the stack's 6 seconds pass.
+      await until(
+        () => slow.fc.invocations().some((i) => i.logs.some((line) => line.includes('"step":"poll"'))),
+        60_000,
+      );
+      await clock.forward(6000);
       await slow.ros.settled();
       const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
       expect(stack.status).toBe('CREATE_ROLLBACK_COMPLETE');
@@ -186,8 +180,6 @@ describe('example templates on LocalCloud ROS', () => {
       expect(slow.calls.some((c) => c.action === 'CancelCopyImage')).toBe(true);
       expect(slow.ecs.listImages(DESTINATION).filter((i) => OWNERSHIP_TAG_KEY in (i.tags ?? {}))).toEqual([]);
       expect(slow.fc.listFunctions(REGION)).toEqual([]);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 });

@@ -264,7 +264,9 @@ export function providerTemplate(logFile: string, options: ProviderTemplateOptio
 
 /** What {@link RECORDING_PROVIDER} recorded for `logicalId`, oldest first. */
 export function readRequests(logFile: string, logicalId = 'Custom'): RecordedRequest[] {
-  if (!fs.existsSync(logFile)) return [];
+  if (!fs.existsSync(logFile)) {
+    return [];
+  }
   return fs
     .readFileSync(logFile, 'utf8')
     .split('\n')

@@ -2,24 +2,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 import { readLog, template } from './ros-fixture';
+import { rosClient, withCloud } from '../support/cloud';
 
 /** ROS stack lifecycle edges: update rollback, operation timeouts, persistence across restarts. */
 
 const REGION = 'cn-hangzhou';
-
-function client(cloud: LocalCloud): Ros {
-  return new Ros(
-    new $OpenApiUtil.Config({
-      ...cloud.credentials,
-      regionId: REGION,
-      endpoint: cloud.endpoint,
-      protocol: 'http',
-    }),
-  );
-}
 
 async function status(cloud: LocalCloud, ros: Ros, stackId: string) {
   await cloud.ros.settled();
@@ -47,9 +38,8 @@ describe('LocalCloud ROS stack lifecycle', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('rolls a failed update back: the custom resource is updated back to its old properties, added ones deleted', async () => {
-    const cloud = await LocalCloud.start();
-    try {
-      const ros = client(cloud);
+    await withCloud(async (cloud) => {
+      const ros = rosClient(cloud, REGION);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
@@ -104,15 +94,13 @@ describe('LocalCloud ROS stack lifecycle', () => {
       const again = await status(cloud, ros, stackId);
       expect(again.status).toBe('UPDATE_COMPLETE');
       expect(again.outputs!.find((o) => o['OutputKey'] === 'Echo')!['OutputValue']).toBe('echo:v3');
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it("bounds an operation by the stack's timeout, failing the stack with a reason that says it was the stack's", async () => {
-    const cloud = await LocalCloud.start({ ros: { maxOperationSeconds: 2 } });
-    try {
-      const ros = client(cloud);
+    const clock = new FastForwardClock();
+    await withCloud({ ros: { maxOperationSeconds: 2, clock } }, async (cloud) => {
+      const ros = rosClient(cloud, REGION);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
@@ -123,6 +111,9 @@ describe('LocalCloud ROS stack lifecycle', () => {
         }),
       );
       const stackId = created.body!.stackId!;
+      // The provider got the Create and returned without answering: the stack's 2 seconds pass.
+      await until(() => cloud.fc.invocations({ functionName: 'provider-slow' })[0]?.outcome);
+      await clock.forward(2000);
       const stack = await status(cloud, ros, stackId);
       expect(stack.status).toBe('CREATE_ROLLBACK_COMPLETE');
       expect(stack.statusReason).toContain(
@@ -136,15 +127,12 @@ describe('LocalCloud ROS stack lifecycle', () => {
       expect(events.body!.events!.find((e) => e.status === 'CREATE_FAILED')!.statusReason).toContain(
         "The stack timed out (its TimeoutInMinutes passed) while waiting for the custom resource's answer to Create, before the resource's own Timeout of 600 seconds",
       );
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it('gives CreateStack and UpdateStack a TimeoutInMinutes of 60 when they do not ask for one, as ROS does', async () => {
-    const cloud = await LocalCloud.start();
-    try {
-      const ros = client(cloud);
+    await withCloud(async (cloud) => {
+      const ros = rosClient(cloud, REGION);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
@@ -186,17 +174,14 @@ describe('LocalCloud ROS stack lifecycle', () => {
           }),
         ),
       ).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringContaining('10 to 1440') });
-    } finally {
-      await cloud.stop();
-    }
+    });
   });
 
   it('keeps stacks, functions and roles in the state file across restarts, and deletes them afterwards', async () => {
     const stateFile = path.join(dir, 'state.json');
     let stackId: string;
-    const first = await LocalCloud.start({ stateFile });
-    try {
-      const ros = client(first);
+    await withCloud({ stateFile }, async (first) => {
+      const ros = rosClient(first, REGION);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
@@ -207,13 +192,10 @@ describe('LocalCloud ROS stack lifecycle', () => {
       );
       stackId = created.body!.stackId!;
       expect((await status(first, ros, stackId)).status).toBe('CREATE_COMPLETE');
-    } finally {
-      await first.stop();
-    }
+    });
 
-    const second = await LocalCloud.start({ stateFile });
-    try {
-      const ros = client(second);
+    await withCloud({ stateFile }, async (second) => {
+      const ros = rosClient(second, REGION);
       const stack = await status(second, ros, stackId);
       expect(stack.status).toBe('CREATE_COMPLETE');
       expect(stack.outputs!.find((o) => o['OutputKey'] === 'Echo')!['OutputValue']).toBe('echo:kept');
@@ -227,17 +209,14 @@ describe('LocalCloud ROS stack lifecycle', () => {
       // The function restored from the state file ran the Delete.
       expect(readLog(logFile).map((l) => [l.type, l.physicalId])).toEqual([['Delete', 'pid-Custom-0']]);
       expect(second.fc.getFunction(REGION, 'provider-persisted')).toBeUndefined();
-    } finally {
-      await second.stop();
-    }
+    });
   });
 
   it('marks an operation cut off by a restart as failed, so the stack can be deleted', async () => {
     const stateFile = path.join(dir, 'state.json');
     let stackId: string;
-    const first = await LocalCloud.start({ stateFile });
-    try {
-      const ros = client(first);
+    await withCloud({ stateFile }, async (first) => {
+      const ros = rosClient(first, REGION);
       const created = await ros.createStack(
         new $Ros.CreateStackRequest({
           regionId: REGION,
@@ -249,19 +228,14 @@ describe('LocalCloud ROS stack lifecycle', () => {
       stackId = created.body!.stackId!;
       const stack = (await ros.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
       expect(stack.status).toBe('CREATE_IN_PROGRESS');
-    } finally {
-      await first.stop();
-    }
-    const second = await LocalCloud.start({ stateFile });
-    try {
-      const ros = client(second);
+    });
+    await withCloud({ stateFile }, async (second) => {
+      const ros = rosClient(second, REGION);
       const stack = await status(second, ros, stackId);
       expect(stack.status).toBe('CREATE_FAILED');
       expect(stack.statusReason).toContain('LocalCloud stopped');
       await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
       expect((await status(second, ros, stackId)).status).toBe('DELETE_COMPLETE');
-    } finally {
-      await second.stop();
-    }
+    });
   });
 });

@@ -1,6 +1,6 @@
-import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
+import * as $Ros from '@alicloud/ros20190910';
 import { CloudVariants, LocalCloud, MAX_LAUNCH_TEMPLATES_PER_REGION } from '../../lib/local';
+import { rosClient, withCloud } from '../support/cloud';
 
 /**
  * `ALIYUN::ECS::LaunchTemplate` on LocalCloud's ROS, through the real ROS client: the checks ECS and ROS document
@@ -27,12 +27,21 @@ function launchTemplateBody(properties: Properties, extra: Record<string, unknow
   });
 }
 
-async function startCloud(variants: Partial<CloudVariants> = {}) {
-  const cloud = await LocalCloud.start({ variants });
-  const client = (regionId: string) =>
-    new Ros(
-      new $OpenApiUtil.Config({ ...cloud.credentials, regionId, endpoint: cloud.endpoint, protocol: 'http' }),
-    );
+/** A LocalCloud playing `variants`, with the helpers below. */
+async function startCloud(variants: Partial<CloudVariants> = {}): Promise<StackHelpers> {
+  return stacksOn(await LocalCloud.start({ variants }));
+}
+
+/** {@link startCloud} for `body` alone: the LocalCloud is stopped afterwards. */
+function withStacks<T>(variants: Partial<CloudVariants>, body: (t: StackHelpers) => Promise<T>): Promise<T> {
+  return withCloud({ variants }, (cloud) => body(stacksOn(cloud)));
+}
+
+type StackHelpers = ReturnType<typeof stacksOn>;
+
+/** ROS clients for `cloud`, and helpers that create, update and delete stacks and say why a resource failed. */
+function stacksOn(cloud: LocalCloud) {
+  const client = (regionId: string) => rosClient(cloud, regionId);
   const ros = client(REGION);
   const settle = async (stackId: string, regionId = REGION) => {
     await cloud.ros.settled();
@@ -69,7 +78,7 @@ const outputs = (stack: $Ros.GetStackResponseBody) =>
   Object.fromEntries((stack.outputs ?? []).map((o) => [o['OutputKey'], o['OutputValue']]));
 
 describe('ALIYUN::ECS::LaunchTemplate on LocalCloud', () => {
-  let t: Awaited<ReturnType<typeof startCloud>>;
+  let t: StackHelpers;
   beforeAll(async () => {
     t = await startCloud();
   });
@@ -184,14 +193,7 @@ describe('ALIYUN::ECS::LaunchTemplate on LocalCloud', () => {
     for (let i = 0; i < MAX_LAUNCH_TEMPLATES_PER_REGION; i++) {
       t.cloud.launchTemplates.create(region, `filler-${i}`, {});
     }
-    const ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...t.cloud.credentials,
-        regionId: region,
-        endpoint: t.cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    const ros = rosClient(t.cloud, region);
     const { stackId } = (
       await ros.createStack(
         new $Ros.CreateStackRequest({
@@ -247,16 +249,13 @@ describe('ALIYUN::ECS::LaunchTemplate on LocalCloud', () => {
   });
 
   it('checks no image under launchTemplateImage=unchecked (ECS verifies values only when instances start)', async () => {
-    const lenient = await startCloud({ launchTemplateImage: 'unchecked' });
-    try {
+    await withStacks({ launchTemplateImage: 'unchecked' }, async (lenient) => {
       const { stack } = await lenient.create(
         'any-image',
         launchTemplateBody({ LaunchTemplateName: 'any-image', ImageId: 'm-bp1doesnotexist0001' }),
       );
       expect(stack.status).toBe('CREATE_COMPLETE');
-    } finally {
-      await lenient.cloud.stop();
-    }
+    });
   });
 });
 
@@ -267,8 +266,7 @@ describe('a launch template replaced under its own name', () => {
     ['create-first', 'ROLLBACK_COMPLETE', 'LaunchTemplateName.Duplicated'],
     ['delete-first', 'UPDATE_COMPLETE', undefined],
   ] as const)('with replacementOrder=%s the update ends %s', async (order, status, reason) => {
-    const t = await startCloud({ replacementOrder: order });
-    try {
+    await withStacks({ replacementOrder: order }, async (t) => {
       const { stackId } = await t.create(
         'same-name',
         launchTemplateBody({ LaunchTemplateName: 'same-name', InstanceType: 'ecs.g7.large' }),
@@ -279,7 +277,9 @@ describe('a launch template replaced under its own name', () => {
         'Enabled',
       );
       expect(updated.status).toBe(status);
-      if (reason) expect(updated.statusReason).toContain(reason);
+      if (reason) {
+        expect(updated.statusReason).toContain(reason);
+      }
       expect(t.cloud.launchTemplates.list(REGION)).toEqual([
         expect.objectContaining({
           launchTemplateName: 'same-name',
@@ -288,8 +288,6 @@ describe('a launch template replaced under its own name', () => {
           }),
         }),
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 });

@@ -17,6 +17,7 @@ import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
 import { cliPath } from '../cli-paths';
 import { newStack, Template } from '../construct/template';
 import { providerTemplate, readRequests } from './ros-fixture';
+import { withCloud } from '../support/cloud';
 
 const SOURCE_REGION = 'cn-hangzhou';
 const DESTINATION_REGION = 'cn-shanghai';
@@ -45,8 +46,9 @@ function startRosLocal(stateFile: string, extra: string[] = []): Promise<Served>
       const endpoint = /serving on http:\/\/(\S+)/.exec(out)?.[1];
       const accessKeyId = /access key id\s+(\S+)/.exec(out)?.[1];
       const accessKeySecret = /access key secret\s+(\S+)/.exec(out)?.[1];
-      if (endpoint && accessKeyId && accessKeySecret)
+      if (endpoint && accessKeyId && accessKeySecret) {
         resolve({ child, endpoint, accessKeyId, accessKeySecret });
+      }
     });
   });
 }
@@ -92,8 +94,12 @@ async function eventually<T>(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -130,8 +136,7 @@ it('ros-local killed (SIGKILL) mid-copy: started again, the stack shows failed, 
     await new Promise((resolve) => served.child.once('exit', resolve));
   }
 
-  const cloud = await LocalCloud.start({ stateFile });
-  try {
+  await withCloud({ stateFile }, async (cloud) => {
     const { ros, ecs } = clients(cloud.endpoint, cloud.credentials);
     const getStack = async () =>
       (await ros.getStack(new $Ros.GetStackRequest({ regionId: SOURCE_REGION, stackId }))).body!;
@@ -161,9 +166,7 @@ it('ros-local killed (SIGKILL) mid-copy: started again, the stack shows failed, 
     for (const region of [SOURCE_REGION, DESTINATION_REGION]) {
       expect(cloud.ecs.listImages(region).filter((image) => OWNERSHIP_TAG_KEY in image.tags)).toEqual([]);
     }
-  } finally {
-    await cloud.stop();
-  }
+  });
 });
 
 describe('a stack operation cut off by a kill, with a recording provider', () => {
@@ -176,10 +179,14 @@ describe('a stack operation cut off by a kill, with a recording provider', () =>
     }
   };
 
-  /** Runs `during` against a ros-local child, SIGKILLs it, then gives a fresh LocalCloud on the same state file. */
+  /**
+   * Runs `during` against a ros-local child and SIGKILLs it, then `after` with a fresh LocalCloud on the same state
+   * file (stopped afterwards).
+   */
   async function killedDuring(
     during: (ros: Ros, logFile: string) => Promise<string>,
-  ): Promise<{ cloud: LocalCloud; ros: Ros; stackId: string; logFile: string }> {
+    after: (t: { cloud: LocalCloud; ros: Ros; stackId: string; logFile: string }) => Promise<void>,
+  ): Promise<void> {
     const stateFile = path.join(dir, 'state.json');
     const logFile = path.join(dir, 'provider.log');
     const served = await startRosLocal(stateFile);
@@ -190,8 +197,9 @@ describe('a stack operation cut off by a kill, with a recording provider', () =>
       served.child.kill('SIGKILL');
       await new Promise((resolve) => served.child.once('exit', resolve));
     }
-    const cloud = await LocalCloud.start({ stateFile });
-    return { cloud, ros: clients(cloud.endpoint, cloud.credentials).ros, stackId, logFile };
+    await withCloud({ stateFile }, (cloud) =>
+      after({ cloud, ros: clients(cloud.endpoint, cloud.credentials).ros, stackId, logFile }),
+    );
   }
 
   const settledStack = async (cloud: LocalCloud, ros: Ros, stackId: string) => {
@@ -200,93 +208,95 @@ describe('a stack operation cut off by a kill, with a recording provider', () =>
   };
 
   it('a Create cut off by the kill still gets its Delete, and the function instance dies with LocalCloud', async () => {
-    const { cloud, ros, stackId, logFile } = await killedDuring(async (ros, logFile) => {
-      const created = await ros.createStack(
-        new $Ros.CreateStackRequest({
-          regionId: SOURCE_REGION,
-          stackName: 'cut-create',
-          // No role: the instance issues no credentials, so nothing else writes the state before the kill.
-          templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
-          parameters: [
-            new $Ros.CreateStackRequestParameters({ parameterKey: 'Answer', parameterValue: 'hang' }),
-          ],
-        }),
-      );
-      await eventually('the Create to reach the provider', async () =>
-        readRequests(logFile).length > 0 ? true : undefined,
-      );
-      return created.body!.stackId!;
-    });
-    try {
-      const [create] = readRequests(logFile);
-      expect(create.type).toBe('Create');
-      // The instance that was running the Create went with its LocalCloud.
-      await eventually(
-        'the function instance to exit',
-        async () => (alive(create.pid) ? undefined : true),
-        10_000,
-      );
+    await killedDuring(
+      async (ros, logFile) => {
+        const created = await ros.createStack(
+          new $Ros.CreateStackRequest({
+            regionId: SOURCE_REGION,
+            stackName: 'cut-create',
+            // No role: the instance issues no credentials, so nothing else writes the state before the kill.
+            templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
+            parameters: [
+              new $Ros.CreateStackRequestParameters({ parameterKey: 'Answer', parameterValue: 'hang' }),
+            ],
+          }),
+        );
+        await eventually('the Create to reach the provider', async () =>
+          readRequests(logFile).length > 0 ? true : undefined,
+        );
+        return created.body!.stackId!;
+      },
+      async ({ cloud, ros, stackId, logFile }) => {
+        const [create] = readRequests(logFile);
+        expect(create.type).toBe('Create');
+        // The instance that was running the Create went with its LocalCloud.
+        await eventually(
+          'the function instance to exit',
+          async () => (alive(create.pid) ? undefined : true),
+          10_000,
+        );
 
-      const stopped = await settledStack(cloud, ros, stackId);
-      expect(stopped.status).toBe('CREATE_FAILED');
-      expect(stopped.statusReason).toContain('LocalCloud stopped while this operation was in progress');
-      await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: SOURCE_REGION, stackId }));
-      expect((await settledStack(cloud, ros, stackId)).status).toBe('DELETE_COMPLETE');
-      // No answer was recorded: the Delete carries the id deleteAfterFailedCreate says (the logical id).
-      expect(readRequests(logFile).map((r) => [r.type, r.physicalId])).toEqual([
-        ['Create', undefined],
-        ['Delete', 'Custom'],
-      ]);
-    } finally {
-      await cloud.stop();
-    }
+        const stopped = await settledStack(cloud, ros, stackId);
+        expect(stopped.status).toBe('CREATE_FAILED');
+        expect(stopped.statusReason).toContain('LocalCloud stopped while this operation was in progress');
+        await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: SOURCE_REGION, stackId }));
+        expect((await settledStack(cloud, ros, stackId)).status).toBe('DELETE_COMPLETE');
+        // No answer was recorded: the Delete carries the id deleteAfterFailedCreate says (the logical id).
+        expect(readRequests(logFile).map((r) => [r.type, r.physicalId])).toEqual([
+          ['Create', undefined],
+          ['Delete', 'Custom'],
+        ]);
+      },
+    );
   });
 
   it('a replacement cut off by the kill: the destroy deletes the old instance too', async () => {
-    const { cloud, ros, stackId, logFile } = await killedDuring(async (ros, logFile) => {
-      const created = await ros.createStack(
-        new $Ros.CreateStackRequest({
-          regionId: SOURCE_REGION,
-          stackName: 'cut-replacement',
-          templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
-        }),
-      );
-      const id = created.body!.stackId!;
-      await eventually('the stack to be created', async () => {
-        const stack = await ros.getStack(new $Ros.GetStackRequest({ regionId: SOURCE_REGION, stackId: id }));
-        return stack.body!.status === 'CREATE_COMPLETE' ? true : undefined;
-      });
-      // A new ServiceToken: ROS creates the replacement first; its provider never answers.
-      await ros.updateStack(
-        new $Ros.UpdateStackRequest({
-          regionId: SOURCE_REGION,
-          stackId: id,
-          templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
-          parameters: ['Provider=B', 'Answer=hang', 'Id=pid-b'].map((pair) => {
-            const [parameterKey, parameterValue] = pair.split('=');
-            return new $Ros.UpdateStackRequestParameters({ parameterKey, parameterValue });
+    await killedDuring(
+      async (ros, logFile) => {
+        const created = await ros.createStack(
+          new $Ros.CreateStackRequest({
+            regionId: SOURCE_REGION,
+            stackName: 'cut-replacement',
+            templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
           }),
-          replacementOption: 'Enabled',
-        }),
-      );
-      await eventually('the replacement Create to reach its provider', async () =>
-        readRequests(logFile).length > 1 ? true : undefined,
-      );
-      return id;
-    });
-    try {
-      expect((await settledStack(cloud, ros, stackId)).status).toBe('UPDATE_FAILED');
-      await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: SOURCE_REGION, stackId }));
-      expect((await settledStack(cloud, ros, stackId)).status).toBe('DELETE_COMPLETE');
-      expect(readRequests(logFile).map((r) => [r.fn, r.type, r.physicalId])).toEqual([
-        ['a-cut-replacement', 'Create', undefined],
-        ['b-cut-replacement', 'Create', undefined],
-        // The old instance (kept in the state file as one to delete), then the replacement that never answered.
-        ['a-cut-replacement', 'Delete', 'pid-1'],
-        ['b-cut-replacement', 'Delete', 'Custom'],
-      ]);
-    } finally {
-      await cloud.stop();
-    }
+        );
+        const id = created.body!.stackId!;
+        await eventually('the stack to be created', async () => {
+          const stack = await ros.getStack(
+            new $Ros.GetStackRequest({ regionId: SOURCE_REGION, stackId: id }),
+          );
+          return stack.body!.status === 'CREATE_COMPLETE' ? true : undefined;
+        });
+        // A new ServiceToken: ROS creates the replacement first; its provider never answers.
+        await ros.updateStack(
+          new $Ros.UpdateStackRequest({
+            regionId: SOURCE_REGION,
+            stackId: id,
+            templateBody: providerTemplate(logFile, { role: false, timeout: 600 }),
+            parameters: ['Provider=B', 'Answer=hang', 'Id=pid-b'].map((pair) => {
+              const [parameterKey, parameterValue] = pair.split('=');
+              return new $Ros.UpdateStackRequestParameters({ parameterKey, parameterValue });
+            }),
+            replacementOption: 'Enabled',
+          }),
+        );
+        await eventually('the replacement Create to reach its provider', async () =>
+          readRequests(logFile).length > 1 ? true : undefined,
+        );
+        return id;
+      },
+      async ({ cloud, ros, stackId, logFile }) => {
+        expect((await settledStack(cloud, ros, stackId)).status).toBe('UPDATE_FAILED');
+        await ros.deleteStack(new $Ros.DeleteStackRequest({ regionId: SOURCE_REGION, stackId }));
+        expect((await settledStack(cloud, ros, stackId)).status).toBe('DELETE_COMPLETE');
+        expect(readRequests(logFile).map((r) => [r.fn, r.type, r.physicalId])).toEqual([
+          ['a-cut-replacement', 'Create', undefined],
+          ['b-cut-replacement', 'Create', undefined],
+          // The old instance (kept in the state file as one to delete), then the replacement that never answered.
+          ['a-cut-replacement', 'Delete', 'pid-1'],
+          ['b-cut-replacement', 'Delete', 'Custom'],
+        ]);
+      },
+    );
   });
 });

@@ -8,15 +8,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { LocalCloud, type CloudVariants } from '../../lib/local';
+import * as $Ros from '@alicloud/ros20190910';
+import type { CloudVariants, LocalCloud } from '../../lib/local';
 import {
   providerTemplate,
   type ProviderTemplateOptions,
   readRequests,
   type RecordedRequest,
 } from './ros-fixture';
+import { rosClient, withCloud } from '../support/cloud';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 
 const REGION = 'cn-hangzhou';
 
@@ -32,17 +34,21 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const requests = (logicalId = 'Custom'): RecordedRequest[] => readRequests(logFile, logicalId);
 const clearLog = () => fs.rmSync(logFile, { force: true });
 
-/** A LocalCloud playing `variants`, a ROS client for it, and helpers that wait for each operation to end. */
-async function startCloud(variants: Partial<CloudVariants> = {}) {
-  const cloud = await LocalCloud.start({ variants });
-  const ros = new Ros(
-    new $OpenApiUtil.Config({
-      ...cloud.credentials,
-      regionId: REGION,
-      endpoint: cloud.endpoint,
-      protocol: 'http',
-    }),
-  );
+/**
+ * Runs `body` with a LocalCloud playing `variants` (ROS on a clock the test moves forward), a ROS client for it, and
+ * helpers that wait for each operation to end; stops the LocalCloud afterwards.
+ */
+function withStacks<T>(
+  variants: Partial<CloudVariants>,
+  body: (t: ReturnType<typeof stacksOn>) => Promise<T>,
+): Promise<T> {
+  const clock = new FastForwardClock();
+  return withCloud({ variants, ros: { clock } }, (cloud) => body(stacksOn(cloud, clock)));
+}
+
+/** A ROS client for `cloud`, and helpers that create, update and delete stacks of the recording provider. */
+function stacksOn(cloud: LocalCloud, clock: FastForwardClock) {
+  const ros = rosClient(cloud, REGION);
   const stack = async (stackId: string) => {
     await cloud.ros.settled();
     return (await ros.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
@@ -60,12 +66,18 @@ async function startCloud(variants: Partial<CloudVariants> = {}) {
     return events.body!.events!.find((e) => e.logicalResourceId === logicalResourceId && e.status === status)
       ?.statusReason;
   };
+  /** Once the function has run (and returned without answering), moves ROS's clock past the resource's Timeout. */
+  const passTimeout = async (functionName: string, seconds: number) => {
+    await until(() => cloud.fc.invocations({ functionName })[0]?.outcome);
+    await clock.forward(seconds * 1000);
+  };
   return {
     cloud,
     ros,
     stack,
     physicalId,
     reasonOf,
+    passTimeout,
     async create(
       name: string,
       values: Record<string, string> = {},
@@ -115,8 +127,7 @@ async function startCloud(variants: Partial<CloudVariants> = {}) {
 
 describe('physicalIdChange: an Update answered with another PhysicalResourceId', () => {
   it('refuse (the default): the update fails, saying the id must be copied from the request; the old id stays', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       expect(t.cloud.variants.physicalIdChange).toBe('refuse');
       const stackId = await t.create('refuse');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
@@ -132,14 +143,11 @@ describe('physicalIdChange: an Update answered with another PhysicalResourceId',
         ['Update', 'pid-1', 'pid-2', 'pid-1'],
         ['Update', 'pid-1', 'pid-1', 'pid-2'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('keep: the update succeeds and ROS keeps the old id, sending no Delete', async () => {
-    const t = await startCloud({ physicalIdChange: 'keep' });
-    try {
+    await withStacks({ physicalIdChange: 'keep' }, async (t) => {
       const stackId = await t.create('keep');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -152,14 +160,11 @@ describe('physicalIdChange: an Update answered with another PhysicalResourceId',
       clearLog();
       expect((await t.remove(stackId)).status).toBe('DELETE_COMPLETE');
       expect(requests().map((r) => [r.type, r.physicalId])).toEqual([['Delete', 'pid-1']]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it("replace: the new id is the resource's, and after the update ROS deletes the old id with the old properties", async () => {
-    const t = await startCloud({ physicalIdChange: 'replace' });
-    try {
+    await withStacks({ physicalIdChange: 'replace' }, async (t) => {
       const stackId = await t.create('replace');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -170,14 +175,11 @@ describe('physicalIdChange: an Update answered with another PhysicalResourceId',
         ['Update', 'pid-1', 'pid-2', 'v2'],
         ['Delete', 'pid-1', 'pid-1', 'v1'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('replace: when the stack update rolls back, ROS deletes the new id and keeps the old one', async () => {
-    const t = await startCloud({ physicalIdChange: 'replace' });
-    try {
+    await withStacks({ physicalIdChange: 'replace' }, async (t) => {
       const stackId = await t.create('replace-rollback', {}, { breaker: true });
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -193,9 +195,7 @@ describe('physicalIdChange: an Update answered with another PhysicalResourceId',
         ['Update', 'pid-1', 'pid-2'],
         ['Delete', 'pid-2', 'pid-2'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 });
 
@@ -205,16 +205,16 @@ describe('deleteAfterFailedCreate: the Delete that follows a failed or unanswere
     values: Record<string, string>,
     options: ProviderTemplateOptions = {},
   ): Promise<RecordedRequest> {
-    const t = await startCloud(variant ? { deleteAfterFailedCreate: variant } : {});
-    try {
+    return withStacks(variant ? { deleteAfterFailedCreate: variant } : {}, async (t) => {
       const stackId = await t.create('failed-create', values, options);
+      if (values.Answer === 'silent') {
+        await t.passTimeout('a-failed-create', options.timeout ?? 30);
+      }
       expect((await t.stack(stackId)).status).toBe('CREATE_ROLLBACK_COMPLETE');
       const deletes = requests().filter((r) => r.type === 'Delete');
       expect(deletes).toHaveLength(1);
       return deletes[0];
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   }
 
   it('logical-id (the default): on rollback, the Delete carries the logical id as PhysicalResourceId', async () => {
@@ -223,16 +223,13 @@ describe('deleteAfterFailedCreate: the Delete that follows a failed or unanswere
   });
 
   it('logical-id: so does the Delete of a stack whose failed create was kept (DisableRollback)', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       const stackId = await t.create('kept', { Answer: 'fail' }, {}, { disableRollback: true });
       expect((await t.stack(stackId)).status).toBe('CREATE_FAILED');
       clearLog();
       expect((await t.remove(stackId)).status).toBe('DELETE_COMPLETE');
       expect(requests().map((r) => [r.type, r.physicalId])).toEqual([['Delete', 'Custom']]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('empty: the Delete has no PhysicalResourceId field', async () => {
@@ -255,22 +252,18 @@ describe('replacementOrder: a replacement ROS performs itself (a new ServiceToke
   const replace = { replacementOption: 'Enabled' } as const;
 
   it('is refused without ReplacementOption, naming the property that cannot change in place', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       const stackId = await t.create('no-replacement');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       const stack = await t.update(stackId, { Provider: 'B' });
       expect(stack.status).toBe('ROLLBACK_COMPLETE');
       expect(stack.statusReason).toContain('ServiceToken cannot be updated in place');
       expect(stack.statusReason).toContain('ReplacementOption=Enabled');
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('create-first (the default): Create through the new token, then, after the update, Delete of the old id', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       expect(t.cloud.variants.replacementOrder).toBe('create-first');
       const stackId = await t.create('create-first');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
@@ -282,14 +275,11 @@ describe('replacementOrder: a replacement ROS performs itself (a new ServiceToke
         ['a-create-first', 'Delete', 'pid-1'],
       ]);
       expect(await t.physicalId(stackId)).toBe('pid-b');
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('delete-first: Delete of the old id through the old token, then Create through the new one', async () => {
-    const t = await startCloud({ replacementOrder: 'delete-first' });
-    try {
+    await withStacks({ replacementOrder: 'delete-first' }, async (t) => {
       const stackId = await t.create('delete-first');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -300,14 +290,11 @@ describe('replacementOrder: a replacement ROS performs itself (a new ServiceToke
         ['b-delete-first', 'Create', undefined],
       ]);
       expect(await t.physicalId(stackId)).toBe('pid-b');
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('delete-first: a rollback deletes the failed new resource and creates the old one again', async () => {
-    const t = await startCloud({ replacementOrder: 'delete-first' });
-    try {
+    await withStacks({ replacementOrder: 'delete-first' }, async (t) => {
       const stackId = await t.create('delete-first-rollback');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -320,14 +307,11 @@ describe('replacementOrder: a replacement ROS performs itself (a new ServiceToke
         ['a-delete-first-rollback', 'Create', undefined, 'pid-1'],
       ]);
       expect(await t.physicalId(stackId)).toBe('pid-1');
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('create-first: a rollback deletes the failed new resource and keeps the old one', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       const stackId = await t.create('create-first-rollback');
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       clearLog();
@@ -344,16 +328,13 @@ describe('replacementOrder: a replacement ROS performs itself (a new ServiceToke
       expect(requests().map((r) => [r.fn, r.type, r.physicalId])).toEqual([
         ['a-create-first-rollback', 'Delete', 'pid-1'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 });
 
 describe('customResourceInvocation: how ROS invokes the ServiceToken function', () => {
   it('async (the default): a delivery that fails without answering is retried by FC, which then answers', async () => {
-    const t = await startCloud();
-    try {
+    await withStacks({}, async (t) => {
       const stackId = await t.create('async', {}, { failFirstDelivery: true });
       expect((await t.stack(stackId)).status).toBe('CREATE_COMPLETE');
       await t.cloud.fc.settled();
@@ -362,15 +343,13 @@ describe('customResourceInvocation: how ROS invokes the ServiceToken function', 
         [true, 0, 'failed'],
         [true, 1, 'succeeded'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 
   it('sync: no FC retry, the return value is ignored, and ROS still waits for the answer at the response URL', async () => {
-    const t = await startCloud({ customResourceInvocation: 'sync' });
-    try {
+    await withStacks({ customResourceInvocation: 'sync' }, async (t) => {
       const failing = await t.create('sync-failing', {}, { failFirstDelivery: true, timeout: 2 });
+      await t.passTimeout('a-sync-failing', 2);
       expect((await t.stack(failing)).status).toBe('CREATE_ROLLBACK_COMPLETE');
       expect(await t.reasonOf(failing, 'CREATE_FAILED')).toContain(
         'No response from the custom resource provider',
@@ -390,8 +369,6 @@ describe('customResourceInvocation: how ROS invokes the ServiceToken function', 
       expect(t.cloud.fc.invocations({ functionName: 'a-sync' }).map((i) => [i.async, i.outcome])).toEqual([
         [false, 'succeeded'],
       ]);
-    } finally {
-      await t.cloud.stop();
-    }
+    });
   });
 });

@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { LocalCloud } from '../../lib/local';
+import { FastForwardClock } from '../support/fast-forward-clock';
+import { until } from '../support/until';
 import { readLog as readProviderLog, template } from './ros-fixture';
+import { rosClient } from '../support/cloud';
 
 /**
  * The ROS API of LocalCloud through the real `@alicloud/ros20190910` client: stacks of RAM roles, FC 3.0
@@ -14,19 +16,13 @@ import { readLog as readProviderLog, template } from './ros-fixture';
 describe('LocalCloud ROS stack API', () => {
   let cloud: LocalCloud;
   let ros: Ros;
+  const clock = new FastForwardClock();
   let dir: string;
   let logFile: string;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start();
-    ros = new Ros(
-      new $OpenApiUtil.Config({
-        ...cloud.credentials,
-        regionId: 'cn-hangzhou',
-        endpoint: cloud.endpoint,
-        protocol: 'http',
-      }),
-    );
+    cloud = await LocalCloud.start({ ros: { clock } });
+    ros = rosClient(cloud);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ros-test-'));
     logFile = path.join(dir, 'provider.log');
   });
@@ -92,6 +88,12 @@ describe('LocalCloud ROS stack API', () => {
     expect(outputs.Secret).toBe('****');
     expect(outputs.RoleArn).toBe(`acs:ram::${cloud.accountId}:role/provider-basic`);
     expect(JSON.stringify(stack)).not.toContain('hunter2-top-secret');
+    expect(stack.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ parameterKey: 'Secret', parameterValue: '****' }),
+        expect.objectContaining({ parameterKey: 'Value', parameterValue: 'hello' }),
+      ]),
+    );
     expect(stack.tags).toEqual([expect.objectContaining({ key: 'team', value: 'images' })]);
     // The provider got exactly the Parameters as ResourceProperties (no ServiceToken or Timeout; Fail omitted by NoValue).
     const log = readLog();
@@ -257,6 +259,9 @@ describe('LocalCloud ROS stack API', () => {
       parameters: params({ Silent: 'yes' }),
       disableRollback: true,
     });
+    // The provider got the Create and returned without answering: its 2 seconds pass.
+    await until(() => cloud.fc.invocations({ functionName: 'provider-silent' })[0]?.outcome);
+    await clock.forward(2000);
     const stack = await waitFor(stackId);
     expect(stack.status).toBe('CREATE_FAILED');
     expect(stack.statusReason).toMatch(/No response from the custom resource provider within 2 seconds/);

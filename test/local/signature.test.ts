@@ -3,7 +3,7 @@ import {
   v1Signature,
   v3CanonicalRequest,
   v3Signature,
-  EMPTY_BODY_SHA256,
+  sha256Hex,
 } from '../../lib/local/signature';
 
 describe('request signatures', () => {
@@ -14,7 +14,7 @@ describe('request signatures', () => {
       'x-acs-version': '2014-05-26',
       'x-acs-date': '2025-01-01T00:00:00Z',
       'x-acs-signature-nonce': 'nonce-123',
-      'x-acs-content-sha256': EMPTY_BODY_SHA256,
+      'x-acs-content-sha256': sha256Hex(''),
       accept: 'application/json',
       'user-agent': 'x',
     };
@@ -38,7 +38,7 @@ describe('request signatures', () => {
         'x-acs-signature-nonce',
         'x-acs-version',
       ],
-      payloadHash: EMPTY_BODY_SHA256,
+      payloadHash: sha256Hex(''),
     });
     expect(canonical.split('\n')[2]).toBe(
       'DestinationImageName=my%20image&DestinationRegionId=cn-shanghai&ImageId=m-src&RegionId=cn-hangzhou&Tag.1.Key=k&Tag.1.Value=v',

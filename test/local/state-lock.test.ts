@@ -49,7 +49,9 @@ describe('one LocalCloud per state file', () => {
   });
 
   it('takes over a lock whose pid now runs another process (Linux: its start time differs)', async () => {
-    if (process.platform !== 'linux') return expect(process.platform).not.toBe('linux');
+    if (process.platform !== 'linux') {
+      return expect(process.platform).not.toBe('linux');
+    }
     const parent = process.ppid; // alive, but not the holder: started at another time than the lock says
     writeLock({
       pid: parent,

@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Ros, * as $Ros from '@alicloud/ros20190910';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
+import * as $Ros from '@alicloud/ros20190910';
 import { deployStack, destroyStack } from '../../lib/deploy';
 import { LocalCloud } from '../../lib/local';
 import { StateFileError } from '../../lib/local/state-schema';
 import { StateStore } from '../../lib/local/state';
 import { rolesTemplate } from '../deploy/fixtures';
+import { rosClient, withCloud } from '../support/cloud';
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -83,8 +83,7 @@ describe('the LocalCloud state file', () => {
     fs.writeFileSync(stateFile, JSON.stringify(state));
     const before = fs.statSync(stateFile).size;
 
-    const restarted = await LocalCloud.start({ stateFile });
-    try {
+    await withCloud({ stateFile }, async (restarted) => {
       const stacks = restarted.ros.stacks('cn-hangzhou');
       expect(stacks.map((s) => `${s.stackName} ${s.status}`).sort()).toEqual([
         'live CREATE_COMPLETE',
@@ -98,14 +97,7 @@ describe('the LocalCloud state file', () => {
         Resources: {},
       });
       // ROS's answers about the deleted stack still work.
-      const ros = new Ros(
-        new $OpenApiUtil.Config({
-          ...restarted.credentials,
-          regionId: 'cn-hangzhou',
-          endpoint: restarted.endpoint,
-          protocol: 'http',
-        }),
-      );
+      const ros = rosClient(restarted);
       const listed = await ros.listStacks(
         new $Ros.ListStacksRequest({ regionId: 'cn-hangzhou', status: ['DELETE_COMPLETE'] }),
       );
@@ -116,9 +108,7 @@ describe('the LocalCloud state file', () => {
       expect(got.body).toMatchObject({ status: 'DELETE_COMPLETE', description: 'recent' });
       // The live stack is untouched.
       expect(Object.keys(stacks.find((s) => s.stackName === 'live')!.resources)).toHaveLength(20);
-    } finally {
-      await restarted.stop();
-    }
+    });
     expect(fs.statSync(stateFile).size).toBeLessThan(before / 2);
   });
 

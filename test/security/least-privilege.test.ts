@@ -34,6 +34,8 @@ import {
   isListed,
   untilAsync,
 } from '../handler/harness';
+import { propertiesFor } from '../support/image-copy';
+import { unique } from '../support/names';
 
 const TRUST_FC: PolicyDocument = {
   Version: '1',
@@ -87,22 +89,15 @@ function without(policy: PolicyDocument, action: string): PolicyDocument {
     const actions = (typeof statement.Action === 'string' ? [statement.Action] : statement.Action).filter(
       (a) => a !== action,
     );
-    if (actions.length > 0) statements.push({ ...statement, Action: actions });
+    if (actions.length > 0) {
+      statements.push({ ...statement, Action: actions });
+    }
   }
   return { Version: policy.Version, Statement: statements };
 }
 
 const actionsOf = (policy: PolicyDocument): string[] =>
   policy.Statement.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
-
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-const propertiesFor = (sourceImageId: string, extra: ImageCopyResourceProperties = {}) => ({
-  SourceImageId: sourceImageId,
-  SourceRegionId: SOURCE_REGION,
-  DestinationRegionId: DESTINATION_REGION,
-  ...extra,
-});
 
 let h: Harness;
 let template: unknown;

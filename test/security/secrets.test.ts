@@ -32,6 +32,7 @@ import {
   answered,
   invocationsOf,
 } from '../handler/harness';
+import { unique } from '../support/names';
 import type { Callback } from '../../lib/local';
 
 /** Every secret LocalCloud's RAM has issued so far: the root key's secret, role secrets and security tokens. */
@@ -51,7 +52,9 @@ function issuedSecrets(cloud: LocalCloud): { roleSecrets: string[]; tokens: stri
 
 const signatureOf = (url: string): string => {
   const signature = new URL(url).searchParams.get('Signature');
-  if (!signature) throw new Error(`no Signature in a response URL`);
+  if (!signature) {
+    throw new Error(`no Signature in a response URL`);
+  }
   return signature;
 };
 
@@ -60,13 +63,13 @@ function leaks(text: string, secrets: Record<string, readonly string[]>): string
   const found: string[] = [];
   for (const [kind, values] of Object.entries(secrets)) {
     for (const value of values) {
-      if (text.includes(value)) found.push(`${kind} ${value.slice(0, 6)}…`);
+      if (text.includes(value)) {
+        found.push(`${kind} ${value.slice(0, 6)}…`);
+      }
     }
   }
   return found;
 }
-
-const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 describe('the handler in Function Compute', () => {
   let h: Harness;
@@ -270,8 +273,9 @@ describe('ros-deploy --local', () => {
       'response URL signature': urls.map(signatureOf),
     };
     // Never a vacuous search: by the first scan, functions have run and been handed URLs and credentials.
-    for (const [kind, values] of Object.entries(known))
+    for (const [kind, values] of Object.entries(known)) {
       expect([kind, values.length > 0]).toEqual([kind, true]);
+    }
     return known;
   }
 

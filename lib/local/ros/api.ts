@@ -1,13 +1,19 @@
-import { createHash } from 'crypto';
+/**
+ * The ROS stack API (2019-09-10) LocalCloud serves to the `@alicloud/ros20190910` client. A call is routed by its
+ * action, checked for its region and authorized on its stack's ARN; each action reads its parameters (`params.ts`),
+ * asks the model (the stack engine, change sets, ClientTokens) and answers with the response models' fields
+ * (`responses.ts`). The change-set actions are in `change-set-api.ts`.
+ */
 import { ApiError } from '../errors';
 import type { RequestContext, RpcService } from '../service';
-import type { StateStore } from '../state';
 import { changeSetActions } from './change-set-api';
 import type { ChangeSets } from './change-sets';
-import { StackEngine, StackState } from './engine';
+import type { ClientTokens } from './client-tokens';
+import { DEFAULT_TIMEOUT_IN_MINUTES, type StackEngine } from './engine';
 import { checkGraph, dependencies, validateReferences } from './graph';
 import {
   booleanParam,
+  clientTokenParam,
   indexedList,
   indexedPairs,
   invalid,
@@ -19,49 +25,28 @@ import {
   templateBody,
   timeoutParam,
 } from './params';
-import { MASK, parseTemplate, resolveParameters, TemplateError } from './template';
+import { resourceDetail, stackDetail, stackSummary, templateSummary } from './responses';
+import { parseTemplate, TemplateError } from './template';
 
 /**
- * `TimeoutInMinutes` when CreateStack or UpdateStack does not give it: "Default value: 60", 10 to 1440 allowed
- * (`@alicloud/ros20190910` CreateStackRequest and UpdateStackRequest).
- */
-export const DEFAULT_TIMEOUT_IN_MINUTES = 60;
-
-export { MAX_TEMPLATE_BYTES } from './params';
-
-interface TokenRecord {
-  action: string;
-  hash: string;
-  /** The answer the first request got (`StackId` alone in records written before change sets). */
-  result?: Record<string, unknown>;
-  stackId?: string;
-  time: number;
-}
-
-/**
- * The ROS stack API (2019-09-10) over LocalCloud's stack engine: CreateStack, UpdateStack, DeleteStack, GetStack,
- * ListStacks, ListStackEvents, ListStackResources, GetStackResource, GetTemplate, ValidateTemplate, and the change
- * sets (`change-set-api.ts`): CreateChangeSet, GetChangeSet, ListChangeSets, ExecuteChangeSet, DeleteChangeSet.
+ * The ROS stack API: CreateStack, UpdateStack, DeleteStack, GetStack, ListStacks, ListStackEvents,
+ * ListStackResources, GetStackResource, GetTemplate, ValidateTemplate, and the change sets (`change-set-api.ts`):
+ * CreateChangeSet, GetChangeSet, ListChangeSets, ExecuteChangeSet, DeleteChangeSet.
  */
 export class RosService implements RpcService {
   readonly product = 'ros';
   readonly version = '2019-09-10';
   readonly hostId = 'ros.aliyuncs.com';
-  private readonly tokens: Record<string, TokenRecord>;
 
   constructor(
-    private readonly store: StateStore,
+    private readonly tokens: ClientTokens,
     private readonly engine: StackEngine,
     private readonly changeSets: ChangeSets,
     private readonly regions: () => readonly string[],
     /** The order of ListStackEvents, which ROS does not document (variant `stackEventsOrder`). */
     private readonly eventsOrder: () => 'newest-first' | 'oldest-first' = () => 'newest-first',
   ) {
-    this.tokens = store.section<Record<string, TokenRecord>>('rosTokens', () => ({}));
-    Object.assign(
-      this.actions,
-      changeSetActions(changeSets, engine, (action, p, input, run) => this.idempotent(action, p, input, run)),
-    );
+    Object.assign(this.actions, changeSetActions(changeSets, engine, tokens));
   }
 
   async handle(
@@ -118,7 +103,9 @@ export class RosService implements RpcService {
         deletionProtection: (p.DeletionProtection === 'Enabled' ? 'Enabled' : 'Disabled') as
           'Enabled' | 'Disabled',
       };
-      return this.idempotent('CreateStack', p, input, () => ({ StackId: this.engine.create(input).stackId }));
+      return this.tokens.once('CreateStack', clientTokenParam(p), input, () => ({
+        StackId: this.engine.create(input).stackId,
+      }));
     },
 
     UpdateStack: (region, p) => {
@@ -140,9 +127,12 @@ export class RosService implements RpcService {
         replacementOption: replacement as 'Enabled' | 'Disabled',
         tags: Object.keys(p).some((k) => k.startsWith('Tags.')) ? tagsParam(p) : undefined,
       };
-      if (booleanParam(p, 'DryRun'))
+      if (booleanParam(p, 'DryRun')) {
         throw new ApiError('NotSupported', 'DryRun updates are not supported by LocalCloud.', 400);
-      return this.idempotent('UpdateStack', p, input, () => ({ StackId: this.engine.update(input).stackId }));
+      }
+      return this.tokens.once('UpdateStack', clientTokenParam(p), input, () => ({
+        StackId: this.engine.update(input).stackId,
+      }));
     },
 
     DeleteStack: (region, p) => {
@@ -155,7 +145,7 @@ export class RosService implements RpcService {
 
     GetStack: (region, p) => {
       const stack = this.engine.get(region, stackIdParam(p));
-      return this.describeStack(stack, p.OutputOption !== 'Disabled');
+      return stackDetail(this.engine, stack, p.OutputOption !== 'Disabled');
     },
 
     ListStacks: (region, p) => {
@@ -173,18 +163,7 @@ export class RosService implements RpcService {
         PageNumber: pageNumber,
         PageSize: pageSize,
         TotalCount: stacks.length,
-        Stacks: stacks.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((s) => ({
-          StackId: s.stackId,
-          StackName: s.stackName,
-          Status: s.status,
-          StatusReason: s.statusReason,
-          RegionId: s.regionId,
-          CreateTime: s.createTime,
-          UpdateTime: s.updateTime,
-          TimeoutInMinutes: s.timeoutInMinutes,
-          DisableRollback: s.disableRollback,
-          Tags: s.tags,
-        })),
+        Stacks: stacks.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(stackSummary),
       };
     },
 
@@ -210,7 +189,7 @@ export class RosService implements RpcService {
     ListStackResources: (region, p) => {
       const stack = this.engine.get(region, stackIdParam(p));
       return {
-        Resources: Object.values(stack.resources).map((r) => this.describeResource(stack, r.logicalId)),
+        Resources: Object.values(stack.resources).map((r) => resourceDetail(stack, r.logicalId)),
       };
     },
 
@@ -230,7 +209,7 @@ export class RosService implements RpcService {
           ? Object.entries(resource.attributes ?? {}).map(([Key, Value]) => ({ Key, Value }))
           : undefined;
       return {
-        ...this.describeResource(stack, logicalId),
+        ...resourceDetail(stack, logicalId),
         ...(attributes && { ResourceAttributes: attributes }),
       };
     },
@@ -246,114 +225,13 @@ export class RosService implements RpcService {
         const template = parseTemplate(body);
         validateReferences(template);
         checkGraph(dependencies(template, Object.keys(template.Resources)));
-        return {
-          Description: template.Description,
-          Parameters: Object.entries(template.Parameters).map(([key, def]) => ({
-            ParameterKey: key,
-            Type: def.Type,
-            ...(def.Default !== undefined && { DefaultValue: def.NoEcho ? MASK : def.Default }),
-            ...(def.AllowedValues && { AllowedValues: def.AllowedValues }),
-            ...(def.Description !== undefined && { Description: def.Description }),
-            NoEcho: def.NoEcho === true,
-          })),
-          Outputs: Object.entries(template.Outputs).map(([key, def]) => ({
-            OutputKey: key,
-            Description: def.Description,
-          })),
-        };
+        return templateSummary(template);
       } catch (err) {
-        if (err instanceof TemplateError) throw new ApiError('InvalidTemplate', err.message, 400);
+        if (err instanceof TemplateError) {
+          throw new ApiError('InvalidTemplate', err.message, 400);
+        }
         throw err;
       }
     },
   };
-
-  private describeStack(stack: StackState, withOutputs: boolean): Record<string, unknown> {
-    const template = this.engine.template(stack);
-    const parameters = safeParameters(stack, template);
-    return {
-      StackId: stack.stackId,
-      StackName: stack.stackName,
-      Status: stack.status,
-      StatusReason: stack.statusReason,
-      RegionId: stack.regionId,
-      Description: template.Description,
-      TemplateDescription: template.Description,
-      CreateTime: stack.createTime,
-      UpdateTime: stack.updateTime,
-      DeletionProtection: stack.deletionProtection,
-      DisableRollback: stack.disableRollback,
-      TimeoutInMinutes: stack.timeoutInMinutes,
-      Tags: stack.tags,
-      Parameters: parameters,
-      ...(withOutputs && stack.outputs.length > 0 && { Outputs: this.engine.visibleOutputs(stack) }),
-    };
-  }
-
-  private describeResource(stack: StackState, logicalId: string): Record<string, unknown> {
-    const r = stack.resources[logicalId];
-    return {
-      StackId: stack.stackId,
-      StackName: stack.stackName,
-      LogicalResourceId: r.logicalId,
-      PhysicalResourceId: r.physicalId ?? '',
-      ResourceType: r.type,
-      Status: r.status,
-      StatusReason: r.statusReason ?? '',
-      CreateTime: r.createTime,
-      UpdateTime: r.updateTime ?? r.createTime,
-    };
-  }
-
-  /** ClientToken: same token and request → the first answer again; same token, other request → an error. */
-  private idempotent(
-    action: string,
-    p: Record<string, string>,
-    input: object,
-    run: () => Record<string, unknown>,
-  ): Record<string, unknown> {
-    const token = p.ClientToken;
-    if (token === undefined) return run();
-    if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token))
-      throw invalid('ClientToken', token, 'up to 64 ASCII characters');
-    const hash = createHash('sha256').update(action).update(JSON.stringify(input)).digest('hex');
-    const now = Date.now();
-    for (const [t, record] of Object.entries(this.tokens))
-      if (now - record.time > 24 * 3600 * 1000) delete this.tokens[t];
-    const seen = this.tokens[token];
-    if (seen) {
-      if (seen.hash !== hash || seen.action !== action) {
-        throw new ApiError(
-          'InvalidIdempotenceParameter',
-          `The ClientToken ${token} was used for a different request.`,
-          400,
-        );
-      }
-      return seen.result ?? { StackId: seen.stackId };
-    }
-    const result = run();
-    this.tokens[token] = { action, hash, result, time: now };
-    this.store.changed();
-    return result;
-  }
-}
-
-function safeParameters(stack: StackState, template: ReturnType<StackEngine['template']>) {
-  try {
-    const resolved = resolveParameters(template, stack.parameters, {
-      region: stack.regionId,
-      accountId: '',
-      stackId: stack.stackId,
-      stackName: stack.stackName,
-    });
-    return Object.entries(resolved.strings).map(([ParameterKey, value]) => ({
-      ParameterKey,
-      ParameterValue: resolved.noEcho.has(ParameterKey) ? MASK : value,
-    }));
-  } catch {
-    return Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({
-      ParameterKey,
-      ParameterValue,
-    }));
-  }
 }

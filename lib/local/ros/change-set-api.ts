@@ -1,13 +1,15 @@
 /**
  * The change-set actions of the ROS API (2019-09-10): CreateChangeSet, GetChangeSet, ListChangeSets,
- * ExecuteChangeSet, DeleteChangeSet, reading requests as the `@alicloud/ros20190910` client sends them and answering
- * with the fields of its response models.
+ * ExecuteChangeSet, DeleteChangeSet, reading requests as the `@alicloud/ros20190910` client sends them, asking the
+ * change sets (`change-sets.ts`) and answering with the fields of its response models (`responses.ts`).
  */
 import { ApiError } from '../errors';
-import { ChangeSets, ChangeSetState, ChangeSetType, CreateChangeSetInput } from './change-sets';
+import type { ChangeSets, ChangeSetType, CreateChangeSetInput } from './change-sets';
+import type { ClientTokens } from './client-tokens';
 import type { StackEngine } from './engine';
 import {
   booleanParam,
+  clientTokenParam,
   indexedList,
   indexedPairs,
   invalid,
@@ -19,16 +21,9 @@ import {
   templateBody,
   timeoutParam,
 } from './params';
-import { MASK } from './template';
+import { changeSetDetail, changeSetSummary } from './responses';
 
 type Action = (region: string, p: Record<string, string>) => Record<string, unknown>;
-/** Runs `run` once per ClientToken (same token, other request: `InvalidIdempotenceParameter`). */
-export type Idempotent = (
-  action: string,
-  p: Record<string, string>,
-  input: object,
-  run: () => Record<string, unknown>,
-) => Record<string, unknown>;
 
 /** Request parameters LocalCloud does not play; a request with one is refused rather than half done. */
 const UNSUPPORTED_PARAMETERS = [
@@ -63,15 +58,16 @@ const EXECUTION_STATUSES = [
   'OBSOLETE',
 ];
 
+/** The change-set actions, by name, over the change sets and the stack engine. */
 export function changeSetActions(
   changeSets: ChangeSets,
   engine: StackEngine,
-  idempotent: Idempotent,
+  tokens: ClientTokens,
 ): Record<string, Action> {
   return {
     CreateChangeSet: (region, p) => {
       const input = createInput(region, p);
-      return idempotent('CreateChangeSet', p, input, () => {
+      return tokens.once('CreateChangeSet', clientTokenParam(p), input, () => {
         const { changeSetId, stackId } = changeSets.create(input);
         return { ChangeSetId: changeSetId, StackId: stackId };
       });
@@ -79,7 +75,7 @@ export function changeSetActions(
 
     GetChangeSet: (region, p) => {
       const changeSet = changeSets.get(region, requireParam(p, 'ChangeSetId'));
-      return describe(changeSet, engine, booleanParam(p, 'ShowTemplate') === true);
+      return changeSetDetail(changeSet, engine, booleanParam(p, 'ShowTemplate') === true);
     },
 
     ListChangeSets: (region, p) => {
@@ -95,13 +91,13 @@ export function changeSetActions(
         PageNumber: pageNumber,
         PageSize: pageSize,
         TotalCount: list.length,
-        ChangeSets: list.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(summary),
+        ChangeSets: list.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(changeSetSummary),
       };
     },
 
     ExecuteChangeSet: (region, p) => {
       const changeSetId = requireParam(p, 'ChangeSetId');
-      return idempotent('ExecuteChangeSet', p, { region, changeSetId }, () => {
+      return tokens.once('ExecuteChangeSet', clientTokenParam(p), { region, changeSetId }, () => {
         changeSets.execute(region, changeSetId);
         return {};
       });
@@ -141,8 +137,9 @@ function createInput(region: string, p: Record<string, string>): CreateChangeSet
       400,
     );
   }
-  if (type !== 'CREATE' && type !== 'UPDATE')
+  if (type !== 'CREATE' && type !== 'UPDATE') {
     throw invalid('ChangeSetType', type, 'CREATE, UPDATE or IMPORT');
+  }
   const replacement = p.ReplacementOption ?? 'Disabled';
   if (replacement !== 'Enabled' && replacement !== 'Disabled') {
     throw invalid('ReplacementOption', replacement, 'Enabled or Disabled');
@@ -205,67 +202,9 @@ function filterValues(p: Record<string, string>, name: string, allowed?: readonl
     );
   }
   for (const [i, value] of values.entries()) {
-    if (allowed && !allowed.includes(value))
+    if (allowed && !allowed.includes(value)) {
       throw invalid(`${name}.${i + 1}`, value, `one of ${allowed.join(', ')}`);
+    }
   }
   return values;
-}
-
-/** ListChangeSets' fields of a change set. */
-function summary(changeSet: ChangeSetState): Record<string, unknown> {
-  return {
-    ChangeSetId: changeSet.changeSetId,
-    ChangeSetName: changeSet.changeSetName,
-    ChangeSetType: changeSet.changeSetType,
-    CreateTime: changeSet.createTime,
-    ...(changeSet.description !== undefined && { Description: changeSet.description }),
-    ExecutionStatus: changeSet.executionStatus,
-    RegionId: changeSet.regionId,
-    StackId: changeSet.stackId,
-    StackName: changeSet.stackName,
-    Status: changeSet.status,
-    StatusReason: changeSet.statusReason,
-    Tags: changeSet.tags ?? [],
-  };
-}
-
-/** GetChangeSet's fields: the summary, the operation's settings, its parameters (NoEcho masked) and changes. */
-function describe(
-  changeSet: ChangeSetState,
-  engine: StackEngine,
-  withTemplate: boolean,
-): Record<string, unknown> {
-  return {
-    ...summary(changeSet),
-    TimeoutInMinutes: changeSet.timeoutInMinutes ?? 60,
-    DisableRollback: changeSet.disableRollback,
-    Parameters: parametersOf(changeSet, engine),
-    Changes: changeSet.changes,
-    ...(withTemplate && { TemplateBody: changeSet.templateBody }),
-  };
-}
-
-/** The pseudo parameters and the template's parameters, as the GetChangeSet sample response lists them. */
-function parametersOf(
-  changeSet: ChangeSetState,
-  engine: StackEngine,
-): { ParameterKey: string; ParameterValue: string }[] {
-  const stack = engine.get(changeSet.regionId, changeSet.stackId);
-  const entry = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
-  try {
-    const { parameters } = engine.planFor(stack, changeSet.templateBody, changeSet.parameters).plan;
-    return [
-      entry('ALIYUN::AccountId', parameters.pseudo.accountId),
-      entry('ALIYUN::NoValue', 'None'),
-      entry('ALIYUN::Region', parameters.pseudo.region),
-      entry('ALIYUN::StackId', parameters.pseudo.stackId),
-      entry('ALIYUN::StackName', parameters.pseudo.stackName),
-      ...Object.entries(parameters.strings).map(([key, value]) =>
-        entry(key, parameters.noEcho.has(key) ? MASK : value),
-      ),
-    ];
-  } catch {
-    // A change set whose parameters no longer fit (it failed for that): show what was given, nothing unmasked.
-    return Object.keys(changeSet.parameters).map((key) => entry(key, MASK));
-  }
 }

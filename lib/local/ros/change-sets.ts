@@ -15,18 +15,17 @@
  * or deleting a change set in the wrong status) and `LimitExceeded` (a 21st change set).
  */
 import { randomUUID } from 'crypto';
+import { systemClock, type Clock } from '../clock';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
 import type { CloudVariants } from '../variants';
 import { describeChanges, Change } from './changes';
-import { REVIEW_STATUS, StackEngine, StackState } from './engine';
+import { DEFAULT_TIMEOUT_IN_MINUTES, rosTime, type StackEngine, type StackState } from './engine';
 import { handlerFor, CloudServices, ResourceError } from './resources';
 import { TemplateError } from './template';
 
 /** At most this many change sets per stack (CreateChangeSet reference, "Limits"). */
 export const MAX_CHANGE_SETS_PER_STACK = 20;
-/** UPDATE change sets without `TimeoutInMinutes` run with ROS's default. */
-const DEFAULT_TIMEOUT_IN_MINUTES = 60;
 
 export type ChangeSetType = 'CREATE' | 'UPDATE';
 export type ChangeSetStatus = 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'CREATE_FAILED';
@@ -90,6 +89,8 @@ export interface ChangeSetOptions {
    * @default 200
    */
   readonly creationMs?: number;
+  /** ROS's clock (see `EngineOptions.clock`). @default the system clock */
+  readonly clock?: Clock;
 }
 
 interface ChangeSetsState {
@@ -100,6 +101,7 @@ interface ChangeSetsState {
 export class ChangeSets {
   private readonly state: ChangeSetsState;
   private readonly creationMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: StateStore,
@@ -110,6 +112,7 @@ export class ChangeSets {
   ) {
     this.state = store.section<ChangeSetsState>('rosChangeSets', () => ({ changeSets: {} }));
     this.creationMs = options.creationMs ?? 200;
+    this.clock = options.clock ?? systemClock;
     this.recoverInterrupted();
   }
 
@@ -140,7 +143,7 @@ export class ChangeSets {
       stackId: stack.stackId,
       stackName: stack.stackName,
       ...(input.description !== undefined && { description: input.description }),
-      createTime: timestamp(),
+      createTime: rosTime(this.clock.now()),
       status: 'CREATE_PENDING',
       statusReason: '',
       executionStatus: 'UNAVAILABLE',
@@ -235,7 +238,9 @@ export class ChangeSets {
     }
     changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
     for (const sibling of this.ofStack(changeSet.stackId)) {
-      if (sibling === changeSet) continue;
+      if (sibling === changeSet) {
+        continue;
+      }
       if (this.variants.executedChangeSetSiblings === 'deleted') {
         delete this.state.changeSets[sibling.changeSetId];
       } else if (sibling.executionStatus === 'AVAILABLE' || sibling.executionStatus === 'UNAVAILABLE') {
@@ -315,15 +320,20 @@ export class ChangeSets {
   private scheduleComputation(changeSet: ChangeSetState): void {
     const half = this.creationMs / 2;
     this.engine.track(
-      delay(half)
+      this.clock
+        .sleep(half)
         .then(() => {
-          if (!this.state.changeSets[changeSet.changeSetId]) return;
+          if (!this.state.changeSets[changeSet.changeSetId]) {
+            return;
+          }
           changeSet.status = 'CREATE_IN_PROGRESS';
           this.store.changed();
-          return delay(half);
+          return this.clock.sleep(half);
         })
         .then(() => {
-          if (this.state.changeSets[changeSet.changeSetId]) this.compute(changeSet);
+          if (this.state.changeSets[changeSet.changeSetId]) {
+            this.compute(changeSet);
+          }
         }),
     );
   }
@@ -371,7 +381,9 @@ export class ChangeSets {
         pruned = true;
       }
     }
-    if (pruned) this.store.changed();
+    if (pruned) {
+      this.store.changed();
+    }
   }
 
   /** After a restart: computations start again; an execution the stop cut off failed with its stack. */
@@ -390,9 +402,6 @@ export class ChangeSets {
   }
 }
 
-/** The stack a CREATE change set made is in this status until the change set is executed. */
-export { REVIEW_STATUS };
-
 function noChangesReason(stack: StackState): string {
   return (
     `The change set changes nothing: the template, parameters and tags are those of stack ${stack.stackName} ` +
@@ -400,15 +409,6 @@ function noChangesReason(stack: StackState): string {
   );
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** ROS's time format: `2024-01-02T03:04:05`. */
-function timestamp(): string {
-  return new Date().toISOString().slice(0, 19);
 }

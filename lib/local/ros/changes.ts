@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'util';
 import type { ResourceState, StackState } from './engine';
-import { requiresReplacement, ResourceError, ResourceHandler } from './resource-handler';
+import { requiresReplacement, ResourceError, ResourceHandler } from './resources';
 import {
   createResolveContext,
   findReferences,
@@ -88,19 +88,24 @@ export function describeChanges(inputs: ChangeInputs): Change[] {
   const { stack, current, template, plan } = inputs;
   for (const id of plan.resources) {
     const type = template.Resources[id].Type;
-    if (!inputs.handler(type))
+    if (!inputs.handler(type)) {
       throw new ResourceError(`Resource type ${type} is not supported by LocalCloud`);
+    }
   }
   const marks = new Map<string, Mark>();
   const changes = new Map<string, ResourceChange>();
   for (const id of topologicalLayers(plan.graph).flat()) {
     const change = describeResource(inputs, id, marks);
-    if (change) changes.set(id, change);
+    if (change) {
+      changes.set(id, change);
+    }
   }
   const ordered = plan.resources.filter((id) => changes.has(id)).map((id) => changes.get(id)!);
   if (current) {
     for (const record of Object.values(stack.resources)) {
-      if (plan.resources.includes(record.logicalId)) continue;
+      if (plan.resources.includes(record.logicalId)) {
+        continue;
+      }
       ordered.push({
         Action: 'Remove',
         LogicalResourceId: record.logicalId,
@@ -148,7 +153,9 @@ function describeResource(
   }
   const handler = inputs.handler(definition.Type)!;
   const details = [...propertyDetails(inputs, id, existing, handler, marks), ...attributeDetails(inputs, id)];
-  if (details.length === 0) return undefined;
+  if (details.length === 0) {
+    return undefined;
+  }
   const replacement = replacementOf(details);
   marks.set(id, replacement === 'False' ? 'modified' : 'replaced');
   return modify(replacement, details);
@@ -171,12 +178,15 @@ function propertyDetails(
     parameters: plan.parameters,
     conditions: plan.conditions,
     ref: (target) => {
-      if (marks.get(target) === 'added' || marks.get(target) === 'replaced')
+      if (marks.get(target) === 'added' || marks.get(target) === 'replaced') {
         throw new NotYetKnown({ kind: 'Ref', target });
+      }
       return stack.resources[target]?.physicalId;
     },
     getAtt: (target, attribute) => {
-      if (marks.has(target)) throw new NotYetKnown({ kind: 'Fn::GetAtt', target, attribute });
+      if (marks.has(target)) {
+        throw new NotYetKnown({ kind: 'Fn::GetAtt', target, attribute });
+      }
       return stack.resources[target]?.attributes?.[attribute];
     },
   });
@@ -191,7 +201,9 @@ function propertyDetails(
     try {
       value = name in raw ? resolveValue(raw[name], ctx, `Resource ${id} Properties ${name}`) : undefined;
     } catch (error) {
-      if (!(error instanceof NotYetKnown)) throw error;
+      if (!(error instanceof NotYetKnown)) {
+        throw error;
+      }
       const { kind, target: entity, attribute } = error.reference;
       details.push({
         ChangeSource: kind === 'Ref' ? 'ResourceReference' : 'ResourceAttribute',
@@ -201,7 +213,9 @@ function propertyDetails(
       });
       continue;
     }
-    if (isDeepStrictEqual(value, applied[name])) continue;
+    if (isDeepStrictEqual(value, applied[name])) {
+      continue;
+    }
     const parameter = isDeepStrictEqual(raw[name], oldRaw[name])
       ? changedParameter(raw[name], inputs)
       : undefined;
@@ -221,7 +235,9 @@ function attributeDetails(inputs: ChangeInputs, id: string): ResourceChangeDetai
   const before = inputs.current!.template.Resources[id];
   const details: ResourceChangeDetail[] = [];
   for (const attribute of ['Metadata', 'DeletionPolicy'] as const) {
-    if (isDeepStrictEqual(now[attribute], before?.[attribute])) continue;
+    if (isDeepStrictEqual(now[attribute], before?.[attribute])) {
+      continue;
+    }
     details.push({
       ChangeSource: 'DirectModification',
       Evaluation: 'Static',
@@ -246,7 +262,8 @@ function changedParameter(value: unknown, inputs: ChangeInputs): string | undefi
  */
 function replacementOf(details: ResourceChangeDetail[]): Replacement {
   const recreating = details.filter((d) => d.Target.RequiresRecreation !== 'Never');
-  if (recreating.some((d) => d.Target.RequiresRecreation === 'Always' && d.Evaluation === 'Static'))
+  if (recreating.some((d) => d.Target.RequiresRecreation === 'Always' && d.Evaluation === 'Static')) {
     return 'True';
+  }
   return recreating.length > 0 ? 'Conditional' : 'False';
 }

@@ -1,7 +1,15 @@
+/**
+ * The ROS stack engine, the model behind the stack API: stacks in the state, and their operations run in the
+ * background (create, update, delete, rollback), resources in dependency order and in parallel, each through its
+ * type's handler (`resources/`), with ROS's events, statuses and outputs, NoEcho values masked, and each operation
+ * bounded by the stack's timeout on ROS's clock (`operation.ts`). The template language is `template.ts`.
+ */
 import { randomUUID } from 'crypto';
 import { isDeepStrictEqual } from 'util';
+import { systemClock, type Clock } from '../clock';
 import { ApiError } from '../errors';
 import type { StateStore } from '../state';
+import { Operation, timedOutReason } from './operation';
 import {
   CloudServices,
   FailedCreate,
@@ -127,7 +135,18 @@ export interface EngineOptions {
    * second), so clients wait for CREATE_COMPLETE as they must with ROS. Default 200 ms.
    */
   readonly changeSetCreationMs?: number;
+  /**
+   * ROS's clock: stack timeouts, custom resources' `Timeout`, change-set computation, the times stacks, events and
+   * change sets show, ClientToken lifetimes. Tests give one they move forward. Default: the system clock.
+   */
+  readonly clock?: Clock;
 }
+
+/**
+ * `TimeoutInMinutes` of an operation that does not give it: "Default value: 60", 10 to 1440 allowed
+ * (`@alicloud/ros20190910` CreateStackRequest, UpdateStackRequest, CreateChangeSetRequest).
+ */
+export const DEFAULT_TIMEOUT_IN_MINUTES = 60;
 
 /** Statuses from which UpdateStack may start (ROS documentation). */
 export const UPDATABLE_STATUSES = [
@@ -157,6 +176,7 @@ export type OperationListener = (stack: StackState) => void;
 export class StackEngine {
   private readonly state: RosState;
   private readonly running = new Set<Promise<void>>();
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: StateStore,
@@ -164,13 +184,16 @@ export class StackEngine {
     private readonly cloud: CloudServices,
     private readonly options: EngineOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock;
     this.state = store.section<RosState>('ros', () => ({ stacks: {} }));
     this.recoverInterrupted();
   }
 
   /** Resolves when no stack operation is running. */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) {
+      await Promise.allSettled([...this.running]);
+    }
   }
 
   stacks(regionId: string): StackState[] {
@@ -289,7 +312,9 @@ export class StackEngine {
     const live = this.stacks(input.regionId).find(
       (s) => s.stackName === input.stackName && s.status !== 'DELETE_COMPLETE',
     );
-    if (live) throw new ApiError('StackExists', `The Stack (${input.stackName}) already exists`, 409);
+    if (live) {
+      throw new ApiError('StackExists', `The Stack (${input.stackName}) already exists`, 409);
+    }
     const stackId = randomUUID();
     const template = parse(input.templateBody);
     const plan = this.plan(template, input.parameters, input.regionId, stackId, input.stackName);
@@ -299,7 +324,7 @@ export class StackEngine {
       regionId: input.regionId,
       status,
       statusReason: reason,
-      createTime: timestamp(),
+      createTime: this.timestamp(),
       templateBody: input.templateBody,
       parameters: input.parameters,
       timeoutInMinutes: input.timeoutInMinutes,
@@ -336,11 +361,17 @@ export class StackEngine {
     stack.templateBody = templateBody;
     stack.parameters = parameters;
     stack.noEcho = noEchoValues(plan);
-    if (input.timeoutInMinutes !== undefined) stack.timeoutInMinutes = input.timeoutInMinutes;
-    if (input.disableRollback !== undefined) stack.disableRollback = input.disableRollback;
-    if (input.tags !== undefined) stack.tags = input.tags;
+    if (input.timeoutInMinutes !== undefined) {
+      stack.timeoutInMinutes = input.timeoutInMinutes;
+    }
+    if (input.disableRollback !== undefined) {
+      stack.disableRollback = input.disableRollback;
+    }
+    if (input.tags !== undefined) {
+      stack.tags = input.tags;
+    }
     this.setStatus(stack, 'UPDATE_IN_PROGRESS', 'Stack UPDATE started');
-    stack.updateTime = timestamp();
+    stack.updateTime = this.timestamp();
     this.background(this.runUpdate(stack, template, plan, previous, input.replacementOption), () =>
       onFinished?.(stack),
     );
@@ -349,9 +380,13 @@ export class StackEngine {
 
   delete(regionId: string, stackId: string, retain: { all: boolean; resources: string[] }): void {
     const stack = this.get(regionId, stackId);
-    if (stack.status === 'DELETE_COMPLETE') return;
+    if (stack.status === 'DELETE_COMPLETE') {
+      return;
+    }
     // A stack a CREATE change set made is deleted while it waits for review (ROS: "you can delete the stack").
-    if (stack.status !== REVIEW_STATUS) this.refuseWhileBusy(stack);
+    if (stack.status !== REVIEW_STATUS) {
+      this.refuseWhileBusy(stack);
+    }
     if (stack.deletionProtection === 'Enabled') {
       throw new ApiError(
         'DeletionProtectionEnabled',
@@ -395,7 +430,9 @@ export class StackEngine {
         return this.setStatus(stack, 'CREATE_COMPLETE', `Stack CREATE completed successfully${note}`);
       }
       const reason = op.timedOut ? timedOutReason('CREATE', op) : failure;
-      if (stack.disableRollback) return this.setStatus(stack, 'CREATE_FAILED', reason);
+      if (stack.disableRollback) {
+        return this.setStatus(stack, 'CREATE_FAILED', reason);
+      }
       this.setStatus(stack, 'CREATE_ROLLBACK_IN_PROGRESS', reason);
       const rollback = this.operation(stack);
       const rollbackFailure = await this.deleteResources(
@@ -453,12 +490,16 @@ export class StackEngine {
         );
         await this.deleteRetiredInstances(stack, cleanup);
         cleanup.dispose();
-        if (cleanupFailure) return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
+        if (cleanupFailure) {
+          return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
+        }
         const note = this.finishOutputs(stack, template, plan);
         return this.setStatus(stack, 'UPDATE_COMPLETE', `Stack UPDATE completed successfully${note}`);
       }
       const reason = op.timedOut ? timedOutReason('UPDATE', op) : failure;
-      if (stack.disableRollback) return this.setStatus(stack, 'UPDATE_FAILED', reason);
+      if (stack.disableRollback) {
+        return this.setStatus(stack, 'UPDATE_FAILED', reason);
+      }
       this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
       stack.templateBody = previous.templateBody;
       stack.parameters = previous.parameters;
@@ -495,9 +536,10 @@ export class StackEngine {
         retain.all || retain.resources.includes(id) || template.Resources[id]?.DeletionPolicy === 'Retain',
     );
     op.dispose();
-    if (failure)
+    if (failure) {
       return this.setStatus(stack, 'DELETE_FAILED', op.timedOut ? timedOutReason('DELETE', op) : failure);
-    stack.deleteTime = timestamp();
+    }
+    stack.deleteTime = this.timestamp();
     this.setStatus(stack, 'DELETE_COMPLETE', 'Stack DELETE completed successfully');
   }
 
@@ -518,7 +560,7 @@ export class StackEngine {
       logicalId: id,
       type,
       status: 'CREATE_IN_PROGRESS',
-      createTime: timestamp(),
+      createTime: this.timestamp(),
       ...(retired && retired.length > 0 && { retired }),
     };
     stack.resources[id] = record;
@@ -564,7 +606,9 @@ export class StackEngine {
     }
     const type = template.Resources[id].Type;
     const properties = resolveResourceProperties(template, id, this.resolver(stack, template, plan));
-    if (type === existing.type && isDeepStrictEqual(properties, existing.properties)) return;
+    if (type === existing.type && isDeepStrictEqual(properties, existing.properties)) {
+      return;
+    }
     const handler = this.handler(type);
     const changed = Object.keys({ ...properties, ...existing.properties }).filter(
       (key) => !isDeepStrictEqual(properties[key], existing.properties?.[key]),
@@ -597,7 +641,7 @@ export class StackEngine {
       ]);
     }
     changes.set(id, { kind: 'updated', before, attempted: properties });
-    existing.updateTime = timestamp();
+    existing.updateTime = this.timestamp();
     this.resourceEvent(stack, existing, 'UPDATE_IN_PROGRESS', 'state changed');
     try {
       const result = await handler.update(
@@ -634,7 +678,9 @@ export class StackEngine {
     const created = [...changes].filter(([, c]) => c.kind === 'created').map(([id]) => id);
     let failure = await this.deleteResources(stack, created, reverseGraph(newPlan.graph), op);
     for (const [id, change] of changes) {
-      if (change.kind === 'created' || !change.before) continue;
+      if (change.kind === 'created' || !change.before) {
+        continue;
+      }
       const current = stack.resources[id];
       try {
         if (change.kind === 'replaced') {
@@ -699,7 +745,7 @@ export class StackEngine {
       ...before,
       retired: retired.length > 0 ? retired : undefined,
       status: 'UPDATE_COMPLETE',
-      updateTime: timestamp(),
+      updateTime: this.timestamp(),
     };
     this.resourceEvent(stack, stack.resources[id], 'UPDATE_COMPLETE', 'rolled back to the previous resource');
     return undefined;
@@ -730,7 +776,9 @@ export class StackEngine {
       };
       await this.deleteOne(stack, old, op);
       record.retired = record.retired?.filter((r) => r !== instance);
-      if (record.retired?.length === 0) delete record.retired;
+      if (record.retired?.length === 0) {
+        delete record.retired;
+      }
       this.store.changed();
     }
   }
@@ -808,10 +856,13 @@ export class StackEngine {
       const stop = (firstFailure !== undefined && !options.continueAfterFailure) || op.timedOut;
       if (!stop) {
         for (const id of ids) {
-          if (done.has(id) || failed.has(id) || running.has(id)) continue;
+          if (done.has(id) || failed.has(id) || running.has(id)) {
+            continue;
+          }
           const before = prerequisites(id).filter((p) => ids.includes(p));
-          if (before.some((p) => failed.has(p))) failed.add(id);
-          else if (before.every((p) => done.has(p))) {
+          if (before.some((p) => failed.has(p))) {
+            failed.add(id);
+          } else if (before.every((p) => done.has(p))) {
             running.set(
               id,
               action(id).then(
@@ -829,11 +880,14 @@ export class StackEngine {
           }
         }
       }
-      if (running.size === 0) break;
+      if (running.size === 0) {
+        break;
+      }
       await Promise.race(running.values());
     }
-    if (op.timedOut && !firstFailure && done.size < ids.length)
+    if (op.timedOut && !firstFailure && done.size < ids.length) {
       firstFailure = `the stack's timeout (${op.describeLimit()}) passed`;
+    }
     return firstFailure;
   }
 
@@ -842,7 +896,9 @@ export class StackEngine {
 
   private handler(type: string): ResourceHandler {
     const handler = handlerFor(type, this.cloud);
-    if (!handler) throw new ResourceError(`Resource type ${type} is not supported by LocalCloud`);
+    if (!handler) {
+      throw new ResourceError(`Resource type ${type} is not supported by LocalCloud`);
+    }
     return handler;
   }
 
@@ -867,12 +923,16 @@ export class StackEngine {
       conditions: plan.conditions,
       ref: (id) => {
         const r = stack.resources[id];
-        if (!r?.physicalId) throw new ResourceError(`Resource ${id} is not created yet`);
+        if (!r?.physicalId) {
+          throw new ResourceError(`Resource ${id} is not created yet`);
+        }
         return r.physicalId;
       },
       getAtt: (id, attribute) => {
         const r = stack.resources[id];
-        if (!r?.attributes) throw new ResourceError(`Resource ${id} is not created yet`);
+        if (!r?.attributes) {
+          throw new ResourceError(`Resource ${id} is not created yet`);
+        }
         if (!(attribute in r.attributes)) {
           throw new ResourceError(`Resource ${id} (${r.type}) has no attribute ${attribute}`);
         }
@@ -926,7 +986,12 @@ export class StackEngine {
   private operation(stack: StackState): Operation {
     const cap = this.options.maxOperationSeconds;
     const seconds = Math.min(stack.timeoutInMinutes * 60, cap ?? Infinity);
-    return new Operation(seconds, stack.timeoutInMinutes);
+    return new Operation(seconds, stack.timeoutInMinutes, this.clock);
+  }
+
+  /** Now on ROS's clock, in ROS's time format. */
+  private timestamp(): string {
+    return rosTime(this.clock.now());
   }
 
   private refuseWhileBusy(stack: StackState): void {
@@ -962,7 +1027,9 @@ export class StackEngine {
   private recoverInterrupted(): void {
     for (const stack of Object.values(this.state.stacks)) {
       // A stack waiting for its CREATE change set runs nothing: it waits on across a restart.
-      if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === REVIEW_STATUS) continue;
+      if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === REVIEW_STATUS) {
+        continue;
+      }
       const failed = stack.status.replace(/_IN_PROGRESS$/, '_FAILED');
       // In the real cloud the operation would go on; a LocalCloud started again cannot carry it on.
       this.setStatus(
@@ -1012,7 +1079,7 @@ export class StackEngine {
       ResourceType: type,
       Status: status,
       StatusReason: this.mask(stack, reason),
-      CreateTime: timestamp(),
+      CreateTime: this.timestamp(),
     });
     this.store.changed();
   }
@@ -1031,46 +1098,6 @@ interface Change {
   /** A replacement: which came first (`replacementOrder`), and whether the old resource is deleted already. */
   order?: 'create-first' | 'delete-first';
   oldDeleted?: boolean;
-}
-
-/** One stack operation's clock: aborts its signal when the stack's timeout passes. */
-class Operation {
-  private readonly controller = new AbortController();
-  private readonly deadline: number;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    readonly seconds: number,
-    readonly timeoutInMinutes: number,
-  ) {
-    this.deadline = Date.now() + seconds * 1000;
-    this.timer = setTimeout(() => this.controller.abort(), seconds * 1000);
-    this.timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Whether the deadline has passed (also when a resource's own wait noticed it before the timer fired). */
-  get timedOut(): boolean {
-    return this.controller.signal.aborted || Date.now() >= this.deadline;
-  }
-
-  secondsLeft(): number {
-    return Math.max(0, (this.deadline - Date.now()) / 1000);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-  }
-
-  /** The limit in words: `60 minutes`, or `2 seconds` under a test cap. */
-  /** The limit in words: `TimeoutInMinutes 60`, and the cap when a test's `maxOperationSeconds` made it shorter. */
-  describeLimit(): string {
-    const capped = this.seconds < this.timeoutInMinutes * 60;
-    return `TimeoutInMinutes ${this.timeoutInMinutes}${capped ? `, capped at ${this.seconds} seconds by LocalCloud's maxOperationSeconds` : ''}`;
-  }
 }
 
 function parse(body: string): Template {
@@ -1116,20 +1143,17 @@ function retiredInstance(record: ResourceState): RetiredInstance {
   };
 }
 
-/** The reason of a stack operation cut off by the stack's own timeout (not a resource's). */
-function timedOutReason(action: string, op: Operation): string {
-  return `Stack ${action} timed out: the stack's timeout (${op.describeLimit()}) passed before it finished`;
-}
-
 function reasonOf(err: unknown, op: Operation): string {
-  if (op.timedOut && !(err instanceof ResourceError))
+  if (op.timedOut && !(err instanceof ResourceError)) {
     return `the stack's timeout (${op.describeLimit()}) passed`;
-  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError)
+  }
+  if (err instanceof ResourceError || err instanceof TemplateError || err instanceof ApiError) {
     return err.message;
+  }
   return `LocalCloud error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-/** ROS's time format: `2024-01-02T03:04:05`. */
-function timestamp(): string {
-  return new Date().toISOString().slice(0, 19);
+/** ROS's time format: `2024-01-02T03:04:05` (UTC). */
+export function rosTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
 }

@@ -3,7 +3,7 @@
  * `Fn::Sub`, `DependsOn`), reference checks, cycle detection and the order of creation and deletion.
  * A graph maps each resource to the resources it depends on, in template order.
  */
-import type { Template } from './template';
+import type { Template } from './template-schema';
 import {
   TemplateError,
   UNSUPPORTED_FUNCTIONS,
@@ -28,11 +28,15 @@ export interface Reference {
 /** Calls `visit` for every intrinsic function in `value`, outermost first, then walks into its argument. */
 export function walkFunctions(value: unknown, visit: (fn: string, arg: unknown) => void): void {
   if (Array.isArray(value)) {
-    for (const item of value) walkFunctions(item, visit);
+    for (const item of value) {
+      walkFunctions(item, visit);
+    }
   } else if (isObject(value)) {
     const fn = functionKey(value);
     if (fn === undefined) {
-      for (const item of Object.values(value)) walkFunctions(item, visit);
+      for (const item of Object.values(value)) {
+        walkFunctions(item, visit);
+      }
     } else {
       visit(fn, value[fn]);
       walkFunctions(value[fn], visit);
@@ -51,12 +55,18 @@ export function findReferences(value: unknown): Reference[] {
       references.push({ kind: 'Ref', target: arg });
     } else if (fn === 'Fn::GetAtt') {
       const target = getAttLiteral(arg);
-      if (target) references.push({ kind: 'Fn::GetAtt', ...target });
+      if (target) {
+        references.push({ kind: 'Fn::GetAtt', ...target });
+      }
     } else if (fn === 'Fn::Sub') {
       const [text, variables] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
-      if (typeof text !== 'string') return;
+      if (typeof text !== 'string') {
+        return;
+      }
       for (const name of subVariables(text)) {
-        if (isObject(variables) && Object.prototype.hasOwnProperty.call(variables, name)) continue;
+        if (isObject(variables) && Object.prototype.hasOwnProperty.call(variables, name)) {
+          continue;
+        }
         const dot = name.indexOf('.');
         references.push(
           dot > 0
@@ -84,12 +94,15 @@ export function validateReferences(template: Template): void {
   for (const [id, resource] of Object.entries(template.Resources)) {
     checkValue(`Resource ${id}`, resource.Properties, true, names);
   }
-  for (const [key, output] of Object.entries(template.Outputs))
+  for (const [key, output] of Object.entries(template.Outputs)) {
     checkValue(`Output ${key}`, output.Value, true, names);
+  }
   for (const [name, condition] of Object.entries(template.Conditions)) {
     checkValue(`Condition ${name}`, condition, false, names);
   }
-  for (const [name, rule] of Object.entries(template.Rules)) checkValue(`Rule ${name}`, rule, false, names);
+  for (const [name, rule] of Object.entries(template.Rules)) {
+    checkValue(`Rule ${name}`, rule, false, names);
+  }
 }
 
 interface TemplateNames {
@@ -104,12 +117,16 @@ function checkValue(owner: string, value: unknown, allowResources: boolean, name
     throw locatedError(`${owner} ${message}`);
   };
   const checkName = (name: string): void => {
-    if (name === 'ALIYUN::Index')
+    if (name === 'ALIYUN::Index') {
       fail('references ALIYUN::Index, which needs Count; LocalCloud does not support Count');
-    if (isPseudoParameter(name) || names.parameters.has(name)) return;
+    }
+    if (isPseudoParameter(name) || names.parameters.has(name)) {
+      return;
+    }
     if (names.resources.has(name)) {
-      if (!allowResources)
+      if (!allowResources) {
         fail(`references resource ${name}; only parameters and pseudo parameters can be used here`);
+      }
       return;
     }
     fail(
@@ -117,13 +134,21 @@ function checkValue(owner: string, value: unknown, allowResources: boolean, name
     );
   };
   const checkResource = (name: string, how: string): void => {
-    if (!allowResources) fail(`uses ${how}; only parameters and pseudo parameters can be used here`);
-    if (!names.resources.has(name)) fail(`uses ${how} on ${name}, which is not a resource`);
+    if (!allowResources) {
+      fail(`uses ${how}; only parameters and pseudo parameters can be used here`);
+    }
+    if (!names.resources.has(name)) {
+      fail(`uses ${how} on ${name}, which is not a resource`);
+    }
   };
   const checkCondition = (item: unknown): void => {
     const name = isObject(item) && typeof item.Condition === 'string' ? item.Condition : item;
-    if (typeof name !== 'string' || /^(true|false)$/i.test(name)) return;
-    if (!names.conditions.has(name)) fail(`uses condition ${name}, which is not defined in Conditions`);
+    if (typeof name !== 'string' || /^(true|false)$/i.test(name)) {
+      return;
+    }
+    if (!names.conditions.has(name)) {
+      fail(`uses condition ${name}, which is not defined in Conditions`);
+    }
   };
   try {
     walkFunctions(value, (fn, arg) => {
@@ -135,20 +160,31 @@ function checkValue(owner: string, value: unknown, allowResources: boolean, name
             : `uses unknown function ${fn}`,
         );
       }
-      if (fn === 'Ref' && typeof arg === 'string') checkName(arg);
+      if (fn === 'Ref' && typeof arg === 'string') {
+        checkName(arg);
+      }
       if (fn === 'Fn::GetAtt') {
         const target = getAttLiteral(arg);
-        if (target) checkResource(target.target, 'Fn::GetAtt');
+        if (target) {
+          checkResource(target.target, 'Fn::GetAtt');
+        }
       }
       if (fn === 'Fn::Sub') {
         for (const reference of findReferences({ [fn]: arg })) {
-          if (reference.attribute === undefined) checkName(reference.target);
-          else checkResource(reference.target, `\${${reference.target}.${reference.attribute}} in Fn::Sub`);
+          if (reference.attribute === undefined) {
+            checkName(reference.target);
+          } else {
+            checkResource(reference.target, `\${${reference.target}.${reference.attribute}} in Fn::Sub`);
+          }
         }
       }
-      if (fn === 'Fn::If' && Array.isArray(arg)) checkCondition(arg[0]);
+      if (fn === 'Fn::If' && Array.isArray(arg)) {
+        checkCondition(arg[0]);
+      }
       if (fn === 'Fn::And' || fn === 'Fn::Or' || fn === 'Fn::Not') {
-        for (const item of Array.isArray(arg) ? arg : [arg]) checkCondition(item);
+        for (const item of Array.isArray(arg) ? arg : [arg]) {
+          checkCondition(item);
+        }
       }
       if (
         fn === 'Fn::FindInMap' &&
@@ -187,27 +223,35 @@ export function dependencies(template: Template, activeResourceIds: Iterable<str
   const active = new Set(activeResourceIds);
   const graph: DependencyGraph = new Map();
   for (const [id, resource] of Object.entries(template.Resources)) {
-    if (!active.has(id)) continue;
+    if (!active.has(id)) {
+      continue;
+    }
     const deps = new Set<string>();
     for (const reference of findReferences(resource.Properties)) {
       const { target } = reference;
       const isResource = Object.prototype.hasOwnProperty.call(template.Resources, target);
       const wantsResource = reference.kind === 'Fn::GetAtt' || reference.attribute !== undefined;
       if (!isResource) {
-        if (!wantsResource && (isPseudoParameter(target) || hasParameter(template, target))) continue;
+        if (!wantsResource && (isPseudoParameter(target) || hasParameter(template, target))) {
+          continue;
+        }
         throw locatedError(
           wantsResource
             ? `Resource ${id} uses ${reference.kind} on ${target}, which is not a resource`
             : `Resource ${id} references ${target}, which is not a resource, parameter or pseudo parameter`,
         );
       }
-      if (active.has(target)) deps.add(target);
+      if (active.has(target)) {
+        deps.add(target);
+      }
     }
     for (const target of resource.DependsOn) {
       if (!Object.prototype.hasOwnProperty.call(template.Resources, target)) {
         throw locatedError(`Resource ${id} depends on ${target}, which is not a resource`);
       }
-      if (active.has(target)) deps.add(target);
+      if (active.has(target)) {
+        deps.add(target);
+      }
     }
     graph.set(id, deps);
   }
@@ -222,11 +266,15 @@ function hasParameter(template: Template, name: string): boolean {
 export function checkGraph(graph: DependencyGraph): void {
   for (const [id, deps] of graph) {
     for (const dep of deps) {
-      if (!graph.has(dep)) throw locatedError(`Resource ${id} depends on ${dep}, which is not in the stack`);
+      if (!graph.has(dep)) {
+        throw locatedError(`Resource ${id} depends on ${dep}, which is not in the stack`);
+      }
     }
   }
   const cycle = findCycle(graph);
-  if (cycle) throw locatedError(`Circular dependency between resources: ${cycle.join(' -> ')}`);
+  if (cycle) {
+    throw locatedError(`Circular dependency between resources: ${cycle.join(' -> ')}`);
+  }
 }
 
 function findCycle(graph: DependencyGraph): string[] | undefined {
@@ -236,10 +284,14 @@ function findCycle(graph: DependencyGraph): string[] | undefined {
     state.set(id, 'visiting');
     stack.push(id);
     for (const dep of graph.get(id) ?? []) {
-      if (state.get(dep) === 'visiting') return [...stack.slice(stack.indexOf(dep)), dep];
+      if (state.get(dep) === 'visiting') {
+        return [...stack.slice(stack.indexOf(dep)), dep];
+      }
       if (!state.has(dep)) {
         const cycle = visit(dep);
-        if (cycle) return cycle;
+        if (cycle) {
+          return cycle;
+        }
       }
     }
     stack.pop();
@@ -249,7 +301,9 @@ function findCycle(graph: DependencyGraph): string[] | undefined {
   for (const id of graph.keys()) {
     if (!state.has(id)) {
       const cycle = visit(id);
-      if (cycle) return cycle;
+      if (cycle) {
+        return cycle;
+      }
     }
   }
   return undefined;
@@ -266,7 +320,9 @@ export function topologicalLayers(graph: DependencyGraph): string[][] {
   while (placed.size < graph.size) {
     const layer = readyToCreate(graph, placed, new Set());
     layers.push(layer);
-    for (const id of layer) placed.add(id);
+    for (const id of layer) {
+      placed.add(id);
+    }
   }
   return layers;
 }
@@ -282,45 +338,13 @@ export function readyToCreate(
   );
 }
 
-/**
- * Resources that can be deleted now: not deleted or being deleted, and every resource depending on them is
- * deleted (dependents go first).
- */
-export function readyToDelete(
-  graph: DependencyGraph,
-  deleted: ReadonlySet<string>,
-  inProgress: ReadonlySet<string>,
-): string[] {
-  const dependents = reverseGraph(graph);
-  return [...graph.keys()].filter(
-    (id) =>
-      !deleted.has(id) &&
-      !inProgress.has(id) &&
-      [...(dependents.get(id) ?? [])].every((dependent) => deleted.has(dependent)),
-  );
-}
-
 /** Resource → the resources that depend on it directly. */
 export function reverseGraph(graph: DependencyGraph): DependencyGraph {
   const reverse: DependencyGraph = new Map([...graph.keys()].map((id) => [id, new Set<string>()]));
   for (const [id, deps] of graph) {
-    for (const dep of deps) reverse.get(dep)?.add(id);
-  }
-  return reverse;
-}
-
-/** Every resource that depends on `id`, directly or not (e.g. to skip them when `id` fails to create). */
-export function dependentsOf(graph: DependencyGraph, id: string): Set<string> {
-  const reverse = reverseGraph(graph);
-  const found = new Set<string>();
-  const pending = [id];
-  while (pending.length > 0) {
-    for (const dependent of reverse.get(pending.pop() as string) ?? []) {
-      if (!found.has(dependent)) {
-        found.add(dependent);
-        pending.push(dependent);
-      }
+    for (const dep of deps) {
+      reverse.get(dep)?.add(id);
     }
   }
-  return found;
+  return reverse;
 }

@@ -103,10 +103,14 @@ export function evaluateCondition(expression: unknown, ctx: ResolveContext, wher
 
 /** The name of the function an object calls (`Ref`, `Fn::Join` ...), or undefined for a plain object. */
 export function functionKey(value: unknown): string | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isObject(value)) {
+    return undefined;
+  }
   const keys = Object.keys(value);
   const fn = keys.find((k) => k === 'Ref' || k.startsWith('Fn::'));
-  if (fn === undefined) return undefined;
+  if (fn === undefined) {
+    return undefined;
+  }
   if (keys.length > 1) {
     throw new TemplateError(
       `${fn} must be the only key of its object, found also ${keys.filter((k) => k !== fn).join(', ')}`,
@@ -128,7 +132,9 @@ export function knownFunctionNames(): string[] {
 export function subVariables(text: string): string[] {
   const names: string[] = [];
   for (const match of text.matchAll(/\$\{([^}]*)\}/g)) {
-    if (!match[1].startsWith('!')) names.push(match[1]);
+    if (!match[1].startsWith('!')) {
+      names.push(match[1]);
+    }
   }
   return names;
 }
@@ -155,17 +161,23 @@ class Evaluator {
       const out: unknown[] = [];
       value.forEach((item, i) => {
         const resolved = this.at(`[${i}]`, () => this.resolve(item));
-        if (resolved !== NO_VALUE) out.push(resolved);
+        if (resolved !== NO_VALUE) {
+          out.push(resolved);
+        }
       });
       return out;
     }
     if (isObject(value)) {
       const fn = this.guard('', () => functionKey(value));
-      if (fn !== undefined) return this.call(fn, value[fn]);
+      if (fn !== undefined) {
+        return this.call(fn, value[fn]);
+      }
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
         const resolved = this.at(key, () => this.resolve(item));
-        if (resolved !== NO_VALUE) setKey(out, key, resolved);
+        if (resolved !== NO_VALUE) {
+          setKey(out, key, resolved);
+        }
       }
       return out;
     }
@@ -175,7 +187,9 @@ class Evaluator {
   /** Resolves an argument that must not be NoValue. */
   value(value: unknown, what = 'argument'): unknown {
     const resolved = this.resolve(value);
-    if (resolved === NO_VALUE) throw new TemplateError(`the ${what} is ALIYUN::NoValue`);
+    if (resolved === NO_VALUE) {
+      throw new TemplateError(`the ${what} is ALIYUN::NoValue`);
+    }
     return resolved;
   }
 
@@ -189,18 +203,25 @@ class Evaluator {
   }
 
   condition(expression: unknown): boolean {
-    if (typeof expression === 'boolean') return expression;
-    if (typeof expression === 'string') return booleanString(expression) ?? this.ctx.condition(expression);
+    if (typeof expression === 'boolean') {
+      return expression;
+    }
+    if (typeof expression === 'string') {
+      return booleanString(expression) ?? this.ctx.condition(expression);
+    }
     if (isObject(expression) && Object.keys(expression).length === 1 && 'Condition' in expression) {
       const name = expression.Condition;
-      if (typeof name !== 'string')
+      if (typeof name !== 'string') {
         throw new TemplateError(`Condition expects a condition name, got ${show(name)}`);
+      }
       return this.ctx.condition(name);
     }
     if (isObject(expression) && functionKey(expression) !== undefined) {
       const result = this.resolve(expression);
       const bool = typeof result === 'string' ? booleanString(result) : result;
-      if (typeof bool === 'boolean') return bool;
+      if (typeof bool === 'boolean') {
+        return bool;
+      }
       throw new TemplateError(`a condition must evaluate to true or false, got ${show(result)}`);
     }
     throw new TemplateError(
@@ -209,7 +230,9 @@ class Evaluator {
   }
 
   locate(error: unknown, fn: string): unknown {
-    if (!(error instanceof TemplateError) || located.has(error)) return error;
+    if (!(error instanceof TemplateError) || located.has(error)) {
+      return error;
+    }
     const where = [this.where, this.pathText()].filter(Boolean).join(' ');
     return locatedError(`${where ? `${where}: ` : ''}${fn}: ${error.message}`, error.code);
   }
@@ -233,7 +256,9 @@ class Evaluator {
     try {
       return body();
     } catch (error) {
-      if (!(error instanceof TemplateError) || located.has(error)) throw error;
+      if (!(error instanceof TemplateError) || located.has(error)) {
+        throw error;
+      }
       const where = [this.where, this.pathText()].filter(Boolean).join(' ');
       throw locatedError(`${where ? `${where}: ` : ''}${fn ? `${fn}: ` : ''}${error.message}`, error.code);
     }
@@ -264,22 +289,28 @@ class Evaluator {
 const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
   Ref: (ev, arg) => {
     const name = ev.value(arg);
-    if (typeof name !== 'string')
+    if (typeof name !== 'string') {
       throw new TemplateError(`expects a parameter or resource name, got ${show(name)}`);
+    }
     return refValue(ev, name);
   },
 
   'Fn::GetAtt': (ev, arg) => {
     const [id, attribute] = getAttTarget(ev.value(arg));
-    if (hasOwn(ev.ctx.parameters, id)) throw new TemplateError(`${id} is a parameter, not a resource`);
+    if (hasOwn(ev.ctx.parameters, id)) {
+      throw new TemplateError(`${id} is a parameter, not a resource`);
+    }
     return ev.ctx.getAtt(id, attribute);
   },
 
   'Fn::Join': (ev, arg) => {
     const [delimiter, items] = ev.list(arg, 2, 2, '[delimiter, [values...]]');
-    if (typeof delimiter !== 'string')
+    if (typeof delimiter !== 'string') {
       throw new TemplateError(`the delimiter must be a string, got ${show(delimiter)}`);
-    if (!Array.isArray(items)) throw new TemplateError(`the values must be a list, got ${show(items)}`);
+    }
+    if (!Array.isArray(items)) {
+      throw new TemplateError(`the values must be a list, got ${show(items)}`);
+    }
     return items.map((item, i) => scalarText(item, `value ${i}`)).join(delimiter);
   },
 
@@ -287,18 +318,28 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     let text: unknown = arg;
     let variables: Record<string, unknown> = {};
     if (Array.isArray(arg)) {
-      if (arg.length !== 2) throw new TemplateError('expects a string or [string, {variables}]');
+      if (arg.length !== 2) {
+        throw new TemplateError('expects a string or [string, {variables}]');
+      }
       text = ev.value(arg[0]);
       const vars = ev.value(arg[1]);
-      if (!isObject(vars)) throw new TemplateError(`the variables must be a map, got ${show(vars)}`);
+      if (!isObject(vars)) {
+        throw new TemplateError(`the variables must be a map, got ${show(vars)}`);
+      }
       variables = vars;
     } else if (typeof arg !== 'string') {
       text = ev.value(arg);
     }
-    if (typeof text !== 'string') throw new TemplateError(`expects a string, got ${show(text)}`);
+    if (typeof text !== 'string') {
+      throw new TemplateError(`expects a string, got ${show(text)}`);
+    }
     return text.replace(/\$\{([^}]*)\}/g, (_whole, name: string) => {
-      if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-      if (name === '') throw new TemplateError('empty variable ${}');
+      if (name.startsWith('!')) {
+        return `\${${name.slice(1)}}`;
+      }
+      if (name === '') {
+        throw new TemplateError('empty variable ${}');
+      }
       return scalarText(subVariable(ev, name, variables), `variable \${${name}}`, true);
     });
   },
@@ -313,8 +354,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
       }
       return hasOwn(source, String(index)) ? source[String(index)] : fallback;
     }
-    if (!Array.isArray(source))
+    if (!Array.isArray(source)) {
       throw new TemplateError(`expects a list or a map to select from, got ${show(source)}`);
+    }
     const text = typeof index === 'number' ? String(index) : index;
     if (typeof text === 'string' && /^\s*-?\d+\s*$/.test(text)) {
       const i = Number(text);
@@ -324,7 +366,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     }
     const slice =
       typeof text === 'string' ? /^\s*(-?\d*)\s*:\s*(-?\d*)\s*(?::\s*(-?\d*)\s*)?$/.exec(text) : null;
-    if (slice) return pythonSlice(source, slice[1], slice[2], slice[3]);
+    if (slice) {
+      return pythonSlice(source, slice[1], slice[2], slice[3]);
+    }
     throw new TemplateError(`the index must be an integer or "start:stop:step", got ${show(index)}`);
   },
 
@@ -333,8 +377,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     if (typeof delimiter !== 'string' || delimiter === '') {
       throw new TemplateError(`the delimiter must be a non-empty string, got ${show(delimiter)}`);
     }
-    if (typeof source !== 'string')
+    if (typeof source !== 'string') {
       throw new TemplateError(`the source must be a string, got ${show(source)}`);
+    }
     return source.split(delimiter);
   },
 
@@ -354,7 +399,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
   'Fn::Or': (ev, arg) => conditionList(ev, arg).some(Boolean),
   'Fn::Not': (ev, arg) => {
     const operand = Array.isArray(arg) ? arg : [arg];
-    if (operand.length !== 1) throw new TemplateError('expects exactly one condition');
+    if (operand.length !== 1) {
+      throw new TemplateError('expects exactly one condition');
+    }
     return !ev.condition(operand[0]);
   },
 
@@ -364,7 +411,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
   'Fn::Base64': (ev, arg) => Buffer.from(scalarText(ev.value(arg), 'argument'), 'utf8').toString('base64'),
   'Fn::Base64Decode': (ev, arg) => {
     const text = ev.value(arg);
-    if (typeof text !== 'string') throw new TemplateError(`expects a string, got ${show(text)}`);
+    if (typeof text !== 'string') {
+      throw new TemplateError(`expects a string, got ${show(text)}`);
+    }
     const compact = text.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
       throw new TemplateError(`${show(text)} is not base64`);
@@ -380,10 +429,13 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
       }
     }
     const map = ev.ctx.mappings[String(mapName)];
-    if (!map || !hasOwn(ev.ctx.mappings, String(mapName)))
+    if (!map || !hasOwn(ev.ctx.mappings, String(mapName))) {
       throw new TemplateError(`there is no mapping ${mapName}`);
+    }
     const top = hasOwn(map, String(topKey)) ? map[String(topKey)] : undefined;
-    if (!top) throw new TemplateError(`mapping ${mapName} has no key ${show(topKey)}`);
+    if (!top) {
+      throw new TemplateError(`mapping ${mapName} has no key ${show(topKey)}`);
+    }
     if (!hasOwn(top, String(secondKey))) {
       throw new TemplateError(`mapping ${mapName} has no key ${show(secondKey)} under ${show(topKey)}`);
     }
@@ -392,13 +444,17 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::Replace': (ev, arg) => {
     const [replacements, text] = ev.list(arg, 2, 2, '[{old: new}, string]');
-    if (!isObject(replacements))
+    if (!isObject(replacements)) {
       throw new TemplateError(`the replacements must be a map, got ${show(replacements)}`);
-    if (typeof text !== 'string')
+    }
+    if (typeof text !== 'string') {
       throw new TemplateError(`expects a string to replace in, got ${show(text)}`);
+    }
     let out = text;
     for (const [from, to] of Object.entries(replacements)) {
-      if (from !== '') out = out.split(from).join(scalarText(to, `replacement for ${show(from)}`));
+      if (from !== '') {
+        out = out.split(from).join(scalarText(to, `replacement for ${show(from)}`));
+      }
     }
     return out;
   },
@@ -410,23 +466,33 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::Length': (ev, arg) => {
     const value = ev.value(arg);
-    if (typeof value === 'string' || Array.isArray(value)) return value.length;
-    if (isObject(value)) return Object.keys(value).length;
+    if (typeof value === 'string' || Array.isArray(value)) {
+      return value.length;
+    }
+    if (isObject(value)) {
+      return Object.keys(value).length;
+    }
     throw new TemplateError(`expects a string, a list or a map, got ${show(value)}`);
   },
 
   'Fn::ListMerge': (ev, arg) => {
     const lists = ev.value(arg);
-    if (!Array.isArray(lists)) throw new TemplateError(`expects a list of lists, got ${show(lists)}`);
+    if (!Array.isArray(lists)) {
+      throw new TemplateError(`expects a list of lists, got ${show(lists)}`);
+    }
     return lists.flatMap((list, i) => {
-      if (!Array.isArray(list)) throw new TemplateError(`element ${i} is not a list: ${show(list)}`);
+      if (!Array.isArray(list)) {
+        throw new TemplateError(`element ${i} is not a list: ${show(list)}`);
+      }
       return list;
     });
   },
 
   'Fn::GetJsonValue': (ev, arg) => {
     const [key, json] = ev.list(arg, 2, 2, '[key, json string]');
-    if (typeof key !== 'string') throw new TemplateError(`the key must be a string, got ${show(key)}`);
+    if (typeof key !== 'string') {
+      throw new TemplateError(`the key must be a string, got ${show(key)}`);
+    }
     let data = json;
     if (typeof json === 'string') {
       try {
@@ -435,17 +501,25 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
         throw new TemplateError(`${show(json)} is not JSON`);
       }
     }
-    if (!isObject(data)) throw new TemplateError(`expects a JSON object, got ${show(data)}`);
-    if (!hasOwn(data, key)) throw new TemplateError(`the JSON object has no key ${show(key)}`);
+    if (!isObject(data)) {
+      throw new TemplateError(`expects a JSON object, got ${show(data)}`);
+    }
+    if (!hasOwn(data, key)) {
+      throw new TemplateError(`the JSON object has no key ${show(key)}`);
+    }
     return data[key];
   },
 
   'Fn::MergeMapToList': (ev, arg) => {
     const maps = ev.value(arg);
-    if (!Array.isArray(maps)) throw new TemplateError(`expects a list of maps, got ${show(maps)}`);
+    if (!Array.isArray(maps)) {
+      throw new TemplateError(`expects a list of maps, got ${show(maps)}`);
+    }
     const entries: [string, unknown[]][] = [];
     for (const map of maps) {
-      if (!isObject(map)) throw new TemplateError(`expects maps of lists, got ${show(map)}`);
+      if (!isObject(map)) {
+        throw new TemplateError(`expects maps of lists, got ${show(map)}`);
+      }
       for (const [key, values] of Object.entries(map)) {
         if (!Array.isArray(values) || values.length === 0) {
           throw new TemplateError(`the value of ${show(key)} must be a non-empty list`);
@@ -457,15 +531,21 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     // Shorter lists repeat their last value, as the ROS documentation describes.
     return Array.from({ length }, (_, i) => {
       const merged: Record<string, unknown> = {};
-      for (const [key, values] of entries) setKey(merged, key, values[Math.min(i, values.length - 1)]);
+      for (const [key, values] of entries) {
+        setKey(merged, key, values[Math.min(i, values.length - 1)]);
+      }
       return merged;
     });
   },
 
   'Fn::SelectMapList': (ev, arg) => {
     const [key, maps] = ev.list(arg, 2, 2, '[key, [maps...]]');
-    if (typeof key !== 'string') throw new TemplateError(`the key must be a string, got ${show(key)}`);
-    if (!Array.isArray(maps)) throw new TemplateError(`expects a list of maps, got ${show(maps)}`);
+    if (typeof key !== 'string') {
+      throw new TemplateError(`the key must be a string, got ${show(key)}`);
+    }
+    if (!Array.isArray(maps)) {
+      throw new TemplateError(`expects a list of maps, got ${show(maps)}`);
+    }
     return maps
       .filter((map) => isObject(map) && hasOwn(map, key))
       .map((map) => (map as Record<string, unknown>)[key]);
@@ -476,12 +556,18 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
     if (!Array.isArray(values) || values.length < 2) {
       throw new TemplateError(`expects a list of at least two numbers, lists or maps, got ${show(values)}`);
     }
-    if (values.every((v) => typeof v === 'number')) return (values as number[]).reduce((a, b) => a + b, 0);
-    if (values.every(Array.isArray)) return (values as unknown[][]).flat(1);
+    if (values.every((v) => typeof v === 'number')) {
+      return (values as number[]).reduce((a, b) => a + b, 0);
+    }
+    if (values.every(Array.isArray)) {
+      return (values as unknown[][]).flat(1);
+    }
     if (values.every(isObject)) {
       const merged: Record<string, unknown> = {};
       for (const map of values as Record<string, unknown>[]) {
-        for (const [key, value] of Object.entries(map)) setKey(merged, key, value);
+        for (const [key, value] of Object.entries(map)) {
+          setKey(merged, key, value);
+        }
       }
       return merged;
     }
@@ -499,8 +585,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
   'Fn::Calculate': (ev, arg) => {
     const args = ev.list(arg, 2, 3, '[expression, ndigits, [numbers...]?]');
     const [expression, ndigits] = args;
-    if (typeof expression !== 'string')
+    if (typeof expression !== 'string') {
       throw new TemplateError(`the expression must be a string, got ${show(expression)}`);
+    }
     const numbers = args.length === 3 ? numberList(args[2], true) : [];
     const result = calculate(expression, numbers);
     return result.integer ? result.value : round(result.value, digits(ndigits));
@@ -508,7 +595,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::Index': (ev, arg) => {
     const [item, list] = ev.list(arg, 2, 2, '[item, [items...]]');
-    if (!Array.isArray(list)) throw new TemplateError(`expects a list to search, got ${show(list)}`);
+    if (!Array.isArray(list)) {
+      throw new TemplateError(`expects a list to search, got ${show(list)}`);
+    }
     const index = list.findIndex((candidate) => looseEqual(candidate, item));
     // ROS answers an empty string when the item is not in the list.
     return index < 0 ? '' : index;
@@ -516,13 +605,17 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::Contains': (ev, arg) => {
     const [list, value] = ev.list(arg, 2, 2, '[[values...], value]');
-    if (!Array.isArray(list)) throw new TemplateError(`expects a list, got ${show(list)}`);
+    if (!Array.isArray(list)) {
+      throw new TemplateError(`expects a list, got ${show(list)}`);
+    }
     return list.some((candidate) => looseEqual(candidate, value));
   },
 
   'Fn::Any': (ev, arg) => {
     const values = ev.value(arg);
-    if (!Array.isArray(values)) throw new TemplateError(`expects a list, got ${show(values)}`);
+    if (!Array.isArray(values)) {
+      throw new TemplateError(`expects a list, got ${show(values)}`);
+    }
     return values.some(truthy);
   },
 
@@ -536,8 +629,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::MatchPattern': (ev, arg) => {
     const [pattern, value] = ev.list(arg, 2, 2, '[pattern, string]');
-    if (typeof pattern !== 'string')
+    if (typeof pattern !== 'string') {
       throw new TemplateError(`the pattern must be a string, got ${show(pattern)}`);
+    }
     // The whole string must match, as for a parameter's AllowedPattern.
     return matchesFully(fullMatch(pattern), scalarText(value, 'value'));
   },
@@ -545,7 +639,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
   'Fn::Indent': (ev, arg) => {
     const args = ev.list(arg, 2, 4, '[string, level, size?, indentFirstLine?]');
     const [text, level] = args;
-    if (typeof text !== 'string') throw new TemplateError(`expects a string, got ${show(text)}`);
+    if (typeof text !== 'string') {
+      throw new TemplateError(`expects a string, got ${show(text)}`);
+    }
     const levels = integerIn(level, 0, 20, 'level');
     const size = args.length > 2 ? integerIn(args[2], 0, 4, 'size') : 2;
     const firstLine = args.length > 3 ? truthy(args[3]) : true;
@@ -559,7 +655,9 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::GetAZs': (ev, arg) => {
     const region = ev.value(arg);
-    if (typeof region !== 'string') throw new TemplateError(`expects a region id, got ${show(region)}`);
+    if (typeof region !== 'string') {
+      throw new TemplateError(`expects a region id, got ${show(region)}`);
+    }
     const id = region === '' ? ev.ctx.region : region;
     // LocalCloud's zones: every region has two, "<region>-a" and "<region>-b".
     return [`${id}-a`, `${id}-b`];
@@ -567,17 +665,22 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 
   'Fn::Cidr': (ev, arg) => {
     const [block, count, bits] = ev.list(arg, 3, 3, '[ipBlock, count, cidrBits]');
-    if (typeof block !== 'string')
+    if (typeof block !== 'string') {
       throw new TemplateError(`the ip block must be a string, got ${show(block)}`);
+    }
     return cidrSubnets(block, integerIn(count, 1, 256, 'count'), integerIn(bits, 0, 32, 'cidrBits'));
   },
 
   'Fn::GetStackOutput': (ev, arg) => {
     const args = ev.list(arg, 2, 3, '[stackId, outputKey, regionId?]');
     for (const value of args) {
-      if (typeof value !== 'string') throw new TemplateError(`arguments must be strings, got ${show(value)}`);
+      if (typeof value !== 'string') {
+        throw new TemplateError(`arguments must be strings, got ${show(value)}`);
+      }
     }
-    if (!ev.ctx.getStackOutput) throw new TemplateError('reading other stacks is not available here');
+    if (!ev.ctx.getStackOutput) {
+      throw new TemplateError('reading other stacks is not available here');
+    }
     return ev.ctx.getStackOutput(
       args[0] as string,
       args[1] as string,
@@ -589,27 +692,35 @@ const FUNCTIONS: Readonly<Record<string, FunctionImpl>> = {
 // ---------------------------------------------------------------------------------------------------------------
 
 function refValue(ev: Evaluator, name: string): unknown {
-  if (name === NO_VALUE_REF) return NO_VALUE;
+  if (name === NO_VALUE_REF) {
+    return NO_VALUE;
+  }
   if (name === 'ALIYUN::Index') {
     throw new TemplateError(
       'ALIYUN::Index is only defined in resources with Count, which LocalCloud does not support',
     );
   }
-  if (hasOwn(ev.ctx.parameters, name)) return ev.ctx.parameters[name];
+  if (hasOwn(ev.ctx.parameters, name)) {
+    return ev.ctx.parameters[name];
+  }
   return ev.ctx.ref(name);
 }
 
 function getAttTarget(arg: unknown): [string, string] {
   if (typeof arg === 'string') {
     const dot = arg.indexOf('.');
-    if (dot > 0 && dot < arg.length - 1) return [arg.slice(0, dot), arg.slice(dot + 1)];
+    if (dot > 0 && dot < arg.length - 1) {
+      return [arg.slice(0, dot), arg.slice(dot + 1)];
+    }
   } else if (
     Array.isArray(arg) &&
     arg.length === 2 &&
     typeof arg[0] === 'string' &&
     typeof arg[1] === 'string'
   ) {
-    if (arg[0] !== '' && arg[1] !== '') return [arg[0], arg[1]];
+    if (arg[0] !== '' && arg[1] !== '') {
+      return [arg[0], arg[1]];
+    }
   }
   throw new TemplateError(
     `expects [LogicalId, AttributeName] or "LogicalId.AttributeName", got ${show(arg)}`,
@@ -617,11 +728,19 @@ function getAttTarget(arg: unknown): [string, string] {
 }
 
 function subVariable(ev: Evaluator, name: string, variables: Record<string, unknown>): unknown {
-  if (hasOwn(variables, name)) return variables[name];
-  if (name === NO_VALUE_REF) throw new TemplateError('${ALIYUN::NoValue} cannot be substituted');
-  if (hasOwn(ev.ctx.parameters, name)) return ev.ctx.parameters[name];
+  if (hasOwn(variables, name)) {
+    return variables[name];
+  }
+  if (name === NO_VALUE_REF) {
+    throw new TemplateError('${ALIYUN::NoValue} cannot be substituted');
+  }
+  if (hasOwn(ev.ctx.parameters, name)) {
+    return ev.ctx.parameters[name];
+  }
   const dot = name.indexOf('.');
-  if (dot > 0) return ev.ctx.getAtt(name.slice(0, dot), name.slice(dot + 1));
+  if (dot > 0) {
+    return ev.ctx.getAtt(name.slice(0, dot), name.slice(dot + 1));
+  }
   return refValue(ev, name);
 }
 
@@ -637,9 +756,15 @@ function conditionList(ev: Evaluator, arg: unknown): boolean[] {
  * Fn::Replace; in Fn::Sub (`structured`) they become JSON, since a Sub variable may be a list parameter.
  */
 function scalarText(value: unknown, what: string, structured = false): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (structured && value !== null && typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  if (structured && value !== null && typeof value === 'object') {
+    return JSON.stringify(value);
+  }
   throw new TemplateError(`the ${what} must be a string or a number, got ${show(value)}`);
 }
 
@@ -647,19 +772,27 @@ function scalarText(value: unknown, what: string, structured = false): string {
 function pythonSlice(list: unknown[], startText: string, stopText: string, stepText = ''): unknown[] {
   const n = list.length;
   const step = stepText === '' ? 1 : Number(stepText);
-  if (step === 0) throw new TemplateError('the slice step must not be 0');
+  if (step === 0) {
+    throw new TemplateError('the slice step must not be 0');
+  }
   const clamp = (text: string, fallback: number, low: number, high: number): number => {
-    if (text === '') return fallback;
+    if (text === '') {
+      return fallback;
+    }
     const i = Number(text);
     return i < 0 ? Math.max(i + n, low) : Math.min(i, high);
   };
   const out: unknown[] = [];
   if (step > 0) {
     const stop = clamp(stopText, n, 0, n);
-    for (let i = clamp(startText, 0, 0, n); i < stop; i += step) out.push(list[i]);
+    for (let i = clamp(startText, 0, 0, n); i < stop; i += step) {
+      out.push(list[i]);
+    }
   } else {
     const stop = clamp(stopText, -1, -1, n - 1);
-    for (let i = clamp(startText, n - 1, -1, n - 1); i > stop; i += step) out.push(list[i]);
+    for (let i = clamp(startText, n - 1, -1, n - 1); i > stop; i += step) {
+      out.push(list[i]);
+    }
   }
   return out;
 }
@@ -667,9 +800,12 @@ function pythonSlice(list: unknown[], startText: string, stopText: string, stepT
 /** Equality for Fn::Equals and friends: scalars compare by their text, since parameter values arrive as text. */
 export function looseEqual(a: unknown, b: unknown): boolean {
   const scalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-  if (scalar(a) && scalar(b)) return String(a) === String(b);
-  if (Array.isArray(a) && Array.isArray(b))
+  if (scalar(a) && scalar(b)) {
+    return String(a) === String(b);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
     return a.length === b.length && a.every((v, i) => looseEqual(v, b[i]));
+  }
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => hasOwn(b, k) && looseEqual(a[k], b[k]));
@@ -684,11 +820,21 @@ function booleanString(text: string): boolean | undefined {
 
 /** Truth of a value for Fn::Any: true/1/"true"/"1" and non-empty text or collections; false/0/"false"/"" not. */
 function truthy(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'string') return booleanString(value) ?? (value !== '' && value !== '0');
-  if (Array.isArray(value)) return value.length > 0;
-  if (isObject(value)) return Object.keys(value).length > 0;
+  if (typeof value === 'boolean') {
+    return value;
+  }
+  if (typeof value === 'number') {
+    return value !== 0;
+  }
+  if (typeof value === 'string') {
+    return booleanString(value) ?? (value !== '' && value !== '0');
+  }
+  if (Array.isArray(value)) {
+    return value.length > 0;
+  }
+  if (isObject(value)) {
+    return Object.keys(value).length > 0;
+  }
   return false;
 }
 
@@ -699,7 +845,9 @@ function numberList(value: unknown, allowEmpty = false): number[] {
   return value.map((item) => {
     const n =
       typeof item === 'number' ? item : typeof item === 'string' && NUMBER.test(item) ? Number(item) : NaN;
-    if (!Number.isFinite(n)) throw new TemplateError(`${show(item)} is not a number`);
+    if (!Number.isFinite(n)) {
+      throw new TemplateError(`${show(item)} is not a number`);
+    }
     return n;
   });
 }
@@ -765,8 +913,12 @@ function hasOwn(object: object, key: string): boolean {
 
 /** A short rendering of a value for error messages. */
 export function show(value: unknown): string {
-  if (value === NO_VALUE) return 'ALIYUN::NoValue';
-  if (value === undefined) return 'nothing';
+  if (value === NO_VALUE) {
+    return 'ALIYUN::NoValue';
+  }
+  if (value === undefined) {
+    return 'nothing';
+  }
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -783,7 +935,9 @@ interface Num {
 function calculate(expression: string, numbers: number[]): Num {
   const text = expression.replace(/\{(\d+)\}/g, (_whole, index: string) => {
     const i = Number(index);
-    if (i >= numbers.length) throw new TemplateError(`{${index}} has no number (${numbers.length} given)`);
+    if (i >= numbers.length) {
+      throw new TemplateError(`{${index}} has no number (${numbers.length} given)`);
+    }
     return `(${numbers[i]})`;
   });
   const tokens =
@@ -796,12 +950,15 @@ function calculate(expression: string, numbers: number[]): Num {
     throw new TemplateError(`cannot calculate ${show(expression)}: ${message}`);
   };
   const expect = (token: string): void => {
-    if (tokens[pos] !== token)
+    if (tokens[pos] !== token) {
       fail(`expected "${token}" ${tokens[pos] === undefined ? 'at the end' : `before "${tokens[pos]}"`}`);
+    }
     pos++;
   };
   const make = (value: number, integer: boolean): Num => {
-    if (!Number.isFinite(value)) fail('the result is not a finite number');
+    if (!Number.isFinite(value)) {
+      fail('the result is not a finite number');
+    }
     return { value, integer: integer && Number.isInteger(value) };
   };
   const binary = (op: string, a: Num, b: Num): Num => {
@@ -814,13 +971,19 @@ function calculate(expression: string, numbers: number[]): Num {
       case '*':
         return make(a.value * b.value, integer);
       case '/':
-        if (b.value === 0) fail('division by zero');
+        if (b.value === 0) {
+          fail('division by zero');
+        }
         return integer ? make(Math.floor(a.value / b.value), true) : make(a.value / b.value, false);
       case '//':
-        if (b.value === 0) fail('division by zero');
+        if (b.value === 0) {
+          fail('division by zero');
+        }
         return make(Math.floor(a.value / b.value), integer);
       case '%':
-        if (b.value === 0) fail('division by zero');
+        if (b.value === 0) {
+          fail('division by zero');
+        }
         return make(a.value - b.value * Math.floor(a.value / b.value), integer);
       default:
         return make(a.value ** b.value, integer && b.value >= 0);
@@ -833,7 +996,9 @@ function calculate(expression: string, numbers: number[]): Num {
       expect(')');
       return inner;
     }
-    if (token !== undefined && /^[\d.]/.test(token)) return make(Number(token), !/[.eE]/.test(token));
+    if (token !== undefined && /^[\d.]/.test(token)) {
+      return make(Number(token), !/[.eE]/.test(token));
+    }
     return fail(token === undefined ? 'unexpected end' : `unexpected "${token}"`);
   };
   const unary = (): Num => {
@@ -870,7 +1035,9 @@ function calculate(expression: string, numbers: number[]): Num {
     return left;
   };
   const result = sum();
-  if (pos < tokens.length) fail(`unexpected "${tokens[pos]}"`);
+  if (pos < tokens.length) {
+    fail(`unexpected "${tokens[pos]}"`);
+  }
   return result;
 }
 

@@ -9,7 +9,9 @@ const STACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 
 export function requireParam(p: Record<string, string>, name: string): string {
   const value = p[name];
-  if (value === undefined || value === '') throw missingParameter(name);
+  if (value === undefined || value === '') {
+    throw missingParameter(name);
+  }
   return value;
 }
 
@@ -41,18 +43,34 @@ export function templateBody(p: Record<string, string>): string {
   return body;
 }
 
+/** `ClientToken`, when given: up to 64 printable ASCII characters. */
+export function clientTokenParam(p: Record<string, string>): string | undefined {
+  const token = p.ClientToken;
+  if (token !== undefined && (token.length > 64 || !/^[\x20-\x7e]+$/.test(token))) {
+    throw invalid('ClientToken', token, 'up to 64 ASCII characters');
+  }
+  return token;
+}
+
 export function timeoutParam(p: Record<string, string>): number | undefined {
-  if (p.TimeoutInMinutes === undefined) return undefined;
+  if (p.TimeoutInMinutes === undefined) {
+    return undefined;
+  }
   const n = Number(p.TimeoutInMinutes);
-  if (!Number.isInteger(n) || n < 10 || n > 1440)
+  if (!Number.isInteger(n) || n < 10 || n > 1440) {
     throw invalid('TimeoutInMinutes', p.TimeoutInMinutes, 'an integer from 10 to 1440');
+  }
   return n;
 }
 
 export function booleanParam(p: Record<string, string>, name: string): boolean | undefined {
   const value = p[name];
-  if (value === undefined) return undefined;
-  if (value !== 'true' && value !== 'false') throw invalid(name, value, 'true or false');
+  if (value === undefined) {
+    return undefined;
+  }
+  if (value !== 'true' && value !== 'false') {
+    throw invalid(name, value, 'true or false');
+  }
   return value === 'true';
 }
 
@@ -71,7 +89,9 @@ export function indexedPairs(
   const out: Record<string, string> = {};
   for (let i = 1; p[`${prefix}.${i}.${keyName}`] !== undefined; i++) {
     const key = p[`${prefix}.${i}.${keyName}`];
-    if (key in out) throw invalid(`${prefix}.${i}.${keyName}`, key, 'keys must be unique');
+    if (key in out) {
+      throw invalid(`${prefix}.${i}.${keyName}`, key, 'keys must be unique');
+    }
     out[key] = p[`${prefix}.${i}.${valueName}`] ?? '';
   }
   return out;
@@ -80,15 +100,18 @@ export function indexedPairs(
 /** `Prefix.N` values as a list (N = 1, 2, ...). */
 export function indexedList(p: Record<string, string>, prefix: string): string[] {
   const out: string[] = [];
-  for (let i = 1; p[`${prefix}.${i}`] !== undefined; i++) out.push(p[`${prefix}.${i}`]);
+  for (let i = 1; p[`${prefix}.${i}`] !== undefined; i++) {
+    out.push(p[`${prefix}.${i}`]);
+  }
   return out;
 }
 
 export function paging(p: Record<string, string>, defaultSize: number, maxSize: number) {
   const pageNumber = p.PageNumber === undefined ? 1 : Number(p.PageNumber);
   const pageSize = p.PageSize === undefined ? defaultSize : Number(p.PageSize);
-  if (!Number.isInteger(pageNumber) || pageNumber < 1)
+  if (!Number.isInteger(pageNumber) || pageNumber < 1) {
     throw invalid('PageNumber', p.PageNumber, 'an integer ≥ 1');
+  }
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxSize) {
     throw invalid('PageSize', p.PageSize, `an integer from 1 to ${maxSize}`);
   }

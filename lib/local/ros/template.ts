@@ -2,13 +2,22 @@
  * The pure part of LocalCloud's ROS stack engine: parsing and checking templates (JSON or YAML, with short-form
  * tags and the `@Base64Encoded: ` prefix the ros-cdk CLI sends), parameters, conditions, rules, property and
  * output resolution. The engine adds the I/O; functions and the dependency graph live in `intrinsics.ts` and
- * `graph.ts` and are re-exported here.
+ * `graph.ts`, the template's types in `template-schema.ts`, and are re-exported here.
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Tags } from 'yaml';
 import type { DependencyGraph } from './graph';
 import { dependencies, topologicalLayers, validateReferences } from './graph';
-import type { Mappings, ResolveContext } from './intrinsics';
+import {
+  TEMPLATE_FORMAT_VERSION,
+  type OutputDefinition,
+  type ParameterDefinition,
+  type ParameterType,
+  type ResourceDefinition,
+  type RuleDefinition,
+  type Template,
+} from './template-schema';
+import type { ResolveContext } from './intrinsics';
 import {
   NUMBER,
   TemplateError,
@@ -36,76 +45,25 @@ export type { Mappings, ResolveContext } from './intrinsics';
 export {
   checkGraph,
   dependencies,
-  dependentsOf,
   findReferences,
   readyToCreate,
-  readyToDelete,
   reverseGraph,
   topologicalLayers,
   validateReferences,
 } from './graph';
 export type { DependencyGraph, Reference } from './graph';
-
-export const TEMPLATE_FORMAT_VERSION = '2015-09-01';
+export { TEMPLATE_FORMAT_VERSION } from './template-schema';
+export type {
+  OutputDefinition,
+  ParameterDefinition,
+  ParameterType,
+  ResourceDefinition,
+  RuleDefinition,
+  Template,
+} from './template-schema';
 
 /** The prefix the ros-cdk CLI puts before a base64-encoded `TemplateBody`. */
 export const BASE64_PREFIX = '@Base64Encoded:';
-
-/** A parsed, checked template. Sections are always present; `DependsOn` is always a list. */
-export interface Template {
-  readonly ROSTemplateFormatVersion: typeof TEMPLATE_FORMAT_VERSION;
-  readonly Description?: string;
-  readonly Metadata?: Readonly<Record<string, unknown>>;
-  readonly Parameters: Readonly<Record<string, ParameterDefinition>>;
-  readonly Mappings: Mappings;
-  readonly Conditions: Readonly<Record<string, unknown>>;
-  readonly Resources: Readonly<Record<string, ResourceDefinition>>;
-  readonly Outputs: Readonly<Record<string, OutputDefinition>>;
-  readonly Rules: Readonly<Record<string, RuleDefinition>>;
-}
-
-export type ParameterType = 'String' | 'Number' | 'CommaDelimitedList' | 'Json' | 'Boolean';
-
-export interface ParameterDefinition {
-  /** One of `ParameterType`, or an `ALIYUN::OOS::...` type (treated as String). */
-  readonly Type: string;
-  readonly Default?: unknown;
-  readonly AllowedValues?: readonly unknown[];
-  readonly AllowedPattern?: string;
-  readonly MinLength?: number;
-  readonly MaxLength?: number;
-  readonly MinValue?: number;
-  readonly MaxValue?: number;
-  readonly NoEcho?: boolean;
-  readonly Description?: unknown;
-  readonly ConstraintDescription?: unknown;
-  readonly Label?: unknown;
-  /** Other keys (AssociationProperty, Confirm, ...) only shape the ROS console and are kept as given. */
-  readonly [key: string]: unknown;
-}
-
-export interface ResourceDefinition {
-  readonly Type: string;
-  readonly Properties: Readonly<Record<string, unknown>>;
-  readonly DependsOn: readonly string[];
-  readonly Condition?: string;
-  readonly DeletionPolicy?: 'Delete' | 'Retain';
-  readonly Metadata?: Readonly<Record<string, unknown>>;
-  readonly Description?: unknown;
-}
-
-export interface OutputDefinition {
-  readonly Value: unknown;
-  readonly Description?: unknown;
-  readonly Condition?: string;
-  readonly NoEcho?: boolean;
-  readonly Label?: unknown;
-}
-
-export interface RuleDefinition {
-  readonly RuleCondition?: unknown;
-  readonly Assertions: readonly { readonly Assert: unknown; readonly AssertDescription?: unknown }[];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
@@ -146,11 +104,15 @@ function checkDepth(root: unknown): void {
   const stack: Array<[unknown, number]> = [[root, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
+    if (value === null || typeof value !== 'object') {
+      continue;
+    }
     if (depth > MAX_TEMPLATE_DEPTH) {
       throw new TemplateError(`The template nests values more than ${MAX_TEMPLATE_DEPTH} levels deep`);
     }
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    for (const child of Object.values(value)) {
+      stack.push([child, depth + 1]);
+    }
   }
 }
 
@@ -164,15 +126,21 @@ export function parseTemplate(body: string): Template {
 }
 
 function decodeBody(body: string): string {
-  if (typeof body !== 'string' || body.trim() === '') throw new TemplateError('The template body is empty');
+  if (typeof body !== 'string' || body.trim() === '') {
+    throw new TemplateError('The template body is empty');
+  }
   const trimmed = body.replace(/^\uFEFF/, '').trimStart();
-  if (!trimmed.startsWith(BASE64_PREFIX)) return trimmed;
+  if (!trimmed.startsWith(BASE64_PREFIX)) {
+    return trimmed;
+  }
   const encoded = trimmed.slice(BASE64_PREFIX.length).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
     throw new TemplateError(`The template body after "${BASE64_PREFIX}" is not base64`);
   }
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  if (decoded.trim() === '') throw new TemplateError(`The template body after "${BASE64_PREFIX}" is empty`);
+  if (decoded.trim() === '') {
+    throw new TemplateError(`The template body after "${BASE64_PREFIX}" is empty`);
+  }
   return decoded;
 }
 
@@ -186,7 +154,9 @@ function parseJson(text: string): unknown {
 
 /** `!X` → `Fn::X`, except `!Ref` → `Ref` and `!Condition` → `Condition`. */
 function shortTagFunction(tag: string | undefined): string | undefined {
-  if (!tag || !tag.startsWith('!') || tag.startsWith('!!')) return undefined;
+  if (!tag || !tag.startsWith('!') || tag.startsWith('!!')) {
+    return undefined;
+  }
   const name = tag.slice(1);
   return name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
 }
@@ -215,7 +185,9 @@ function shortFormTags(): Tags {
 function parseYaml(text: string): unknown {
   const doc = parseDocument(text, { customTags: shortFormTags(), uniqueKeys: true });
   const error = doc.errors[0];
-  if (error) throw new TemplateError(`The template is not valid YAML: ${error.message}`);
+  if (error) {
+    throw new TemplateError(`The template is not valid YAML: ${error.message}`);
+  }
   const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (unknownTag) {
     throw new TemplateError(`The template uses an unknown YAML tag: ${unknownTag.message.split('\n')[0]}`);
@@ -227,10 +199,13 @@ function parseYaml(text: string): unknown {
 const MAX_ALIASES = 1000;
 
 function yamlValue(node: unknown, state: { readonly doc: Document; aliases: number }): unknown {
-  if (node === null || node === undefined) return null;
+  if (node === null || node === undefined) {
+    return null;
+  }
   if (isAlias(node)) {
-    if (++state.aliases > MAX_ALIASES)
+    if (++state.aliases > MAX_ALIASES) {
       throw new TemplateError(`The template expands more than ${MAX_ALIASES} YAML aliases`);
+    }
     return yamlValue(node.resolve(state.doc), state);
   }
   let value: unknown;
@@ -240,8 +215,9 @@ function yamlValue(node: unknown, state: { readonly doc: Document; aliases: numb
     const map: Record<string, unknown> = {};
     for (const pair of node.items) {
       const key = yamlValue(pair.key, state);
-      if (typeof key === 'object' && key !== null)
+      if (typeof key === 'object' && key !== null) {
         throw new TemplateError('The template uses a non-scalar YAML key');
+      }
       setKey(map, String(key), yamlValue(pair.value, state));
     }
     value = map;
@@ -255,7 +231,9 @@ function yamlValue(node: unknown, state: { readonly doc: Document; aliases: numb
 }
 
 function checkStructure(raw: unknown): Template {
-  if (!isObject(raw)) throw new TemplateError(`The template must be a map of sections, got ${show(raw)}`);
+  if (!isObject(raw)) {
+    throw new TemplateError(`The template must be a map of sections, got ${show(raw)}`);
+  }
   for (const key of Object.keys(raw)) {
     if (!SECTIONS.includes(key)) {
       throw new TemplateError(`Unknown template section ${key}; LocalCloud reads ${SECTIONS.join(', ')}`);
@@ -304,8 +282,12 @@ function checkStructure(raw: unknown): Template {
 /** A section as a map; a section left empty in YAML (`Outputs:`) reads as null and counts as empty. */
 function section(raw: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = raw[name];
-  if (value === undefined || value === null) return {};
-  if (!isObject(value)) throw new TemplateError(`The ${name} section must be a map, got ${show(value)}`);
+  if (value === undefined || value === null) {
+    return {};
+  }
+  if (!isObject(value)) {
+    throw new TemplateError(`The ${name} section must be a map, got ${show(value)}`);
+  }
   return value;
 }
 
@@ -327,9 +309,13 @@ const PARAMETER_TYPES: readonly string[] = ['String', 'Number', 'CommaDelimitedL
 
 function checkParameter(name: string, value: unknown): ParameterDefinition {
   const where = `Parameter ${name}`;
-  if (!isObject(value)) throw new TemplateError(`${where} must be a map with a Type, got ${show(value)}`);
+  if (!isObject(value)) {
+    throw new TemplateError(`${where} must be a map with a Type, got ${show(value)}`);
+  }
   const type = value.Type;
-  if (typeof type !== 'string') throw new TemplateError(`${where} has no Type`);
+  if (typeof type !== 'string') {
+    throw new TemplateError(`${where} has no Type`);
+  }
   if (!PARAMETER_TYPES.includes(type) && !type.startsWith('ALIYUN::OOS::')) {
     throw new TemplateError(
       `${where} has an unknown Type ${show(type)}; use one of ${PARAMETER_TYPES.join(', ')}`,
@@ -350,7 +336,9 @@ function checkParameter(name: string, value: unknown): ParameterDefinition {
   }
   const definition: Record<string, unknown> = { ...value };
   for (const key of ['MinLength', 'MaxLength', 'MinValue', 'MaxValue']) {
-    if (value[key] === undefined) continue;
+    if (value[key] === undefined) {
+      continue;
+    }
     const n = typeof value[key] === 'string' && NUMBER.test(value[key]) ? Number(value[key]) : value[key];
     if (typeof n !== 'number' || !Number.isFinite(n)) {
       throw new TemplateError(`${where}: ${key} must be a number, got ${show(value[key])}`);
@@ -371,7 +359,9 @@ function checkMapping(
   name: string,
   value: unknown,
 ): Readonly<Record<string, Readonly<Record<string, unknown>>>> {
-  if (!isObject(value)) throw new TemplateError(`Mapping ${name} must be a map of maps, got ${show(value)}`);
+  if (!isObject(value)) {
+    throw new TemplateError(`Mapping ${name} must be a map of maps, got ${show(value)}`);
+  }
   for (const [key, second] of Object.entries(value)) {
     if (!isObject(second)) {
       throw new TemplateError(
@@ -384,19 +374,26 @@ function checkMapping(
 
 function checkResource(id: string, value: unknown, conditions: Record<string, unknown>): ResourceDefinition {
   const where = `Resource ${id}`;
-  if (!isObject(value)) throw new TemplateError(`${where} must be a map with a Type, got ${show(value)}`);
+  if (!isObject(value)) {
+    throw new TemplateError(`${where} must be a map with a Type, got ${show(value)}`);
+  }
   for (const key of Object.keys(value)) {
-    if (key === 'Count') throw new TemplateError(`${where} uses Count, which LocalCloud does not support`);
+    if (key === 'Count') {
+      throw new TemplateError(`${where} uses Count, which LocalCloud does not support`);
+    }
     if (!RESOURCE_KEYS.includes(key)) {
       throw new TemplateError(
         `${where} has an unknown attribute ${key}; resources have ${RESOURCE_KEYS.join(', ')}`,
       );
     }
   }
-  if (typeof value.Type !== 'string' || value.Type === '') throw new TemplateError(`${where} has no Type`);
+  if (typeof value.Type !== 'string' || value.Type === '') {
+    throw new TemplateError(`${where} has no Type`);
+  }
   const properties = value.Properties ?? {};
-  if (!isObject(properties))
+  if (!isObject(properties)) {
     throw new TemplateError(`${where}: Properties must be a map, got ${show(properties)}`);
+  }
   const dependsOn = value.DependsOn === undefined ? [] : value.DependsOn;
   const dependsOnList = typeof dependsOn === 'string' ? [dependsOn] : dependsOn;
   if (!Array.isArray(dependsOnList) || dependsOnList.some((d) => typeof d !== 'string')) {
@@ -433,9 +430,12 @@ function checkConditionName(
   name: unknown,
   conditions: Record<string, unknown>,
 ): string | undefined {
-  if (name === undefined) return undefined;
-  if (typeof name !== 'string')
+  if (name === undefined) {
+    return undefined;
+  }
+  if (typeof name !== 'string') {
     throw new TemplateError(`${where}: Condition must be a condition name, got ${show(name)}`);
+  }
   if (!Object.prototype.hasOwnProperty.call(conditions, name)) {
     throw new TemplateError(`${where} has Condition ${name}, which is not defined in Conditions`);
   }
@@ -444,7 +444,9 @@ function checkConditionName(
 
 function checkOutput(key: string, value: unknown, conditions: Record<string, unknown>): OutputDefinition {
   const where = `Output ${key}`;
-  if (!isObject(value) || !('Value' in value)) throw new TemplateError(`${where} has no Value`);
+  if (!isObject(value) || !('Value' in value)) {
+    throw new TemplateError(`${where} has no Value`);
+  }
   const condition = checkConditionName(where, value.Condition, conditions);
   const noEcho =
     value.NoEcho === true || (typeof value.NoEcho === 'string' && value.NoEcho.toLowerCase() === 'true');
@@ -458,14 +460,18 @@ function checkOutput(key: string, value: unknown, conditions: Record<string, unk
 
 function checkRule(name: string, value: unknown): RuleDefinition {
   const where = `Rule ${name}`;
-  if (!isObject(value)) throw new TemplateError(`${where} must be a map with Assertions, got ${show(value)}`);
+  if (!isObject(value)) {
+    throw new TemplateError(`${where} must be a map with Assertions, got ${show(value)}`);
+  }
   // ROS documents a list of assertions; the ROS CDK's RosRule renders a single one.
   const assertions = Array.isArray(value.Assertions)
     ? value.Assertions
     : value.Assertions === undefined
       ? []
       : [value.Assertions];
-  if (assertions.length === 0) throw new TemplateError(`${where} has no Assertions`);
+  if (assertions.length === 0) {
+    throw new TemplateError(`${where} has no Assertions`);
+  }
   for (const assertion of assertions) {
     if (!isObject(assertion) || !('Assert' in assertion)) {
       throw new TemplateError(`${where}: each assertion must be a map with Assert, got ${show(assertion)}`);
@@ -530,7 +536,9 @@ export function resolveParameters(
   const strings: Record<string, string> = {};
   const noEcho = new Set<string>();
   for (const [name, definition] of Object.entries(template.Parameters)) {
-    if (definition.NoEcho) noEcho.add(name);
+    if (definition.NoEcho) {
+      noEcho.add(name);
+    }
     const hasGiven = Object.prototype.hasOwnProperty.call(given, name);
     const hasDefault = definition.Default !== undefined && definition.Default !== null;
     if (!hasGiven && !hasDefault) {
@@ -566,28 +574,39 @@ function convertParameter(
   };
   switch (type) {
     case 'String':
-      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'string') {
+        return raw;
+      }
       return typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : fail('a string');
     case 'Number':
-      if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+      if (typeof raw === 'number' && Number.isFinite(raw)) {
+        return raw;
+      }
       return typeof raw === 'string' && NUMBER.test(raw) ? Number(raw) : fail('a number');
     case 'CommaDelimitedList':
-      if (typeof raw === 'string') return raw.trim() === '' ? [] : raw.split(',').map((item) => item.trim());
+      if (typeof raw === 'string') {
+        return raw.trim() === '' ? [] : raw.split(',').map((item) => item.trim());
+      }
       if (Array.isArray(raw) && raw.every((item) => ['string', 'number', 'boolean'].includes(typeof item))) {
         return raw.map(String);
       }
       return fail('a comma-delimited list');
     case 'Json':
-      if (typeof raw !== 'string') return raw;
+      if (typeof raw !== 'string') {
+        return raw;
+      }
       try {
         return JSON.parse(raw) as unknown;
       } catch {
         return fail('JSON');
       }
     case 'Boolean':
-      if (typeof raw === 'boolean') return raw;
-      if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim()))
+      if (typeof raw === 'boolean') {
+        return raw;
+      }
+      if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) {
         return raw.trim().toLowerCase() === 'true';
+      }
       return fail('true or false');
   }
 }
@@ -620,8 +639,9 @@ function checkConstraints(
   if (definition.AllowedPattern !== undefined && parameterType(definition) !== 'Json') {
     const pattern = fullMatch(definition.AllowedPattern);
     for (const item of items) {
-      if (!matchesFully(pattern, String(item)))
+      if (!matchesFully(pattern, String(item))) {
         fail(`does not match the allowed pattern ${show(definition.AllowedPattern)}`);
+      }
     }
   }
   // Lengths count characters of a string, items of a list and keys of a Json map.
@@ -649,15 +669,23 @@ function checkConstraints(
 }
 
 function sameParameterValue(allowed: unknown, value: unknown): boolean {
-  if (typeof value === 'number') return Number(allowed) === value;
-  if (typeof value === 'boolean') return String(allowed).toLowerCase() === String(value);
-  if (typeof value === 'string') return String(allowed) === value;
+  if (typeof value === 'number') {
+    return Number(allowed) === value;
+  }
+  if (typeof value === 'boolean') {
+    return String(allowed).toLowerCase() === String(value);
+  }
+  if (typeof value === 'string') {
+    return String(allowed) === value;
+  }
   return JSON.stringify(allowed) === JSON.stringify(value);
 }
 
 /** ConstraintDescription may be text or a map by language (`{en: ..., zh-cn: ...}`); English is preferred. */
 function constraintDescription(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    return value;
+  }
   if (isObject(value)) {
     const text = value.en ?? Object.values(value)[0];
     return typeof text === 'string' ? text : undefined;
@@ -666,26 +694,13 @@ function constraintDescription(value: unknown): string | undefined {
 }
 
 function parameterText(value: unknown, raw: unknown): string {
-  if (typeof raw === 'string') return raw;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+  if (typeof raw === 'string') {
+    return raw;
+  }
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    return value.join(',');
+  }
   return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-/**
- * The stack's parameters as GetStack lists them: the pseudo parameters, then the template's, with NoEcho
- * values masked as `****`.
- */
-export function stackParameters(
-  resolved: ResolvedParameters,
-): { ParameterKey: string; ParameterValue: string }[] {
-  const pseudo = Object.entries(resolved.values)
-    .filter(([key]) => key.startsWith('ALIYUN::'))
-    .map(([key, value]) => ({ ParameterKey: key, ParameterValue: String(value) }));
-  const own = Object.entries(resolved.strings).map(([key, value]) => ({
-    ParameterKey: key,
-    ParameterValue: resolved.noEcho.has(key) ? MASK : value,
-  }));
-  return [...pseudo, ...own];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -700,7 +715,9 @@ export function evaluateConditions(
   const evaluating: string[] = [];
   const ctx = parameterContext(template, parameters, (name) => evaluate(name));
   function evaluate(name: string): boolean {
-    if (Object.prototype.hasOwnProperty.call(results, name)) return results[name];
+    if (Object.prototype.hasOwnProperty.call(results, name)) {
+      return results[name];
+    }
     if (!Object.prototype.hasOwnProperty.call(template.Conditions, name)) {
       throw new TemplateError(`there is no condition named ${name}`);
     }
@@ -717,7 +734,9 @@ export function evaluateConditions(
     }
     return results[name];
   }
-  for (const name of Object.keys(template.Conditions)) evaluate(name);
+  for (const name of Object.keys(template.Conditions)) {
+    evaluate(name);
+  }
   return results;
 }
 
@@ -731,8 +750,9 @@ export function checkRules(template: Template, parameters: ResolvedParameters): 
     if (
       rule.RuleCondition !== undefined &&
       !evaluateCondition(rule.RuleCondition, ctx, `${where} RuleCondition`)
-    )
+    ) {
       continue;
+    }
     rule.Assertions.forEach((assertion, i) => {
       if (!evaluateCondition(assertion.Assert, ctx, `${where} assertion ${i + 1}`)) {
         const text =
@@ -851,7 +871,9 @@ export function resolveOutputs(
   for (const key of activeOutputs(template, conditions)) {
     const output = template.Outputs[key];
     const value = resolveValue(output.Value, ctx, `Output ${key} Value`);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      continue;
+    }
     outputs.push({
       OutputKey: key,
       OutputValue: output.NoEcho && !options.unmasked ? MASK : value,

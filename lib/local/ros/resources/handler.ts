@@ -2,12 +2,13 @@
  * What a resource type's handler is: the interface the stack engine drives (create, update in place or say what needs
  * replacement, delete), the context and cloud services it works with, and the property readers handlers share.
  */
-import type { Callback, CallbackOptions } from '../callbacks';
-import type { EcsService } from '../ecs';
-import type { FunctionCompute } from '../fc';
-import type { Ram } from '../ram';
-import type { CloudVariants } from '../variants';
-import type { LaunchTemplateStore } from './launch-template';
+import type { Callback, CallbackOptions } from '../../callbacks';
+import type { Clock } from '../../clock';
+import type { EcsService } from '../../ecs';
+import type { FunctionCompute } from '../../fc';
+import type { Ram } from '../../ram';
+import type { CloudVariants } from '../../variants';
+import type { LaunchTemplateStore } from '../launch-templates';
 
 /** A resource operation failed; `message` becomes the resource's StatusReason. */
 export class ResourceError extends Error {
@@ -51,6 +52,8 @@ export interface CloudServices {
   readonly launchTemplates: LaunchTemplateStore;
   /** The readings of undocumented ROS behaviours in force (`physicalIdChange`, `deleteAfterFailedCreate`, ...). */
   readonly variants: CloudVariants;
+  /** ROS's clock: a custom resource's `Timeout` is measured on it. */
+  readonly clock: Clock;
   createCallback(options?: CallbackOptions): Callback;
   discardCallback(id: string): void;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
@@ -96,23 +99,31 @@ export function requiresReplacement(handler: ResourceHandler, property: string):
 
 export function requireString(p: Record<string, unknown>, name: string): string {
   const value = p[name];
-  if (typeof value !== 'string' || value === '')
+  if (typeof value !== 'string' || value === '') {
     throw new ResourceError(`${name} is required and must be a string`);
+  }
   return value;
 }
 
 export function optionalNumber(p: Record<string, unknown>, name: string): number | undefined {
   const value = p[name];
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n))
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
     throw new ResourceError(`${name} must be a number, got ${JSON.stringify(value)}`);
+  }
   return n;
 }
 
 export function optionalList(p: Record<string, unknown>, name: string): unknown[] | undefined {
   const value = p[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new ResourceError(`${name} must be a list`);
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    throw new ResourceError(`${name} must be a list`);
+  }
   return value;
 }

@@ -1,6 +1,6 @@
 /**
- * `ALIYUN::ECS::LaunchTemplate` (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ecs-launchtemplate)
- * and the ECS launch templates it creates, kept per region in LocalCloud's state.
+ * `ALIYUN::ECS::LaunchTemplate` (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ecs-launchtemplate),
+ * which creates an ECS launch template (kept, with ECS's own rules, by `../launch-templates.ts`).
  *
  * What is played, and its source:
  * - ECS CreateLaunchTemplate: at most 30 launch templates per region (`LaunchTemplateLimitExceed`, 403), a name used
@@ -15,22 +15,17 @@
  *   checks the image is undocumented. Variant `launchTemplateImage`: `available` (the strictest: a missing image fails
  *   with ECS's `InvalidImageId.NotFound`, one that is not Available with `IncorrectImageStatus`) or `unchecked`.
  */
-import { ApiError } from '../errors';
-import { randomAlnum } from '../ecs/images';
-import { findRegion } from '../ecs/regions';
-import type { StateStore } from '../state';
+import { ApiError } from '../../errors';
+import type { LaunchTemplate } from '../launch-templates';
 import {
-  CloudServices,
   optionalList,
-  ProvisionContext,
-  Provisioned,
   requireString,
   ResourceError,
-  ResourceHandler,
-} from './resource-handler';
-
-/** ECS's limit of launch templates in one region of an account (CreateLaunchTemplate reference). */
-export const MAX_LAUNCH_TEMPLATES_PER_REGION = 30;
+  type CloudServices,
+  type ProvisionContext,
+  type Provisioned,
+  type ResourceHandler,
+} from './handler';
 
 /** The properties of `ALIYUN::ECS::LaunchTemplate` (ROS resource reference, "Syntax"). */
 export const LAUNCH_TEMPLATE_PROPERTIES: readonly string[] = [
@@ -83,89 +78,6 @@ export const LAUNCH_TEMPLATE_PROPERTIES: readonly string[] = [
 const MAX_TAGS = 20;
 const NAME = /^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5:_-]{1,127}$/;
 
-/** An ECS launch template: version 1, the default, holds the configuration it was created with. */
-export interface LaunchTemplate {
-  readonly launchTemplateId: string;
-  readonly launchTemplateName: string;
-  readonly regionId: string;
-  readonly createTime: string;
-  readonly defaultVersionNumber: number;
-  readonly latestVersionNumber: number;
-  /** Version 1's configuration, as the template's properties gave it (ImageId, InstanceType, ...). */
-  readonly configuration: Readonly<Record<string, unknown>>;
-}
-
-interface LaunchTemplateState {
-  /** Region → launch template id → template. */
-  regions: Record<string, Record<string, LaunchTemplate>>;
-}
-
-/** The account's ECS launch templates, per region, persisted with LocalCloud's state. */
-export class LaunchTemplateStore {
-  private readonly state: LaunchTemplateState;
-
-  constructor(private readonly store: StateStore) {
-    this.state = store.section<LaunchTemplateState>('ecsLaunchTemplates', () => ({ regions: {} }));
-  }
-
-  /** The launch templates of a region, oldest first. */
-  list(regionId: string): LaunchTemplate[] {
-    return Object.values(this.state.regions[regionId] ?? {});
-  }
-
-  get(regionId: string, launchTemplateId: string): LaunchTemplate | undefined {
-    return this.state.regions[regionId]?.[launchTemplateId];
-  }
-
-  /** Creates a launch template (version 1); `ApiError` as ECS answers for a name in use or a full region. */
-  create(
-    regionId: string,
-    launchTemplateName: string,
-    configuration: Record<string, unknown>,
-  ): LaunchTemplate {
-    const existing = this.list(regionId);
-    if (existing.some((t) => t.launchTemplateName === launchTemplateName)) {
-      throw new ApiError(
-        'LaunchTemplateName.Duplicated',
-        `The specified LaunchTemplateName "${launchTemplateName}" already exist.`,
-        403,
-      );
-    }
-    if (existing.length >= MAX_LAUNCH_TEMPLATES_PER_REGION) {
-      throw new ApiError(
-        'LaunchTemplateLimitExceed',
-        `The maximum number of templates is exceeded: ${regionId} has ${existing.length} of ${MAX_LAUNCH_TEMPLATES_PER_REGION}.`,
-        403,
-      );
-    }
-    const prefix = findRegion(regionId)?.idPrefix ?? randomAlnum(3);
-    let launchTemplateId: string;
-    do launchTemplateId = `lt-${prefix}${randomAlnum(17)}`;
-    while (this.get(regionId, launchTemplateId));
-    const template: LaunchTemplate = {
-      launchTemplateId,
-      launchTemplateName,
-      regionId,
-      createTime: new Date().toISOString().slice(0, 19) + 'Z',
-      defaultVersionNumber: 1,
-      latestVersionNumber: 1,
-      configuration,
-    };
-    (this.state.regions[regionId] ??= {})[launchTemplateId] = template;
-    this.store.changed();
-    return template;
-  }
-
-  /** Deletes a launch template with all its versions; false when there is none of that id. */
-  delete(regionId: string, launchTemplateId: string): boolean {
-    const templates = this.state.regions[regionId];
-    if (!templates?.[launchTemplateId]) return false;
-    delete templates[launchTemplateId];
-    this.store.changed();
-    return true;
-  }
-}
-
 /** `ALIYUN::ECS::LaunchTemplate`: no property is editable, so every change replaces the template. */
 export class LaunchTemplateHandler implements ResourceHandler {
   readonly replacementProperties = '*' as const;
@@ -189,12 +101,16 @@ export class LaunchTemplateHandler implements ResourceHandler {
         throw new ResourceError(`${list} has ${tags.length} tags: at most ${MAX_TAGS} are allowed`);
       }
     }
-    if (p.ImageId !== undefined) this.checkImage(ctx.regionId, requireString(p, 'ImageId'));
+    if (p.ImageId !== undefined) {
+      this.checkImage(ctx.regionId, requireString(p, 'ImageId'));
+    }
     try {
       const template = this.cloud.launchTemplates.create(ctx.regionId, name, { ...p });
       return describe(template);
     } catch (err) {
-      if (err instanceof ApiError) throw new ResourceError(`${err.code}: ${err.message}`);
+      if (err instanceof ApiError) {
+        throw new ResourceError(`${err.code}: ${err.message}`);
+      }
       throw err;
     }
   }
@@ -208,12 +124,16 @@ export class LaunchTemplateHandler implements ResourceHandler {
 
   async delete(ctx: ProvisionContext, current: Provisioned | undefined): Promise<void> {
     // A template deleted outside the stack is gone already: nothing left to do.
-    if (current) this.cloud.launchTemplates.delete(ctx.regionId, current.physicalId);
+    if (current) {
+      this.cloud.launchTemplates.delete(ctx.regionId, current.physicalId);
+    }
   }
 
   /** The `launchTemplateImage` variant: the image must exist in the template's region and be Available. */
   private checkImage(regionId: string, imageId: string): void {
-    if (this.cloud.variants.launchTemplateImage === 'unchecked') return;
+    if (this.cloud.variants.launchTemplateImage === 'unchecked') {
+      return;
+    }
     const image = this.cloud.ecs.getImage(regionId, imageId);
     if (!image) {
       throw new ResourceError(

@@ -1,24 +1,14 @@
+/**
+ * RAM in LocalCloud: the account's access keys and roles, and what a caller may do. The root key may do anything;
+ * temporary credentials issued for a role (to a test, or to a service such as Function Compute that assumes it) may
+ * do what their policy allows, checked on every call by `authorize`. LocalCloud serves no RAM API: roles come from
+ * `ALIYUN::RAM::Role` resources and `LocalCloud.putRole`, credentials from `LocalCloud.issueRoleCredentials` and
+ * `assumeRole`. The policy language itself (checks and evaluation) is in `policy.ts`.
+ */
 import { randomBytes } from 'crypto';
-import { ApiError } from './errors';
-import type { StateStore } from './state';
-
-/** A RAM policy document, version 1 (`Statement[].Effect/Action/Resource`). */
-export interface PolicyDocument {
-  readonly Version: string;
-  readonly Statement: readonly PolicyStatement[];
-}
-
-export interface PolicyStatement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  /** Permission policies need it; trust policies name a `Principal` instead. */
-  readonly Resource?: string | readonly string[];
-  readonly Principal?: {
-    readonly Service?: string | readonly string[];
-    readonly RAM?: string | readonly string[];
-  };
-  readonly Condition?: unknown;
-}
+import { ApiError } from '../errors';
+import type { StateStore } from '../state';
+import { isAllowed, takesAllResources, trustsService, validatePolicy, type PolicyDocument } from './policy';
 
 export interface AccessKey {
   readonly accessKeyId: string;
@@ -112,8 +102,12 @@ export class Ram {
   deleteRole(roleName: string): boolean {
     const existed = roleName in this.state.roles;
     delete this.state.roles[roleName];
-    if (this.state.roleIds) delete this.state.roleIds[roleName];
-    if (existed) this.store.changed();
+    if (this.state.roleIds) {
+      delete this.state.roleIds[roleName];
+    }
+    if (existed) {
+      this.store.changed();
+    }
     return existed;
   }
 
@@ -123,14 +117,10 @@ export class Ram {
    */
   assumeRoleAsService(roleName: string, service: string, ttlSeconds?: number): TemporaryCredentials {
     const role = this.state.roles[roleName];
-    if (!role) throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
-    const trusted = role.assumeRolePolicyDocument.Statement.some(
-      (s) =>
-        s.Effect === 'Allow' &&
-        list(s.Action).some((a) => wildcardMatch(a, 'sts:AssumeRole', true)) &&
-        trusts(s, service),
-    );
-    if (!trusted) {
+    if (!role) {
+      throw new ApiError('EntityNotExist.Role', `The role ${roleName} does not exist.`, 404);
+    }
+    if (!trustsService(role.assumeRolePolicyDocument, service)) {
       throw new ApiError(
         'NoPermission',
         `The role ${roleName} does not trust ${service} to assume it (AssumeRolePolicyDocument).`,
@@ -150,7 +140,9 @@ export class Ram {
 
   /** The id of an existing role (roles made before ids were kept get one now). */
   private roleId(roleName: string): string | undefined {
-    if (!this.state.roles[roleName]) return undefined;
+    if (!this.state.roles[roleName]) {
+      return undefined;
+    }
     const ids = (this.state.roleIds ??= {});
     return (ids[roleName] ??= randomId(8));
   }
@@ -190,7 +182,9 @@ export class Ram {
 
   lookup(accessKeyId: string): KeyLookup | undefined {
     const key = this.state.keys[accessKeyId];
-    if (!key) return undefined;
+    if (!key) {
+      return undefined;
+    }
     const principal: Principal =
       key.kind === 'root'
         ? { kind: 'root', accessKeyId }
@@ -205,7 +199,9 @@ export class Ram {
    * grants it.
    */
   authorize(principal: Principal, action: string, resources: readonly string[]): void {
-    if (principal.kind === 'root') return;
+    if (principal.kind === 'root') {
+      return;
+    }
     const key = this.state.keys[principal.accessKeyId];
     const policy = key?.policy;
     const bound = key?.roleId !== undefined;
@@ -248,109 +244,9 @@ export class Ram {
   private purgeExpired(): void {
     const now = Date.now();
     for (const [id, key] of Object.entries(this.state.keys)) {
-      if (key.expiresAt !== undefined && key.expiresAt < now) delete this.state.keys[id];
-    }
-  }
-}
-
-/**
- * Actions whose API reference's "RAM authorization" table gives the resource type "All Resources": they take no
- * resource-level authorization, so RAM checks them against `*` and a statement naming a specific resource is
- * ineffective for them ("For APIs without resource-level permissions, it is shown as All Resources. Use an
- * asterisk (*) in the Resource element of the policy", the tables' own legend). Each with the table it follows.
- * Every other action is checked against the ARNs of the resources the call acts on (the services pass them).
- */
-export const ALL_RESOURCES_ACTIONS: Readonly<Record<string, string>> = {
-  // FC 3.0 InvokeFunction: resource type "All Resources".
-  'fc:InvokeFunction':
-    'https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction',
-  // The current CopyImage table gives `acs:ecs:{#regionId}:{#accountId}:image/*`, an earlier revision of the
-  // same page "All Resources" (https://alibabacloud.com/help/zh/ecs/api-copyimage). LocalCloud applies the
-  // stricter: a policy it accepts is effective under both.
-  'ecs:CopyImage':
-    'https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage',
-};
-
-const ALL_RESOURCES = new Set(Object.keys(ALL_RESOURCES_ACTIONS).map((a) => a.toLowerCase()));
-
-/** Whether `action` (e.g. `fc:InvokeFunction`) takes no resource-level authorization; actions compare case-insensitively. */
-export function takesAllResources(action: string): boolean {
-  return ALL_RESOURCES.has(action.toLowerCase());
-}
-
-/** Checks a policy's shape; throws an `Error` naming what is wrong. */
-export function validatePolicy(policy: PolicyDocument, what: string): void {
-  if (!policy || !Array.isArray(policy.Statement)) {
-    throw new Error(`${what}: a policy document needs a Statement list, got ${JSON.stringify(policy)}`);
-  }
-  const isStringOrList = (value: unknown): boolean =>
-    typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
-  for (const [i, s] of policy.Statement.entries()) {
-    if (!s || typeof s !== 'object' || Array.isArray(s)) {
-      throw new Error(`${what}: Statement[${i}] must be an object, got ${JSON.stringify(s)}`);
-    }
-    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
-      throw new Error(
-        `${what}: Statement[${i}].Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`,
-      );
-    }
-    if (s.Action === undefined || (s.Resource === undefined && s.Principal === undefined)) {
-      throw new Error(
-        `${what}: Statement[${i}] needs an Action and a Resource (or, in a trust policy, a Principal)`,
-      );
-    }
-    // Evaluation matches these as strings; any other type would fail every later call made with the policy.
-    for (const key of ['Action', 'Resource'] as const) {
-      if (s[key] !== undefined && !isStringOrList(s[key])) {
-        throw new Error(
-          `${what}: Statement[${i}].${key} must be a string or a list of strings, got ${JSON.stringify(s[key])}`,
-        );
+      if (key.expiresAt !== undefined && key.expiresAt < now) {
+        delete this.state.keys[id];
       }
     }
-    const principal: unknown = s.Principal;
-    if (principal !== undefined) {
-      const p = principal as Record<string, unknown>;
-      if (
-        !p ||
-        typeof p !== 'object' ||
-        Array.isArray(p) ||
-        Object.values(p).some((v) => !isStringOrList(v))
-      ) {
-        throw new Error(
-          `${what}: Statement[${i}].Principal must map Service or RAM to names, got ${JSON.stringify(principal)}`,
-        );
-      }
-    }
-    if (s.Condition !== undefined) {
-      throw new Error(`${what}: Statement[${i}] has a Condition, which LocalCloud does not evaluate`);
-    }
   }
-}
-
-/** RAM evaluation: an explicit Deny wins; otherwise some Allow must match both action and resource. */
-export function isAllowed(policy: PolicyDocument, action: string, resource: string): boolean {
-  const matching = policy.Statement.filter(
-    (s) =>
-      list(s.Action).some((pattern) => wildcardMatch(pattern, action, true)) &&
-      s.Resource !== undefined &&
-      list(s.Resource).some((pattern) => wildcardMatch(pattern, resource, false)),
-  );
-  return !matching.some((s) => s.Effect === 'Deny') && matching.some((s) => s.Effect === 'Allow');
-}
-
-function trusts(statement: PolicyStatement, service: string): boolean {
-  const services = statement.Principal?.Service === undefined ? [] : list(statement.Principal.Service);
-  return services.some((s) => wildcardMatch(s, service, true));
-}
-
-const list = (value: string | readonly string[]): readonly string[] =>
-  typeof value === 'string' ? [value] : value;
-
-/** `*` matches any run of characters, `?` one character; actions compare case-insensitively, as in RAM. */
-export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
 }
