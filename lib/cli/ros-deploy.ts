@@ -247,7 +247,11 @@ interface InProgress {
  */
 function stoppedMessage(inProgress: ReadonlyMap<string, InProgress>, target: Target): string {
   const local = target.local ? ' --local' : '';
-  const operations = [...inProgress].map(([name, { operation, regionId }]) => ({ name, operation, regionId }));
+  const operations = [...inProgress].map(([name, { operation, regionId }]) => ({
+    name,
+    operation,
+    regionId,
+  }));
   if (operations.length === 0) {
     return target.embedded ? 'Stopped: the embedded LocalCloud stops with ros-deploy.' : 'Stopped.';
   }
