@@ -62,12 +62,16 @@ export function synthTemplate(build: (app: ros.App) => ros.Stack): string {
 
 /** The copies a deploy ran: when the first started and when the last became Available (ms since the epoch). */
 export function copySpan(cloud: LocalCloud, regions: readonly string[]): { start: number; end: number } {
-  for (const region of regions) cloud.ecs.listImages(region); // replays each region's queue
+  for (const region of regions) {
+    cloud.ecs.listImages(region);
+  } // replays each region's queue
   const state = cloud.state.section<EcsState>('ecs', () => {
     throw new Error('LocalCloud has no ECS state');
   });
   const copies = Object.values(state.images).flatMap((image) => (image.copy ? [image.copy] : []));
-  if (copies.length === 0) throw new Error('the deploy made no copy');
+  if (copies.length === 0) {
+    throw new Error('the deploy made no copy');
+  }
   const start = Math.min(...copies.map((c) => c.startedAt ?? c.requestedAt));
   const end = Math.max(...copies.map((c) => (c.startedAt ?? c.requestedAt) + c.durationMs));
   return { start, end };
@@ -86,7 +90,9 @@ export async function measureDeploy(
     const status = await deploy(cloud);
     const wallMs = nowMs() - start;
     const endedAt = Date.now();
-    if (status !== 'CREATE_COMPLETE') throw new Error(`the deploy ended ${status}`);
+    if (status !== 'CREATE_COMPLETE') {
+      throw new Error(`the deploy ended ${status}`);
+    }
     const span = copySpan(cloud, regions);
     const copyMs = span.end - span.start;
     const mine = cloud.calls.filter((c) => c.time >= startedAt);

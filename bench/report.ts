@@ -64,7 +64,9 @@ export function machine(): BenchRun['machine'] {
 }
 
 function cell(value: number | undefined, unit = ''): string {
-  if (value === undefined || Number.isNaN(value)) return '—';
+  if (value === undefined || Number.isNaN(value)) {
+    return '—';
+  }
   const text = Math.abs(value) >= 100 ? String(Math.round(value)) : String(round(value, 2));
   return unit ? `${text} ${unit}` : text;
 }
@@ -94,12 +96,16 @@ export function toMarkdown(run: BenchRun): string {
   const notes = run.figures.filter((f) => f.note);
   if (notes.length > 0) {
     lines.push('', '## Notes', '');
-    for (const f of notes) lines.push(`- **${f.bench} · ${f.figure}:** ${f.note}`);
+    for (const f of notes) {
+      lines.push(`- **${f.bench} · ${f.figure}:** ${f.note}`);
+    }
   }
   const errors = Object.entries(run.errors);
   if (errors.length > 0) {
     lines.push('', '## Errors', '');
-    for (const [bench, error] of errors) lines.push(`- **${bench}:** ${error}`);
+    for (const [bench, error] of errors) {
+      lines.push(`- **${bench}:** ${error}`);
+    }
   }
   lines.push(
     '',

@@ -34,8 +34,9 @@ export async function cliDeploy(
   const existing = await ros.listStacks(
     new $Ros.ListStacksRequest({ regionId, stackName: [stackName], pageSize: 10 }),
   );
-  if ((existing.body?.stacks ?? []).length > 0)
+  if ((existing.body?.stacks ?? []).length > 0) {
     throw new Error(`stack ${stackName} already exists in this region`);
+  }
   const created = await ros.createStack(
     new $Ros.CreateStackRequest({
       regionId,
@@ -50,7 +51,9 @@ export async function cliDeploy(
   for (let poll = 0; ; poll++) {
     const stack = await ros.getStack(new $Ros.GetStackRequest({ regionId, stackId }));
     const status = stack.body?.status ?? '';
-    if (/COMPLETE/.test(status) || /FAILED/.test(status)) return { status, stackId };
+    if (/COMPLETE/.test(status) || /FAILED/.test(status)) {
+      return { status, stackId };
+    }
     if (poll % RESOURCES_EVERY_POLLS === 0) {
       await ros.listStackResources(new $Ros.ListStackResourcesRequest({ regionId, stackId }));
     }

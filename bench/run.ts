@@ -35,10 +35,15 @@ function parseArgs(argv: readonly string[]): Args {
   let out = path.join(packageRoot(), 'bench', 'results');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--quick') quick = true;
-    else if (arg === '--only') only = new Set(argv[++i].split(','));
-    else if (arg === '--out') out = path.resolve(argv[++i]);
-    else throw new Error(`Unknown argument ${arg}; see bench/run.ts for the options`);
+    if (arg === '--quick') {
+      quick = true;
+    } else if (arg === '--only') {
+      only = new Set(argv[++i].split(','));
+    } else if (arg === '--out') {
+      out = path.resolve(argv[++i]);
+    } else {
+      throw new Error(`Unknown argument ${arg}; see bench/run.ts for the options`);
+    }
   }
   return { quick, ...(only && { only }), out };
 }
@@ -96,7 +101,9 @@ async function main(): Promise<void> {
         }),
     };
     for (const name of BENCHMARKS) {
-      if (args.only && !args.only.has(name)) continue;
+      if (args.only && !args.only.has(name)) {
+        continue;
+      }
       const benchStarted = Date.now();
       process.stderr.write(`bench ${name}...\n`);
       try {
@@ -129,7 +136,9 @@ async function main(): Promise<void> {
   };
   const written = writeResults(run, args.out);
   process.stderr.write(`wrote ${written.json} and ${written.md} (${run.totalSeconds} s)\n`);
-  if (Object.keys(errors).length > 0) process.exitCode = 1;
+  if (Object.keys(errors).length > 0) {
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -90,13 +90,18 @@ async function manyCopies(
       for (const { regionId, ids } of requested) {
         const seen = await statuses(cloud, regionId, ids);
         const creating = seen.filter((s) => s === 'Creating').length;
-        if (creating > MAX_RUNNING_COPIES_PER_REGION)
+        if (creating > MAX_RUNNING_COPIES_PER_REGION) {
           problems.push(`${regionId}: ${creating} Creating at once`);
+        }
         const bad = seen.filter((s) => !['Creating', 'Waiting', 'Available'].includes(s));
-        if (bad.length > 0) problems.push(`${regionId}: unexpected ${bad.join(',')}`);
+        if (bad.length > 0) {
+          problems.push(`${regionId}: unexpected ${bad.join(',')}`);
+        }
         pending += seen.filter((s) => s !== 'Available').length;
       }
-      if (pending === 0 || problems.length > 0) break;
+      if (pending === 0 || problems.length > 0) {
+        break;
+      }
       await sleep(200);
     }
     return { wallMs: nowMs() - start, problems, copies };
@@ -128,8 +133,9 @@ async function load(
     );
   });
   const result = JSON.parse(output) as { ok: number; failed: number; ms: number };
-  if (result.failed > 0)
+  if (result.failed > 0) {
     throw new Error(`${result.failed} of ${result.ok + result.failed} DescribeImages calls failed`);
+  }
   return result.ok / (result.ms / 1000);
 }
 

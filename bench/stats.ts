@@ -2,7 +2,9 @@
 
 /** The median of a non-empty list (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
+  if (values.length === 0) {
+    return Number.NaN;
+  }
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -48,7 +50,9 @@ export function peakPerWindow(times: readonly number[], windowMs = 1000): number
   let peak = 0;
   let start = 0;
   for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end] - sorted[start] >= windowMs) start++;
+    while (sorted[end] - sorted[start] >= windowMs) {
+      start++;
+    }
     peak = Math.max(peak, end - start + 1);
   }
   return peak;

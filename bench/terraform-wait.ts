@@ -70,7 +70,9 @@ export async function terraformCreateCopy(
       } catch (error) {
         // The Go SDK under Terraform retries transport errors (reference §5.2); a kept-alive socket that the
         // server closed while this poller slept is one. Only answered calls are counted.
-        if (attempt >= 3 || !isTransportError(error)) throw error;
+        if (attempt >= 3 || !isTransportError(error)) {
+          throw error;
+        }
       }
     }
   };
@@ -79,7 +81,9 @@ export async function terraformCreateCopy(
   let wait = INITIAL_WAIT_MS;
   for (;;) {
     const status = await describe();
-    if (status === 'Available') break;
+    if (status === 'Available') {
+      break;
+    }
     if (status === 'CreateFailed' || status === 'UnAvailable') {
       throw new Error(`Failed to reach target status. Last status: ${status}.`);
     }

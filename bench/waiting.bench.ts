@@ -53,7 +53,9 @@ function availableAt(cloud: LocalCloud, imageId: string): number {
     throw new Error('LocalCloud has no ECS state');
   });
   const copy = state.images[imageId]?.copy;
-  if (!copy || copy.startedAt === undefined) throw new Error(`${imageId} is not a started copy`);
+  if (!copy || copy.startedAt === undefined) {
+    throw new Error(`${imageId} is not a started copy`);
+  }
   return copy.startedAt + copy.durationMs;
 }
 

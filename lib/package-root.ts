@@ -5,7 +5,9 @@ let cached: string | undefined;
 
 /** The directory of this package's package.json, found from here whether running from `lib/` or `dist/lib/`. */
 export function packageRoot(): string {
-  if (cached) return cached;
+  if (cached) {
+    return cached;
+  }
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
     if (
@@ -14,8 +16,9 @@ export function packageRoot(): string {
     ) {
       return (cached = dir);
     }
-    if (path.dirname(dir) === dir)
+    if (path.dirname(dir) === dir) {
       throw new Error(`Cannot find the ros-cdk-image-copy package above ${__dirname}`);
+    }
   }
 }
 

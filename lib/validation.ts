@@ -89,7 +89,9 @@ export function formatValueForMessage(value: unknown): string {
     const quoted = JSON.stringify(truncateForMessage(value));
     return count > MESSAGE_VALUE_MAX_CHARACTERS ? `${quoted} (${count} characters)` : quoted;
   }
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value); // NaN, not JSON's null
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    return String(value);
+  } // NaN, not JSON's null
   let shown: string;
   try {
     shown = JSON.stringify(value) ?? String(value);
@@ -101,8 +103,12 @@ export function formatValueForMessage(value: unknown): string {
 }
 
 function describeKind(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with ${Object.keys(value).length} keys`;
+  if (value === null) {
+    return 'null';
+  }
+  if (typeof value === 'object') {
+    return `an object with ${Object.keys(value).length} keys`;
+  }
   return `a ${typeof value}`;
 }
 

@@ -63,8 +63,9 @@ export function writeZip(entries: readonly ZipEntry[]): Buffer {
 /** Reads a zip archive (stored or deflated entries); throws a `ZipError` naming what is wrong. */
 export function readZip(archive: Buffer): ZipEntry[] {
   const endOffset = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (endOffset < 0 || endOffset + 22 > archive.length)
+  if (endOffset < 0 || endOffset + 22 > archive.length) {
     throw new ZipError('no end of central directory record');
+  }
   const count = archive.readUInt16LE(endOffset + 10);
   let pointer = archive.readUInt32LE(endOffset + 16);
   const entries: ZipEntry[] = [];
@@ -87,13 +88,20 @@ export function readZip(archive: Buffer): ZipEntry[] {
     const dataStart =
       localOffset + 30 + archive.readUInt16LE(localOffset + 26) + archive.readUInt16LE(localOffset + 28);
     const raw = archive.subarray(dataStart, dataStart + compressedSize);
-    if (name.endsWith('/')) continue;
+    if (name.endsWith('/')) {
+      continue;
+    }
     let data: Buffer;
-    if (method === 0) data = Buffer.from(raw);
-    else if (method === 8) data = zlib.inflateRawSync(raw);
-    else
+    if (method === 0) {
+      data = Buffer.from(raw);
+    } else if (method === 8) {
+      data = zlib.inflateRawSync(raw);
+    } else {
       throw new ZipError(`${name} uses compression method ${method}; only stored and deflate are supported`);
-    if (zlib.crc32(data) !== crc) throw new ZipError(`${name} fails its CRC check`);
+    }
+    if (zlib.crc32(data) !== crc) {
+      throw new ZipError(`${name} fails its CRC check`);
+    }
     entries.push({ name, data });
   }
   return entries;

@@ -153,8 +153,12 @@ export interface StartCopyOptions {
 
 /** Ranks copies found by tag: a usable one first, the newest failure last. */
 function preference(image: ImageView): number {
-  if (image.status === 'Available' || image.status === 'Deprecated') return 0;
-  if (isPending(image.status)) return 1;
+  if (image.status === 'Available' || image.status === 'Deprecated') {
+    return 0;
+  }
+  if (isPending(image.status)) {
+    return 1;
+  }
   return 2;
 }
 

@@ -114,7 +114,9 @@ function post(url: string, payload: string, timeoutMs: number, now: Date): Promi
     }
     let settled = false;
     const settle = (result: PostResult): void => {
-      if (settled) return;
+      if (settled) {
+        return;
+      }
       settled = true;
       clearTimeout(timer);
       resolve(result);

@@ -132,11 +132,15 @@ export class EcsService implements RpcService {
       );
     }
     this.counts[action] = (this.counts[action] ?? 0) + 1;
-    if (!this.copyFaults) return run(this.env(ctx), new Params(params));
+    if (!this.copyFaults) {
+      return run(this.env(ctx), new Params(params));
+    }
     const before = action === 'CopyImage' ? new Set(Object.keys(this.catalog.state.images)) : undefined;
     try {
       const answer = run(this.env(ctx), new Params(params));
-      if (before) this.applyCopyFaults(String(answer.ImageId), before);
+      if (before) {
+        this.applyCopyFaults(String(answer.ImageId), before);
+      }
       return answer;
     } catch (err) {
       if (action === 'CancelCopyImage' && err instanceof ApiError && err.code === 'CancelNotSupported') {
@@ -149,7 +153,9 @@ export class EcsService implements RpcService {
   /** Marks a copy CopyImage has just created (not one a client token replayed) as the fault hook decides. */
   private applyCopyFaults(imageId: string, before: ReadonlySet<string>): void {
     const image = this.catalog.state.images[imageId];
-    if (!image?.copy || before.has(imageId) || !this.copyFaults) return;
+    if (!image?.copy || before.has(imageId) || !this.copyFaults) {
+      return;
+    }
     const fate = this.copyFaults.onCopy({
       imageId,
       regionId: image.regionId,
@@ -157,9 +163,15 @@ export class EcsService implements RpcService {
       sourceRegionId: image.copy.sourceRegionId,
     });
     // A copy's `status` is what it becomes when its time is up, so it still queues and progresses first.
-    if (fate.createFailed) image.status = 'CreateFailed';
-    if (fate.cancelNotSupported) image.copy.cancelSupported = false;
-    if (fate.createFailed || fate.cancelNotSupported) this.catalog.changed();
+    if (fate.createFailed) {
+      image.status = 'CreateFailed';
+    }
+    if (fate.cancelNotSupported) {
+      image.copy.cancelSupported = false;
+    }
+    if (fate.createFailed || fate.cancelNotSupported) {
+      this.catalog.changed();
+    }
   }
 
   /**
@@ -189,7 +201,9 @@ export class EcsService implements RpcService {
 
   /** An image with its status and progress as of now, or undefined. */
   getImage(regionId: string, imageId: string): EcsImage | undefined {
-    if (!findRegion(regionId)) return undefined;
+    if (!findRegion(regionId)) {
+      return undefined;
+    }
     const at = this.catalog.advance(regionId);
     const image = this.catalog.find(regionId, imageId);
     return image && this.catalog.view(image, at);
@@ -215,7 +229,9 @@ export class EcsService implements RpcService {
   /** When false, CancelCopyImage on this copy answers `CancelNotSupported`. */
   setCancelSupported(regionId: string, imageId: string, supported: boolean): void {
     const image = this.existing(regionId, imageId);
-    if (!image.copy) throw new Error(`LocalCloud ECS: image ${imageId} is not a copy`);
+    if (!image.copy) {
+      throw new Error(`LocalCloud ECS: image ${imageId} is not a copy`);
+    }
     image.copy.cancelSupported = supported;
     this.catalog.changed();
   }
@@ -245,7 +261,9 @@ export class EcsService implements RpcService {
 
   private copyDurationMs(sizeGiB: number): number {
     const option = this.options.copyDurationMs;
-    if (option === undefined) return defaultCopyDurationMs(sizeGiB);
+    if (option === undefined) {
+      return defaultCopyDurationMs(sizeGiB);
+    }
     return typeof option === 'number' ? option : option(sizeGiB);
   }
 
@@ -256,7 +274,9 @@ export class EcsService implements RpcService {
   private reportedProgress(image: StoredImage, at: number): { progress: number; remainTimeSeconds: number } {
     const truth = this.catalog.progressOf(image, at);
     const noise = Math.min(1, Math.max(0, this.options.progressNoise ?? 0));
-    if (noise === 0 || this.catalog.statusOf(image, at) !== 'Creating') return truth;
+    if (noise === 0 || this.catalog.statusOf(image, at) !== 'Creating') {
+      return truth;
+    }
     const second = Math.floor(at / 1000);
     const unit = (salt: string): number =>
       createHash('sha256')
@@ -283,7 +303,9 @@ export class EcsService implements RpcService {
   private existing(regionId: string, imageId: string): StoredImage {
     this.checkRegion(regionId);
     const image = this.catalog.find(regionId, imageId);
-    if (!image) throw new Error(`LocalCloud ECS: no image ${imageId} in ${regionId}`);
+    if (!image) {
+      throw new Error(`LocalCloud ECS: no image ${imageId} in ${regionId}`);
+    }
     return image;
   }
 }

@@ -128,7 +128,9 @@ describe('Create', () => {
 
   it('waits while the copy is queued (Waiting) behind five others in the region', async () => {
     // Five copies of other sources (one source may not be copied twice at once) fill the region's copy slots.
-    for (let i = 0; i < 5; i++) await startCopyAs(h, putSource(h, { sizeGiB: STEADY_SIZE_GIB }), {});
+    for (let i = 0; i < 5; i++) {
+      await startCopyAs(h, putSource(h, { sizeGiB: STEADY_SIZE_GIB }), {});
+    }
     const { response, event } = await run(h, fn, newResource(), {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h), { ImageName: unique('queued') }),
@@ -372,16 +374,22 @@ describe('Create', () => {
     let calls = 0;
     // Every other ECS call fails once, in turn throttled, unavailable (503) and cut off.
     h.fault = (product, action) => {
-      if (product !== 'ecs') return undefined;
+      if (product !== 'ecs') {
+        return undefined;
+      }
       calls++;
-      if (calls % 2 === 0 || calls > 5) return undefined;
+      if (calls % 2 === 0 || calls > 5) {
+        return undefined;
+      }
       injected.push(action);
       if (calls === 1) {
         throw new ApiError('Throttling.User', 'Request was denied due to user flow control.', 400, {
           'x-acs-retry-after': '200',
         });
       }
-      if (calls === 3) throw new ApiError('ServiceUnavailable', 'The service is unavailable.', 503);
+      if (calls === 3) {
+        throw new ApiError('ServiceUnavailable', 'The service is unavailable.', 503);
+      }
       return 'reset';
     };
     const resource = newResource();

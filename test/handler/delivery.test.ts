@@ -410,7 +410,9 @@ describe('throttling with x-acs-retry-after (its unit is undocumented: retryAfte
       let throttledAt: number | undefined;
       let throttles = 0;
       h.fault = (product, action) => {
-        if (product !== 'ecs' || action !== 'CopyImage') return undefined;
+        if (product !== 'ecs' || action !== 'CopyImage') {
+          return undefined;
+        }
         if (throttledAt === undefined || Date.now() - throttledAt < 2_900) {
           throttledAt ??= Date.now();
           throttles++;

@@ -38,10 +38,18 @@ export const BRIEF_SIZE_GIB = 100;
  * {@link STEADY_SIZE_GIB}: 6 s; {@link SLOW_SIZE_GIB}: 60 s.
  */
 export function copyDurationMs(sizeGiB: number): number {
-  if (sizeGiB >= SLOW_SIZE_GIB) return 60_000;
-  if (sizeGiB >= STEADY_SIZE_GIB) return 6_000;
-  if (sizeGiB >= MEDIUM_SIZE_GIB) return 3_000;
-  if (sizeGiB >= BRIEF_SIZE_GIB) return 1_500;
+  if (sizeGiB >= SLOW_SIZE_GIB) {
+    return 60_000;
+  }
+  if (sizeGiB >= STEADY_SIZE_GIB) {
+    return 6_000;
+  }
+  if (sizeGiB >= MEDIUM_SIZE_GIB) {
+    return 3_000;
+  }
+  if (sizeGiB >= BRIEF_SIZE_GIB) {
+    return 1_500;
+  }
   return 800;
 }
 
@@ -247,7 +255,9 @@ export function logsOf(harness: Harness, functionName: string): string[] {
 export function stepsOf(harness: Harness, functionName: string): Array<Record<string, unknown>> {
   return logsOf(harness, functionName).flatMap((line) => {
     const start = line.indexOf('{"time"');
-    if (start < 0) return [];
+    if (start < 0) {
+      return [];
+    }
     try {
       return [JSON.parse(line.slice(start)) as Record<string, unknown>];
     } catch {
@@ -290,8 +300,12 @@ export async function until<T>(condition: () => T | undefined | false, timeoutMs
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = condition();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (value) {
+      return value;
+    }
+    if (Date.now() > end) {
+      throw new Error(`condition not met within ${timeoutMs} ms`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -300,7 +314,9 @@ export async function until<T>(condition: () => T | undefined | false, timeoutMs
 export async function untilAsync(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > end) {
+      throw new Error(`condition not met within ${timeoutMs} ms`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -25,7 +25,9 @@ function scriptedEcs(script: Step[]): EcsApi & { calls: string[] } {
       if (!step || step.action !== action) {
         throw new Error(`unexpected ${action} (expected ${step?.action ?? 'nothing'})`);
       }
-      if (step.answer instanceof Error) throw step.answer;
+      if (step.answer instanceof Error) {
+        throw step.answer;
+      }
       return step.answer as never;
     },
   };

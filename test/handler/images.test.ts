@@ -20,7 +20,9 @@ function flakyEcs(failures: Array<() => Error>): EcsApi & { options: Array<CallO
     async call(_action, _request, callOptions) {
       options.push(callOptions);
       const failure = failures.shift();
-      if (failure) throw failure();
+      if (failure) {
+        throw failure();
+      }
       return { Images: { Image: [] }, TotalCount: 0 } as never;
     },
   };

@@ -48,7 +48,9 @@ describe('a replacement whose name is freed while it looks for the holder', () =
     let copied = false;
     let raced = false;
     harness.fault = async (product, action) => {
-      if (product !== 'ecs') return undefined;
+      if (product !== 'ecs') {
+        return undefined;
+      }
       if (action === 'CopyImage' && !copied) {
         copied = true;
         return undefined;

@@ -245,7 +245,9 @@ describe('sendResponse against URLs that misbehave', () => {
   }
 
   afterEach(async () => {
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets) {
+      socket.destroy();
+    }
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
     lines.length = 0;

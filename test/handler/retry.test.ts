@@ -82,7 +82,9 @@ describe('withRetry', () => {
     const result = await withRetry(
       async (attempt) => {
         const failure = failures.shift();
-        if (failure) throw failure;
+        if (failure) {
+          throw failure;
+        }
         return `ok after ${attempt}`;
       },
       {

@@ -497,7 +497,9 @@ describe('Delete', () => {
       expect((after.CancelCopyImage ?? 0) - (before.CancelCopyImage ?? 0)).toBe(1);
       expect(after.DeleteImage ?? 0).toBe(before.DeleteImage ?? 0);
     } finally {
-      if (cloud !== h) await cloud.stop();
+      if (cloud !== h) {
+        await cloud.stop();
+      }
     }
   });
 

@@ -329,8 +329,12 @@ describe('a name held by a copy ECS does not list yet (virtual time)', () => {
       {
         faults: {
           beforeCall: async (product, action, principal) => {
-            if (product !== 'ecs' || principal !== 'role') return undefined;
-            if (action === 'CopyImage' && ++copies === 2) failNextDescribe = true;
+            if (product !== 'ecs' || principal !== 'role') {
+              return undefined;
+            }
+            if (action === 'CopyImage' && ++copies === 2) {
+              failNextDescribe = true;
+            }
             if (action === 'DescribeImages' && failNextDescribe) {
               failNextDescribe = false;
               throw new ApiError(

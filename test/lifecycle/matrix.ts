@@ -138,7 +138,9 @@ export function lifecyclePass(pass: number, mode: CloudMode): void {
 
     const image = (imageId: string) => {
       const found = project.allImages().find((candidate) => candidate.imageId === imageId);
-      if (!found) throw new Error(`image ${imageId} is not in the cloud`);
+      if (!found) {
+        throw new Error(`image ${imageId} is not in the cloud`);
+      }
       return { ...found, tagMap: Object.fromEntries(found.tags) };
     };
 
@@ -233,7 +235,9 @@ export function lifecyclePass(pass: number, mode: CloudMode): void {
           'UPDATE_COMPLETE',
         ),
       );
-      for (const key of Object.keys(before)) expect(outputs[key]).not.toBe(before[key]);
+      for (const key of Object.keys(before)) {
+        expect(outputs[key]).not.toBe(before[key]);
+      }
       expect(image(outputs[imageOutput('Copy')])).toMatchObject({
         regionId: SHANGHAI,
         imageName: 'lc-copy-renamed',

@@ -91,7 +91,9 @@ export function ownerOf(image: StoredImage): string | undefined {
 /** Whether a copy is still running (Waiting or Creating) at `now`. */
 export function isCopying(image: StoredImage, now = Date.now()): boolean {
   const copy = image.copy;
-  if (!copy || copy.failedAt !== undefined) return false;
+  if (!copy || copy.failedAt !== undefined) {
+    return false;
+  }
   return copy.startedAt === undefined || now < copy.startedAt + copy.durationMs;
 }
 
@@ -118,7 +120,9 @@ export class Project {
     fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app }));
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('ALIBABA_CLOUD_') && key !== 'CI') env[key] = value;
+      if (!key.startsWith('ALIBABA_CLOUD_') && key !== 'CI') {
+        env[key] = value;
+      }
     }
     this.env = {
       ...env,
@@ -144,7 +148,9 @@ export class Project {
     } finally {
       await cloud.stop();
     }
-    if (options.mode === 'served') await project.serve();
+    if (options.mode === 'served') {
+      await project.serve();
+    }
     return project;
   }
 
@@ -216,7 +222,9 @@ export class Project {
    */
   async restartServed(): Promise<void> {
     const cloud = this.served;
-    if (!cloud) throw new Error('the project has no served LocalCloud');
+    if (!cloud) {
+      throw new Error('the project has no served LocalCloud');
+    }
     const port = Number(cloud.endpoint.split(':')[1]);
     await this.stopServed();
     await this.serve(port);
@@ -248,7 +256,9 @@ export class Project {
 
   private async stopServed(): Promise<void> {
     const cloud = this.served;
-    if (!cloud) return;
+    if (!cloud) {
+      return;
+    }
     this.served = undefined;
     removeServerInfo(path.dirname(this.stateFile), process.pid);
     await cloud.stop();
@@ -268,8 +278,12 @@ export async function waitFor<T>(
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (value) {
+      return value;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -47,7 +47,9 @@ export function ecsFixture(options: EcsOptions & { stateFile?: string; startAt?:
     accountId: ACCOUNT_ID,
     authorize(action, resources) {
       authorized.push({ action, resources });
-      if (refuse) throw refuse;
+      if (refuse) {
+        throw refuse;
+      }
     },
   };
   const call = (action: string, params: Record<string, string> = {}): Promise<any> =>

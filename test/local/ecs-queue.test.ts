@@ -301,7 +301,9 @@ describe('LocalCloud ECS: progress noise', () => {
       expect(Number.isInteger(remain)).toBe(true);
       expect(remain).toBeGreaterThanOrEqual(Math.floor(truth.remainTimeSeconds * 0.7));
       expect(remain).toBeLessThanOrEqual(Math.ceil(truth.remainTimeSeconds * 1.3));
-      if (reported !== truth.progress) perturbed++;
+      if (reported !== truth.progress) {
+        perturbed++;
+      }
       previous = reported;
       // The same seed, image and second always give the same figures.
       expect((await g.describe(SH, id)).Progress).toBe(image.Progress);

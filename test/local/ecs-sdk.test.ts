@@ -371,7 +371,9 @@ describe('LocalCloud ECS on the real clock', () => {
         );
         // Under the default copyVisibility (delayed) the new copy is not listed for a moment.
         status = res.body!.images!.image![0]?.status;
-        if (status === 'Available') break;
+        if (status === 'Available') {
+          break;
+        }
         if (status === undefined) {
           await new Promise((resolve) => setTimeout(resolve, 100));
           continue;

@@ -92,7 +92,9 @@ describe('copyConflict', () => {
   it('any-destination: a queued copy (Waiting) holds the source too, and a cancelled one frees it', async () => {
     const f = ecsFixture({ variants: { copyConflict: 'any-destination' } });
     // Five copies of other sources fill the region's copy slots.
-    for (let i = 0; i < 5; i++) await copyInto(f, SH, { ImageId: f.ecs.putImage(HZ) });
+    for (let i = 0; i < 5; i++) {
+      await copyInto(f, SH, { ImageId: f.ecs.putImage(HZ) });
+    }
     const queued = (await copyInto(f, SH)).ImageId;
     expect((await f.describe(SH, queued)).Status).toBe('Waiting');
     expect(await errorOf(copyInto(f, BJ))).toMatchObject(conflict);

@@ -23,7 +23,9 @@ const expectError = async (
   const err = await f.errorOf(action, params);
   expect(err).toBeInstanceOf(ApiError);
   expect({ code: err.code, httpStatus: err.httpStatus }).toEqual({ code, httpStatus });
-  if (message !== undefined) expect(err.message).toMatch(message);
+  if (message !== undefined) {
+    expect(err.message).toMatch(message);
+  }
   return err;
 };
 
@@ -550,7 +552,9 @@ describe('LocalCloud ECS: CopyImage', () => {
   });
 
   it('fails with QuotaExceed.Image (403) once the destination region holds 100 images', async () => {
-    for (let i = 0; i < 99; i++) f.ecs.putImage(SH, { imageName: `filler-${i}` });
+    for (let i = 0; i < 99; i++) {
+      f.ecs.putImage(SH, { imageName: `filler-${i}` });
+    }
     await expectError(
       'CopyImage',
       { RegionId: HZ, ImageId: GOLDEN_HZ, DestinationRegionId: SH, DestinationImageName: 'one-too-many' },

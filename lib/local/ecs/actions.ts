@@ -100,7 +100,9 @@ function imageNotFound(imageId: string): ApiError {
 
 function findImage(env: ActionEnv, regionId: string, imageId: string): StoredImage {
   const image = env.catalog.find(regionId, imageId);
-  if (!image || isHiddenFromActions(env, image)) throw imageNotFound(imageId);
+  if (!image || isHiddenFromActions(env, image)) {
+    throw imageNotFound(imageId);
+  }
   return image;
 }
 
@@ -175,8 +177,9 @@ function parseStatusFilter(p: Params): ReadonlySet<ImageStatus> {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (values.includes('ALL')) {
-    if (values.length > 1)
+    if (values.length > 1) {
       throw invalidParameter('Status', raw, 'ALL cannot be used together with other values');
+    }
     return new Set(IMAGE_STATUSES);
   }
   for (const value of values) {
@@ -220,9 +223,14 @@ function parseCreationFilter(p: Params): { from: number; to: number } {
       );
     }
     const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) ? Date.parse(value) : NaN;
-    if (Number.isNaN(time)) throw invalidParameter('Filter.N.Value', value, 'format yyyy-MM-ddTHH:mmZ');
-    if (key === 'CreationStartTime') from = time;
-    else to = time;
+    if (Number.isNaN(time)) {
+      throw invalidParameter('Filter.N.Value', value, 'format yyyy-MM-ddTHH:mmZ');
+    }
+    if (key === 'CreationStartTime') {
+      from = time;
+    } else {
+      to = time;
+    }
   }
   return { from, to };
 }
@@ -320,7 +328,9 @@ const describeImages: EcsAction = (env, p) => {
   const created = parseCreationFilter(p);
   const pageNumber = p.int('PageNumber', 1, 1, Number.MAX_SAFE_INTEGER);
   const pageSize = p.int('PageSize', 10, 1, 100);
-  if (p.bool('DryRun')) throw dryRunPassed();
+  if (p.bool('DryRun')) {
+    throw dryRunPassed();
+  }
 
   const at = env.catalog.advance(regionId);
   // LocalCloud holds only this account's custom images: ImageOwnerAlias system/others/marketplace find nothing.
@@ -386,9 +396,13 @@ const copyImage: EcsAction = (env, p) => {
     );
   }
   const name = p.optional('DestinationImageName');
-  if (name !== undefined) checkImageName(name, 'DestinationImageName');
+  if (name !== undefined) {
+    checkImageName(name, 'DestinationImageName');
+  }
   const description = p.optional('DestinationDescription');
-  if (description !== undefined) checkDescription(description, 'DestinationDescription');
+  if (description !== undefined) {
+    checkDescription(description, 'DestinationDescription');
+  }
   const encrypted = p.bool('Encrypted');
   const kmsKeyId = p.optional('KMSKeyId');
   if (kmsKeyId !== undefined && !encrypted) {
@@ -399,7 +413,9 @@ const copyImage: EcsAction = (env, p) => {
     );
   }
   const resourceGroupId = p.optional('ResourceGroupId');
-  if (resourceGroupId !== undefined) checkResourceGroupId(resourceGroupId);
+  if (resourceGroupId !== undefined) {
+    checkResourceGroupId(resourceGroupId);
+  }
   const tags = p.tags(
     () => new ApiError('InvalidTagKey.Malformed', 'Tag.N.Key must be given with Tag.N.Value.'),
   );
@@ -433,7 +449,9 @@ const copyImage: EcsAction = (env, p) => {
         400,
       );
     }
-    if (dryRun) throw dryRunPassed();
+    if (dryRun) {
+      throw dryRunPassed();
+    }
     return { ImageId: remembered.imageId };
   }
 
@@ -465,8 +483,12 @@ const copyImage: EcsAction = (env, p) => {
     );
   }
   const imageName = name ?? source.imageName;
-  if (nameTaken(env, destinationRegionId, imageName)) throw duplicatedName(imageName, destinationRegionId);
-  if (dryRun) throw dryRunPassed();
+  if (nameTaken(env, destinationRegionId, imageName)) {
+    throw duplicatedName(imageName, destinationRegionId);
+  }
+  if (dryRun) {
+    throw dryRunPassed();
+  }
 
   const copy = env.catalog.add({
     regionId: destinationRegionId,
@@ -493,7 +515,9 @@ const copyImage: EcsAction = (env, p) => {
   if (tokenKey !== undefined) {
     const now = env.now();
     for (const [key, record] of Object.entries(tokens)) {
-      if (record.at + CLIENT_TOKEN_TTL_MS <= now) delete tokens[key];
+      if (record.at + CLIENT_TOKEN_TTL_MS <= now) {
+        delete tokens[key];
+      }
     }
     tokens[tokenKey] = { fingerprint, imageId: copy.imageId, at: now };
     env.catalog.changed();
@@ -515,8 +539,9 @@ const cancelCopyImage: EcsAction = (env, p) => {
     throw new ApiError('ImageCreatedNotFromCopy', `The image ${imageId} was not created by CopyImage.`, 400);
   }
   const status = env.catalog.statusOf(image, at);
-  if (status === 'CreateFailed')
+  if (status === 'CreateFailed') {
     throw new ApiError('IncorrectImageStatus', 'The Image copy has been failed.', 400);
+  }
   if (status !== 'Creating' && status !== 'Waiting') {
     throw new ApiError('IncorrectImageStatus', 'The image copy has completed.', 400);
   }
@@ -550,7 +575,9 @@ const deleteImage: EcsAction = (env, p) => {
       403,
     );
   }
-  if (dryRun) throw dryRunPassed();
+  if (dryRun) {
+    throw dryRunPassed();
+  }
   env.catalog.remove(image);
   return {};
 };
@@ -563,9 +590,13 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   env.ctx.authorize('ecs:ModifyImageAttribute', [imageArn(env, regionId, imageId)]);
   checkRegion(regionId);
   const name = p.optional('ImageName');
-  if (name !== undefined) checkImageName(name, 'ImageName');
+  if (name !== undefined) {
+    checkImageName(name, 'ImageName');
+  }
   const description = p.optional('Description');
-  if (description !== undefined) checkDescription(description, 'Description');
+  if (description !== undefined) {
+    checkDescription(description, 'Description');
+  }
   const newStatus = p.optional('Status');
   if (newStatus !== undefined && newStatus !== 'Available' && newStatus !== 'Deprecated') {
     throw invalidParameter('Status', newStatus, 'valid values are Available and Deprecated');
@@ -575,7 +606,9 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   const dryRun = p.bool('DryRun');
   const at = env.catalog.advance(regionId);
   const image = findImage(env, regionId, imageId);
-  if (name !== undefined && nameTaken(env, regionId, name, imageId)) throw duplicatedName(name, regionId);
+  if (name !== undefined && nameTaken(env, regionId, name, imageId)) {
+    throw duplicatedName(name, regionId);
+  }
   const status = env.catalog.statusOf(image, at);
   if (newStatus !== undefined && status !== 'Available' && status !== 'Deprecated') {
     throw new ApiError(
@@ -584,12 +617,24 @@ const modifyImageAttribute: EcsAction = (env, p) => {
       400,
     );
   }
-  if (dryRun) throw dryRunPassed();
-  if (name !== undefined) image.imageName = name;
-  if (description !== undefined) image.description = description;
-  if (newStatus !== undefined) image.status = newStatus;
-  if (bootMode !== undefined) image.bootMode = bootMode;
-  if (family !== undefined) image.imageFamily = family;
+  if (dryRun) {
+    throw dryRunPassed();
+  }
+  if (name !== undefined) {
+    image.imageName = name;
+  }
+  if (description !== undefined) {
+    image.description = description;
+  }
+  if (newStatus !== undefined) {
+    image.status = newStatus;
+  }
+  if (bootMode !== undefined) {
+    image.bootMode = bootMode;
+  }
+  if (family !== undefined) {
+    image.imageFamily = family;
+  }
   env.catalog.changed();
   return {};
 };
@@ -627,7 +672,9 @@ function checkResourceGroupId(resourceGroupId: string): void {
 
 function resourceIds(p: Params, required: boolean): string[] {
   const ids = [...new Set(p.list('ResourceId'))];
-  if (required && ids.length === 0) throw missingParameter('ResourceId.N');
+  if (required && ids.length === 0) {
+    throw missingParameter('ResourceId.N');
+  }
   if (ids.length > MAX_RESOURCE_IDS) {
     throw new ApiError(
       'NumberExceed.ResourceIds',
@@ -682,8 +729,11 @@ const tagResources: EcsAction = (env, p) => {
   for (const image of images) {
     for (const tag of tags) {
       const existing = image.tags.find(([k]) => k === tag.key);
-      if (existing) existing[1] = tag.value;
-      else image.tags.push([tag.key, tag.value]);
+      if (existing) {
+        existing[1] = tag.value;
+      } else {
+        image.tags.push([tag.key, tag.value]);
+      }
     }
   }
   env.catalog.changed();
@@ -710,8 +760,11 @@ const untagResources: EcsAction = (env, p) => {
   const all = p.bool('All');
   const images = taggedImages(env, regionId, ids);
   for (const image of images) {
-    if (keys.length > 0) image.tags = image.tags.filter(([k]) => !keys.includes(k));
-    else if (all) image.tags = [];
+    if (keys.length > 0) {
+      image.tags = image.tags.filter(([k]) => !keys.includes(k));
+    } else if (all) {
+      image.tags = [];
+    }
   }
   env.catalog.changed();
   return {};
@@ -741,9 +794,13 @@ function matchesTagFilter(image: StoredImage, filter: TagFilter): boolean {
 }
 
 function parseNextToken(token: string | undefined): number {
-  if (token === undefined) return 0;
+  if (token === undefined) {
+    return 0;
+  }
   const match = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!match) throw invalidParameter('NextToken', token, 'use the NextToken of the previous response');
+  if (!match) {
+    throw invalidParameter('NextToken', token, 'use the NextToken of the previous response');
+  }
   return Number(match[1]);
 }
 
@@ -765,7 +822,9 @@ const listTagResources: EcsAction = (env, p) => {
   }
   const filters: TagFilter[] = p.groups('TagFilter').map((field, i) => {
     const key = field('TagKey');
-    if (key === undefined || key === '') throw missingParameter(`TagFilter.${i + 1}.TagKey`);
+    if (key === undefined || key === '') {
+      throw missingParameter(`TagFilter.${i + 1}.TagKey`);
+    }
     const values = new Params(
       Object.fromEntries(
         Object.entries(p.raw)

@@ -215,8 +215,9 @@ export class ImageCatalog {
   newImageId(regionId: string): string {
     const prefix = findRegion(regionId)?.idPrefix ?? randomAlnum(3);
     let id: string;
-    do id = `m-${prefix}${randomAlnum(17)}`;
-    while (this.state.images[id]);
+    do {
+      id = `m-${prefix}${randomAlnum(17)}`;
+    } while (this.state.images[id]);
     return id;
   }
 
@@ -263,7 +264,9 @@ export class ImageCatalog {
   /** Makes a copy in progress fail now (it ends `CreateFailed`, its slot is freed). Persists. */
   failCopy(image: StoredImage): void {
     const at = this.advance(image.regionId);
-    if (!image.copy) throw new Error(`Image ${image.imageId} is not a copy`);
+    if (!image.copy) {
+      throw new Error(`Image ${image.imageId} is not a copy`);
+    }
     const status = this.statusOf(image, at);
     if (status !== 'Creating' && status !== 'Waiting') {
       throw new Error(`The copy ${image.imageId} is already ${status}; only a copy in progress can fail`);
@@ -301,12 +304,16 @@ export class ImageCatalog {
         started = true;
       }
       const nextEnd = Math.min(...running.map(endOf));
-      if (!(nextEnd <= now)) break;
+      if (!(nextEnd <= now)) {
+        break;
+      }
       cursor = Math.max(cursor, nextEnd);
       running = running.filter((c) => endOf(c) > cursor);
     }
     queue.settledAt = now;
-    if (started) this.changed();
+    if (started) {
+      this.changed();
+    }
     return now;
   }
 
@@ -336,10 +343,18 @@ export class ImageCatalog {
   /** The status of an image at `at` (after `advance`). */
   statusOf(image: StoredImage, at: number): ImageStatus {
     const copy = image.copy;
-    if (!copy) return image.status;
-    if (copy.failedAt !== undefined) return 'CreateFailed';
-    if (copy.startedAt === undefined) return 'Waiting';
-    if (at < copy.startedAt + copy.durationMs) return 'Creating';
+    if (!copy) {
+      return image.status;
+    }
+    if (copy.failedAt !== undefined) {
+      return 'CreateFailed';
+    }
+    if (copy.startedAt === undefined) {
+      return 'Waiting';
+    }
+    if (at < copy.startedAt + copy.durationMs) {
+      return 'Creating';
+    }
     return image.status;
   }
 
@@ -357,14 +372,18 @@ export class ImageCatalog {
         remainTimeSeconds: Math.max(0, Math.ceil((copy.durationMs - elapsed) / 1000)),
       };
     }
-    if (status === 'Creating') return { progress: 0, remainTimeSeconds: 0 };
+    if (status === 'Creating') {
+      return { progress: 0, remainTimeSeconds: 0 };
+    }
     if (status === 'CreateFailed' && copy && copy.startedAt !== undefined) {
       const elapsed = (copy.failedAt ?? at) - copy.startedAt;
       // A zero-length copy that fails (fault injection) has no ratio to report: it got as far as it could.
       const percent = copy.durationMs > 0 ? (elapsed * 100) / copy.durationMs : 99;
       return { progress: Math.min(99, Math.max(0, Math.floor(percent))), remainTimeSeconds: 0 };
     }
-    if (status === 'CreateFailed') return { progress: 0, remainTimeSeconds: 0 };
+    if (status === 'CreateFailed') {
+      return { progress: 0, remainTimeSeconds: 0 };
+    }
     return { progress: 100, remainTimeSeconds: 0 };
   }
 

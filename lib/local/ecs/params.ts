@@ -27,21 +27,31 @@ export class Params {
 
   required(name: string): string {
     const value = this.optional(name);
-    if (value === undefined) throw missingParameter(name);
+    if (value === undefined) {
+      throw missingParameter(name);
+    }
     return value;
   }
 
   bool(name: string): boolean {
     const value = this.optional(name);
-    if (value === undefined) return false;
-    if (/^true$/i.test(value)) return true;
-    if (/^false$/i.test(value)) return false;
+    if (value === undefined) {
+      return false;
+    }
+    if (/^true$/i.test(value)) {
+      return true;
+    }
+    if (/^false$/i.test(value)) {
+      return false;
+    }
     throw invalidParameter(name, value, 'must be true or false');
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
     const value = this.optional(name);
-    if (value === undefined) return fallback;
+    if (value === undefined) {
+      return fallback;
+    }
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       throw invalidParameter(name, value, `must be an integer from ${min} to ${max}`);
@@ -71,7 +81,9 @@ export class Params {
     const tags = this.groups('Tag').map((field) => {
       const key = field('Key');
       const value = field('Value');
-      if (key === undefined || key === '') throw missingKey();
+      if (key === undefined || key === '') {
+        throw missingKey();
+      }
       return { key, value: value ?? '', hasValue: value !== undefined };
     });
     const seen = new Set<string>();
@@ -88,7 +100,9 @@ export class Params {
     const found = new Set<number>();
     for (const key of Object.keys(this.raw)) {
       const match = pattern.exec(key);
-      if (match) found.add(Number(match[1]));
+      if (match) {
+        found.add(Number(match[1]));
+      }
     }
     return [...found].sort((a, b) => a - b);
   }
