@@ -44,7 +44,7 @@ export const FUNCTION_COMPUTE_SERVICE = 'fc.aliyuncs.com';
  * Two stacks of the same name in two regions, or two stacks in one region, therefore get different names.
  *
  * The role trusts `fc.aliyuncs.com` and allows exactly the actions the handler calls, each on what its RAM
- * authorization table allows ({@link HANDLER_ACTION_RESOURCES}): the ECS image and tag actions on the account's
+ * authorization table allows (`HANDLER_ACTION_RESOURCES` in `lib/provider.ts`): the ECS image and tag actions on the account's
  * images in every region (a copy reads the source region and writes the destination region); `ecs:CopyImage` and
  * `fc:InvokeFunction` (the handler continues long copies by invoking itself) on `*`, the only grant RAM honours
  * for them.
