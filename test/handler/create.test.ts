@@ -363,7 +363,9 @@ describe('Create', () => {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(source, { ImageName: unique('stubborn'), CreateTimeoutSeconds: 1 }),
     });
-    expect(cancels).toBe(2);
+    // The throttled cancel, then one that works; one more when, on a busy machine, the first retry came while ECS
+    // did not list the copy yet (hiddenCopyActions: not-found answers it NotFound, and the handler asks again).
+    expect(cancels).toBeGreaterThanOrEqual(2);
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toMatch(/^The create timeout of 1 second passed .*; the copy was cancelled\./);
     expect(ownedImages(h, resource)).toEqual([]);
