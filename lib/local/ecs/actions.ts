@@ -76,8 +76,6 @@ export type EcsAction = (env: ActionEnv, params: Params) => Record<string, unkno
 
 /** At most this many custom images per region (copies in progress included): `QuotaExceed.Image`. */
 export const MAX_IMAGES_PER_REGION = 100;
-/** A CopyImage `ClientToken` is remembered this long. */
-export const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 /** Rows per ListTagResources page. */
 export const TAG_RESOURCES_PAGE_SIZE = 50;
 
@@ -426,33 +424,16 @@ const copyImage: EcsAction = (env, p) => {
   }
   const dryRun = p.bool('DryRun');
 
-  const tokens = env.catalog.state.clientTokens;
-  const tokenKey = clientToken !== undefined ? `CopyImage:${clientToken}` : undefined;
   const fingerprint = copyFingerprint(p);
-  let remembered = tokenKey !== undefined ? tokens[tokenKey] : undefined;
-  if (
-    remembered &&
-    tokenKey !== undefined &&
-    env.variants.clientTokenReplay === 'while-image-exists' &&
-    !env.catalog.state.images[remembered.imageId]
-  ) {
-    // The copy the token made is gone: the token is forgotten, and this is a new request.
-    delete tokens[tokenKey];
-    env.catalog.changed();
-    remembered = undefined;
-  }
-  if (remembered && remembered.at + CLIENT_TOKEN_TTL_MS > env.now()) {
-    if (remembered.fingerprint !== fingerprint) {
-      throw new ApiError(
-        'IdempotentParameterMismatch',
-        'The request uses the same client token as a previous, but non-identical request.',
-        400,
-      );
-    }
+  const replayed =
+    clientToken !== undefined
+      ? env.catalog.replayCopyToken(clientToken, fingerprint, env.variants.clientTokenReplay)
+      : undefined;
+  if (replayed !== undefined) {
     if (dryRun) {
       throw dryRunPassed();
     }
-    return { ImageId: remembered.imageId };
+    return { ImageId: replayed };
   }
 
   const at = env.catalog.advance(regionId);
@@ -512,15 +493,8 @@ const copyImage: EcsAction = (env, p) => {
       ? { visibleAt: env.now() + env.variants.copyVisibilityDelayMs }
       : {}),
   });
-  if (tokenKey !== undefined) {
-    const now = env.now();
-    for (const [key, record] of Object.entries(tokens)) {
-      if (record.at + CLIENT_TOKEN_TTL_MS <= now) {
-        delete tokens[key];
-      }
-    }
-    tokens[tokenKey] = { fingerprint, imageId: copy.imageId, at: now };
-    env.catalog.changed();
+  if (clientToken !== undefined) {
+    env.catalog.rememberCopyToken(clientToken, fingerprint, copy.imageId);
   }
   return { ImageId: copy.imageId };
 };

@@ -1,6 +1,16 @@
+/**
+ * LocalCloud's ECS model: the custom images of every region and their copies, kept in the state, with the rules that
+ * are about the images rather than a request: the copy queue and its time model, status and progress, listing
+ * (copy visibility), and the CopyImage ClientTokens that make a retried copy idempotent.
+ */
 import { randomBytes } from 'crypto';
+import { ApiError } from '../errors';
 import type { StateStore } from '../state';
+import type { CloudVariants } from '../variants';
 import { findRegion } from './regions';
+
+/** A CopyImage `ClientToken` is remembered this long. */
+export const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type ImageStatus =
   'Creating' | 'Waiting' | 'Available' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
@@ -315,6 +325,49 @@ export class ImageCatalog {
       this.changed();
     }
     return now;
+  }
+
+  /**
+   * The copy a CopyImage `ClientToken` already made, when this request replays it: the same parameters
+   * (`fingerprint`) within 24 hours give its image id; other parameters are refused with
+   * `IdempotentParameterMismatch`. Under the `clientTokenReplay` reading `while-image-exists`, a token whose copy is
+   * gone is forgotten, and the request is a new one (undefined).
+   */
+  replayCopyToken(
+    clientToken: string,
+    fingerprint: string,
+    replay: CloudVariants['clientTokenReplay'],
+  ): string | undefined {
+    const key = `CopyImage:${clientToken}`;
+    let remembered: ClientTokenRecord | undefined = this.state.clientTokens[key];
+    if (remembered && replay === 'while-image-exists' && !this.state.images[remembered.imageId]) {
+      delete this.state.clientTokens[key];
+      this.changed();
+      remembered = undefined;
+    }
+    if (!remembered || remembered.at + CLIENT_TOKEN_TTL_MS <= this.now()) {
+      return undefined;
+    }
+    if (remembered.fingerprint !== fingerprint) {
+      throw new ApiError(
+        'IdempotentParameterMismatch',
+        'The request uses the same client token as a previous, but non-identical request.',
+        400,
+      );
+    }
+    return remembered.imageId;
+  }
+
+  /** Remembers the copy a CopyImage `ClientToken` made (forgetting tokens older than 24 hours); persists. */
+  rememberCopyToken(clientToken: string, fingerprint: string, imageId: string): void {
+    const now = this.now();
+    for (const [key, record] of Object.entries(this.state.clientTokens)) {
+      if (record.at + CLIENT_TOKEN_TTL_MS <= now) {
+        delete this.state.clientTokens[key];
+      }
+    }
+    this.state.clientTokens[`CopyImage:${clientToken}`] = { fingerprint, imageId, at: now };
+    this.changed();
   }
 
   /** Whether listings (DescribeImages, ListTagResources) show the image at `at`. */

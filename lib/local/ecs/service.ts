@@ -1,29 +1,17 @@
+/**
+ * LocalCloud's ECS as a service: `EcsService` takes each RPC call (API version 2014-05-26) to its action
+ * (`actions.ts`: request parsing and the response) over the image model (`images.ts`), applies the fault plan's
+ * copy faults, and is the facade tests and users reach as `cloud.ecs` (putImage, getImage, failCopy...).
+ */
 import { createHash } from 'crypto';
-import { ApiError } from './errors';
-import type { RequestContext, RpcService } from './service';
-import type { StateStore } from './state';
-import { DEFAULT_VARIANTS } from './variants';
-import { ECS_ACTIONS, type ActionEnv, type EcsVariants } from './ecs/actions';
-import { ImageCatalog, randomAlnum, type EcsImage, type ImageStatus, type StoredImage } from './ecs/images';
-import { Params } from './ecs/params';
-import { ECS_REGION_IDS, findRegion } from './ecs/regions';
-
-export {
-  ECS_ACTIONS,
-  CLIENT_TOKEN_TTL_MS,
-  MAX_IMAGES_PER_REGION,
-  TAG_RESOURCES_PAGE_SIZE,
-} from './ecs/actions';
-export {
-  IMAGE_STATUSES,
-  MAX_RUNNING_COPIES_PER_REGION,
-  SEEDED_IMAGES,
-  type EcsImage,
-  type ImageStatus,
-} from './ecs/images';
-export { MAX_RESOURCE_IDS, MAX_TAGS } from './ecs/params';
-export type { EcsVariants } from './ecs/actions';
-export { ECS_REGIONS, ECS_REGION_IDS, regionEndpoint, type EcsRegion } from './ecs/regions';
+import { ApiError } from '../errors';
+import type { RequestContext, RpcService } from '../service';
+import type { StateStore } from '../state';
+import { DEFAULT_VARIANTS } from '../variants';
+import { ECS_ACTIONS, type ActionEnv, type EcsVariants } from './actions';
+import { ImageCatalog, randomAlnum, type EcsImage, type ImageStatus, type StoredImage } from './images';
+import { Params } from './params';
+import { ECS_REGION_IDS, findRegion } from './regions';
 
 export interface EcsOptions {
   /**
@@ -84,8 +72,8 @@ export interface PutImageSpec {
 
 /**
  * LocalCloud's ECS (API version 2014-05-26): regions, custom images, cross-region copies that progress over the
- * wall clock through a five-per-region queue, cancel, delete, rename, tags and resource groups. See
- * `lib/local/ecs/actions.ts` for the actions and their error codes.
+ * wall clock through a five-per-region queue, cancel, delete, rename, tags and resource groups. See `actions.ts`
+ * for the actions and their error codes.
  *
  * The methods after `handle` are the facade tests and users reach as `cloud.ecs`.
  */
