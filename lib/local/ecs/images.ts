@@ -52,6 +52,12 @@ export interface EcsImage {
   readonly inUse: boolean;
   /** Set through `setCancelSupported`: CancelCopyImage answers `CancelNotSupported` when false. */
   readonly cancelSupported: boolean;
+  /** The account that owns the image. */
+  readonly ownerId: string;
+  /** The accounts it is shared with (ModifyImageSharePermission), in the order they were added. */
+  readonly sharedWith: readonly string[];
+  /** Set through ModifyImageAttribute `ImageFamily`; empty when none. */
+  readonly imageFamily: string;
 }
 
 /** Facts about a copy; its status is derived from them and the clock (see `ImageCatalog.advance`). */
@@ -92,6 +98,10 @@ export interface StoredImage {
   osNameEn: string;
   imageFamily: string;
   bootMode: string;
+  /** The owner's account id (state files of one account have none: the first account's). */
+  ownerId: string;
+  /** The accounts the image is shared with, and when each was added (ms since epoch), in the order added. */
+  sharedWith?: Record<string, number>;
   copy?: CopyFacts;
   /**
    * A new copy under the `copyVisibility: delayed` variant: DescribeImages and ListTagResources do not show it before
@@ -164,6 +174,8 @@ export const ecsTime = (ms: number): string => new Date(ms).toISOString().replac
 /** What a new image needs; everything else has a default. */
 export interface NewImage {
   readonly regionId: string;
+  /** The owner's account id. */
+  readonly ownerId: string;
   readonly imageId?: string;
   readonly imageName: string;
   readonly description?: string;
@@ -200,8 +212,41 @@ export class ImageCatalog {
   constructor(
     private readonly store: StateStore,
     private readonly now: () => number,
+    /** The first account: it owns the seeded images and the images of a state file written before accounts. */
+    private readonly firstAccountId: string,
   ) {
     this.state = store.section<EcsState>('ecs', () => this.freshState());
+    for (const image of Object.values(this.state.images)) {
+      image.ownerId ??= firstAccountId;
+    }
+  }
+
+  /** The images of a region that an account owns, in creation order. */
+  ownedInRegion(regionId: string, ownerId: string): StoredImage[] {
+    return this.inRegion(regionId).filter((image) => image.ownerId === ownerId);
+  }
+
+  /** Whether an image is shared with an account. */
+  isSharedWith(image: StoredImage, accountId: string): boolean {
+    return image.sharedWith !== undefined && accountId in image.sharedWith;
+  }
+
+  /** The accounts an image is shared with, in the order they were added. */
+  sharesOf(image: StoredImage): Array<{ accountId: string; sharedAt: number }> {
+    return Object.entries(image.sharedWith ?? {}).map(([accountId, sharedAt]) => ({ accountId, sharedAt }));
+  }
+
+  /** Shares an image with accounts and unshares it from others (removals first); persists. */
+  changeShares(image: StoredImage, add: readonly string[], remove: readonly string[]): void {
+    const shares = (image.sharedWith ??= {});
+    for (const accountId of remove) {
+      delete shares[accountId];
+    }
+    const now = this.now();
+    for (const accountId of add) {
+      shares[accountId] ??= now;
+    }
+    this.changed();
   }
 
   /** Persists the state; call after every mutation. */
@@ -254,6 +299,7 @@ export class ImageCatalog {
       ...os,
       imageFamily: '',
       bootMode: 'BIOS',
+      ownerId: spec.ownerId,
       ...(spec.copy ? { copy: { ...spec.copy, requestedAt: at } } : {}),
       ...(spec.visibleAt !== undefined ? { visibleAt: spec.visibleAt } : {}),
     };
@@ -461,6 +507,9 @@ export class ImageCatalog {
       ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
       inUse: image.inUse,
       cancelSupported: image.copy?.cancelSupported ?? false,
+      ownerId: image.ownerId,
+      sharedWith: Object.keys(image.sharedWith ?? {}),
+      imageFamily: image.imageFamily,
     };
   }
 
@@ -481,6 +530,7 @@ export class ImageCatalog {
         ...(/ubuntu/i.test(seed.imageName) ? UBUNTU : ALINUX),
         imageFamily: '',
         bootMode: 'BIOS',
+        ownerId: this.firstAccountId,
       };
     }
     return state;

@@ -38,6 +38,11 @@ export interface EcsOptions {
    * @default the strictest reading of each
    */
   readonly variants?: Partial<EcsVariants>;
+  /**
+   * Whether an account id is one of the cloud's accounts (ModifyImageSharePermission shares only with those).
+   * LocalCloud passes its own. @default the service's account only
+   */
+  readonly isAccount?: (accountId: string) => boolean;
 }
 
 /** A hook deciding, once per new copy, whether it ends `CreateFailed` and whether it can be cancelled (faults). */
@@ -68,6 +73,11 @@ export interface PutImageSpec {
   readonly status?: ImageStatus;
   readonly tags?: Record<string, string>;
   readonly resourceGroupId?: string;
+  /** The owner's account id. @default the first account */
+  readonly ownerId?: string;
+  /** Encrypted (with the service key unless `kmsKeyId`). @default false */
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
 }
 
 /**
@@ -95,7 +105,7 @@ export class EcsService implements RpcService {
     private readonly copyFaults?: CopyFaultHook,
   ) {
     this.now = options.now ?? Date.now;
-    this.catalog = new ImageCatalog(store, this.now);
+    this.catalog = new ImageCatalog(store, this.now, accountId);
     this.variants = {
       copyConflict: options.variants?.copyConflict ?? DEFAULT_VARIANTS.copyConflict,
       copyVisibility: options.variants?.copyVisibility ?? DEFAULT_VARIANTS.copyVisibility,
@@ -103,6 +113,9 @@ export class EcsService implements RpcService {
         options.variants?.copyVisibilityDelayMs ?? DEFAULT_VARIANTS.copyVisibilityDelayMs,
       clientTokenReplay: options.variants?.clientTokenReplay ?? DEFAULT_VARIANTS.clientTokenReplay,
       hiddenCopyActions: options.variants?.hiddenCopyActions ?? DEFAULT_VARIANTS.hiddenCopyActions,
+      shareAccountsOverTen: options.variants?.shareAccountsOverTen ?? DEFAULT_VARIANTS.shareAccountsOverTen,
+      sharedImageDelete: options.variants?.sharedImageDelete ?? DEFAULT_VARIANTS.sharedImageDelete,
+      sharedImageTags: options.variants?.sharedImageTags ?? DEFAULT_VARIANTS.sharedImageTags,
     };
   }
 
@@ -172,12 +185,16 @@ export class EcsService implements RpcService {
       throw new Error(`LocalCloud ECS: image ${image.imageId} already exists`);
     }
     const imageName = image.imageName ?? `image-${randomAlnum(8)}`;
-    if (this.catalog.inRegion(regionId).some((i) => i.imageName === imageName)) {
+    const ownerId = image.ownerId ?? this.accountId;
+    if (this.catalog.ownedInRegion(regionId, ownerId).some((i) => i.imageName === imageName)) {
       throw new Error(`LocalCloud ECS: an image named "${imageName}" already exists in ${regionId}`);
     }
     return this.catalog.add({
       regionId,
+      ownerId,
       imageName,
+      ...(image.encrypted !== undefined ? { encrypted: image.encrypted } : {}),
+      ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
       ...(image.imageId !== undefined ? { imageId: image.imageId } : {}),
       ...(image.description !== undefined ? { description: image.description } : {}),
       ...(image.sizeGiB !== undefined ? { sizeGiB: image.sizeGiB } : {}),
@@ -239,7 +256,8 @@ export class EcsService implements RpcService {
     return {
       catalog: this.catalog,
       variants: this.variants,
-      accountId: this.accountId,
+      accountId: ctx.accountId,
+      isAccount: this.options.isAccount ?? ((id) => id === this.accountId),
       ctx,
       now: this.now,
       copyDurationMs: (sizeGiB) => this.copyDurationMs(sizeGiB),
