@@ -97,6 +97,12 @@ export const VARIANT_VALUES = {
    * whether a sharee sees them is undocumented. Hidden (the strictest), or shown.
    */
   sharedImageTags: ['hidden', 'shown'],
+  /**
+   * ModifyImageAttribute `Status` set to the status the image already has: the reference's codes
+   * (`ImageStatus.NotAvailable` for Deprecated, `ImageStatus.NotDeprecated` for Available) read as refusing it (the
+   * strictest), or it is accepted and changes nothing. Undocumented which.
+   */
+  repeatedImageStatus: ['refused', 'accepted'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

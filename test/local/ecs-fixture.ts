@@ -27,6 +27,7 @@ export const LENIENT_ECS_VARIANTS: EcsVariants = {
   shareAccountsOverTen: 'first-ten',
   sharedImageDelete: 'force-deletes',
   sharedImageTags: 'shown',
+  repeatedImageStatus: 'accepted',
 };
 
 /**

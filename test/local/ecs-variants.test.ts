@@ -65,6 +65,7 @@ describe('the defaults', () => {
         shareAccountsOverTen: 'ignored',
         sharedImageDelete: 'refused',
         sharedImageTags: 'hidden',
+        repeatedImageStatus: 'refused',
       });
       expect(lenient.ecs.variants).toMatchObject({ copyConflict: 'none', copyVisibility: 'immediate' });
     } finally {

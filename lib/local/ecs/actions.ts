@@ -46,6 +46,7 @@ import {
   MAX_TAGS,
   Params,
   checkDescription,
+  checkImageFamily,
   checkImageName,
   checkTags,
   dryRunPassed,
@@ -64,6 +65,7 @@ export type EcsVariants = Pick<
   | 'shareAccountsOverTen'
   | 'sharedImageDelete'
   | 'sharedImageTags'
+  | 'repeatedImageStatus'
 >;
 
 /** What an action needs besides its parameters. */
@@ -607,6 +609,54 @@ const deleteImage: EcsAction = (env, p) => {
 
 const BOOT_MODES = ['BIOS', 'UEFI', 'UEFI-Preferred'];
 
+/**
+ * ModifyImageAttribute `Status`, with the codes of its reference: an image being created (a copy in progress)
+ * `InvalidStatus.ImageIsCreating`; `Deprecated` needs an Available image (`ImageStatus.NotAvailable`) that is shared
+ * with no account (`ImageUseShared`: "please remove shared accounts first"); `Available` needs a Deprecated one
+ * (`ImageStatus.NotDeprecated`). Setting the status an image already has is refused or accepted as the
+ * `repeatedImageStatus` variant says.
+ */
+function checkStatusChange(
+  env: ActionEnv,
+  image: StoredImage,
+  status: ImageStatus,
+  newStatus: 'Available' | 'Deprecated',
+): void {
+  if (status === 'Creating' || status === 'Waiting') {
+    throw new ApiError(
+      'InvalidStatus.ImageIsCreating',
+      'The operation cannot be performed because the image is creating. Please wait until the creation is ' +
+        'complete and try again.',
+      403,
+    );
+  }
+  if (status === newStatus && env.variants.repeatedImageStatus === 'accepted') {
+    return;
+  }
+  if (newStatus === 'Deprecated' && status !== 'Available') {
+    throw new ApiError(
+      'ImageStatus.NotAvailable',
+      `The specified image status is not available: ${image.imageId} is ${status}.`,
+      403,
+    );
+  }
+  if (newStatus === 'Available' && status !== 'Deprecated') {
+    throw new ApiError(
+      'ImageStatus.NotDeprecated',
+      `The specified image status is not deprecated: ${image.imageId} is ${status}.`,
+      403,
+    );
+  }
+  if (newStatus === 'Deprecated' && env.catalog.sharesOf(image).length > 0) {
+    throw new ApiError(
+      'ImageUseShared',
+      `The specified image has been shared to others, please remove shared accounts first (${image.imageId} is ` +
+        `shared with ${env.catalog.sharesOf(image).length} account(s)).`,
+      403,
+    );
+  }
+}
+
 const modifyImageAttribute: EcsAction = (env, p) => {
   const regionId = p.required('RegionId');
   const imageId = p.required('ImageId');
@@ -620,12 +670,16 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   if (description !== undefined) {
     checkDescription(description, 'Description');
   }
-  const newStatus = p.optional('Status');
-  if (newStatus !== undefined && newStatus !== 'Available' && newStatus !== 'Deprecated') {
-    throw invalidParameter('Status', newStatus, 'valid values are Available and Deprecated');
+  const statusParam = p.optional('Status');
+  if (statusParam !== undefined && statusParam !== 'Available' && statusParam !== 'Deprecated') {
+    throw invalidParameter('Status', statusParam, 'valid values are Available and Deprecated');
   }
+  const newStatus = statusParam as 'Available' | 'Deprecated' | undefined;
   const bootMode = oneOf(p, 'BootMode', BOOT_MODES, 'InvalidParameter', 400);
   const family = p.optional('ImageFamily');
+  if (family !== undefined) {
+    checkImageFamily(family, 'ImageFamily');
+  }
   const dryRun = p.bool('DryRun');
   const at = env.catalog.advance(regionId);
   const image = findImage(env, regionId, imageId);
@@ -633,20 +687,8 @@ const modifyImageAttribute: EcsAction = (env, p) => {
     throw duplicatedName(name, regionId);
   }
   const status = env.catalog.statusOf(image, at);
-  if (newStatus !== undefined && status !== 'Available' && status !== 'Deprecated') {
-    throw new ApiError(
-      'IncorrectImageStatus',
-      `The status of image ${imageId} is ${status}; only an Available or Deprecated image can change status.`,
-      400,
-    );
-  }
-  if (newStatus === 'Deprecated' && status !== 'Deprecated' && env.catalog.sharesOf(image).length > 0) {
-    throw new ApiError(
-      'ImageUseShared',
-      `The image ${imageId} is shared with other accounts: unshare it (ModifyImageSharePermission RemoveAccount.N) ` +
-        'before you deprecate it.',
-      403,
-    );
+  if (newStatus !== undefined) {
+    checkStatusChange(env, image, status, newStatus);
   }
   if (dryRun) {
     throw dryRunPassed();
@@ -668,6 +710,27 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   }
   env.catalog.changed();
   return {};
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// DescribeImageFromFamily
+
+const describeImageFromFamily: EcsAction = (env, p) => {
+  const regionId = p.required('RegionId');
+  const family = p.required('ImageFamily');
+  env.ctx.authorize('ecs:DescribeImageFromFamily', ['*']);
+  checkRegion(regionId);
+  checkImageFamily(family, 'ImageFamily');
+  const at = env.catalog.advance(regionId);
+  // The caller's own custom images only: "Public images, Alibaba Cloud Marketplace images, community images, or
+  // shared images are not queried" (the reference, 2024); the newest Available one; none is an empty answer.
+  const latest = env.catalog
+    .ownedInRegion(regionId, env.accountId)
+    .filter((image) => image.imageFamily === family)
+    .filter((image) => env.catalog.isListed(image, at))
+    .filter((image) => env.catalog.statusOf(image, at) === 'Available')
+    .pop();
+  return { Image: latest ? imageBody(env, latest, at) : {} };
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1048,6 +1111,7 @@ export const ECS_ACTIONS: Readonly<Record<string, EcsAction>> = {
   CancelCopyImage: cancelCopyImage,
   DeleteImage: deleteImage,
   ModifyImageAttribute: modifyImageAttribute,
+  DescribeImageFromFamily: describeImageFromFamily,
   ModifyImageSharePermission: modifyImageSharePermission,
   DescribeImageSharePermission: describeImageSharePermission,
   TagResources: tagResources,

@@ -185,6 +185,7 @@ export interface NewImage {
   readonly resourceGroupId?: string;
   readonly encrypted?: boolean;
   readonly kmsKeyId?: string;
+  readonly imageFamily?: string;
   readonly platform?: { platform: string; osName: string; osNameEn: string };
   readonly copy?: CopyFacts;
   /** See {@link StoredImage.visibleAt}. */
@@ -297,7 +298,7 @@ export class ImageCatalog {
       inUse: false,
       snapshotId: `s-${findRegion(spec.regionId)?.idPrefix ?? randomAlnum(3)}${randomAlnum(17)}`,
       ...os,
-      imageFamily: '',
+      imageFamily: spec.imageFamily ?? '',
       bootMode: 'BIOS',
       ownerId: spec.ownerId,
       ...(spec.copy ? { copy: { ...spec.copy, requestedAt: at } } : {}),

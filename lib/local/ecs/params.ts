@@ -135,6 +135,23 @@ export function checkImageName(name: string, param: string): void {
   }
 }
 
+/**
+ * Image family rule of ModifyImageAttribute (and DescribeImageFromFamily): the image name's, 2-128 characters,
+ * starting with a letter (or a Chinese character), letters, digits, `.` `:` `_` `-`, not `aliyun` / `acs:`, no URL.
+ */
+export function checkImageFamily(family: string, param: string): void {
+  const valid =
+    /^\p{L}[\p{L}\p{N}.:_-]{1,127}$/u.test(family) && !/^(aliyun|acs:)/i.test(family) && !containsUrl(family);
+  if (!valid) {
+    throw new ApiError(
+      'InvalidImageFamily.Malformed',
+      `The specified parameter "${param}" is malformed: "${family}" must be 2 to 128 characters long, start with a ` +
+        'letter, contain only letters, digits, ".", ":", "_" and "-", and not start with "aliyun" or "acs:".',
+      400,
+    );
+  }
+}
+
 /** Description rule: 2-256 characters, not starting with `http://` or `https://`. */
 export function checkDescription(description: string, param: string): void {
   if ([...description].length < 2 || [...description].length > 256 || startsWithUrl(description)) {

@@ -78,6 +78,8 @@ export interface PutImageSpec {
   /** Encrypted (with the service key unless `kmsKeyId`). @default false */
   readonly encrypted?: boolean;
   readonly kmsKeyId?: string;
+  /** The image family. @default none */
+  readonly imageFamily?: string;
 }
 
 /**
@@ -116,6 +118,7 @@ export class EcsService implements RpcService {
       shareAccountsOverTen: options.variants?.shareAccountsOverTen ?? DEFAULT_VARIANTS.shareAccountsOverTen,
       sharedImageDelete: options.variants?.sharedImageDelete ?? DEFAULT_VARIANTS.sharedImageDelete,
       sharedImageTags: options.variants?.sharedImageTags ?? DEFAULT_VARIANTS.sharedImageTags,
+      repeatedImageStatus: options.variants?.repeatedImageStatus ?? DEFAULT_VARIANTS.repeatedImageStatus,
     };
   }
 
@@ -195,6 +198,7 @@ export class EcsService implements RpcService {
       imageName,
       ...(image.encrypted !== undefined ? { encrypted: image.encrypted } : {}),
       ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
+      ...(image.imageFamily !== undefined ? { imageFamily: image.imageFamily } : {}),
       ...(image.imageId !== undefined ? { imageId: image.imageId } : {}),
       ...(image.description !== undefined ? { description: image.description } : {}),
       ...(image.sizeGiB !== undefined ? { sizeGiB: image.sizeGiB } : {}),
