@@ -98,7 +98,7 @@ export interface LocalTargetOptions {
   readonly onWait?: (holder: LockHolder, stateFile: string) => void;
   /** Stops waiting for the state file (`Aborted`). */
   readonly signal?: AbortSignal;
-  /** The environment whose `ROS_LOCAL_VARIANTS` an embedded LocalCloud plays. @default process.env */
+  /** The environment whose `ROS_LOCAL_VARIANTS` and `ROS_LOCAL_ACCOUNTS` an embedded LocalCloud plays. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
 }

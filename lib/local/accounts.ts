@@ -7,6 +7,8 @@
  */
 import { randomInt } from 'crypto';
 import type { KeyStore } from './auth';
+import { Ram as RamStore } from './ram';
+import type { StateStore } from './state';
 import type { FcApi, FunctionCompute } from './fc';
 import type { AccessKey, KeyLookup, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
 import type { ChangeSets, LaunchTemplateStore, RosService, StackEngine } from './ros';
@@ -20,6 +22,24 @@ export interface AccountState {
 /** A 16-digit account id starting with 1, as Alibaba Cloud's are: below 2^53, so JSON numbers keep it exact. */
 export function newAccountId(): string {
   return `1${String(randomInt(0, 10_000_000)).padStart(7, '0')}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
+}
+
+/** An account's id and root key, as a client needs them. */
+export interface AccountKey {
+  readonly accountId: string;
+  readonly credentials: AccessKey;
+}
+
+/**
+ * Every account a state holds, the first one first, with its root key: what a client of a LocalCloud another process
+ * serves (or served) needs to call it as each account. Reads the state without changing it.
+ */
+export function readAccounts(state: StateStore): AccountKey[] {
+  return Array.from({ length: state.accountCount() }, (_, i) => {
+    const store = state.account(i);
+    const identity = store.section<AccountState>('account', () => ({ accountId: '' }));
+    return { accountId: identity.accountId, credentials: new RamStore(store).rootCredentials };
+  });
 }
 
 /** The services of one account, as LocalCloud wires them. */

@@ -7,6 +7,7 @@
 import { type Clock, systemClock } from '../clock';
 import { DEFAULT_LOCAL_DIR, findRunningLocalCloud, STATE_FILE_NAME } from './discovery';
 import { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
+import type { AccountKey } from './accounts';
 import type { AccessKey } from './ram';
 import { type LockHolder, StateLockedError } from './state-lock';
 import type { CloudVariants } from './variants';
@@ -17,8 +18,10 @@ export { DEFAULT_LOCAL_DIR, STATE_FILE_NAME };
 /** A LocalCloud to call: where, as whom, and who serves it. */
 export interface LocalCloudConnection {
   readonly endpoint: string;
-  /** The root access key of the cloud. */
+  /** The root access key of the cloud's first account. */
   readonly credentials: AccessKey;
+  /** Every account of the cloud (id and root key), the first one first. */
+  readonly accounts: readonly AccountKey[];
   readonly stateFile: string;
   /** `ros-local` (with its pid), or this process, in which case {@link stop} stops it. */
   readonly servedBy: { readonly kind: 'ros-local'; readonly pid: number } | { readonly kind: 'embedded' };
@@ -62,6 +65,7 @@ export async function connectLocalCloud(
       return {
         endpoint: running.endpoint,
         credentials: running.credentials,
+        accounts: running.accounts,
         stateFile: running.stateFile,
         servedBy: { kind: 'ros-local', pid: running.pid },
         stop: async () => undefined,
@@ -77,6 +81,7 @@ export async function connectLocalCloud(
       return {
         endpoint: cloud.endpoint,
         credentials: cloud.credentials,
+        accounts: cloud.accounts.map((a) => ({ accountId: a.accountId, credentials: a.credentials })),
         stateFile,
         servedBy: { kind: 'embedded' },
         stop: () => cloud.stop(),

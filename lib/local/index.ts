@@ -3,7 +3,7 @@
  * shows. Everything else under `lib/local/` is internal; docs/local-cloud.md says where each piece lives.
  */
 export { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
-export type { LocalAccount } from './accounts';
+export type { AccountKey, LocalAccount } from './accounts';
 export type { LocalCloudOptions } from './local-cloud';
 export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
 export type { CallInfo, CallRecord, FaultHook } from './server';

@@ -4,7 +4,7 @@ import * as path from 'path';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { main } from '../../lib/cli/ros-local';
-import { findRunningServer } from '../../lib/local/discovery';
+import { findRunningLocalCloud, findRunningServer } from '../../lib/local/discovery';
 import { LocalCloud } from '../../lib/local';
 import { captureIo } from './cli-fixtures';
 
@@ -69,6 +69,11 @@ describe('ros-local', () => {
       expect(match).not.toBeNull();
       const [, accountId, accessKeyId, accessKeySecret] = match!;
       expect(accountId).not.toBe(info.accountId);
+      // A client of the served cloud finds both accounts without starting one.
+      expect(findRunningLocalCloud(dir)!.accounts.map((a) => a.accountId)).toEqual([
+        info.accountId,
+        accountId,
+      ]);
       const ecs = new Ecs(
         new $OpenApiUtil.Config({
           accessKeyId,
