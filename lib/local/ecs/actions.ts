@@ -35,7 +35,13 @@
  *   resource would end up with more than 20;
  * - ListTagResources lists nothing (no error) for unknown resource ids, and returns every tag of a matching image;
  * - accepts any `rg-<alnum>` resource group id (`InvalidResourceGroup.NotFound` otherwise);
- * - ignores DescribeImages filters it does not model (InstanceType, ActionType, ShowExpired, Usable...).
+ * - ignores DescribeImages filters it does not model (InstanceType, ActionType, ShowExpired, Usable...);
+ * - acts for the caller's account (the one whose credentials signed the request): names, quotas, tags and every
+ *   action by id concern its own images; an image another account shared with it is listed (`ImageOwnerAlias=others`)
+ *   and may be copied within its region, and is "not found" to every other action; ModifyImageSharePermission shares
+ *   only with the cloud's accounts; the copy queue and the concurrent-copy rule span accounts (the stricter reading);
+ * - plays the sharing and status readings docs/real-cloud.md lists as variants (`shareAccountsOverTen`,
+ *   `sharedImageDelete`, `sharedImageTags`, `repeatedImageStatus`).
  */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 import type { RequestContext } from '../service';
