@@ -64,3 +64,37 @@ export {
   VARIANTS_ENVIRONMENT_VARIABLE,
 } from './variants';
 export type { CloudVariants, VariantName } from './variants';
+// The types the exported classes' members name (so the API reference documents them too).
+export type { RequestContext, RpcService } from './service';
+export type {
+  CallFaultKind,
+  CloudFaultKind,
+  CopyFaultRule,
+  CopyInfo,
+  DuplicateDeliveryRule,
+  FaultPlanOptions,
+  KillInvocationRule,
+  ResponseUrlFailureRule,
+} from './faults';
+export type { EcsVariants } from './ecs/actions';
+export type { StateStore } from './state';
+export type { ChangeAction, ChangeAttribute, ChangeSource, RequiresRecreation } from './ros/changes';
+export type {
+  CreateStackInput,
+  OperationListener,
+  ResourceState,
+  RetiredInstance,
+  UpdateStackInput,
+} from './ros/engine';
+export type { PseudoParameters, ResolvedParameters, StackOutput, StackPlan } from './ros/template';
+export type {
+  OutputDefinition,
+  ParameterDefinition,
+  ResourceDefinition,
+  RuleDefinition,
+  Template,
+} from './ros/template-schema';
+export type { Mappings } from './ros/intrinsics';
+export type { DependencyGraph } from './ros/graph';
+export type { Principal } from './ram/ram';
+export type { CreateChangeSetInput } from './ros/change-sets';
