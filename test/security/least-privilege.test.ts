@@ -160,6 +160,18 @@ async function created(p: Provider, extra: ImageCopyResourceProperties = {}) {
   return { physicalId: response.PhysicalResourceId!, imageId: imageIdOf(response), properties };
 }
 
+/** An account a copy is shared with. */
+const SHAREE = '1234567890123456';
+
+/** The sharing calls the role made that ECS carried out (the step before the check is the last one to run). */
+function sharingCallsMade(): string[] {
+  return h.cloud.calls
+    .filter(
+      (call) => allowed(call) && call.principal === 'role' && call.action.endsWith('ImageSharePermission'),
+    )
+    .map((call) => call.action);
+}
+
 interface Scenario {
   /** What the step does, for the test's title. */
   readonly step: string;
@@ -258,6 +270,28 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
     check: (_p, _request, imageId) =>
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.resourceGroupId).toBe('rg-acfmafter'),
   },
+  'ecs:ModifyImageSharePermission': {
+    step: 'a create that shares the copy with another account',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('lp'),
+        SharedWithAccounts: [SHAREE],
+      }),
+    }),
+    check: () => expect(sharingCallsMade()).toContain('ModifyImageSharePermission'),
+  },
+  'ecs:DescribeImageSharePermission': {
+    step: 'a create that shares the copy (it reads who the copy is shared with first)',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('lp'),
+        SharedWithAccounts: [SHAREE],
+      }),
+    }),
+    check: () => expect(sharingCallsMade()).toContain('DescribeImageSharePermission'),
+  },
   'ecs:DeleteImage': {
     step: 'a delete of an Available copy',
     prepare: async (p) => {
@@ -341,9 +375,8 @@ describe('the synthesized role policy', () => {
     );
     expect(isAllowed(policy, 'fc:InvokeFunction', '*')).toBe(true);
     expect(isAllowed(policy, 'ecs:CopyImage', '*')).toBe(true);
-    // Nothing else, on anything: no image sharing or export, no instances, no FC management, no RAM.
+    // Nothing else, on anything: no image export, no instances, no FC management, no RAM.
     for (const action of [
-      'ecs:ModifyImageSharePermission',
       'ecs:ExportImage',
       'ecs:CreateImage',
       'ecs:RunInstances',
