@@ -131,6 +131,41 @@ describe('examples', () => {
     expect(Object.keys(json.Outputs)).toEqual(['GoldenCnQingdaoImageId', 'GoldenCnShenzhenImageId']);
   });
 
+  it('distribution shares each region’s copy with a second account, with a family, keeping one previous release', () => {
+    const result = run(example('distribution'));
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    const { json } = templateOf(result.outdir, 'ImageDistributionExample');
+    for (const copy of ['GoldenCnShanghai', 'GoldenCnBeijing']) {
+      expect(json.Resources[copy].Properties.Parameters).toMatchObject({
+        SharedWithAccounts: ['1234567890123456'],
+        ImageFamily: 'golden-web',
+        CopySourceTags: true,
+        KeepPreviousVersions: 1,
+      });
+    }
+    expect(Object.keys(json.Outputs)).toEqual([
+      'GoldenCnShanghaiImageId',
+      'GoldenCnShanghaiSharedWith',
+      'GoldenCnShanghaiPreviousImageIds',
+      'GoldenCnBeijingImageId',
+      'GoldenCnBeijingSharedWith',
+      'GoldenCnBeijingPreviousImageIds',
+    ]);
+  });
+
+  it('distribution takes the accounts and the count from context', () => {
+    const result = run(example('distribution'), {
+      sharedWithAccounts: '1111111111111111, 2222222222222222',
+      keepPreviousVersions: '2',
+    });
+    expect(result.status).toBe(0);
+    const { json } = templateOf(result.outdir, 'ImageDistributionExample');
+    expect(json.Resources.GoldenCnBeijing.Properties.Parameters).toMatchObject({
+      SharedWithAccounts: ['1111111111111111', '2222222222222222'],
+      KeepPreviousVersions: 2,
+    });
+  });
+
   it('launch-template composes the copied image into an ECS launch template', () => {
     const result = run(example('launch-template'));
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
@@ -151,6 +186,7 @@ describe('examples', () => {
     expect(result.status).toBe(0);
     expect(manifestStacks(result.outdir).sort()).toEqual([
       'ImageCopyExample',
+      'ImageDistributionExample',
       'ImageReplicationExample',
       'LaunchTemplateExample',
     ]);
@@ -292,7 +328,9 @@ describe('every example deploys and destroys on LocalCloud', () => {
     .map((entry) => entry.name);
 
   it('finds the examples to run', () => {
-    expect(examples).toEqual(expect.arrayContaining(['launch-template', 'replication', 'single-copy']));
+    expect(examples).toEqual(
+      expect.arrayContaining(['distribution', 'launch-template', 'replication', 'single-copy']),
+    );
   });
 
   it.each(examples)(
