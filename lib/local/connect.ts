@@ -6,7 +6,7 @@
  */
 import { type Clock, systemClock } from '../clock';
 import { DEFAULT_LOCAL_DIR, findRunningLocalCloud, STATE_FILE_NAME } from './discovery';
-import { LocalCloud } from './local-cloud';
+import { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
 import type { AccessKey } from './ram';
 import { type LockHolder, StateLockedError } from './state-lock';
 import type { CloudVariants } from './variants';
@@ -33,6 +33,8 @@ export interface ConnectLocalCloudOptions {
   readonly purpose?: string;
   /** The readings of open behaviours an embedded LocalCloud plays. */
   readonly variants?: Partial<CloudVariants>;
+  /** How many accounts an embedded LocalCloud has (`ROS_LOCAL_ACCOUNTS`, see `accountsFromEnvironment`). @default 1 */
+  readonly accounts?: number;
   /** Told once when another process holds the state file and this waits for it. */
   readonly onWait?: (holder: LockHolder, stateFile: string) => void;
   /** Stops waiting (the promise rejects with the signal's reason). */
@@ -69,6 +71,7 @@ export async function connectLocalCloud(
       const cloud = await LocalCloud.start({
         stateFile,
         variants: options.variants,
+        ...(options.accounts !== undefined ? { accounts: options.accounts } : {}),
         lockPurpose: options.purpose ?? 'LocalCloud',
       });
       return {
@@ -109,4 +112,22 @@ function servedLocalCloud(dir: string) {
   } catch (err) {
     throw new ServedStateError(`cannot read the state of the running ros-local: ${(err as Error).message}`);
   }
+}
+
+/** Environment variable read by the LocalCloud that `ros-deploy --local` embeds: how many accounts it has. */
+export const ACCOUNTS_ENVIRONMENT_VARIABLE = 'ROS_LOCAL_ACCOUNTS';
+
+/** The number of accounts `ROS_LOCAL_ACCOUNTS` asks for (undefined when unset); throws naming a value that is not one. */
+export function accountsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env[ACCOUNTS_ENVIRONMENT_VARIABLE];
+  if (text === undefined || text.trim() === '') {
+    return undefined;
+  }
+  const count = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ACCOUNTS) {
+    throw new Error(
+      `${ACCOUNTS_ENVIRONMENT_VARIABLE}=${text}: the number of accounts must be a whole number from 1 to ${MAX_ACCOUNTS}`,
+    );
+  }
+  return count;
 }

@@ -2,7 +2,8 @@
  * The public API of LocalCloud (`ros-cdk-image-copy/local`): `LocalCloud` and the types and constants of what it
  * shows. Everything else under `lib/local/` is internal; docs/local-cloud.md says where each piece lives.
  */
-export { LocalCloud } from './local-cloud';
+export { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
+export type { LocalAccount } from './accounts';
 export type { LocalCloudOptions } from './local-cloud';
 export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
 export type { CallInfo, CallRecord, FaultHook } from './server';

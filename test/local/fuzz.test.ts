@@ -268,6 +268,8 @@ describe('LocalCloud under malformed requests (property-based)', () => {
           };
         case 'CancelCopyImage':
         case 'DeleteImage':
+        case 'DescribeImageSharePermission':
+        case 'ModifyImageSharePermission':
           return image;
         case 'ModifyImageAttribute':
           return { ...image, ImageName: `renamed-${++n}`, Description: 'd' };

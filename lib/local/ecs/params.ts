@@ -1,3 +1,8 @@
+/**
+ * Request parsing for LocalCloud's ECS: the flat RPC parameters (`Params`: `Name.N` lists, `Tag.N`, booleans,
+ * bounded integers) and the field rules several actions share (image name, description, tags), each failing with the
+ * error code ECS answers.
+ */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 
 /** A tag as sent in `Tag.N.Key` / `Tag.N.Value`. */
