@@ -104,7 +104,8 @@ let template: unknown;
 
 beforeAll(async () => {
   template = synthesizedPolicy();
-  h = await startHarness();
+  // A second account to share copies with.
+  h = await startHarness({ accounts: 2 });
 });
 afterAll(() => h.stop());
 
@@ -160,8 +161,8 @@ async function created(p: Provider, extra: ImageCopyResourceProperties = {}) {
   return { physicalId: response.PhysicalResourceId!, imageId: imageIdOf(response), properties };
 }
 
-/** An account a copy is shared with. */
-const SHAREE = '1234567890123456';
+/** The account copies are shared with: the harness's second account. */
+const sharee = () => h.cloud.accounts[1].accountId;
 
 /** The sharing calls the role made that ECS carried out (the step before the check is the last one to run). */
 function sharingCallsMade(): string[] {
@@ -276,7 +277,7 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h), {
         ImageName: unique('lp'),
-        SharedWithAccounts: [SHAREE],
+        SharedWithAccounts: [sharee()],
       }),
     }),
     check: () => expect(sharingCallsMade()).toContain('ModifyImageSharePermission'),
@@ -287,7 +288,7 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
       RequestType: 'Create',
       ResourceProperties: propertiesFor(putSource(h), {
         ImageName: unique('lp'),
-        SharedWithAccounts: [SHAREE],
+        SharedWithAccounts: [sharee()],
       }),
     }),
     check: () => expect(sharingCallsMade()).toContain('DescribeImageSharePermission'),
@@ -485,6 +486,7 @@ describe('nothing beyond the policy', () => {
       ImageName: unique('life'),
       Tags: { team: 'web', env: 'prod' },
       ResourceGroupId: 'rg-acfmfirst',
+      SharedWithAccounts: [sharee()],
     });
     const { response: createdAnswer } = await p.run({ RequestType: 'Create', ResourceProperties: first });
     expect(createdAnswer.Status).toBe('SUCCESS');
