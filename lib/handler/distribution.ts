@@ -97,23 +97,28 @@ async function distributionCall<T>(operation: string, imageId: string, call: () 
 }
 
 /** Applies a sharing plan: removals first (to stay within ECS's 50 accounts per image), 10 accounts per call. */
-async function applySharing(ctx: OperationContext, image: ImageView, plan: SharingPlan): Promise<void> {
-  const log = ctx.log.child({ imageId: image.imageId });
+async function applySharing(
+  ctx: OperationContext,
+  regionId: string,
+  imageId: string,
+  plan: SharingPlan,
+): Promise<void> {
+  const log = ctx.log.child({ imageId });
   for (const batch of shareBatches(plan.remove)) {
-    await distributionCall('ECS ModifyImageSharePermission', image.imageId, () =>
+    await distributionCall('ECS ModifyImageSharePermission', imageId, () =>
       ctx.images.call('ModifyImageSharePermission', {
-        RegionId: image.regionId,
-        ImageId: image.imageId,
+        RegionId: regionId,
+        ImageId: imageId,
         RemoveAccount: batch,
       }),
     );
     log.info('unshared', { accounts: batch });
   }
   for (const batch of shareBatches(plan.add)) {
-    await distributionCall('ECS ModifyImageSharePermission', image.imageId, () =>
+    await distributionCall('ECS ModifyImageSharePermission', imageId, () =>
       ctx.images.call('ModifyImageSharePermission', {
-        RegionId: image.regionId,
-        ImageId: image.imageId,
+        RegionId: regionId,
+        ImageId: imageId,
         AddAccount: batch,
       }),
     );
@@ -137,7 +142,7 @@ export async function reconcileSharing(
   const current = await distributionCall('ECS DescribeImageSharePermission', image.imageId, () =>
     sharedAccountsOf(ctx, image.regionId, image.imageId),
   );
-  await applySharing(ctx, image, planSharing(wanted, previouslyWanted, current));
+  await applySharing(ctx, image.regionId, image.imageId, planSharing(wanted, previouslyWanted, current));
 }
 
 /** Unshares the image from every account it is shared with (before it is deleted or deprecated). */
@@ -146,7 +151,7 @@ export async function revokeSharing(ctx: OperationContext, regionId: string, ima
     sharedAccountsOf(ctx, regionId, imageId),
   );
   if (current.length > 0) {
-    await applySharing(ctx, { regionId, imageId } as ImageView, { add: [], remove: current });
+    await applySharing(ctx, regionId, imageId, { add: [], remove: current });
   }
 }
 
