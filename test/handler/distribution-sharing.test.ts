@@ -336,6 +336,45 @@ describe.each(READINGS)('under %s', (_reading, variants) => {
       await destroy(resource, physicalId, lowered);
     });
 
+    it('never takes a kept copy for the current image, even when the new copy’s confirmation was lost', async () => {
+      const resource = newResource();
+      const name = unique('golden');
+      const first = propertiesFor(source(), { ImageName: name, KeepPreviousVersions: 1 });
+      const created = await create(resource, first);
+      const physicalId = created.PhysicalResourceId!;
+      const v1 = imageIdOf(created);
+      const r2 = await release(resource, physicalId, first);
+      const v2 = imageIdOf(r2.response);
+      // ROS accepted the answer, but the tag write that confirms v2 was lost (currentImageOf's documented case).
+      const tag = parseOwnershipTag((await described(v2))!.tags[OWNERSHIP_TAG_KEY])!;
+      expect(tag).toMatchObject({ confirmed: true, retired: false });
+      await h.ecs.tagResources(
+        new $Ecs.TagResourcesRequest({
+          regionId: DESTINATION_REGION,
+          resourceType: 'image',
+          resourceId: [v2],
+          tag: [
+            new $Ecs.TagResourcesRequestTag({
+              key: OWNERSHIP_TAG_KEY,
+              value: `${tag.owner}#${tag.instance}.${tag.request}`,
+            }),
+          ],
+        }),
+      );
+      expect(parseOwnershipTag((await described(v2))!.tags[OWNERSHIP_TAG_KEY])).toMatchObject({
+        confirmed: false,
+      });
+      const renamed = { ...r2.properties, ImageName: `${name}-2` };
+      const inPlace = await update(resource, physicalId, r2.properties, renamed);
+      expect(imageIdOf(inPlace)).toBe(v2);
+      expect(await described(v2)).toMatchObject({ status: 'Available', imageName: `${name}-2` });
+      expect(await described(v1)).toMatchObject({
+        status: 'Deprecated',
+        imageName: `${name}-previous-${v1}`,
+      });
+      await destroy(resource, physicalId, renamed);
+    });
+
     it('never lets a Delete after a failed create take a kept copy', async () => {
       const resource = newResource();
       const first = propertiesFor(source(), { ImageName: unique('golden'), KeepPreviousVersions: 1 });
