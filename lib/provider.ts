@@ -147,7 +147,9 @@ export class ImageCopyProvider extends ros.Construct {
  *
  * - `account-images`: the account's images in any region, `acs:ecs:*:<account>:image/*`. DeleteImage,
  *   CancelCopyImage and ModifyImageAttribute take an image (`acs:ecs:{#regionId}:{#accountId}:image/{#imageId}`);
- *   DescribeImages takes `image/*` or `image/{#imageId}`; TagResources, UntagResources and JoinResourceGroup take
+ *   DescribeImages takes `image/*` or `image/{#imageId}`; ModifyImageSharePermission and DescribeImageSharePermission
+ *   (sharing, `SharedWithAccounts`) take an image (`acs:ecs:{#regionId}:{#accountId}:image/{#imageId}`, their API
+ *   references); TagResources, UntagResources and JoinResourceGroup take
  *   an image among other resource types. Any region, because one copy reads the source region and writes the
  *   destination region, and `ImageReplication` spans many.
  * - `all-resources`: `*`, for an action with no resource-level authorization, where a statement naming a resource
@@ -170,6 +172,8 @@ export const HANDLER_ACTION_RESOURCES: Readonly<
   'ecs:TagResources': 'account-images',
   'ecs:UntagResources': 'account-images',
   'ecs:JoinResourceGroup': 'account-images',
+  'ecs:ModifyImageSharePermission': 'account-images',
+  'ecs:DescribeImageSharePermission': 'account-images',
   'fc:InvokeFunction': 'all-resources',
 };
 

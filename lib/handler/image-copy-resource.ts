@@ -30,6 +30,8 @@ import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
 import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
+import { applyDistribution, type DistributionOutputs, revokeSharingBeforeDelete } from './distribution';
+import { inPlaceTagChanges } from './distribution-tags';
 import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
@@ -41,6 +43,7 @@ import {
   ownershipValueFor,
   type OwnedCopy,
 } from './ownership';
+import { retireOrRemoveReplaced, settlePreviousVersions } from './previous-versions';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
 
 /** What the handler answers ROS, and what follows the answer. */
@@ -72,8 +75,13 @@ export function physicalIdOf(event: CustomResourceEvent): string {
   return event.PhysicalResourceId || physicalIdFor(event.RequestId);
 }
 
-function outputs(settings: ImageCopySettings, image: ImageView): ImageCopyOutputs {
+function outputs(
+  settings: ImageCopySettings,
+  image: ImageView,
+  distribution: DistributionOutputs,
+): ImageCopyOutputs {
   return {
+    ...distribution,
     [ImageCopyData.ImageId]: image.imageId,
     [ImageCopyData.RegionId]: settings.destinationRegionId,
     [ImageCopyData.SourceImageId]: settings.sourceImageId,
@@ -125,11 +133,12 @@ export class ImageCopyResource {
     this.copyRegionId = settings.destinationRegionId;
     const instance = ownershipRequestHash(ctx.event.RequestId);
     ctx.state.enter(ctx.state.imageId ? 'wait' : 'copy', ctx.clock.now());
-    const image = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
+    const copied = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
+    const { image, outputs: distribution } = await applyDistribution(ctx, settings, undefined, copied);
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, image),
+      data: outputs(settings, image, distribution),
       confirm: confirmationFor(ctx, image),
       ownCopy: this.ownCopy(),
     };
@@ -159,11 +168,12 @@ export class ImageCopyResource {
       tagsToRemove: [],
     });
     ctx.log.info('existing-image-adopted', { imageId, regionId: region });
+    const { outputs: distribution } = await applyDistribution(ctx, settings, undefined, adopted);
     // Not an own copy: should ROS refuse the answer, the image stays (it was there before the resource).
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, adopted),
+      data: outputs(settings, adopted, distribution),
       confirm: { regionId: region, imageId, value: confirmedOwnershipValue(ownership)! },
     };
   }
@@ -231,11 +241,17 @@ export class ImageCopyResource {
     const tagsToRemove = plan.tags.remove.filter(
       (key) => !RESERVED_TAG_KEYS.includes(key) && key in image.tags,
     );
-    const updated = await this.applyInPlace(settings, image, { tagsToSet, tagsToRemove });
+    const tagChanges = (await inPlaceTagChanges(ctx, old, settings, image.tags)) ?? {
+      tagsToSet,
+      tagsToRemove,
+    };
+    const updated = await this.applyInPlace(settings, image, tagChanges);
+    const previous = await settlePreviousVersions(ctx, settings, old, instance);
+    const distributed = await applyDistribution(ctx, settings, old, updated, previous);
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, updated),
+      data: outputs(settings, distributed.image, distributed.outputs),
       confirm: confirmationFor(ctx, image),
     };
   }
@@ -373,7 +389,9 @@ export class ImageCopyResource {
     if (state.phase === 'remove-old') {
       ctx.deadline = state.phaseStartedAt + settings.deleteTimeoutSeconds * 1000;
       if (currentId && currentId !== newId) {
-        await this.removeReplacedCopy(settings, old, currentId, newId);
+        await retireOrRemoveReplaced(ctx, settings, old, currentId, () =>
+          this.removeReplacedCopy(settings, old, currentId, newId),
+        );
       }
       state.enter('rename', ctx.clock.now());
     }
@@ -409,10 +427,12 @@ export class ImageCopyResource {
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
+    const previous = await settlePreviousVersions(ctx, settings, old, instance);
+    const distributed = await applyDistribution(ctx, settings, undefined, image, previous);
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, image),
+      data: outputs(settings, distributed.image, distributed.outputs),
       confirm: confirmationFor(ctx, image),
       ownCopy: this.ownCopy(),
     };
@@ -555,6 +575,12 @@ export class ImageCopyResource {
       physicalIdKind: reading.kind,
       copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
     });
+    await revokeSharingBeforeDelete(
+      ctx,
+      settings,
+      regionId,
+      targets.map(({ image }) => image),
+    );
     await removeImages(ctx, regionId, targets, removal);
     return { status: 'SUCCESS', physicalResourceId: this.physicalId() };
   }
