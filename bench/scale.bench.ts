@@ -49,7 +49,13 @@ async function statuses(cloud: LocalCloud, regionId: string, imageIds: readonly 
 async function manyCopies(
   options: ScaleOptions,
 ): Promise<{ wallMs: number; problems: string[]; copies: number }> {
-  const cloud = await LocalCloud.start({ port: 0, copyDurationMs: options.copyDurationMs });
+  // The queue model (five Creating per region, the rest Waiting) is measured with concurrent copies of one source
+  // allowed (copyConflict none): under the default, strictest reading ECS refuses the second copy of a source.
+  const cloud = await LocalCloud.start({
+    port: 0,
+    copyDurationMs: options.copyDurationMs,
+    variants: { copyConflict: 'none' },
+  });
   const problems: string[] = [];
   try {
     const regions = ECS_REGION_IDS.filter((r) => r !== SOURCE_REGION).slice(0, options.perRegion.length);
