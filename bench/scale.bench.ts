@@ -49,12 +49,14 @@ async function statuses(cloud: LocalCloud, regionId: string, imageIds: readonly 
 async function manyCopies(
   options: ScaleOptions,
 ): Promise<{ wallMs: number; problems: string[]; copies: number }> {
-  // The queue model (five Creating per region, the rest Waiting) is measured with concurrent copies of one source
-  // allowed (copyConflict none): under the default, strictest reading ECS refuses the second copy of a source.
+  // The queue model (five Creating per region, the rest Waiting, read right after the requests) is measured with
+  // concurrent copies of one source allowed and new copies listed at once (copyConflict none, copyVisibility
+  // immediate): under the default, strictest readings ECS refuses the second copy of a source and lists a new copy
+  // only after a delay.
   const cloud = await LocalCloud.start({
     port: 0,
     copyDurationMs: options.copyDurationMs,
-    variants: { copyConflict: 'none' },
+    variants: { copyConflict: 'none', copyVisibility: 'immediate' },
   });
   const problems: string[] = [];
   try {
