@@ -41,7 +41,9 @@ import {
   ownershipValueFor,
   type OwnedCopy,
 } from './ownership';
+import { PollPlanner } from './poll-planner';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
+import { visibilityGraceMs } from './visibility';
 
 /** What the handler answers ROS, and what follows the answer. */
 export type Outcome =
@@ -544,18 +546,47 @@ export class ImageCopyResource {
       await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
     }
     state.enter('sweep', ctx.clock.now());
-    const targets = (await ownedCopies(ctx, regionId))
-      .filter((copy) => deletes(reading, copy))
-      .map((copy): RemovalTarget => ({
-        image: copy.image,
-        role: !copy.tag.legacy && copy.tag.instance === reading.instance ? 'the copy' : 'the leftover copy',
-      }));
-    ctx.log.info('sweep', {
-      regionId,
-      physicalIdKind: reading.kind,
-      copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
-    });
-    await removeImages(ctx, regionId, targets, removal);
+    // A Delete whose id is not ours follows a Create ROS never got the answer of: that Create may have started a copy
+    // ECS does not list yet. It is looked for again until a copy started before this Delete began must be listed.
+    const lookUntil =
+      reading.kind === 'foreign'
+        ? Math.min(state.startedAt + visibilityGraceMs(ctx.polling), ctx.deadline)
+        : undefined;
+    const planner = new PollPlanner(ctx.polling);
+    for (;;) {
+      if (state.resumeAt !== undefined) {
+        // A look again, handed over from the last invocation.
+        const resumeAt = Math.min(state.resumeAt, lookUntil ?? ctx.deadline);
+        state.resumeAt = undefined;
+        await ctx.invocation.sleepUntil(resumeAt);
+      }
+      const targets = (await ownedCopies(ctx, regionId))
+        .filter((copy) => deletes(reading, copy))
+        .map((copy): RemovalTarget => ({
+          image: copy.image,
+          role: !copy.tag.legacy && copy.tag.instance === reading.instance ? 'the copy' : 'the leftover copy',
+        }));
+      ctx.log.info('sweep', {
+        regionId,
+        physicalIdKind: reading.kind,
+        copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
+      });
+      await removeImages(ctx, regionId, targets, removal);
+      const now = ctx.clock.now();
+      if (lookUntil === undefined || now >= lookUntil) {
+        break;
+      }
+      const delay = Math.min(
+        planner.next({ status: 'Waiting', at: now }, () => ctx.clock.random()),
+        lookUntil - now,
+      );
+      ctx.log.info('sweep-again', {
+        reason: 'the Create ROS never got the answer of may have started a copy ECS does not list yet',
+        lookingForMs: now - state.startedAt,
+        nextLookMs: delay,
+      });
+      await ctx.invocation.sleep(delay);
+    }
     return { status: 'SUCCESS', physicalResourceId: this.physicalId() };
   }
 }

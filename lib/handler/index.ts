@@ -47,6 +47,7 @@ import { OperationState } from './operation-state';
 import type { PollPlannerOptions } from './poll-planner';
 import { type ResponseBody, sendResponse, type SendOptions } from './response';
 import { systemClock, withRetry, type Clock } from './retry';
+import { listingBoundFromEnvironment } from './visibility';
 
 /** What a handler can be built with; every field has a production default. Tests and benchmarks swap them. */
 export interface HandlerOptions {
@@ -219,7 +220,7 @@ export function createHandler(
       invocation,
       log,
       state,
-      polling: options.polling ?? {},
+      polling: { listingBoundMs: listingBoundFromEnvironment(env), ...options.polling },
       deadline: invocation.deadlines.hard,
     } as Omit<OperationContext, 'images'> & { images?: EcsImages };
     operation.images = new EcsImages(
