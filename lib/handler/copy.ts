@@ -188,7 +188,7 @@ export async function startCopy(
   }
   if (state.resumeAt !== undefined) {
     // A wait for a concurrent copy of the source, handed over from the last invocation.
-    const resumeAt = Math.min(state.resumeAt, ctx.deadline);
+    const resumeAt = Math.min(state.resumeAt, ctx.state.deadline);
     state.resumeAt = undefined;
     await ctx.invocation.sleepUntil(resumeAt);
   }
@@ -307,7 +307,7 @@ async function waitOutConflict(
   const now = clock.now();
   state.conflictSince ??= now;
   state.conflictRefusals = (state.conflictRefusals ?? 0) + 1;
-  if (now >= ctx.deadline) {
+  if (now >= ctx.state.deadline) {
     throw new ImageCopyError(
       'CopyConflict',
       `Cannot copy the source image ${settings.sourceImageId} in ${settings.sourceRegionId}: it was being copied ` +
@@ -322,7 +322,7 @@ async function waitOutConflict(
   // A peer's copy in progress is followed: once it is done, it can be copied from (or the source may be free).
   const backoff = backoffDelay(state.conflictRefusals, { ...CONFLICT_BACKOFF, random: () => clock.random() });
   const following = peerEndsInMs === undefined ? backoff : Math.max(FOLLOW_FLOOR_MS, peerEndsInMs + 1_000);
-  const delay = Math.min(backoff, following, ctx.deadline - now);
+  const delay = Math.min(backoff, following, ctx.state.deadline - now);
 
   ctx.log.info('copy-conflict', {
     code: errorCode(error),
@@ -403,7 +403,7 @@ async function waitForNameHolder(
   const now = clock.now();
   state.nameRefusedSince ??= now;
   state.nameRefusals = (state.nameRefusals ?? 0) + 1;
-  const until = Math.min(state.nameRefusedSince + visibilityGraceMs(ctx.polling), ctx.deadline);
+  const until = Math.min(state.nameRefusedSince + visibilityGraceMs(ctx.polling), ctx.state.deadline);
   if (now >= until) {
     throw new ImageCopyError(
       'NameTaken',
@@ -462,13 +462,13 @@ export async function waitUntilAvailable(
   const justRequested = state.justRequested;
   state.justRequested = false;
   if (state.resumeAt !== undefined) {
-    const resumeAt = Math.min(state.resumeAt, ctx.deadline);
+    const resumeAt = Math.min(state.resumeAt, ctx.state.deadline);
     state.resumeAt = undefined;
     await invocation.sleepUntil(resumeAt);
   } else if (justRequested && state.copyRequestedAt !== undefined) {
     // CopyImage has just started the copy: nothing to read yet, so the first look is a planned wait away.
     await invocation.sleepUntil(
-      Math.min(state.copyRequestedAt + planner.first(() => clock.random()), ctx.deadline),
+      Math.min(state.copyRequestedAt + planner.first(() => clock.random()), ctx.state.deadline),
     );
   }
   let last: ImageView | undefined;
@@ -490,7 +490,7 @@ export async function waitUntilAvailable(
           { imageId },
         );
       }
-      if (now >= ctx.deadline) {
+      if (now >= ctx.state.deadline) {
         return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
       }
       if (now >= unseenUntil) {
@@ -507,7 +507,7 @@ export async function waitUntilAvailable(
       const delay = Math.min(
         planner.next({ status: 'Waiting', at: now }, () => clock.random()),
         unseenUntil - now,
-        ctx.deadline - now,
+        ctx.state.deadline - now,
       );
       log.info('not-listed-yet', { unseenForMs: now - (state.copyRequestedAt ?? now), nextPollMs: delay });
       await invocation.sleep(delay);
@@ -528,12 +528,12 @@ export async function waitUntilAvailable(
         { imageId, progress: image.progress },
       );
     }
-    if (now >= ctx.deadline) {
+    if (now >= ctx.state.deadline) {
       return cancelOnTimeout(ctx, settings, image);
     }
     const delay = Math.min(
       planner.next({ ...image, at: now }, () => clock.random()),
-      ctx.deadline - now,
+      ctx.state.deadline - now,
     );
     state.progressSample = planner.sample;
     log.info('poll', {
@@ -579,7 +579,7 @@ async function cancelOnTimeout(
   const until = unlistedUntil(ctx, image.imageId);
   // The create's own deadline has passed: the cancel gets a grace period of its own, so that a throttled or
   // failed-over call is retried rather than leaving the copy running.
-  ctx.deadline = Math.max(ctx.deadline, ctx.clock.now() + CANCEL_GRACE_MS, (until ?? 0) + CANCEL_GRACE_MS);
+  ctx.state.cancelGraceUntil = Math.max(ctx.clock.now() + CANCEL_GRACE_MS, (until ?? 0) + CANCEL_GRACE_MS);
   let current = image;
   let outcome = await cancelCopy(ctx, regionId, current);
   const planner = new PollPlanner(ctx.polling);

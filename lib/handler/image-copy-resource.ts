@@ -120,7 +120,7 @@ export class ImageCopyResource {
   async onCreate(): Promise<Outcome> {
     const { ctx } = this;
     const settings = readSettings(ctx.event.ResourceProperties, ctx.event.RegionId);
-    ctx.deadline = ctx.state.startedAt + settings.createTimeoutSeconds * 1000;
+    ctx.state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     if (settings.existingImageId) {
       return this.adoptExisting(settings, settings.existingImageId);
     }
@@ -187,7 +187,7 @@ export class ImageCopyResource {
         reason: 'the Update carries no OldResourceProperties; updating in place',
       });
     }
-    ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     const reading = readPhysicalId(event.PhysicalResourceId);
     const instance = instanceOfRequest(ctx, reading);
     // The current image is looked up once: a continued replacement must not take its own new copy for it.
@@ -355,7 +355,6 @@ export class ImageCopyResource {
     this.copyRegionId = settings.destinationRegionId;
     state.enter(state.phase === 'update' ? 'copy' : state.phase, ctx.clock.now());
     if (state.phase === 'copy' || state.phase === 'wait') {
-      ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
       try {
         await copyUntilAvailable(ctx, settings, () =>
           this.startReplacementCopy(settings, old, currentId, instance),
@@ -373,7 +372,6 @@ export class ImageCopyResource {
     }
     const newId = state.imageId!;
     if (state.phase === 'remove-old') {
-      ctx.deadline = state.phaseStartedAt + settings.deleteTimeoutSeconds * 1000;
       if (currentId && currentId !== newId) {
         await this.removeReplacedCopy(settings, old, currentId, newId);
       }
@@ -539,7 +537,7 @@ export class ImageCopyResource {
     const { event, state } = ctx;
     const reading = readPhysicalId(event.PhysicalResourceId);
     const settings = readSettingsLeniently(event.ResourceProperties, event.RegionId);
-    ctx.deadline = state.startedAt + settings.deleteTimeoutSeconds * 1000;
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     const regionId = settings.destinationRegionId;
     const removal = { force: settings.force, timeoutSeconds: settings.deleteTimeoutSeconds };
     if (state.phase === 'delete' && reading.kind === 'legacy-image') {
@@ -550,13 +548,13 @@ export class ImageCopyResource {
     // ECS does not list yet. It is looked for again until a copy started before this Delete began must be listed.
     const lookUntil =
       reading.kind === 'foreign'
-        ? Math.min(state.startedAt + visibilityGraceMs(ctx.polling), ctx.deadline)
+        ? Math.min(state.startedAt + visibilityGraceMs(ctx.polling), state.deadline)
         : undefined;
     const planner = new PollPlanner(ctx.polling);
     for (;;) {
       if (state.resumeAt !== undefined) {
         // A look again, handed over from the last invocation.
-        const resumeAt = Math.min(state.resumeAt, lookUntil ?? ctx.deadline);
+        const resumeAt = Math.min(state.resumeAt, lookUntil ?? state.deadline);
         state.resumeAt = undefined;
         await ctx.invocation.sleepUntil(resumeAt);
       }

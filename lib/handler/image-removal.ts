@@ -51,7 +51,7 @@ function deleteTimeout(
 
 /** Sleeps `ms`, bounded by the deadline; false when the deadline has passed. */
 async function pause(ctx: OperationContext, ms: number): Promise<boolean> {
-  const left = ctx.deadline - ctx.clock.now();
+  const left = ctx.state.deadline - ctx.clock.now();
   if (left <= 0) {
     return false;
   }
@@ -122,7 +122,7 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       continue;
     }
     last = image;
-    if (ctx.clock.now() >= ctx.deadline) {
+    if (ctx.clock.now() >= ctx.state.deadline) {
       throw deleteTimeout(ctx, options, image);
     }
     if (isPending(image.status)) {

@@ -7,6 +7,7 @@
  * the original event plus a continuation marker, and the invocation that finishes answers. The response URLs and
  * the credentials never appear in logs.
  */
+import { systemClock, type Clock } from '../clock';
 import {
   CONTINUATION_KEY,
   customResourceTimeoutSeconds,
@@ -39,14 +40,14 @@ import {
 } from './event';
 import { discardCopy } from './discard';
 import { ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
-import { EcsImages, type ImageView } from './images';
+import type { ImageView } from './images';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, Invocation, invocationDeadlines } from './invocation';
 import { consoleSink, Logger, type LogSink } from './log';
-import type { OperationContext } from './operation';
+import { createOperationContext, type OperationContext } from './operation';
 import { OperationState } from './operation-state';
 import type { PollPlannerOptions } from './poll-planner';
 import { type ResponseBody, sendResponse, type SendOptions } from './response';
-import { systemClock, withRetry, type Clock } from './retry';
+import { withRetry } from './retry';
 import { listingBoundFromEnvironment } from './visibility';
 
 /** What a handler can be built with; every field has a production default. Tests and benchmarks swap them. */
@@ -189,7 +190,12 @@ export function createHandler(
       return answerOnly(failed(text(decoded.PhysicalResourceId) ?? physicalIdFor(requestId), reason));
     }
     const continuation = event[CONTINUATION_KEY];
-    const state = new OperationState(INITIAL_PHASE[event.RequestType], startedAt, continuation);
+    const state = new OperationState(
+      INITIAL_PHASE[event.RequestType],
+      startedAt,
+      continuation,
+      invocation.deadlines.hard,
+    );
     log.info('event', {
       ...eventSummary(event),
       continued: state.continued,
@@ -213,22 +219,15 @@ export function createHandler(
       regionId,
       endpoints: endpointsFromEnvironment(env),
     });
-    // Built in two steps: the image calls read the operation's deadline, which the operation sets as it goes.
-    const operation = {
+    const ctx = createOperationContext({
       event,
       clock,
       invocation,
       log,
       state,
       polling: { listingBoundMs: listingBoundFromEnvironment(env), ...options.polling },
-      deadline: invocation.deadlines.hard,
-    } as Omit<OperationContext, 'images'> & { images?: EcsImages };
-    operation.images = new EcsImages(
-      clients.ecs,
-      { clock, invocation, deadline: () => operation.deadline },
-      log,
-    );
-    const ctx = operation as OperationContext;
+      ecs: clients.ecs,
+    });
     const functionName = text(context?.function?.name) ?? text(env.FC_FUNCTION_NAME);
 
     /** Re-invokes this function with the state as continuation marker, for the work (or the answer) to go on. */
@@ -385,7 +384,7 @@ async function deliverAnswer(pending: PendingAnswer, delivery: Delivery): Promis
     return { outcome: 'not-answered', ...summary };
   }
   // ECS calls after the answer are bounded by the invocation alone.
-  ctx.deadline = invocation.deadlines.hard;
+  ctx.state.beginAnswer();
   const reserve = (invocation.deadlines.hard - invocation.deadlines.soft) / 2;
   const sent = await sendResponse(urls, pending.body, {
     clock,
