@@ -16,11 +16,12 @@ import {
   sourceTagValue,
 } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
-import { ContinuationRequired, describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
+import { describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
 import { discardCopy } from './discard';
 import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import { ownedCopies, ownershipValueFor } from './ownership';
 import { PollPlanner } from './poll-planner';
 import { backoffDelay } from './retry';
@@ -40,6 +41,12 @@ export const COPY_CONFLICT_CODES = [
   'OperationDenied.ImageCopying',
   'InvalidOperation.Conflict',
 ] as const;
+
+/** What a refused `CopyImage` of the source means: not yet (the source is being copied), or a name to look into. */
+const COPY_OUTCOMES = outcomeTable({
+  'source-busy': COPY_CONFLICT_CODES,
+  'name-taken': ['InvalidImageName.Duplicated'],
+});
 
 /** Waits between CopyImage attempts refused as concurrent: doubling from 4 s to 30 s, ±20 % jitter. */
 export const CONFLICT_BACKOFF = { baseMs: 4_000, maxMs: 30_000, jitter: 0.2 } as const;
@@ -80,22 +87,22 @@ async function copyFromPeer(
   const offset =
     ready.length > 0 ? parseInt(ownershipRequestHash(ctx.event.RequestId).slice(0, 8), 16) % ready.length : 0;
   for (const peer of [...ready.slice(offset), ...ready.slice(0, offset)]) {
-    try {
-      const imageId = await copyFrom({ regionId: peer.regionId, imageId: peer.imageId });
+    const copied = await attempt(() => copyFrom({ regionId: peer.regionId, imageId: peer.imageId }));
+    if (copied.outcome === 'ok') {
       state.copiedFrom = `${peer.regionId}/${peer.imageId}`;
-      log.info('copy-from-peer', { peerRegionId: peer.regionId, peerImageId: peer.imageId, imageId });
-      return { imageId };
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
-      // Being copied itself, gone or unusable meanwhile: try the next one.
-      log.info('peer-skipped', {
+      log.info('copy-from-peer', {
         peerRegionId: peer.regionId,
         peerImageId: peer.imageId,
-        reason: describeApiError('ECS CopyImage', error),
+        imageId: copied.value,
       });
+      return { imageId: copied.value };
     }
+    // Being copied itself, gone or unusable meanwhile: try the next one.
+    log.info('peer-skipped', {
+      peerRegionId: peer.regionId,
+      peerImageId: peer.imageId,
+      reason: describeApiError('ECS CopyImage', copied.error),
+    });
   }
   const ends = peers.filter((peer) => isPending(peer.status)).map((peer) => (peer.remainSeconds ?? 0) * 1000);
   return ends.length > 0 ? { nextEndInMs: Math.min(...ends) } : {};
@@ -115,30 +122,31 @@ export async function copyUntilAvailable(
   for (;;) {
     const imageId = await start();
     state.enter('wait', clock.now());
-    try {
-      return await waitUntilAvailable(ctx, settings, imageId);
-    } catch (error) {
-      const fromPeer =
-        state.copiedFrom !== undefined &&
-        error instanceof ImageCopyError &&
-        (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
-      if (!fromPeer) {
-        throw error;
-      }
-      ctx.log.warn('peer-copy-failed', {
-        imageId,
-        copiedFrom: state.copiedFrom,
-        reason: error.message,
-        next: 'copying from the source itself',
-      });
-      await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
-      state.peerFallback = true;
-      state.copiedFrom = undefined;
-      state.imageId = undefined;
-      state.copySeen = undefined;
-      state.copyRequestedAt = undefined;
-      state.enter('copy', clock.now());
+    const waited = await attempt(() => waitUntilAvailable(ctx, settings, imageId));
+    if (waited.outcome === 'ok') {
+      return waited.value;
     }
+    const { error } = waited;
+    const fromPeer =
+      state.copiedFrom !== undefined &&
+      error instanceof ImageCopyError &&
+      (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
+    if (!fromPeer) {
+      throw error;
+    }
+    ctx.log.warn('peer-copy-failed', {
+      imageId,
+      copiedFrom: state.copiedFrom,
+      reason: error.message,
+      next: 'copying from the source itself',
+    });
+    await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
+    state.peerFallback = true;
+    state.copiedFrom = undefined;
+    state.imageId = undefined;
+    state.copySeen = undefined;
+    state.copyRequestedAt = undefined;
+    state.enter('copy', clock.now());
   }
 }
 
@@ -247,32 +255,32 @@ export async function startCopy(
   };
   let imageId: string | undefined;
   for (;;) {
-    try {
-      imageId = await copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId });
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
-      if (hasCode(error, ...COPY_CONFLICT_CODES)) {
-        const peers = await copyFromPeer(ctx, settings, copyFrom);
-        if (peers.imageId !== undefined) {
-          imageId = peers.imageId;
-          break;
-        }
-        await waitOutConflict(ctx, settings, error, peers.nextEndInMs);
-        continue;
-      }
-      if (!hasCode(error, 'InvalidImageName.Duplicated')) {
-        throw copyRefused(settings, error);
-      }
-      imageId = await adoptOwnCopyByName(ctx, settings, name, options, error);
-      if (imageId !== undefined) {
+    const copied = await attempt(
+      () => copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId }),
+      COPY_OUTCOMES,
+    );
+    if (copied.outcome === 'ok') {
+      imageId = copied.value;
+      break;
+    }
+    if (copied.outcome === 'failed') {
+      throw copyRefused(settings, copied.error);
+    }
+    if (copied.outcome === 'source-busy') {
+      const peers = await copyFromPeer(ctx, settings, copyFrom);
+      if (peers.imageId !== undefined) {
+        imageId = peers.imageId;
         break;
       }
-      await waitForNameHolder(ctx, settings, name, error);
+      await waitOutConflict(ctx, settings, copied.error, peers.nextEndInMs);
       continue;
     }
-    break;
+    // 'name-taken'
+    imageId = await adoptOwnCopyByName(ctx, settings, name, options, copied.error);
+    if (imageId !== undefined) {
+      break;
+    }
+    await waitForNameHolder(ctx, settings, name, copied.error);
   }
   if (!imageId) {
     throw new ImageCopyError('ApiError', 'ECS CopyImage answered without an ImageId');

@@ -1,6 +1,7 @@
 /**
  * The `ImageCopy` custom resource: `onCreate`, `onUpdate` and `onDelete`, each answering with an {@link Outcome}
- * or throwing an {@link ImageCopyError} (or {@link ContinuationRequired} to continue in a new invocation).
+ * or throwing an {@link ImageCopyError}. A wait that outlasts the invocation hands the work over to a fresh one
+ * (continuation.ts); no step here deals with that, and ECS refusals are read from tables (outcomes.ts).
  *
  * One physical id for the life of the resource: a Create answers `image-copy-<h>` (`physicalIdFor`, h the hash of
  * its RequestId), SUCCESS or FAILED; Update and Delete answer with the id they received. The current image id
@@ -27,12 +28,13 @@ import {
 } from '../protocol';
 import { analyzeUpdate } from './analyze-update';
 import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
-import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
+import { describeApiError, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
 import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import {
   confirmationFor,
   currentImageOf,
@@ -44,6 +46,9 @@ import {
 import { PollPlanner } from './poll-planner';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
 import { visibilityGraceMs } from './visibility';
+
+/** What a refused rename means. */
+const RENAME_OUTCOMES = outcomeTable({ 'name-taken': ['InvalidImageName.Duplicated'] });
 
 /** What the handler answers ROS, and what follows the answer. */
 export type Outcome =
@@ -257,28 +262,28 @@ export class ImageCopyResource {
     const rename = settings.imageName !== undefined && settings.imageName !== image.imageName;
     const redescribe = settings.description !== undefined && settings.description !== image.description;
     if (rename || redescribe) {
-      try {
-        await ctx.images.call('ModifyImageAttribute', {
-          RegionId: region,
-          ImageId: image.imageId,
-          ...(rename ? { ImageName: settings.imageName } : {}),
-          ...(redescribe ? { Description: settings.description } : {}),
-        });
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
-        if (hasCode(error, 'InvalidImageName.Duplicated')) {
-          throw new ImageCopyError(
-            'NameTaken',
-            `Cannot rename ${image.imageId} to "${settings.imageName}": another image in ${region} has that name. ` +
-              `Choose another ImageName. (${describeApiError('ECS ModifyImageAttribute', error)})`,
-            { imageId: image.imageId, cause: error },
-          );
-        }
-        throw new ImageCopyError('ApiError', describeApiError('ECS ModifyImageAttribute', error), {
+      const modified = await attempt(
+        () =>
+          ctx.images.call('ModifyImageAttribute', {
+            RegionId: region,
+            ImageId: image.imageId,
+            ...(rename ? { ImageName: settings.imageName } : {}),
+            ...(redescribe ? { Description: settings.description } : {}),
+          }),
+        RENAME_OUTCOMES,
+      );
+      if (modified.outcome === 'name-taken') {
+        throw new ImageCopyError(
+          'NameTaken',
+          `Cannot rename ${image.imageId} to "${settings.imageName}": another image in ${region} has that name. ` +
+            `Choose another ImageName. (${describeApiError('ECS ModifyImageAttribute', modified.error)})`,
+          { imageId: image.imageId, cause: modified.error },
+        );
+      }
+      if (modified.outcome === 'failed') {
+        throw new ImageCopyError('ApiError', describeApiError('ECS ModifyImageAttribute', modified.error), {
           imageId: image.imageId,
-          cause: error,
+          cause: modified.error,
         });
       }
       log.info('attributes-modified', {
@@ -325,17 +330,18 @@ export class ImageCopyResource {
   }
 
   private async wrapApiCall<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof ContinuationRequired || error instanceof ImageCopyError) {
-        throw error;
-      }
-      throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
-        imageId,
-        cause: error,
-      });
+    const called = await attempt(call);
+    if (called.outcome === 'ok') {
+      return called.value;
     }
+    const { error } = called;
+    if (error instanceof ImageCopyError) {
+      throw error;
+    }
+    throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
+      imageId,
+      cause: error,
+    });
   }
 
   /**
@@ -355,18 +361,16 @@ export class ImageCopyResource {
     this.copyRegionId = settings.destinationRegionId;
     state.enter(state.phase === 'update' ? 'copy' : state.phase, ctx.clock.now());
     if (state.phase === 'copy' || state.phase === 'wait') {
-      try {
-        await copyUntilAvailable(ctx, settings, () =>
+      const copied = await attempt(() =>
+        copyUntilAvailable(ctx, settings, () =>
           this.startReplacementCopy(settings, old, currentId, instance),
-        );
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
+        ),
+      );
+      if (copied.outcome !== 'ok') {
         if (state.imageId && state.imageId !== currentId) {
           await this.discardReplacementCopy(settings, state.imageId);
         }
-        throw this.replacementFailed(error, currentId);
+        throw this.replacementFailed(copied.error, currentId);
       }
       state.enter('remove-old', ctx.clock.now());
     }
@@ -388,23 +392,22 @@ export class ImageCopyResource {
     // The name the copy should carry, once the old copy no longer holds it (see startReplacementCopy).
     const finalName = state.finalName ?? settings.imageName;
     if (finalName !== undefined && image.imageName !== finalName) {
-      try {
-        await ctx.images.call('ModifyImageAttribute', {
+      const renamed = await attempt(() =>
+        ctx.images.call('ModifyImageAttribute', {
           RegionId: settings.destinationRegionId,
           ImageId: newId,
           ImageName: finalName,
-        });
+        }),
+      );
+      if (renamed.outcome === 'ok') {
         image = { ...image, imageName: finalName };
         ctx.log.info('attributes-modified', { imageId: newId, imageName: finalName });
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
+      } else {
         // The old copy is gone, so the new one is the resource's image now, under its temporary name; the next
         // update renames it (in place, the name differing from the wanted one).
         ctx.log.warn('rename-failed', {
           imageId: newId,
-          reason: describeApiError('ECS ModifyImageAttribute', error),
+          reason: describeApiError('ECS ModifyImageAttribute', renamed.error),
         });
       }
     }
@@ -463,18 +466,17 @@ export class ImageCopyResource {
     currentId: string,
     newId: string,
   ): Promise<void> {
-    try {
-      await removeImage(this.ctx, {
+    const removed = await attempt(() =>
+      removeImage(this.ctx, {
         regionId: old.destinationRegionId,
         imageId: currentId,
         force: settings.force,
         role: 'the old copy',
         timeoutSeconds: settings.deleteTimeoutSeconds,
-      });
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
+      }),
+    );
+    if (removed.outcome !== 'ok') {
+      const { error } = removed;
       const gone = !(await this.ctx.images.describe(old.destinationRegionId, currentId));
       if (gone) {
         return;
