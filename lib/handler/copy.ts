@@ -109,45 +109,41 @@ async function copyFromPeer(
 }
 
 /**
- * Starts the copy (`start`: {@link startCopy}, or a replacement's) and waits until it is Available. A copy made from a
- * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed and
- * made again from the source itself.
+ * Waits until this request's copy is Available and returns it (see {@link waitUntilAvailable}). A copy made from a
+ * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed,
+ * and undefined says to copy again, from the source itself.
  */
-export async function copyUntilAvailable(
+export async function waitOrFallBack(
   ctx: OperationContext,
   settings: ImageCopySettings,
-  start: () => Promise<string>,
-): Promise<ImageView> {
-  const { state, clock } = ctx;
-  for (;;) {
-    const imageId = await start();
-    state.enter('wait', clock.now());
-    const waited = await attempt(() => waitUntilAvailable(ctx, settings, imageId));
-    if (waited.outcome === 'ok') {
-      return waited.value;
-    }
-    const { error } = waited;
-    const fromPeer =
-      state.copiedFrom !== undefined &&
-      error instanceof ImageCopyError &&
-      (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
-    if (!fromPeer) {
-      throw error;
-    }
-    ctx.log.warn('peer-copy-failed', {
-      imageId,
-      copiedFrom: state.copiedFrom,
-      reason: error.message,
-      next: 'copying from the source itself',
-    });
-    await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
-    state.peerFallback = true;
-    state.copiedFrom = undefined;
-    state.imageId = undefined;
-    state.copySeen = undefined;
-    state.copyRequestedAt = undefined;
-    state.enter('copy', clock.now());
+  imageId: string,
+): Promise<ImageView | undefined> {
+  const { state } = ctx;
+  const waited = await attempt(() => waitUntilAvailable(ctx, settings, imageId));
+  if (waited.outcome === 'ok') {
+    return waited.value;
   }
+  const { error } = waited;
+  const fromPeer =
+    state.copiedFrom !== undefined &&
+    error instanceof ImageCopyError &&
+    (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
+  if (!fromPeer) {
+    throw error;
+  }
+  ctx.log.warn('peer-copy-failed', {
+    imageId,
+    copiedFrom: state.copiedFrom,
+    reason: error.message,
+    next: 'copying from the source itself',
+  });
+  await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
+  state.peerFallback = true;
+  state.copiedFrom = undefined;
+  state.imageId = undefined;
+  state.copySeen = undefined;
+  state.copyRequestedAt = undefined;
+  return undefined;
 }
 
 export interface StartCopyOptions {

@@ -1,7 +1,8 @@
 /**
- * The `ImageCopy` custom resource: `onCreate`, `onUpdate` and `onDelete`, each answering with an {@link Outcome}
- * or throwing an {@link ImageCopyError}. A wait that outlasts the invocation hands the work over to a fresh one
- * (continuation.ts); no step here deals with that, and ECS refusals are read from tables (outcomes.ts).
+ * The `ImageCopy` custom resource: the steps of its Create, Update and Delete by phase (`createSteps`, `updateSteps`,
+ * `deleteSteps`, run by the loop of phases.ts), coming to an {@link Outcome} or throwing an {@link ImageCopyError}.
+ * A wait that outlasts the invocation hands the work over to a fresh one (continuation.ts); no step here deals with
+ * that, and ECS refusals are read from tables (outcomes.ts).
  *
  * One physical id for the life of the resource: a Create answers `image-copy-<h>` (`physicalIdFor`, h the hash of
  * its RequestId), SUCCESS or FAILED; Update and Delete answer with the id they received. The current image id
@@ -13,7 +14,7 @@
  * - Update finds the instance's current image (`currentImageOf`) and applies the {@link analyzeUpdate} table: in
  *   place, or a replacement (copy anew for the same instance, wait, remove the old copy, answer with the same id
  *   and the new `Data`; on failure the new copy is removed and the old one kept).
- * - Delete removes the copies the physical id names (see {@link ImageCopyResource.onDelete}).
+ * - Delete removes the copies the physical id names (see `deleteSteps`).
  */
 import {
   confirmedOwnershipValue,
@@ -26,12 +27,19 @@ import {
   type PhysicalIdReading,
   RESERVED_TAG_KEYS,
 } from '../protocol';
-import { analyzeUpdate } from './analyze-update';
-import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
+import { analyzeUpdate, type UpdatePlan } from './analyze-update';
+import { startCopy, temporaryNameFor, waitOrFallBack } from './copy';
 import { describeApiError, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
-import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
+import {
+  isFailed,
+  isPending,
+  removeImages,
+  removeImage,
+  type RemovalOptions,
+  type RemovalTarget,
+} from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
 import { attempt, outcomeTable } from './outcomes';
@@ -43,6 +51,7 @@ import {
   ownershipValueFor,
   type OwnedCopy,
 } from './ownership';
+import { type PhaseTable, runPhases, type StepResult } from './phases';
 import { PollPlanner } from './poll-planner';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
 import { visibilityGraceMs } from './visibility';
@@ -108,36 +117,58 @@ export class ImageCopyResource {
       : undefined;
   }
 
+  /** Runs the request's operation (see phases.ts) to its outcome. */
   async handle(): Promise<Outcome> {
+    return runPhases(this.ctx.state, this.ctx.clock, await this.steps());
+  }
+
+  /** The steps of this request's operation, once its properties are read. */
+  private async steps(): Promise<PhaseTable<Outcome>> {
     switch (this.ctx.event.RequestType) {
       case 'Create':
-        return this.onCreate();
+        return this.createSteps();
       case 'Update':
-        return this.onUpdate();
+        return this.updateSteps();
       case 'Delete':
-        return this.onDelete();
+        return this.deleteSteps();
     }
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Create
 
-  async onCreate(): Promise<Outcome> {
+  /** Create: `copy` (or adopt `ExistingImageId`) → `wait`, then answer with the copy. */
+  private createSteps(): PhaseTable<Outcome> {
     const { ctx } = this;
+    const { state } = ctx;
     const settings = readSettings(ctx.event.ResourceProperties, ctx.event.RegionId);
-    ctx.state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
-    if (settings.existingImageId) {
-      return this.adoptExisting(settings, settings.existingImageId);
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
+    const existingImageId = settings.existingImageId;
+    if (existingImageId) {
+      return { copy: async () => ({ done: await this.adoptExisting(settings, existingImageId) }) };
     }
     this.copyRegionId = settings.destinationRegionId;
     const instance = ownershipRequestHash(ctx.event.RequestId);
-    ctx.state.enter(ctx.state.imageId ? 'wait' : 'copy', ctx.clock.now());
-    const image = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
+    state.enter(state.imageId ? 'wait' : 'copy', ctx.clock.now());
+    return {
+      copy: async () => {
+        await startCopy(ctx, settings, { instance });
+        return { next: 'wait' };
+      },
+      wait: async () => {
+        const image = await waitOrFallBack(ctx, settings, state.imageId!);
+        return image ? { done: this.copied(settings, image) } : { next: 'copy' };
+      },
+    };
+  }
+
+  /** The answer for this request's copy, Available. */
+  private copied(settings: ImageCopySettings, image: ImageView): Outcome {
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
       data: outputs(settings, image),
-      confirm: confirmationFor(ctx, image),
+      confirm: confirmationFor(this.ctx, image),
       ownCopy: this.ownCopy(),
     };
   }
@@ -178,7 +209,8 @@ export class ImageCopyResource {
   // -------------------------------------------------------------------------------------------------------------
   // Update
 
-  async onUpdate(): Promise<Outcome> {
+  /** Update: `update` in place, or the replacement's `copy` → `wait` → `remove-old` → `rename`. */
+  private async updateSteps(): Promise<PhaseTable<Outcome>> {
     const { ctx } = this;
     const { event, state } = ctx;
     const settings = readSettings(event.ResourceProperties, event.RegionId);
@@ -212,8 +244,25 @@ export class ImageCopyResource {
       });
     }
     if (replacement) {
-      return this.replace(settings, old, currentId, instance);
+      this.copyRegionId = settings.destinationRegionId;
     }
+    return {
+      update: async () =>
+        replacement
+          ? { next: 'copy' }
+          : { done: await this.updateInPlace(settings, plan, current, currentId) },
+      ...this.replacementSteps(settings, old, currentId, instance),
+    };
+  }
+
+  /** Brings the current image to the wanted name, description, tags and resource group. */
+  private async updateInPlace(
+    settings: ImageCopySettings,
+    plan: UpdatePlan,
+    current: ImageView | undefined,
+    currentId: string | undefined,
+  ): Promise<Outcome> {
+    const { ctx } = this;
     const image =
       current ?? (currentId ? await ctx.images.describe(settings.destinationRegionId, currentId) : undefined);
     if (!image) {
@@ -350,37 +399,52 @@ export class ImageCopyResource {
    * A failure before the current copy is removed removes the new copy and keeps the current one (the failure
    * carries the current id).
    */
-  private async replace(
+  private replacementSteps(
     settings: ImageCopySettings,
     old: ImageCopySettings,
     currentId: string | undefined,
     instance: string,
-  ): Promise<Outcome> {
+  ): PhaseTable<Outcome> {
     const { ctx } = this;
     const { state } = ctx;
-    this.copyRegionId = settings.destinationRegionId;
-    state.enter(state.phase === 'update' ? 'copy' : state.phase, ctx.clock.now());
-    if (state.phase === 'copy' || state.phase === 'wait') {
-      const copied = await attempt(() =>
-        copyUntilAvailable(ctx, settings, () =>
-          this.startReplacementCopy(settings, old, currentId, instance),
+    const keepingCurrent = async (step: () => Promise<StepResult<Outcome>>): Promise<StepResult<Outcome>> => {
+      const result = await attempt(step);
+      if (result.outcome === 'ok') {
+        return result.value;
+      }
+      if (state.imageId && state.imageId !== currentId) {
+        await this.discardReplacementCopy(settings, state.imageId);
+      }
+      throw this.replacementFailed(result.error, currentId);
+    };
+    return {
+      copy: () =>
+        keepingCurrent(async () => {
+          await this.startReplacementCopy(settings, old, currentId, instance);
+          return { next: 'wait' };
+        }),
+      wait: () =>
+        keepingCurrent(async () =>
+          (await waitOrFallBack(ctx, settings, state.imageId!)) ? { next: 'remove-old' } : { next: 'copy' },
         ),
-      );
-      if (copied.outcome !== 'ok') {
-        if (state.imageId && state.imageId !== currentId) {
-          await this.discardReplacementCopy(settings, state.imageId);
+      'remove-old': async () => {
+        const newId = state.imageId!;
+        if (currentId && currentId !== newId) {
+          await this.removeReplacedCopy(settings, old, currentId, newId);
         }
-        throw this.replacementFailed(copied.error, currentId);
-      }
-      state.enter('remove-old', ctx.clock.now());
-    }
-    const newId = state.imageId!;
-    if (state.phase === 'remove-old') {
-      if (currentId && currentId !== newId) {
-        await this.removeReplacedCopy(settings, old, currentId, newId);
-      }
-      state.enter('rename', ctx.clock.now());
-    }
+        return { next: 'rename' };
+      },
+      rename: async () => ({ done: await this.renameReplacement(settings, currentId) }),
+    };
+  }
+
+  /** The old copy is gone: gives the new copy the name the old one held, and answers with it. */
+  private async renameReplacement(
+    settings: ImageCopySettings,
+    currentId: string | undefined,
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const newId = ctx.state.imageId!;
     let image = await ctx.images.describe(settings.destinationRegionId, newId);
     if (!image) {
       throw new ImageCopyError(
@@ -390,7 +454,7 @@ export class ImageCopyResource {
       );
     }
     // The name the copy should carry, once the old copy no longer holds it (see startReplacementCopy).
-    const finalName = state.finalName ?? settings.imageName;
+    const finalName = ctx.state.finalName ?? settings.imageName;
     if (finalName !== undefined && image.imageName !== finalName) {
       const renamed = await attempt(() =>
         ctx.images.call('ModifyImageAttribute', {
@@ -412,13 +476,7 @@ export class ImageCopyResource {
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
-    return {
-      status: 'SUCCESS',
-      physicalResourceId: this.physicalId(),
-      data: outputs(settings, image),
-      confirm: confirmationFor(ctx, image),
-      ownCopy: this.ownCopy(),
-    };
+    return this.copied(settings, image);
   }
 
   /**
@@ -534,7 +592,7 @@ export class ImageCopyResource {
    * - in every case, the previous version's copies of this resource that never became an image (in progress or
    *   failed), as it did.
    */
-  async onDelete(): Promise<Outcome> {
+  private deleteSteps(): PhaseTable<Outcome> {
     const { ctx } = this;
     const { event, state } = ctx;
     const reading = readPhysicalId(event.PhysicalResourceId);
@@ -542,10 +600,25 @@ export class ImageCopyResource {
     state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     const regionId = settings.destinationRegionId;
     const removal = { force: settings.force, timeoutSeconds: settings.deleteTimeoutSeconds };
-    if (state.phase === 'delete' && reading.kind === 'legacy-image') {
-      await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
-    }
-    state.enter('sweep', ctx.clock.now());
+    return {
+      delete: async () => {
+        if (reading.kind === 'legacy-image') {
+          await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
+        }
+        return { next: 'sweep' };
+      },
+      sweep: async () => ({ done: await this.sweep(reading, regionId, removal) }),
+    };
+  }
+
+  /** Removes the copies of this resource that the physical id names (see {@link deleteSteps}). */
+  private async sweep(
+    reading: PhysicalIdReading,
+    regionId: string,
+    removal: Pick<RemovalOptions, 'force' | 'timeoutSeconds'>,
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const { state } = ctx;
     // A Delete whose id is not ours follows a Create ROS never got the answer of: that Create may have started a copy
     // ECS does not list yet. It is looked for again until a copy started before this Delete began must be listed.
     const lookUntil =
@@ -591,7 +664,7 @@ export class ImageCopyResource {
   }
 }
 
-/** Whether a Delete whose physical id reads so removes this copy of the resource (see `onDelete`). */
+/** Whether a Delete whose physical id reads so removes this copy of the resource (see `deleteSteps`). */
 function deletes(reading: PhysicalIdReading, copy: OwnedCopy): boolean {
   const { tag, image } = copy;
   if (tag.legacy) {
