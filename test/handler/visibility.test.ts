@@ -142,6 +142,37 @@ describe('copyVisibility: delayed (a new copy is listed 5 s after CopyImage)', (
     expect(unseenFor).toEqual([...unseenFor].sort((x, y) => x - y));
     expect(stepsOf(h, fn).filter((step) => step.step === 'copy-started')).toHaveLength(1);
   });
+
+  it.concurrent(
+    "a rollback Delete with the logical id looks again across hand-overs until the unanswered Create's copy is listed, and removes it",
+    async () => {
+      const fn = h.deployHandler({ timeoutSeconds: 4 });
+      const resource = newResource();
+      const createRequestId = randomUUID();
+      // The Create's CopyImage answered, then ROS never got its answer: its copy is unlisted for 5 s.
+      const copyId = await startCopyAs(h, putSource(h, { sizeGiB: 500 }), {
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(
+          resource.StackId,
+          resource.LogicalResourceId,
+          createRequestId,
+          {
+            instance: ownershipRequestHash(createRequestId),
+          },
+        ),
+      });
+      const { response, event } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: resource.LogicalResourceId,
+        ResourceProperties: propertiesFor(putSource(h)),
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, copyId)).toBeUndefined();
+      const looks = stepsOf(h, fn).filter(
+        (step) => step.step === 'sweep' && step.requestId === event.RequestId,
+      );
+      expect(new Set(looks.map((step) => step.invocationId)).size).toBeGreaterThan(1);
+    },
+  );
 });
 
 describe('copyVisibility: immediate', () => {
