@@ -17,6 +17,7 @@ import {
   IMAGE_COPY_PROPERTY_NAMES,
   type ImageCopyInput,
   requiredMessage,
+  serviceKeyShareMessage,
   validateImageCopyProperties,
   validateImageId,
 } from './validation';
@@ -142,6 +143,46 @@ export interface ImageCopyProps {
    * @default - 10 minutes each
    */
   readonly timeouts?: ImageCopyTimeouts;
+
+  /**
+   * Alibaba Cloud account ids (digits) to share the copy with (`ModifyImageSharePermission`), at most 50 (ECS's limit
+   * per image; the handler shares 10 per call). Changed in place: added accounts are shared, removed ones unshared.
+   * Every account is unshared before the copy is deleted or kept as a previous version. An encrypted copy can only be
+   * shared when a customer KMS key encrypts it (`kmsKeyId`): ECS cannot share an image encrypted with its service key.
+   *
+   * @default - the copy is not shared (and no sharing call is made)
+   */
+  readonly sharedWithAccounts?: string[];
+
+  /**
+   * Image family of the copy (`ModifyImageAttribute` `ImageFamily`), so instances can launch "the latest Available
+   * image of the family" (`DescribeImageFromFamily`): 2-128 characters, starting with a letter or a Chinese character;
+   * letters, digits, Chinese characters, `.`, `:`, `_` and `-`; not starting with `aliyun` or `acs:`; no `http://` or
+   * `https://`. Changed in place (ECS cannot clear a family once set).
+   *
+   * @default - no family
+   */
+  readonly imageFamily?: string;
+
+  /**
+   * Put the source image's tags on the copy, the user's `tags` winning, as many as fit within ECS's 20 tags per image
+   * counting the tags ros-cdk-image-copy reserves (system keys `aliyun…`/`acs:…` and reserved keys are not copied).
+   * Changed in place.
+   *
+   * @default false
+   */
+  readonly copySourceTags?: boolean | ros.IResolvable;
+
+  /**
+   * How many previous copies to keep when a change replaces the copy (a new `sourceImageId`: the golden-image
+   * release), 0 to 10. A kept copy is unshared, renamed `<name>-previous-<imageId>` (freeing its name for the new
+   * copy) and deprecated (`Status=Deprecated`: it still launches instances, for rollback, but is no longer the latest
+   * of its family); beyond the count the oldest are deleted, and all of them with the resource. A copy that moves to
+   * another region is not kept. Changed in place: a lowered count deletes the oldest kept copies beyond it.
+   *
+   * @default 0
+   */
+  readonly keepPreviousVersions?: number;
 }
 
 /**
@@ -242,6 +283,21 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
     return this.attribute(ImageCopyData.ImageName);
   }
 
+  /** The accounts the copy is shared with, comma-separated ('' when none). */
+  public get attrSharedWithAccounts(): string {
+    return this.attribute(ImageCopyData.SharedWithAccounts);
+  }
+
+  /** The copy's image family ('' when none). */
+  public get attrImageFamily(): string {
+    return this.attribute(ImageCopyData.ImageFamily);
+  }
+
+  /** The previous copies kept by `keepPreviousVersions` (deprecated), comma-separated, newest first ('' when none). */
+  public get attrPreviousImageIds(): string {
+    return this.attribute(ImageCopyData.PreviousImageIds);
+  }
+
   /**
    * The attributes' tokens, made when first read (a token records where it was made, which costs more than the
    * rest of a copy's synthesis when most attributes are never read).
@@ -287,6 +343,13 @@ export class ImageCopy extends ros.Resource implements IImageCopy {
           [ImageCopyParameter.ResourceGroupId]: props.resourceGroupId,
           [ImageCopyParameter.Force]: props.force,
           [ImageCopyParameter.ExistingImageId]: props.existingImageId,
+          [ImageCopyParameter.SharedWithAccounts]:
+            props.sharedWithAccounts === undefined || ros.Token.isUnresolved(props.sharedWithAccounts)
+              ? props.sharedWithAccounts
+              : [...props.sharedWithAccounts],
+          [ImageCopyParameter.ImageFamily]: props.imageFamily,
+          [ImageCopyParameter.CopySourceTags]: props.copySourceTags,
+          [ImageCopyParameter.KeepPreviousVersions]: props.keepPreviousVersions,
           // The handler's defaults need not be written (a smaller template per copy).
           [ImageCopyParameter.CreateTimeoutSeconds]: unlessDefault(
             timeouts.createTimeoutSeconds,
@@ -391,6 +454,10 @@ function validateProps(subject: string, props: ImageCopyProps): void {
     existingImageId: concrete(props.existingImageId),
     createTimeoutMinutes: concrete(timeouts.create),
     deleteTimeoutMinutes: concrete(timeouts.delete),
+    sharedWithAccounts: concreteAccounts(props.sharedWithAccounts),
+    imageFamily: concrete(props.imageFamily),
+    copySourceTags: concrete(props.copySourceTags),
+    keepPreviousVersions: concrete(props.keepPreviousVersions),
   };
   // A token is a value: it satisfies "required". An encrypted flag that is a token may well be true, so a
   // concrete kmsKeyId is not held against it (the handler checks the pair at deploy time).
@@ -412,6 +479,14 @@ function validateProps(subject: string, props: ImageCopyProps): void {
   }
   const checked: ImageCopyInput =
     props.encrypted !== undefined && input.encrypted === undefined ? { ...input, encrypted: true } : input;
+  // Whether the copy is encrypted with the service key is unknown while the flag or the key is a token: the handler
+  // applies the sharing rule at deploy time, with the same words.
+  if (
+    (props.encrypted !== undefined && input.encrypted === undefined) ||
+    (props.kmsKeyId !== undefined && input.kmsKeyId === undefined)
+  ) {
+    tokenRequired.add(serviceKeyShareMessage(names.sharedWithAccounts, names.encrypted, names.kmsKeyId));
+  }
   messages.push(...validateImageCopyProperties(checked, 'construct').filter((m) => !tokenRequired.has(m)));
   if (messages.length > 0) {
     throw new ImageCopyValidationError(subject, messages);
@@ -437,6 +512,19 @@ function concreteTags(tags: { [key: string]: string } | undefined): { [key: stri
     result[concreteKey] = ros.Token.isUnresolved(value) ? '' : value;
   });
   return result;
+}
+
+/**
+ * Accounts with token elements replaced by distinct placeholders that pass the rules, so the count still counts them
+ * while their values are left to the handler. A list that is itself a token is skipped.
+ */
+function concreteAccounts(accounts: string[] | undefined): unknown {
+  if (accounts === undefined || ros.Token.isUnresolved(accounts) || !Array.isArray(accounts)) {
+    return accounts === undefined || ros.Token.isUnresolved(accounts) ? undefined : accounts;
+  }
+  return accounts.map((account, index) =>
+    ros.Token.isUnresolved(account) ? `${'9'.repeat(16)}${index}` : account,
+  );
 }
 
 /** `value`, or undefined (left out of the template) when it is the handler's default. */

@@ -86,6 +86,36 @@ export interface ImageReplicationProps {
    * @default - 10 minutes each
    */
   readonly timeouts?: ImageCopyTimeouts;
+
+  /**
+   * Account ids to share every copy with (see {@link ImageCopyProps.sharedWithAccounts}): each region's copy is
+   * shared, so the sharees find the image in every region. Changed in place.
+   *
+   * @default - the copies are not shared
+   */
+  readonly sharedWithAccounts?: string[];
+
+  /**
+   * Image family of every copy (see {@link ImageCopyProps.imageFamily}). Changed in place.
+   *
+   * @default - no family
+   */
+  readonly imageFamily?: string;
+
+  /**
+   * Put the source image's tags on every copy, the user's `tags` winning (see {@link ImageCopyProps.copySourceTags}).
+   *
+   * @default false
+   */
+  readonly copySourceTags?: boolean | ros.IResolvable;
+
+  /**
+   * How many previous copies each region keeps when a new source replaces them (see
+   * {@link ImageCopyProps.keepPreviousVersions}).
+   *
+   * @default 0
+   */
+  readonly keepPreviousVersions?: number;
 }
 
 /**
@@ -135,6 +165,10 @@ export class ImageReplication extends ros.Construct {
         resourceGroupId: props.resourceGroupId,
         force: props.force,
         timeouts: props.timeouts,
+        sharedWithAccounts: props.sharedWithAccounts,
+        imageFamily: props.imageFamily,
+        copySourceTags: props.copySourceTags,
+        keepPreviousVersions: props.keepPreviousVersions,
       });
       this.copiesByRegion.set(regionId, copy);
       return copy;
@@ -172,6 +206,33 @@ export class ImageReplication extends ros.Construct {
    */
   public imageIdIn(regionId: string): string {
     return this.copyIn(regionId).attrImageId;
+  }
+
+  /**
+   * The accounts the copy in a destination region is shared with, comma-separated (a token).
+   *
+   * @param regionId one of {@link destinationRegionIds}
+   */
+  public sharedWithAccountsIn(regionId: string): string {
+    return this.copyIn(regionId).attrSharedWithAccounts;
+  }
+
+  /**
+   * The image family of the copy in a destination region (a token).
+   *
+   * @param regionId one of {@link destinationRegionIds}
+   */
+  public imageFamilyIn(regionId: string): string {
+    return this.copyIn(regionId).attrImageFamily;
+  }
+
+  /**
+   * The previous copies kept in a destination region, comma-separated, newest first (a token).
+   *
+   * @param regionId one of {@link destinationRegionIds}
+   */
+  public previousImageIdsIn(regionId: string): string {
+    return this.copyIn(regionId).attrPreviousImageIds;
   }
 }
 

@@ -1,3 +1,7 @@
+/**
+ * Where this package is installed: its root directory (from the sources or from `dist/`), and the bundled handler zip
+ * the provider inlines into templates.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 

@@ -49,6 +49,26 @@ export const ImageCopyParameter = {
    * finished copy of the same source in one of these regions instead (a fan-out tree). Changes need no call.
    */
   ReplicaRegionIds: 'ReplicaRegionIds',
+  /**
+   * Alibaba Cloud account ids (digits) the copy is shared with (`ModifyImageSharePermission`): a list, or its JSON
+   * text, or comma-separated; at most {@link MAX_SHARED_ACCOUNTS_PER_IMAGE}. Changes in place (added accounts shared,
+   * removed ones unshared); every account is unshared before the copy is deleted or kept as a previous version.
+   */
+  SharedWithAccounts: 'SharedWithAccounts',
+  /** Image family of the copy (`ModifyImageAttribute` `ImageFamily`). Changes in place; ECS cannot clear it. */
+  ImageFamily: 'ImageFamily',
+  /**
+   * Whether the source image's tags are put on the copy (boolean or "true"/"false"), the user's tags winning, within
+   * {@link MAX_TAGS_PER_IMAGE} counting the reserved tags. Changes in place.
+   */
+  CopySourceTags: 'CopySourceTags',
+  /**
+   * How many previous copies a replacement keeps (number or numeric string, 0 to {@link MAX_KEEP_PREVIOUS_VERSIONS}):
+   * unshared, renamed ({@link previousVersionName}) and deprecated rather than deleted; the oldest beyond the count
+   * are deleted, and all of them with the resource. Changes in place: a lowered count deletes the oldest kept copies
+   * beyond it at once; a raised one takes effect at the next replacement.
+   */
+  KeepPreviousVersions: 'KeepPreviousVersions',
 } as const;
 
 /** One of the custom resource's parameter keys. */
@@ -72,6 +92,12 @@ export const ImageCopyData = {
   SourceRegionId: 'SourceRegionId',
   /** The copy's name as ECS reports it. */
   ImageName: 'ImageName',
+  /** The accounts the copy is shared with, comma-separated, in the order given ('' when none). */
+  SharedWithAccounts: 'SharedWithAccounts',
+  /** The copy's image family ('' when none). */
+  ImageFamily: 'ImageFamily',
+  /** The previous copies kept (deprecated) by `KeepPreviousVersions`, comma-separated, newest first ('' when none). */
+  PreviousImageIds: 'PreviousImageIds',
 } as const;
 
 /** One of the `Data` keys. */
@@ -123,6 +149,47 @@ export function sourceTagValue(sourceRegionId: string, sourceImageId: string, en
 }
 
 /**
+ * ECS shares an image with at most 10 accounts per `ModifyImageSharePermission` call (`AddAccount.N`,
+ * `RemoveAccount.N`; more are ignored), and with at most 50 accounts in all
+ * (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyimagesharepermission).
+ */
+export const MAX_SHARE_ACCOUNTS_PER_CALL = 10;
+
+/** See {@link MAX_SHARE_ACCOUNTS_PER_CALL}. */
+export const MAX_SHARED_ACCOUNTS_PER_IMAGE = 50;
+
+/**
+ * Most previous versions one copy keeps: each kept version is a custom image counted against the region's image
+ * quota, and the ids of all of them travel in `Data.PreviousImageIds` within the 4096-byte response.
+ */
+export const MAX_KEEP_PREVIOUS_VERSIONS = 10;
+
+/** Longest image name (characters), as ModifyImageAttribute and CopyImage document it. */
+const MAX_IMAGE_NAME_CHARACTERS = 128;
+
+/**
+ * The name a copy kept as a previous version takes, freeing its own for the new copy: `<name>-previous-<imageId>`
+ * (image ids are unique, so the name is too), the name shortened to keep within ECS's 128 characters. Only
+ * characters ECS allows in a name are added.
+ */
+export function previousVersionName(imageName: string, imageId: string): string {
+  const suffix = `-previous-${imageId}`;
+  if (imageName.endsWith(suffix)) {
+    return imageName;
+  }
+  const room = MAX_IMAGE_NAME_CHARACTERS - suffix.length;
+  return `${[...imageName].slice(0, Math.max(0, room)).join('')}${suffix}`;
+}
+
+/**
+ * Reads a list-of-strings parameter (`ReplicaRegionIds`, `SharedWithAccounts`): a list of strings, or its JSON
+ * text, or a comma-separated string (should ROS have flattened it). Undefined when absent or not a list of strings.
+ */
+export function parseStringListParameter(value: unknown): string[] | undefined {
+  return parseRegionListParameter(value);
+}
+
+/**
  * Reads the `ReplicaRegionIds` parameter: a list of strings, or its JSON text, or a comma-separated string (should ROS
  * have flattened it). Undefined when absent or not a list of strings; validation reports the latter.
  */
@@ -164,6 +231,12 @@ const UNCONFIRMED_MARK = '.';
 /** ...and one that ROS accepted as the resource's image. */
 const CONFIRMED_MARK = ':';
 
+/**
+ * ...and one that was the resource's image and is kept as a previous version (`KeepPreviousVersions`): never the
+ * current image again, removed with its instance, and never by a Delete that does not name the instance.
+ */
+const RETIRED_MARK = '!';
+
 /** Separates the readable prefix from the digest in a shortened owner; never part of a plain owner. */
 const SHORTENED_OWNER_MARKER = '~';
 
@@ -177,7 +250,9 @@ const LEGACY_MAX_OWNER_LENGTH = MAX_TAG_LENGTH - OWNERSHIP_SEPARATOR.length - HA
 const PLAIN_OWNER = /^[A-Za-z0-9._:/-]+$/;
 
 const HASH = `[0-9a-f]{${HASH_LENGTH}}`;
-const CURRENT_SUFFIX = new RegExp(`^(${HASH})([${UNCONFIRMED_MARK}${CONFIRMED_MARK}])(${HASH})$`);
+const CURRENT_SUFFIX = new RegExp(
+  `^(${HASH})([${UNCONFIRMED_MARK}${CONFIRMED_MARK}${RETIRED_MARK}])(${HASH})$`,
+);
 const LEGACY_SUFFIX = new RegExp(`^(${HASH})$`);
 
 function sha256Hex(text: string): string {
@@ -319,8 +394,13 @@ export interface OwnershipTag {
   readonly instance?: string;
   /** {@link ownershipRequestHash} of the request that started the copy. */
   readonly request: string;
-  /** Whether ROS accepted the answer that made the copy the resource's image (never, for a legacy value). */
+  /**
+   * Whether ROS accepted the answer that made the copy the resource's image (never, for a legacy value); a retired
+   * copy was, so it counts as confirmed.
+   */
   readonly confirmed: boolean;
+  /** Kept as a previous version (`KeepPreviousVersions`): `<owner>#<instance>!<request>`. */
+  readonly retired: boolean;
   /** Written by the previous version: `<owner>#<request>`. */
   readonly legacy: boolean;
 }
@@ -342,12 +422,13 @@ export function parseOwnershipTag(value: string): OwnershipTag | undefined {
       owner,
       instance: current[1],
       request: current[3],
-      confirmed: current[2] === CONFIRMED_MARK,
+      confirmed: current[2] === CONFIRMED_MARK || current[2] === RETIRED_MARK,
+      retired: current[2] === RETIRED_MARK,
       legacy: false,
     };
   }
   if (LEGACY_SUFFIX.test(suffix)) {
-    return { owner, request: suffix, confirmed: false, legacy: true };
+    return { owner, request: suffix, confirmed: false, retired: false, legacy: true };
   }
   return undefined;
 }
@@ -359,6 +440,18 @@ export function confirmedOwnershipValue(value: string): string | undefined {
     return undefined;
   }
   return `${tag.owner}${OWNERSHIP_SEPARATOR}${tag.instance}${CONFIRMED_MARK}${tag.request}`;
+}
+
+/**
+ * The same value, retired (kept as a previous version: `!` between the instance and the request); undefined for a
+ * value that is not one of this version.
+ */
+export function retiredOwnershipValue(value: string): string | undefined {
+  const tag = parseOwnershipTag(value);
+  if (!tag || tag.legacy) {
+    return undefined;
+  }
+  return `${tag.owner}${OWNERSHIP_SEPARATOR}${tag.instance}${RETIRED_MARK}${tag.request}`;
 }
 
 /** The parts of an ownership tag value when it marks a copy of this resource (any instance, request or version). */

@@ -44,7 +44,7 @@ export const FUNCTION_COMPUTE_SERVICE = 'fc.aliyuncs.com';
  * Two stacks of the same name in two regions, or two stacks in one region, therefore get different names.
  *
  * The role trusts `fc.aliyuncs.com` and allows exactly the actions the handler calls, each on what its RAM
- * authorization table allows ({@link HANDLER_ACTION_RESOURCES}): the ECS image and tag actions on the account's
+ * authorization table allows (`HANDLER_ACTION_RESOURCES` in `lib/provider.ts`): the ECS image and tag actions on the account's
  * images in every region (a copy reads the source region and writes the destination region); `ecs:CopyImage` and
  * `fc:InvokeFunction` (the handler continues long copies by invoking itself) on `*`, the only grant RAM honours
  * for them.
@@ -147,7 +147,9 @@ export class ImageCopyProvider extends ros.Construct {
  *
  * - `account-images`: the account's images in any region, `acs:ecs:*:<account>:image/*`. DeleteImage,
  *   CancelCopyImage and ModifyImageAttribute take an image (`acs:ecs:{#regionId}:{#accountId}:image/{#imageId}`);
- *   DescribeImages takes `image/*` or `image/{#imageId}`; TagResources, UntagResources and JoinResourceGroup take
+ *   DescribeImages takes `image/*` or `image/{#imageId}`; ModifyImageSharePermission and DescribeImageSharePermission
+ *   (sharing, `SharedWithAccounts`) take an image (`acs:ecs:{#regionId}:{#accountId}:image/{#imageId}`, their API
+ *   references); TagResources, UntagResources and JoinResourceGroup take
  *   an image among other resource types. Any region, because one copy reads the source region and writes the
  *   destination region, and `ImageReplication` spans many.
  * - `all-resources`: `*`, for an action with no resource-level authorization, where a statement naming a resource
@@ -170,6 +172,8 @@ export const HANDLER_ACTION_RESOURCES: Readonly<
   'ecs:TagResources': 'account-images',
   'ecs:UntagResources': 'account-images',
   'ecs:JoinResourceGroup': 'account-images',
+  'ecs:ModifyImageSharePermission': 'account-images',
+  'ecs:DescribeImageSharePermission': 'account-images',
   'fc:InvokeFunction': 'all-resources',
 };
 

@@ -9,11 +9,16 @@
  * the value (JSON-quoted, truncated when long) and the rule:
  * `imageName "1abc" is invalid: must start with a letter or a Chinese character`.
  *
- * Rules follow ecs-image-api.md §2.1 (CopyImage), §2.5 (ModifyImageAttribute) and §2.6 (tags).
+ * Rules follow ecs-image-api.md §2.1 (CopyImage), §2.5 (ModifyImageAttribute) and §2.6 (tags); sharing follows
+ * ModifyImageSharePermission (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyimagesharepermission)
+ * and the image family ModifyImageAttribute's `ImageFamily`
+ * (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyimageattribute).
  */
 import {
   ImageCopyParameter,
   type ImageCopyResourceProperties,
+  MAX_KEEP_PREVIOUS_VERSIONS,
+  MAX_SHARED_ACCOUNTS_PER_IMAGE,
   MAX_TAG_LENGTH,
   MAX_TAGS_PER_IMAGE,
   MAX_TIMEOUT_MINUTES,
@@ -24,6 +29,7 @@ import {
   parseBooleanParameter,
   parseNumberParameter,
   parseRegionListParameter,
+  parseStringListParameter,
   parseTagsParameter,
   RESERVED_TAG_KEYS,
   SOURCE_TAG_KEY,
@@ -128,6 +134,18 @@ function lengthRule(min: number, max: number, count: number): string {
 
 /** Image name: 2–128 characters; starts with a letter or Chinese character; not `aliyun`/`acs:`; no URL; `.:_-`. */
 export function validateImageName(value: unknown, property: string): string[] {
+  return validateNameLike(value, property);
+}
+
+/**
+ * Image family: the same rules as an image name (ModifyImageAttribute documents both alike): 2–128 characters;
+ * starts with a letter or Chinese character; not `aliyun`/`acs:`; no URL; letters, digits, `.:_-`.
+ */
+export function validateImageFamily(value: unknown, property: string): string[] {
+  return validateNameLike(value, property);
+}
+
+function validateNameLike(value: unknown, property: string): string[] {
   if (isAbsent(value)) {
     return [];
   }
@@ -335,6 +353,105 @@ export function validateKmsKey(
   return [];
 }
 
+/** Alibaba Cloud account id: digits only (ModifyImageSharePermission documents no length; ids are numeric). */
+const ACCOUNT_ID = /^[0-9]+$/;
+
+/**
+ * Accounts to share with: a list of account ids (or its JSON text, or comma-separated, as the handler may receive
+ * it), each digits only and at most {@link MAX_ID_LENGTH} long, none twice, at most
+ * {@link MAX_SHARED_ACCOUNTS_PER_IMAGE} (ECS's limit per image).
+ */
+export function validateAccountIds(value: unknown, property: string): string[] {
+  if (isAbsent(value)) {
+    return [];
+  }
+  const accounts = parseStringListParameter(value);
+  if (accounts === undefined) {
+    return [
+      invalidMessage(property, value, 'must be a list of Alibaba Cloud account ids (strings of digits)'),
+    ];
+  }
+  const messages: string[] = [];
+  if (accounts.length > MAX_SHARED_ACCOUNTS_PER_IMAGE) {
+    messages.push(
+      `${property} (${accounts.length} accounts) is invalid: ECS shares an image with at most ` +
+        `${MAX_SHARED_ACCOUNTS_PER_IMAGE} accounts`,
+    );
+  }
+  const seen = new Set<string>();
+  accounts.forEach((account, index) => {
+    const element = `${property}[${index}]`;
+    if (account.length > MAX_ID_LENGTH || !ACCOUNT_ID.test(account)) {
+      messages.push(
+        invalidMessage(
+          element,
+          account,
+          `must be an Alibaba Cloud account id like "1234567890123456": digits only, at most ${MAX_ID_LENGTH}`,
+        ),
+      );
+      return;
+    }
+    if (seen.has(account)) {
+      messages.push(invalidMessage(element, account, 'repeats an account: each account is shared with once'));
+    }
+    seen.add(account);
+  });
+  return messages;
+}
+
+/** Whether a list-of-accounts value names at least one account. */
+function namesAccounts(value: unknown): boolean {
+  return !isAbsent(value) && (parseStringListParameter(value)?.length ?? 0) > 0;
+}
+
+/**
+ * The rule that ECS cannot share an image encrypted with its service key: `<sharedWithAccounts> cannot be shared
+ * ...`. The same words at synth time and, for a value that was a token, at deploy time.
+ */
+export function serviceKeyShareMessage(
+  sharedProperty: string,
+  encryptedProperty: string,
+  kmsKeyIdProperty: string,
+): string {
+  return (
+    `${sharedProperty} requires ${kmsKeyIdProperty} when ${encryptedProperty} is true: ECS cannot share an image ` +
+    `encrypted with its service key, a customer KMS key is required (set ${kmsKeyIdProperty}, or leave the copy ` +
+    `unencrypted)`
+  );
+}
+
+/** Sharing an encrypted copy: only with a customer KMS key ({@link serviceKeyShareMessage}). */
+export function validateShareEncryption(
+  encrypted: unknown,
+  kmsKeyId: unknown,
+  sharedWithAccounts: unknown,
+  names: { readonly encrypted: string; readonly kmsKeyId: string; readonly sharedWithAccounts: string },
+): string[] {
+  if (parseBooleanParameter(encrypted) === true && isAbsent(kmsKeyId) && namesAccounts(sharedWithAccounts)) {
+    return [serviceKeyShareMessage(names.sharedWithAccounts, names.encrypted, names.kmsKeyId)];
+  }
+  return [];
+}
+
+/** How many previous versions to keep: a whole number from 0 to {@link MAX_KEEP_PREVIOUS_VERSIONS}. */
+export function validateKeepPreviousVersions(value: unknown, property: string): string[] {
+  if (isAbsent(value)) {
+    return [];
+  }
+  const count = parseNumberParameter(value);
+  if (count === undefined || !Number.isInteger(count) || count < 0 || count > MAX_KEEP_PREVIOUS_VERSIONS) {
+    return [
+      invalidMessage(
+        property,
+        value,
+        `must be a whole number from 0 to ${MAX_KEEP_PREVIOUS_VERSIONS} (each kept version is an image in the ` +
+          `region's quota)`,
+      ),
+    ];
+  }
+  return [];
+}
+
 /** A create/delete timeout in minutes (construct side): a finite number, more than 0 and at most 720. */
 export function validateTimeoutMinutes(value: unknown, property: string): string[] {
   if (isAbsent(value)) {
@@ -394,6 +511,10 @@ export interface ImageCopyInput {
   readonly deleteTimeoutSeconds?: unknown;
   /** The other regions of the `ImageReplication` this copy belongs to. */
   readonly replicaRegionIds?: unknown;
+  readonly sharedWithAccounts?: unknown;
+  readonly imageFamily?: unknown;
+  readonly copySourceTags?: unknown;
+  readonly keepPreviousVersions?: unknown;
 }
 
 /** Whose names a message uses: the construct's props (`imageName`) or the template's parameters (`ImageName`). */
@@ -418,6 +539,10 @@ export const IMAGE_COPY_PROPERTY_NAMES: Record<PropertyNaming, Record<keyof Imag
     createTimeoutSeconds: 'timeouts.create',
     deleteTimeoutSeconds: 'timeouts.delete',
     replicaRegionIds: 'destinationRegionIds',
+    sharedWithAccounts: 'sharedWithAccounts',
+    imageFamily: 'imageFamily',
+    copySourceTags: 'copySourceTags',
+    keepPreviousVersions: 'keepPreviousVersions',
   },
   template: {
     sourceImageId: ImageCopyParameter.SourceImageId,
@@ -437,6 +562,10 @@ export const IMAGE_COPY_PROPERTY_NAMES: Record<PropertyNaming, Record<keyof Imag
     createTimeoutSeconds: ImageCopyParameter.CreateTimeoutSeconds,
     deleteTimeoutSeconds: ImageCopyParameter.DeleteTimeoutSeconds,
     replicaRegionIds: ImageCopyParameter.ReplicaRegionIds,
+    sharedWithAccounts: ImageCopyParameter.SharedWithAccounts,
+    imageFamily: ImageCopyParameter.ImageFamily,
+    copySourceTags: ImageCopyParameter.CopySourceTags,
+    keepPreviousVersions: ImageCopyParameter.KeepPreviousVersions,
   },
 };
 
@@ -469,6 +598,11 @@ export function validateImageCopyProperties(input: ImageCopyInput, naming: Prope
     ...validateTimeoutMinutes(input.deleteTimeoutMinutes, name.deleteTimeoutMinutes),
     ...validateTimeoutSeconds(input.createTimeoutSeconds, name.createTimeoutSeconds),
     ...validateTimeoutSeconds(input.deleteTimeoutSeconds, name.deleteTimeoutSeconds),
+    ...validateAccountIds(input.sharedWithAccounts, name.sharedWithAccounts),
+    ...validateShareEncryption(input.encrypted, input.kmsKeyId, input.sharedWithAccounts, name),
+    ...validateImageFamily(input.imageFamily, name.imageFamily),
+    ...validateBoolean(input.copySourceTags, name.copySourceTags),
+    ...validateKeepPreviousVersions(input.keepPreviousVersions, name.keepPreviousVersions),
   );
   return messages;
 }
@@ -490,6 +624,10 @@ export function imageCopyInputFromParameters(properties: ImageCopyResourceProper
     createTimeoutSeconds: properties[ImageCopyParameter.CreateTimeoutSeconds],
     deleteTimeoutSeconds: properties[ImageCopyParameter.DeleteTimeoutSeconds],
     replicaRegionIds: properties[ImageCopyParameter.ReplicaRegionIds],
+    sharedWithAccounts: properties[ImageCopyParameter.SharedWithAccounts],
+    imageFamily: properties[ImageCopyParameter.ImageFamily],
+    copySourceTags: properties[ImageCopyParameter.CopySourceTags],
+    keepPreviousVersions: properties[ImageCopyParameter.KeepPreviousVersions],
   };
 }
 

@@ -1,3 +1,7 @@
+/**
+ * A minimal zip writer (deflated entries, deterministic) and reader (stored and deflated entries) on node:zlib alone:
+ * the handler bundle is written as the zip Function Compute takes, and LocalCloud's FC reads the code it is given.
+ */
 import * as zlib from 'zlib';
 
 /** One file in a zip archive. */

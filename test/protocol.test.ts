@@ -53,6 +53,10 @@ describe('parameter and Data keys', () => {
         'SourceImageId',
         'SourceRegionId',
         'Tags',
+        'SharedWithAccounts',
+        'ImageFamily',
+        'CopySourceTags',
+        'KeepPreviousVersions',
       ].sort(),
     );
     for (const [key, value] of Object.entries(ImageCopyParameter)) {
@@ -67,6 +71,9 @@ describe('parameter and Data keys', () => {
       'SourceImageId',
       'SourceRegionId',
       'ImageName',
+      'SharedWithAccounts',
+      'ImageFamily',
+      'PreviousImageIds',
     ]);
     for (const [key, value] of Object.entries(ImageCopyData)) {
       expect(value).toBe(key);
@@ -202,6 +209,7 @@ describe('ownership tag', () => {
           instance: 'abcdef012345',
           request: ownershipRequestHash(REQUEST_ID),
           confirmed,
+          retired: false,
           legacy: false,
         });
         expect(`${parseOwnershipTag(value)?.owner}#`).toBe(ownerPrefix(stackId, LOGICAL_ID));

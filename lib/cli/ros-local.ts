@@ -13,7 +13,7 @@ import {
   writeServerInfo,
 } from '../local/discovery';
 import { FaultPlan, FaultPlanError } from '../local/faults';
-import { LocalCloud } from '../local/local-cloud';
+import { LocalCloud, MAX_ACCOUNTS } from '../local/local-cloud';
 import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
@@ -29,6 +29,8 @@ Commands:
 Options:
   --port N               TCP port on 127.0.0.1 (default: any free port)
   --state FILE           State file (default: ${DEFAULT_LOCAL_DIR}/${STATE_FILE_NAME}); separate runs see one cloud
+  --accounts N           How many accounts the cloud has (default 1; a state file keeps every account it had),
+                         each with its own root key, id, RAM, images and stacks: all are printed
   --copy-duration-ms N   How long every image copy takes (default: proportional to the image size)
   --faults FILE          Inject faults from a JSON fault plan, e.g.
                            {"seed": 7, "rules": [{"kind": "throttle", "product": "ecs", "probability": 0.2}]}
@@ -56,6 +58,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         port: { type: 'string' },
         state: { type: 'string' },
         'copy-duration-ms': { type: 'string' },
+        accounts: { type: 'string' },
         faults: { type: 'string' },
         variant: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -87,6 +90,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await start(io, dir, stateFile, {
       port: integerOption('--port', values.port, 0, 65535),
       copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
+      accounts: integerOption('--accounts', values.accounts, 1, MAX_ACCOUNTS),
       faults: values.faults === undefined ? undefined : readFaultPlan(values.faults, io.cwd),
       variants: readVariants(values.variant ?? []),
     });
@@ -120,6 +124,7 @@ async function start(
   options: {
     port?: number;
     copyDurationMs?: number;
+    accounts?: number;
     faults?: FaultPlan;
     variants?: Partial<CloudVariants>;
   },
@@ -136,6 +141,7 @@ async function start(
       port: options.port,
       stateFile,
       copyDurationMs: options.copyDurationMs,
+      accounts: options.accounts,
       faults: options.faults,
       variants: options.variants,
       lockPurpose: 'ros-local',
@@ -157,6 +163,12 @@ async function start(
       `  account id          ${cloud.accountId}`,
       `  access key id       ${accessKeyId}`,
       `  access key secret   ${accessKeySecret}`,
+      ...cloud.accounts
+        .slice(1)
+        .flatMap((account) => [
+          `  account ${account.index + 1}: id ${account.accountId}, access key id ${account.credentials.accessKeyId}, ` +
+            `secret ${account.credentials.accessKeySecret}`,
+        ]),
       ``,
       `SDK clients: new $OpenApiUtil.Config({ accessKeyId, accessKeySecret, regionId, endpoint: '${cloud.endpoint}', protocol: 'http' })`,
       `ros-deploy --local uses this LocalCloud while it runs. Stop with Ctrl-C.`,

@@ -40,7 +40,10 @@ export type DeployEvent =
   /** Anything else worth telling (e.g. "deleting the rolled-back stack before creating it again"). */
   | { readonly type: 'message'; readonly stackName: string; readonly text: string };
 
-/** The time between polls: a fixed number of milliseconds, or a range (see {@link pollDelay}). */
+/**
+ * The time between polls: a fixed number of milliseconds, or a range `{ min, max }`, in which the wait grows with the
+ * operation's age (a tenth of the time run so far), so long operations are polled less often.
+ */
 export type PollInterval = number | { readonly min: number; readonly max: number };
 
 export const DEFAULT_POLL_INTERVAL_MS = { min: 1000, max: 2000 } as const;

@@ -16,6 +16,7 @@ export type {
   DestroyStackOptions,
   FailedResource,
   OperationOptions,
+  ResolvedTemplate,
   StackEventWithPath,
   StackEventsOptions,
   StackOperationResult,
@@ -25,7 +26,7 @@ export type {
 export { diffStack, diffTemplates, formatDiff, parseTemplateBody, summarize } from './diff';
 export type { DiffResult, DiffStackOptions, DiffSummary, PropertyChange, TemplateChange } from './diff';
 export { isImageCopyResource, NOT_EDITABLE, reviewResource } from './review';
-export type { Replacement, ResourceAction, ResourceReview, SecurityChange } from './review';
+export type { Replacement, ResourceAction, ResourceReview, SecurityChange, TemplateResource } from './review';
 export { APPROVAL_LEVELS, changesNeedingApproval } from './approval';
 export type { ApprovalItem, ApprovalLevel } from './approval';
 export { readAssembly, synthesize, assemblyStack, constructPathsOf } from './assembly';
@@ -46,7 +47,7 @@ export {
 export { createChangeSet, formatChangeSet } from './change-sets';
 export type { ChangeSet, CreateChangeSetOptions } from './change-sets';
 export type { ResourceChange } from './stack-types';
-export type { DeployStacksOptions, StacksTarget } from './stacks';
+export type { DeployStacksOptions, StacksOptions, StacksTarget } from './stacks';
 export { initApp, SEEDED_IMAGE } from './init';
 export type { InitOptions, InitResult } from './init';
 export { regionResolver } from './region';
@@ -58,7 +59,7 @@ export type { AccessKeyCredentials, ConnectionOptions } from './connection';
 export { missingProfile, profileRegion } from './profile';
 export { DeployError, LIBRARY_WORDING, quote } from './errors';
 export type { DeployErrorCode, Describe, OptionDetail, OptionName, Wording } from './errors';
-export type { DeployEvent, StackOperation } from './follow';
+export type { DeployEvent, PollInterval, StackOperation } from './follow';
 export type { ImageCopyProgress } from './image-progress';
 export type { RetryNotice, RetryOptions } from './retry';
 export type { StackEvent, StackOutput } from './stack-types';

@@ -51,9 +51,9 @@ export const isCustomResource = (type: unknown): boolean =>
  */
 export function requiredStackTimeout(
   stackName: string,
-  template: Template,
+  template: Record<string, unknown>,
   parameters: Record<string, string> = {},
-  removedBy?: Template,
+  removedBy?: Record<string, unknown>,
 ): StackTimeout {
   const own = longestChain(template, parameters);
   const ownMinutes = Math.ceil(own.seconds / 60) + STACK_TIMEOUT_MARGIN_MINUTES;

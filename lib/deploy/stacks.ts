@@ -19,7 +19,8 @@ export interface StacksTarget {
   readonly pollIntervalMs?: number;
 }
 
-interface StacksOptions {
+/** What {@link deployStacks}, {@link destroyStacks} and the change-set functions share. */
+export interface StacksOptions {
   /** The stacks, in the app's order (see `selectStacks`). */
   readonly stacks: readonly AssemblyStack[];
   /** The region of each stack by name (see {@link stackRegions}). */

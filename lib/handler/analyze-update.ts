@@ -16,6 +16,14 @@ export type UpdateBehaviour =
   | 'retag'
   /** `JoinResourceGroup`. A removed value leaves the image where it is. */
   | 'join-resource-group'
+  /** `ModifyImageSharePermission`: added accounts shared, removed ones unshared, 10 per call (distribution.ts). */
+  | 'share'
+  /**
+   * `DeleteImage` of the kept previous versions beyond a lowered count (previous-versions.ts); a raised count needs no
+   * call until the next replacement keeps one more.
+   */
+  | 'prune'
+  /**
   /** Read by the handler only (delete force, timeouts, replica regions) or only on Create (adoption): no call. */
   | 'no-call';
 
@@ -35,6 +43,12 @@ export const UPDATE_BEHAVIOUR: Readonly<Record<ImageCopyParameterKey, UpdateBeha
   [ImageCopyParameter.CreateTimeoutSeconds]: 'no-call',
   [ImageCopyParameter.DeleteTimeoutSeconds]: 'no-call',
   [ImageCopyParameter.ReplicaRegionIds]: 'no-call',
+  [ImageCopyParameter.SharedWithAccounts]: 'share',
+  // ModifyImageAttribute ImageFamily; ECS cannot clear a family: a removed value is left as it is.
+  [ImageCopyParameter.ImageFamily]: 'modify-attribute',
+  // The source's tags added (or, turned off, removed) with the user's tags winning.
+  [ImageCopyParameter.CopySourceTags]: 'retag',
+  [ImageCopyParameter.KeepPreviousVersions]: 'prune',
 };
 
 /** Each parameter's value in the settings, normalised, for comparison. */
@@ -54,6 +68,11 @@ const SETTING_OF: Readonly<Record<ImageCopyParameterKey, (settings: ImageCopySet
   [ImageCopyParameter.CreateTimeoutSeconds]: (s) => s.createTimeoutSeconds,
   [ImageCopyParameter.DeleteTimeoutSeconds]: (s) => s.deleteTimeoutSeconds,
   [ImageCopyParameter.ReplicaRegionIds]: (s) => [...s.replicaRegionIds].sort(),
+  // The order of the accounts does not matter; no list and an empty one both share with nobody.
+  [ImageCopyParameter.SharedWithAccounts]: (s) => [...(s.sharedWithAccounts ?? [])].sort(),
+  [ImageCopyParameter.ImageFamily]: (s) => s.imageFamily,
+  [ImageCopyParameter.CopySourceTags]: (s) => s.copySourceTags ?? false,
+  [ImageCopyParameter.KeepPreviousVersions]: (s) => s.keepPreviousVersions ?? 0,
 };
 
 function sortedEntries(tags: Readonly<Record<string, string>>): [string, string][] {

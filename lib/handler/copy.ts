@@ -18,6 +18,7 @@ import {
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
 import { describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
 import { discardCopy } from './discard';
+import { copiedSourceTags } from './distribution-tags';
 import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
@@ -209,6 +210,8 @@ export async function startCopy(
   }
   const name = options.temporaryName ?? settings.imageName;
   const tags = {
+    // CopySourceTags: the source's tags that fit, the user's winning (distribution-tags.ts).
+    ...(await copiedSourceTags(ctx, settings)),
     ...settings.tags,
     // A copy of an ImageReplication says which source it copies, so the others may copy from it once it is done.
     ...(settings.replicaRegionIds.length > 0

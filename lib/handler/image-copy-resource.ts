@@ -32,6 +32,8 @@ import { startCopy, temporaryNameFor, waitOrFallBack } from './copy';
 import { describeApiError, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
+import { applyDistribution, type DistributionOutputs, revokeSharingBeforeDelete } from './distribution';
+import { inPlaceTagChanges } from './distribution-tags';
 import {
   isFailed,
   isPending,
@@ -53,6 +55,7 @@ import {
 } from './ownership';
 import { type PhaseTable, runPhases, type StepResult } from './phases';
 import { PollPlanner } from './poll-planner';
+import { retireOrRemoveReplaced, settlePreviousVersions } from './previous-versions';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
 import { visibilityGraceMs } from './visibility';
 
@@ -88,8 +91,13 @@ export function physicalIdOf(event: CustomResourceEvent): string {
   return event.PhysicalResourceId || physicalIdFor(event.RequestId);
 }
 
-function outputs(settings: ImageCopySettings, image: ImageView): ImageCopyOutputs {
+function outputs(
+  settings: ImageCopySettings,
+  image: ImageView,
+  distribution: DistributionOutputs,
+): ImageCopyOutputs {
   return {
+    ...distribution,
     [ImageCopyData.ImageId]: image.imageId,
     [ImageCopyData.RegionId]: settings.destinationRegionId,
     [ImageCopyData.SourceImageId]: settings.sourceImageId,
@@ -157,17 +165,32 @@ export class ImageCopyResource {
       },
       wait: async () => {
         const image = await waitOrFallBack(ctx, settings, state.imageId!);
-        return image ? { done: this.copied(settings, image) } : { next: 'copy' };
+        return image ? { done: await this.copied(settings, image) } : { next: 'copy' };
       },
     };
   }
 
-  /** The answer for this request's copy, Available. */
-  private copied(settings: ImageCopySettings, image: ImageView): Outcome {
+  /**
+   * The answer for this request's copy, Available (a Create's, or a replacement's once the old copy is gone), after
+   * its distribution (sharing, family: distribution.ts) is applied; `previousVersions` are the kept copies' ids
+   * (KeepPreviousVersions, after a replacement).
+   */
+  private async copied(
+    settings: ImageCopySettings,
+    copy: ImageView,
+    previousVersions?: readonly string[],
+  ): Promise<Outcome> {
+    const { image, outputs: distribution } = await applyDistribution(
+      this.ctx,
+      settings,
+      undefined,
+      copy,
+      previousVersions,
+    );
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, image),
+      data: outputs(settings, image, distribution),
       confirm: confirmationFor(this.ctx, image),
       ownCopy: this.ownCopy(),
     };
@@ -197,11 +220,12 @@ export class ImageCopyResource {
       tagsToRemove: [],
     });
     ctx.log.info('existing-image-adopted', { imageId, regionId: region });
+    const { outputs: distribution } = await applyDistribution(ctx, settings, undefined, adopted);
     // Not an own copy: should ROS refuse the answer, the image stays (it was there before the resource).
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, adopted),
+      data: outputs(settings, adopted, distribution),
       confirm: { regionId: region, imageId, value: confirmedOwnershipValue(ownership)! },
     };
   }
@@ -250,7 +274,7 @@ export class ImageCopyResource {
       update: async () =>
         replacement
           ? { next: 'copy' }
-          : { done: await this.updateInPlace(settings, plan, current, currentId) },
+          : { done: await this.updateInPlace(settings, old, instance, plan, current, currentId) },
       ...this.replacementSteps(settings, old, currentId, instance),
     };
   }
@@ -258,6 +282,8 @@ export class ImageCopyResource {
   /** Brings the current image to the wanted name, description, tags and resource group. */
   private async updateInPlace(
     settings: ImageCopySettings,
+    old: ImageCopySettings,
+    instance: string,
     plan: UpdatePlan,
     current: ImageView | undefined,
     currentId: string | undefined,
@@ -287,11 +313,17 @@ export class ImageCopyResource {
     const tagsToRemove = plan.tags.remove.filter(
       (key) => !RESERVED_TAG_KEYS.includes(key) && key in image.tags,
     );
-    const updated = await this.applyInPlace(settings, image, { tagsToSet, tagsToRemove });
+    const tagChanges = (await inPlaceTagChanges(ctx, old, settings, image.tags)) ?? {
+      tagsToSet,
+      tagsToRemove,
+    };
+    const updated = await this.applyInPlace(settings, image, tagChanges);
+    const previous = await settlePreviousVersions(ctx, settings, old, instance);
+    const distributed = await applyDistribution(ctx, settings, old, updated, previous);
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
-      data: outputs(settings, updated),
+      data: outputs(settings, distributed.image, distributed.outputs),
       confirm: confirmationFor(ctx, image),
     };
   }
@@ -430,17 +462,22 @@ export class ImageCopyResource {
       'remove-old': async () => {
         const newId = state.imageId!;
         if (currentId && currentId !== newId) {
-          await this.removeReplacedCopy(settings, old, currentId, newId);
+          // Kept as a previous version when KeepPreviousVersions asks for it, else unshared and removed.
+          await retireOrRemoveReplaced(ctx, settings, old, currentId, () =>
+            this.removeReplacedCopy(settings, old, currentId, newId),
+          );
         }
         return { next: 'rename' };
       },
-      rename: async () => ({ done: await this.renameReplacement(settings, currentId) }),
+      rename: async () => ({ done: await this.renameReplacement(settings, old, instance, currentId) }),
     };
   }
 
   /** The old copy is gone: gives the new copy the name the old one held, and answers with it. */
   private async renameReplacement(
     settings: ImageCopySettings,
+    old: ImageCopySettings,
+    instance: string,
     currentId: string | undefined,
   ): Promise<Outcome> {
     const { ctx } = this;
@@ -476,7 +513,9 @@ export class ImageCopyResource {
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
-    return this.copied(settings, image);
+    // The kept copies beyond KeepPreviousVersions go; the rest are named in the answer.
+    const previous = await settlePreviousVersions(ctx, settings, old, instance);
+    return this.copied(settings, image, previous);
   }
 
   /**
@@ -607,12 +646,13 @@ export class ImageCopyResource {
         }
         return { next: 'sweep' };
       },
-      sweep: async () => ({ done: await this.sweep(reading, regionId, removal) }),
+      sweep: async () => ({ done: await this.sweep(settings, reading, regionId, removal) }),
     };
   }
 
   /** Removes the copies of this resource that the physical id names (see {@link deleteSteps}). */
   private async sweep(
+    settings: ImageCopySettings,
     reading: PhysicalIdReading,
     regionId: string,
     removal: Pick<RemovalOptions, 'force' | 'timeoutSeconds'>,
@@ -644,6 +684,12 @@ export class ImageCopyResource {
         physicalIdKind: reading.kind,
         copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
       });
+      await revokeSharingBeforeDelete(
+        ctx,
+        settings,
+        regionId,
+        targets.map(({ image }) => image),
+      );
       await removeImages(ctx, regionId, targets, removal);
       const now = ctx.clock.now();
       if (lookUntil === undefined || now >= lookUntil) {

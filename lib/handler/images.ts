@@ -27,6 +27,8 @@ export interface ImageView {
   readonly remainSeconds?: number;
   readonly tags: Readonly<Record<string, string>>;
   readonly resourceGroupId: string;
+  /** The image family ('' when none). */
+  readonly imageFamily?: string;
   /** `YYYY-MM-DDTHH:mm:ssZ` as reported (compares as text), or '' when not reported. */
   readonly creationTime: string;
 }
@@ -66,6 +68,7 @@ export function imageView(image: WireImage, regionId: string): ImageView {
     remainSeconds: remain.length > 0 ? Math.max(...remain) : undefined,
     tags: Object.fromEntries((image.Tags?.Tag ?? []).map((tag) => [tag.TagKey ?? '', tag.TagValue ?? ''])),
     resourceGroupId: image.ResourceGroupId ?? '',
+    imageFamily: image.ImageFamily ?? '',
     creationTime: image.CreationTime ?? '',
   };
 }

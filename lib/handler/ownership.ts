@@ -78,7 +78,11 @@ export async function currentImageOf(
   regionId: string,
 ): Promise<ImageView | undefined> {
   const copies = (await ownedCopies(ctx, regionId, ['Available', 'Deprecated']))
-    .filter((copy) => !copy.tag.legacy && copy.tag.instance === instance && isUsable(copy.image))
+    // A previous version kept by KeepPreviousVersions (retired) is never the current image again.
+    .filter(
+      (copy) =>
+        !copy.tag.legacy && !copy.tag.retired && copy.tag.instance === instance && isUsable(copy.image),
+    )
     .sort(newestFirst);
   const confirmed = copies.find((copy) => copy.tag.confirmed);
   if (confirmed) {

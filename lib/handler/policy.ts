@@ -12,6 +12,8 @@ export const HANDLER_RAM_ACTIONS = [
   'ecs:TagResources',
   'ecs:UntagResources',
   'ecs:JoinResourceGroup',
+  'ecs:ModifyImageSharePermission',
+  'ecs:DescribeImageSharePermission',
   'fc:InvokeFunction',
 ] as const;
 

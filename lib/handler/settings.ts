@@ -11,6 +11,7 @@ import {
   parseBooleanParameter,
   parseNumberParameter,
   parseRegionListParameter,
+  parseStringListParameter,
   parseTagsParameter,
 } from '../protocol';
 import { imageCopyInputFromParameters, validateImageCopyProperties } from '../validation';
@@ -37,6 +38,16 @@ export interface ImageCopySettings {
    * finished copy of the same source may be copied from when the source itself is busy.
    */
   readonly replicaRegionIds: readonly string[];
+  /**
+   * The accounts the copy is shared with, in the order given; undefined when the resource does not manage sharing
+   * (then no sharing call is made at all).
+   */
+  readonly sharedWithAccounts?: readonly string[];
+  readonly imageFamily?: string;
+  /** Put the source image's tags on the copy (the user's tags win). @default false */
+  readonly copySourceTags?: boolean;
+  /** How many previous copies a replacement keeps (deprecated) instead of deleting them. @default 0 */
+  readonly keepPreviousVersions?: number;
 }
 
 const DEFAULT_CREATE_TIMEOUT_SECONDS = DEFAULT_CREATE_TIMEOUT_MINUTES * 60;
@@ -87,6 +98,13 @@ export function readSettingsLeniently(
       DEFAULT_DELETE_TIMEOUT_SECONDS,
     ),
     replicaRegionIds: parseRegionListParameter(p[ImageCopyParameter.ReplicaRegionIds]) ?? [],
+    sharedWithAccounts: parseStringListParameter(p[ImageCopyParameter.SharedWithAccounts]),
+    imageFamily: optionalText(p[ImageCopyParameter.ImageFamily]),
+    copySourceTags: parseBooleanParameter(p[ImageCopyParameter.CopySourceTags]) ?? false,
+    keepPreviousVersions: Math.max(
+      0,
+      Math.floor(parseNumberParameter(p[ImageCopyParameter.KeepPreviousVersions]) ?? 0),
+    ),
   };
 }
 

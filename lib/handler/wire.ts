@@ -43,6 +43,14 @@ export interface EcsActions {
     request: Wire<Ecs.JoinResourceGroupRequest>;
     response: Wire<Ecs.JoinResourceGroupResponseBody>;
   };
+  ModifyImageSharePermission: {
+    request: Wire<Ecs.ModifyImageSharePermissionRequest>;
+    response: Wire<Ecs.ModifyImageSharePermissionResponseBody>;
+  };
+  DescribeImageSharePermission: {
+    request: Wire<Ecs.DescribeImageSharePermissionRequest>;
+    response: Wire<Ecs.DescribeImageSharePermissionResponseBody>;
+  };
 }
 
 export type EcsAction = keyof EcsActions;

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiError } from './errors';
-import type { Principal, Ram } from './ram';
+import type { KeyLookup, Principal } from './ram';
 import {
   parseV3Authorization,
   sameSignature,
@@ -29,6 +29,11 @@ export interface SignedRequest {
   /** Lower-cased header names. */
   readonly headers: Record<string, string | undefined>;
   readonly body: Buffer;
+}
+
+/** Where the access keys are: one account's RAM, or every account's. */
+export interface KeyStore {
+  lookup(accessKeyId: string): KeyLookup | undefined;
 }
 
 export interface Authenticated {
@@ -153,7 +158,7 @@ export class Authenticator {
   private readonly nonces: NonceStore;
 
   constructor(
-    private readonly ram: Ram,
+    private readonly ram: KeyStore,
     options: AuthenticatorOptions = {},
   ) {
     this.maxSkewMs = options.maxSkewMs ?? 15 * 60 * 1000;

@@ -6,7 +6,8 @@
  */
 import { type Clock, systemClock } from '../clock';
 import { DEFAULT_LOCAL_DIR, findRunningLocalCloud, STATE_FILE_NAME } from './discovery';
-import { LocalCloud } from './local-cloud';
+import { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
+import type { AccountKey } from './accounts';
 import type { AccessKey } from './ram';
 import { type LockHolder, StateLockedError } from './state-lock';
 import type { CloudVariants } from './variants';
@@ -17,8 +18,10 @@ export { DEFAULT_LOCAL_DIR, STATE_FILE_NAME };
 /** A LocalCloud to call: where, as whom, and who serves it. */
 export interface LocalCloudConnection {
   readonly endpoint: string;
-  /** The root access key of the cloud. */
+  /** The root access key of the cloud's first account. */
   readonly credentials: AccessKey;
+  /** Every account of the cloud (id and root key), the first one first. */
+  readonly accounts: readonly AccountKey[];
   readonly stateFile: string;
   /** `ros-local` (with its pid), or this process, in which case {@link stop} stops it. */
   readonly servedBy: { readonly kind: 'ros-local'; readonly pid: number } | { readonly kind: 'embedded' };
@@ -33,6 +36,8 @@ export interface ConnectLocalCloudOptions {
   readonly purpose?: string;
   /** The readings of open behaviours an embedded LocalCloud plays. */
   readonly variants?: Partial<CloudVariants>;
+  /** How many accounts an embedded LocalCloud has (`ROS_LOCAL_ACCOUNTS`, see `accountsFromEnvironment`). @default 1 */
+  readonly accounts?: number;
   /** Told once when another process holds the state file and this waits for it. */
   readonly onWait?: (holder: LockHolder, stateFile: string) => void;
   /** Stops waiting (the promise rejects with the signal's reason). */
@@ -60,6 +65,7 @@ export async function connectLocalCloud(
       return {
         endpoint: running.endpoint,
         credentials: running.credentials,
+        accounts: running.accounts,
         stateFile: running.stateFile,
         servedBy: { kind: 'ros-local', pid: running.pid },
         stop: async () => undefined,
@@ -69,11 +75,13 @@ export async function connectLocalCloud(
       const cloud = await LocalCloud.start({
         stateFile,
         variants: options.variants,
+        ...(options.accounts !== undefined ? { accounts: options.accounts } : {}),
         lockPurpose: options.purpose ?? 'LocalCloud',
       });
       return {
         endpoint: cloud.endpoint,
         credentials: cloud.credentials,
+        accounts: cloud.accounts.map((a) => ({ accountId: a.accountId, credentials: a.credentials })),
         stateFile,
         servedBy: { kind: 'embedded' },
         stop: () => cloud.stop(),
@@ -109,4 +117,22 @@ function servedLocalCloud(dir: string) {
   } catch (err) {
     throw new ServedStateError(`cannot read the state of the running ros-local: ${(err as Error).message}`);
   }
+}
+
+/** Environment variable read by the LocalCloud that `ros-deploy --local` embeds: how many accounts it has. */
+export const ACCOUNTS_ENVIRONMENT_VARIABLE = 'ROS_LOCAL_ACCOUNTS';
+
+/** The number of accounts `ROS_LOCAL_ACCOUNTS` asks for (undefined when unset); throws naming a value that is not one. */
+export function accountsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env[ACCOUNTS_ENVIRONMENT_VARIABLE];
+  if (text === undefined || text.trim() === '') {
+    return undefined;
+  }
+  const count = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ACCOUNTS) {
+    throw new Error(
+      `${ACCOUNTS_ENVIRONMENT_VARIABLE}=${text}: the number of accounts must be a whole number from 1 to ${MAX_ACCOUNTS}`,
+    );
+  }
+  return count;
 }

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { type AccessKey, Ram } from './ram';
+import { readAccounts, type AccountKey } from './accounts';
+import type { AccessKey } from './ram';
 import { StateStore } from './state';
 
 /** Where `ros-local` and `ros-deploy --local` keep LocalCloud's state by default (relative to the project). */
@@ -50,6 +51,8 @@ export function findRunningServer(dir: string): ServerInfo | undefined {
 /** A running `ros-local` and the root credentials of the cloud it serves. */
 export interface RunningLocalCloud extends ServerInfo {
   readonly credentials: AccessKey;
+  /** Every account of the cloud, the first one first (its credentials are `credentials`). */
+  readonly accounts: readonly AccountKey[];
 }
 
 /**
@@ -61,7 +64,8 @@ export function findRunningLocalCloud(dir: string): RunningLocalCloud | undefine
   if (!running) {
     return undefined;
   }
-  return { ...running, credentials: new Ram(new StateStore(running.stateFile)).rootCredentials };
+  const accounts = readAccounts(new StateStore(running.stateFile));
+  return { ...running, credentials: accounts[0].credentials, accounts };
 }
 
 function readServerInfo(dir: string): ServerInfo | undefined {

@@ -2,7 +2,8 @@
  * The public API of LocalCloud (`ros-cdk-image-copy/local`): `LocalCloud` and the types and constants of what it
  * shows. Everything else under `lib/local/` is internal; docs/local-cloud.md says where each piece lives.
  */
-export { LocalCloud } from './local-cloud';
+export { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
+export type { AccountKey, LocalAccount } from './accounts';
 export type { LocalCloudOptions } from './local-cloud';
 export type { AccessKey, TemporaryCredentials, PolicyDocument, PolicyStatement } from './ram';
 export type { CallInfo, CallRecord, FaultHook } from './server';
@@ -63,3 +64,37 @@ export {
   VARIANTS_ENVIRONMENT_VARIABLE,
 } from './variants';
 export type { CloudVariants, VariantName } from './variants';
+// The types the exported classes' members name (so the API reference documents them too).
+export type { RequestContext, RpcService } from './service';
+export type {
+  CallFaultKind,
+  CloudFaultKind,
+  CopyFaultRule,
+  CopyInfo,
+  DuplicateDeliveryRule,
+  FaultPlanOptions,
+  KillInvocationRule,
+  ResponseUrlFailureRule,
+} from './faults';
+export type { EcsVariants } from './ecs/actions';
+export type { StateStore } from './state';
+export type { ChangeAction, ChangeAttribute, ChangeSource, RequiresRecreation } from './ros/changes';
+export type {
+  CreateStackInput,
+  OperationListener,
+  ResourceState,
+  RetiredInstance,
+  UpdateStackInput,
+} from './ros/engine';
+export type { PseudoParameters, ResolvedParameters, StackOutput, StackPlan } from './ros/template';
+export type {
+  OutputDefinition,
+  ParameterDefinition,
+  ResourceDefinition,
+  RuleDefinition,
+  Template,
+} from './ros/template-schema';
+export type { Mappings } from './ros/intrinsics';
+export type { DependencyGraph } from './ros/graph';
+export type { Principal } from './ram/ram';
+export type { CreateChangeSetInput } from './ros/change-sets';

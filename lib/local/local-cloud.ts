@@ -3,8 +3,8 @@
  * one state, mounts their APIs on the server, wires the fault plan and the variants into them, and is the facade
  * tests and the CLIs use (`cloud.ecs`, `cloud.fc`, `cloud.ros`, credentials, roles, callbacks, calls, faults).
  */
-import { randomInt } from 'crypto';
 import type { AddressInfo } from 'net';
+import { AccountDirectory, LocalAccount, newAccountId, type AccountState } from './accounts';
 import { Authenticator, FileNonceStore } from './auth';
 import { Callback, CallbackOptions, Callbacks } from './callbacks';
 import { systemClock } from './clock';
@@ -21,12 +21,22 @@ import {
   type CloudServices,
   type EngineOptions,
 } from './ros';
-import { CallRecord, FaultHook, LocalServer } from './server';
+import type { RequestContext, RpcService } from './service';
+import { CallRecord, FaultHook, IncomingCall, LocalServer, Route } from './server';
 import { StateStore } from './state';
 import { StateLock } from './state-lock';
 import { CloudVariants, resolveVariants } from './variants';
 
+/** At most this many accounts in one LocalCloud. */
+export const MAX_ACCOUNTS = 100;
+
 export interface LocalCloudOptions extends EcsOptions {
+  /**
+   * How many accounts the cloud has (`cloud.accounts`), each with its own root key, id, RAM, functions, stacks and
+   * images. A state file keeps them all: a cloud started on a file that holds more has those too.
+   * @default 1
+   */
+  readonly accounts?: number;
   /** TCP port on 127.0.0.1; 0 (the default) picks any free port. */
   readonly port?: number;
   /**
@@ -54,10 +64,6 @@ export interface LocalCloudOptions extends EcsOptions {
   readonly variants?: Partial<CloudVariants>;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
   readonly customResourceDeliveries?: (logicalId: string, requestType: string) => number;
-}
-
-interface AccountState {
-  accountId: string;
 }
 
 /**
@@ -91,8 +97,13 @@ export class LocalCloud {
     }
   }
 
-  /** The account all resources belong to (a 16-digit id, kept in the state file). */
+  /** The first account's id (16 digits, kept in the state file): the account of `credentials`, `ros`, `fc`. */
   readonly accountId: string;
+  /**
+   * Every account, the first one first: each with its `accountId`, root `credentials`, RAM roles, functions (`fc`)
+   * and stacks (`ros`). A request is the account's whose key (or role credentials) signed it.
+   */
+  readonly accounts: readonly LocalAccount[];
   /** The ECS image API's state, with helpers for tests: `putImage`, `getImage`, `listImages`, `failCopy`. */
   readonly ecs: EcsService;
   /** Function Compute 3.0: functions, invocations and their logs. */
@@ -121,20 +132,19 @@ export class LocalCloud {
       customHook ? undefined : (options.faults as FaultPlan | FaultPlanSpec | undefined),
     );
     this.state = new StateStore(options.stateFile);
-    const account = this.state.section<AccountState>('account', () => ({
-      // 16 digits starting with 1, as Alibaba Cloud account ids are: below 2^53, so JSON numbers keep them exact.
-      accountId: `1${String(randomInt(0, 10_000_000)).padStart(7, '0')}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`,
-    }));
-    this.accountId = account.accountId;
-    this.ram = new Ram(this.state);
+    const count = Math.max(accountCount(options.accounts), this.state.accountCount());
+    const identities = Array.from({ length: count }, (_, i) =>
+      this.state.account(i).section<AccountState>('account', () => ({ accountId: newAccountId() })),
+    );
+    this.accountId = identities[0].accountId;
+    const directory = new AccountDirectory(() => this.accounts);
     this.server = new LocalServer({
-      ram: this.ram,
-      authenticator: new Authenticator(this.ram, {
+      authenticator: new Authenticator(directory, {
         maxSkewMs: options.maxSkewMs,
         // Beside the state file: a request captured before a restart is still refused after it.
         ...(options.stateFile && { nonces: new FileNonceStore(`${options.stateFile}.nonces`) }),
       }),
-      accountId: this.accountId,
+      accountOf: (accessKeyId) => directory.accountOf(accessKeyId),
       faults: {
         beforeCall: async (product, action, principal, call) => {
           const info = { ...call, retryAfterUnit: this.variants.retryAfterUnit };
@@ -148,71 +158,27 @@ export class LocalCloud {
     this.ecs = new EcsService(
       this.state,
       this.accountId,
-      { ...options, variants: this.variants },
+      { ...options, variants: this.variants, isAccount: (id) => directory.has(id) },
       {
         onCopy: (copy) => this.plan.onCopy(copy),
         onCancelRefused: (imageId) => this.plan.note('cancelNotSupported', imageId),
       },
     );
     this.server.addService(this.ecs);
-    this.fc = new FunctionCompute({
-      accountId: this.accountId,
-      ram: this.ram,
-      store: this.state,
-      endpoint: () => this.endpoint,
-      regionalEndpoint: (region) => this.server.regionalEndpoint(region),
-      asyncRetry: () => this.variants.fcAsyncRetry,
-      // A function is told how soon this ECS lists a new copy, so that what waits out ECS's listing delay (2
-      // minutes in the real cloud) waits LocalCloud's. Not when ECS runs on a clock of its own (tests that move it).
-      listingBoundMs: () =>
-        options.now !== undefined
-          ? undefined
-          : this.variants.copyVisibility === 'delayed'
-            ? this.variants.copyVisibilityDelayMs + Math.max(1_000, this.variants.copyVisibilityDelayMs / 2)
-            : 1_000,
-      hooks: {
-        killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
-        onKilled: (fn) => {
-          options.invocationHooks?.onKilled?.(fn);
-          this.plan.note('killInvocation', fn);
-        },
-      },
-    });
-    this.server.addRoute(new FcApi(this.fc, this.accountId));
     this.callbacks = new Callbacks(() => this.endpoint, {
       failFirst: () => this.plan.responseUrlFailures(),
       onInjectedFailure: (id) => this.plan.note('responseUrlFailure', id),
     });
     this.callbacks.routes.forEach((route) => this.server.addRoute(route));
-    this.launchTemplates = new LaunchTemplateStore(this.state);
-    const rosClock = options.ros?.clock ?? systemClock;
-    const services: CloudServices = {
-      ram: this.ram,
-      fc: this.fc,
-      ecs: this.ecs,
-      launchTemplates: this.launchTemplates,
-      variants: this.variants,
-      clock: rosClock,
-      createCallback: (o) => this.callbacks.create(o),
-      discardCallback: (id) => this.callbacks.discard(id),
-      deliveries: (logicalId, requestType) =>
-        options.customResourceDeliveries?.(logicalId, requestType) ??
-        this.plan.deliveries(logicalId, requestType),
-    };
-    this.ros = new StackEngine(this.state, this.accountId, services, { ...options.ros, clock: rosClock });
-    this.changeSets = new ChangeSets(this.state, this.ros, services, this.variants, {
-      creationMs: options.ros?.changeSetCreationMs,
-      clock: rosClock,
-    });
-    this.server.addService(
-      new RosService(
-        new ClientTokens(this.state, rosClock),
-        this.ros,
-        this.changeSets,
-        () => this.ecs.regions(),
-        () => this.variants.stackEventsOrder,
-      ),
-    );
+    this.accounts = identities.map((identity, i) => this.makeAccount(i, identity.accountId, options));
+    const first = this.accounts[0];
+    this.fc = first.fc;
+    this.ros = first.ros;
+    this.changeSets = first.changeSets;
+    this.launchTemplates = first.launchTemplates;
+    this.ram = first.services.ram;
+    this.server.addRoute(this.accountRoute(first.services.fcApi));
+    this.server.addService(this.accountService(first.services.rosApi));
     this.state.changed();
   }
 
@@ -237,7 +203,7 @@ export class LocalCloud {
     return this.server.addresses();
   }
 
-  /** The root account's access key. */
+  /** The first account's root access key. */
   get credentials(): AccessKey {
     return this.ram.rootCredentials;
   }
@@ -287,13 +253,120 @@ export class LocalCloud {
     return this.callbacks.create(options);
   }
 
+  /** One account's RAM, Function Compute and ROS, over its part of the state. */
+  private makeAccount(index: number, accountId: string, options: LocalCloudOptions): LocalAccount {
+    const store = this.state.account(index);
+    const ram = new Ram(store);
+    const fc = new FunctionCompute({
+      accountId,
+      ram,
+      store,
+      endpoint: () => this.endpoint,
+      regionalEndpoint: (region) => this.server.regionalEndpoint(region),
+      asyncRetry: () => this.variants.fcAsyncRetry,
+      // A function is told how soon this ECS lists a new copy, so that what waits out ECS's listing delay (2
+      // minutes in the real cloud) waits LocalCloud's. Not when ECS runs on a clock of its own (tests that move it).
+      listingBoundMs: () =>
+        options.now !== undefined
+          ? undefined
+          : this.variants.copyVisibility === 'delayed'
+            ? this.variants.copyVisibilityDelayMs + Math.max(1_000, this.variants.copyVisibilityDelayMs / 2)
+            : 1_000,
+      hooks: {
+        killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
+        onKilled: (fn) => {
+          options.invocationHooks?.onKilled?.(fn);
+          this.plan.note('killInvocation', fn);
+        },
+      },
+    });
+    const launchTemplates = new LaunchTemplateStore(store);
+    const rosClock = options.ros?.clock ?? systemClock;
+    const services: CloudServices = {
+      ram,
+      fc,
+      ecs: this.ecs,
+      launchTemplates,
+      variants: this.variants,
+      clock: rosClock,
+      createCallback: (o) => this.callbacks.create(o),
+      discardCallback: (id) => this.callbacks.discard(id),
+      deliveries: (logicalId, requestType) =>
+        options.customResourceDeliveries?.(logicalId, requestType) ??
+        this.plan.deliveries(logicalId, requestType),
+    };
+    const ros = new StackEngine(store, accountId, services, { ...options.ros, clock: rosClock });
+    const changeSets = new ChangeSets(store, ros, services, this.variants, {
+      creationMs: options.ros?.changeSetCreationMs,
+      clock: rosClock,
+    });
+    const rosApi = new RosService(
+      new ClientTokens(store, rosClock),
+      ros,
+      changeSets,
+      () => this.ecs.regions(),
+      () => this.variants.stackEventsOrder,
+    );
+    return new LocalAccount(index, accountId, {
+      ram,
+      fc,
+      fcApi: new FcApi(fc, accountId),
+      ros,
+      rosApi,
+      changeSets,
+      launchTemplates,
+    });
+  }
+
+  /** The account a request's context names (the one whose credentials signed it). */
+  private accountFor(ctx: RequestContext | undefined): LocalAccount {
+    return this.accounts.find((a) => a.accountId === ctx?.accountId) ?? this.accounts[0];
+  }
+
+  /** An RPC API each account serves for itself (ROS): the call goes to the caller's account. */
+  private accountService(first: RpcService): RpcService {
+    return {
+      product: first.product,
+      version: first.version,
+      hostId: first.hostId,
+      handle: (action, params, ctx) => {
+        const api = this.accountFor(ctx).services.rosApi;
+        return api.handle(action, params, ctx);
+      },
+    };
+  }
+
+  /** A path-routed API each account serves for itself (FC 3.0): the call goes to the caller's account. */
+  private accountRoute(first: Route): Route {
+    return {
+      prefix: first.prefix,
+      product: first.product,
+      signed: first.signed,
+      actionOf: (call: IncomingCall) => first.actionOf(call),
+      handle: (call, ctx) => this.accountFor(ctx).services.fcApi.handle(call, ctx),
+    };
+  }
+
   /** Stops serving, kills running functions, closes every connection and lets go of the state file. */
   async stop(): Promise<void> {
-    await this.fc.stop();
+    await Promise.all(this.accounts.map((account) => account.fc.stop()));
     await this.server.close();
     this.state.close();
     this.lock?.release();
   }
+}
+
+/** The `accounts` option, checked: a whole number from 1 to {@link MAX_ACCOUNTS}. */
+function accountCount(accounts: number | undefined): number {
+  if (accounts === undefined) {
+    return 1;
+  }
+  if (!Number.isInteger(accounts) || accounts < 1 || accounts > MAX_ACCOUNTS) {
+    throw new Error(
+      `LocalCloud: accounts must be a whole number from 1 to ${MAX_ACCOUNTS}, got ${JSON.stringify(accounts)}`,
+    );
+  }
+  return accounts;
 }
 
 function toFaultPlan(faults: FaultPlan | FaultPlanSpec | undefined): FaultPlan {

@@ -74,10 +74,16 @@ export interface CallInfo {
   readonly retryAfterUnit?: 's' | 'ms';
 }
 
-export interface LocalServerOptions {
-  readonly ram: Ram;
-  readonly authenticator: Authenticator;
+/** The account an access key belongs to, and its RAM, which authorizes the calls the key signs. */
+export interface KeyAccount {
   readonly accountId: string;
+  readonly ram: Ram;
+}
+
+export interface LocalServerOptions {
+  readonly authenticator: Authenticator;
+  /** The account of an access key the authenticator accepted (a root key, or temporary credentials of a role). */
+  readonly accountOf: (accessKeyId: string) => KeyAccount;
   readonly faults?: FaultHook;
   /** Keep at most this many call records (oldest dropped). Default 200,000. */
   readonly maxCallRecords?: number;
@@ -191,7 +197,7 @@ export class LocalServer {
 
   /** A request context for a caller, for routes that serve signed APIs. */
   private contextFor(requestId: string, auth: Authenticated): RequestContext {
-    const { ram, accountId } = this.options;
+    const { ram, accountId } = this.options.accountOf(auth.principal.accessKeyId);
     return {
       requestId,
       principal: auth.principal,

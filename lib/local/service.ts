@@ -7,7 +7,7 @@ export interface RequestContext {
   readonly requestId: string;
   /** Who signed the request: the root account or a role's temporary credentials. */
   readonly principal: Principal;
-  /** The account id of this LocalCloud. */
+  /** The account the caller belongs to: the account whose root key or role credentials signed the request. */
   readonly accountId: string;
   /**
    * Fails with `Forbidden.RAM` unless the caller's policy allows `action` (e.g. `ecs:CopyImage`) on every

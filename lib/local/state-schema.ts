@@ -50,6 +50,9 @@ const SECTIONS: Record<string, Shape> = {
   rosTokens: mapOf(record({ action: 'string', hash: 'string', time: 'number' })),
 };
 
+/** The section that holds the sections of every account after the first, by index (`"1"`, `"2"`, ...). */
+export const ACCOUNTS_SECTION = 'accounts';
+
 /** A state file LocalCloud cannot use: the message names the file, the field and what to do. */
 export class StateFileError extends Error {
   constructor(
@@ -69,11 +72,30 @@ export function validateState(file: string, content: unknown): Record<string, un
   if (!isObject(content)) {
     throw new StateFileError(file, `it must hold a JSON object, not ${describe(content)}`);
   }
+  validateSections(file, content, '');
+  const accounts = content[ACCOUNTS_SECTION];
+  if (accounts !== undefined) {
+    if (!isObject(accounts)) {
+      throw new StateFileError(file, `${ACCOUNTS_SECTION} must be an object, not ${describe(accounts)}`);
+    }
+    for (const [index, sections] of Object.entries(accounts)) {
+      const at = `${ACCOUNTS_SECTION}[${JSON.stringify(index)}]`;
+      if (!/^[1-9]\d*$/.test(index) || !isObject(sections)) {
+        throw new StateFileError(file, `${at} must be an object under an account index (1, 2, ...)`);
+      }
+      validateSections(file, sections, `${at}.`);
+    }
+  }
+  return content;
+}
+
+/** Checks the sections of one account (the top level holds the first account's). */
+function validateSections(file: string, content: Record<string, unknown>, prefix: string): void {
   for (const [name, shape] of Object.entries(SECTIONS)) {
     if (!(name in content)) {
       continue;
     }
-    const problem = check(content[name], shape, name);
+    const problem = check(content[name], shape, `${prefix}${name}`);
     if (problem) {
       throw new StateFileError(file, problem);
     }
@@ -82,10 +104,9 @@ export function validateState(file: string, content: unknown): Record<string, un
   if (ram && !(ram.rootAccessKeyId! in ram.keys!)) {
     throw new StateFileError(
       file,
-      `ram.rootAccessKeyId names ${JSON.stringify(ram.rootAccessKeyId)}, not in ram.keys`,
+      `${prefix}ram.rootAccessKeyId names ${JSON.stringify(ram.rootAccessKeyId)}, not in ${prefix}ram.keys`,
     );
   }
-  return content;
 }
 
 function check(value: unknown, shape: Shape, at: string): string | undefined {
@@ -176,6 +197,19 @@ interface PrunableStack {
  * it (description, parameters) and its resources' events and outputs go at once. Returns whether anything changed.
  */
 export function pruneState(sections: Record<string, unknown>, now: number = Date.now()): boolean {
+  let changed = pruneStacks(sections, now);
+  const accounts = sections[ACCOUNTS_SECTION];
+  if (isObject(accounts)) {
+    for (const account of Object.values(accounts)) {
+      if (isObject(account)) {
+        changed = pruneStacks(account, now) || changed;
+      }
+    }
+  }
+  return changed;
+}
+
+function pruneStacks(sections: Record<string, unknown>, now: number): boolean {
   const stacks = (sections.ros as { stacks?: Record<string, PrunableStack> } | undefined)?.stacks;
   if (!stacks) {
     return false;

@@ -1,11 +1,12 @@
 /**
  * LocalCloud's state: one JSON document of named sections, one per service, in memory and, with a state file,
- * written on every change and read on start.
+ * written on every change and read on start. The first account's sections are at the top; each further account's
+ * are under `accounts.<index>`.
  */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { pruneState, StateFileError, validateState } from './state-schema';
+import { ACCOUNTS_SECTION, pruneState, StateFileError, validateState } from './state-schema';
 
 /** The state file holds the root access key and every role's secret: its owner alone may read it. */
 const FILE_MODE = 0o600;
@@ -22,9 +23,38 @@ const DIRECTORY_MODE = 0o700;
 export class StateStore {
   private readonly sections: Record<string, unknown>;
   private closed = false;
+  /** For an account's store: the store of the whole state, which it lives in and persists through. */
+  private readonly root?: StateStore;
 
-  constructor(readonly file?: string) {
-    this.sections = file && fs.existsSync(file) ? StateStore.read(file) : {};
+  constructor(
+    readonly file?: string,
+    scope?: { readonly root: StateStore; readonly sections: Record<string, unknown> },
+  ) {
+    this.sections = scope ? scope.sections : file && fs.existsSync(file) ? StateStore.read(file) : {};
+    this.root = scope?.root;
+  }
+
+  /**
+   * The state of the account at `index` (1 for the second account; the first account's sections are this store's
+   * own, as in a state file of one account): named sections like this store's, kept in its `accounts` section and
+   * written with it.
+   */
+  account(index: number): StateStore {
+    if (this.root) {
+      return this.root.account(index);
+    }
+    if (index === 0) {
+      return this;
+    }
+    const accounts = this.section<Record<string, Record<string, unknown>>>(ACCOUNTS_SECTION, () => ({}));
+    const sections = (accounts[String(index)] ??= {});
+    return new StateStore(this.file, { root: this, sections });
+  }
+
+  /** How many accounts the state holds (at least one). */
+  accountCount(): number {
+    const accounts = this.root ? undefined : (this.sections[ACCOUNTS_SECTION] as object | undefined);
+    return 1 + Object.keys(accounts ?? {}).length;
   }
 
   /** The live section `name`, created by `init` when the state has none. Mutate it, then call `changed()`. */
@@ -40,6 +70,10 @@ export class StateStore {
    * one, so a reader never sees half a file and the secrets are never readable by others.
    */
   changed(): void {
+    if (this.root) {
+      this.root.changed();
+      return;
+    }
     if (!this.file || this.closed) {
       return;
     }
@@ -59,6 +93,10 @@ export class StateStore {
    * which another process may then hold: a late write (an operation still winding down) must not overwrite its.
    */
   close(): void {
+    if (this.root) {
+      this.root.close();
+      return;
+    }
     this.closed = true;
   }
 

@@ -81,6 +81,28 @@ export const VARIANT_VALUES = {
    * kept with ExecutionStatus OBSOLETE (a value the ListChangeSets reference lists without saying when it is used).
    */
   executedChangeSetSiblings: ['deleted', 'obsolete'],
+  /**
+   * A ModifyImageSharePermission with more than 10 `AddAccount.N` / `RemoveAccount.N` (at most 10 a call,
+   * documented): the ModifyImageSharePermission reference's older text says "the parameter will be ignored" (none of
+   * them is processed), its newer text and the SDK that "the system processes only the first 10 account IDs".
+   */
+  shareAccountsOverTen: ['ignored', 'first-ten'],
+  /**
+   * DeleteImage of an image shared with other accounts: `ImageUseShared` (documented) whatever `Force` says (`Force`
+   * is documented for images used by instances only), or `Force=true` deletes it and its shares. Undocumented which.
+   */
+  sharedImageDelete: ['refused', 'force-deletes'],
+  /**
+   * The tags of an image shared with the caller, in the caller's DescribeImages: tags are the owner's resources, and
+   * whether a sharee sees them is undocumented. Hidden (the strictest), or shown.
+   */
+  sharedImageTags: ['hidden', 'shown'],
+  /**
+   * ModifyImageAttribute `Status` set to the status the image already has: the reference's codes
+   * (`ImageStatus.NotAvailable` for Deprecated, `ImageStatus.NotDeprecated` for Available) read as refusing it (the
+   * strictest), or it is accepted and changes nothing. Undocumented which.
+   */
+  repeatedImageStatus: ['refused', 'accepted'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { main } from '../../lib/cli/ros-local';
-import { findRunningServer } from '../../lib/local/discovery';
+import { findRunningLocalCloud, findRunningServer } from '../../lib/local/discovery';
 import { LocalCloud } from '../../lib/local';
 import { captureIo } from './cli-fixtures';
 
@@ -57,7 +57,46 @@ describe('ros-local', () => {
     await cloud.stop();
   });
 
+  it("start --accounts 2 serves two accounts and prints the second one's id and key, which signs as that account", async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const stop = new AbortController();
+    const io = captureOutput(dir, stop.signal);
+    const running = main(['start', '--state', stateFile, '--accounts', '2'], io.io);
+    try {
+      await waitFor(() => findRunningServer(dir));
+      const info = findRunningServer(dir)!;
+      const match = /account 2: id (\d{16}), access key id (\S+), secret (\S+)/.exec(io.out());
+      expect(match).not.toBeNull();
+      const [, accountId, accessKeyId, accessKeySecret] = match!;
+      expect(accountId).not.toBe(info.accountId);
+      // A client of the served cloud finds both accounts without starting one.
+      expect(findRunningLocalCloud(dir)!.accounts.map((a) => a.accountId)).toEqual([
+        info.accountId,
+        accountId,
+      ]);
+      const ecs = new Ecs(
+        new $OpenApiUtil.Config({
+          accessKeyId,
+          accessKeySecret,
+          regionId: 'cn-hangzhou',
+          endpoint: info.endpoint,
+          protocol: 'http',
+        }),
+      );
+      // The second account has none of the first account's seeded images.
+      const images = await ecs.describeImages(new $Ecs.DescribeImagesRequest({ regionId: 'cn-hangzhou' }));
+      expect(images.body!.totalCount).toBe(0);
+    } finally {
+      stop.abort();
+      expect(await running).toBe(0);
+    }
+    const cloud = await LocalCloud.start({ stateFile });
+    expect(cloud.accounts.map((a) => a.accountId)[1]).toBe(/account 2: id (\d{16})/.exec(io.out())![1]);
+    await cloud.stop();
+  });
+
   it.each([
+    [['start', '--accounts', '0'], '--accounts "0" is invalid: expected an integer from 1 to 100'],
     [['start', '--port', 'eighty'], '--port "eighty" is invalid: expected an integer from 0 to 65535'],
     [['start', '--bogus'], "Unknown option '--bogus'"],
     [['launch'], 'unknown command "launch"'],

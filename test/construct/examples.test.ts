@@ -6,7 +6,9 @@ import { ImageCopy } from '../../lib';
 import { deployStack, destroyStack, readAssembly, StackOperationResult, synthesize } from '../../lib/deploy';
 import { ECS_REGION_IDS, LocalCloud } from '../../lib/local';
 import { packageRoot } from '../../lib/package-root';
+import * as $Ecs from '@alicloud/ecs20140526';
 import { OWNERSHIP_TAG_KEY } from '../../lib/protocol';
+import { ecsClient } from '../support/cloud';
 import { newStack, Template } from './template';
 
 /**
@@ -131,6 +133,41 @@ describe('examples', () => {
     expect(Object.keys(json.Outputs)).toEqual(['GoldenCnQingdaoImageId', 'GoldenCnShenzhenImageId']);
   });
 
+  it('distribution shares each region’s copy with a second account, with a family, keeping one previous release', () => {
+    const result = run(example('distribution'));
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    const { json } = templateOf(result.outdir, 'ImageDistributionExample');
+    for (const copy of ['GoldenCnShanghai', 'GoldenCnBeijing']) {
+      expect(json.Resources[copy].Properties.Parameters).toMatchObject({
+        SharedWithAccounts: ['1234567890123456'],
+        ImageFamily: 'golden-web',
+        CopySourceTags: true,
+        KeepPreviousVersions: 1,
+      });
+    }
+    expect(Object.keys(json.Outputs)).toEqual([
+      'GoldenCnShanghaiImageId',
+      'GoldenCnShanghaiSharedWith',
+      'GoldenCnShanghaiPreviousImageIds',
+      'GoldenCnBeijingImageId',
+      'GoldenCnBeijingSharedWith',
+      'GoldenCnBeijingPreviousImageIds',
+    ]);
+  });
+
+  it('distribution takes the accounts and the count from context', () => {
+    const result = run(example('distribution'), {
+      sharedWithAccounts: '1111111111111111, 2222222222222222',
+      keepPreviousVersions: '2',
+    });
+    expect(result.status).toBe(0);
+    const { json } = templateOf(result.outdir, 'ImageDistributionExample');
+    expect(json.Resources.GoldenCnBeijing.Properties.Parameters).toMatchObject({
+      SharedWithAccounts: ['1111111111111111', '2222222222222222'],
+      KeepPreviousVersions: 2,
+    });
+  });
+
   it('launch-template composes the copied image into an ECS launch template', () => {
     const result = run(example('launch-template'));
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
@@ -151,6 +188,7 @@ describe('examples', () => {
     expect(result.status).toBe(0);
     expect(manifestStacks(result.outdir).sort()).toEqual([
       'ImageCopyExample',
+      'ImageDistributionExample',
       'ImageReplicationExample',
       'LaunchTemplateExample',
     ]);
@@ -237,8 +275,29 @@ Module._resolveFilename = function (request, ...rest) {
 describe('every example deploys and destroys on LocalCloud', () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    cloud = await LocalCloud.start({ copyDurationMs: 1500 });
+    // Three accounts: the second and third are the sharees of examples/distribution.
+    cloud = await LocalCloud.start({ copyDurationMs: 1500, accounts: 3 });
   });
+  /** Context for an example run with its defaults: the distribution example shares with the second account. */
+  const contextFor = (name: string): NodeJS.ProcessEnv | undefined =>
+    name === 'distribution'
+      ? {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ sharedWithAccounts: cloud.accounts[1].accountId }),
+        }
+      : undefined;
+  /** The images account `index` sees shared with it in a region. */
+  async function sharedWithAccount(index: number, regionId: string): Promise<string[]> {
+    const answer = await ecsClient(cloud, regionId, cloud.accounts[index].credentials).describeImages(
+      new $Ecs.DescribeImagesRequest({
+        regionId,
+        imageOwnerAlias: 'others',
+        status: 'Available',
+        pageSize: 100,
+      }),
+    );
+    return (answer.body!.images?.image ?? []).map((image) => image.imageId!);
+  }
   afterAll(() => cloud.stop());
 
   const connection = (regionId: string) => ({
@@ -269,7 +328,7 @@ describe('every example deploys and destroys on LocalCloud', () => {
   async function deployAndDestroy(
     synth: { app: string; cwd: string; env?: NodeJS.ProcessEnv },
     regionId: string,
-    check: (stackName: string, outputs: Record<string, unknown>) => void,
+    check: (stackName: string, outputs: Record<string, unknown>) => void | Promise<void>,
   ) {
     const outdir = fs.mkdtempSync(path.join(outRoot, 'assembly-'));
     const assembly = await synthesize({ ...synth, outdir });
@@ -277,7 +336,7 @@ describe('every example deploys and destroys on LocalCloud', () => {
     for (const { stackName } of readAssembly(outdir).stacks) {
       const deployed = await deployStack({ ...connection(regionId), stackName, assemblyDir: outdir });
       expect(outcome(deployed)).toEqual(succeeded('CREATE_COMPLETE'));
-      check(stackName, Object.fromEntries(deployed.outputs.map((o) => [o.key, o.value])));
+      await check(stackName, Object.fromEntries(deployed.outputs.map((o) => [o.key, o.value])));
       const destroyed = await destroyStack({ ...connection(regionId), stackName, assemblyDir: outdir });
       expect(outcome(destroyed)).toEqual(succeeded('DELETE_COMPLETE'));
     }
@@ -292,13 +351,25 @@ describe('every example deploys and destroys on LocalCloud', () => {
     .map((entry) => entry.name);
 
   it('finds the examples to run', () => {
-    expect(examples).toEqual(expect.arrayContaining(['launch-template', 'replication', 'single-copy']));
+    expect(examples).toEqual(
+      expect.arrayContaining(['distribution', 'launch-template', 'replication', 'single-copy']),
+    );
   });
 
   it.each(examples)(
     'examples/%s deploys with its defaults and destroys, leaving nothing',
     async (name) => {
-      await deployAndDestroy({ app: example(name), cwd: ROOT }, 'cn-hangzhou', (stackName, outputs) => {
+      const synth = { app: example(name), cwd: ROOT, env: contextFor(name) };
+      await deployAndDestroy(synth, 'cn-hangzhou', async (stackName, outputs) => {
+        // A copy shared with the second account (examples/distribution): that account sees it.
+        for (const [key, imageId] of Object.entries(outputs).filter(([k]) => k.endsWith('ImageId'))) {
+          const sharedWith = outputs[key.replace(/ImageId$/, 'SharedWith')];
+          if (sharedWith !== undefined) {
+            expect(sharedWith).toBe(cloud.accounts[1].accountId);
+            const regionId = ECS_REGION_IDS.find((r) => cloud.ecs.getImage(r, String(imageId)))!;
+            expect(await sharedWithAccount(1, regionId)).toContain(String(imageId));
+          }
+        }
         const imageIds = Object.entries(outputs).filter(([key]) => key.endsWith('ImageId'));
         expect(imageIds.length).toBeGreaterThan(0);
         for (const [, imageId] of imageIds) {
@@ -317,6 +388,73 @@ describe('every example deploys and destroys on LocalCloud', () => {
     },
     180_000,
   );
+
+  it('examples/distribution: create and share, change the shares and the family, release a new source keeping the previous copies, destroy', async () => {
+    const [, second, third] = cloud.accounts;
+    const stackName = 'ImageDistributionExample';
+    const regions = ['cn-shanghai', 'cn-beijing'];
+    /** Synthesizes the example with this context and deploys it (a create, then updates). */
+    async function deployWith(context: Record<string, string>): Promise<Record<string, string>> {
+      const outdir = fs.mkdtempSync(path.join(outRoot, 'assembly-'));
+      await synthesize({
+        app: example('distribution'),
+        cwd: ROOT,
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context) },
+        outdir,
+      });
+      const deployed = await deployStack({ ...connection('cn-hangzhou'), stackName, assemblyDir: outdir });
+      expect(outcome(deployed).failed).toEqual([]);
+      expect(deployed.success).toBe(true);
+      return Object.fromEntries(deployed.outputs.map((o) => [o.key, String(o.value)]));
+    }
+    const imageIds = (outputs: Record<string, string>) =>
+      regions.map((r) => outputs[`Golden${r === 'cn-shanghai' ? 'CnShanghai' : 'CnBeijing'}ImageId`]);
+    const familyOf = async (regionId: string, imageId: string) =>
+      (
+        await ecsClient(cloud, regionId).describeImages(
+          new $Ecs.DescribeImagesRequest({ regionId, imageId, status: 'Available,Deprecated' }),
+        )
+      ).body!.images!.image![0].imageFamily;
+
+    const created = await deployWith({ sharedWithAccounts: second.accountId });
+    const firstRelease = imageIds(created);
+    for (const [i, regionId] of regions.entries()) {
+      expect(await sharedWithAccount(1, regionId)).toContain(firstRelease[i]);
+      expect(await sharedWithAccount(2, regionId)).not.toContain(firstRelease[i]);
+    }
+
+    // Shares and family change in place: the same images.
+    const changed = await deployWith({
+      sharedWithAccounts: third.accountId,
+      imageFamily: 'golden-web-2',
+    });
+    expect(imageIds(changed)).toEqual(firstRelease);
+    for (const [i, regionId] of regions.entries()) {
+      expect(await sharedWithAccount(1, regionId)).not.toContain(firstRelease[i]);
+      expect(await sharedWithAccount(2, regionId)).toContain(firstRelease[i]);
+      expect(await familyOf(regionId, firstRelease[i])).toBe('golden-web-2');
+    }
+
+    // A new golden image: new copies, the previous ones kept (deprecated, no longer shared).
+    const newSource = cloud.ecs.putImage('cn-hangzhou', { imageName: 'golden-2026-12' });
+    const released = await deployWith({
+      sharedWithAccounts: third.accountId,
+      imageFamily: 'golden-web-2',
+      sourceImageId: newSource,
+    });
+    const secondRelease = imageIds(released);
+    for (const [i, regionId] of regions.entries()) {
+      expect(secondRelease[i]).not.toBe(firstRelease[i]);
+      expect(released[`Golden${i === 0 ? 'CnShanghai' : 'CnBeijing'}PreviousImageIds`]).toBe(firstRelease[i]);
+      expect(cloud.ecs.getImage(regionId, firstRelease[i])?.status).toBe('Deprecated');
+      expect(await sharedWithAccount(2, regionId)).toEqual(expect.arrayContaining([secondRelease[i]]));
+      expect(await sharedWithAccount(2, regionId)).not.toContain(firstRelease[i]);
+    }
+
+    const destroyed = await destroyStack({ ...connection('cn-hangzhou'), stackName });
+    expect(outcome(destroyed)).toEqual(succeeded('DELETE_COMPLETE'));
+    expect(leftovers()).toEqual([]);
+  }, 300_000);
 
   it("the README's worked example deploys as written into its stack's region and destroys", async () => {
     const code = readmeWorkedExample();

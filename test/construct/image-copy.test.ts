@@ -100,6 +100,9 @@ describe('ImageCopy', () => {
       SourceImageId: copy.attrSourceImageId,
       SourceRegionId: copy.attrSourceRegionId,
       ImageName: copy.attrImageName,
+      SharedWithAccounts: copy.attrSharedWithAccounts,
+      ImageFamily: copy.attrImageFamily,
+      PreviousImageIds: copy.attrPreviousImageIds,
     };
     for (const [id, value] of Object.entries(outputs)) {
       new ros.RosOutput(stack, id, { value });
@@ -290,6 +293,16 @@ describe('ImageCopy', () => {
       ['existingImageId', { existingImageId: 'm-bp1adopted' }, 'ExistingImageId', 'no-call'],
       ['timeouts', { timeouts: { create: 20 } }, 'CreateTimeoutSeconds', 'no-call'],
       ['timeouts', { timeouts: { delete: 20 } }, 'DeleteTimeoutSeconds', 'no-call'],
+      [
+        'sharedWithAccounts',
+        // A customer key encrypts the base copy, so it may be shared.
+        { sharedWithAccounts: ['1234567890123456'] },
+        'SharedWithAccounts',
+        'share',
+      ],
+      ['imageFamily', { imageFamily: 'golden' }, 'ImageFamily', 'modify-attribute'],
+      ['copySourceTags', { copySourceTags: true }, 'CopySourceTags', 'retag'],
+      ['keepPreviousVersions', { keepPreviousVersions: 1 }, 'KeepPreviousVersions', 'prune'],
     ];
 
     it.each(documented)('%s → %s', (_prop, change, parameter, behaviour) => {

@@ -132,6 +132,8 @@ describe('ImageCopyProvider', () => {
         'ecs:TagResources',
         'ecs:UntagResources',
         'ecs:JoinResourceGroup',
+        'ecs:ModifyImageSharePermission',
+        'ecs:DescribeImageSharePermission',
       ]);
       expect(images.Resource).toEqual([
         { 'Fn::Join': [':', ['acs:ecs:*', { Ref: 'ALIYUN::AccountId' }, 'image/*']] },

@@ -75,6 +75,9 @@ describe('Create', () => {
       SourceImageId: source,
       SourceRegionId: SOURCE_REGION,
       ImageName: name,
+      SharedWithAccounts: '',
+      ImageFamily: '',
+      PreviousImageIds: '',
     });
     const image = h.cloud.ecs.getImage(DESTINATION_REGION, imageId)!;
     expect(image).toMatchObject({ status: 'Available', imageName: name, description: 'the web tier' });

@@ -74,12 +74,16 @@ export interface Harness {
 
 /**
  * A LocalCloud with the provider's role and the bundled handler zip. `variants` picks the readings of undocumented
- * cloud behaviours it plays (default: the strictest of each, as LocalCloud's own default).
+ * cloud behaviours it plays (default: the strictest of each, as LocalCloud's own default); `accounts`, how many
+ * accounts it has (the handler runs in the first; the others are sharees).
  */
-export async function startHarness(options: { variants?: Partial<CloudVariants> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { variants?: Partial<CloudVariants>; accounts?: number } = {},
+): Promise<Harness> {
   const current: { harness?: Harness } = {};
   const cloud = await LocalCloud.start({
     ...(options.variants ? { variants: options.variants } : {}),
+    ...(options.accounts ? { accounts: options.accounts } : {}),
     copyDurationMs,
     faults: { beforeCall: async (product, action) => current.harness?.fault?.(product, action) },
     invocationHooks: { killAfterMs: (functionName) => current.harness?.kill?.(functionName) },

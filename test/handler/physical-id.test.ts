@@ -119,6 +119,7 @@ describe('one physical id for the life of the resource', () => {
       instance: ownershipRequestHash(String(event.RequestId)),
       request: ownershipRequestHash(String(replacing.RequestId)),
       confirmed: true,
+      retired: false,
       legacy: false,
     });
 

@@ -22,6 +22,9 @@ const body: ResponseBody = {
     SourceImageId: 'm-bp1source',
     SourceRegionId: 'cn-hangzhou',
     ImageName: 'web',
+    SharedWithAccounts: '',
+    ImageFamily: '',
+    PreviousImageIds: '',
   },
 };
 

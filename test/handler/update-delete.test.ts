@@ -583,7 +583,8 @@ describe('Delete, independent cases', () => {
     'waits for a copy that cannot be cancelled (CancelNotSupported) to finish, then deletes it',
     async () => {
       const resource = newResource();
-      const source = putSource(h, { sizeGiB: MEDIUM_SIZE_GIB });
+      // Six seconds: still running when the Delete comes, even on a busy machine (3 s was not, under load).
+      const source = putSource(h, { sizeGiB: STEADY_SIZE_GIB });
       const imageId = await startCopyAs(h, source, {});
       h.cloud.ecs.setCancelSupported(DESTINATION_REGION, imageId, false);
       await untilAsync(() => isListed(h, imageId));

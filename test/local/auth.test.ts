@@ -41,9 +41,8 @@ const echoService: RpcService = {
 async function startServer(options: { now?: () => number } = {}) {
   const ram = new Ram(new StateStore());
   const server = new LocalServer({
-    ram,
     authenticator: new Authenticator(ram, options),
-    accountId: '1234567890123456',
+    accountOf: () => ({ accountId: '1234567890123456', ram }),
   });
   server.addService(echoService);
   await server.listen(0);

@@ -24,6 +24,10 @@ export const LENIENT_ECS_VARIANTS: EcsVariants = {
   copyVisibilityDelayMs: 0,
   clientTokenReplay: 'forever',
   hiddenCopyActions: 'work',
+  shareAccountsOverTen: 'first-ten',
+  sharedImageDelete: 'force-deletes',
+  sharedImageTags: 'shown',
+  repeatedImageStatus: 'accepted',
 };
 
 /**

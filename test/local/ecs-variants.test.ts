@@ -62,6 +62,10 @@ describe('the defaults', () => {
         copyVisibilityDelayMs: DEFAULT_VARIANTS.copyVisibilityDelayMs,
         clientTokenReplay: 'while-image-exists',
         hiddenCopyActions: 'not-found',
+        shareAccountsOverTen: 'ignored',
+        sharedImageDelete: 'refused',
+        sharedImageTags: 'hidden',
+        repeatedImageStatus: 'refused',
       });
       expect(lenient.ecs.variants).toMatchObject({ copyConflict: 'none', copyVisibility: 'immediate' });
     } finally {

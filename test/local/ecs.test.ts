@@ -888,13 +888,13 @@ describe('LocalCloud ECS: ModifyImageAttribute', () => {
     expect(f.ecs.getImage(HZ, UBUNTU_HZ)?.status).toBe('Available');
   });
 
-  it('refuses a status change of a copy in progress and an unknown status', async () => {
+  it('refuses a status change of a copy in progress (InvalidStatus.ImageIsCreating) and an unknown status', async () => {
     const id = await f.copy();
     await expectError(
       'ModifyImageAttribute',
       { RegionId: SH, ImageId: id, Status: 'Deprecated' },
-      'IncorrectImageStatus',
-      400,
+      'InvalidStatus.ImageIsCreating',
+      403,
     );
     await expectError(
       'ModifyImageAttribute',

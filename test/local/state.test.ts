@@ -120,4 +120,64 @@ describe('the LocalCloud state file', () => {
     expect(store.section('account', () => ({ accountId: 'new' }))).toEqual({ accountId: '1234567890123456' });
     expect(fs.readdirSync(dir)).toEqual(['state.json']);
   });
+
+  it('keeps every account across a restart: ids, keys, roles, images and their shares, with three accounts', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const first = await LocalCloud.start({ stateFile, accounts: 3 });
+    const ids = first.accounts.map((a) => a.accountId);
+    const keys = first.accounts.map((a) => a.credentials);
+    first.accounts[2].putRole({
+      roleName: 'third',
+      assumeRolePolicyDocument: {
+        Version: '1',
+        Statement: [
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } },
+        ],
+      },
+      policies: [],
+    });
+    const image = first.ecs.putImage('cn-hangzhou', { imageName: 'of-the-third', ownerId: ids[2] });
+    await first.stop();
+
+    // Started without `accounts`: the file's three come back.
+    const again = await LocalCloud.start({ stateFile });
+    try {
+      expect(again.accounts.map((a) => a.accountId)).toEqual(ids);
+      expect(again.accounts.map((a) => a.credentials)).toEqual(keys);
+      expect(again.accounts[2].getRole('third')).toBeDefined();
+      expect(again.getRole('third')).toBeUndefined();
+      expect(again.ecs.getImage('cn-hangzhou', image)).toMatchObject({ ownerId: ids[2] });
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it("loads a state file of one account written before accounts, its images the first account's", async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const old = await LocalCloud.start({ stateFile });
+    const image = old.ecs.putImage('cn-hangzhou', { imageName: 'old-image' });
+    await old.stop();
+    const text = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    delete text.ecs.images[image].ownerId;
+    expect(text.accounts).toBeUndefined();
+    fs.writeFileSync(stateFile, JSON.stringify(text), { mode: 0o600 });
+
+    const cloud = await LocalCloud.start({ stateFile, accounts: 2 });
+    try {
+      expect(cloud.accounts).toHaveLength(2);
+      expect(cloud.ecs.getImage('cn-hangzhou', image)).toMatchObject({ ownerId: cloud.accountId });
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('refuses a state file whose second account has the wrong shape, naming the field', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    fs.writeFileSync(stateFile, JSON.stringify({ accounts: { '1': { ram: { rootAccessKeyId: 7 } } } }), {
+      mode: 0o600,
+    });
+    await expect(LocalCloud.start({ stateFile })).rejects.toThrow(
+      'accounts["1"].ram.rootAccessKeyId must be a string, not number 7',
+    );
+  });
 });

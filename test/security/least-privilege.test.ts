@@ -104,7 +104,8 @@ let template: unknown;
 
 beforeAll(async () => {
   template = synthesizedPolicy();
-  h = await startHarness();
+  // A second account to share copies with.
+  h = await startHarness({ accounts: 2 });
 });
 afterAll(() => h.stop());
 
@@ -158,6 +159,18 @@ async function created(p: Provider, extra: ImageCopyResourceProperties = {}) {
   const { response } = await p.run({ RequestType: 'Create', ResourceProperties: properties });
   expect(response.Status).toBe('SUCCESS');
   return { physicalId: response.PhysicalResourceId!, imageId: imageIdOf(response), properties };
+}
+
+/** The account copies are shared with: the harness's second account. */
+const sharee = () => h.cloud.accounts[1].accountId;
+
+/** The sharing calls the role made that ECS carried out (the step before the check is the last one to run). */
+function sharingCallsMade(): string[] {
+  return h.cloud.calls
+    .filter(
+      (call) => allowed(call) && call.principal === 'role' && call.action.endsWith('ImageSharePermission'),
+    )
+    .map((call) => call.action);
 }
 
 interface Scenario {
@@ -258,6 +271,28 @@ const SCENARIOS: Record<HandlerRamAction, Scenario> = {
     check: (_p, _request, imageId) =>
       expect(h.cloud.ecs.getImage(DESTINATION_REGION, imageId)?.resourceGroupId).toBe('rg-acfmafter'),
   },
+  'ecs:ModifyImageSharePermission': {
+    step: 'a create that shares the copy with another account',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('lp'),
+        SharedWithAccounts: [sharee()],
+      }),
+    }),
+    check: () => expect(sharingCallsMade()).toContain('ModifyImageSharePermission'),
+  },
+  'ecs:DescribeImageSharePermission': {
+    step: 'a create that shares the copy (it reads who the copy is shared with first)',
+    prepare: async () => ({
+      RequestType: 'Create',
+      ResourceProperties: propertiesFor(putSource(h), {
+        ImageName: unique('lp'),
+        SharedWithAccounts: [sharee()],
+      }),
+    }),
+    check: () => expect(sharingCallsMade()).toContain('DescribeImageSharePermission'),
+  },
   'ecs:DeleteImage': {
     step: 'a delete of an Available copy',
     prepare: async (p) => {
@@ -341,9 +376,8 @@ describe('the synthesized role policy', () => {
     );
     expect(isAllowed(policy, 'fc:InvokeFunction', '*')).toBe(true);
     expect(isAllowed(policy, 'ecs:CopyImage', '*')).toBe(true);
-    // Nothing else, on anything: no image sharing or export, no instances, no FC management, no RAM.
+    // Nothing else, on anything: no image export, no instances, no FC management, no RAM.
     for (const action of [
-      'ecs:ModifyImageSharePermission',
       'ecs:ExportImage',
       'ecs:CreateImage',
       'ecs:RunInstances',
@@ -452,6 +486,7 @@ describe('nothing beyond the policy', () => {
       ImageName: unique('life'),
       Tags: { team: 'web', env: 'prod' },
       ResourceGroupId: 'rg-acfmfirst',
+      SharedWithAccounts: [sharee()],
     });
     const { response: createdAnswer } = await p.run({ RequestType: 'Create', ResourceProperties: first });
     expect(createdAnswer.Status).toBe('SUCCESS');

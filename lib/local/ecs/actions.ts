@@ -35,7 +35,13 @@
  *   resource would end up with more than 20;
  * - ListTagResources lists nothing (no error) for unknown resource ids, and returns every tag of a matching image;
  * - accepts any `rg-<alnum>` resource group id (`InvalidResourceGroup.NotFound` otherwise);
- * - ignores DescribeImages filters it does not model (InstanceType, ActionType, ShowExpired, Usable...).
+ * - ignores DescribeImages filters it does not model (InstanceType, ActionType, ShowExpired, Usable...);
+ * - acts for the caller's account (the one whose credentials signed the request): names, quotas, tags and every
+ *   action by id concern its own images; an image another account shared with it is listed (`ImageOwnerAlias=others`)
+ *   and may be copied within its region, and is "not found" to every other action; ModifyImageSharePermission shares
+ *   only with the cloud's accounts; the copy queue and the concurrent-copy rule span accounts (the stricter reading);
+ * - plays the sharing and status readings docs/real-cloud.md lists as variants (`shareAccountsOverTen`,
+ *   `sharedImageDelete`, `sharedImageTags`, `repeatedImageStatus`).
  */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 import type { RequestContext } from '../service';
@@ -46,6 +52,7 @@ import {
   MAX_TAGS,
   Params,
   checkDescription,
+  checkImageFamily,
   checkImageName,
   checkTags,
   dryRunPassed,
@@ -56,14 +63,25 @@ import { ECS_REGIONS, findRegion, regionEndpoint } from './regions';
 /** The readings of undocumented ECS behaviours that LocalCloud's ECS plays (see `lib/local/variants.ts`). */
 export type EcsVariants = Pick<
   CloudVariants,
-  'copyConflict' | 'copyVisibility' | 'copyVisibilityDelayMs' | 'clientTokenReplay' | 'hiddenCopyActions'
+  | 'copyConflict'
+  | 'copyVisibility'
+  | 'copyVisibilityDelayMs'
+  | 'clientTokenReplay'
+  | 'hiddenCopyActions'
+  | 'shareAccountsOverTen'
+  | 'sharedImageDelete'
+  | 'sharedImageTags'
+  | 'repeatedImageStatus'
 >;
 
 /** What an action needs besides its parameters. */
 export interface ActionEnv {
   readonly catalog: ImageCatalog;
   readonly variants: EcsVariants;
+  /** The caller's account: the account whose credentials signed the request. */
   readonly accountId: string;
+  /** Whether an account id is one of the cloud's accounts. */
+  isAccount(accountId: string): boolean;
   readonly ctx: RequestContext;
   readonly now: () => number;
   /** How long a copy of an image of this size takes. */
@@ -76,8 +94,6 @@ export type EcsAction = (env: ActionEnv, params: Params) => Record<string, unkno
 
 /** At most this many custom images per region (copies in progress included): `QuotaExceed.Image`. */
 export const MAX_IMAGES_PER_REGION = 100;
-/** A CopyImage `ClientToken` is remembered this long. */
-export const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 /** Rows per ListTagResources page. */
 export const TAG_RESOURCES_PAGE_SIZE = 50;
 
@@ -98,12 +114,22 @@ function imageNotFound(imageId: string): ApiError {
   return new ApiError('InvalidImageId.NotFound', `The specified ImageId "${imageId}" does not exist.`, 404);
 }
 
+/** An image of the caller's in a region: an image shared with the caller is not found (it cannot change it). */
 function findImage(env: ActionEnv, regionId: string, imageId: string): StoredImage {
   const image = env.catalog.find(regionId, imageId);
-  if (!image || isHiddenFromActions(env, image)) {
+  if (!image || image.ownerId !== env.accountId || isHiddenFromActions(env, image)) {
     throw imageNotFound(imageId);
   }
   return image;
+}
+
+/** An image the caller may use (copy): its own, or one shared with it. */
+function findUsableImage(env: ActionEnv, regionId: string, imageId: string): StoredImage {
+  const image = env.catalog.find(regionId, imageId);
+  if (image && image.ownerId !== env.accountId && env.catalog.isSharedWith(image, env.accountId)) {
+    return image;
+  }
+  return findImage(env, regionId, imageId);
 }
 
 /** Whether an action by id answers "not found" for this image: a copy not listed yet, under `hiddenCopyActions`. */
@@ -115,7 +141,9 @@ function isHiddenFromActions(env: ActionEnv, image: StoredImage): boolean {
 }
 
 function nameTaken(env: ActionEnv, regionId: string, name: string, except?: string): boolean {
-  return env.catalog.inRegion(regionId).some((i) => i.imageName === name && i.imageId !== except);
+  return env.catalog
+    .ownedInRegion(regionId, env.accountId)
+    .some((i) => i.imageName === name && i.imageId !== except);
 }
 
 function duplicatedName(name: string, regionId: string): ApiError {
@@ -242,7 +270,9 @@ function hasAllTags(image: StoredImage, filters: readonly TagParam[]): boolean {
 function imageBody(env: ActionEnv, image: StoredImage, at: number): Record<string, unknown> {
   const status = env.catalog.statusOf(image, at);
   const { progress, remainTimeSeconds } = env.reportedProgress(image, at);
-  const ownerId = Number(env.accountId);
+  const own = image.ownerId === env.accountId;
+  const ownerId = Number(image.ownerId);
+  const tagsShown = own || env.variants.sharedImageTags === 'shown';
   return {
     ImageId: image.imageId,
     ImageName: image.imageName,
@@ -250,7 +280,7 @@ function imageBody(env: ActionEnv, image: StoredImage, at: number): Record<strin
     Status: status,
     Progress: `${progress}%`,
     IsCopied: image.copy !== undefined,
-    ImageOwnerAlias: 'self',
+    ImageOwnerAlias: own ? 'self' : 'others',
     ImageOwnerId: Number.isSafeInteger(ownerId) ? ownerId : 0,
     CreationTime: new Date(image.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     Size: image.sizeGiB,
@@ -263,7 +293,7 @@ function imageBody(env: ActionEnv, image: StoredImage, at: number): Record<strin
     Architecture: 'x86_64',
     ImageFamily: image.imageFamily,
     ImageVersion: '',
-    IsSelfShared: 'False',
+    IsSelfShared: own && env.catalog.sharesOf(image).length > 0 ? 'True' : 'False',
     IsSubscribed: false,
     IsSupportCloudinit: true,
     IsSupportIoOptimized: true,
@@ -290,7 +320,7 @@ function imageBody(env: ActionEnv, image: StoredImage, at: number): Record<strin
         },
       ],
     },
-    Tags: { Tag: image.tags.map(([TagKey, TagValue]) => ({ TagKey, TagValue })) },
+    Tags: { Tag: tagsShown ? image.tags.map(([TagKey, TagValue]) => ({ TagKey, TagValue })) : [] },
     Features: { NvmeSupport: 'supported', ImdsSupport: 'v2' },
   };
 }
@@ -333,12 +363,20 @@ const describeImages: EcsAction = (env, p) => {
   }
 
   const at = env.catalog.advance(regionId);
-  // LocalCloud holds only this account's custom images: ImageOwnerAlias system/others/marketplace find nothing.
-  const ownImages =
-    (alias === undefined || alias === 'self') && !isPublic && (!ownerId || ownerId === env.accountId);
-  const matches = ownImages
+  // LocalCloud holds custom images only: the caller's (`self`) and those shared with it (`others`); ImageOwnerAlias
+  // system and marketplace, and IsPublic, find nothing.
+  const visible = (image: StoredImage): boolean => {
+    const own = image.ownerId === env.accountId;
+    const shared = !own && env.catalog.isSharedWith(image, env.accountId);
+    return (
+      (alias === undefined ? own || shared : alias === 'self' ? own : alias === 'others' && shared) &&
+      (!ownerId || image.ownerId === ownerId)
+    );
+  };
+  const matches = !isPublic
     ? env.catalog
         .inRegion(regionId)
+        .filter(visible)
         .filter((image) => env.catalog.isListed(image, at))
         .filter((image) => statuses.has(env.catalog.statusOf(image, at)))
         .filter((image) => !ids || ids.includes(image.imageId))
@@ -426,37 +464,28 @@ const copyImage: EcsAction = (env, p) => {
   }
   const dryRun = p.bool('DryRun');
 
-  const tokens = env.catalog.state.clientTokens;
-  const tokenKey = clientToken !== undefined ? `CopyImage:${clientToken}` : undefined;
   const fingerprint = copyFingerprint(p);
-  let remembered = tokenKey !== undefined ? tokens[tokenKey] : undefined;
-  if (
-    remembered &&
-    tokenKey !== undefined &&
-    env.variants.clientTokenReplay === 'while-image-exists' &&
-    !env.catalog.state.images[remembered.imageId]
-  ) {
-    // The copy the token made is gone: the token is forgotten, and this is a new request.
-    delete tokens[tokenKey];
-    env.catalog.changed();
-    remembered = undefined;
-  }
-  if (remembered && remembered.at + CLIENT_TOKEN_TTL_MS > env.now()) {
-    if (remembered.fingerprint !== fingerprint) {
-      throw new ApiError(
-        'IdempotentParameterMismatch',
-        'The request uses the same client token as a previous, but non-identical request.',
-        400,
-      );
-    }
+  const replayed =
+    clientToken !== undefined
+      ? env.catalog.replayCopyToken(clientToken, fingerprint, env.variants.clientTokenReplay)
+      : undefined;
+  if (replayed !== undefined) {
     if (dryRun) {
       throw dryRunPassed();
     }
-    return { ImageId: remembered.imageId };
+    return { ImageId: replayed };
   }
 
   const at = env.catalog.advance(regionId);
-  const source = findImage(env, regionId, sourceImageId);
+  const source = findUsableImage(env, regionId, sourceImageId);
+  if (source.ownerId !== env.accountId && destinationRegionId !== regionId) {
+    throw new ApiError(
+      'OperationDenied.SameRegionOnly',
+      `The image ${sourceImageId} is shared with you by another account: it can be copied only within its region ` +
+        `${regionId}, not to ${destinationRegionId}.`,
+      403,
+    );
+  }
   if (env.catalog.statusOf(source, at) !== 'Available') {
     throw new ApiError('IncorrectImageStatus', 'The image not available.', 400);
   }
@@ -474,7 +503,7 @@ const copyImage: EcsAction = (env, p) => {
       );
     }
   }
-  const destinationImages = env.catalog.inRegion(destinationRegionId);
+  const destinationImages = env.catalog.ownedInRegion(destinationRegionId, env.accountId);
   if (destinationImages.length >= MAX_IMAGES_PER_REGION) {
     throw new ApiError(
       'QuotaExceed.Image',
@@ -492,6 +521,7 @@ const copyImage: EcsAction = (env, p) => {
 
   const copy = env.catalog.add({
     regionId: destinationRegionId,
+    ownerId: env.accountId,
     imageName,
     description: description ?? source.description,
     sizeGiB: source.sizeGiB,
@@ -512,15 +542,8 @@ const copyImage: EcsAction = (env, p) => {
       ? { visibleAt: env.now() + env.variants.copyVisibilityDelayMs }
       : {}),
   });
-  if (tokenKey !== undefined) {
-    const now = env.now();
-    for (const [key, record] of Object.entries(tokens)) {
-      if (record.at + CLIENT_TOKEN_TTL_MS <= now) {
-        delete tokens[key];
-      }
-    }
-    tokens[tokenKey] = { fingerprint, imageId: copy.imageId, at: now };
-    env.catalog.changed();
+  if (clientToken !== undefined) {
+    env.catalog.rememberCopyToken(clientToken, fingerprint, copy.imageId);
   }
   return { ImageId: copy.imageId };
 };
@@ -568,6 +591,14 @@ const deleteImage: EcsAction = (env, p) => {
   if (status === 'Creating' || status === 'Waiting') {
     throw new ApiError('ImageIsCreating', 'The specified image is being created.', 403);
   }
+  if (env.catalog.sharesOf(image).length > 0 && (!force || env.variants.sharedImageDelete === 'refused')) {
+    throw new ApiError(
+      'ImageUseShared',
+      'The specified image has been shared to others. You can use the DescribeImageSharePermission API to query ' +
+        'the users who have been shared.',
+      403,
+    );
+  }
   if (image.inUse && !force) {
     throw new ApiError(
       'ImageUsingByInstance',
@@ -584,6 +615,54 @@ const deleteImage: EcsAction = (env, p) => {
 
 const BOOT_MODES = ['BIOS', 'UEFI', 'UEFI-Preferred'];
 
+/**
+ * ModifyImageAttribute `Status`, with the codes of its reference: an image being created (a copy in progress)
+ * `InvalidStatus.ImageIsCreating`; `Deprecated` needs an Available image (`ImageStatus.NotAvailable`) that is shared
+ * with no account (`ImageUseShared`: "please remove shared accounts first"); `Available` needs a Deprecated one
+ * (`ImageStatus.NotDeprecated`). Setting the status an image already has is refused or accepted as the
+ * `repeatedImageStatus` variant says.
+ */
+function checkStatusChange(
+  env: ActionEnv,
+  image: StoredImage,
+  status: ImageStatus,
+  newStatus: 'Available' | 'Deprecated',
+): void {
+  if (status === 'Creating' || status === 'Waiting') {
+    throw new ApiError(
+      'InvalidStatus.ImageIsCreating',
+      'The operation cannot be performed because the image is creating. Please wait until the creation is ' +
+        'complete and try again.',
+      403,
+    );
+  }
+  if (status === newStatus && env.variants.repeatedImageStatus === 'accepted') {
+    return;
+  }
+  if (newStatus === 'Deprecated' && status !== 'Available') {
+    throw new ApiError(
+      'ImageStatus.NotAvailable',
+      `The specified image status is not available: ${image.imageId} is ${status}.`,
+      403,
+    );
+  }
+  if (newStatus === 'Available' && status !== 'Deprecated') {
+    throw new ApiError(
+      'ImageStatus.NotDeprecated',
+      `The specified image status is not deprecated: ${image.imageId} is ${status}.`,
+      403,
+    );
+  }
+  if (newStatus === 'Deprecated' && env.catalog.sharesOf(image).length > 0) {
+    throw new ApiError(
+      'ImageUseShared',
+      `The specified image has been shared to others, please remove shared accounts first (${image.imageId} is ` +
+        `shared with ${env.catalog.sharesOf(image).length} account(s)).`,
+      403,
+    );
+  }
+}
+
 const modifyImageAttribute: EcsAction = (env, p) => {
   const regionId = p.required('RegionId');
   const imageId = p.required('ImageId');
@@ -597,12 +676,16 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   if (description !== undefined) {
     checkDescription(description, 'Description');
   }
-  const newStatus = p.optional('Status');
-  if (newStatus !== undefined && newStatus !== 'Available' && newStatus !== 'Deprecated') {
-    throw invalidParameter('Status', newStatus, 'valid values are Available and Deprecated');
+  const statusParam = p.optional('Status');
+  if (statusParam !== undefined && statusParam !== 'Available' && statusParam !== 'Deprecated') {
+    throw invalidParameter('Status', statusParam, 'valid values are Available and Deprecated');
   }
+  const newStatus = statusParam as 'Available' | 'Deprecated' | undefined;
   const bootMode = oneOf(p, 'BootMode', BOOT_MODES, 'InvalidParameter', 400);
   const family = p.optional('ImageFamily');
+  if (family !== undefined) {
+    checkImageFamily(family, 'ImageFamily');
+  }
   const dryRun = p.bool('DryRun');
   const at = env.catalog.advance(regionId);
   const image = findImage(env, regionId, imageId);
@@ -610,12 +693,8 @@ const modifyImageAttribute: EcsAction = (env, p) => {
     throw duplicatedName(name, regionId);
   }
   const status = env.catalog.statusOf(image, at);
-  if (newStatus !== undefined && status !== 'Available' && status !== 'Deprecated') {
-    throw new ApiError(
-      'IncorrectImageStatus',
-      `The status of image ${imageId} is ${status}; only an Available or Deprecated image can change status.`,
-      400,
-    );
+  if (newStatus !== undefined) {
+    checkStatusChange(env, image, status, newStatus);
   }
   if (dryRun) {
     throw dryRunPassed();
@@ -637,6 +716,157 @@ const modifyImageAttribute: EcsAction = (env, p) => {
   }
   env.catalog.changed();
   return {};
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// DescribeImageFromFamily
+
+const describeImageFromFamily: EcsAction = (env, p) => {
+  const regionId = p.required('RegionId');
+  const family = p.required('ImageFamily');
+  env.ctx.authorize('ecs:DescribeImageFromFamily', ['*']);
+  checkRegion(regionId);
+  checkImageFamily(family, 'ImageFamily');
+  const at = env.catalog.advance(regionId);
+  // The caller's own custom images only: "Public images, Alibaba Cloud Marketplace images, community images, or
+  // shared images are not queried" (the reference, 2024); the newest Available one; none is an empty answer.
+  const latest = env.catalog
+    .ownedInRegion(regionId, env.accountId)
+    .filter((image) => image.imageFamily === family)
+    .filter((image) => env.catalog.isListed(image, at))
+    .filter((image) => env.catalog.statusOf(image, at) === 'Available')
+    .pop();
+  return { Image: latest ? imageBody(env, latest, at) : {} };
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// ModifyImageSharePermission, DescribeImageSharePermission
+
+/** At most this many accounts in one call's `AddAccount.N` / `RemoveAccount.N`. */
+export const MAX_SHARE_ACCOUNTS_PER_CALL = 10;
+/** At most this many accounts an image is shared with. */
+export const MAX_SHARE_ACCOUNTS_PER_IMAGE = 50;
+
+/** `AddAccount.N` or `RemoveAccount.N`, over ten read as the `shareAccountsOverTen` variant says. */
+function shareAccounts(env: ActionEnv, p: Params, name: 'AddAccount' | 'RemoveAccount'): string[] {
+  const accounts = [...new Set(p.list(name))];
+  if (accounts.length <= MAX_SHARE_ACCOUNTS_PER_CALL) {
+    return accounts;
+  }
+  return env.variants.shareAccountsOverTen === 'first-ten'
+    ? accounts.slice(0, MAX_SHARE_ACCOUNTS_PER_CALL)
+    : [];
+}
+
+function checkShareAccount(env: ActionEnv, accountId: string, name: string): void {
+  if (accountId === env.accountId) {
+    throw new ApiError('InvalidAccount.Forbbiden', 'The specified Account does not yourself.', 404);
+  }
+  if (!/^\d+$/.test(accountId) || !env.isAccount(accountId)) {
+    throw new ApiError(
+      'InvalidAccount.NotFound',
+      `The specified account ${accountId} in parameter "${name}.n" does not exist.`,
+      404,
+    );
+  }
+}
+
+const modifyImageSharePermission: EcsAction = (env, p) => {
+  const regionId = p.required('RegionId');
+  const imageId = p.required('ImageId');
+  env.ctx.authorize('ecs:ModifyImageSharePermission', [imageArn(env, regionId, imageId)]);
+  checkRegion(regionId);
+  if (p.optional('LaunchPermission') !== undefined) {
+    throw new ApiError(
+      'ForbiddenParameter.LaunchPermission',
+      'The specified parameter "LaunchPermission" is forbidden for current account.',
+      400,
+    );
+  }
+  if (p.bool('IsPublic')) {
+    throw new ApiError(
+      'PublicImageAgreement.NotSigned',
+      'The current account has not signed "Community Image Terms of Service" (LocalCloud publishes no community images).',
+      403,
+    );
+  }
+  const add = shareAccounts(env, p, 'AddAccount');
+  const remove = shareAccounts(env, p, 'RemoveAccount');
+  add.forEach((accountId) => checkShareAccount(env, accountId, 'AddAccount'));
+  remove.forEach((accountId) => checkShareAccount(env, accountId, 'RemoveAccount'));
+  const dryRun = p.bool('DryRun');
+  const at = env.catalog.advance(regionId);
+  const image = findImage(env, regionId, imageId);
+  if (add.length > 0) {
+    const status = env.catalog.statusOf(image, at);
+    if (status === 'Deprecated') {
+      throw new ApiError(
+        'OperationDenied.InvalidImageStatus',
+        'The specified image cannot be shared when it is deprecated.',
+        403,
+      );
+    }
+    if (status !== 'Available') {
+      throw new ApiError(
+        'IncorrectImageStatus',
+        `The image is not available (its status is ${status}).`,
+        400,
+      );
+    }
+    if (image.encrypted && image.kmsKeyId === undefined) {
+      throw new ApiError(
+        'InvalidOperation.ServiceKeyEncryptedImageUnsupported',
+        'The specified service key encrypted image is not supported for this operation. Please switch to a CMK ' +
+          '(Customer Master Key) encrypted image and retry.',
+        403,
+      );
+    }
+    const after = new Set(env.catalog.sharesOf(image).map((share) => share.accountId));
+    remove.forEach((accountId) => after.delete(accountId));
+    add.forEach((accountId) => after.add(accountId));
+    if (after.size > MAX_SHARE_ACCOUNTS_PER_IMAGE) {
+      throw new ApiError(
+        'QuotaExceed.ShareImageUser',
+        `The shared Image user Quota exceeds: an image can be shared with at most ${MAX_SHARE_ACCOUNTS_PER_IMAGE} ` +
+          `accounts, and this would share ${imageId} with ${after.size}.`,
+        403,
+      );
+    }
+  }
+  if (dryRun) {
+    throw dryRunPassed();
+  }
+  env.catalog.changeShares(image, add, remove);
+  return {};
+};
+
+const describeImageSharePermission: EcsAction = (env, p) => {
+  const regionId = p.required('RegionId');
+  const imageId = p.required('ImageId');
+  env.ctx.authorize('ecs:DescribeImageSharePermission', [imageArn(env, regionId, imageId)]);
+  checkRegion(regionId);
+  const pageNumber = p.int('PageNumber', 1, 1, Number.MAX_SAFE_INTEGER);
+  const pageSize = p.int('PageSize', 10, 1, 100);
+  env.catalog.advance(regionId);
+  const image = findImage(env, regionId, imageId);
+  const shares = env.catalog.sharesOf(image);
+  return {
+    RegionId: regionId,
+    ImageId: imageId,
+    TotalCount: shares.length,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    ShareGroups: { ShareGroup: [] },
+    Accounts: {
+      Account: shares
+        .slice((pageNumber - 1) * pageSize, pageNumber * pageSize)
+        // `yyyy-MM-ddThh:mmZ`, as the reference gives SharedTime.
+        .map((share) => ({
+          AliyunId: share.accountId,
+          SharedTime: `${new Date(share.sharedAt).toISOString().slice(0, 16)}Z`,
+        })),
+    },
+  };
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -688,7 +918,7 @@ function resourceIds(p: Params, required: boolean): string[] {
 function taggedImages(env: ActionEnv, regionId: string, ids: readonly string[]): StoredImage[] {
   return ids.map((id) => {
     const image = env.catalog.find(regionId, id);
-    if (!image || isHiddenFromActions(env, image)) {
+    if (!image || image.ownerId !== env.accountId || isHiddenFromActions(env, image)) {
       throw new ApiError('InvalidResourceId.NotFound', `The specified ResourceId "${id}" is not found.`, 404);
     }
     return image;
@@ -845,7 +1075,7 @@ const listTagResources: EcsAction = (env, p) => {
 
   const at = env.catalog.advance(regionId);
   const rows = env.catalog
-    .inRegion(regionId)
+    .ownedInRegion(regionId, env.accountId)
     .filter((image) => env.catalog.isListed(image, at))
     .filter((image) => ids.length === 0 || ids.includes(image.imageId))
     .filter((image) => hasAllTags(image, tags))
@@ -887,6 +1117,9 @@ export const ECS_ACTIONS: Readonly<Record<string, EcsAction>> = {
   CancelCopyImage: cancelCopyImage,
   DeleteImage: deleteImage,
   ModifyImageAttribute: modifyImageAttribute,
+  DescribeImageFromFamily: describeImageFromFamily,
+  ModifyImageSharePermission: modifyImageSharePermission,
+  DescribeImageSharePermission: describeImageSharePermission,
   TagResources: tagResources,
   UntagResources: untagResources,
   ListTagResources: listTagResources,

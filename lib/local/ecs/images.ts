@@ -1,6 +1,16 @@
+/**
+ * LocalCloud's ECS model: the custom images of every region and their copies, kept in the state, with the rules that
+ * are about the images rather than a request: the copy queue and its time model, status and progress, listing
+ * (copy visibility), and the CopyImage ClientTokens that make a retried copy idempotent.
+ */
 import { randomBytes } from 'crypto';
+import { ApiError } from '../errors';
 import type { StateStore } from '../state';
+import type { CloudVariants } from '../variants';
 import { findRegion } from './regions';
+
+/** A CopyImage `ClientToken` is remembered this long. */
+export const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type ImageStatus =
   'Creating' | 'Waiting' | 'Available' | 'UnAvailable' | 'CreateFailed' | 'Deprecated';
@@ -42,6 +52,12 @@ export interface EcsImage {
   readonly inUse: boolean;
   /** Set through `setCancelSupported`: CancelCopyImage answers `CancelNotSupported` when false. */
   readonly cancelSupported: boolean;
+  /** The account that owns the image. */
+  readonly ownerId: string;
+  /** The accounts it is shared with (ModifyImageSharePermission), in the order they were added. */
+  readonly sharedWith: readonly string[];
+  /** Set through ModifyImageAttribute `ImageFamily`; empty when none. */
+  readonly imageFamily: string;
 }
 
 /** Facts about a copy; its status is derived from them and the clock (see `ImageCatalog.advance`). */
@@ -82,6 +98,10 @@ export interface StoredImage {
   osNameEn: string;
   imageFamily: string;
   bootMode: string;
+  /** The owner's account id (state files of one account have none: the first account's). */
+  ownerId: string;
+  /** The accounts the image is shared with, and when each was added (ms since epoch), in the order added. */
+  sharedWith?: Record<string, number>;
   copy?: CopyFacts;
   /**
    * A new copy under the `copyVisibility: delayed` variant: DescribeImages and ListTagResources do not show it before
@@ -154,6 +174,8 @@ export const ecsTime = (ms: number): string => new Date(ms).toISOString().replac
 /** What a new image needs; everything else has a default. */
 export interface NewImage {
   readonly regionId: string;
+  /** The owner's account id. */
+  readonly ownerId: string;
   readonly imageId?: string;
   readonly imageName: string;
   readonly description?: string;
@@ -163,6 +185,7 @@ export interface NewImage {
   readonly resourceGroupId?: string;
   readonly encrypted?: boolean;
   readonly kmsKeyId?: string;
+  readonly imageFamily?: string;
   readonly platform?: { platform: string; osName: string; osNameEn: string };
   readonly copy?: CopyFacts;
   /** See {@link StoredImage.visibleAt}. */
@@ -190,8 +213,41 @@ export class ImageCatalog {
   constructor(
     private readonly store: StateStore,
     private readonly now: () => number,
+    /** The first account: it owns the seeded images and the images of a state file written before accounts. */
+    private readonly firstAccountId: string,
   ) {
     this.state = store.section<EcsState>('ecs', () => this.freshState());
+    for (const image of Object.values(this.state.images)) {
+      image.ownerId ??= firstAccountId;
+    }
+  }
+
+  /** The images of a region that an account owns, in creation order. */
+  ownedInRegion(regionId: string, ownerId: string): StoredImage[] {
+    return this.inRegion(regionId).filter((image) => image.ownerId === ownerId);
+  }
+
+  /** Whether an image is shared with an account. */
+  isSharedWith(image: StoredImage, accountId: string): boolean {
+    return image.sharedWith !== undefined && accountId in image.sharedWith;
+  }
+
+  /** The accounts an image is shared with, in the order they were added. */
+  sharesOf(image: StoredImage): Array<{ accountId: string; sharedAt: number }> {
+    return Object.entries(image.sharedWith ?? {}).map(([accountId, sharedAt]) => ({ accountId, sharedAt }));
+  }
+
+  /** Shares an image with accounts and unshares it from others (removals first); persists. */
+  changeShares(image: StoredImage, add: readonly string[], remove: readonly string[]): void {
+    const shares = (image.sharedWith ??= {});
+    for (const accountId of remove) {
+      delete shares[accountId];
+    }
+    const now = this.now();
+    for (const accountId of add) {
+      shares[accountId] ??= now;
+    }
+    this.changed();
   }
 
   /** Persists the state; call after every mutation. */
@@ -242,8 +298,9 @@ export class ImageCatalog {
       inUse: false,
       snapshotId: `s-${findRegion(spec.regionId)?.idPrefix ?? randomAlnum(3)}${randomAlnum(17)}`,
       ...os,
-      imageFamily: '',
+      imageFamily: spec.imageFamily ?? '',
       bootMode: 'BIOS',
+      ownerId: spec.ownerId,
       ...(spec.copy ? { copy: { ...spec.copy, requestedAt: at } } : {}),
       ...(spec.visibleAt !== undefined ? { visibleAt: spec.visibleAt } : {}),
     };
@@ -315,6 +372,49 @@ export class ImageCatalog {
       this.changed();
     }
     return now;
+  }
+
+  /**
+   * The copy a CopyImage `ClientToken` already made, when this request replays it: the same parameters
+   * (`fingerprint`) within 24 hours give its image id; other parameters are refused with
+   * `IdempotentParameterMismatch`. Under the `clientTokenReplay` reading `while-image-exists`, a token whose copy is
+   * gone is forgotten, and the request is a new one (undefined).
+   */
+  replayCopyToken(
+    clientToken: string,
+    fingerprint: string,
+    replay: CloudVariants['clientTokenReplay'],
+  ): string | undefined {
+    const key = `CopyImage:${clientToken}`;
+    let remembered: ClientTokenRecord | undefined = this.state.clientTokens[key];
+    if (remembered && replay === 'while-image-exists' && !this.state.images[remembered.imageId]) {
+      delete this.state.clientTokens[key];
+      this.changed();
+      remembered = undefined;
+    }
+    if (!remembered || remembered.at + CLIENT_TOKEN_TTL_MS <= this.now()) {
+      return undefined;
+    }
+    if (remembered.fingerprint !== fingerprint) {
+      throw new ApiError(
+        'IdempotentParameterMismatch',
+        'The request uses the same client token as a previous, but non-identical request.',
+        400,
+      );
+    }
+    return remembered.imageId;
+  }
+
+  /** Remembers the copy a CopyImage `ClientToken` made (forgetting tokens older than 24 hours); persists. */
+  rememberCopyToken(clientToken: string, fingerprint: string, imageId: string): void {
+    const now = this.now();
+    for (const [key, record] of Object.entries(this.state.clientTokens)) {
+      if (record.at + CLIENT_TOKEN_TTL_MS <= now) {
+        delete this.state.clientTokens[key];
+      }
+    }
+    this.state.clientTokens[`CopyImage:${clientToken}`] = { fingerprint, imageId, at: now };
+    this.changed();
   }
 
   /** Whether listings (DescribeImages, ListTagResources) show the image at `at`. */
@@ -408,6 +508,9 @@ export class ImageCatalog {
       ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
       inUse: image.inUse,
       cancelSupported: image.copy?.cancelSupported ?? false,
+      ownerId: image.ownerId,
+      sharedWith: Object.keys(image.sharedWith ?? {}),
+      imageFamily: image.imageFamily,
     };
   }
 
@@ -428,6 +531,7 @@ export class ImageCatalog {
         ...(/ubuntu/i.test(seed.imageName) ? UBUNTU : ALINUX),
         imageFamily: '',
         bootMode: 'BIOS',
+        ownerId: this.firstAccountId,
       };
     }
     return state;

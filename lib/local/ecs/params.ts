@@ -1,3 +1,8 @@
+/**
+ * Request parsing for LocalCloud's ECS: the flat RPC parameters (`Params`: `Name.N` lists, `Tag.N`, booleans,
+ * bounded integers) and the field rules several actions share (image name, description, tags), each failing with the
+ * error code ECS answers.
+ */
 import { ApiError, invalidParameter, missingParameter } from '../errors';
 
 /** A tag as sent in `Tag.N.Key` / `Tag.N.Value`. */
@@ -125,6 +130,23 @@ export function checkImageName(name: string, param: string): void {
       'InvalidImageName.Malformed',
       `The specified ${param} "${name}" is not valid: it must be 2 to 128 characters long, start with a letter, ` +
         `contain only letters, digits, ".", ":", "_" and "-", and not start with "aliyun" or "acs:".`,
+      400,
+    );
+  }
+}
+
+/**
+ * Image family rule of ModifyImageAttribute (and DescribeImageFromFamily): the image name's, 2-128 characters,
+ * starting with a letter (or a Chinese character), letters, digits, `.` `:` `_` `-`, not `aliyun` / `acs:`, no URL.
+ */
+export function checkImageFamily(family: string, param: string): void {
+  const valid =
+    /^\p{L}[\p{L}\p{N}.:_-]{1,127}$/u.test(family) && !/^(aliyun|acs:)/i.test(family) && !containsUrl(family);
+  if (!valid) {
+    throw new ApiError(
+      'InvalidImageFamily.Malformed',
+      `The specified parameter "${param}" is malformed: "${family}" must be 2 to 128 characters long, start with a ` +
+        'letter, contain only letters, digits, ".", ":", "_" and "-", and not start with "aliyun" or "acs:".',
       400,
     );
   }

@@ -1,3 +1,7 @@
+/**
+ * The regions LocalCloud's ECS serves (ids, local names, the id prefix of resources created in each) and their
+ * endpoints, as DescribeRegions answers them.
+ */
 /** An Alibaba Cloud region as LocalCloud's ECS knows it. */
 export interface EcsRegion {
   readonly regionId: string;

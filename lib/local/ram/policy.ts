@@ -32,6 +32,9 @@ export const ALL_RESOURCES_ACTIONS: Readonly<Record<string, string>> = {
   // FC 3.0 InvokeFunction: resource type "All Resources".
   'fc:InvokeFunction':
     'https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction',
+  // DescribeImageFromFamily: resource type "All Resources".
+  'ecs:DescribeImageFromFamily':
+    'https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describeimagefromfamily',
   // The current CopyImage table gives `acs:ecs:{#regionId}:{#accountId}:image/*`, an earlier revision of the
   // same page "All Resources" (https://alibabacloud.com/help/zh/ecs/api-copyimage). LocalCloud applies the
   // stricter: a policy it accepts is effective under both.

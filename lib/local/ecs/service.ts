@@ -1,29 +1,17 @@
+/**
+ * LocalCloud's ECS as a service: `EcsService` takes each RPC call (API version 2014-05-26) to its action
+ * (`actions.ts`: request parsing and the response) over the image model (`images.ts`), applies the fault plan's
+ * copy faults, and is the facade tests and users reach as `cloud.ecs` (putImage, getImage, failCopy...).
+ */
 import { createHash } from 'crypto';
-import { ApiError } from './errors';
-import type { RequestContext, RpcService } from './service';
-import type { StateStore } from './state';
-import { DEFAULT_VARIANTS } from './variants';
-import { ECS_ACTIONS, type ActionEnv, type EcsVariants } from './ecs/actions';
-import { ImageCatalog, randomAlnum, type EcsImage, type ImageStatus, type StoredImage } from './ecs/images';
-import { Params } from './ecs/params';
-import { ECS_REGION_IDS, findRegion } from './ecs/regions';
-
-export {
-  ECS_ACTIONS,
-  CLIENT_TOKEN_TTL_MS,
-  MAX_IMAGES_PER_REGION,
-  TAG_RESOURCES_PAGE_SIZE,
-} from './ecs/actions';
-export {
-  IMAGE_STATUSES,
-  MAX_RUNNING_COPIES_PER_REGION,
-  SEEDED_IMAGES,
-  type EcsImage,
-  type ImageStatus,
-} from './ecs/images';
-export { MAX_RESOURCE_IDS, MAX_TAGS } from './ecs/params';
-export type { EcsVariants } from './ecs/actions';
-export { ECS_REGIONS, ECS_REGION_IDS, regionEndpoint, type EcsRegion } from './ecs/regions';
+import { ApiError } from '../errors';
+import type { RequestContext, RpcService } from '../service';
+import type { StateStore } from '../state';
+import { DEFAULT_VARIANTS } from '../variants';
+import { ECS_ACTIONS, type ActionEnv, type EcsVariants } from './actions';
+import { ImageCatalog, randomAlnum, type EcsImage, type ImageStatus, type StoredImage } from './images';
+import { Params } from './params';
+import { ECS_REGION_IDS, findRegion } from './regions';
 
 export interface EcsOptions {
   /**
@@ -50,6 +38,11 @@ export interface EcsOptions {
    * @default the strictest reading of each
    */
   readonly variants?: Partial<EcsVariants>;
+  /**
+   * Whether an account id is one of the cloud's accounts (ModifyImageSharePermission shares only with those).
+   * LocalCloud passes its own. @default the service's account only
+   */
+  readonly isAccount?: (accountId: string) => boolean;
 }
 
 /** A hook deciding, once per new copy, whether it ends `CreateFailed` and whether it can be cancelled (faults). */
@@ -80,12 +73,19 @@ export interface PutImageSpec {
   readonly status?: ImageStatus;
   readonly tags?: Record<string, string>;
   readonly resourceGroupId?: string;
+  /** The owner's account id. @default the first account */
+  readonly ownerId?: string;
+  /** Encrypted (with the service key unless `kmsKeyId`). @default false */
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
+  /** The image family. @default none */
+  readonly imageFamily?: string;
 }
 
 /**
  * LocalCloud's ECS (API version 2014-05-26): regions, custom images, cross-region copies that progress over the
- * wall clock through a five-per-region queue, cancel, delete, rename, tags and resource groups. See
- * `lib/local/ecs/actions.ts` for the actions and their error codes.
+ * wall clock through a five-per-region queue, cancel, delete, rename, tags and resource groups. See `actions.ts`
+ * for the actions and their error codes.
  *
  * The methods after `handle` are the facade tests and users reach as `cloud.ecs`.
  */
@@ -107,7 +107,7 @@ export class EcsService implements RpcService {
     private readonly copyFaults?: CopyFaultHook,
   ) {
     this.now = options.now ?? Date.now;
-    this.catalog = new ImageCatalog(store, this.now);
+    this.catalog = new ImageCatalog(store, this.now, accountId);
     this.variants = {
       copyConflict: options.variants?.copyConflict ?? DEFAULT_VARIANTS.copyConflict,
       copyVisibility: options.variants?.copyVisibility ?? DEFAULT_VARIANTS.copyVisibility,
@@ -115,6 +115,10 @@ export class EcsService implements RpcService {
         options.variants?.copyVisibilityDelayMs ?? DEFAULT_VARIANTS.copyVisibilityDelayMs,
       clientTokenReplay: options.variants?.clientTokenReplay ?? DEFAULT_VARIANTS.clientTokenReplay,
       hiddenCopyActions: options.variants?.hiddenCopyActions ?? DEFAULT_VARIANTS.hiddenCopyActions,
+      shareAccountsOverTen: options.variants?.shareAccountsOverTen ?? DEFAULT_VARIANTS.shareAccountsOverTen,
+      sharedImageDelete: options.variants?.sharedImageDelete ?? DEFAULT_VARIANTS.sharedImageDelete,
+      sharedImageTags: options.variants?.sharedImageTags ?? DEFAULT_VARIANTS.sharedImageTags,
+      repeatedImageStatus: options.variants?.repeatedImageStatus ?? DEFAULT_VARIANTS.repeatedImageStatus,
     };
   }
 
@@ -184,12 +188,17 @@ export class EcsService implements RpcService {
       throw new Error(`LocalCloud ECS: image ${image.imageId} already exists`);
     }
     const imageName = image.imageName ?? `image-${randomAlnum(8)}`;
-    if (this.catalog.inRegion(regionId).some((i) => i.imageName === imageName)) {
+    const ownerId = image.ownerId ?? this.accountId;
+    if (this.catalog.ownedInRegion(regionId, ownerId).some((i) => i.imageName === imageName)) {
       throw new Error(`LocalCloud ECS: an image named "${imageName}" already exists in ${regionId}`);
     }
     return this.catalog.add({
       regionId,
+      ownerId,
       imageName,
+      ...(image.encrypted !== undefined ? { encrypted: image.encrypted } : {}),
+      ...(image.kmsKeyId !== undefined ? { kmsKeyId: image.kmsKeyId } : {}),
+      ...(image.imageFamily !== undefined ? { imageFamily: image.imageFamily } : {}),
       ...(image.imageId !== undefined ? { imageId: image.imageId } : {}),
       ...(image.description !== undefined ? { description: image.description } : {}),
       ...(image.sizeGiB !== undefined ? { sizeGiB: image.sizeGiB } : {}),
@@ -251,7 +260,8 @@ export class EcsService implements RpcService {
     return {
       catalog: this.catalog,
       variants: this.variants,
-      accountId: this.accountId,
+      accountId: ctx.accountId,
+      isAccount: this.options.isAccount ?? ((id) => id === this.accountId),
       ctx,
       now: this.now,
       copyDurationMs: (sizeGiB) => this.copyDurationMs(sizeGiB),
