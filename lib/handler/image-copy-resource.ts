@@ -15,6 +15,10 @@
  *   place, or a replacement (copy anew for the same instance, wait, remove the old copy, answer with the same id
  *   and the new `Data`; on failure the new copy is removed and the old one kept).
  * - Delete removes the copies the physical id names (see `deleteSteps`).
+ *
+ * Distribution (sharing, family, source tags, kept previous versions: distribution.ts, distribution-tags.ts,
+ * previous-versions.ts) runs inside these steps: before every SUCCESS answer with an image, in the in-place
+ * update, in the replacement's `remove-old` and `rename`, and before the Delete removes a copy.
  */
 import {
   confirmedOwnershipValue,
