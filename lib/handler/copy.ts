@@ -16,12 +16,13 @@ import {
   sourceTagValue,
 } from '../protocol';
 import { IMAGE_NAME_MAX_LENGTH } from '../validation';
-import { ContinuationRequired, describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
+import { describeApiError, errorCode, hasCode, ImageCopyError } from './errors';
 import { discardCopy } from './discard';
 import { copiedSourceTags } from './distribution-tags';
 import { cancelCopy, isFailed, isPending, readForPoll } from './image-removal';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import { ownedCopies, ownershipValueFor } from './ownership';
 import { PollPlanner } from './poll-planner';
 import { backoffDelay } from './retry';
@@ -41,6 +42,12 @@ export const COPY_CONFLICT_CODES = [
   'OperationDenied.ImageCopying',
   'InvalidOperation.Conflict',
 ] as const;
+
+/** What a refused `CopyImage` of the source means: not yet (the source is being copied), or a name to look into. */
+const COPY_OUTCOMES = outcomeTable({
+  'source-busy': COPY_CONFLICT_CODES,
+  'name-taken': ['InvalidImageName.Duplicated'],
+});
 
 /** Waits between CopyImage attempts refused as concurrent: doubling from 4 s to 30 s, ±20 % jitter. */
 export const CONFLICT_BACKOFF = { baseMs: 4_000, maxMs: 30_000, jitter: 0.2 } as const;
@@ -81,66 +88,63 @@ async function copyFromPeer(
   const offset =
     ready.length > 0 ? parseInt(ownershipRequestHash(ctx.event.RequestId).slice(0, 8), 16) % ready.length : 0;
   for (const peer of [...ready.slice(offset), ...ready.slice(0, offset)]) {
-    try {
-      const imageId = await copyFrom({ regionId: peer.regionId, imageId: peer.imageId });
+    const copied = await attempt(() => copyFrom({ regionId: peer.regionId, imageId: peer.imageId }));
+    if (copied.outcome === 'ok') {
       state.copiedFrom = `${peer.regionId}/${peer.imageId}`;
-      log.info('copy-from-peer', { peerRegionId: peer.regionId, peerImageId: peer.imageId, imageId });
-      return { imageId };
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
-      // Being copied itself, gone or unusable meanwhile: try the next one.
-      log.info('peer-skipped', {
+      log.info('copy-from-peer', {
         peerRegionId: peer.regionId,
         peerImageId: peer.imageId,
-        reason: describeApiError('ECS CopyImage', error),
+        imageId: copied.value,
       });
+      return { imageId: copied.value };
     }
+    // Being copied itself, gone or unusable meanwhile: try the next one.
+    log.info('peer-skipped', {
+      peerRegionId: peer.regionId,
+      peerImageId: peer.imageId,
+      reason: describeApiError('ECS CopyImage', copied.error),
+    });
   }
   const ends = peers.filter((peer) => isPending(peer.status)).map((peer) => (peer.remainSeconds ?? 0) * 1000);
   return ends.length > 0 ? { nextEndInMs: Math.min(...ends) } : {};
 }
 
 /**
- * Starts the copy (`start`: {@link startCopy}, or a replacement's) and waits until it is Available. A copy made from a
- * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed and
- * made again from the source itself.
+ * Waits until this request's copy is Available and returns it (see {@link waitUntilAvailable}). A copy made from a
+ * peer's copy that fails or disappears (the peer's copy deleted or replaced while it was copied from) is removed,
+ * and undefined says to copy again, from the source itself.
  */
-export async function copyUntilAvailable(
+export async function waitOrFallBack(
   ctx: OperationContext,
   settings: ImageCopySettings,
-  start: () => Promise<string>,
-): Promise<ImageView> {
-  const { state, clock } = ctx;
-  for (;;) {
-    const imageId = await start();
-    state.enter('wait', clock.now());
-    try {
-      return await waitUntilAvailable(ctx, settings, imageId);
-    } catch (error) {
-      const fromPeer =
-        state.copiedFrom !== undefined &&
-        error instanceof ImageCopyError &&
-        (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
-      if (!fromPeer) {
-        throw error;
-      }
-      ctx.log.warn('peer-copy-failed', {
-        imageId,
-        copiedFrom: state.copiedFrom,
-        reason: error.message,
-        next: 'copying from the source itself',
-      });
-      await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
-      state.peerFallback = true;
-      state.copiedFrom = undefined;
-      state.imageId = undefined;
-      state.copySeen = undefined;
-      state.copyRequestedAt = undefined;
-      state.enter('copy', clock.now());
-    }
+  imageId: string,
+): Promise<ImageView | undefined> {
+  const { state } = ctx;
+  const waited = await attempt(() => waitUntilAvailable(ctx, settings, imageId));
+  if (waited.outcome === 'ok') {
+    return waited.value;
   }
+  const { error } = waited;
+  const fromPeer =
+    state.copiedFrom !== undefined &&
+    error instanceof ImageCopyError &&
+    (error.code === 'CopyFailed' || error.code === 'CopyDisappeared');
+  if (!fromPeer) {
+    throw error;
+  }
+  ctx.log.warn('peer-copy-failed', {
+    imageId,
+    copiedFrom: state.copiedFrom,
+    reason: error.message,
+    next: 'copying from the source itself',
+  });
+  await discardCopy(ctx, settings.destinationRegionId, imageId, 'peer-copy');
+  state.peerFallback = true;
+  state.copiedFrom = undefined;
+  state.imageId = undefined;
+  state.copySeen = undefined;
+  state.copyRequestedAt = undefined;
+  return undefined;
 }
 
 export interface StartCopyOptions {
@@ -189,7 +193,7 @@ export async function startCopy(
   }
   if (state.resumeAt !== undefined) {
     // A wait for a concurrent copy of the source, handed over from the last invocation.
-    const resumeAt = Math.min(state.resumeAt, ctx.deadline);
+    const resumeAt = Math.min(state.resumeAt, ctx.state.deadline);
     state.resumeAt = undefined;
     await ctx.invocation.sleepUntil(resumeAt);
   }
@@ -250,32 +254,32 @@ export async function startCopy(
   };
   let imageId: string | undefined;
   for (;;) {
-    try {
-      imageId = await copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId });
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
-      if (hasCode(error, ...COPY_CONFLICT_CODES)) {
-        const peers = await copyFromPeer(ctx, settings, copyFrom);
-        if (peers.imageId !== undefined) {
-          imageId = peers.imageId;
-          break;
-        }
-        await waitOutConflict(ctx, settings, error, peers.nextEndInMs);
-        continue;
-      }
-      if (!hasCode(error, 'InvalidImageName.Duplicated')) {
-        throw copyRefused(settings, error);
-      }
-      imageId = await adoptOwnCopyByName(ctx, settings, name, options, error);
-      if (imageId !== undefined) {
+    const copied = await attempt(
+      () => copyFrom({ regionId: settings.sourceRegionId, imageId: settings.sourceImageId }),
+      COPY_OUTCOMES,
+    );
+    if (copied.outcome === 'ok') {
+      imageId = copied.value;
+      break;
+    }
+    if (copied.outcome === 'failed') {
+      throw copyRefused(settings, copied.error);
+    }
+    if (copied.outcome === 'source-busy') {
+      const peers = await copyFromPeer(ctx, settings, copyFrom);
+      if (peers.imageId !== undefined) {
+        imageId = peers.imageId;
         break;
       }
-      await waitForNameHolder(ctx, settings, name, error);
+      await waitOutConflict(ctx, settings, copied.error, peers.nextEndInMs);
       continue;
     }
-    break;
+    // 'name-taken'
+    imageId = await adoptOwnCopyByName(ctx, settings, name, options, copied.error);
+    if (imageId !== undefined) {
+      break;
+    }
+    await waitForNameHolder(ctx, settings, name, copied.error);
   }
   if (!imageId) {
     throw new ImageCopyError('ApiError', 'ECS CopyImage answered without an ImageId');
@@ -310,7 +314,7 @@ async function waitOutConflict(
   const now = clock.now();
   state.conflictSince ??= now;
   state.conflictRefusals = (state.conflictRefusals ?? 0) + 1;
-  if (now >= ctx.deadline) {
+  if (now >= ctx.state.deadline) {
     throw new ImageCopyError(
       'CopyConflict',
       `Cannot copy the source image ${settings.sourceImageId} in ${settings.sourceRegionId}: it was being copied ` +
@@ -325,7 +329,7 @@ async function waitOutConflict(
   // A peer's copy in progress is followed: once it is done, it can be copied from (or the source may be free).
   const backoff = backoffDelay(state.conflictRefusals, { ...CONFLICT_BACKOFF, random: () => clock.random() });
   const following = peerEndsInMs === undefined ? backoff : Math.max(FOLLOW_FLOOR_MS, peerEndsInMs + 1_000);
-  const delay = Math.min(backoff, following, ctx.deadline - now);
+  const delay = Math.min(backoff, following, ctx.state.deadline - now);
 
   ctx.log.info('copy-conflict', {
     code: errorCode(error),
@@ -406,7 +410,7 @@ async function waitForNameHolder(
   const now = clock.now();
   state.nameRefusedSince ??= now;
   state.nameRefusals = (state.nameRefusals ?? 0) + 1;
-  const until = Math.min(state.nameRefusedSince + visibilityGraceMs(ctx.polling), ctx.deadline);
+  const until = Math.min(state.nameRefusedSince + visibilityGraceMs(ctx.polling), ctx.state.deadline);
   if (now >= until) {
     throw new ImageCopyError(
       'NameTaken',
@@ -465,13 +469,13 @@ export async function waitUntilAvailable(
   const justRequested = state.justRequested;
   state.justRequested = false;
   if (state.resumeAt !== undefined) {
-    const resumeAt = Math.min(state.resumeAt, ctx.deadline);
+    const resumeAt = Math.min(state.resumeAt, ctx.state.deadline);
     state.resumeAt = undefined;
     await invocation.sleepUntil(resumeAt);
   } else if (justRequested && state.copyRequestedAt !== undefined) {
     // CopyImage has just started the copy: nothing to read yet, so the first look is a planned wait away.
     await invocation.sleepUntil(
-      Math.min(state.copyRequestedAt + planner.first(() => clock.random()), ctx.deadline),
+      Math.min(state.copyRequestedAt + planner.first(() => clock.random()), ctx.state.deadline),
     );
   }
   let last: ImageView | undefined;
@@ -493,7 +497,7 @@ export async function waitUntilAvailable(
           { imageId },
         );
       }
-      if (now >= ctx.deadline) {
+      if (now >= ctx.state.deadline) {
         return cancelOnTimeout(ctx, settings, last ?? unreadView(imageId, regionId));
       }
       if (now >= unseenUntil) {
@@ -510,7 +514,7 @@ export async function waitUntilAvailable(
       const delay = Math.min(
         planner.next({ status: 'Waiting', at: now }, () => clock.random()),
         unseenUntil - now,
-        ctx.deadline - now,
+        ctx.state.deadline - now,
       );
       log.info('not-listed-yet', { unseenForMs: now - (state.copyRequestedAt ?? now), nextPollMs: delay });
       await invocation.sleep(delay);
@@ -531,12 +535,12 @@ export async function waitUntilAvailable(
         { imageId, progress: image.progress },
       );
     }
-    if (now >= ctx.deadline) {
+    if (now >= ctx.state.deadline) {
       return cancelOnTimeout(ctx, settings, image);
     }
     const delay = Math.min(
       planner.next({ ...image, at: now }, () => clock.random()),
-      ctx.deadline - now,
+      ctx.state.deadline - now,
     );
     state.progressSample = planner.sample;
     log.info('poll', {
@@ -582,7 +586,7 @@ async function cancelOnTimeout(
   const until = unlistedUntil(ctx, image.imageId);
   // The create's own deadline has passed: the cancel gets a grace period of its own, so that a throttled or
   // failed-over call is retried rather than leaving the copy running.
-  ctx.deadline = Math.max(ctx.deadline, ctx.clock.now() + CANCEL_GRACE_MS, (until ?? 0) + CANCEL_GRACE_MS);
+  ctx.state.cancelGraceUntil = Math.max(ctx.clock.now() + CANCEL_GRACE_MS, (until ?? 0) + CANCEL_GRACE_MS);
   let current = image;
   let outcome = await cancelCopy(ctx, regionId, current);
   const planner = new PollPlanner(ctx.polling);

@@ -1,11 +1,21 @@
 /** Removing, as well as can be done, a copy this request made that will not be used. */
-import { describeApiError, hasCode } from './errors';
+import { describeApiError } from './errors';
 import { isPending } from './image-removal';
 import type { OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import { PollPlanner } from './poll-planner';
 import { unlistedUntil } from './visibility';
 
 const NOT_FOUND = ['InvalidImageId.NotFound', 'InvalidImageId.NotExist'];
+
+/** What a refused `CancelCopyImage` of the copy means (`unknown`: ECS does not know the id, or not yet). */
+const CANCEL_OUTCOMES = outcomeTable({
+  unknown: NOT_FOUND,
+  'not-a-copy-in-progress': ['IncorrectImageStatus', 'ImageCreatedNotFromCopy'],
+});
+
+/** What a refused `DeleteImage` of the copy means. */
+const DELETE_OUTCOMES = outcomeTable({ unknown: NOT_FOUND });
 
 /**
  * Best effort: cancels or deletes a copy this request made that will not be used, also one not listed yet (ECS may
@@ -59,26 +69,30 @@ export async function discardCopy(
 async function discardOnce(ctx: OperationContext, regionId: string, imageId: string): Promise<string> {
   const image = await ctx.images.describe(regionId, imageId);
   if (image === undefined || isPending(image.status)) {
-    try {
-      await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
+    const cancelled = await attempt(
+      () => ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId }),
+      CANCEL_OUTCOMES,
+    );
+    if (cancelled.outcome === 'ok') {
       return image?.status ?? 'not listed';
-    } catch (error) {
-      if (!image && hasCode(error, ...NOT_FOUND)) {
-        return 'unknown';
-      }
-      // Finished (or failed) since it was read, or never listed and already done: delete it instead.
-      if (!hasCode(error, 'IncorrectImageStatus', 'ImageCreatedNotFromCopy')) {
-        throw error;
-      }
     }
-  }
-  try {
-    await ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId });
-  } catch (error) {
-    if (!image && hasCode(error, ...NOT_FOUND)) {
+    if (cancelled.outcome === 'unknown' && !image) {
       return 'unknown';
     }
-    throw error;
+    // Finished (or failed) since it was read, or never listed and already done: delete it instead.
+    if (cancelled.outcome !== 'not-a-copy-in-progress') {
+      throw cancelled.error;
+    }
+  }
+  const deleted = await attempt(
+    () => ctx.images.call('DeleteImage', { RegionId: regionId, ImageId: imageId }),
+    DELETE_OUTCOMES,
+  );
+  if (deleted.outcome === 'unknown' && !image) {
+    return 'unknown';
+  }
+  if (deleted.outcome !== 'ok') {
+    throw deleted.error;
   }
   return image?.status ?? 'not listed';
 }

@@ -10,9 +10,10 @@
  * is deprecated: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyimageattribute).
  */
 import { ImageCopyData, type ImageCopyDataKey, MAX_SHARE_ACCOUNTS_PER_CALL } from '../protocol';
-import { ContinuationRequired, describeApiError, ImageCopyError } from './errors';
+import { describeApiError, ImageCopyError } from './errors';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
+import { attempt } from './outcomes';
 import type { ImageCopySettings } from './settings';
 
 /** DescribeImageSharePermission's largest page (its reference: PageSize at most 100). */
@@ -83,17 +84,18 @@ export async function sharedAccountsOf(
 
 /** Calls one ECS action, turning an API error into an {@link ImageCopyError} that names the image. */
 async function distributionCall<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ContinuationRequired || error instanceof ImageCopyError) {
-      throw error;
-    }
-    throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
-      imageId,
-      cause: error,
-    });
+  const called = await attempt(call);
+  if (called.outcome === 'ok') {
+    return called.value;
   }
+  const { error } = called;
+  if (error instanceof ImageCopyError) {
+    throw error;
+  }
+  throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
+    imageId,
+    cause: error,
+  });
 }
 
 /** Applies a sharing plan: removals first (to stay within ECS's 50 accounts per image), 10 accounts per call. */
@@ -170,12 +172,9 @@ export async function revokeSharingBeforeDelete(
     return;
   }
   for (const image of images.filter((candidate) => candidate.status === 'Available')) {
-    try {
-      await revokeSharing(ctx, regionId, image.imageId);
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
+    const revoked = await attempt(() => revokeSharing(ctx, regionId, image.imageId));
+    if (revoked.outcome !== 'ok') {
+      const { error } = revoked;
       ctx.log.warn('unshare-failed', {
         imageId: image.imageId,
         reason: error instanceof Error ? error.message : String(error),

@@ -1,6 +1,8 @@
 /**
- * The `ImageCopy` custom resource: `onCreate`, `onUpdate` and `onDelete`, each answering with an {@link Outcome}
- * or throwing an {@link ImageCopyError} (or {@link ContinuationRequired} to continue in a new invocation).
+ * The `ImageCopy` custom resource: the steps of its Create, Update and Delete by phase (`createSteps`, `updateSteps`,
+ * `deleteSteps`, run by the loop of phases.ts), coming to an {@link Outcome} or throwing an {@link ImageCopyError}.
+ * A wait that outlasts the invocation hands the work over to a fresh one (continuation.ts); no step here deals with
+ * that, and ECS refusals are read from tables (outcomes.ts).
  *
  * One physical id for the life of the resource: a Create answers `image-copy-<h>` (`physicalIdFor`, h the hash of
  * its RequestId), SUCCESS or FAILED; Update and Delete answer with the id they received. The current image id
@@ -12,7 +14,11 @@
  * - Update finds the instance's current image (`currentImageOf`) and applies the {@link analyzeUpdate} table: in
  *   place, or a replacement (copy anew for the same instance, wait, remove the old copy, answer with the same id
  *   and the new `Data`; on failure the new copy is removed and the old one kept).
- * - Delete removes the copies the physical id names (see {@link ImageCopyResource.onDelete}).
+ * - Delete removes the copies the physical id names (see `deleteSteps`).
+ *
+ * Distribution (sharing, family, source tags, kept previous versions: distribution.ts, distribution-tags.ts,
+ * previous-versions.ts) runs inside these steps: before every SUCCESS answer with an image, in the in-place
+ * update, in the replacement's `remove-old` and `rename`, and before the Delete removes a copy.
  */
 import {
   confirmedOwnershipValue,
@@ -25,16 +31,24 @@ import {
   type PhysicalIdReading,
   RESERVED_TAG_KEYS,
 } from '../protocol';
-import { analyzeUpdate } from './analyze-update';
-import { copyUntilAvailable, startCopy, temporaryNameFor } from './copy';
-import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
+import { analyzeUpdate, type UpdatePlan } from './analyze-update';
+import { startCopy, temporaryNameFor, waitOrFallBack } from './copy';
+import { describeApiError, ImageCopyError } from './errors';
 import type { Confirmation, CustomResourceEvent, PendingAnswer } from './event';
 import { discardCopy } from './discard';
 import { applyDistribution, type DistributionOutputs, revokeSharingBeforeDelete } from './distribution';
 import { inPlaceTagChanges } from './distribution-tags';
-import { isFailed, isPending, removeImages, removeImage, type RemovalTarget } from './image-removal';
+import {
+  isFailed,
+  isPending,
+  removeImages,
+  removeImage,
+  type RemovalOptions,
+  type RemovalTarget,
+} from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import {
   confirmationFor,
   currentImageOf,
@@ -43,8 +57,14 @@ import {
   ownershipValueFor,
   type OwnedCopy,
 } from './ownership';
+import { type PhaseTable, runPhases, type StepResult } from './phases';
+import { PollPlanner } from './poll-planner';
 import { retireOrRemoveReplaced, settlePreviousVersions } from './previous-versions';
 import { readSettings, readSettingsLeniently, type ImageCopySettings } from './settings';
+import { visibilityGraceMs } from './visibility';
+
+/** What a refused rename means. */
+const RENAME_OUTCOMES = outcomeTable({ 'name-taken': ['InvalidImageName.Duplicated'] });
 
 /** What the handler answers ROS, and what follows the answer. */
 export type Outcome =
@@ -109,37 +129,73 @@ export class ImageCopyResource {
       : undefined;
   }
 
+  /** Runs the request's operation (see phases.ts) to its outcome. */
   async handle(): Promise<Outcome> {
+    return runPhases(this.ctx.state, this.ctx.clock, await this.steps());
+  }
+
+  /** The steps of this request's operation, once its properties are read. */
+  private async steps(): Promise<PhaseTable<Outcome>> {
     switch (this.ctx.event.RequestType) {
       case 'Create':
-        return this.onCreate();
+        return this.createSteps();
       case 'Update':
-        return this.onUpdate();
+        return this.updateSteps();
       case 'Delete':
-        return this.onDelete();
+        return this.deleteSteps();
     }
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Create
 
-  async onCreate(): Promise<Outcome> {
+  /** Create: `copy` (or adopt `ExistingImageId`) → `wait`, then answer with the copy. */
+  private createSteps(): PhaseTable<Outcome> {
     const { ctx } = this;
+    const { state } = ctx;
     const settings = readSettings(ctx.event.ResourceProperties, ctx.event.RegionId);
-    ctx.deadline = ctx.state.startedAt + settings.createTimeoutSeconds * 1000;
-    if (settings.existingImageId) {
-      return this.adoptExisting(settings, settings.existingImageId);
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
+    const existingImageId = settings.existingImageId;
+    if (existingImageId) {
+      return { copy: async () => ({ done: await this.adoptExisting(settings, existingImageId) }) };
     }
     this.copyRegionId = settings.destinationRegionId;
     const instance = ownershipRequestHash(ctx.event.RequestId);
-    ctx.state.enter(ctx.state.imageId ? 'wait' : 'copy', ctx.clock.now());
-    const copied = await copyUntilAvailable(ctx, settings, () => startCopy(ctx, settings, { instance }));
-    const { image, outputs: distribution } = await applyDistribution(ctx, settings, undefined, copied);
+    state.enter(state.imageId ? 'wait' : 'copy', ctx.clock.now());
+    return {
+      copy: async () => {
+        await startCopy(ctx, settings, { instance });
+        return { next: 'wait' };
+      },
+      wait: async () => {
+        const image = await waitOrFallBack(ctx, settings, state.imageId!);
+        return image ? { done: await this.copied(settings, image) } : { next: 'copy' };
+      },
+    };
+  }
+
+  /**
+   * The answer for this request's copy, Available (a Create's, or a replacement's once the old copy is gone), after
+   * its distribution (sharing, family: distribution.ts) is applied; `previousVersions` are the kept copies' ids
+   * (KeepPreviousVersions, after a replacement).
+   */
+  private async copied(
+    settings: ImageCopySettings,
+    copy: ImageView,
+    previousVersions?: readonly string[],
+  ): Promise<Outcome> {
+    const { image, outputs: distribution } = await applyDistribution(
+      this.ctx,
+      settings,
+      undefined,
+      copy,
+      previousVersions,
+    );
     return {
       status: 'SUCCESS',
       physicalResourceId: this.physicalId(),
       data: outputs(settings, image, distribution),
-      confirm: confirmationFor(ctx, image),
+      confirm: confirmationFor(this.ctx, image),
       ownCopy: this.ownCopy(),
     };
   }
@@ -181,7 +237,8 @@ export class ImageCopyResource {
   // -------------------------------------------------------------------------------------------------------------
   // Update
 
-  async onUpdate(): Promise<Outcome> {
+  /** Update: `update` in place, or the replacement's `copy` → `wait` → `remove-old` → `rename`. */
+  private async updateSteps(): Promise<PhaseTable<Outcome>> {
     const { ctx } = this;
     const { event, state } = ctx;
     const settings = readSettings(event.ResourceProperties, event.RegionId);
@@ -195,7 +252,7 @@ export class ImageCopyResource {
         reason: 'the Update carries no OldResourceProperties; updating in place',
       });
     }
-    ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     const reading = readPhysicalId(event.PhysicalResourceId);
     const instance = instanceOfRequest(ctx, reading);
     // The current image is looked up once: a continued replacement must not take its own new copy for it.
@@ -215,8 +272,27 @@ export class ImageCopyResource {
       });
     }
     if (replacement) {
-      return this.replace(settings, old, currentId, instance);
+      this.copyRegionId = settings.destinationRegionId;
     }
+    return {
+      update: async () =>
+        replacement
+          ? { next: 'copy' }
+          : { done: await this.updateInPlace(settings, old, instance, plan, current, currentId) },
+      ...this.replacementSteps(settings, old, currentId, instance),
+    };
+  }
+
+  /** Brings the current image to the wanted name, description, tags and resource group. */
+  private async updateInPlace(
+    settings: ImageCopySettings,
+    old: ImageCopySettings,
+    instance: string,
+    plan: UpdatePlan,
+    current: ImageView | undefined,
+    currentId: string | undefined,
+  ): Promise<Outcome> {
+    const { ctx } = this;
     const image =
       current ?? (currentId ? await ctx.images.describe(settings.destinationRegionId, currentId) : undefined);
     if (!image) {
@@ -271,28 +347,28 @@ export class ImageCopyResource {
     const rename = settings.imageName !== undefined && settings.imageName !== image.imageName;
     const redescribe = settings.description !== undefined && settings.description !== image.description;
     if (rename || redescribe) {
-      try {
-        await ctx.images.call('ModifyImageAttribute', {
-          RegionId: region,
-          ImageId: image.imageId,
-          ...(rename ? { ImageName: settings.imageName } : {}),
-          ...(redescribe ? { Description: settings.description } : {}),
-        });
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
-        if (hasCode(error, 'InvalidImageName.Duplicated')) {
-          throw new ImageCopyError(
-            'NameTaken',
-            `Cannot rename ${image.imageId} to "${settings.imageName}": another image in ${region} has that name. ` +
-              `Choose another ImageName. (${describeApiError('ECS ModifyImageAttribute', error)})`,
-            { imageId: image.imageId, cause: error },
-          );
-        }
-        throw new ImageCopyError('ApiError', describeApiError('ECS ModifyImageAttribute', error), {
+      const modified = await attempt(
+        () =>
+          ctx.images.call('ModifyImageAttribute', {
+            RegionId: region,
+            ImageId: image.imageId,
+            ...(rename ? { ImageName: settings.imageName } : {}),
+            ...(redescribe ? { Description: settings.description } : {}),
+          }),
+        RENAME_OUTCOMES,
+      );
+      if (modified.outcome === 'name-taken') {
+        throw new ImageCopyError(
+          'NameTaken',
+          `Cannot rename ${image.imageId} to "${settings.imageName}": another image in ${region} has that name. ` +
+            `Choose another ImageName. (${describeApiError('ECS ModifyImageAttribute', modified.error)})`,
+          { imageId: image.imageId, cause: modified.error },
+        );
+      }
+      if (modified.outcome === 'failed') {
+        throw new ImageCopyError('ApiError', describeApiError('ECS ModifyImageAttribute', modified.error), {
           imageId: image.imageId,
-          cause: error,
+          cause: modified.error,
         });
       }
       log.info('attributes-modified', {
@@ -339,17 +415,18 @@ export class ImageCopyResource {
   }
 
   private async wrapApiCall<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof ContinuationRequired || error instanceof ImageCopyError) {
-        throw error;
-      }
-      throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
-        imageId,
-        cause: error,
-      });
+    const called = await attempt(call);
+    if (called.outcome === 'ok') {
+      return called.value;
     }
+    const { error } = called;
+    if (error instanceof ImageCopyError) {
+      throw error;
+    }
+    throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
+      imageId,
+      cause: error,
+    });
   }
 
   /**
@@ -358,43 +435,57 @@ export class ImageCopyResource {
    * A failure before the current copy is removed removes the new copy and keeps the current one (the failure
    * carries the current id).
    */
-  private async replace(
+  private replacementSteps(
     settings: ImageCopySettings,
     old: ImageCopySettings,
     currentId: string | undefined,
     instance: string,
-  ): Promise<Outcome> {
+  ): PhaseTable<Outcome> {
     const { ctx } = this;
     const { state } = ctx;
-    this.copyRegionId = settings.destinationRegionId;
-    state.enter(state.phase === 'update' ? 'copy' : state.phase, ctx.clock.now());
-    if (state.phase === 'copy' || state.phase === 'wait') {
-      ctx.deadline = state.startedAt + settings.createTimeoutSeconds * 1000;
-      try {
-        await copyUntilAvailable(ctx, settings, () =>
-          this.startReplacementCopy(settings, old, currentId, instance),
-        );
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
-        if (state.imageId && state.imageId !== currentId) {
-          await this.discardReplacementCopy(settings, state.imageId);
-        }
-        throw this.replacementFailed(error, currentId);
+    const keepingCurrent = async (step: () => Promise<StepResult<Outcome>>): Promise<StepResult<Outcome>> => {
+      const result = await attempt(step);
+      if (result.outcome === 'ok') {
+        return result.value;
       }
-      state.enter('remove-old', ctx.clock.now());
-    }
-    const newId = state.imageId!;
-    if (state.phase === 'remove-old') {
-      ctx.deadline = state.phaseStartedAt + settings.deleteTimeoutSeconds * 1000;
-      if (currentId && currentId !== newId) {
-        await retireOrRemoveReplaced(ctx, settings, old, currentId, () =>
-          this.removeReplacedCopy(settings, old, currentId, newId),
-        );
+      if (state.imageId && state.imageId !== currentId) {
+        await this.discardReplacementCopy(settings, state.imageId);
       }
-      state.enter('rename', ctx.clock.now());
-    }
+      throw this.replacementFailed(result.error, currentId);
+    };
+    return {
+      copy: () =>
+        keepingCurrent(async () => {
+          await this.startReplacementCopy(settings, old, currentId, instance);
+          return { next: 'wait' };
+        }),
+      wait: () =>
+        keepingCurrent(async () =>
+          (await waitOrFallBack(ctx, settings, state.imageId!)) ? { next: 'remove-old' } : { next: 'copy' },
+        ),
+      'remove-old': async () => {
+        const newId = state.imageId!;
+        if (currentId && currentId !== newId) {
+          // Kept as a previous version when KeepPreviousVersions asks for it, else unshared and removed.
+          await retireOrRemoveReplaced(ctx, settings, old, currentId, () =>
+            this.removeReplacedCopy(settings, old, currentId, newId),
+          );
+        }
+        return { next: 'rename' };
+      },
+      rename: async () => ({ done: await this.renameReplacement(settings, old, instance, currentId) }),
+    };
+  }
+
+  /** The old copy is gone: gives the new copy the name the old one held, and answers with it. */
+  private async renameReplacement(
+    settings: ImageCopySettings,
+    old: ImageCopySettings,
+    instance: string,
+    currentId: string | undefined,
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const newId = ctx.state.imageId!;
     let image = await ctx.images.describe(settings.destinationRegionId, newId);
     if (!image) {
       throw new ImageCopyError(
@@ -404,38 +495,31 @@ export class ImageCopyResource {
       );
     }
     // The name the copy should carry, once the old copy no longer holds it (see startReplacementCopy).
-    const finalName = state.finalName ?? settings.imageName;
+    const finalName = ctx.state.finalName ?? settings.imageName;
     if (finalName !== undefined && image.imageName !== finalName) {
-      try {
-        await ctx.images.call('ModifyImageAttribute', {
+      const renamed = await attempt(() =>
+        ctx.images.call('ModifyImageAttribute', {
           RegionId: settings.destinationRegionId,
           ImageId: newId,
           ImageName: finalName,
-        });
+        }),
+      );
+      if (renamed.outcome === 'ok') {
         image = { ...image, imageName: finalName };
         ctx.log.info('attributes-modified', { imageId: newId, imageName: finalName });
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
+      } else {
         // The old copy is gone, so the new one is the resource's image now, under its temporary name; the next
         // update renames it (in place, the name differing from the wanted one).
         ctx.log.warn('rename-failed', {
           imageId: newId,
-          reason: describeApiError('ECS ModifyImageAttribute', error),
+          reason: describeApiError('ECS ModifyImageAttribute', renamed.error),
         });
       }
     }
     ctx.log.info('replaced', { imageId: newId, oldImageId: currentId });
+    // The kept copies beyond KeepPreviousVersions go; the rest are named in the answer.
     const previous = await settlePreviousVersions(ctx, settings, old, instance);
-    const distributed = await applyDistribution(ctx, settings, undefined, image, previous);
-    return {
-      status: 'SUCCESS',
-      physicalResourceId: this.physicalId(),
-      data: outputs(settings, distributed.image, distributed.outputs),
-      confirm: confirmationFor(ctx, image),
-      ownCopy: this.ownCopy(),
-    };
+    return this.copied(settings, image, previous);
   }
 
   /**
@@ -483,18 +567,17 @@ export class ImageCopyResource {
     currentId: string,
     newId: string,
   ): Promise<void> {
-    try {
-      await removeImage(this.ctx, {
+    const removed = await attempt(() =>
+      removeImage(this.ctx, {
         regionId: old.destinationRegionId,
         imageId: currentId,
         force: settings.force,
         role: 'the old copy',
         timeoutSeconds: settings.deleteTimeoutSeconds,
-      });
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
+      }),
+    );
+    if (removed.outcome !== 'ok') {
+      const { error } = removed;
       const gone = !(await this.ctx.images.describe(old.destinationRegionId, currentId));
       if (gone) {
         return;
@@ -552,41 +635,86 @@ export class ImageCopyResource {
    * - in every case, the previous version's copies of this resource that never became an image (in progress or
    *   failed), as it did.
    */
-  async onDelete(): Promise<Outcome> {
+  private deleteSteps(): PhaseTable<Outcome> {
     const { ctx } = this;
     const { event, state } = ctx;
     const reading = readPhysicalId(event.PhysicalResourceId);
     const settings = readSettingsLeniently(event.ResourceProperties, event.RegionId);
-    ctx.deadline = state.startedAt + settings.deleteTimeoutSeconds * 1000;
+    state.setTimeouts(settings.createTimeoutSeconds, settings.deleteTimeoutSeconds);
     const regionId = settings.destinationRegionId;
     const removal = { force: settings.force, timeoutSeconds: settings.deleteTimeoutSeconds };
-    if (state.phase === 'delete' && reading.kind === 'legacy-image') {
-      await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
+    return {
+      delete: async () => {
+        if (reading.kind === 'legacy-image') {
+          await removeImage(ctx, { ...removal, regionId, imageId: reading.imageId, role: 'the image' });
+        }
+        return { next: 'sweep' };
+      },
+      sweep: async () => ({ done: await this.sweep(settings, reading, regionId, removal) }),
+    };
+  }
+
+  /** Removes the copies of this resource that the physical id names (see {@link deleteSteps}). */
+  private async sweep(
+    settings: ImageCopySettings,
+    reading: PhysicalIdReading,
+    regionId: string,
+    removal: Pick<RemovalOptions, 'force' | 'timeoutSeconds'>,
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const { state } = ctx;
+    // A Delete whose id is not ours follows a Create ROS never got the answer of: that Create may have started a copy
+    // ECS does not list yet. It is looked for again until a copy started before this Delete began must be listed.
+    const lookUntil =
+      reading.kind === 'foreign'
+        ? Math.min(state.startedAt + visibilityGraceMs(ctx.polling), state.deadline)
+        : undefined;
+    const planner = new PollPlanner(ctx.polling);
+    for (;;) {
+      if (state.resumeAt !== undefined) {
+        // A look again, handed over from the last invocation.
+        const resumeAt = Math.min(state.resumeAt, lookUntil ?? state.deadline);
+        state.resumeAt = undefined;
+        await ctx.invocation.sleepUntil(resumeAt);
+      }
+      const targets = (await ownedCopies(ctx, regionId))
+        .filter((copy) => deletes(reading, copy))
+        .map((copy): RemovalTarget => ({
+          image: copy.image,
+          role: !copy.tag.legacy && copy.tag.instance === reading.instance ? 'the copy' : 'the leftover copy',
+        }));
+      ctx.log.info('sweep', {
+        regionId,
+        physicalIdKind: reading.kind,
+        copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
+      });
+      await revokeSharingBeforeDelete(
+        ctx,
+        settings,
+        regionId,
+        targets.map(({ image }) => image),
+      );
+      await removeImages(ctx, regionId, targets, removal);
+      const now = ctx.clock.now();
+      if (lookUntil === undefined || now >= lookUntil) {
+        break;
+      }
+      const delay = Math.min(
+        planner.next({ status: 'Waiting', at: now }, () => ctx.clock.random()),
+        lookUntil - now,
+      );
+      ctx.log.info('sweep-again', {
+        reason: 'the Create ROS never got the answer of may have started a copy ECS does not list yet',
+        lookingForMs: now - state.startedAt,
+        nextLookMs: delay,
+      });
+      await ctx.invocation.sleep(delay);
     }
-    state.enter('sweep', ctx.clock.now());
-    const targets = (await ownedCopies(ctx, regionId))
-      .filter((copy) => deletes(reading, copy))
-      .map((copy): RemovalTarget => ({
-        image: copy.image,
-        role: !copy.tag.legacy && copy.tag.instance === reading.instance ? 'the copy' : 'the leftover copy',
-      }));
-    ctx.log.info('sweep', {
-      regionId,
-      physicalIdKind: reading.kind,
-      copies: targets.map(({ image }) => `${image.imageId} (${image.status})`),
-    });
-    await revokeSharingBeforeDelete(
-      ctx,
-      settings,
-      regionId,
-      targets.map(({ image }) => image),
-    );
-    await removeImages(ctx, regionId, targets, removal);
     return { status: 'SUCCESS', physicalResourceId: this.physicalId() };
   }
 }
 
-/** Whether a Delete whose physical id reads so removes this copy of the resource (see `onDelete`). */
+/** Whether a Delete whose physical id reads so removes this copy of the resource (see `deleteSteps`). */
 function deletes(reading: PhysicalIdReading, copy: OwnedCopy): boolean {
   const { tag, image } = copy;
   if (tag.legacy) {

@@ -5,13 +5,37 @@
  * step. Unlike Terraform, which never cancels (ecs-image-api.md §5.8), a delete during a copy works.
  */
 import { FAILED_STATUSES, PENDING_STATUSES, type ImageStatus } from '../protocol';
-import { ContinuationRequired, describeApiError, hasCode, ImageCopyError } from './errors';
+import { describeApiError, errorCode, ImageCopyError } from './errors';
 import type { ImageView } from './images';
 import { formatDuration, type OperationContext } from './operation';
+import { attempt, outcomeTable } from './outcomes';
 import { PollPlanner } from './poll-planner';
 import { transientKind } from './retry';
 
 const NOT_FOUND = ['InvalidImageId.NotFound', 'InvalidImageId.NotExist', 'InvalidResourceId.NotFound'];
+/** The image is (again) a copy in progress: cancel it instead, or wait for it. */
+const COPYING = ['OperationDenied.ImageCopying', 'ImageIsCreating'];
+
+/** What a refused `DeleteImage` means. */
+const DELETE_OUTCOMES = outcomeTable({
+  gone: NOT_FOUND,
+  copying: COPYING,
+  'in-use': ['ImageUsingByInstance'],
+});
+
+/** What a refused `CancelCopyImage` means. */
+const CANCEL_OUTCOMES = outcomeTable({
+  gone: NOT_FOUND,
+  finished: ['IncorrectImageStatus'],
+  'not-cancellable': ['CancelNotSupported', 'ImageCreatedNotFromCopy'],
+});
+
+/** What a refused `CancelCopyImage` of an image DescribeImages does not list means. */
+const UNLISTED_CANCEL_OUTCOMES = outcomeTable({
+  gone: NOT_FOUND,
+  busy: ['CancelNotSupported'],
+  'not-a-copy-in-progress': ['IncorrectImageStatus', 'ImageCreatedNotFromCopy'],
+});
 
 /** Statuses of a copy still running. */
 export const isPending = (status: string): boolean => PENDING_STATUSES.includes(status as ImageStatus);
@@ -51,7 +75,7 @@ function deleteTimeout(
 
 /** Sleeps `ms`, bounded by the deadline; false when the deadline has passed. */
 async function pause(ctx: OperationContext, ms: number): Promise<boolean> {
-  const left = ctx.deadline - ctx.clock.now();
+  const left = ctx.state.deadline - ctx.clock.now();
   if (left <= 0) {
     return false;
   }
@@ -71,16 +95,16 @@ export async function readForPoll(
   imageId: string,
 ): Promise<{ readonly image: ImageView | undefined } | { readonly unread: unknown }> {
   for (;;) {
-    try {
-      return { image: await ctx.images.describe(regionId, imageId) };
-    } catch (error) {
-      if (error instanceof ContinuationRequired || transientKind(error) === undefined) {
-        throw error;
-      }
-      ctx.log.warn('poll-missed', { reason: describeApiError('ECS DescribeImages', error) });
-      if (!(await pause(ctx, ctx.polling.floorMs ?? 1_000))) {
-        return { unread: error };
-      }
+    const read = await attempt(() => ctx.images.describe(regionId, imageId));
+    if (read.outcome === 'ok') {
+      return { image: read.value };
+    }
+    if (transientKind(read.error) === undefined) {
+      throw read.error;
+    }
+    ctx.log.warn('poll-missed', { reason: describeApiError('ECS DescribeImages', read.error) });
+    if (!(await pause(ctx, ctx.polling.floorMs ?? 1_000))) {
+      return { unread: read.error };
     }
   }
 }
@@ -122,7 +146,7 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       continue;
     }
     last = image;
-    if (ctx.clock.now() >= ctx.deadline) {
+    if (ctx.clock.now() >= ctx.state.deadline) {
       throw deleteTimeout(ctx, options, image);
     }
     if (isPending(image.status)) {
@@ -144,46 +168,43 @@ export async function removeImage(ctx: OperationContext, options: RemovalOptions
       }
       continue; // finished meanwhile: read it again, then delete
     }
-    try {
-      await ctx.images.call('DeleteImage', {
-        RegionId: regionId,
-        ImageId: imageId,
-        ...(options.force ? { Force: true } : {}),
-      });
+    const deleted = await attempt(
+      () =>
+        ctx.images.call('DeleteImage', {
+          RegionId: regionId,
+          ImageId: imageId,
+          ...(options.force ? { Force: true } : {}),
+        }),
+      DELETE_OUTCOMES,
+    );
+    if (deleted.outcome === 'ok') {
       log.info('delete-requested', { regionId, status: image.status, force: options.force });
       break;
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
+    }
+    if (deleted.outcome === 'gone') {
+      log.info('gone', { regionId });
+      return;
+    }
+    if (deleted.outcome === 'copying') {
+      // It is (again) a copy in progress: read it again and cancel instead.
+      if (!(await pause(ctx, 1_000))) {
+        throw deleteTimeout(ctx, options, image);
       }
-      if (hasCode(error, ...NOT_FOUND)) {
-        log.info('gone', { regionId });
-        return;
-      }
-      if (hasCode(error, 'OperationDenied.ImageCopying', 'ImageIsCreating')) {
-        // It is (again) a copy in progress: read it again and cancel instead.
-        if (!(await pause(ctx, 1_000))) {
-          throw deleteTimeout(ctx, options, image);
-        }
-        continue;
-      }
-      if (hasCode(error, 'ImageUsingByInstance')) {
-        throw new ImageCopyError(
-          'ApiError',
-          `${describeApiError('ECS DeleteImage', error)}. ${options.role} ${imageId} is used by instances; ` +
-            `delete them first, or set Force (force: true) to delete the image anyway.`,
-          { imageId, cause: error },
-        );
-      }
+      continue;
+    }
+    if (deleted.outcome === 'in-use') {
       throw new ImageCopyError(
         'ApiError',
-        `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', error)}`,
-        {
-          imageId,
-          cause: error,
-        },
+        `${describeApiError('ECS DeleteImage', deleted.error)}. ${options.role} ${imageId} is used by instances; ` +
+          `delete them first, or set Force (force: true) to delete the image anyway.`,
+        { imageId, cause: deleted.error },
       );
     }
+    throw new ImageCopyError(
+      'ApiError',
+      `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', deleted.error)}`,
+      { imageId, cause: deleted.error },
+    );
   }
   await waitUntilGone(ctx, options);
 }
@@ -198,53 +219,53 @@ async function removeUnlisted(
 ): Promise<'gone' | 'removed' | 'busy'> {
   const { regionId, imageId } = options;
   const log = ctx.log.child({ imageId });
-  try {
-    await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId });
-    log.info('cancel-requested', { regionId, status: 'not listed' });
-    return 'removed';
-  } catch (error) {
-    if (error instanceof ContinuationRequired) {
-      throw error;
-    }
-    if (hasCode(error, ...NOT_FOUND)) {
+  const cancelled = await attempt(
+    () => ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: imageId }),
+    UNLISTED_CANCEL_OUTCOMES,
+  );
+  switch (cancelled.outcome) {
+    case 'ok':
+      log.info('cancel-requested', { regionId, status: 'not listed' });
+      return 'removed';
+    case 'gone':
       return 'gone';
-    }
-    if (hasCode(error, 'CancelNotSupported')) {
+    case 'busy':
       log.info('cancel-not-supported', { regionId, code: 'CancelNotSupported' });
       return 'busy';
-    }
-    if (!hasCode(error, 'IncorrectImageStatus', 'ImageCreatedNotFromCopy')) {
+    case 'failed':
       throw new ImageCopyError(
         'ApiError',
-        `Could not cancel the copy ${imageId}: ${describeApiError('ECS CancelCopyImage', error)}`,
-        { imageId, cause: error },
+        `Could not cancel the copy ${imageId}: ${describeApiError('ECS CancelCopyImage', cancelled.error)}`,
+        { imageId, cause: cancelled.error },
       );
-    }
+    case 'not-a-copy-in-progress':
+      break;
   }
   // Not a copy in progress (finished, failed, or not a copy at all): delete it.
-  try {
-    await ctx.images.call('DeleteImage', {
-      RegionId: regionId,
-      ImageId: imageId,
-      ...(options.force ? { Force: true } : {}),
-    });
-    log.info('delete-requested', { regionId, status: 'not listed', force: options.force });
-    return 'removed';
-  } catch (error) {
-    if (error instanceof ContinuationRequired) {
-      throw error;
-    }
-    if (hasCode(error, ...NOT_FOUND)) {
+  const deleted = await attempt(
+    () =>
+      ctx.images.call('DeleteImage', {
+        RegionId: regionId,
+        ImageId: imageId,
+        ...(options.force ? { Force: true } : {}),
+      }),
+    DELETE_OUTCOMES,
+  );
+  switch (deleted.outcome) {
+    case 'ok':
+      log.info('delete-requested', { regionId, status: 'not listed', force: options.force });
+      return 'removed';
+    case 'gone':
       return 'gone';
-    }
-    if (hasCode(error, 'OperationDenied.ImageCopying', 'ImageIsCreating')) {
+    case 'copying':
       return 'busy';
-    }
-    throw new ImageCopyError(
-      'ApiError',
-      `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', error)}`,
-      { imageId, cause: error },
-    );
+    case 'in-use':
+    case 'failed':
+      throw new ImageCopyError(
+        'ApiError',
+        `Could not delete ${options.role} ${imageId}: ${describeApiError('ECS DeleteImage', deleted.error)}`,
+        { imageId, cause: deleted.error },
+      );
   }
 }
 
@@ -257,34 +278,28 @@ export async function cancelCopy(
   image: ImageView,
 ): Promise<CancelOutcome> {
   const log = ctx.log.child({ imageId: image.imageId });
-  try {
-    await ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: image.imageId });
-    log.info('cancel-requested', { regionId, status: image.status, progress: image.progress });
-    return 'cancelled';
-  } catch (error) {
-    if (error instanceof ContinuationRequired) {
-      throw error;
-    }
-    if (hasCode(error, ...NOT_FOUND)) {
+  const cancelled = await attempt(
+    () => ctx.images.call('CancelCopyImage', { RegionId: regionId, ImageId: image.imageId }),
+    CANCEL_OUTCOMES,
+  );
+  switch (cancelled.outcome) {
+    case 'ok':
+      log.info('cancel-requested', { regionId, status: image.status, progress: image.progress });
+      return 'cancelled';
+    case 'gone':
       return 'gone';
-    }
-    if (hasCode(error, 'IncorrectImageStatus')) {
+    case 'finished':
       log.info('cancel-refused-finished', { regionId });
       return 'finished';
-    }
-    if (hasCode(error, 'CancelNotSupported', 'ImageCreatedNotFromCopy')) {
-      log.info('cancel-not-supported', { regionId, code: (error as { code?: string }).code });
+    case 'not-cancellable':
+      log.info('cancel-not-supported', { regionId, code: errorCode(cancelled.error) });
       return 'not-cancellable';
-    }
-    throw new ImageCopyError(
-      'ApiError',
-      `Could not cancel the copy ${image.imageId}: ${describeApiError('ECS CancelCopyImage', error)}`,
-      {
-        imageId: image.imageId,
-        progress: image.progress,
-        cause: error,
-      },
-    );
+    case 'failed':
+      throw new ImageCopyError(
+        'ApiError',
+        `Could not cancel the copy ${image.imageId}: ${describeApiError('ECS CancelCopyImage', cancelled.error)}`,
+        { imageId: image.imageId, progress: image.progress, cause: cancelled.error },
+      );
   }
 }
 
@@ -308,24 +323,24 @@ export async function waitUntilGone(ctx: OperationContext, options: RemovalOptio
     // A cancelled copy may stay behind as a failed image (the reference leaves the transition open): delete it.
     if (isFailed(image.status) && !failedDeleted) {
       failedDeleted = true;
-      try {
-        await ctx.images.call('DeleteImage', {
-          RegionId: options.regionId,
-          ImageId: options.imageId,
-          ...(options.force ? { Force: true } : {}),
-        });
+      const deleted = await attempt(
+        () =>
+          ctx.images.call('DeleteImage', {
+            RegionId: options.regionId,
+            ImageId: options.imageId,
+            ...(options.force ? { Force: true } : {}),
+          }),
+        DELETE_OUTCOMES,
+      );
+      if (deleted.outcome === 'ok') {
         log.info('delete-requested', { regionId: options.regionId, status: image.status });
-      } catch (error) {
-        if (error instanceof ContinuationRequired) {
-          throw error;
-        }
-        if (hasCode(error, ...NOT_FOUND)) {
-          log.info('gone', { regionId: options.regionId });
-          return;
-        }
+      } else if (deleted.outcome === 'gone') {
+        log.info('gone', { regionId: options.regionId });
+        return;
+      } else {
         log.warn('delete-failed', {
           status: image.status,
-          reason: describeApiError('ECS DeleteImage', error),
+          reason: describeApiError('ECS DeleteImage', deleted.error),
         });
       }
       continue;
@@ -357,12 +372,11 @@ export async function removeImages(
 ): Promise<void> {
   const failures: ImageCopyError[] = [];
   for (const { image, role } of targets) {
-    try {
-      await removeImage(ctx, { ...removal, regionId, imageId: image.imageId, role });
-    } catch (error) {
-      if (error instanceof ContinuationRequired) {
-        throw error;
-      }
+    const removed = await attempt(() =>
+      removeImage(ctx, { ...removal, regionId, imageId: image.imageId, role }),
+    );
+    if (removed.outcome !== 'ok') {
+      const { error } = removed;
       if (error instanceof ImageCopyError && error.code === 'DeleteTimeout') {
         throw error;
       }

@@ -4,11 +4,12 @@
  * (`Available`) hides copies in progress. Calls act in the region of the image they concern: `CopyImage` in the
  * source region, everything else in the destination region.
  */
+import type { Clock } from '../clock';
 import { ALL_IMAGE_STATUSES, MAX_TAGS_PER_IMAGE, type ImageStatus } from '../protocol';
 import type { EcsApi } from './clients';
 import type { Invocation } from './invocation';
 import type { Logger } from './log';
-import { withRetry, type Clock } from './retry';
+import { withRetry } from './retry';
 import type { EcsAction, EcsRequest, EcsResponse, WireImage } from './wire';
 
 /** An image as the handler needs it. */

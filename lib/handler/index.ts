@@ -3,10 +3,11 @@
  *
  * One invocation: decode the event (a Buffer from FC, or a string or object), dispatch Create/Update/Delete to
  * {@link ImageCopyResource}, and ALWAYS answer ROS through the presigned response URL — unless the work is not
- * done when the invocation's time is nearly up, in which case the function re-invokes itself asynchronously with
- * the original event plus a continuation marker, and the invocation that finishes answers. The response URLs and
- * the credentials never appear in logs.
+ * done when the invocation's time is nearly up, in which case it is handed over to a fresh invocation of the
+ * function (continuation.ts), and the invocation that finishes answers. The response URLs and the credentials never
+ * appear in logs.
  */
+import { systemClock, type Clock } from '../clock';
 import {
   CONTINUATION_KEY,
   customResourceTimeoutSeconds,
@@ -26,7 +27,8 @@ import {
   type ClientFactory,
   type Credentials,
 } from './clients';
-import { ContinuationRequired, describeApiError, ImageCopyError } from './errors';
+import { type Continuation, handOver, runOrHandOver } from './continuation';
+import { describeApiError, ImageCopyError } from './errors';
 import {
   type Confirmation,
   type CustomResourceEvent,
@@ -39,14 +41,14 @@ import {
 } from './event';
 import { discardCopy } from './discard';
 import { ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
-import { EcsImages, type ImageView } from './images';
+import type { ImageView } from './images';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, Invocation, invocationDeadlines } from './invocation';
 import { consoleSink, Logger, type LogSink } from './log';
-import type { OperationContext } from './operation';
+import { createOperationContext, type OperationContext } from './operation';
 import { OperationState } from './operation-state';
 import type { PollPlannerOptions } from './poll-planner';
 import { type ResponseBody, sendResponse, type SendOptions } from './response';
-import { systemClock, withRetry, type Clock } from './retry';
+import { listingBoundFromEnvironment } from './visibility';
 
 /** What a handler can be built with; every field has a production default. Tests and benchmarks swap them. */
 export interface HandlerOptions {
@@ -188,7 +190,12 @@ export function createHandler(
       return answerOnly(failed(text(decoded.PhysicalResourceId) ?? physicalIdFor(requestId), reason));
     }
     const continuation = event[CONTINUATION_KEY];
-    const state = new OperationState(INITIAL_PHASE[event.RequestType], startedAt, continuation);
+    const state = new OperationState(
+      INITIAL_PHASE[event.RequestType],
+      startedAt,
+      continuation,
+      invocation.deadlines.hard,
+    );
     log.info('event', {
       ...eventSummary(event),
       continued: state.continued,
@@ -212,54 +219,25 @@ export function createHandler(
       regionId,
       endpoints: endpointsFromEnvironment(env),
     });
-    // Built in two steps: the image calls read the operation's deadline, which the operation sets as it goes.
-    const operation = {
+    const ctx = createOperationContext({
       event,
       clock,
       invocation,
       log,
       state,
-      polling: options.polling ?? {},
-      deadline: invocation.deadlines.hard,
-    } as Omit<OperationContext, 'images'> & { images?: EcsImages };
-    operation.images = new EcsImages(
-      clients.ecs,
-      { clock, invocation, deadline: () => operation.deadline },
-      log,
-    );
-    const ctx = operation as OperationContext;
+      polling: { listingBoundMs: listingBoundFromEnvironment(env), ...options.polling },
+      ecs: clients.ecs,
+    });
     const functionName = text(context?.function?.name) ?? text(env.FC_FUNCTION_NAME);
 
-    /** Re-invokes this function with the state as continuation marker, for the work (or the answer) to go on. */
-    const handOver = async (): Promise<void> => {
-      if (!functionName) {
-        throw new ImageCopyError(
-          'ContinuationFailed',
-          'The operation needs more time than one invocation, but the function does not know its own name.',
-          { imageId: state.imageId },
-        );
-      }
-      const next = { ...decoded, [CONTINUATION_KEY]: state.toContinuation() };
-      try {
-        const payload = Buffer.from(JSON.stringify(next), 'utf8');
-        // Each attempt may use what is left of the invocation: this is its last chance to continue.
-        const timeoutMs = () => Math.max(500, invocation.deadlines.hard - clock.now());
-        await withRetry(() => clients.fc.invokeAsync(functionName, payload, { timeoutMs: timeoutMs() }), {
-          operation: 'FC InvokeFunction',
-          deadline: invocation.deadlines.hard,
-          clock,
-          onRetry: (info) => log.warn('retry', { ...info }),
-        });
-      } catch (invokeError) {
-        throw new ImageCopyError(
-          'ContinuationFailed',
-          `The operation needs more time than one invocation (phase ${state.phase}` +
-            `${state.imageId ? `, image ${state.imageId}` : ''}), but the function could not re-invoke itself: ` +
-            `${describeApiError('FC InvokeFunction', invokeError)}. Check that the function's role allows ` +
-            `fc:InvokeFunction on itself, or raise the function timeout.`,
-          { imageId: state.imageId, cause: invokeError },
-        );
-      }
+    const handing: Continuation = {
+      fc: clients.fc,
+      functionName,
+      event: decoded,
+      state,
+      clock,
+      invocation,
+      log,
     };
 
     // 4. Run the operation, unless only its answer is left to send.
@@ -269,29 +247,17 @@ export function createHandler(
     } else {
       const work = new ImageCopyResource(ctx);
       try {
-        try {
-          const outcome = await work.handle();
-          log.info('done', {
-            status: outcome.status,
-            physicalResourceId: outcome.physicalResourceId,
-            elapsedMs: clock.now() - state.startedAt,
-          });
-          pending = pendingAnswerOf(event, outcome);
-        } catch (error) {
-          if (!(error instanceof ContinuationRequired)) {
-            throw error;
-          }
-          // Not done in time: hand the work over to a fresh invocation of this function.
-          state.resumeAt = error.resumeAt;
-          await handOver();
-          log.info('continued', {
-            phase: state.phase,
-            imageId: state.imageId,
-            attempt: state.attempt + 1,
-            resumeInMs: Math.max(0, error.resumeAt - clock.now()),
-          });
+        const run = await runOrHandOver(() => work.handle(), handing);
+        if (run.continued) {
           return { outcome: 'continued' };
         }
+        const outcome = run.done;
+        log.info('done', {
+          status: outcome.status,
+          physicalResourceId: outcome.physicalResourceId,
+          elapsedMs: clock.now() - state.startedAt,
+        });
+        pending = pendingAnswerOf(event, outcome);
       } catch (error) {
         const reason = reasonOf(error);
         log = log.child({ imageId: error instanceof ImageCopyError ? error.imageId : state.imageId });
@@ -312,7 +278,7 @@ export function createHandler(
       handOver: async () => {
         state.enter('answer', clock.now());
         state.answer = pending;
-        await handOver();
+        await handOver(handing);
       },
       response: options.response,
       answerWindowEnd: state.startedAt + answerWindowSeconds(event) * 1000,
@@ -384,7 +350,7 @@ async function deliverAnswer(pending: PendingAnswer, delivery: Delivery): Promis
     return { outcome: 'not-answered', ...summary };
   }
   // ECS calls after the answer are bounded by the invocation alone.
-  ctx.deadline = invocation.deadlines.hard;
+  ctx.state.beginAnswer();
   const reserve = (invocation.deadlines.hard - invocation.deadlines.soft) / 2;
   const sent = await sendResponse(urls, pending.body, {
     clock,

@@ -6,7 +6,7 @@
  * final response) — max(5 s, 10 %) of the timeout, but never more than half of it.
  */
 import { ContinuationRequired } from './errors';
-import type { Clock } from './retry';
+import type { Clock } from '../clock';
 
 /** FC's default function timeout, used when the context does not say. */
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -33,11 +33,6 @@ export class Invocation {
     readonly clock: Clock,
     readonly deadlines: Deadlines,
   ) {}
-
-  /** Ms left before the soft deadline (negative once past it). */
-  remainingMs(): number {
-    return this.deadlines.soft - this.clock.now();
-  }
 
   /**
    * Waits `ms`. When that would pass the soft deadline, waits until the soft deadline instead and then throws
@@ -72,13 +67,5 @@ export class Invocation {
     const reserve = (this.deadlines.hard - this.deadlines.soft) / 2;
     const available = this.deadlines.hard - reserve - this.clock.now();
     return Math.round(Math.max(minimumMs, Math.min(preferredMs, available)));
-  }
-
-  /** Throws {@link ContinuationRequired} when the soft deadline has passed (call before starting a long step). */
-  checkpoint(): void {
-    const now = this.clock.now();
-    if (now >= this.deadlines.soft) {
-      throw new ContinuationRequired(now);
-    }
   }
 }

@@ -46,8 +46,23 @@ export class OperationState {
   answer?: PendingAnswer;
   /** Whether this invocation resumed a handed-over operation. */
   readonly continued: boolean;
+  /** The create and delete timeouts, ms: set once, when the operation has read its properties. */
+  private timeouts?: { readonly createMs: number; readonly deleteMs: number };
+  /** The answer is being sent: ECS calls are bounded by the invocation alone. */
+  private answering = false;
+  /** Past the create timeout, cancelling the copy may retry until then (ms since epoch). */
+  cancelGraceUntil?: number;
 
-  constructor(initialPhase: Phase, now: number, continuation?: ContinuationState) {
+  /**
+   * @param invocationEnd when this invocation must be over (its hard deadline): what bounds ECS calls before the
+   *   timeouts are known and while the answer is sent.
+   */
+  constructor(
+    initialPhase: Phase,
+    now: number,
+    continuation?: ContinuationState,
+    private readonly invocationEnd = Number.POSITIVE_INFINITY,
+  ) {
     this.continued = continuation !== undefined;
     this.phase = continuation?.phase ?? initialPhase;
     this.startedAt = continuation?.startedAt ?? now;
@@ -68,6 +83,35 @@ export class OperationState {
     this.copiedFrom = continuation?.copiedFrom;
     this.peerFallback = continuation?.peerFallback;
     this.answer = continuation?.answer;
+  }
+
+  /** Sets the create and delete timeouts, seconds (once: the operation's deadline follows from them). */
+  setTimeouts(createSeconds: number, deleteSeconds: number): void {
+    this.timeouts ??= { createMs: createSeconds * 1000, deleteMs: deleteSeconds * 1000 };
+  }
+
+  /** From now on the answer is being sent: ECS calls (the confirmation, a discard) are bounded by the invocation. */
+  beginAnswer(): void {
+    this.answering = true;
+  }
+
+  /**
+   * When the running phase must be over (ms since epoch); ECS calls do not retry past it. A copy and its wait (and
+   * an in-place update) get the create timeout from the operation's start; removing a replaced copy and renaming
+   * the new one get the delete timeout from the removal's start; a Delete gets the delete timeout from its start.
+   */
+  get deadline(): number {
+    if (this.timeouts === undefined || this.answering || this.phase === 'answer') {
+      return this.invocationEnd;
+    }
+    const { createMs, deleteMs } = this.timeouts;
+    const phaseDeadline =
+      this.phase === 'remove-old' || this.phase === 'rename'
+        ? this.phaseStartedAt + deleteMs
+        : this.phase === 'delete' || this.phase === 'sweep'
+          ? this.startedAt + deleteMs
+          : this.startedAt + createMs;
+    return Math.max(phaseDeadline, this.cancelGraceUntil ?? Number.NEGATIVE_INFINITY);
   }
 
   /** Moves to `phase` (a no-op when already there), restarting the phase clock and forgetting the poll plan. */

@@ -1,14 +1,16 @@
 /**
  * What every step of an operation shares: the event, the clock and the invocation's time budget, the log, the
- * ECS image calls, the operation's state and its current deadline (the create or delete timeout).
+ * ECS image calls and the operation's state (whose `deadline` is the running phase's create or delete timeout).
+ * Built by {@link createOperationContext}, in the handler and in tests alike.
  */
+import type { Clock } from '../clock';
+import type { EcsApi } from './clients';
 import type { CustomResourceEvent } from './event';
-import type { EcsImages } from './images';
+import { EcsImages } from './images';
 import type { Invocation } from './invocation';
 import type { Logger } from './log';
 import type { OperationState } from './operation-state';
 import type { PollPlannerOptions } from './poll-planner';
-import type { Clock } from './retry';
 
 export interface OperationContext {
   readonly event: CustomResourceEvent;
@@ -18,8 +20,22 @@ export interface OperationContext {
   readonly images: EcsImages;
   readonly state: OperationState;
   readonly polling: PollPlannerOptions;
-  /** When the running phase must be over (ms since epoch); ECS calls do not retry past it. */
-  deadline: number;
+}
+
+/** What an operation is built from. */
+export interface OperationInputs extends Omit<OperationContext, 'images'> {
+  /** The ECS API the image calls go through. */
+  readonly ecs: EcsApi;
+}
+
+/** The context of one operation: its image calls retry within the state's deadline, handing over as they wait. */
+export function createOperationContext(inputs: OperationInputs): OperationContext {
+  const { ecs, ...shared } = inputs;
+  const { clock, invocation, log, state } = shared;
+  return {
+    ...shared,
+    images: new EcsImages(ecs, { clock, invocation, deadline: () => state.deadline }, log),
+  };
 }
 
 /** `10 minutes`, `90 seconds`, `1 minute 30 seconds`: a timeout as a person reads it. */

@@ -17,6 +17,8 @@ export interface PollPlannerOptions {
   readonly jitter?: number;
   /** How far the copy's own estimate of its remaining time may be off, relative (±). Default 0.3. */
   readonly estimateError?: number;
+  /** Not the planner's: how long a new copy may stay unlisted, ms (see `visibility.ts`). */
+  readonly listingBoundMs?: number;
 }
 
 /** What a poll saw. */

@@ -17,10 +17,11 @@
  */
 import { OWNERSHIP_TAG_KEY, previousVersionName, retiredOwnershipValue } from '../protocol';
 import { revokeSharing } from './distribution';
-import { ContinuationRequired, describeApiError, ImageCopyError } from './errors';
+import { describeApiError, ImageCopyError } from './errors';
 import { removeImage } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
+import { attempt } from './outcomes';
 import { ownedCopies } from './ownership';
 import type { ImageCopySettings } from './settings';
 
@@ -64,15 +65,14 @@ export async function retirePreviousVersion(
   if (!image || retired === undefined) {
     return false;
   }
-  const log = ctx.log.child({ imageId });
-  try {
+  const name = previousVersionName(image.imageName, imageId);
+  const kept = await attempt(async () => {
     if (image.tags[OWNERSHIP_TAG_KEY] !== retired) {
       await ctx.images.tag(regionId, imageId, { [OWNERSHIP_TAG_KEY]: retired });
     }
     if (image.status !== 'Deprecated') {
       await revokeSharing(ctx, regionId, imageId);
     }
-    const name = previousVersionName(image.imageName, imageId);
     if (image.status !== 'Deprecated' || image.imageName !== name) {
       await ctx.images.call('ModifyImageAttribute', {
         RegionId: regionId,
@@ -81,10 +81,10 @@ export async function retirePreviousVersion(
         ...(image.status !== 'Deprecated' ? { Status: 'Deprecated' } : {}),
       });
     }
-    log.info('previous-version-kept', { imageName: name, status: 'Deprecated' });
-    return true;
-  } catch (error) {
-    if (error instanceof ContinuationRequired || error instanceof ImageCopyError) {
+  });
+  if (kept.outcome !== 'ok') {
+    const { error } = kept;
+    if (error instanceof ImageCopyError) {
       throw error;
     }
     throw new ImageCopyError(
@@ -93,6 +93,8 @@ export async function retirePreviousVersion(
       { imageId, cause: error },
     );
   }
+  ctx.log.child({ imageId }).info('previous-version-kept', { imageName: name, status: 'Deprecated' });
+  return true;
 }
 
 /** Deletes the kept copies of the instance beyond the newest `keep`. Returns the ids kept, newest first. */
@@ -164,12 +166,9 @@ export async function settlePreviousVersions(
 
 /** Unshares an image from every account, logging rather than failing (the image is about to be deleted). */
 async function revokeSharingQuietly(ctx: OperationContext, regionId: string, imageId: string): Promise<void> {
-  try {
-    await revokeSharing(ctx, regionId, imageId);
-  } catch (error) {
-    if (error instanceof ContinuationRequired) {
-      throw error;
-    }
+  const revoked = await attempt(() => revokeSharing(ctx, regionId, imageId));
+  if (revoked.outcome !== 'ok') {
+    const { error } = revoked;
     ctx.log.warn('unshare-failed', {
       imageId,
       reason: error instanceof Error ? error.message : String(error),

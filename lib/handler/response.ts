@@ -11,7 +11,8 @@ import * as http from 'http';
 import * as https from 'https';
 import { RESPONSE_BODY_LIMIT_BYTES, type ImageCopyOutputs } from '../protocol';
 import type { Logger } from './log';
-import { backoffDelay, type Clock } from './retry';
+import type { Clock } from '../clock';
+import { backoffDelay } from './retry';
 
 /** The body ROS reads (ros-custom-resource.md §3). */
 export interface ResponseBody {

@@ -5,6 +5,7 @@
  * `ServiceUnavailable`, HTTP 5xx and network errors. Anything else fails at once. Waits grow exponentially with
  * jitter and never pass the caller's deadline.
  */
+import type { Clock } from '../clock';
 import { errorCode, retryAfterMs, transientKind, type TransientKind } from '../sdk-errors';
 
 export { retryAfterMs, transientKind, type TransientKind };
@@ -29,20 +30,6 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   const exponential = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential * (1 - jitter + 2 * jitter * random()));
 }
-
-/** Clock and randomness, injectable so tests and benchmarks need not wait for real. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-  random: () => Math.random(),
-};
 
 export interface RetryOptions extends BackoffOptions {
   /** What is being attempted, for logs: `ECS DescribeImages`. */

@@ -8,13 +8,30 @@
  */
 import type { OperationContext } from './operation';
 
+/** Where the listing bound comes from: the poll planner's longest wait, or a bound the function was given. */
+export interface ListingBoundOptions {
+  readonly ceilingMs?: number;
+  /** The bound itself, ms: the function's `IMAGE_COPY_LISTING_BOUND_MS` (see {@link listingBoundFromEnvironment}). */
+  readonly listingBoundMs?: number;
+}
+
 /**
  * How long a copy this request asked for may stay absent from DescribeImages before it counts as gone: the larger
  * of 2 minutes (Terraform's `alicloud_image_copy` first looks after one) and two of the poll planner's longest
- * waits, so that at least two planned looks fall inside it.
+ * waits, so that at least two planned looks fall inside it; or the bound the function was given.
  */
-export function visibilityGraceMs(polling: { readonly ceilingMs?: number }): number {
-  return Math.max(120_000, 2 * (polling.ceilingMs ?? 30_000));
+export function visibilityGraceMs(polling: ListingBoundOptions): number {
+  return polling.listingBoundMs ?? Math.max(120_000, 2 * (polling.ceilingMs ?? 30_000));
+}
+
+/**
+ * The listing bound set on the function (`IMAGE_COPY_LISTING_BOUND_MS`, ms): for a cloud known to list new copies
+ * sooner (LocalCloud's function runtime sets it from the listing delay it plays). Undefined when absent or not a
+ * positive number.
+ */
+export function listingBoundFromEnvironment(env: NodeJS.ProcessEnv): number | undefined {
+  const value = Number(env.IMAGE_COPY_LISTING_BOUND_MS);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /**

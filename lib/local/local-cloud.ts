@@ -264,6 +264,14 @@ export class LocalCloud {
       endpoint: () => this.endpoint,
       regionalEndpoint: (region) => this.server.regionalEndpoint(region),
       asyncRetry: () => this.variants.fcAsyncRetry,
+      // A function is told how soon this ECS lists a new copy, so that what waits out ECS's listing delay (2
+      // minutes in the real cloud) waits LocalCloud's. Not when ECS runs on a clock of its own (tests that move it).
+      listingBoundMs: () =>
+        options.now !== undefined
+          ? undefined
+          : this.variants.copyVisibility === 'delayed'
+            ? this.variants.copyVisibilityDelayMs + Math.max(1_000, this.variants.copyVisibilityDelayMs / 2)
+            : 1_000,
       hooks: {
         killAfterMs: (fn) => options.invocationHooks?.killAfterMs?.(fn) ?? this.plan.killAfterMs(fn),
         onKilled: (fn) => {

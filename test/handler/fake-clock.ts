@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/handler/retry';
+import type { Clock } from '../../lib/clock';
 
 /** A clock whose sleeps return at once, moving time forward by the slept amount; `random` is fixed. */
 export class FakeClock implements Clock {

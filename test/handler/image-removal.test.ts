@@ -4,10 +4,9 @@
  */
 import type { EcsApi } from '../../lib/handler/clients';
 import type { CustomResourceEvent } from '../../lib/handler/event';
-import { EcsImages } from '../../lib/handler/images';
 import { Invocation } from '../../lib/handler/invocation';
 import { Logger } from '../../lib/handler/log';
-import type { OperationContext } from '../../lib/handler/operation';
+import { createOperationContext, type OperationContext } from '../../lib/handler/operation';
 import { OperationState } from '../../lib/handler/operation-state';
 import { removeImage } from '../../lib/handler/image-removal';
 import { FakeClock } from './fake-clock';
@@ -42,7 +41,9 @@ const none = { Images: { Image: [] }, TotalCount: 0 };
 function contextWith(ecs: EcsApi, clock: FakeClock): OperationContext {
   const invocation = new Invocation(clock, { soft: clock.now() + 600_000, hard: clock.now() + 650_000 });
   const log = new Logger({ info: () => undefined });
-  const ctx = {
+  const state = new OperationState('delete', clock.now());
+  state.setTimeouts(600, 300);
+  return createOperationContext({
     event: {
       RequestType: 'Delete',
       StackId: 's',
@@ -52,12 +53,10 @@ function contextWith(ecs: EcsApi, clock: FakeClock): OperationContext {
     clock,
     invocation,
     log,
-    state: new OperationState('delete', clock.now()),
+    state,
     polling: {},
-    deadline: clock.now() + 300_000,
-  } as Omit<OperationContext, 'images'> & { images?: EcsImages };
-  ctx.images = new EcsImages(ecs, { clock, invocation, deadline: () => ctx.deadline }, log);
-  return ctx as OperationContext;
+    ecs,
+  });
 }
 
 const options = {

@@ -33,6 +33,8 @@ beforeAll(async () => {
     ALIBABA_CLOUD_ECS_ENDPOINT: cloud.endpoint,
     ALIBABA_CLOUD_FC_ENDPOINT: await cloud.fc.endpoint(DESTINATION_REGION),
     ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
+    // As LocalCloud's function runtime tells its functions: it lists a new copy within 1.5 s (its default delay).
+    IMAGE_COPY_LISTING_BOUND_MS: '2500',
   };
 });
 afterAll(() => cloud.stop());

@@ -1,10 +1,9 @@
 import type { EcsApi } from '../../lib/handler/clients';
 import { startCopy, waitUntilAvailable } from '../../lib/handler/copy';
 import type { CustomResourceEvent } from '../../lib/handler/event';
-import { EcsImages } from '../../lib/handler/images';
 import { Invocation } from '../../lib/handler/invocation';
 import { Logger } from '../../lib/handler/log';
-import type { OperationContext } from '../../lib/handler/operation';
+import { createOperationContext } from '../../lib/handler/operation';
 import { OperationState } from '../../lib/handler/operation-state';
 import { PollPlanner, type PollPlannerOptions } from '../../lib/handler/poll-planner';
 import type { ImageCopySettings } from '../../lib/handler/settings';
@@ -204,7 +203,9 @@ describe('waiting for a copy', () => {
     };
     const invocation = new Invocation(clock, { soft: clock.now() + 600_000, hard: clock.now() + 650_000 });
     const log = new Logger({ info: () => undefined });
-    const ctx = {
+    const state = new OperationState('copy', clock.now());
+    state.setTimeouts(600, 600);
+    const ctx = createOperationContext({
       event: {
         RequestType: 'Create',
         StackId: 'stack',
@@ -214,12 +215,11 @@ describe('waiting for a copy', () => {
       clock,
       invocation,
       log,
-      state: new OperationState('copy', clock.now()),
+      state,
       polling: {},
-      deadline: clock.now() + 600_000,
-    } as Omit<OperationContext, 'images'> & { images?: EcsImages };
-    ctx.images = new EcsImages(ecs, { clock, invocation, deadline: () => ctx.deadline }, log);
-    return { ctx: ctx as OperationContext, journal, clock };
+      ecs,
+    });
+    return { ctx, journal, clock };
   }
 
   it('makes no DescribeImages between CopyImage and the first planned wait', async () => {

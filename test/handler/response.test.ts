@@ -3,7 +3,7 @@ import * as net from 'net';
 import type { AddressInfo } from 'net';
 import { Logger } from '../../lib/handler/log';
 import { type ResponseBody, sendResponse, serializeResponse, truncateUtf8 } from '../../lib/handler/response';
-import { systemClock } from '../../lib/handler/retry';
+import { systemClock } from '../../lib/clock';
 import { RESPONSE_BODY_LIMIT_BYTES } from '../../lib/protocol';
 import { FakeClock } from './fake-clock';
 

@@ -31,14 +31,20 @@ export interface VirtualCloud {
 
 export async function startVirtualCloud(
   variants: Partial<CloudVariants> = {},
-  options: { faults?: FaultHook } = {},
+  options: { faults?: FaultHook; env?: NodeJS.ProcessEnv } = {},
 ): Promise<VirtualCloud> {
   const clock = new FakeClock(Date.now());
-  const cloud = await LocalCloud.start({ variants, copyDurationMs, now: () => clock.now(), ...options });
+  const cloud = await LocalCloud.start({
+    variants,
+    copyDurationMs,
+    now: () => clock.now(),
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
   const env = {
     ALIBABA_CLOUD_ECS_ENDPOINT: cloud.endpoint,
     ALIBABA_CLOUD_FC_ENDPOINT: await cloud.fc.endpoint(DESTINATION_REGION),
     ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
+    ...options.env,
   };
   const steps: Array<Record<string, unknown>> = [];
   const record = (line: string) => steps.push(JSON.parse(line) as Record<string, unknown>);

@@ -11,7 +11,13 @@ import { randomUUID } from 'crypto';
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { ApiError } from '../../lib/local';
-import { OWNERSHIP_TAG_KEY, ownershipTagValue, SOURCE_TAG_KEY, sourceTagValue } from '../../lib/protocol';
+import {
+  OWNERSHIP_TAG_KEY,
+  ownershipRequestHash,
+  ownershipTagValue,
+  SOURCE_TAG_KEY,
+  sourceTagValue,
+} from '../../lib/protocol';
 import {
   answered,
   deliver,
@@ -136,6 +142,37 @@ describe('copyVisibility: delayed (a new copy is listed 5 s after CopyImage)', (
     expect(unseenFor).toEqual([...unseenFor].sort((x, y) => x - y));
     expect(stepsOf(h, fn).filter((step) => step.step === 'copy-started')).toHaveLength(1);
   });
+
+  it.concurrent(
+    "a rollback Delete with the logical id looks again across hand-overs until the unanswered Create's copy is listed, and removes it",
+    async () => {
+      const fn = h.deployHandler({ timeoutSeconds: 4 });
+      const resource = newResource();
+      const createRequestId = randomUUID();
+      // The Create's CopyImage answered, then ROS never got its answer: its copy is unlisted for 5 s.
+      const copyId = await startCopyAs(h, putSource(h, { sizeGiB: 500 }), {
+        [OWNERSHIP_TAG_KEY]: ownershipTagValue(
+          resource.StackId,
+          resource.LogicalResourceId,
+          createRequestId,
+          {
+            instance: ownershipRequestHash(createRequestId),
+          },
+        ),
+      });
+      const { response, event } = await run(h, fn, resource, {
+        RequestType: 'Delete',
+        PhysicalResourceId: resource.LogicalResourceId,
+        ResourceProperties: propertiesFor(putSource(h)),
+      });
+      expect(response.Status).toBe('SUCCESS');
+      expect(h.cloud.ecs.getImage(DESTINATION_REGION, copyId)).toBeUndefined();
+      const looks = stepsOf(h, fn).filter(
+        (step) => step.step === 'sweep' && step.requestId === event.RequestId,
+      );
+      expect(new Set(looks.map((step) => step.invocationId)).size).toBeGreaterThan(1);
+    },
+  );
 });
 
 describe('copyVisibility: immediate', () => {
@@ -199,6 +236,33 @@ describe('a copy listed minutes late (virtual time)', () => {
         /^The copy m-\w+ that CopyImage started in cn-shanghai never appeared in DescribeImages within 2 minutes/,
       );
       expect(v.steps.some((step) => step.step === 'unlisted-copy-discarded')).toBe(true);
+      expect(
+        v.cloud.ecs.listImages(DESTINATION_REGION).filter((image) => image.sourceImageId === source),
+      ).toEqual([]);
+    } finally {
+      await url.close();
+      await v.stop();
+    }
+  });
+});
+
+describe('IMAGE_COPY_LISTING_BOUND_MS (virtual time)', () => {
+  it('a function given a listing bound takes a copy unlisted past that bound for gone, and removes it by its id', async () => {
+    const v = await startVirtualCloud(
+      { copyVisibility: 'delayed', copyVisibilityDelayMs: 200_000, hiddenCopyActions: 'work' },
+      { env: { IMAGE_COPY_LISTING_BOUND_MS: '10000' } },
+    );
+    const url = await testUrl(200);
+    try {
+      const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('bounded') });
+      await v.deliver(
+        newResource(),
+        { RequestType: 'Create', ResourceProperties: propertiesFor(source) },
+        url.url,
+      );
+      const [answer] = url.accepted;
+      expect(answer.Status).toBe('FAILED');
+      expect(answer.Reason).toMatch(/never appeared in DescribeImages within 10 seconds/);
       expect(
         v.cloud.ecs.listImages(DESTINATION_REGION).filter((image) => image.sourceImageId === source),
       ).toEqual([]);
@@ -391,6 +455,104 @@ describe('a name held by a copy ECS does not list yet (virtual time)', () => {
     } finally {
       await first.close();
       await second.close();
+      await v.stop();
+    }
+  });
+});
+
+describe('a rollback Delete after a Create ROS never got the answer of (virtual time)', () => {
+  /** A Create's copy as its CopyImage left it: unconfirmed, of the Create's instance, not listed for 60 s. */
+  async function unansweredCreate(v: VirtualCloud, resource: ReturnType<typeof newResource>, source: string) {
+    const createRequestId = randomUUID();
+    const answer = await rootEcs(v).copyImage(
+      new $Ecs.CopyImageRequest({
+        regionId: SOURCE_REGION,
+        imageId: source,
+        destinationRegionId: DESTINATION_REGION,
+        destinationImageName: unique('unanswered'),
+        tag: [
+          new $Ecs.CopyImageRequestTag({
+            key: OWNERSHIP_TAG_KEY,
+            value: ownershipTagValue(resource.StackId, resource.LogicalResourceId, createRequestId, {
+              instance: ownershipRequestHash(createRequestId),
+            }),
+          }),
+        ],
+      }),
+    );
+    return answer.body!.imageId!;
+  }
+
+  const cases = [
+    ['not-found', 'the logical id', 'Copy'],
+    ['not-found', 'no id', undefined],
+    ['not-found', "ROS's placeholder", 'Copy-never-created'],
+    ['work', 'the logical id', 'Copy'],
+  ] as const;
+  it.each(cases)(
+    'hiddenCopyActions %s, the Delete carrying %s: looks again until the copy is listed, and removes it',
+    async (hiddenCopyActions, _what, physicalId) => {
+      const v = await startVirtualCloud({
+        copyVisibility: 'delayed',
+        copyVisibilityDelayMs: 60_000,
+        hiddenCopyActions,
+      });
+      const url = await testUrl(200);
+      try {
+        const source = v.cloud.ecs.putImage(SOURCE_REGION, {
+          imageName: unique('rolled-back'),
+          sizeGiB: 500,
+        });
+        const resource = newResource();
+        const copyId = await unansweredCreate(v, resource, source);
+        const startedAt = v.clock.now();
+        await v.deliver(
+          resource,
+          {
+            RequestType: 'Delete',
+            ResourceProperties: propertiesFor(source),
+            ...(physicalId !== undefined ? { PhysicalResourceId: physicalId } : {}),
+          },
+          url.url,
+        );
+        expect(url.accepted.map((answer) => answer.Status)).toEqual(['SUCCESS']);
+        expect(v.cloud.ecs.getImage(DESTINATION_REGION, copyId)).toBeUndefined();
+        expect(v.steps.some((step) => step.step === 'sweep-again')).toBe(true);
+        // It looked for no longer than the listing bound (2 minutes) and the removal.
+        expect(v.clock.now() - startedAt).toBeLessThan(150_000);
+      } finally {
+        await url.close();
+        await v.stop();
+      }
+    },
+  );
+
+  it('a Delete of a confirmed resource whose copy is listed removes it without looking again', async () => {
+    const v = await startVirtualCloud({ copyVisibility: 'delayed', copyVisibilityDelayMs: 5_000 });
+    const url = await testUrl(200);
+    try {
+      const source = v.cloud.ecs.putImage(SOURCE_REGION, { imageName: unique('ordinary') });
+      const resource = newResource();
+      const properties = propertiesFor(source);
+      await v.deliver(resource, { RequestType: 'Create', ResourceProperties: properties }, url.url);
+      const [created] = url.accepted;
+      expect(created.Status).toBe('SUCCESS');
+      const startedAt = v.clock.now();
+      await v.deliver(
+        resource,
+        {
+          RequestType: 'Delete',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: properties,
+        },
+        url.url,
+      );
+      expect(url.accepted[1].Status).toBe('SUCCESS');
+      expect(v.cloud.ecs.getImage(DESTINATION_REGION, imageIdOf(created))).toBeUndefined();
+      expect(v.steps.some((step) => step.step === 'sweep-again')).toBe(false);
+      expect(v.clock.now() - startedAt).toBeLessThan(30_000);
+    } finally {
+      await url.close();
       await v.stop();
     }
   });

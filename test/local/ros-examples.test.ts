@@ -165,11 +165,8 @@ describe('example templates on LocalCloud ROS', () => {
       await expect(
         client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId })),
       ).rejects.toMatchObject({ code: 'ActionInProgress' });
-      // Once the handler sees the copy running (listed, in progress), the stack's 6 seconds pass.
-      await until(
-        () => slow.fc.invocations().some((i) => i.logs.some((line) => line.includes('"step":"poll"'))),
-        60_000,
-      );
+      // Once the copy has started, the stack's 6 seconds pass.
+      await until(() => slow.calls.some((c) => c.action === 'CopyImage' && c.status === 200));
       await clock.forward(6000);
       await slow.ros.settled();
       const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;

@@ -35,6 +35,8 @@ export interface FunctionComputeOptions {
   readonly maxAsyncRetryAttempts?: number;
   /** How a failed asynchronous invocation is retried (`fcAsyncRetry`). Default: with a new request id. */
   readonly asyncRetry?: () => CloudVariants['fcAsyncRetry'];
+  /** How soon ECS lists every new copy, ms, told to functions (see `FunctionRuntimeOptions.listingBoundMs`). */
+  readonly listingBoundMs?: () => number | undefined;
 }
 
 interface FcState {

@@ -64,6 +64,11 @@ export interface FunctionRuntimeOptions {
   readonly maxAsyncRetryAttempts?: number;
   /** How a failed asynchronous invocation is retried (`fcAsyncRetry`). Default: with a new request id. */
   readonly asyncRetry?: () => CloudVariants['fcAsyncRetry'];
+  /**
+   * How soon ECS lists every new copy, ms, told to functions as `IMAGE_COPY_LISTING_BOUND_MS` (the handler's bound
+   * on how long a copy may stay unlisted, 2 minutes in the real cloud); undefined: not told.
+   */
+  readonly listingBoundMs?: () => number | undefined;
 }
 
 const DEFAULT_ASYNC_RETRY_ATTEMPTS = 3;
@@ -188,6 +193,7 @@ export class FunctionRuntime {
     }
     const codeDir = extractCode(fn);
     const fcEndpoint = await this.options.regionalEndpoint(fn.regionId);
+    const listingBoundMs = this.options.listingBoundMs?.();
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: os.tmpdir(),
@@ -201,6 +207,7 @@ export class FunctionRuntime {
       ALIBABA_CLOUD_ECS_ENDPOINT: this.options.endpoint(),
       ALIBABA_CLOUD_FC_ENDPOINT: fcEndpoint,
       ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
+      ...(listingBoundMs !== undefined ? { IMAGE_COPY_LISTING_BOUND_MS: String(listingBoundMs) } : {}),
       ...(credentials && {
         ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
