@@ -17,27 +17,41 @@ export interface Clock {
   random(): number;
 }
 
+/**
+ * Resolves after `ms` of real time; when `signal` aborts first, rejects with its reason and clears the timer. With
+ * `unref`, the wait does not keep the process alive on its own (LocalCloud's waits: its server does while it serves).
+ */
+export function sleepFor(
+  ms: number,
+  signal?: AbortSignal,
+  options: { readonly unref?: boolean } = {},
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    if (options.unref) {
+      timer.unref();
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** The real clock: `Date.now`, `setTimeout`, `Math.random`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, signal) => sleepFor(ms, signal),
   random: () => Math.random(),
 };
