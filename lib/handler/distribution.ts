@@ -10,10 +10,9 @@
  * is deprecated: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyimageattribute).
  */
 import { ImageCopyData, type ImageCopyDataKey, MAX_SHARE_ACCOUNTS_PER_CALL } from '../protocol';
-import { describeApiError, ImageCopyError } from './errors';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
-import { attempt } from './outcomes';
+import { attempt, callOnImage } from './outcomes';
 import type { ImageCopySettings } from './settings';
 
 /** DescribeImageSharePermission's largest page (its reference: PageSize at most 100). */
@@ -82,22 +81,6 @@ export async function sharedAccountsOf(
   }
 }
 
-/** Calls one ECS action, turning an API error into an {@link ImageCopyError} that names the image. */
-async function distributionCall<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
-  const called = await attempt(call);
-  if (called.outcome === 'ok') {
-    return called.value;
-  }
-  const { error } = called;
-  if (error instanceof ImageCopyError) {
-    throw error;
-  }
-  throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
-    imageId,
-    cause: error,
-  });
-}
-
 /** Applies a sharing plan: removals first (to stay within ECS's 50 accounts per image), 10 accounts per call. */
 async function applySharing(
   ctx: OperationContext,
@@ -107,7 +90,7 @@ async function applySharing(
 ): Promise<void> {
   const log = ctx.log.child({ imageId });
   for (const batch of shareBatches(plan.remove)) {
-    await distributionCall('ECS ModifyImageSharePermission', imageId, () =>
+    await callOnImage('ECS ModifyImageSharePermission', imageId, () =>
       ctx.images.call('ModifyImageSharePermission', {
         RegionId: regionId,
         ImageId: imageId,
@@ -117,7 +100,7 @@ async function applySharing(
     log.info('unshared', { accounts: batch });
   }
   for (const batch of shareBatches(plan.add)) {
-    await distributionCall('ECS ModifyImageSharePermission', imageId, () =>
+    await callOnImage('ECS ModifyImageSharePermission', imageId, () =>
       ctx.images.call('ModifyImageSharePermission', {
         RegionId: regionId,
         ImageId: imageId,
@@ -141,7 +124,7 @@ export async function reconcileSharing(
   if (wanted.length === 0 && previouslyWanted.length === 0) {
     return;
   }
-  const current = await distributionCall('ECS DescribeImageSharePermission', image.imageId, () =>
+  const current = await callOnImage('ECS DescribeImageSharePermission', image.imageId, () =>
     sharedAccountsOf(ctx, image.regionId, image.imageId),
   );
   await applySharing(ctx, image.regionId, image.imageId, planSharing(wanted, previouslyWanted, current));
@@ -149,7 +132,7 @@ export async function reconcileSharing(
 
 /** Unshares the image from every account it is shared with (before it is deleted or deprecated). */
 export async function revokeSharing(ctx: OperationContext, regionId: string, imageId: string): Promise<void> {
-  const current = await distributionCall('ECS DescribeImageSharePermission', imageId, () =>
+  const current = await callOnImage('ECS DescribeImageSharePermission', imageId, () =>
     sharedAccountsOf(ctx, regionId, imageId),
   );
   if (current.length > 0) {
@@ -193,7 +176,7 @@ export async function applyFamily(
   if (family === undefined || family === image.imageFamily) {
     return image;
   }
-  await distributionCall('ECS ModifyImageAttribute', image.imageId, () =>
+  await callOnImage('ECS ModifyImageAttribute', image.imageId, () =>
     ctx.images.call('ModifyImageAttribute', {
       RegionId: image.regionId,
       ImageId: image.imageId,

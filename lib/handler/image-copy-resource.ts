@@ -48,7 +48,7 @@ import {
 } from './image-removal';
 import type { ImageView } from './images';
 import type { OperationContext } from './operation';
-import { attempt, outcomeTable } from './outcomes';
+import { attempt, callOnImage, outcomeTable } from './outcomes';
 import {
   confirmationFor,
   currentImageOf,
@@ -378,7 +378,7 @@ export class ImageCopyResource {
     }
     await this.applyTags(region, image.imageId, tags.tagsToSet, tags.tagsToRemove);
     if (settings.resourceGroupId !== undefined && settings.resourceGroupId !== image.resourceGroupId) {
-      await this.wrapApiCall('ECS JoinResourceGroup', image.imageId, () =>
+      await callOnImage('ECS JoinResourceGroup', image.imageId, () =>
         ctx.images.call('JoinResourceGroup', {
           RegionId: region,
           ResourceType: 'image',
@@ -403,30 +403,13 @@ export class ImageCopyResource {
   ): Promise<void> {
     const log = this.ctx.log.child({ imageId });
     if (remove.length > 0) {
-      await this.wrapApiCall('ECS UntagResources', imageId, () =>
-        this.ctx.images.untag(region, imageId, remove),
-      );
+      await callOnImage('ECS UntagResources', imageId, () => this.ctx.images.untag(region, imageId, remove));
       log.info('tags-removed', { keys: remove });
     }
     if (Object.keys(set).length > 0) {
-      await this.wrapApiCall('ECS TagResources', imageId, () => this.ctx.images.tag(region, imageId, set));
+      await callOnImage('ECS TagResources', imageId, () => this.ctx.images.tag(region, imageId, set));
       log.info('tags-set', { keys: Object.keys(set) });
     }
-  }
-
-  private async wrapApiCall<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
-    const called = await attempt(call);
-    if (called.outcome === 'ok') {
-      return called.value;
-    }
-    const { error } = called;
-    if (error instanceof ImageCopyError) {
-      throw error;
-    }
-    throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
-      imageId,
-      cause: error,
-    });
   }
 
   /**

@@ -6,7 +6,7 @@
  * the call (`ContinuationRequired`) is not an outcome: it goes on to the one place that hands the work over
  * (continuation.ts).
  */
-import { ContinuationRequired, errorCode } from './errors';
+import { ContinuationRequired, describeApiError, errorCode, ImageCopyError } from './errors';
 
 /** Error codes by the outcome they mean. */
 export type OutcomeTable<O extends string> = ReadonlyMap<string, O>;
@@ -44,4 +44,23 @@ export async function attempt<T, O extends string = never>(
     const code = errorCode(error);
     return { outcome: (code === undefined ? undefined : table.get(code)) ?? 'failed', error };
   }
+}
+
+/**
+ * Runs one ECS call on an image; a failure other than an {@link ImageCopyError} becomes one (`ApiError`) that names
+ * the operation and the image. The 'not done in time' signal passes on, as with {@link attempt}.
+ */
+export async function callOnImage<T>(operation: string, imageId: string, call: () => Promise<T>): Promise<T> {
+  const called = await attempt(call);
+  if (called.outcome === 'ok') {
+    return called.value;
+  }
+  const { error } = called;
+  if (error instanceof ImageCopyError) {
+    throw error;
+  }
+  throw new ImageCopyError('ApiError', `${describeApiError(operation, error)} (image ${imageId})`, {
+    imageId,
+    cause: error,
+  });
 }
