@@ -103,6 +103,12 @@ export const VARIANT_VALUES = {
    * strictest), or it is accepted and changes nothing. Undocumented which.
    */
   repeatedImageStatus: ['refused', 'accepted'],
+  /**
+   * Whom ECS's "up to five concurrent image copy tasks" per region binds (the CopyImage reference says "a region"; the
+   * ECS limits page defines a quota as per account and region but does not list this one): every account's copies
+   * into a region share one queue of five (the strictest), or each account has five of its own in each region.
+   */
+  copyQueue: ['shared', 'per-account'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;
