@@ -19,8 +19,10 @@ import {
   LaunchTemplateStore,
   RosService,
   StackEngine,
+  StackGroups,
   type CloudServices,
   type EngineOptions,
+  type ResourceDirectoryView,
 } from './ros';
 import type { RequestContext, RpcService } from './service';
 import { CallRecord, FaultHook, IncomingCall, LocalServer, Route } from './server';
@@ -79,6 +81,11 @@ export interface LocalCloudOptions extends EcsOptions {
    * each account once. @default false
    */
   readonly stackGroupRoles?: boolean;
+  /**
+   * The Resource Directory service-managed stack groups deploy through (its management account, folders and
+   * members), read at each call. Default: none (service-managed stack groups are refused).
+   */
+  readonly resourceDirectoryView?: () => ResourceDirectoryView | undefined;
 }
 
 /**
@@ -208,6 +215,8 @@ export class LocalCloud {
     if (options.stackGroupRoles) {
       createStackGroupRoles(this.state, this.accounts);
     }
+    // Every account exists now: the stack group operations a stop interrupted go on.
+    this.accounts.forEach((account) => account.stackGroups.resume());
     this.state.changed();
   }
 
@@ -329,12 +338,23 @@ export class LocalCloud {
       creationMs: options.ros?.changeSetCreationMs,
       clock: rosClock,
     });
+    const stackGroups = new StackGroups({
+      store,
+      admin: { accountId, ram, engine: ros },
+      account: (id) => {
+        const target = this.accounts.find((a) => a.accountId === id);
+        return target && { accountId: id, ram: target.services.ram, engine: target.ros };
+      },
+      resourceDirectory: () => options.resourceDirectoryView?.() ?? this.resourceDirectory,
+      clock: rosClock,
+    });
     const rosApi = new RosService(
       new ClientTokens(store, rosClock),
       ros,
       changeSets,
       () => this.ecs.regions(),
       () => this.variants.stackEventsOrder,
+      { groups: stackGroups, accountsPerCall: () => Number(this.variants.stackGroupAccountsPerCall) },
     );
     return new LocalAccount(index, accountId, {
       ram,
@@ -344,6 +364,7 @@ export class LocalCloud {
       rosApi,
       changeSets,
       launchTemplates,
+      stackGroups,
     });
   }
 

@@ -109,6 +109,12 @@ export const VARIANT_VALUES = {
    * into a region share one queue of five (the strictest), or each account has five of its own in each region.
    */
   copyQueue: ['shared', 'per-account'],
+  /**
+   * How many account ids one stack group call takes (AccountIds, DeploymentTargets.AccountIds): the documents
+   * disagree. The older CreateStackInstances reference says at most 20, the Resource Directory member lists at most
+   * 30, the current `@alicloud/ros20190910` models at most 50. The strictest, 20, by default.
+   */
+  stackGroupAccountsPerCall: ['20', '30', '50'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

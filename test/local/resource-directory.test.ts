@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import OpenApi, { $OpenApiUtil } from '@alicloud/openapi-core';
+import * as $Ros from '@alicloud/ros20190910';
 import { main } from '../../lib/cli/ros-local';
 import { localTarget } from '../../lib/deploy/target';
 import { LocalCloud, type AccessKey, type TemporaryCredentials } from '../../lib/local';
@@ -21,6 +22,7 @@ import {
 } from '../../lib/local/stack-group-roles';
 import { rpcParams } from '../../lib/openapi-rpc';
 import { captureIo, waitFor } from '../cli/cli-fixtures';
+import { instanceTemplate, REGION, rosClient, waitForOperation } from './stack-groups-fixture';
 
 const VERSION = '2020-03-31';
 
@@ -275,6 +277,56 @@ describe('Resource Manager 2020-03-31 over the directory', () => {
       await errorOf(rm(cloud, key, 'ListAccountsForParent', { ParentFolderId: rd.folderId('dev') })),
     ).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
     expect(await errorOf(rm(cloud, key, 'GetResourceDirectory'))).toMatchObject({ code: 'Forbidden.RAM' });
+  });
+});
+
+describe('service-managed stack groups over the directory', () => {
+  it('deploy to the members of a folder and of the folders under the Root folder, each instance naming its folder', async () => {
+    const cloud = await LocalCloud.start({
+      accounts: 4,
+      resourceDirectory: { folders: { prod: [1, 2], dev: [3] } },
+    });
+    try {
+      const rd = cloud.resourceDirectory!;
+      const prod = rd.folderId('prod');
+      const ros = rosClient(cloud);
+      await ros.createStackGroup(
+        new $Ros.CreateStackGroupRequest({
+          regionId: REGION,
+          stackGroupName: 'by-folder',
+          templateBody: instanceTemplate(),
+          permissionModel: 'SERVICE_MANAGED',
+          autoDeployment: new $Ros.CreateStackGroupRequestAutoDeployment({ enabled: false }),
+        }),
+      );
+      const created = await ros.createStackInstances(
+        new $Ros.CreateStackInstancesRequest({
+          regionId: REGION,
+          stackGroupName: 'by-folder',
+          regionIds: [REGION],
+          deploymentTargets: new $Ros.CreateStackInstancesRequestDeploymentTargets({ rdFolderIds: [prod] }),
+        }),
+      );
+      expect((await waitForOperation(ros, created.body!.operationId!)).status).toBe('SUCCEEDED');
+      const instances = (
+        await ros.listStackInstances(
+          new $Ros.ListStackInstancesRequest({ regionId: REGION, stackGroupName: 'by-folder' }),
+        )
+      ).body!.stackInstances!;
+      expect(instances.map((i) => [i.accountId, i.rdFolderId]).sort()).toEqual(
+        [
+          [cloud.accounts[1].accountId, prod],
+          [cloud.accounts[2].accountId, prod],
+        ].sort(),
+      );
+      // The Root folder holds every member, in whichever folder under it.
+      expect(rd.accountsIn(rd.rootFolderId).map((m) => m.accountId)).toEqual(
+        cloud.accounts.map((a) => a.accountId),
+      );
+      expect(rd.folderOf('1000000000000000')).toBeUndefined();
+    } finally {
+      await cloud.stop();
+    }
   });
 });
 

@@ -8,6 +8,7 @@
  * the directory `rd-` + 6 (the references' examples, `rd-k4****`).
  */
 import { randomAlnum } from '../ecs/images';
+import type { ResourceDirectoryView } from '../ros/stack-groups/model';
 import type { StateStore } from '../state';
 
 /** `resourceDirectory` of `LocalCloud.start`: the folders to have and which accounts (by index) each holds. */
@@ -65,8 +66,17 @@ export class ResourceDirectoryError extends Error {
 /** Folder names: what the Resource Manager console accepts (1-24 characters: letters, digits, `_`, `-`, `.`). */
 const FOLDER_NAME = /^[A-Za-z0-9_.-]{1,24}$/;
 
-/** The directory's model; `undefined` from `ResourceDirectory.open` when the management account enabled none. */
-export class ResourceDirectory {
+/**
+ * The directory's model; `undefined` from `ResourceDirectory.open` when the management account enabled none. It is
+ * the `ResourceDirectoryView` SERVICE_MANAGED stack groups resolve their folders through (enabled, with ROS's
+ * trusted access; no delegated administrator).
+ */
+export class ResourceDirectory implements ResourceDirectoryView {
+  /** Enabled by the management account (with ROS's trusted access): a directory LocalCloud has is. */
+  readonly enabled = true;
+  /** LocalCloud registers no delegated administrator of ROS stack groups: only the management account has one. */
+  readonly delegatedAdministratorAccountIds: readonly string[] = [];
+
   /**
    * The directory kept in `store` (the first account's), updated with `options` when given (enabling it when the
    * state has none), or undefined when neither the state nor the options have one. Throws an `Error` naming a wrong
@@ -163,6 +173,29 @@ export class ResourceDirectory {
     return found.folderId;
   }
 
+  /** Whether a folder (the Root folder included) exists. */
+  hasFolder(folderId: string): boolean {
+    return this.folder(folderId) !== undefined;
+  }
+
+  /**
+   * The member accounts in a folder and the folders under it, each with the folder it is directly in (the Root
+   * folder: every member), in account order.
+   */
+  accountsIn(folderId: string): { accountId: string; folderId: string }[] {
+    const within = new Set<string>();
+    const collect = (id: string): void => {
+      within.add(id);
+      this.childFolders(id).forEach((child) => collect(child.folderId));
+    };
+    if (this.hasFolder(folderId)) {
+      collect(folderId);
+    }
+    return this.accountIds
+      .map((accountId) => ({ accountId, folderId: this.folderOf(accountId)! }))
+      .filter((member) => within.has(member.folderId));
+  }
+
   /** The folders directly under `parentFolderId`, in creation order. */
   childFolders(parentFolderId: string): DirectoryFolder[] {
     return this.folders().filter((f) => f.parentFolderId === parentFolderId);
@@ -186,8 +219,11 @@ export class ResourceDirectory {
     return this.members(folderId).map((m) => m.accountId);
   }
 
-  /** The folder an account is in: one the options gave it, else the Root folder. */
-  folderOf(accountId: string): string {
+  /** The folder a member is directly in (one the options gave it, else the Root folder); undefined for a non-member. */
+  folderOf(accountId: string): string | undefined {
+    if (!this.isMember(accountId)) {
+      return undefined;
+    }
     const entry = Object.values(this.state.folders).find((f) => f.accountIds.includes(accountId));
     return entry?.folderId ?? this.rootFolderId;
   }
