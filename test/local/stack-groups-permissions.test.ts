@@ -163,6 +163,34 @@ describe('stack group permissions', () => {
       [m2, 'fd-apps', 'CURRENT'],
     ]);
     expect(cloud.accounts[3].ros.stacks(REGION)).toHaveLength(0);
+    const deployed = (
+      await ros.getStackGroup(new $Ros.GetStackGroupRequest({ regionId: REGION, stackGroupName: 'g' }))
+    ).body!.stackGroup!;
+    expect(deployed.rdFolderIds).toEqual(['fd-apps']);
+    // UpdateStackInstances on folders updates their members that have instances (m3 in fd-data has none).
+    const update = await ros.updateStackInstances(
+      new $Ros.UpdateStackInstancesRequest({
+        regionId: REGION,
+        stackGroupName: 'g',
+        deploymentTargets: new $Ros.UpdateStackInstancesRequestDeploymentTargets({
+          rdFolderIds: ['fd-apps', 'fd-data'],
+        }),
+        regionIds: [REGION],
+        parameterOverrides: [
+          new $Ros.UpdateStackInstancesRequestParameterOverrides({
+            parameterKey: 'Name',
+            parameterValue: 'apps',
+          }),
+        ],
+      }),
+    );
+    expect((await waitForOperation(ros, update.body!.operationId!)).status).toBe('SUCCEEDED');
+    expect(
+      (await operationResults(ros, update.body!.operationId!)).map((r) => [r.accountId, r.rdFolderId]),
+    ).toEqual([
+      [m1, 'fd-apps'],
+      [m2, 'fd-apps'],
+    ]);
     await expect(
       ros.createStackInstances(
         new $Ros.CreateStackInstancesRequest({
