@@ -69,6 +69,10 @@ describe('LocalCloud stack groups', () => {
     expect(group.templateBody).toBe(instanceTemplate());
     const list = (await ros.listStackGroups(new $Ros.ListStackGroupsRequest({ regionId: REGION }))).body!;
     expect(list.stackGroups!.map((g) => g.stackGroupName)).toEqual(['images']);
+    // The same ClientToken replays the first answer.
+    const token = 'create-images-2';
+    const first = await createGroup(ros, 'images-2', instanceTemplate(), { clientToken: token });
+    expect(await createGroup(ros, 'images-2', instanceTemplate(), { clientToken: token })).toBe(first);
     const exists = await errorOf(createGroup(ros, 'images', instanceTemplate()));
     expect(exists.code).toBe('StackGroupExists');
     expect(exists.message).toContain('The StackGroup (images) already exists.');
@@ -130,6 +134,8 @@ describe('LocalCloud stack groups', () => {
           /^StackGroup-images-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
         );
         expect(stacks[0].status).toBe('CREATE_COMPLETE');
+        // TimeoutInMinutes: "Default value: 60" (CreateStackInstancesRequest).
+        expect(stacks[0].timeoutInMinutes).toBe(60);
         const instance = (
           await ros.getStackInstance(
             new $Ros.GetStackInstanceRequest({
