@@ -111,6 +111,9 @@ export class LocalCloud {
     try {
       cloud = new LocalCloud(options, lock);
       await cloud.server.listen(options.port ?? 0);
+      // Every account exists and the cloud answers (custom resources post to it): the stack group operations a stop
+      // interrupted go on.
+      cloud.accounts.forEach((account) => account.stackGroups.resume());
       return cloud;
     } catch (err) {
       cloud?.state.close();
@@ -215,8 +218,6 @@ export class LocalCloud {
     if (options.stackGroupRoles) {
       createStackGroupRoles(this.state, this.accounts);
     }
-    // Every account exists now: the stack group operations a stop interrupted go on.
-    this.accounts.forEach((account) => account.stackGroups.resume());
     this.state.changed();
   }
 
