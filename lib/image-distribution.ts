@@ -278,6 +278,9 @@ export class ImageDistribution extends ros.Resource implements IImageDistributio
       sourceImageId: props.sourceImageId,
       sourceRegionId: props.sourceRegionId,
       destinationRegionIds: regionIds,
+      // Named after the group: a copy in the source region would otherwise take the source's own name, which ECS
+      // refuses (InvalidImageName.Duplicated).
+      imageName: replicaName(this.stackGroupName),
       timeouts: props.timeouts,
     });
     this.instanceTemplate = synthesizeInstanceTemplate(props);
@@ -357,6 +360,11 @@ function operationPreferencesOf(
     RegionConcurrencyType: preferences.regionConcurrencyType,
   });
   return Object.keys(spelled).length > 0 ? spelled : undefined;
+}
+
+/** The replicas' name: `replica-<group>`, within ECS's 128 characters. */
+export function replicaName(stackGroupName: string): string {
+  return ros.Token.isUnresolved(stackGroupName) ? stackGroupName : `replica-${stackGroupName}`.slice(0, 128);
 }
 
 /** `<stack>-<id>`, its characters those ROS allows in a group name, shortened with a digest past 255. */
