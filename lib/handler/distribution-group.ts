@@ -67,6 +67,11 @@ export type DistributionStep =
       readonly targets: OperationTargets;
       /** Removes the instances of pairs that failed within the tolerance. */
       readonly cleanup?: boolean;
+      /**
+       * `RetainStacks`: only for instances that have no stack (ROS never reached their account), which it removes
+       * from the group at no loss; ROS could not delete a stack it cannot reach either.
+       */
+      readonly retainStacks?: boolean;
     }
   | { readonly kind: 'delete-group'; readonly group: string };
 
@@ -332,11 +337,7 @@ export class DistributionGroupResource {
 
   /** Every instance of the group deleted, then the group. */
   private async deletionSteps(group: string): Promise<DistributionStep[]> {
-    const steps: DistributionStep[] = operationTargets(await this.instances(group)).map((targets) => ({
-      kind: 'delete-instances',
-      group,
-      targets,
-    }));
+    const steps = removalSteps(group, await this.instances(group), false);
     steps.push({ kind: 'delete-group', group });
     return steps;
   }
@@ -392,19 +393,13 @@ export class DistributionGroupResource {
         if (failed.length > 0 && step.kind !== 'delete-instances') {
           progress.failed.push(...failed);
           // Nothing of a tolerated failure stays behind: its instances go, and a later deployment tries again.
-          const cleanup = operationTargets(
-            failed.map((f) => ({ accountId: f.AccountId, regionId: f.RegionId })),
+          const failedKeys = new Set(
+            failed.map((f) => pairKey({ accountId: f.AccountId, regionId: f.RegionId })),
           );
-          progress.steps.splice(
-            progress.cursor + 1,
-            0,
-            ...cleanup.map((targets) => ({
-              kind: 'delete-instances' as const,
-              group: step.group,
-              targets,
-              cleanup: true,
-            })),
+          const failedInstances = (await this.instances(step.group)).filter((i) =>
+            failedKeys.has(pairKey(i)),
           );
+          progress.steps.splice(progress.cursor + 1, 0, ...removalSteps(step.group, failedInstances, true));
         }
         return;
       }
@@ -556,7 +551,7 @@ export class DistributionGroupResource {
       );
     }
     if (step.kind === 'delete-instances') {
-      query.RetainStacks = false;
+      query.RetainStacks = step.retainStacks === true;
     }
     const answer = await this.rosWhileBusy(action, query);
     const operationId = typeof answer.OperationId === 'string' ? answer.OperationId : '';
@@ -620,9 +615,9 @@ export class DistributionGroupResource {
     }
   }
 
-  /** The group's instances, as pairs. */
-  private async instances(group: string): Promise<Pair[]> {
-    const pairs: Pair[] = [];
+  /** The group's instances, as pairs, with their stack when they have one. */
+  private async instances(group: string): Promise<InstancePair[]> {
+    const pairs: InstancePair[] = [];
     for (let page = 1; ; page++) {
       const answer = await this.ros('ListStackInstances', {
         StackGroupName: group,
@@ -634,6 +629,9 @@ export class DistributionGroupResource {
         ...instances.map((instance) => ({
           accountId: String(instance.AccountId),
           regionId: String(instance.RegionId),
+          ...(typeof instance.StackId === 'string' && instance.StackId !== ''
+            ? { stackId: instance.StackId }
+            : {}),
         })),
       );
       if (instances.length < PAGE_SIZE) {
@@ -740,6 +738,39 @@ export class DistributionGroupResource {
     }
     return new ImageCopyError('ApiError', describeApiError(operation, error), { cause: error });
   }
+}
+
+/** An instance of the group, and its stack when ROS made one. */
+interface InstancePair extends Pair {
+  readonly stackId?: string;
+}
+
+/**
+ * Deleting instances: those with a stack with it (`RetainStacks` false), those ROS never made a stack for
+ * (`RetainStacks` true: nothing to delete in their account, which ROS may not reach).
+ */
+function removalSteps(
+  group: string,
+  instances: readonly InstancePair[],
+  cleanup: boolean,
+): DistributionStep[] {
+  const withStack = instances.filter((instance) => instance.stackId !== undefined);
+  const withoutStack = instances.filter((instance) => instance.stackId === undefined);
+  return [
+    ...operationTargets(withStack).map((targets) => ({
+      kind: 'delete-instances' as const,
+      group,
+      targets,
+      cleanup,
+    })),
+    ...operationTargets(withoutStack).map((targets) => ({
+      kind: 'delete-instances' as const,
+      group,
+      targets,
+      cleanup,
+      retainStacks: true,
+    })),
+  ];
 }
 
 /** A stack group (or one of its parts) that does not exist. */

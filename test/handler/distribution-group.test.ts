@@ -95,6 +95,8 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
   let owner: LocalAccount;
   let second: LocalAccount;
   let third: LocalAccount;
+  /** The owner's images in the target regions before the distribution (LocalCloud seeds a few). */
+  const ownerImagesBefore: Record<string, string[]> = {};
 
   beforeAll(async () => {
     cloud = await Cloud.start({ accounts: 3, copyDurationMs: 500 });
@@ -178,6 +180,9 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
 
   it('creates one instance per account and region, each account owning an Available copy in each region', async () => {
     grantRoles(owner, [second, third]);
+    for (const regionId of [OTHER_REGION, THIRD_REGION]) {
+      ownerImagesBefore[regionId] = await imagesOf(owner, regionId);
+    }
     const created = await client.createStack(
       new $Ros.CreateStackRequest({
         regionId: REGION,
@@ -280,7 +285,7 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
       expect((stacks.body!.stacks ?? []).filter((s) => s.status !== 'DELETE_COMPLETE')).toEqual([]);
     }
     for (const regionId of [OTHER_REGION, THIRD_REGION]) {
-      expect(await imagesOf(owner, regionId)).toEqual([]);
+      expect(await imagesOf(owner, regionId)).toEqual(ownerImagesBefore[regionId]);
     }
   });
 });
