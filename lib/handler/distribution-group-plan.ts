@@ -11,7 +11,6 @@ import {
   DISTRIBUTION_MAPPING_NAME,
   distributionImageIdKey,
   HANDLER_CODE_PLACEHOLDER,
-  type ImageCopyResourceProperties,
   ImageDistributionData,
   ImageDistributionParameter,
   MAX_DISTRIBUTION_REGIONS,
@@ -62,8 +61,10 @@ function parseMap(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** Reads and checks the properties; throws `InvalidProperties` naming every broken rule. */
-export function readDistributionSettings(properties: ImageCopyResourceProperties): DistributionSettings {
-  const p = properties as Record<string, unknown>;
+export function readDistributionSettings(
+  properties: Readonly<Record<string, unknown>>,
+): DistributionSettings {
+  const p = properties;
   const P = ImageDistributionParameter;
   const messages: string[] = [];
   const stackGroupName = p[P.StackGroupName];
