@@ -96,6 +96,9 @@ export class LocalCloud {
     try {
       cloud = new LocalCloud(options, lock);
       await cloud.server.listen(options.port ?? 0);
+      // Every account exists and the cloud answers (custom resources post to it): the stack group operations a stop
+      // interrupted go on.
+      cloud.accounts.forEach((account) => account.stackGroups.resume());
       return cloud;
     } catch (err) {
       cloud?.state.close();
@@ -186,8 +189,6 @@ export class LocalCloud {
     this.ram = first.services.ram;
     this.server.addRoute(this.accountRoute(first.services.fcApi));
     this.server.addService(this.accountService(first.services.rosApi));
-    // Every account exists now: the stack group operations a stop interrupted go on.
-    this.accounts.forEach((account) => account.stackGroups.resume());
     this.state.changed();
   }
 
