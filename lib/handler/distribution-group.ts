@@ -85,6 +85,8 @@ export interface DistributionProgress {
   readonly failed: FailedTarget[];
   /** The target accounts, resolved. */
   readonly accountIds: string[];
+  /** The group's permission model is SERVICE_MANAGED: its operations name accounts in `DeploymentTargets`. */
+  readonly serviceManaged: boolean;
 }
 
 /** What the resource needs beyond the operation context. */
@@ -118,6 +120,9 @@ export function ownHandlerZip(): string {
 
 export class DistributionGroupResource {
   private settings?: DistributionSettings;
+
+  /** The permission model of the groups GetStackGroup read, by name. */
+  private readonly serviceManagedGroups = new Map<string, boolean>();
 
   constructor(
     private readonly ctx: OperationContext,
@@ -267,7 +272,7 @@ export class DistributionGroupResource {
       removed: removed.length,
       steps: steps.map((step) => step.kind),
     });
-    return { steps, cursor: 0, failed: [], accountIds };
+    return { steps, cursor: 0, failed: [], accountIds, serviceManaged: settings.folderIds !== undefined };
   }
 
   /** The previous properties of an Update, when they read. */
@@ -325,7 +330,13 @@ export class DistributionGroupResource {
         for (const [regionId, imageId] of Object.entries(settings?.replicaImageIds ?? {})) {
           steps.push({ kind: 'share', regionId, imageId, add: [], remove: ['*'] });
         }
-        this.progress = { steps, cursor: 0, failed: [], accountIds: [] };
+        this.progress = {
+          steps,
+          cursor: 0,
+          failed: [],
+          accountIds: [],
+          serviceManaged: this.serviceManagedGroups.get(group) ?? settings?.folderIds !== undefined,
+        };
         return { next: 'sweep' };
       },
       sweep: async () => {
@@ -463,6 +474,7 @@ export class DistributionGroupResource {
       throw this.apiFailure('ROS GetStackGroup', error);
     }
     const stackGroup = (answer.StackGroup ?? {}) as Record<string, unknown>;
+    this.serviceManagedGroups.set(group, stackGroup.PermissionModel === 'SERVICE_MANAGED');
     if (stackGroup.Status === 'DELETED') {
       return 'absent';
     }
@@ -510,13 +522,11 @@ export class DistributionGroupResource {
     cursor: number,
   ): Promise<string> {
     const settings = this.settings;
-    const serviceManaged = settings?.folderIds !== undefined;
+    // A service-managed group names its (member) accounts in DeploymentTargets, a self-managed one in AccountIds.
     const targets = step.targets
-      ? serviceManaged && step.kind !== 'update-group'
+      ? this.progress.serviceManaged
         ? { DeploymentTargets: JSON.stringify({ AccountIds: step.targets.accountIds }) }
-        : serviceManaged
-          ? { DeploymentTargets: JSON.stringify({ AccountIds: step.targets.accountIds }) }
-          : { AccountIds: JSON.stringify(step.targets.accountIds) }
+        : { AccountIds: JSON.stringify(step.targets.accountIds) }
       : {};
     const query: Record<string, unknown> = {
       StackGroupName: step.group,

@@ -241,6 +241,43 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     }
   });
 
+  it('updates the group in place when the copies change (a new name): every instance renames its copy', async () => {
+    const before = imageIdsOf(await expectStatus('UPDATE_COMPLETE'));
+    const operationsBefore = (
+      (
+        await client.listStackGroupOperations(
+          new $Ros.ListStackGroupOperationsRequest({ regionId: REGION, stackGroupName: GROUP, pageSize: 50 }),
+        )
+      ).body!.stackGroupOperations ?? []
+    ).map((operation) => operation.operationId!);
+    await update({
+      targetAccountIds: [third.accountId],
+      targetRegionIds: [REGION, OTHER_REGION],
+      regionsByAccount: { [third.accountId]: [REGION, OTHER_REGION, THIRD_REGION] },
+      imageName: 'golden-renamed',
+    });
+    const ids = imageIdsOf(await expectStatus('UPDATE_COMPLETE'));
+    // The group was updated in place: one UPDATE operation, no instance deleted or created.
+    const operations = await client.listStackGroupOperations(
+      new $Ros.ListStackGroupOperationsRequest({ regionId: REGION, stackGroupName: GROUP, pageSize: 50 }),
+    );
+    const latest = (operations.body!.stackGroupOperations ?? []).filter(
+      (operation) => !operationsBefore.includes(operation.operationId!),
+    );
+    expect(latest.map((operation) => operation.action)).toEqual(['UPDATE']);
+    expect(Object.keys(ids)).toEqual(Object.keys(before));
+    for (const regionId of [REGION, OTHER_REGION, THIRD_REGION]) {
+      const answer = await ecsClient(cloud, regionId, third.credentials).describeImages(
+        new $Ecs.DescribeImagesRequest({
+          regionId,
+          imageId: ids[third.accountId][regionId],
+          imageOwnerAlias: 'self',
+        }),
+      );
+      expect(answer.body!.images!.image![0].imageName).toBe('golden-renamed');
+    }
+  });
+
   it('reports an account that fails under FailureToleranceCount 1, completes the others and leaves nothing of it', async () => {
     // The second account lost its execution role: ROS cannot deploy there.
     second.services.ram.deleteRole(EXECUTION_ROLE);
@@ -248,6 +285,7 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
       targetAccountIds: [second.accountId, third.accountId],
       targetRegionIds: [REGION],
       regionsByAccount: { [third.accountId]: [REGION, OTHER_REGION, THIRD_REGION] },
+      imageName: 'golden-renamed',
       operationPreferences: { failureToleranceCount: 1, maxConcurrentCount: 2 },
     });
     const outputs = await expectStatus('UPDATE_COMPLETE');
@@ -286,6 +324,69 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     }
     for (const regionId of [OTHER_REGION, THIRD_REGION]) {
       expect(await imagesOf(owner, regionId)).toEqual(ownerImagesBefore[regionId]);
+    }
+  });
+});
+
+describe('Custom::ImageDistribution on LocalCloud to a Resource Directory folder (service-managed)', () => {
+  it('distributes to the folder members and removes everything with the stack', async () => {
+    const cloud = await Cloud.start({
+      accounts: 3,
+      copyDurationMs: 500,
+      resourceDirectory: { folders: { prod: [1, 2] } },
+    });
+    try {
+      const client = rosClient(cloud, REGION);
+      const source = cloud.ecs.putImage(REGION, { imageName: 'golden-source', sizeGiB: 20 });
+      const folderId = cloud.resourceDirectory!.folderId('prod');
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: REGION,
+          stackName: STACK,
+          templateBody: templateFor({ targetFolderIds: [folderId], targetRegionIds: [OTHER_REGION] }, source),
+          timeoutInMinutes: 30,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      await cloud.ros.settled();
+      const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
+      expect({ status: stack.status, reason: stack.statusReason }).toEqual({
+        status: 'CREATE_COMPLETE',
+        reason: expect.anything(),
+      });
+      const outputs = Object.fromEntries(
+        (stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]),
+      );
+      const ids = JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
+      const members = [cloud.accounts[1], cloud.accounts[2]];
+      expect(Object.keys(ids).sort()).toEqual(members.map((m) => m.accountId).sort());
+      for (const member of members) {
+        const images = await ecsClient(cloud, OTHER_REGION, member.credentials).describeImages(
+          new $Ecs.DescribeImagesRequest({ regionId: OTHER_REGION, imageOwnerAlias: 'self' }),
+        );
+        expect((images.body!.images?.image ?? []).map((i) => i.imageId)).toEqual([
+          ids[member.accountId][OTHER_REGION],
+        ]);
+      }
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
+      await cloud.ros.settled();
+      for (const member of members) {
+        const images = await ecsClient(cloud, OTHER_REGION, member.credentials).describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId: OTHER_REGION,
+            imageOwnerAlias: 'self',
+            status: ALL_IMAGE_STATUSES.join(','),
+          }),
+        );
+        expect(images.body!.images?.image ?? []).toEqual([]);
+      }
+      const groups = await client.listStackGroups(
+        new $Ros.ListStackGroupsRequest({ regionId: REGION, status: 'ACTIVE' }),
+      );
+      expect(groups.body!.stackGroups ?? []).toEqual([]);
+    } finally {
+      await cloud.stop();
     }
   });
 });
