@@ -6,3 +6,4 @@
 export * from './image-copy';
 export * from './image-replication';
 export { ImageCopyProvider } from './provider';
+export * from './image-distribution';

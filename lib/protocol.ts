@@ -620,3 +620,109 @@ export function parseTagsParameter(value: unknown): Record<string, unknown> | un
   }
   return { ...(candidate as Record<string, unknown>) };
 }
+
+/**
+ * Resource type of the custom resource an `ImageDistribution` synthesizes (`Custom::<Name>` is a ROS custom resource
+ * served by its `ServiceToken`, https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ros-customresource).
+ * The handler dispatches on the event's `ResourceType`: this one is a stack group, every other an `ImageCopy`.
+ */
+export const IMAGE_DISTRIBUTION_RESOURCE_TYPE = 'Custom::ImageDistribution';
+
+/**
+ * Keys of the `Parameters` of `Custom::ImageDistribution`. Lists travel as JSON lists (or their JSON text), maps as
+ * JSON objects (or their JSON text), numbers as numbers or numeric strings, as for {@link ImageCopyParameter}.
+ */
+export const ImageDistributionParameter = {
+  /** The stack group's name (ROS: up to 255 letters, digits, `-` and `_`, starting with a letter or digit). */
+  StackGroupName: 'StackGroupName',
+  /**
+   * The instance template (JSON text): one `ImageCopy` per instance, its source picked with `Fn::FindInMap` from the
+   * `Mappings` section {@link DISTRIBUTION_MAPPING_NAME}, which the handler fills from {@link ReplicaImageIds}, and its
+   * provider's `Code.ZipFile` the placeholder {@link HANDLER_CODE_PLACEHOLDER}, which the handler fills with its own
+   * code.
+   */
+  TemplateBody: 'TemplateBody',
+  /** The owner's replicas of the source, shared with the target accounts: `{ "<regionId>": "m-..." }`. */
+  ReplicaImageIds: 'ReplicaImageIds',
+  /** Target account ids (self-managed permissions); exclusive with {@link TargetFolderIds}. */
+  TargetAccountIds: 'TargetAccountIds',
+  /** Target Resource Directory folder ids `fd-...` (service-managed permissions); their member accounts are targets. */
+  TargetFolderIds: 'TargetFolderIds',
+  /** The regions every target account gets a copy in. */
+  TargetRegionIds: 'TargetRegionIds',
+  /** Per-account override of {@link TargetRegionIds}: `{ "<accountId>": ["<regionId>", ...] }`. */
+  RegionsByAccount: 'RegionsByAccount',
+  /** ROS `OperationPreferences` as the API spells them (`MaxConcurrentCount`, `FailureToleranceCount`, ...). */
+  OperationPreferences: 'OperationPreferences',
+  /** Self-managed: the owner account's administration role. */
+  AdministrationRoleName: 'AdministrationRoleName',
+  /** Self-managed: the role each target account's ROS assumes. */
+  ExecutionRoleName: 'ExecutionRoleName',
+  /** Bound on a create or an update (all operations of it), seconds. */
+  CreateTimeoutSeconds: 'CreateTimeoutSeconds',
+  /** Bound on a delete, seconds. */
+  DeleteTimeoutSeconds: 'DeleteTimeoutSeconds',
+} as const;
+
+/** One of the `Custom::ImageDistribution` parameter keys. */
+export type ImageDistributionParameterKey =
+  (typeof ImageDistributionParameter)[keyof typeof ImageDistributionParameter];
+
+/** Keys of the `Data` a `Custom::ImageDistribution` answers with. */
+export const ImageDistributionData = {
+  /** The stack group's name. */
+  StackGroupName: 'StackGroupName',
+  /** `{ "<accountId>": { "<regionId>": "m-..." } }` (JSON text), as many pairs as fit the 4096-byte response. */
+  ImageIds: 'ImageIds',
+  /** How many (account, region) pairs {@link ImageIds} leaves out to fit the response ('0' when none). */
+  ImageIdsLeftOut: 'ImageIdsLeftOut',
+  /**
+   * The (account, region) pairs that failed within the operation preferences' failure tolerance, with ROS's
+   * reason: `[{ "AccountId", "RegionId", "Reason" }]` (JSON text, '[]' when none).
+   */
+  FailedTargets: 'FailedTargets',
+} as const;
+
+/** The `Data` key of one pair's image id, `ImageId.<accountId>.<regionId>`, present while the response has room. */
+export function distributionImageIdKey(accountId: string, regionId: string): string {
+  return `ImageId.${accountId}.${regionId}`;
+}
+
+/** The `Mappings` section of the instance template that holds the replica ids, by region, under {@link DISTRIBUTION_MAPPING_KEY}. */
+export const DISTRIBUTION_MAPPING_NAME = 'ReplicaImageIds';
+
+/** The key of a region's replica id in {@link DISTRIBUTION_MAPPING_NAME}. */
+export const DISTRIBUTION_MAPPING_KEY = 'ImageId';
+
+/** Outputs of every instance stack. */
+export const DistributionInstanceOutput = {
+  ImageId: 'ImageId',
+  ImageName: 'ImageName',
+  RegionId: 'RegionId',
+} as const;
+
+/**
+ * What the instance template's provider function has as `Code.ZipFile` at synth time: the handler replaces it with
+ * its own code, zipped (base64), so every instance runs the handler version of the owner's provider, and the
+ * custom resource's properties stay small (FC's asynchronous invocation payload is at most 128 KB).
+ */
+export const HANDLER_CODE_PLACEHOLDER = 'ros-cdk-image-copy:handler-code';
+
+/**
+ * Prefix of the stack group `Description` that marks a group this library made, followed by the owner and the
+ * instance (`<owner>#<instance>`, see {@link ownershipOwner} and {@link physicalIdFor}): a retried Create adopts its own
+ * group and refuses anyone else's.
+ */
+export const STACK_GROUP_OWNER_PREFIX = 'Managed by ros-cdk-image-copy ImageDistribution ';
+
+/** ROS's rule for a stack group name (CreateStackGroup). */
+export const STACK_GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
+
+/** ROS takes at most 20 regions in one CreateStackInstances (RegionIds). */
+export const MAX_DISTRIBUTION_REGIONS = 20;
+
+/** The default self-managed administration role (ROS: "Grant permissions to self-managed stack groups"). */
+export const DEFAULT_ADMINISTRATION_ROLE_NAME = 'AliyunROSStackGroupAdministrationRole';
+
+/** The default self-managed execution role. */
+export const DEFAULT_EXECUTION_ROLE_NAME = 'AliyunROSStackGroupExecutionRole';

@@ -139,6 +139,25 @@ export class ImageCopyProvider extends ros.Construct {
     this.handlerFunction.addRosDependency(this.role.logicalId);
     this.serviceToken = ros.Token.asString(this.handlerFunction.getAtt('ARN'));
   }
+
+  private stackGroupsEnabled = false;
+
+  /**
+   * Lets the handler run `ImageDistribution`s: a second policy on the role with the stack group actions
+   * ({@link STACK_GROUP_ACTION_RESOURCES}) and Resource Manager's `ListAccountsForParent`. Added once, and only to
+   * the provider of a stack that has an ImageDistribution.
+   */
+  public enableStackGroups(): void {
+    if (this.stackGroupsEnabled) {
+      return;
+    }
+    this.stackGroupsEnabled = true;
+    this.role.addPropertyOverride('Policies.1', {
+      Description: 'What the ros-cdk-image-copy handler calls for an ImageDistribution: ROS stack groups.',
+      PolicyName: ros.Fn.join('', [this.physicalName, '-stack-groups']),
+      PolicyDocument: { Version: '1', Statement: stackGroupPolicyStatements(ros.RosPseudo.accountId) },
+    });
+  }
 }
 
 /**
@@ -218,4 +237,51 @@ function readHandlerBundle(): Buffer {
     }
     throw error;
   }
+}
+
+/**
+ * The actions the handler calls for an `ImageDistribution` and where, from their "RAM authorization" tables:
+ *
+ * - `account-stack-groups`: the account's stack groups in any region, `acs:ros:*:<account>:stackgroup/*`. The tables
+ *   of CreateStackGroup, UpdateStackGroup, DeleteStackGroup, GetStackGroup, CreateStackInstances,
+ *   DeleteStackInstances, GetStackInstance and ListStackInstances name the resource type StackGroup
+ *   (`acs:ros:{#regionId}:{#accountId}:stackgroup/{#StackGroupName}`) and no dependent action: in particular no
+ *   `ram:PassRole` for the administration and execution roles
+ *   (https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-createstackgroup,
+ *   https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-createstackinstances), so none is
+ *   granted.
+ * - `all-resources`: GetStackGroupOperation and ListStackGroupOperationResults take an operation id, not a group;
+ *   Resource Manager ListAccountsForParent (folders of `targetFolderIds`) is authorized on the resource directory.
+ *   `*` is effective whichever the tables name.
+ */
+export const STACK_GROUP_ACTION_RESOURCES: Readonly<
+  Record<string, 'account-stack-groups' | 'all-resources'>
+> = {
+  'ros:CreateStackGroup': 'account-stack-groups',
+  'ros:UpdateStackGroup': 'account-stack-groups',
+  'ros:DeleteStackGroup': 'account-stack-groups',
+  'ros:GetStackGroup': 'account-stack-groups',
+  'ros:CreateStackInstances': 'account-stack-groups',
+  'ros:DeleteStackInstances': 'account-stack-groups',
+  'ros:GetStackInstance': 'account-stack-groups',
+  'ros:ListStackInstances': 'account-stack-groups',
+  'ros:GetStackGroupOperation': 'all-resources',
+  'ros:ListStackGroupOperationResults': 'all-resources',
+  'resourcemanager:ListAccountsForParent': 'all-resources',
+};
+
+/** The stack group policy: one statement per kind of resource (see {@link STACK_GROUP_ACTION_RESOURCES}). */
+function stackGroupPolicyStatements(accountId: string): PolicyStatement[] {
+  const actionsOn = (scope: 'account-stack-groups' | 'all-resources') =>
+    Object.keys(STACK_GROUP_ACTION_RESOURCES).filter(
+      (action) => STACK_GROUP_ACTION_RESOURCES[action] === scope,
+    );
+  return [
+    {
+      Action: actionsOn('account-stack-groups'),
+      Resource: [ros.Fn.join(':', ['acs', 'ros', '*', accountId, 'stackgroup/*'])],
+      Effect: 'Allow',
+    },
+    { Action: actionsOn('all-resources'), Resource: ['*'], Effect: 'Allow' },
+  ];
 }

@@ -45,6 +45,10 @@ export type Phase =
   | 'delete'
   /** Delete: removing the copies of this resource that the physical id names (see image-copy-resource.ts). */
   | 'sweep'
+  /** ImageDistribution: running the plan's stack group steps (see distribution-group.ts). */
+  | 'group-run'
+  /** ImageDistribution: reading each instance's image id. */
+  | 'group-report'
   /** The work is done; only the answer is left to send (no URL accepted it in the invocation that did the work). */
   | 'answer';
 
@@ -105,6 +109,8 @@ export interface ContinuationState {
   readonly peerFallback?: boolean;
   /** Phase `answer`: the answer to send. */
   readonly answer?: PendingAnswer;
+  /** ImageDistribution: its plan and where it stands (`DistributionProgress` of distribution-group.ts). */
+  readonly distribution?: Readonly<Record<string, unknown>>;
 }
 
 /** An FC 3.0 Node.js context, the parts the handler reads. */
@@ -208,6 +214,8 @@ function readContinuation(value: unknown): ContinuationState | undefined {
     'update',
     'delete',
     'sweep',
+    'group-run',
+    'group-report',
     'answer',
   ];
   if (!phases.includes(state.phase as Phase) || typeof state.startedAt !== 'number') {

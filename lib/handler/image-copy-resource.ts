@@ -71,7 +71,7 @@ export type Outcome =
   | {
       readonly status: 'SUCCESS';
       readonly physicalResourceId: string;
-      readonly data?: ImageCopyOutputs;
+      readonly data?: Readonly<Record<string, string>>;
       /** Confirm this copy as the resource's image once ROS accepted the answer. */
       readonly confirm?: Confirmation;
       /** The copy this request started (removed if ROS refuses the answer, see index.ts). */

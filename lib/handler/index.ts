@@ -13,6 +13,7 @@ import {
   customResourceTimeoutSeconds,
   DEFAULT_CREATE_TIMEOUT_MINUTES,
   DEFAULT_DELETE_TIMEOUT_MINUTES,
+  IMAGE_DISTRIBUTION_RESOURCE_TYPE,
   ImageCopyParameter,
   type ImageCopyParameterKey,
   parseNumberParameter,
@@ -40,6 +41,8 @@ import {
   readEvent,
 } from './event';
 import { discardCopy } from './discard';
+import { DistributionGroupResource } from './distribution-group';
+import { createStackGroupClients } from './distribution-group-api';
 import { ImageCopyResource, type Outcome, physicalIdOf } from './image-copy-resource';
 import type { ImageView } from './images';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS, Invocation, invocationDeadlines } from './invocation';
@@ -245,7 +248,15 @@ export function createHandler(
     if (state.phase === 'answer' && state.answer) {
       pending = state.answer;
     } else {
-      const work = new ImageCopyResource(ctx);
+      const work =
+        event.ResourceType === IMAGE_DISTRIBUTION_RESOURCE_TYPE
+          ? new DistributionGroupResource(ctx, {
+              clients: createStackGroupClients(
+                { credentials, accountId, regionId, endpoints: endpointsFromEnvironment(env) },
+                env,
+              ),
+            })
+          : new ImageCopyResource(ctx);
       try {
         const run = await runOrHandOver(() => work.handle(), handing);
         if (run.continued) {

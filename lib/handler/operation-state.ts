@@ -44,6 +44,8 @@ export class OperationState {
   peerFallback?: boolean;
   /** Phase `answer`: what is left to send. */
   answer?: PendingAnswer;
+  /** ImageDistribution: its plan and where it stands. */
+  distribution?: Record<string, unknown>;
   /** Whether this invocation resumed a handed-over operation. */
   readonly continued: boolean;
   /** The create and delete timeouts, ms: set once, when the operation has read its properties. */
@@ -83,6 +85,7 @@ export class OperationState {
     this.copiedFrom = continuation?.copiedFrom;
     this.peerFallback = continuation?.peerFallback;
     this.answer = continuation?.answer;
+    this.distribution = continuation?.distribution ? { ...continuation.distribution } : undefined;
   }
 
   /** Sets the create and delete timeouts, seconds (once: the operation's deadline follows from them). */
@@ -147,6 +150,7 @@ export class OperationState {
       ...(this.copiedFrom !== undefined ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.peerFallback ? { peerFallback: true } : {}),
       ...(this.answer !== undefined ? { answer: this.answer } : {}),
+      ...(this.distribution !== undefined ? { distribution: this.distribution } : {}),
     };
   }
 }

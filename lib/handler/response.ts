@@ -9,7 +9,7 @@
  */
 import * as http from 'http';
 import * as https from 'https';
-import { RESPONSE_BODY_LIMIT_BYTES, type ImageCopyOutputs } from '../protocol';
+import { RESPONSE_BODY_LIMIT_BYTES } from '../protocol';
 import type { Logger } from './log';
 import type { Clock } from '../clock';
 import { backoffDelay } from './retry';
@@ -22,7 +22,7 @@ export interface ResponseBody {
   readonly StackId: string;
   readonly RequestId: string;
   readonly LogicalResourceId: string;
-  readonly Data?: ImageCopyOutputs;
+  readonly Data?: Readonly<Record<string, string>>;
 }
 
 const ELLIPSIS = '…';

@@ -206,6 +206,8 @@ export class FunctionRuntime {
       FC_CUSTOM_LISTEN_PORT: '9000',
       ALIBABA_CLOUD_ECS_ENDPOINT: this.options.endpoint(),
       ALIBABA_CLOUD_FC_ENDPOINT: fcEndpoint,
+      ALIBABA_CLOUD_ROS_ENDPOINT: this.options.endpoint(),
+      ALIBABA_CLOUD_RESOURCEMANAGER_ENDPOINT: this.options.endpoint(),
       ALIBABA_CLOUD_ENDPOINT_PROTOCOL: 'http',
       ...(listingBoundMs !== undefined ? { IMAGE_COPY_LISTING_BOUND_MS: String(listingBoundMs) } : {}),
       ...(credentials && {
