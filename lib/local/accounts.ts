@@ -11,7 +11,7 @@ import { Ram as RamStore } from './ram';
 import type { StateStore } from './state';
 import type { FcApi, FunctionCompute } from './fc';
 import type { AccessKey, KeyLookup, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
-import type { ChangeSets, LaunchTemplateStore, RosService, StackEngine } from './ros';
+import type { ChangeSets, LaunchTemplateStore, RosService, StackEngine, StackGroups } from './ros';
 import type { KeyAccount } from './server';
 
 /** What an account keeps of its identity in the state. */
@@ -51,6 +51,7 @@ export interface AccountServices {
   readonly rosApi: RosService;
   readonly changeSets: ChangeSets;
   readonly launchTemplates: LaunchTemplateStore;
+  readonly stackGroups: StackGroups;
 }
 
 /** One account of a LocalCloud: `cloud.accounts[i]`. */
@@ -63,6 +64,8 @@ export class LocalAccount {
   readonly changeSets: ChangeSets;
   /** The ECS launch templates this account's stacks created. */
   readonly launchTemplates: LaunchTemplateStore;
+  /** The ROS stack groups this account administers (their instances live in the target accounts' `ros`). */
+  readonly stackGroups: StackGroups;
   /** @internal */
   readonly services: AccountServices;
 
@@ -78,6 +81,7 @@ export class LocalAccount {
     this.ros = services.ros;
     this.changeSets = services.changeSets;
     this.launchTemplates = services.launchTemplates;
+    this.stackGroups = services.stackGroups;
   }
 
   /** The account's root access key: allowed everything in this account. */

@@ -18,8 +18,10 @@ import {
   LaunchTemplateStore,
   RosService,
   StackEngine,
+  StackGroups,
   type CloudServices,
   type EngineOptions,
+  type ResourceDirectoryView,
 } from './ros';
 import type { RequestContext, RpcService } from './service';
 import { CallRecord, FaultHook, IncomingCall, LocalServer, Route } from './server';
@@ -64,6 +66,11 @@ export interface LocalCloudOptions extends EcsOptions {
   readonly variants?: Partial<CloudVariants>;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
   readonly customResourceDeliveries?: (logicalId: string, requestType: string) => number;
+  /**
+   * The Resource Directory service-managed stack groups deploy through (its management account, folders and
+   * members), read at each call. Default: none (service-managed stack groups are refused).
+   */
+  readonly resourceDirectoryView?: () => ResourceDirectoryView | undefined;
 }
 
 /**
@@ -179,6 +186,8 @@ export class LocalCloud {
     this.ram = first.services.ram;
     this.server.addRoute(this.accountRoute(first.services.fcApi));
     this.server.addService(this.accountService(first.services.rosApi));
+    // Every account exists now: the stack group operations a stop interrupted go on.
+    this.accounts.forEach((account) => account.stackGroups.resume());
     this.state.changed();
   }
 
@@ -300,12 +309,23 @@ export class LocalCloud {
       creationMs: options.ros?.changeSetCreationMs,
       clock: rosClock,
     });
+    const stackGroups = new StackGroups({
+      store,
+      admin: { accountId, ram, engine: ros },
+      account: (id) => {
+        const target = this.accounts.find((a) => a.accountId === id);
+        return target && { accountId: id, ram: target.services.ram, engine: target.ros };
+      },
+      resourceDirectory: options.resourceDirectoryView,
+      clock: rosClock,
+    });
     const rosApi = new RosService(
       new ClientTokens(store, rosClock),
       ros,
       changeSets,
       () => this.ecs.regions(),
       () => this.variants.stackEventsOrder,
+      { groups: stackGroups, accountsPerCall: () => Number(this.variants.stackGroupAccountsPerCall) },
     );
     return new LocalAccount(index, accountId, {
       ram,
@@ -315,6 +335,7 @@ export class LocalCloud {
       rosApi,
       changeSets,
       launchTemplates,
+      stackGroups,
     });
   }
 

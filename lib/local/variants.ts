@@ -103,6 +103,12 @@ export const VARIANT_VALUES = {
    * strictest), or it is accepted and changes nothing. Undocumented which.
    */
   repeatedImageStatus: ['refused', 'accepted'],
+  /**
+   * How many account ids one stack group call takes (AccountIds, DeploymentTargets.AccountIds): the documents
+   * disagree. The older CreateStackInstances reference says at most 20, the Resource Directory member lists at most
+   * 30, the current `@alicloud/ros20190910` models at most 50. The strictest, 20, by default.
+   */
+  stackGroupAccountsPerCall: ['20', '30', '50'],
 } as const;
 
 export type VariantName = keyof typeof VARIANT_VALUES;

@@ -26,6 +26,7 @@ import {
   timeoutParam,
 } from './params';
 import { resourceDetail, stackDetail, stackSummary, templateSummary } from './responses';
+import { stackGroupActions, type StackGroups } from './stack-groups';
 import { parseTemplate, TemplateError } from './template';
 
 /**
@@ -45,9 +46,27 @@ export class RosService implements RpcService {
     private readonly regions: () => readonly string[],
     /** The order of ListStackEvents, which ROS does not document (variant `stackEventsOrder`). */
     private readonly eventsOrder: () => 'newest-first' | 'oldest-first' = () => 'newest-first',
+    /** This account's stack groups, and how many account ids one of their calls takes. */
+    stackGroups?: { readonly groups: StackGroups; readonly accountsPerCall: () => number },
   ) {
     Object.assign(this.actions, changeSetActions(changeSets, engine, tokens));
+    if (stackGroups) {
+      const api = stackGroupActions(stackGroups.groups, tokens, {
+        regions: this.regions,
+        accountsPerCall: stackGroups.accountsPerCall,
+      });
+      Object.assign(this.actions, api.actions);
+      this.stackGroupResource = api.resourceOf;
+    }
   }
+
+  /** The RAM resource of a stack group action (its stack group or operation), undefined for the others. */
+  private readonly stackGroupResource?: (
+    action: string,
+    region: string,
+    accountId: string,
+    p: Record<string, string>,
+  ) => string | undefined;
 
   async handle(
     action: string,
@@ -75,7 +94,8 @@ export class RosService implements RpcService {
     const stackArn = stackId
       ? `acs:ros:${regionId}:${ctx.accountId}:stack/${stackId}`
       : `acs:ros:${regionId}:${ctx.accountId}:stack/*`;
-    ctx.authorize(`ros:${action}`, [stackArn]);
+    const resource = this.stackGroupResource?.(action, regionId, ctx.accountId, params) ?? stackArn;
+    ctx.authorize(`ros:${action}`, [resource]);
     return handler.call(this, regionId, params);
   }
 

@@ -378,7 +378,13 @@ export class StackEngine {
     return stack;
   }
 
-  delete(regionId: string, stackId: string, retain: { all: boolean; resources: string[] }): void {
+  /** Starts a deletion; `onFinished` is told when the operation has ended, however it ended. */
+  delete(
+    regionId: string,
+    stackId: string,
+    retain: { all: boolean; resources: string[] },
+    onFinished?: OperationListener,
+  ): void {
     const stack = this.get(regionId, stackId);
     if (stack.status === 'DELETE_COMPLETE') {
       return;
@@ -395,7 +401,7 @@ export class StackEngine {
       );
     }
     this.setStatus(stack, 'DELETE_IN_PROGRESS', 'Stack DELETE started');
-    this.background(this.runDelete(stack, retain));
+    this.background(this.runDelete(stack, retain), () => onFinished?.(stack));
   }
 
   /** A stack's outputs as GetStack shows them (NoEcho masked). */

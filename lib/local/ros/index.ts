@@ -26,3 +26,10 @@ export { LaunchTemplateStore, MAX_LAUNCH_TEMPLATES_PER_REGION } from './launch-t
 export type { LaunchTemplate } from './launch-templates';
 export { LAUNCH_TEMPLATE_PROPERTIES } from './resources/launch-template';
 export type { CloudServices } from './resources';
+export { StackGroups, DEFAULT_ADMINISTRATION_ROLE, DEFAULT_EXECUTION_ROLE } from './stack-groups';
+export type {
+  OperationState as StackGroupOperationState,
+  ResourceDirectoryView,
+  StackGroupState,
+  StackInstanceState,
+} from './stack-groups';
