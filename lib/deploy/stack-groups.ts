@@ -354,10 +354,27 @@ export class StackGroupFollower implements GroupFollowing {
         });
       }
     }
+    // An operation ROS no longer knows (its group deleted) has ended as far as anyone can tell.
+    const status = now?.status ?? followed.operation.status;
+    const ended = !now || !ACTIVE_OPERATION_STATUSES.includes(status);
     const all = [...followed.results.values()];
     const done = all.filter((r) => r.status !== 'RUNNING').length;
-    const progress = `${done}/${all.length}`;
-    if (all.length > 0 && progress !== followed.progress) {
+    // ROS may list an account and region's result only once it starts. While a create or update runs, the
+    // instances it has yet to make CURRENT are OUTDATED ("Status of stack group and stack instance operations"), so
+    // the instances not CURRENT tell how many there are in all; at the end, the results are all there is.
+    let total = all.length;
+    if (!ended && (action === 'CREATE' || action === 'UPDATE')) {
+      const pending = (await this.api.instances(group.name)) ?? [];
+      const keys = new Set(all.map((r) => key(r.accountId, r.regionId)));
+      for (const i of pending) {
+        if (i.status !== 'CURRENT') {
+          keys.add(key(i.accountId, i.regionId));
+        }
+      }
+      total = keys.size;
+    }
+    const progress = `${done}/${total}`;
+    if (total > 0 && progress !== followed.progress) {
       followed.progress = progress;
       this.tell({
         type: 'stack-group-progress',
@@ -365,16 +382,14 @@ export class StackGroupFollower implements GroupFollowing {
         operationId,
         action,
         done,
-        total: all.length,
+        total,
       });
     }
-    // An operation ROS no longer knows (its group deleted) has ended as far as anyone can tell.
-    const status = now?.status ?? followed.operation.status;
     if (now && now.status !== followed.operation.status) {
       this.tell({ type: 'stack-group-operation', stackGroupName: group.name, ...pick(now) });
     }
     followed.operation = { ...followed.operation, ...(now && { status: now.status }) };
-    followed.ended = !now || !ACTIVE_OPERATION_STATUSES.includes(status);
+    followed.ended = ended;
   }
 
   /** Runs a reading; any failure but an abort turns the following off with a message. */

@@ -31,7 +31,9 @@ describe('finding the stack groups a template manages', () => {
       Resources: {
         A: {
           Type: 'ALIYUN::ROS::StackGroup',
-          Properties: { StackGroupName: { 'Fn::Join': ['-', [{ Ref: 'ALIYUN::StackName' }, { Ref: 'Env' }]] } },
+          Properties: {
+            StackGroupName: { 'Fn::Join': ['-', [{ Ref: 'ALIYUN::StackName' }, { Ref: 'Env' }]] },
+          },
         },
         B: {
           Type: 'ALIYUN::ROS::StackGroup',
