@@ -14,6 +14,7 @@ import {
 } from '../local/discovery';
 import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud, MAX_ACCOUNTS } from '../local/local-cloud';
+import { parseFolderAssignments, ResourceDirectoryError, type ResourceDirectoryOptions } from '../local/rd';
 import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
@@ -31,6 +32,12 @@ Options:
   --state FILE           State file (default: ${DEFAULT_LOCAL_DIR}/${STATE_FILE_NAME}); separate runs see one cloud
   --accounts N           How many accounts the cloud has (default 1; a state file keeps every account it had),
                          each with its own root key, id, RAM, images and stacks: all are printed
+  --folder NAME=I,J,...  Enable a Resource Directory managed by the first account (account 0) with a folder NAME
+                         holding the accounts of those indexes (repeatable; the others are in the Root folder;
+                         a state file keeps the directory and its ids)
+  --stack-group-roles    Create the RAM roles of self-managed stack groups, as the ROS guide says:
+                         AliyunROSStackGroupAdministrationRole in account 0, AliyunROSStackGroupExecutionRole
+                         (trusting account 0) in every account
   --copy-duration-ms N   How long every image copy takes (default: proportional to the image size)
   --faults FILE          Inject faults from a JSON fault plan, e.g.
                            {"seed": 7, "rules": [{"kind": "throttle", "product": "ecs", "probability": 0.2}]}
@@ -59,6 +66,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         state: { type: 'string' },
         'copy-duration-ms': { type: 'string' },
         accounts: { type: 'string' },
+        folder: { type: 'string', multiple: true },
+        'stack-group-roles': { type: 'boolean' },
         faults: { type: 'string' },
         variant: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -91,6 +100,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       port: integerOption('--port', values.port, 0, 65535),
       copyDurationMs: integerOption('--copy-duration-ms', values['copy-duration-ms'], 1, 24 * 3600 * 1000),
       accounts: integerOption('--accounts', values.accounts, 1, MAX_ACCOUNTS),
+      resourceDirectory: values.folder === undefined ? undefined : readFolders(values.folder),
+      stackGroupRoles: values['stack-group-roles'] ?? false,
       faults: values.faults === undefined ? undefined : readFaultPlan(values.faults, io.cwd),
       variants: readVariants(values.variant ?? []),
     });
@@ -125,6 +136,8 @@ async function start(
     port?: number;
     copyDurationMs?: number;
     accounts?: number;
+    resourceDirectory?: ResourceDirectoryOptions;
+    stackGroupRoles?: boolean;
     faults?: FaultPlan;
     variants?: Partial<CloudVariants>;
   },
@@ -142,6 +155,8 @@ async function start(
       stateFile,
       copyDurationMs: options.copyDurationMs,
       accounts: options.accounts,
+      resourceDirectory: options.resourceDirectory,
+      stackGroupRoles: options.stackGroupRoles,
       faults: options.faults,
       variants: options.variants,
       lockPurpose: 'ros-local',
@@ -169,6 +184,18 @@ async function start(
           `  account ${account.index + 1}: id ${account.accountId}, access key id ${account.credentials.accessKeyId}, ` +
             `secret ${account.credentials.accessKeySecret}`,
         ]),
+      ...(cloud.resourceDirectory
+        ? [
+            `  resource directory  ${cloud.resourceDirectory.resourceDirectoryId}: ` +
+              cloud.resourceDirectory
+                .folders()
+                .map(
+                  (f) =>
+                    `${f.folderName} ${f.folderId} (${cloud.resourceDirectory!.accountsOf(f.folderId).length} accounts)`,
+                )
+                .join(', '),
+          ]
+        : []),
       ``,
       `SDK clients: new $OpenApiUtil.Config({ accessKeyId, accessKeySecret, regionId, endpoint: '${cloud.endpoint}', protocol: 'http' })`,
       `ros-deploy --local uses this LocalCloud while it runs. Stop with Ctrl-C.`,
@@ -202,6 +229,9 @@ function startFailure(
 ): ConfigurationError | undefined {
   if (err instanceof StateFileError) {
     return new ConfigurationError(err.message);
+  }
+  if (err instanceof ResourceDirectoryError) {
+    return new ConfigurationError(`--folder: ${err.message}`);
   }
   if (err instanceof StateLockedError) {
     return new ConfigurationError(
@@ -273,6 +303,14 @@ function readVariants(assignments: readonly string[]): Partial<CloudVariants> {
       throw new UsageError(`--variant: ${err.message}`);
     }
     throw err;
+  }
+}
+
+function readFolders(assignments: readonly string[]): ResourceDirectoryOptions {
+  try {
+    return parseFolderAssignments(assignments);
+  } catch (err) {
+    throw new UsageError(`--folder: ${(err as Error).message}`);
   }
 }
 

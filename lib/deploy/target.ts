@@ -98,7 +98,10 @@ export interface LocalTargetOptions {
   readonly onWait?: (holder: LockHolder, stateFile: string) => void;
   /** Stops waiting for the state file (`Aborted`). */
   readonly signal?: AbortSignal;
-  /** The environment whose `ROS_LOCAL_VARIANTS` and `ROS_LOCAL_ACCOUNTS` an embedded LocalCloud plays. @default process.env */
+  /**
+   * The environment whose `ROS_LOCAL_VARIANTS`, `ROS_LOCAL_ACCOUNTS`, `ROS_LOCAL_FOLDERS` and
+   * `ROS_LOCAL_STACK_GROUP_ROLES` an embedded LocalCloud plays. @default process.env
+   */
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
 }
@@ -110,8 +113,14 @@ export interface LocalTargetOptions {
  * `signal` stops the wait for the state file. LocalCloud is loaded only here, when used.
  */
 export async function localTarget(options: LocalTargetOptions): Promise<Target> {
-  const { accountsFromEnvironment, connectLocalCloud, DEFAULT_LOCAL_DIR, STATE_FILE_NAME } =
-    await import('../local/connect');
+  const {
+    accountsFromEnvironment,
+    connectLocalCloud,
+    DEFAULT_LOCAL_DIR,
+    resourceDirectoryFromEnvironment,
+    stackGroupRolesFromEnvironment,
+    STATE_FILE_NAME,
+  } = await import('../local/connect');
   const { variantsFromEnvironment } = await import('../local/variants');
   const relative = (file: string) => path.relative(options.directory, file) || file;
   let cloud;
@@ -120,6 +129,8 @@ export async function localTarget(options: LocalTargetOptions): Promise<Target> 
       purpose: options.purpose ?? 'ros-cdk-image-copy deploy',
       variants: variantsFromEnvironment(options.env ?? process.env),
       accounts: accountsFromEnvironment(options.env ?? process.env),
+      resourceDirectory: resourceDirectoryFromEnvironment(options.env ?? process.env),
+      stackGroupRoles: stackGroupRolesFromEnvironment(options.env ?? process.env),
       onWait: options.onWait,
       signal: options.signal,
       clock: options.clock,

@@ -9,6 +9,7 @@ import { DEFAULT_LOCAL_DIR, findRunningLocalCloud, STATE_FILE_NAME } from './dis
 import { LocalCloud, MAX_ACCOUNTS } from './local-cloud';
 import type { AccountKey } from './accounts';
 import type { AccessKey } from './ram';
+import { parseFolderAssignments, type ResourceDirectoryOptions } from './rd';
 import { type LockHolder, StateLockedError } from './state-lock';
 import type { CloudVariants } from './variants';
 import * as path from 'path';
@@ -38,6 +39,10 @@ export interface ConnectLocalCloudOptions {
   readonly variants?: Partial<CloudVariants>;
   /** How many accounts an embedded LocalCloud has (`ROS_LOCAL_ACCOUNTS`, see `accountsFromEnvironment`). @default 1 */
   readonly accounts?: number;
+  /** An embedded LocalCloud's Resource Directory (`ROS_LOCAL_FOLDERS`, see `resourceDirectoryFromEnvironment`). */
+  readonly resourceDirectory?: ResourceDirectoryOptions;
+  /** Whether an embedded LocalCloud creates the stack-group roles (`ROS_LOCAL_STACK_GROUP_ROLES`). @default false */
+  readonly stackGroupRoles?: boolean;
   /** Told once when another process holds the state file and this waits for it. */
   readonly onWait?: (holder: LockHolder, stateFile: string) => void;
   /** Stops waiting (the promise rejects with the signal's reason). */
@@ -76,6 +81,8 @@ export async function connectLocalCloud(
         stateFile,
         variants: options.variants,
         ...(options.accounts !== undefined ? { accounts: options.accounts } : {}),
+        ...(options.resourceDirectory !== undefined ? { resourceDirectory: options.resourceDirectory } : {}),
+        ...(options.stackGroupRoles ? { stackGroupRoles: true } : {}),
         lockPurpose: options.purpose ?? 'LocalCloud',
       });
       return {
@@ -135,4 +142,42 @@ export function accountsFromEnvironment(env: NodeJS.ProcessEnv = process.env): n
     );
   }
   return count;
+}
+
+/**
+ * Environment variable read by the LocalCloud that `ros-deploy --local` embeds: its Resource Directory's folders,
+ * `NAME=INDEX,INDEX;NAME=INDEX` (account indexes, 0 the management account), as `ros-local start --folder` takes them.
+ */
+export const FOLDERS_ENVIRONMENT_VARIABLE = 'ROS_LOCAL_FOLDERS';
+
+/** The Resource Directory `ROS_LOCAL_FOLDERS` asks for (undefined when unset); throws naming a value that is not one. */
+export function resourceDirectoryFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): ResourceDirectoryOptions | undefined {
+  const text = env[FOLDERS_ENVIRONMENT_VARIABLE];
+  if (text === undefined || text.trim() === '') {
+    return undefined;
+  }
+  try {
+    return parseFolderAssignments(text.split(';'));
+  } catch (err) {
+    throw new Error(`${FOLDERS_ENVIRONMENT_VARIABLE}=${text}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Environment variable read by the LocalCloud that `ros-deploy --local` embeds: `1` or `true` creates the stack-group roles. */
+export const STACK_GROUP_ROLES_ENVIRONMENT_VARIABLE = 'ROS_LOCAL_STACK_GROUP_ROLES';
+
+/** Whether `ROS_LOCAL_STACK_GROUP_ROLES` asks for the stack-group roles; throws naming a value that is not a boolean. */
+export function stackGroupRolesFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  const text = env[STACK_GROUP_ROLES_ENVIRONMENT_VARIABLE]?.trim().toLowerCase();
+  if (text === undefined || text === '' || text === '0' || text === 'false') {
+    return false;
+  }
+  if (text === '1' || text === 'true') {
+    return true;
+  }
+  throw new Error(
+    `${STACK_GROUP_ROLES_ENVIRONMENT_VARIABLE}=${env[STACK_GROUP_ROLES_ENVIRONMENT_VARIABLE]}: expected 1, true, 0 or false`,
+  );
 }

@@ -11,6 +11,7 @@ import { systemClock } from './clock';
 import { EcsOptions, EcsService } from './ecs';
 import { FaultPlan, FaultPlanSpec, isFaultHook } from './faults';
 import { FcApi, FunctionCompute, InvocationHooks } from './fc';
+import { ResourceDirectory, ResourceManagerService, type ResourceDirectoryOptions } from './rd';
 import { AccessKey, PolicyDocument, Ram, RoleDefinition, TemporaryCredentials } from './ram';
 import {
   ChangeSets,
@@ -27,6 +28,7 @@ import type { RequestContext, RpcService } from './service';
 import { CallRecord, FaultHook, IncomingCall, LocalServer, Route } from './server';
 import { StateStore } from './state';
 import { StateLock } from './state-lock';
+import { createStackGroupRoles } from './stack-group-roles';
 import { CloudVariants, resolveVariants } from './variants';
 
 /** At most this many accounts in one LocalCloud. */
@@ -67,6 +69,19 @@ export interface LocalCloudOptions extends EcsOptions {
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
   readonly customResourceDeliveries?: (logicalId: string, requestType: string) => number;
   /**
+   * Enables a Resource Directory with the first account as its management account (`cloud.resourceDirectory`, the
+   * Resource Manager API): `{ folders: { prod: [1, 2], dev: [3] } }` puts accounts (by index) in folders; the others
+   * are in the Root folder. Kept in the state with its ids: a cloud started on the file later has it, with these
+   * folders updated. Default: none (unless the state has one).
+   */
+  readonly resourceDirectory?: ResourceDirectoryOptions;
+  /**
+   * Creates the RAM roles of self-managed stack groups as the ROS guide says (see `lib/local/stack-group-roles.ts`):
+   * `AliyunROSStackGroupAdministrationRole` in the first account, `AliyunROSStackGroupExecutionRole` in every account,
+   * each account once. @default false
+   */
+  readonly stackGroupRoles?: boolean;
+  /**
    * The Resource Directory service-managed stack groups deploy through (its management account, folders and
    * members), read at each call. Default: none (service-managed stack groups are refused).
    */
@@ -96,6 +111,9 @@ export class LocalCloud {
     try {
       cloud = new LocalCloud(options, lock);
       await cloud.server.listen(options.port ?? 0);
+      // Every account exists and the cloud answers (custom resources post to it): the stack group operations a stop
+      // interrupted go on.
+      cloud.accounts.forEach((account) => account.stackGroups.resume());
       return cloud;
     } catch (err) {
       cloud?.state.close();
@@ -124,6 +142,11 @@ export class LocalCloud {
   readonly state: StateStore;
   /** The readings of undocumented behaviours in force (`options.variants` over the strictest defaults). */
   readonly variants: CloudVariants;
+  /**
+   * The Resource Directory the first account manages (`resourceDirectory` option), or undefined when it has none:
+   * `cloud.resourceDirectory?.folderId('prod')`, `.accountsOf(folderId)`.
+   */
+  readonly resourceDirectory: ResourceDirectory | undefined;
   private readonly callbacks: Callbacks;
   private readonly ram: Ram;
   private readonly server: LocalServer;
@@ -186,8 +209,15 @@ export class LocalCloud {
     this.ram = first.services.ram;
     this.server.addRoute(this.accountRoute(first.services.fcApi));
     this.server.addService(this.accountService(first.services.rosApi));
-    // Every account exists now: the stack group operations a stop interrupted go on.
-    this.accounts.forEach((account) => account.stackGroups.resume());
+    this.resourceDirectory = ResourceDirectory.open(
+      this.state,
+      this.accounts.map((a) => a.accountId),
+      options.resourceDirectory,
+    );
+    this.server.addService(new ResourceManagerService(() => this.resourceDirectory));
+    if (options.stackGroupRoles) {
+      createStackGroupRoles(this.state, this.accounts);
+    }
     this.state.changed();
   }
 
@@ -303,6 +333,8 @@ export class LocalCloud {
       deliveries: (logicalId, requestType) =>
         options.customResourceDeliveries?.(logicalId, requestType) ??
         this.plan.deliveries(logicalId, requestType),
+      // ALIYUN::ROS::StackGroup and StackInstances act on the account's stack groups (made below).
+      stackGroups: () => stackGroups,
     };
     const ros = new StackEngine(store, accountId, services, { ...options.ros, clock: rosClock });
     const changeSets = new ChangeSets(store, ros, services, this.variants, {
@@ -316,7 +348,7 @@ export class LocalCloud {
         const target = this.accounts.find((a) => a.accountId === id);
         return target && { accountId: id, ram: target.services.ram, engine: target.ros };
       },
-      resourceDirectory: options.resourceDirectoryView,
+      resourceDirectory: () => options.resourceDirectoryView?.() ?? this.resourceDirectory,
       clock: rosClock,
     });
     const rosApi = new RosService(

@@ -104,6 +104,12 @@ export const VARIANT_VALUES = {
    */
   repeatedImageStatus: ['refused', 'accepted'],
   /**
+   * Whom ECS's "up to five concurrent image copy tasks" per region binds (the CopyImage reference says "a region"; the
+   * ECS limits page defines a quota as per account and region but does not list this one): every account's copies
+   * into a region share one queue of five (the strictest), or each account has five of its own in each region.
+   */
+  copyQueue: ['shared', 'per-account'],
+  /**
    * How many account ids one stack group call takes (AccountIds, DeploymentTargets.AccountIds): the documents
    * disagree. The older CreateStackInstances reference says at most 20, the Resource Directory member lists at most
    * 30, the current `@alicloud/ros20190910` models at most 50. The strictest, 20, by default.

@@ -28,6 +28,7 @@ export const LENIENT_ECS_VARIANTS: EcsVariants = {
   sharedImageDelete: 'force-deletes',
   sharedImageTags: 'shown',
   repeatedImageStatus: 'accepted',
+  copyQueue: 'per-account',
 };
 
 /**

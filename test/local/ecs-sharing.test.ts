@@ -377,3 +377,45 @@ describe('DeleteImage of a shared image', () => {
     });
   });
 });
+
+describe('the five running copies of a region (copyQueue)', () => {
+  // Each account copies five of its own images into Shanghai: 10 copies of one region, 5 per account.
+  async function tenCopies(reading: CloudVariants['copyQueue']) {
+    const cloud = await LocalCloud.start({
+      accounts: 2,
+      copyDurationMs: 600_000,
+      variants: { copyVisibility: 'immediate', copyConflict: 'none', copyQueue: reading },
+    });
+    try {
+      const ids: string[][] = [];
+      for (const account of cloud.accounts) {
+        const ecs = clients(cloud, account.credentials);
+        const source = cloud.ecs.putImage(HZ, { imageName: 'golden', ownerId: account.accountId });
+        const copied: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const res = await ecs.copyImage(
+            new $Ecs.CopyImageRequest({
+              regionId: HZ,
+              imageId: source,
+              destinationRegionId: SH,
+              destinationImageName: `copy-${i}`,
+            }),
+          );
+          copied.push(res.body!.imageId!);
+        }
+        ids.push(copied);
+      }
+      return ids.map((copied) => copied.map((id) => cloud.ecs.getImage(SH, id)!.status));
+    } finally {
+      await cloud.stop();
+    }
+  }
+
+  it('per-account: two accounts each start 5 copies into one region, and all 10 run at once', async () => {
+    expect(await tenCopies('per-account')).toEqual([Array(5).fill('Creating'), Array(5).fill('Creating')]);
+  });
+
+  it("shared (the default): the second account's 5 copies wait for the first account's", async () => {
+    expect(await tenCopies('shared')).toEqual([Array(5).fill('Creating'), Array(5).fill('Waiting')]);
+  });
+});

@@ -66,6 +66,7 @@ describe('the defaults', () => {
         sharedImageDelete: 'refused',
         sharedImageTags: 'hidden',
         repeatedImageStatus: 'refused',
+        copyQueue: 'shared',
       });
       expect(lenient.ecs.variants).toMatchObject({ copyConflict: 'none', copyVisibility: 'immediate' });
     } finally {

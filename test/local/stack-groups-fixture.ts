@@ -157,7 +157,7 @@ export async function createGroup(
   ros: Ros,
   name: string,
   templateBody: string,
-  extra: Partial<$Ros.CreateStackGroupShrinkRequest> = {},
+  extra: Partial<$Ros.CreateStackGroupRequest> = {},
 ): Promise<string> {
   const response = await ros.createStackGroup(
     new $Ros.CreateStackGroupRequest({ regionId: REGION, stackGroupName: name, templateBody, ...extra }),
@@ -186,7 +186,8 @@ export async function createInstances(
 
 /**
  * A custom resource's provider that logs when each Create starts and ends (ms, with its stack's account and region)
- * to the parameter `LogFile`, sleeps `DelayMs`, then answers: FAILED when `Fail` is `yes`, SUCCESS otherwise.
+ * to the parameter `LogFile`, sleeps `DelayMs`, then answers: FAILED in the account `FailAccount` names, SUCCESS
+ * elsewhere.
  */
 const SLEEPER = `
 const fs = require('fs');
@@ -197,7 +198,7 @@ exports.handler = async (event) => {
   if (e.RequestType === 'Create') await new Promise((r) => setTimeout(r, Number(p.DelayMs)));
   if (e.RequestType === 'Create') fs.appendFileSync(p.LogFile, JSON.stringify({ account: p.Account, region: p.Region,
     stackId: e.StackId, start, end: Date.now() }) + '\\n');
-  const failed = p.Fail === 'yes' && e.RequestType !== 'Delete';
+  const failed = p.FailAccount === p.Account && e.RequestType !== 'Delete';
   const body = { Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail in ' + p.Account : undefined,
     PhysicalResourceId: e.PhysicalResourceId || 'sleeper', StackId: e.StackId, RequestId: e.RequestId,
     LogicalResourceId: e.LogicalResourceId, Data: {} };
@@ -210,13 +211,14 @@ const SLEEPER_ZIP = writeZip([{ name: 'index.js', data: Buffer.from(SLEEPER) }])
 
 /**
  * An instance template whose creation takes `DelayMs` (a custom resource backed by a function of the stack's own
- * account) and logs when it ran to `LogFile`; `Fail=yes` fails it (its reason names the account).
+ * account) and logs when it ran to `LogFile`; the parameter `FailAccount` fails it in that account (the reason
+ * names the account).
  */
 export function slowTemplate(logFile: string, delayMs: number): string {
   return JSON.stringify({
     ROSTemplateFormatVersion: '2015-09-01',
     Parameters: {
-      Fail: { Type: 'String', Default: 'no' },
+      FailAccount: { Type: 'String', Default: 'none' },
       DelayMs: { Type: 'String', Default: String(delayMs) },
     },
     Resources: {
@@ -238,7 +240,7 @@ export function slowTemplate(logFile: string, delayMs: number): string {
           Parameters: {
             LogFile: logFile,
             DelayMs: { Ref: 'DelayMs' },
-            Fail: { Ref: 'Fail' },
+            FailAccount: { Ref: 'FailAccount' },
             Account: { Ref: 'ALIYUN::AccountId' },
             Region: { Ref: 'ALIYUN::Region' },
           },

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as $Ros from '@alicloud/ros20190910';
 import { LocalCloud } from '../../lib/local';
+import { ECS_REGION_IDS } from '../../lib/local/ecs';
 import {
   createGroup,
   createInstances,
@@ -68,6 +69,10 @@ describe('LocalCloud stack groups', () => {
     expect(group.templateBody).toBe(instanceTemplate());
     const list = (await ros.listStackGroups(new $Ros.ListStackGroupsRequest({ regionId: REGION }))).body!;
     expect(list.stackGroups!.map((g) => g.stackGroupName)).toEqual(['images']);
+    // The same ClientToken replays the first answer.
+    const token = 'create-images-2';
+    const first = await createGroup(ros, 'images-2', instanceTemplate(), { clientToken: token });
+    expect(await createGroup(ros, 'images-2', instanceTemplate(), { clientToken: token })).toBe(first);
     const exists = await errorOf(createGroup(ros, 'images', instanceTemplate()));
     expect(exists.code).toBe('StackGroupExists');
     expect(exists.message).toContain('The StackGroup (images) already exists.');
@@ -129,6 +134,8 @@ describe('LocalCloud stack groups', () => {
           /^StackGroup-images-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
         );
         expect(stacks[0].status).toBe('CREATE_COMPLETE');
+        // TimeoutInMinutes: "Default value: 60" (CreateStackInstancesRequest).
+        expect(stacks[0].timeoutInMinutes).toBe(60);
         const instance = (
           await ros.getStackInstance(
             new $Ros.GetStackInstanceRequest({
@@ -302,5 +309,42 @@ describe('LocalCloud stack groups', () => {
     expect(tooManyRegions.message).toContain('RegionIds');
     const unknownRegion = await errorOf(createInstances(ros, 'images', accounts, ['xx-nowhere-1']));
     expect(unknownRegion.message).toContain('xx-nowhere-1');
+  });
+
+  it('keeps to the documented limits: 100 stack groups per account, 2,000 instances per group (LimitExceeded)', async () => {
+    const ros = rosClient(cloud);
+    for (let i = 0; i < 100; i++) {
+      await createGroup(ros, `g${i}`, instanceTemplate());
+    }
+    const groups = await errorOf(createGroup(ros, 'g100', instanceTemplate()));
+    expect(groups.code).toBe('LimitExceeded');
+    expect(groups.message).toContain('at most 100 per account');
+    // Accounts that do not exist fail at once (no execution role): their instances still count.
+    const regions = ECS_REGION_IDS.slice(0, 20);
+    for (let call = 0; call < 5; call++) {
+      const accounts = Array.from({ length: 20 }, (_, i) => String(1_500_000_000_000_000 + call * 100 + i));
+      await waitForOperation(ros, await createInstances(ros, 'g0', accounts, regions));
+    }
+    const instances = await errorOf(createInstances(ros, 'g0', [cloud.accounts[1].accountId], [REGION]));
+    expect(instances.code).toBe('LimitExceeded');
+    expect(instances.message).toContain('at most 2000 per stack group');
+  });
+
+  it('takes up to 50 accounts a call under the variant stackGroupAccountsPerCall=50 (20 by default)', async () => {
+    const lax = await LocalCloud.start({ variants: { stackGroupAccountsPerCall: '50' } });
+    try {
+      const ros = rosClient(lax);
+      await createGroup(ros, 'g', instanceTemplate());
+      const accounts = (n: number) => Array.from({ length: n }, (_, i) => String(1_600_000_000_000_000 + i));
+      const operationId = await createInstances(ros, 'g', accounts(50), [REGION]);
+      expect((await waitForOperation(ros, operationId)).status).toBe('FAILED');
+      await expect(createInstances(ros, 'g', accounts(51), [OTHER_REGION])).rejects.toMatchObject({
+        code: 'InvalidParameter',
+        message: expect.stringContaining('at most 50 per call'),
+      });
+    } finally {
+      await lax.accounts[0].stackGroups.settled();
+      await lax.stop();
+    }
   });
 });

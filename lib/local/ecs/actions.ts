@@ -72,6 +72,7 @@ export type EcsVariants = Pick<
   | 'sharedImageDelete'
   | 'sharedImageTags'
   | 'repeatedImageStatus'
+  | 'copyQueue'
 >;
 
 /** What an action needs besides its parameters. */

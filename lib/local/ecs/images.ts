@@ -24,7 +24,13 @@ export const IMAGE_STATUSES: readonly ImageStatus[] = [
   'Deprecated',
 ];
 
-/** At most this many copies run at once per destination region; the others wait (`Waiting`) in request order. */
+/**
+ * At most this many copies run at once per destination region ("A region supports only up to five concurrent image
+ * copy tasks. Excess image copy tasks are queued for execution", CopyImage,
+ * https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage); the others wait
+ * (`Waiting`) in request order. Whether the five are the region's or each account's in the region is the
+ * `copyQueue` variant.
+ */
 export const MAX_RUNNING_COPIES_PER_REGION = 5;
 
 /** An image as the facade (`cloud.ecs.getImage`) shows it, status and progress as of now (without noise). */
@@ -215,6 +221,8 @@ export class ImageCatalog {
     private readonly now: () => number,
     /** The first account: it owns the seeded images and the images of a state file written before accounts. */
     private readonly firstAccountId: string,
+    /** Whose the five running copies of a region are: all accounts' together, or each account's (`copyQueue`). */
+    private readonly copyQueue: CloudVariants['copyQueue'] = 'shared',
   ) {
     this.state = store.section<EcsState>('ecs', () => this.freshState());
     for (const image of Object.values(this.state.images)) {
@@ -334,22 +342,40 @@ export class ImageCatalog {
   }
 
   /**
-   * Replays the region's copy queue up to now: starts waiting copies (in request order) whenever fewer than five
-   * are running, at the moment a slot freed. Records start times (persisting them) and returns the time the
-   * region's images should be read at (now, or the last settled time if the clock went backwards).
+   * Replays the region's copy queues up to now (one for the region, or one per owner under `copyQueue:
+   * per-account`): starts waiting copies (in request order) whenever fewer than five of their queue are running, at
+   * the moment a slot freed. Records start times (persisting them) and returns the time the region's images should
+   * be read at (now, or the last settled time if the clock went backwards).
    */
   advance(regionId: string): number {
     const queue = (this.state.queues[regionId] ??= { settledAt: this.now() });
     const now = Math.max(this.now(), queue.settledAt);
-    let cursor = queue.settledAt;
     const copies = this.inRegion(regionId).filter((image) => image.copy);
+    const queues = new Map<string, CopyFacts[]>();
+    for (const image of copies) {
+      const key = this.copyQueue === 'per-account' ? image.ownerId : '';
+      const queued = queues.get(key) ?? [];
+      queued.push(image.copy!);
+      queues.set(key, queued);
+    }
+    let started = false;
+    for (const queued of queues.values()) {
+      started = this.replayQueue(queued, queue.settledAt, now) || started;
+    }
+    queue.settledAt = now;
+    if (started) {
+      this.changed();
+    }
+    return now;
+  }
+
+  /** Replays one queue of copies from `settledAt` to `now`; whether a copy started. */
+  private replayQueue(copies: readonly CopyFacts[], settledAt: number, now: number): boolean {
+    let cursor = settledAt;
     const endOf = (copy: CopyFacts): number =>
       Math.min(copy.startedAt! + copy.durationMs, copy.failedAt ?? Number.POSITIVE_INFINITY);
-    let running = copies
-      .map((image) => image.copy!)
-      .filter((c) => c.startedAt !== undefined && endOf(c) > cursor);
+    let running = copies.filter((c) => c.startedAt !== undefined && endOf(c) > cursor);
     const waiting = copies
-      .map((image) => image.copy!)
       .filter((c) => c.startedAt === undefined && c.failedAt === undefined)
       .sort((a, b) => a.requestedAt - b.requestedAt);
     let started = false;
@@ -367,11 +393,7 @@ export class ImageCatalog {
       cursor = Math.max(cursor, nextEnd);
       running = running.filter((c) => endOf(c) > cursor);
     }
-    queue.settledAt = now;
-    if (started) {
-      this.changed();
-    }
-    return now;
+    return started;
   }
 
   /**

@@ -107,7 +107,6 @@ export class EcsService implements RpcService {
     private readonly copyFaults?: CopyFaultHook,
   ) {
     this.now = options.now ?? Date.now;
-    this.catalog = new ImageCatalog(store, this.now, accountId);
     this.variants = {
       copyConflict: options.variants?.copyConflict ?? DEFAULT_VARIANTS.copyConflict,
       copyVisibility: options.variants?.copyVisibility ?? DEFAULT_VARIANTS.copyVisibility,
@@ -119,7 +118,9 @@ export class EcsService implements RpcService {
       sharedImageDelete: options.variants?.sharedImageDelete ?? DEFAULT_VARIANTS.sharedImageDelete,
       sharedImageTags: options.variants?.sharedImageTags ?? DEFAULT_VARIANTS.sharedImageTags,
       repeatedImageStatus: options.variants?.repeatedImageStatus ?? DEFAULT_VARIANTS.repeatedImageStatus,
+      copyQueue: options.variants?.copyQueue ?? DEFAULT_VARIANTS.copyQueue,
     };
+    this.catalog = new ImageCatalog(store, this.now, accountId, this.variants.copyQueue);
   }
 
   async handle(

@@ -138,7 +138,10 @@ export function stackGroupActions(
       }));
     },
 
-    GetStackGroup: (region, p) => ({ StackGroup: stackGroupDetail(groups.get(region, groupNameParam(p))) }),
+    GetStackGroup: (region, p) => {
+      const group = groups.get(region, groupNameParam(p));
+      return { StackGroup: stackGroupDetail(group, groups.instancesOf(group)) };
+    },
 
     ListStackGroups: (region, p) => {
       const status = p.Status;

@@ -8,8 +8,8 @@
  *   fields, the role defaults, the statuses and the OperationPreferences rules;
  * - "Status of stack group and stack instance operations"
  *   (https://www.alibabacloud.com/help/en/ros/user-guide/status-of-stack-group-and-stack-instance-operations);
- * - the ROS limits page (https://www.alibabacloud.com/help/en/ros/product-overview/limits): 100 stack groups per
- *   account, 2,000 stack instances per stack group.
+ * - the ROS limits page, as /work/shared/reference/real-cloud.md records it: 100 stack groups per account, 2,000
+ *   stack instances per stack group.
  */
 
 /** At most this many stack groups per account (ROS limits page). */

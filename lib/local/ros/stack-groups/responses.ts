@@ -7,7 +7,12 @@
 import type { StackEngine, StackState } from '../engine';
 import type { OperationResult, OperationState, StackGroupState, StackInstanceState } from './model';
 
-export function stackGroupDetail(group: StackGroupState): Record<string, unknown> {
+/** GetStackGroup's fields; `RdFolderIds`: the folders a service-managed group's instances were deployed through. */
+export function stackGroupDetail(
+  group: StackGroupState,
+  instances: StackInstanceState[],
+): Record<string, unknown> {
+  const folders = [...new Set(instances.flatMap((i) => (i.rdFolderId === undefined ? [] : [i.rdFolderId])))];
   return {
     StackGroupId: group.stackGroupId,
     StackGroupName: group.stackGroupName,
@@ -17,6 +22,7 @@ export function stackGroupDetail(group: StackGroupState): Record<string, unknown
     AdministrationRoleName: group.administrationRoleName,
     ExecutionRoleName: group.executionRoleName,
     ...(group.autoDeployment && { AutoDeployment: autoDeployment(group) }),
+    ...(group.permissionModel === 'SERVICE_MANAGED' && { RdFolderIds: folders }),
     TemplateBody: group.templateBody,
     Parameters: Object.entries(group.parameters).map(([ParameterKey, ParameterValue]) => ({
       ParameterKey,

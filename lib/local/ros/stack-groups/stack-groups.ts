@@ -88,7 +88,8 @@ export interface UpdateStackGroupInput extends OperationInput {
   readonly targets?: Partial<TargetsInput>;
 }
 
-type Target = { accountId: string; regionId: string; rdFolderId?: string };
+/** An account and region an operation acts on; `viaFolder` when the account came from a folder's members. */
+type Target = { accountId: string; regionId: string; rdFolderId?: string; viaFolder?: boolean };
 
 /** The stack groups of one administrator account. */
 export class StackGroups {
@@ -316,8 +317,11 @@ export class StackGroups {
   ): OperationState {
     const group = this.get(regionId, stackGroupName);
     this.refuseWhileBusy(group);
-    const chosen = this.resolveTargets(group, targets);
     const instances = this.state.instances[group.stackGroupId];
+    // A folder's members that have no instance here are not updated; an account named must have one.
+    const chosen = this.resolveTargets(group, targets)
+      .filter((t) => !t.viaFolder || instances[instanceKey(t.accountId, t.regionId)])
+      .map(({ accountId, regionId: r, rdFolderId }) => ({ accountId, regionId: r, rdFolderId }));
     for (const target of chosen) {
       const key = instanceKey(target.accountId, target.regionId);
       if (!instances[key]) {
@@ -488,7 +492,7 @@ export class StackGroups {
 
   /** The (account, region) pairs a call names, in the order given: regions outer, accounts inner. */
   private resolveTargets(group: StackGroupState, targets: TargetsInput, forDelete = false): Target[] {
-    const accounts: { accountId: string; rdFolderId?: string }[] = [];
+    const accounts: { accountId: string; rdFolderId?: string; viaFolder?: boolean }[] = [];
     if (group.permissionModel === 'SELF_MANAGED') {
       if (targets.rdFolderIds !== undefined) {
         throw invalid(
@@ -523,7 +527,7 @@ export class StackGroups {
           );
         }
         for (const member of directory.accountsIn(folderId)) {
-          accounts.push({ accountId: member.accountId, rdFolderId: member.folderId });
+          accounts.push({ accountId: member.accountId, rdFolderId: member.folderId, viaFolder: true });
         }
       }
       for (const accountId of targets.targetAccountIds ?? []) {
