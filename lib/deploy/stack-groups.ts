@@ -122,7 +122,14 @@ function resolveString(
   const [fn, args] = entries[0];
   switch (fn) {
     case 'Ref':
-      return typeof args === 'string' ? reference(args, template, context) : undefined;
+      return typeof args === 'string'
+        ? (groupNameOf(args, template, context) ?? reference(args, template, context))
+        : undefined;
+    case 'Fn::GetAtt':
+      // A group's name read from the resource that names it.
+      return Array.isArray(args) && args[1] === 'StackGroupName' && typeof args[0] === 'string'
+        ? groupNameOf(args[0], template, context)
+        : undefined;
     case 'Fn::Join': {
       if (!Array.isArray(args) || typeof args[0] !== 'string' || !Array.isArray(args[1])) {
         return undefined;
@@ -148,6 +155,29 @@ function resolveString(
     default:
       return undefined;
   }
+}
+
+/**
+ * The group name of a resource that makes a group (`ALIYUN::ROS::StackGroup`, whose Ref is its name, or
+ * `Custom::ImageDistribution`); undefined for any other.
+ */
+function groupNameOf(
+  logicalId: string,
+  template: Record<string, unknown>,
+  context: NameContext,
+): string | undefined {
+  const resource = (template.Resources as Record<string, TemplateResource | undefined> | undefined)?.[
+    logicalId
+  ];
+  if (resource?.Type !== 'ALIYUN::ROS::StackGroup' && resource?.Type !== IMAGE_DISTRIBUTION_RESOURCE_TYPE) {
+    return undefined;
+  }
+  const properties = resource.Properties ?? {};
+  const raw =
+    properties.StackGroupName ??
+    (properties.Parameters as Record<string, unknown> | undefined)?.StackGroupName;
+  // Without the resources: a name that referred to a group again would never end.
+  return resolveString(raw, { ...template, Resources: {} }, context);
 }
 
 function reference(

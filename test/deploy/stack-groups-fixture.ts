@@ -66,7 +66,13 @@ export const INSTANCE_TEMPLATE = JSON.stringify({
     Role: {
       Type: 'ALIYUN::RAM::Role',
       Properties: {
-        RoleName: { 'Fn::Sub': 'copy-${ALIYUN::StackName}' },
+        // Unique per instance stack, within RAM's 64 characters.
+        RoleName: {
+          'Fn::Join': [
+            '-',
+            ['copy', { 'Fn::Select': ['0', { 'Fn::Split': ['-', { Ref: 'ALIYUN::StackId' }] }] }],
+          ],
+        },
         AssumeRolePolicyDocument: {
           Version: '1',
           Statement: [

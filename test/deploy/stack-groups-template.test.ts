@@ -25,7 +25,7 @@ describe('finding the stack groups a template manages', () => {
     });
   });
 
-  it('resolves names made of parameters (given, else their default) and pseudo parameters', () => {
+  it('resolves names made of parameters (given, else their default), pseudo parameters and the group resource they refer to', () => {
     const template = {
       Parameters: { Env: { Type: 'String' }, Team: { Type: 'String', Default: 'images' } },
       Resources: {
@@ -40,16 +40,24 @@ describe('finding the stack groups a template manages', () => {
           Properties: { StackGroupName: { 'Fn::Sub': '${Team}-${ALIYUN::Region}' } },
           DeletionPolicy: 'Retain',
         },
+        Instances: {
+          Type: 'ALIYUN::ROS::StackInstances',
+          Properties: { StackGroupName: { Ref: 'A' } },
+        },
+        More: {
+          Type: 'ALIYUN::ROS::StackInstances',
+          Properties: { StackGroupName: { 'Fn::GetAtt': ['B', 'StackGroupName'] } },
+        },
         C: {
           Type: 'ALIYUN::ROS::StackGroup',
-          Properties: { StackGroupName: { 'Fn::GetAtt': ['A', 'StackGroupName'] } },
+          Properties: { StackGroupName: { 'Fn::GetAtt': ['Other', 'Name'] } },
         },
       },
     };
     expect(stackGroupsOf(template, context)).toEqual({
       groups: [
-        { stackGroupName: 'Org-prod', logicalResourceIds: ['A'], retained: false },
-        { stackGroupName: 'images-cn-hangzhou', logicalResourceIds: ['B'], retained: true },
+        { stackGroupName: 'Org-prod', logicalResourceIds: ['A', 'Instances'], retained: false },
+        { stackGroupName: 'images-cn-hangzhou', logicalResourceIds: ['B', 'More'], retained: true },
       ],
       unresolved: ['C'],
     });

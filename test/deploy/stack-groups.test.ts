@@ -224,3 +224,128 @@ describe('ros-deploy and the stack groups a stack manages (LocalCloud, 3 account
     });
   });
 });
+
+/** A stack of ALIYUN::ROS::StackGroup and ALIYUN::ROS::StackInstances (H2's template types) in `accounts` × `regions`. */
+function groupTemplate(groupName: string, accounts: string[], regions: string[], tolerance = 0) {
+  return {
+    ROSTemplateFormatVersion: '2015-09-01',
+    Resources: {
+      Group: {
+        Type: 'ALIYUN::ROS::StackGroup',
+        Properties: { StackGroupName: groupName, TemplateBody: INSTANCE_TEMPLATE },
+      },
+      Instances: {
+        Type: 'ALIYUN::ROS::StackInstances',
+        Properties: {
+          StackGroupName: { Ref: 'Group' },
+          AccountIds: accounts,
+          RegionIds: regions,
+          OperationPreferences: { MaxConcurrentCount: 2, FailureToleranceCount: tolerance },
+        },
+      },
+    },
+  };
+}
+
+describe('ros-deploy and the ALIYUN::ROS::StackGroup / StackInstances template types (LocalCloud, 3 accounts)', () => {
+  let cloud: LocalCloud;
+  let fast: Awaited<ReturnType<typeof startCloud>>['fast'];
+  let accounts: string[];
+  beforeAll(async () => {
+    ({ cloud, fast } = await startCloud({ accounts: 3 }));
+    accounts = cloud.accounts.map((a) => a.accountId);
+    // No execution role in the third account: ROS cannot reach it.
+    putAdministrationRole(cloud.accounts[0]);
+    putExecutionRole(cloud.accounts[0], cloud.accountId);
+    putExecutionRole(cloud.accounts[1], cloud.accountId);
+  });
+  afterAll(async () => {
+    for (const account of cloud.accounts) {
+      await account.stackGroups.settled();
+    }
+    await cloud.stop();
+  });
+
+  const statuses = (events: DeployEvent[]) =>
+    events.flatMap((e) =>
+      e.type === 'stack-instance' ? [`${e.accountId} ${e.regionId} ${e.action} ${e.status}`] : [],
+    );
+
+  it('follows the instances the stack creates, reads their images, then follows their deletion to an empty account', async () => {
+    const [a, b] = accounts;
+    const events: DeployEvent[] = [];
+    const created = await deployStack({
+      ...fast,
+      stackName: 'typed',
+      template: groupTemplate('typed', [a, b], [REGION, OTHER_REGION]),
+      onEvent: (e) => events.push(e),
+    });
+    expect(created).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+    expect(imageIdsOf(created.stackGroups![0])).toEqual({
+      [a]: { [REGION]: `m-${a}-${REGION}`, [OTHER_REGION]: `m-${a}-${OTHER_REGION}` },
+      [b]: { [REGION]: `m-${b}-${REGION}`, [OTHER_REGION]: `m-${b}-${OTHER_REGION}` },
+    });
+    expect(
+      statuses(events)
+        .filter((l) => l.endsWith('CREATE SUCCEEDED'))
+        .sort(),
+    ).toEqual(
+      [a, b]
+        .flatMap((acc) => [`${acc} ${OTHER_REGION} CREATE SUCCEEDED`, `${acc} ${REGION} CREATE SUCCEEDED`])
+        .sort(),
+    );
+    expect(events.filter((e) => e.type === 'stack-group-progress').pop()).toMatchObject({
+      done: 4,
+      total: 4,
+    });
+
+    events.length = 0;
+    const destroyed = await destroyStack({ ...fast, stackName: 'typed', onEvent: (e) => events.push(e) });
+    expect(destroyed).toMatchObject({ status: 'DELETE_COMPLETE', success: true });
+    expect(statuses(events).filter((l) => l.endsWith('DELETE SUCCEEDED'))).toHaveLength(4);
+    expect(destroyed.stackGroups).toEqual([
+      expect.objectContaining({ stackGroupName: 'typed', exists: false, instances: [], failures: [] }),
+    ]);
+  });
+
+  it('fails a stack whose StackInstances completed with an unreachable account within FailureToleranceCount, and names the instance its destroy cannot delete', async () => {
+    const events: DeployEvent[] = [];
+    const created = await deployStack({
+      ...fast,
+      stackName: 'typed-tolerant',
+      template: groupTemplate('typed-tolerant', accounts, [REGION], 1),
+      onEvent: (e) => events.push(e),
+    });
+    expect(created).toMatchObject({ status: 'CREATE_COMPLETE', success: false });
+    expect(created.stackGroups![0].failures).toEqual([
+      expect.objectContaining({
+        accountId: accounts[2],
+        regionId: REGION,
+        action: 'CREATE',
+        status: 'FAILED',
+      }),
+    ]);
+    expect(Object.keys(imageIdsOf(created.stackGroups![0])).sort()).toEqual(accounts.slice(0, 2).sort());
+
+    // Its deletion cannot reach that account either: the group keeps its instance, and the destroy says so.
+    const destroyed = await destroyStack({ ...fast, stackName: 'typed-tolerant' });
+    expect(destroyed).toMatchObject({ status: 'DELETE_FAILED', success: false });
+    expect(destroyed.stackGroups).toEqual([
+      expect.objectContaining({
+        stackGroupName: 'typed-tolerant',
+        exists: true,
+        instances: [
+          expect.objectContaining({ accountId: accounts[2], regionId: REGION, status: 'OUTDATED' }),
+        ],
+        failures: [
+          expect.objectContaining({
+            accountId: accounts[2],
+            action: 'DELETE',
+            status: 'FAILED',
+            statusReason: expect.stringContaining('AliyunROSStackGroupExecutionRole'),
+          }),
+        ],
+      }),
+    ]);
+  });
+});
