@@ -611,6 +611,9 @@ class Cli {
   async outputs(stackName: string, target: Target): Promise<number> {
     const region = this.regionResolver(target)(stackName);
     const result = await stackOutputs({ ...target.connection(region), stackName });
+    if (result.stackGroupsUnavailable) {
+      this.io.stderr.write(`ros-deploy: ${result.stackGroupsUnavailable}\n`);
+    }
     if (this.flags.json) {
       const json = {
         [stackName]: outputMap(result.outputs),

@@ -461,9 +461,10 @@ export async function unchangedResult(
   const healthy = HEALTHY_STATUSES.includes(status);
   // ... and, for the stack groups it manages, whose instances all are (issue 17's rule, applied to them).
   const names = await plan.stackGroupNames();
-  const stackGroups = await Promise.all(
-    names.map((name) => readGroup(plan.groupApi, name, { outputs: healthy })),
-  );
+  const stackGroups =
+    (await readGroups(stackName, plan.options.onEvent, () =>
+      Promise.all(names.map((name) => readGroup(plan.groupApi, name, { outputs: healthy }))),
+    )) ?? [];
   const groupsHealthy = stackGroups.every((g) => g.exists && g.failures.length === 0 && !g.busyOperation);
   return {
     stackName,
@@ -550,9 +551,10 @@ export async function followOperation(
   const final = completed && !followed.outputsRead ? await api.get(stackId, true) : followed.stack;
   // After a completed deploy, the groups of the new template with their image ids; after a failed one, every group
   // followed, for the failures per account and region.
+  const names = completed ? await plan.stackGroupNames() : undefined;
   const stackGroups = groups
-    ? await groups.report(
-        completed ? { names: await plan.stackGroupNames(), outputs: true } : { outputs: false },
+    ? await readGroups(stackName, plan.options.onEvent, () =>
+        groups.report(completed ? { names, outputs: true } : { outputs: false }),
       )
     : undefined;
   const { failed, total } = failureCount(stackGroups ?? []);
@@ -763,7 +765,9 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
     ...(groups && { stackGroups: groups }),
   });
   const status = followed.stack?.status ?? 'DELETE_COMPLETE';
-  const stackGroups = await groups?.report();
+  const stackGroups = groups
+    ? await readGroups(stackName, options.onEvent, () => groups.report())
+    : undefined;
   // A group the stack does not retain and that still has instances is left behind, whatever the stack's status.
   const left = (stackGroups ?? []).filter(
     (g) =>
@@ -827,6 +831,8 @@ export interface StackOutputsResult {
   readonly outputs: StackOutput[];
   /** The stack groups the stack manages, with the image id of each instance. Absent when it manages none. */
   readonly stackGroups?: StackGroupReport[];
+  /** Why the stack groups could not be read, when they could not (e.g. no permission). */
+  readonly stackGroupsUnavailable?: string;
 }
 
 /** The outputs of the stack of that name (`StackNotFound` when there is none). */
@@ -842,16 +848,44 @@ export async function stackOutputs(
   }
   const managed = await deployedStackGroups(api, stack.stackId, options.stackName);
   const groupApi = new StackGroupApi(connection);
-  const stackGroups = await Promise.all(
-    managed.map((g) => readGroup(groupApi, g.stackGroupName, { outputs: true })),
+  let unavailable: string | undefined;
+  const stackGroups = await readGroups(
+    options.stackName,
+    (event) => (unavailable = event.type === 'message' ? event.text : unavailable),
+    () => Promise.all(managed.map((g) => readGroup(groupApi, g.stackGroupName, { outputs: true }))),
   );
   return {
     stackName: options.stackName,
     stackId: stack.stackId,
     status: stack.status,
     outputs: stack.outputs,
-    ...(stackGroups.length > 0 && { stackGroups }),
+    ...(stackGroups && stackGroups.length > 0 && { stackGroups }),
+    ...(unavailable && { stackGroupsUnavailable: unavailable }),
   };
+}
+
+/**
+ * Reads the stack's groups at the end of an operation; undefined, with a message, when they cannot be read (e.g. the
+ * identity may not call the stack group API): the stack's own status is then the outcome, as it was before groups.
+ */
+async function readGroups(
+  stackName: string,
+  onEvent: ((event: DeployEvent) => void) | undefined,
+  read: () => Promise<StackGroupReport[]>,
+): Promise<StackGroupReport[] | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof DeployError && err.code === 'Aborted') {
+      throw err;
+    }
+    onEvent?.({
+      type: 'message',
+      stackName,
+      text: `cannot read the stack's stack groups (${(err as Error).message}): their instances are not checked`,
+    });
+    return undefined;
+  }
 }
 
 /** A stack event, with the construct path of its resource when known. */

@@ -308,6 +308,37 @@ describe('ros-deploy and the ALIYUN::ROS::StackGroup / StackInstances template t
     ]);
   });
 
+  it('deploys as before, saying so, when the deploying identity may not read the stack group operations', async () => {
+    const [a] = accounts;
+    const deployer = cloud.issueRoleCredentials('deployer', {
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: ['*'], Resource: ['*'] },
+        { Effect: 'Deny', Action: ['ros:ListStackGroupOperations'], Resource: ['*'] },
+      ],
+    });
+    const events: DeployEvent[] = [];
+    const created = await deployStack({
+      ...fast,
+      credentials: deployer,
+      stackName: 'typed-unread',
+      template: groupTemplate('typed-unread', [a], [REGION]),
+      onEvent: (e) => events.push(e),
+    });
+    // The stack's status is the outcome; the groups were a view of it.
+    expect(created).toMatchObject({ status: 'CREATE_COMPLETE', success: true });
+    expect(created.stackGroups).toBeUndefined();
+    const messages = events.flatMap((e) => (e.type === 'message' ? [e.text] : []));
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^stack group operations are unavailable \(ListStackGroupOperations failed: .*Forbidden\.RAM/,
+      ),
+      expect.stringMatching(/^cannot read the stack's stack groups \(.*\): their instances are not checked$/),
+    ]);
+    expect(events.some((e) => e.type === 'stack-instance')).toBe(false);
+    expect(await destroyStack({ ...fast, stackName: 'typed-unread' })).toMatchObject({ success: true });
+  });
+
   it('fails a stack whose StackInstances completed with an unreachable account within FailureToleranceCount, and names the instance its destroy cannot delete', async () => {
     const events: DeployEvent[] = [];
     const created = await deployStack({
