@@ -16,6 +16,7 @@ import {
   stackOutputs,
   type StackOperationResult,
 } from '../../lib/deploy';
+import { formatResults } from '../../lib/cli/ros-deploy-progress';
 import type { LocalCloud } from '../../lib/local';
 import { REGION, startCloud, tempDir, waitFor } from './fixtures';
 import {
@@ -357,6 +358,21 @@ describe('ros-deploy and the ALIYUN::ROS::StackGroup / StackInstances template t
       }),
     ]);
     expect(Object.keys(imageIdsOf(created.stackGroups![0])).sort()).toEqual(accounts.slice(0, 2).sort());
+    // As ros-deploy prints it: the images that were made, then the failure with ROS's reason, last.
+    const printed = formatResults([created], 'deploy').trimEnd().split('\n');
+    const reached = accounts.slice(0, 2).sort();
+    expect(printed).toEqual([
+      'Images of typed-tolerant, stack group typed-tolerant (cn-hangzhou), per account and region:',
+      ...reached.map((account) => `  ${account} ${REGION.padEnd(16)} m-${account}-${REGION}`),
+      '  (1 of 3 stack instances have no image)',
+      expect.stringMatching(
+        /^FAILED typed-tolerant \(cn-hangzhou\): CREATE_COMPLETE: the stack completed, but 1 of 3 stack instances/,
+      ),
+      '  stack group typed-tolerant (cn-hangzhou): 1 failed:',
+      expect.stringMatching(
+        new RegExp(`^    ${accounts[2]} ${REGION} +CREATE FAILED: Failed to assume the execution role`),
+      ),
+    ]);
 
     // Its deletion cannot reach that account either: the group keeps its instance, and the destroy says so.
     const destroyed = await destroyStack({ ...fast, stackName: 'typed-tolerant' });
