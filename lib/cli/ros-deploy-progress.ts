@@ -2,7 +2,13 @@
  * How `ros-deploy` shows a deploy or destroy as it happens: one line per event for logs and CI, or a progress bar
  * redrawn in place on a terminal, and the summary at the end (outputs, then failures with their reasons).
  */
-import type { DeployEvent, StackOperationResult } from '../deploy';
+import {
+  type DeployEvent,
+  imageIdsOf,
+  shortAccountId,
+  type StackGroupReport,
+  type StackOperationResult,
+} from '../deploy';
 import type { Output } from './io';
 
 export type { Output };
@@ -22,6 +28,8 @@ interface StackActivity {
   /** Latest status of each resource that has events in this operation. */
   resources: Map<string, { status: string; type: string; path?: string }>;
   copies: Map<string, { percent: number; remainingSeconds?: number; imageId: string }>;
+  /** The latest count of each stack group operation still going, by group name. */
+  groups: Map<string, { action: string; done: number; total: number }>;
   done: boolean;
 }
 
@@ -48,6 +56,15 @@ function copyText(copy: { percent: number; remainingSeconds?: number; imageId: s
 }
 
 const resourceName = (logicalId: string, path?: string) => (path ? `${path} (${logicalId})` : logicalId);
+
+const groupCount = (g: { action: string; done: number; total: number }) =>
+  `${g.action} ${g.done}/${g.total} stack instances done`;
+
+/** `1234…5678 cn-beijing      CREATE  SUCCEEDED`: one account and region of a stack group operation. */
+function instanceLine(e: Extract<DeployEvent, { type: 'stack-instance' }>): string {
+  const reason = e.statusReason && e.status !== 'SUCCEEDED' ? ` ${e.statusReason}` : '';
+  return `${shortAccountId(e.accountId)} ${e.regionId.padEnd(16)} ${e.action.padEnd(7)} ${e.status}${reason}`;
+}
 
 /** Tracks the activity of each stack from the events, for both displays. */
 abstract class Tracker implements ProgressDisplay {
@@ -85,6 +102,14 @@ abstract class Tracker implements ProgressDisplay {
       case 'image-copy-progress':
         stack.copies.set(event.logicalResourceId, event);
         break;
+      case 'stack-group-progress':
+        stack.groups.set(event.stackGroupName, event);
+        break;
+      case 'stack-group-operation':
+        if (!['RUNNING', 'STOPPING', 'QUEUED'].includes(event.status)) {
+          stack.groups.delete(event.stackGroupName);
+        }
+        break;
     }
     this.show(event, stack);
   }
@@ -102,6 +127,7 @@ abstract class Tracker implements ProgressDisplay {
         total: 0,
         resources: new Map(),
         copies: new Map(),
+        groups: new Map(),
         done: false,
       };
       this.stacks.set(stackName, stack);
@@ -110,12 +136,15 @@ abstract class Tracker implements ProgressDisplay {
   }
 
   protected inProgress(stack: StackActivity): string[] {
-    return [...stack.resources]
-      .filter(([, r]) => r.status.endsWith('_IN_PROGRESS'))
-      .map(([id, r]) => {
-        const copy = stack.copies.get(id);
-        return `${resourceName(id, r.path)}${copy ? ` ${copyText(copy)}` : ''}`;
-      });
+    return [
+      ...[...stack.resources]
+        .filter(([, r]) => r.status.endsWith('_IN_PROGRESS'))
+        .map(([id, r]) => {
+          const copy = stack.copies.get(id);
+          return `${resourceName(id, r.path)}${copy ? ` ${copyText(copy)}` : ''}`;
+        }),
+      ...[...stack.groups].map(([name, g]) => `stack group ${name} ${groupCount(g)}`),
+    ];
   }
 }
 
@@ -166,6 +195,14 @@ export class EventsDisplay extends Tracker {
         );
       case 'message':
         return this.line(`${event.stackName} | ${event.text}`);
+      case 'stack-group-operation':
+        return this.line(
+          `${event.stackName} | stack group ${event.stackGroupName} | ${event.action} operation ${event.operationId} ${event.status}`,
+        );
+      case 'stack-instance':
+        return this.line(`${event.stackName} | stack group ${event.stackGroupName} | ${instanceLine(event)}`);
+      case 'stack-group-progress':
+        return this.line(`${event.stackName} | stack group ${event.stackGroupName} | ${groupCount(event)}`);
       case 'poll':
         return;
     }
@@ -219,6 +256,11 @@ export class BarDisplay extends Tracker {
       this.above(
         `${event.stackName} | ${e.status} | ${e.resourceType} | ${resourceName(e.logicalResourceId, event.constructPath)} ${e.statusReason}`,
       );
+    } else if (
+      event.type === 'stack-instance' &&
+      (event.status === 'FAILED' || event.status === 'CANCELLED')
+    ) {
+      this.above(`${event.stackName} | stack group ${event.stackGroupName} | ${instanceLine(event)}`);
     } else if (event.type === 'message' || event.type === 'retry') {
       this.above(
         event.type === 'message'
@@ -265,6 +307,9 @@ export class BarDisplay extends Tracker {
         const copy = stack.copies.get(id);
         lines.push(`  ${id} ${copy ? copyText(copy) : r.status}${r.path ? `  ${r.path}` : ''}`);
       }
+      for (const [group, g] of stack.groups) {
+        lines.push(`  stack group ${group} ${groupCount(g)}`);
+      }
     }
     const text = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
     const frame = text.join('\n');
@@ -285,7 +330,11 @@ export class BarDisplay extends Tracker {
   }
 }
 
-/** The end of a deploy or destroy: one line per stack, outputs, then failures with their reasons last. */
+/**
+ * The end of a deploy or destroy: one line per stack, outputs (with the image id per account and region of each
+ * stack group), then the failures with their reasons last: failed resources, then each stack group's accounts and
+ * regions that failed, and the instances a destroy left behind.
+ */
 export function formatResults(results: StackOperationResult[], verb: 'deploy' | 'destroy'): string {
   const lines: string[] = [];
   const ok = results.filter((r) => r.success);
@@ -297,13 +346,14 @@ export function formatResults(results: StackOperationResult[], verb: 'deploy' | 
         ? 'does not exist, nothing to destroy'
         : r.status;
     lines.push(`${verb === 'deploy' ? 'Deployed' : 'Destroyed'} ${r.stackName} (${r.regionId}): ${what}`);
-    if (verb === 'deploy' && r.outputs.length > 0) {
-      lines.push('Outputs:');
-      for (const o of r.outputs) {
-        lines.push(
-          `  ${r.stackName}.${o.key} = ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`,
-        );
-      }
+    if (verb === 'deploy') {
+      lines.push(...outputLines(r));
+    }
+  }
+  // A stack that completed although some of its instances failed still has outputs and images to show.
+  for (const r of failed) {
+    if (verb === 'deploy' && r.failedResources.length === 0) {
+      lines.push(...outputLines(r));
     }
   }
   for (const r of failed) {
@@ -315,6 +365,71 @@ export function formatResults(results: StackOperationResult[], verb: 'deploy' | 
         `  ${resourceName(f.logicalResourceId, f.constructPath)} ${f.resourceType} ${f.status}: ${f.statusReason}`,
       );
     }
+    lines.push(...groupFailureLines(r.stackGroups ?? [], verb));
   }
   return lines.join('\n') + (lines.length > 0 ? '\n' : '');
+}
+
+function outputLines(r: StackOperationResult): string[] {
+  const lines: string[] = [];
+  if (r.outputs.length > 0) {
+    lines.push(`Outputs${r.success ? '' : ` of ${r.stackName}`}:`);
+    for (const o of r.outputs) {
+      lines.push(
+        `  ${r.stackName}.${o.key} = ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`,
+      );
+    }
+  }
+  for (const group of r.stackGroups ?? []) {
+    lines.push(...groupImageLines(r.stackName, group));
+  }
+  return lines;
+}
+
+/** The image id each instance of a group made, one line per account and region. */
+export function groupImageLines(stackName: string, group: StackGroupReport): string[] {
+  const images = group.instances.filter((i) => i.imageId);
+  if (!group.exists || images.length === 0) {
+    return [];
+  }
+  const lines = [
+    `Images of ${stackName}, stack group ${group.stackGroupName} (${group.regionId}), per account and region:`,
+  ];
+  const ids = imageIdsOf(group);
+  for (const [account, regions] of Object.entries(ids)) {
+    for (const [region, imageId] of Object.entries(regions)) {
+      lines.push(`  ${account} ${region.padEnd(16)} ${imageId}`);
+    }
+  }
+  const without = group.instances.length - images.length;
+  if (without > 0) {
+    lines.push(`  (${without} of ${group.instances.length} stack instances have no image)`);
+  }
+  return lines;
+}
+
+/** The accounts and regions of each group that failed, and for a destroy, the instances still there. */
+function groupFailureLines(groups: readonly StackGroupReport[], verb: 'deploy' | 'destroy'): string[] {
+  const lines: string[] = [];
+  for (const g of groups) {
+    if (g.failures.length > 0) {
+      lines.push(`  stack group ${g.stackGroupName} (${g.regionId}): ${g.failures.length} failed:`);
+      for (const f of g.failures) {
+        lines.push(
+          `    ${f.accountId} ${f.regionId.padEnd(16)} ${f.action ? `${f.action} ` : ''}${f.status}: ${f.statusReason}`,
+        );
+      }
+    }
+    if (verb === 'destroy' && g.exists && g.instances.length > 0) {
+      lines.push(
+        `  stack group ${g.stackGroupName} (${g.regionId}) still has ${g.instances.length} stack instances:`,
+      );
+      for (const i of g.instances) {
+        lines.push(
+          `    ${i.accountId} ${i.regionId.padEnd(16)} ${i.status}${i.statusReason ? `: ${i.statusReason}` : ''}`,
+        );
+      }
+    }
+  }
+  return lines;
 }

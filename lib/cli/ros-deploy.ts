@@ -27,6 +27,7 @@ import {
   diffStacks,
   formatDiff,
   hasApp,
+  imageIdsOf,
   initApp,
   localTarget,
   regionResolver,
@@ -36,13 +37,20 @@ import {
   stackOutputs,
   type StackOperation,
   type StackOperationResult,
+  type StackGroupReport,
   stackRegions,
   synthesizeApp,
   type SynthesizedApp,
   type Target,
 } from '../deploy';
 import type { CliIo, Output } from './io';
-import { BarDisplay, EventsDisplay, formatResults, type ProgressDisplay } from './ros-deploy-progress';
+import {
+  BarDisplay,
+  EventsDisplay,
+  formatResults,
+  groupImageLines,
+  type ProgressDisplay,
+} from './ros-deploy-progress';
 import { CLI_WORDING, ConfigurationError, packageVersion, quote, UsageError } from './usage';
 
 const HELP = `Usage: ros-deploy <command> [STACKS..] [options]
@@ -59,7 +67,8 @@ Commands:
   diff [STACKS..]       Compare the app's templates with the deployed stacks: each resource added, modified in
                         place, replaced (and why) or removed; RAM changes marked [security]
   events STACK          Show a stack's latest events
-  outputs STACK         Show a stack's outputs
+  outputs STACK         Show a stack's outputs, and the image id per account and region of each stack group
+                        it manages
 
 Options:
   --region REGION       Region of the stacks the app does not pin (env.region) (else ALIBABA_CLOUD_REGION_ID,
@@ -602,8 +611,15 @@ class Cli {
   async outputs(stackName: string, target: Target): Promise<number> {
     const region = this.regionResolver(target)(stackName);
     const result = await stackOutputs({ ...target.connection(region), stackName });
+    if (result.stackGroupsUnavailable) {
+      this.io.stderr.write(`ros-deploy: ${result.stackGroupsUnavailable}\n`);
+    }
     if (this.flags.json) {
-      this.io.stdout.write(JSON.stringify({ [stackName]: outputMap(result.outputs) }, null, 2) + '\n');
+      const json = {
+        [stackName]: outputMap(result.outputs),
+        ...(result.stackGroups && { stackGroups: result.stackGroups.map(groupJson) }),
+      };
+      this.io.stdout.write(JSON.stringify(json, null, 2) + '\n');
       return 0;
     }
     for (const o of result.outputs) {
@@ -611,6 +627,18 @@ class Cli {
     }
     if (result.outputs.length === 0) {
       this.io.stdout.write(`${stackName} has no outputs\n`);
+    }
+    for (const group of result.stackGroups ?? []) {
+      const lines = groupImageLines(stackName, group);
+      this.io.stdout.write(
+        lines.length > 0
+          ? lines.join('\n') + '\n'
+          : `Stack group ${group.stackGroupName} (${group.regionId}): ` +
+              `${group.exists ? 'no stack instance has an image' : 'does not exist'}\n`,
+      );
+      for (const f of group.failures) {
+        this.io.stdout.write(`  not CURRENT: ${f.accountId} ${f.regionId} ${f.status}: ${f.statusReason}\n`);
+      }
     }
     return 0;
   }
@@ -704,7 +732,11 @@ class Cli {
   private report(results: StackOperationResult[], verb: 'deploy' | 'destroy'): number {
     const success = results.every((r) => r.success);
     if (this.flags.json) {
-      const stacks = results.map(({ outputs, ...r }) => ({ ...r, outputs: outputMap(outputs) }));
+      const stacks = results.map(({ outputs, stackGroups, ...r }) => ({
+        ...r,
+        outputs: outputMap(outputs),
+        ...(stackGroups && { stackGroups: stackGroups.map(groupJson) }),
+      }));
       this.io.stdout.write(JSON.stringify({ success, stacks }, null, 2) + '\n');
     }
     this.progressOut.write(formatResults(results, verb));
@@ -833,6 +865,11 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
     throw new UsageError(`${flag} ${quote(value)} is invalid: expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** A stack group in --json: as the library reports it, with `imageIds` as `{ "<account>": { "<region>": id } }`. */
+function groupJson(group: StackGroupReport) {
+  return { ...group, imageIds: imageIdsOf(group) };
 }
 
 function outputMap(outputs: { key: string; value: unknown }[]): Record<string, unknown> {

@@ -165,6 +165,7 @@ function changeSet(
       }
       const seen = new Set<string>();
       await api.markSeen(found.stackId, seen);
+      const groups = await plan.followGroups();
       await api
         .executeChangeSet(found.changeSetId, executeToken)
         .catch((err: unknown) => refuseBusy(stackName, err));
@@ -173,6 +174,7 @@ function changeSet(
         found.stackId,
         found.changeSetType === 'CREATE' ? 'create' : 'update',
         seen,
+        groups,
       );
     },
     async discard() {

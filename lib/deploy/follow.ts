@@ -38,7 +38,54 @@ export type DeployEvent =
   /** An API call is retried (throttling, 5xx, a dropped connection). */
   | { readonly type: 'retry'; readonly stackName: string; readonly notice: RetryNotice }
   /** Anything else worth telling (e.g. "deleting the rolled-back stack before creating it again"). */
-  | { readonly type: 'message'; readonly stackName: string; readonly text: string };
+  | { readonly type: 'message'; readonly stackName: string; readonly text: string }
+  /** An operation of a stack group the stack manages: when it is first seen, and when its status changes. */
+  | {
+      readonly type: 'stack-group-operation';
+      readonly stackName: string;
+      readonly stackGroupName: string;
+      readonly operationId: string;
+      /** `CREATE` | `UPDATE` | `DELETE` | `DETECT_DRIFT`. */
+      readonly action: string;
+      /** `RUNNING` | `SUCCEEDED` | `FAILED` | `STOPPING` | `STOPPED` | `QUEUED`. */
+      readonly status: string;
+    }
+  /** The result of a stack group operation in one account and region changed (or was first seen). */
+  | {
+      readonly type: 'stack-instance';
+      readonly stackName: string;
+      readonly stackGroupName: string;
+      readonly operationId: string;
+      readonly action: string;
+      readonly accountId: string;
+      readonly regionId: string;
+      /** `RUNNING` | `SUCCEEDED` | `FAILED` | `CANCELLED`. */
+      readonly status: string;
+      readonly statusReason?: string;
+    }
+  /** How many of a stack group operation's accounts and regions are done (as ROS lists its results). */
+  | {
+      readonly type: 'stack-group-progress';
+      readonly stackName: string;
+      readonly stackGroupName: string;
+      readonly operationId: string;
+      readonly action: string;
+      readonly done: number;
+      readonly total: number;
+    };
+
+/**
+ * What follows the operations of the stack groups a stack manages, alongside its events (see `stack-groups.ts`):
+ * read once per poll, with the same clock and backoff.
+ */
+export interface GroupFollowing {
+  /** Reads the groups' operations once, telling what changed as events. Throws only when aborted. */
+  poll(): Promise<void>;
+  /** Whether an operation seen while following is still going. */
+  readonly busy: boolean;
+  /** The groups whose operations are still going, for a message. */
+  describeBusy(): string;
+}
 
 /**
  * The time between polls: a fixed number of milliseconds, or a range `{ min, max }`, in which the wait grows with the
@@ -66,6 +113,8 @@ export interface FollowOptions {
    * that confirms it reads the outputs too, so none is needed afterwards.
    */
   readonly successStatus?: string;
+  /** The stack groups the stack manages, followed alongside (see `stack-groups.ts`). */
+  readonly stackGroups?: GroupFollowing;
 }
 
 export interface Followed {
@@ -180,6 +229,7 @@ export async function followStack(
           status,
           elapsedMs: clock.now() - started,
         });
+        await settleGroups(options, started, clock);
         return { stack, outputsRead: withOutputs && stack !== undefined, events };
       }
     }
@@ -189,10 +239,38 @@ export async function followStack(
       status,
       elapsedMs: clock.now() - started,
     });
+    await options.stackGroups?.poll();
     if (options.imageCopies && inProgress.size > 0) {
       for (const progress of await options.imageCopies.progress(stackId, [...inProgress])) {
         options.onEvent?.({ type: 'image-copy-progress', stackName: options.stackName, ...progress });
       }
     }
+  }
+}
+
+/**
+ * Once the stack has ended: a last reading of its stack groups, then their operations still going are followed to
+ * their end (e.g. the deletion of instances a failed create rolls back), with the same clock and backoff.
+ */
+async function settleGroups(
+  options: FollowOptions,
+  started: number,
+  clock: StackApi['clock'],
+): Promise<void> {
+  const groups = options.stackGroups;
+  if (!groups) {
+    return;
+  }
+  await groups.poll();
+  if (groups.busy) {
+    options.onEvent?.({
+      type: 'message',
+      stackName: options.stackName,
+      text: `the stack has ended; following ${groups.describeBusy()} to its end`,
+    });
+  }
+  while (groups.busy) {
+    await sleep(pollDelay(options.pollIntervalMs, clock.now() - started), options.signal, clock);
+    await groups.poll();
   }
 }

@@ -59,11 +59,35 @@ export type { AccessKeyCredentials, ConnectionOptions } from './connection';
 export { missingProfile, profileRegion } from './profile';
 export { DeployError, LIBRARY_WORDING, quote } from './errors';
 export type { DeployErrorCode, Describe, OptionDetail, OptionName, Wording } from './errors';
-export type { DeployEvent, PollInterval, StackOperation } from './follow';
+export type { DeployEvent, GroupFollowing, PollInterval, StackOperation } from './follow';
 export type { ImageCopyProgress } from './image-progress';
 export type { RetryNotice, RetryOptions } from './retry';
 export type { StackEvent, StackOutput } from './stack-types';
 export { runInOrder } from './order';
+export {
+  failureCount,
+  imageIdsOf,
+  IMAGE_DISTRIBUTION_RESOURCE_TYPE,
+  readGroup,
+  shortAccountId,
+  STACK_GROUP_RESOURCE_TYPES,
+  StackGroupFollower,
+  stackGroupsOf,
+} from './stack-groups';
+export type {
+  ManagedStackGroup,
+  NameContext,
+  StackGroupInstance,
+  StackGroupReport,
+  StackInstanceFailure,
+} from './stack-groups';
+export { StackGroupApi } from './stack-group-api';
+export type {
+  StackGroupOperation,
+  StackGroupOperationResult,
+  StackInstanceOutput,
+  StackInstanceSummary,
+} from './stack-group-api';
 export {
   requiredStackTimeout,
   DEFAULT_STACK_TIMEOUT_MINUTES,

@@ -18,6 +18,17 @@ import { connect, ConnectionOptions, RosConnection } from './connection';
 import { DeployError, LIBRARY_WORDING, type Wording } from './errors';
 import { DEFAULT_POLL_INTERVAL_MS, DeployEvent, followStack, FollowOptions, StackOperation } from './follow';
 import { ImageCopyWatcher } from './image-progress';
+import { StackGroupApi } from './stack-group-api';
+import {
+  failureCount,
+  managesStackGroups,
+  STACK_GROUP_RESOURCE_TYPES,
+  type NameContext,
+  readGroup,
+  StackGroupFollower,
+  type StackGroupReport,
+  stackGroupsOf,
+} from './stack-groups';
 import {
   busyError,
   isInProgress,
@@ -111,6 +122,11 @@ export interface StackOperationResult {
   readonly outputs: StackOutput[];
   /** The resources that failed, first failure first. */
   readonly failedResources: FailedResource[];
+  /**
+   * The stack groups the stack manages (see `stack-groups.ts`): their operations in this run, their instances (with
+   * the image id of each after a deploy) and the failures per account and region. Absent when it manages none.
+   */
+  readonly stackGroups?: StackGroupReport[];
 }
 
 export interface ResolvedTemplate {
@@ -188,6 +204,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
   const seen = new Set<string>();
   let stackId: string;
   let operation: StackOperation;
+  let groups: StackGroupFollower | undefined;
   if (existing) {
     stackId = existing.stackId;
     operation = 'update';
@@ -195,6 +212,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     const { tags, parameters, ...rest } = request;
     const previous = await plan.previousParameters();
     const timeoutInMinutes = await plan.updateTimeout();
+    groups = await plan.followGroups();
     const outcome = await api
       .update(
         new $Ros.UpdateStackRequest({
@@ -215,6 +233,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
     }
   } else {
     operation = 'create';
+    groups = await plan.followGroups();
     const { tags, parameters, ...rest } = request;
     stackId = await api
       .create(
@@ -235,7 +254,7 @@ export async function deployStack(options: DeployStackOptions): Promise<StackOpe
         return refuseBusy(stackName, err);
       });
   }
-  return followOperation(plan, stackId, operation, seen);
+  return followOperation(plan, stackId, operation, seen, groups);
 }
 
 /** Everything a deploy (or a change set) needs before its first change: the template, the client, the request. */
@@ -268,6 +287,15 @@ export interface DeployPlan {
     parameters: { parameterKey: string; parameterValue: string }[];
   }>;
   readonly options: DeployStackOptions;
+  /**
+   * Notes the operations of the stack groups the new and the deployed template manage, before the stack's operation
+   * is submitted, so that those that start afterwards are followed as this run's; undefined when there are none.
+   */
+  followGroups(): Promise<StackGroupFollower | undefined>;
+  /** The stack groups the new template manages (their names resolved with the parameters the stack will have). */
+  stackGroupNames(): Promise<string[]>;
+  /** The stack group calls, in the stack's region. */
+  readonly groupApi: StackGroupApi;
 }
 
 /**
@@ -292,6 +320,7 @@ export async function planDeploy(
     ? requiredStackTimeout(stackName, template.parsed, options.parameters)
     : undefined;
   const { api, connection, follow } = await prepare(options, template.constructPaths);
+  const groupApi = new StackGroupApi(connection, options.signal);
   const resourceCount = Object.keys((template.parsed as { Resources?: object })?.Resources ?? {}).length;
   // ECS is asked at most every 4 polls, between 1 and 5 seconds apart.
   const pollMin =
@@ -305,6 +334,32 @@ export async function planDeploy(
   const followOptions = { ...follow, ...(imageCopies?.any && { imageCopies }) };
 
   const existing = await stackToUpdate(api, stackName, options.onEvent, followOptions, review);
+  const deployedTemplate = memo(async () =>
+    existing ? parseTemplateBody(await api.templateBody(existing.stackId)) : undefined,
+  );
+  // Read only when a template manages stack groups: their names may come from parameters.
+  const deployedParameters = memo(async () =>
+    existing ? ((await api.get(existing.stackId))?.parameters ?? {}) : {},
+  );
+  const groupNames = memo(async () => {
+    if (!managesStackGroups(template.parsed)) {
+      return [];
+    }
+    // The parameters the stack will have: those given, the deployed values of the others (UsePreviousParameters).
+    const parameters = { ...(await deployedParameters()), ...options.parameters };
+    const context = { stackName, regionId: api.regionId, parameters, stackId: existing?.stackId };
+    const found = stackGroupsOf(template.parsed, context);
+    if (found.unresolved.length > 0) {
+      options.onEvent?.({
+        type: 'message',
+        stackName,
+        text:
+          `cannot tell the stack group of ${found.unresolved.join(', ')} from the template (its StackGroupName is ` +
+          'not a literal, a parameter or a pseudo parameter): its operations are not followed',
+      });
+    }
+    return found.groups.map((g) => g.stackGroupName);
+  });
   const timeoutInMinutes = options.timeoutInMinutes ?? needed?.minutes ?? DEFAULT_STACK_TIMEOUT_MINUTES;
   const explicit = options.timeoutInMinutes;
   if (needed && needed.chain.length > 0 && explicit !== undefined) {
@@ -345,8 +400,8 @@ export async function planDeploy(
       if (!existing || options.timeoutInMinutes !== undefined || !template.parsed) {
         return timeoutInMinutes;
       }
-      const deployed = parseTemplateBody(await api.templateBody(existing.stackId));
-      return requiredStackTimeout(stackName, template.parsed, options.parameters, deployed).minutes;
+      const previous = await deployedTemplate();
+      return requiredStackTimeout(stackName, template.parsed, options.parameters, previous).minutes;
     },
     previousParameters: async () => {
       const previous = existing
@@ -361,7 +416,36 @@ export async function planDeploy(
       };
     },
     options,
+    stackGroupNames: groupNames,
+    followGroups: async () => {
+      const names = [...(await groupNames())];
+      const before = await deployedTemplate();
+      // A group the update removes is deleted during it: its operations are this run's too.
+      if (before && managesStackGroups(before)) {
+        names.push(
+          ...stackGroupsOf(before, {
+            stackName,
+            regionId: api.regionId,
+            parameters: await deployedParameters(),
+            stackId: existing?.stackId,
+          }).groups.map((g) => g.stackGroupName),
+        );
+      }
+      if (names.length === 0) {
+        return undefined;
+      }
+      const follower = new StackGroupFollower(groupApi, stackName, names, options.onEvent);
+      await follower.start();
+      return follower;
+    },
+    groupApi,
   };
+}
+
+/** Runs `load` once, on first use. */
+function memo<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
 }
 
 /** The result of a deploy whose update ROS found to change nothing: a success only for a healthy stack. */
@@ -375,20 +459,69 @@ export async function unchangedResult(
   const status = stack?.status ?? existing.status;
   // Nothing to change is a success only for a stack whose resources are what its template says.
   const healthy = HEALTHY_STATUSES.includes(status);
+  // ... and, for the stack groups it manages, whose instances all are (issue 17's rule, applied to them).
+  const names = await plan.stackGroupNames();
+  const stackGroups =
+    (await readGroups(stackName, plan.options.onEvent, () =>
+      Promise.all(names.map((name) => readGroup(plan.groupApi, name, { outputs: healthy }))),
+    )) ?? [];
+  const groupsHealthy = stackGroups.every((g) => g.exists && g.failures.length === 0 && !g.busyOperation);
   return {
     stackName,
     regionId: api.regionId,
     stackId: existing.stackId,
     operation: 'none',
     status,
-    statusReason: healthy
-      ? stack?.statusReason
-      : unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason, wording),
-    success: healthy,
+    statusReason: !healthy
+      ? unchangedButUnhealthy(stackName, status, stack?.statusReason ?? existing.statusReason, wording)
+      : !groupsHealthy
+        ? unchangedButGroupsUnhealthy(stackGroups)
+        : stack?.statusReason,
+    success: healthy && groupsHealthy,
     noChanges: true,
     outputs: stack?.outputs ?? [],
     failedResources: healthy ? [] : await failuresOf(api, existing.stackId, [], plan.template.constructPaths),
+    ...(stackGroups.length > 0 && { stackGroups }),
   };
+}
+
+/**
+ * Why a deploy without changes to a stack whose groups are not all CURRENT fails, and what to do: ROS does not run an
+ * unchanged update, so nothing runs the groups' operations again until something changes.
+ */
+function unchangedButGroupsUnhealthy(groups: readonly StackGroupReport[]): string {
+  const problems = groups.flatMap((g) => {
+    if (!g.exists) {
+      return [`stack group ${g.stackGroupName} does not exist in ${g.regionId} (deleted outside the stack?)`];
+    }
+    if (g.busyOperation) {
+      return [
+        `stack group ${g.stackGroupName} is busy with its ${g.busyOperation.action} operation ` +
+          `${g.busyOperation.operationId} (${g.busyOperation.status})`,
+      ];
+    }
+    if (g.failures.length > 0) {
+      const states = [...new Set(g.failures.map((f) => f.status))].join(', ');
+      return [
+        `${g.failures.length} of ${g.instances.length} stack instances of group ${g.stackGroupName} are not ` +
+          `CURRENT (${states}; listed below)`,
+      ];
+    }
+    return [];
+  });
+  const busy = groups.some((g) => g.busyOperation);
+  const missing = groups.some((g) => !g.exists);
+  const advice = missing
+    ? 'Destroy the stack and deploy it anew to make the group again.'
+    : busy
+      ? 'Wait for that operation to end, then deploy again.'
+      : "Fix the cause (the reasons below), then run the group's operation again: deploy a change to the stack " +
+        '(for ImageDistribution, any change of its properties), or update those instances in ROS ' +
+        '(UpdateStackInstances of the group for those accounts and regions).';
+  return (
+    `the template and parameters are unchanged and the stack is healthy, but ${problems.join('; ')}: the image ` +
+    `has not reached every account and region, and ROS does not run an unchanged update again. ${advice}`
+  );
 }
 
 /** Follows a create or update that has started to its end, and says how it ended. */
@@ -397,6 +530,7 @@ export async function followOperation(
   stackId: string,
   operation: 'create' | 'update',
   seen: Set<string>,
+  groups?: StackGroupFollower,
 ): Promise<StackOperationResult> {
   const { api, stackName } = plan;
   plan.options.onEvent?.({
@@ -407,23 +541,42 @@ export async function followOperation(
     resourceCount: plan.resourceCount,
   });
   const successStatus = operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
-  const followed = await followStack(api, stackId, operation, seen, { ...plan.follow, successStatus });
+  const followed = await followStack(api, stackId, operation, seen, {
+    ...plan.follow,
+    successStatus,
+    ...(groups && { stackGroups: groups }),
+  });
   const status = followed.stack?.status ?? 'UNKNOWN';
-  const success = status === successStatus;
-  const final = success && !followed.outputsRead ? await api.get(stackId, true) : followed.stack;
+  const completed = status === successStatus;
+  const final = completed && !followed.outputsRead ? await api.get(stackId, true) : followed.stack;
+  // After a completed deploy, the groups of the new template with their image ids; after a failed one, every group
+  // followed, for the failures per account and region.
+  const names = completed ? await plan.stackGroupNames() : undefined;
+  const stackGroups = groups
+    ? await readGroups(stackName, plan.options.onEvent, () =>
+        groups.report(completed ? { names, outputs: true } : { outputs: false }),
+      )
+    : undefined;
+  const { failed, total } = failureCount(stackGroups ?? []);
+  const success = completed && failed === 0;
   return {
     stackName,
     regionId: api.regionId,
     stackId,
     operation,
     status,
-    statusReason: followed.stack?.statusReason,
+    statusReason:
+      completed && failed > 0
+        ? `the stack completed, but ${failed} of ${total} stack instances of its stack groups failed (within the ` +
+          "groups' failure tolerance): the job did not reach every account and region (listed below)"
+        : followed.stack?.statusReason,
     success,
     noChanges: false,
     outputs: final?.outputs ?? [],
-    failedResources: success
+    failedResources: completed
       ? []
       : await failuresOf(api, stackId, followed.events, plan.template.constructPaths),
+    ...(stackGroups && stackGroups.length > 0 && { stackGroups }),
   };
 }
 
@@ -572,7 +725,7 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
   const constructPaths =
     options.constructPaths ??
     (options.assemblyDir ? constructPathsOf(options.assemblyDir, options.stackName) : {});
-  const { api, follow } = await prepare(options, constructPaths);
+  const { api, connection, follow } = await prepare(options, constructPaths);
   const { stackName } = options;
   const existing = await api.findByName(stackName);
   const base = { stackName, regionId: api.regionId, noChanges: false, outputs: [] };
@@ -582,6 +735,21 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
   if (isInProgress(existing.status)) {
     throw busyError(stackName, existing.status);
   }
+  // Read before the deletion: the resource count, and whether the stack manages stack groups (then its template).
+  const resources = await api.resources(existing.stackId).catch(() => []);
+  const managed = resources.some((r) => STACK_GROUP_RESOURCE_TYPES.includes(r.resourceType))
+    ? await deployedStackGroups(api, existing.stackId, stackName, options.onEvent)
+    : [];
+  const groups =
+    managed.length > 0
+      ? new StackGroupFollower(
+          new StackGroupApi(connection, options.signal),
+          stackName,
+          managed.map((g) => g.stackGroupName),
+          options.onEvent,
+        )
+      : undefined;
+  await groups?.start();
   const seen = new Set<string>();
   await api.markSeen(existing.stackId, seen);
   await api.delete(existing.stackId).catch((err: unknown) => refuseBusy(stackName, err));
@@ -590,22 +758,70 @@ export async function destroyStack(options: DestroyStackOptions): Promise<StackO
     stackName,
     stackId: existing.stackId,
     operation: 'delete',
-    resourceCount: (await api.resources(existing.stackId).catch(() => [])).length,
+    resourceCount: resources.length,
   });
-  const followed = await followStack(api, existing.stackId, 'delete', seen, follow);
+  const followed = await followStack(api, existing.stackId, 'delete', seen, {
+    ...follow,
+    ...(groups && { stackGroups: groups }),
+  });
   const status = followed.stack?.status ?? 'DELETE_COMPLETE';
+  const stackGroups = groups
+    ? await readGroups(stackName, options.onEvent, () => groups.report())
+    : undefined;
+  // A group the stack does not retain and that still has instances is left behind, whatever the stack's status.
+  const left = (stackGroups ?? []).filter(
+    (g) =>
+      g.exists &&
+      g.instances.length > 0 &&
+      !managed.find((m) => m.stackGroupName === g.stackGroupName)?.retained,
+  );
+  const deleted = status === 'DELETE_COMPLETE';
   return {
     ...base,
     stackId: existing.stackId,
     operation: 'delete',
     status,
-    statusReason: followed.stack?.statusReason,
-    success: status === 'DELETE_COMPLETE',
-    failedResources:
-      status === 'DELETE_COMPLETE'
-        ? []
-        : await failuresOf(api, existing.stackId, followed.events, constructPaths),
+    statusReason:
+      deleted && left.length > 0
+        ? `the stack is deleted, but ${left.map((g) => `stack group ${g.stackGroupName} still has ${g.instances.length} stack instances`).join(', ')} (listed below): delete them in ROS (DeleteStackInstances, then DeleteStackGroup)`
+        : followed.stack?.statusReason,
+    success: deleted && left.length === 0,
+    failedResources: deleted ? [] : await failuresOf(api, existing.stackId, followed.events, constructPaths),
+    ...(stackGroups && stackGroups.length > 0 && { stackGroups }),
   };
+}
+
+/**
+ * The stack groups a deployed stack manages, from the template ROS holds and the parameters the stack has. Best
+ * effort: a template that cannot be read manages none as far as ros-deploy can tell.
+ */
+async function deployedStackGroups(
+  api: StackApi,
+  stackId: string,
+  stackName: string,
+  onEvent?: (event: DeployEvent) => void,
+) {
+  let template: Record<string, unknown>;
+  let parameters: Record<string, string>;
+  try {
+    template = parseTemplateBody(await api.templateBody(stackId)) as Record<string, unknown>;
+    if (!managesStackGroups(template)) {
+      return [];
+    }
+    parameters = (await api.get(stackId))?.parameters ?? {};
+  } catch (err) {
+    if (err instanceof DeployError && err.code === 'Aborted') {
+      throw err;
+    }
+    onEvent?.({
+      type: 'message',
+      stackName,
+      text: `cannot read the stack's template (${(err as Error).message}): its stack groups are not followed`,
+    });
+    return [];
+  }
+  const context: NameContext = { stackName, regionId: api.regionId, parameters, stackId };
+  return stackGroupsOf(template, context).groups;
 }
 
 export interface StackOutputsResult {
@@ -613,24 +829,63 @@ export interface StackOutputsResult {
   readonly stackId: string;
   readonly status: string;
   readonly outputs: StackOutput[];
+  /** The stack groups the stack manages, with the image id of each instance. Absent when it manages none. */
+  readonly stackGroups?: StackGroupReport[];
+  /** Why the stack groups could not be read, when they could not (e.g. no permission). */
+  readonly stackGroupsUnavailable?: string;
 }
 
 /** The outputs of the stack of that name (`StackNotFound` when there is none). */
 export async function stackOutputs(
   options: ConnectionOptions & { stackName: string },
 ): Promise<StackOutputsResult> {
-  const api = new StackApi(await connect(options));
+  const connection = await connect(options);
+  const api = new StackApi(connection);
   const summary = await api.requireByName(options.stackName);
   const stack = await api.get(summary.stackId, true);
   if (!stack) {
     throw new DeployError('StackNotFound', `No stack named ${options.stackName} in ${api.regionId}.`);
   }
+  const managed = await deployedStackGroups(api, stack.stackId, options.stackName);
+  const groupApi = new StackGroupApi(connection);
+  let unavailable: string | undefined;
+  const stackGroups = await readGroups(
+    options.stackName,
+    (event) => (unavailable = event.type === 'message' ? event.text : unavailable),
+    () => Promise.all(managed.map((g) => readGroup(groupApi, g.stackGroupName, { outputs: true }))),
+  );
   return {
     stackName: options.stackName,
     stackId: stack.stackId,
     status: stack.status,
     outputs: stack.outputs,
+    ...(stackGroups && stackGroups.length > 0 && { stackGroups }),
+    ...(unavailable && { stackGroupsUnavailable: unavailable }),
   };
+}
+
+/**
+ * Reads the stack's groups at the end of an operation; undefined, with a message, when they cannot be read (e.g. the
+ * identity may not call the stack group API): the stack's own status is then the outcome, as it was before groups.
+ */
+async function readGroups(
+  stackName: string,
+  onEvent: ((event: DeployEvent) => void) | undefined,
+  read: () => Promise<StackGroupReport[]>,
+): Promise<StackGroupReport[] | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof DeployError && err.code === 'Aborted') {
+      throw err;
+    }
+    onEvent?.({
+      type: 'message',
+      stackName,
+      text: `cannot read the stack's stack groups (${(err as Error).message}): their instances are not checked`,
+    });
+    return undefined;
+  }
 }
 
 /** A stack event, with the construct path of its resource when known. */

@@ -64,9 +64,9 @@ describe('following a stack with one call per poll (LocalCloud)', () => {
     expect(destroyed).toMatchObject({ status: 'DELETE_COMPLETE', success: true });
     expect(rosCallsSince(cloud, from)).toEqual([
       'ListStacks',
+      'ListStackResources',
       'ListStackEvents',
       'DeleteStack',
-      'ListStackResources',
       ...Array<string>(polls(events)).fill('ListStackEvents'),
       'GetStack',
     ]);
