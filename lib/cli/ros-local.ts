@@ -12,9 +12,11 @@ import {
   STATE_FILE_NAME,
   writeServerInfo,
 } from '../local/discovery';
+import { readAccounts, type AccountKey } from '../local/accounts';
 import { FaultPlan, FaultPlanError } from '../local/faults';
 import { LocalCloud, MAX_ACCOUNTS } from '../local/local-cloud';
 import { parseFolderAssignments, ResourceDirectoryError, type ResourceDirectoryOptions } from '../local/rd';
+import { StateStore } from '../local/state';
 import { StateLockedError } from '../local/state-lock';
 import { StateFileError } from '../local/state-schema';
 import { parseVariantAssignments, VariantError, VARIANT_VALUES, type CloudVariants } from '../local/variants';
@@ -26,6 +28,9 @@ const HELP = `Usage: ros-local <command> [options]
 Commands:
   start     Serve LocalCloud (ECS, ROS, FC, RAM) on 127.0.0.1 until Ctrl-C / SIGTERM
   status    Say whether a LocalCloud is serving this directory's state
+  accounts  List the accounts of this directory's state, the first (the administrator) first:
+            "INDEX ID" lines; with --ids their ids comma-separated, with --members all but the first
+            (e.g. -c targetAccountIds=$(npx ros-local accounts --members --ids))
 
 Options:
   --port N               TCP port on 127.0.0.1 (default: any free port)
@@ -68,6 +73,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         accounts: { type: 'string' },
         folder: { type: 'string', multiple: true },
         'stack-group-roles': { type: 'boolean' },
+        members: { type: 'boolean' },
+        ids: { type: 'boolean' },
         faults: { type: 'string' },
         variant: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -92,6 +99,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     if (command === 'status') {
       return status(io, dir);
+    }
+    if (command === 'accounts' && positionals.length === 1) {
+      return accounts(io, stateFile, { members: values.members ?? false, ids: values.ids ?? false });
     }
     if (command !== 'start' || positionals.length > 1) {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
@@ -123,6 +133,32 @@ function status(io: CliIo, dir: string): number {
     running
       ? `LocalCloud is serving ${running.stateFile} at ${running.endpoint} (pid ${running.pid}, since ${running.startedAt})\n`
       : `No LocalCloud is serving ${dir}\n`,
+  );
+  return 0;
+}
+
+/**
+ * The accounts a state file holds, read without changing it (a LocalCloud may be serving it): what an app needs to
+ * name the accounts it deploys to (their ids are made when the cloud first starts with them).
+ */
+function accounts(io: CliIo, stateFile: string, options: { members: boolean; ids: boolean }): number {
+  if (!fs.existsSync(stateFile)) {
+    throw new ConfigurationError(
+      `no LocalCloud state at ${stateFile}: start one first (ros-local start --accounts N, or ros-deploy --local)`,
+    );
+  }
+  let all: AccountKey[];
+  try {
+    all = readAccounts(new StateStore(stateFile));
+  } catch (err) {
+    throw new ConfigurationError(`cannot read ${stateFile}: ${(err as Error).message}`);
+  }
+  const listed = options.members ? all.slice(1) : all;
+  const first = options.members ? 1 : 0;
+  io.stdout.write(
+    options.ids
+      ? `${listed.map((a) => a.accountId).join(',')}\n`
+      : listed.map((a, i) => `${i + first} ${a.accountId}\n`).join(''),
   );
   return 0;
 }

@@ -95,6 +95,31 @@ describe('ros-local', () => {
     await cloud.stop();
   });
 
+  it('accounts lists the ids a state holds, the first first; --members --ids gives the others comma-separated, for -c', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const cloud = await LocalCloud.start({ stateFile, accounts: 3 });
+    const ids = cloud.accounts.map((a) => a.accountId);
+    await cloud.stop();
+    const before = fs.readFileSync(stateFile, 'utf8');
+    const table = captureOutput(dir);
+    expect(await main(['accounts', '--state', stateFile], table.io)).toBe(0);
+    expect(table.out()).toBe(`0 ${ids[0]}\n1 ${ids[1]}\n2 ${ids[2]}\n`);
+    const members = captureOutput(dir);
+    expect(await main(['accounts', '--state', stateFile, '--members', '--ids'], members.io)).toBe(0);
+    expect(members.out()).toBe(`${ids[1]},${ids[2]}\n`);
+    // Read, never written: a LocalCloud may be serving it.
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe(before);
+  });
+
+  it('accounts exits 2 with one line when there is no state yet', async () => {
+    const io = captureOutput(dir);
+    expect(await main(['accounts'], io.io)).toBe(2);
+    expect(io.err.join('')).toBe(
+      `ros-local: no LocalCloud state at ${path.join(dir, '.ros-local', 'state.json')}: start one first ` +
+        '(ros-local start --accounts N, or ros-deploy --local)\n',
+    );
+  });
+
   it.each([
     [['start', '--accounts', '0'], '--accounts "0" is invalid: expected an integer from 1 to 100'],
     [['start', '--port', 'eighty'], '--port "eighty" is invalid: expected an integer from 0 to 65535'],
