@@ -275,8 +275,9 @@ Module._resolveFilename = function (request, ...rest) {
 describe('every example deploys and destroys on LocalCloud', () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    // Three accounts: the second and third are the sharees of examples/distribution.
-    cloud = await LocalCloud.start({ copyDurationMs: 1500, accounts: 3 });
+    // Three accounts: the second and third are the sharees of examples/distribution and the target accounts of
+    // examples/organization (with the roles of self-managed stack groups).
+    cloud = await LocalCloud.start({ copyDurationMs: 1500, accounts: 3, stackGroupRoles: true });
   });
   /** Context for an example run with its defaults: the distribution example shares with the second account. */
   const contextFor = (name: string): NodeJS.ProcessEnv | undefined =>
@@ -285,7 +286,14 @@ describe('every example deploys and destroys on LocalCloud', () => {
           ...process.env,
           CDK_CONTEXT_JSON: JSON.stringify({ sharedWithAccounts: cloud.accounts[1].accountId }),
         }
-      : undefined;
+      : name === 'organization'
+        ? {
+            ...process.env,
+            CDK_CONTEXT_JSON: JSON.stringify({
+              targetAccountIds: cloud.accounts.slice(1).map((a) => a.accountId),
+            }),
+          }
+        : undefined;
   /** The images account `index` sees shared with it in a region. */
   async function sharedWithAccount(index: number, regionId: string): Promise<string[]> {
     const answer = await ecsClient(cloud, regionId, cloud.accounts[index].credentials).describeImages(
@@ -315,7 +323,11 @@ describe('every example deploys and destroys on LocalCloud', () => {
         .filter((image) => OWNERSHIP_TAG_KEY in (image.tags ?? {}))
         .map((image) => `image ${image.imageId} in ${regionId}`),
       ...cloud.launchTemplates.list(regionId).map((lt) => `launch template ${lt.launchTemplateName}`),
-      ...cloud.fc.listFunctions(regionId).map((fn) => `function ${fn.functionName}`),
+      ...cloud.accounts.flatMap((account) =>
+        account.fc
+          .listFunctions(regionId)
+          .map((fn) => `function ${fn.functionName} of account ${account.index}`),
+      ),
     ]);
   const outcome = (result: StackOperationResult) => ({
     status: result.status,
@@ -352,7 +364,13 @@ describe('every example deploys and destroys on LocalCloud', () => {
 
   it('finds the examples to run', () => {
     expect(examples).toEqual(
-      expect.arrayContaining(['distribution', 'launch-template', 'replication', 'single-copy']),
+      expect.arrayContaining([
+        'distribution',
+        'launch-template',
+        'organization',
+        'replication',
+        'single-copy',
+      ]),
     );
   });
 
@@ -371,6 +389,28 @@ describe('every example deploys and destroys on LocalCloud', () => {
           }
         }
         const imageIds = Object.entries(outputs).filter(([key]) => key.endsWith('ImageId'));
+        if (outputs.ImageIds !== undefined) {
+          // examples/organization: an image per target account and region, each the account's own.
+          const byAccount = JSON.parse(String(outputs.ImageIds)) as Record<string, Record<string, string>>;
+          expect(Object.keys(byAccount).sort()).toEqual(
+            cloud.accounts
+              .slice(1)
+              .map((a) => a.accountId)
+              .sort(),
+          );
+          for (const [accountId, byRegion] of Object.entries(byAccount)) {
+            for (const [regionId, imageId] of Object.entries(byRegion)) {
+              const image = cloud.ecs.getImage(regionId, imageId);
+              expect([accountId, regionId, image?.ownerId, image?.status]).toEqual([
+                accountId,
+                regionId,
+                accountId,
+                'Available',
+              ]);
+              imageIds.push([`${accountId}/${regionId}`, imageId]);
+            }
+          }
+        }
         expect(imageIds.length).toBeGreaterThan(0);
         for (const [, imageId] of imageIds) {
           const image = ECS_REGION_IDS.map((r) => cloud.ecs.getImage(r, String(imageId))).find(Boolean);
