@@ -19,6 +19,7 @@ import { deployBench } from './deploy.bench';
 import { fanoutBench } from './fanout.bench';
 import { handlerBench } from './handler.bench';
 import { importBench } from './import.bench';
+import { organizationBench } from './organization.bench';
 import { scaleBench } from './scale.bench';
 import { synthBench } from './synth.bench';
 import { waitingBench } from './waiting.bench';
@@ -48,7 +49,16 @@ function parseArgs(argv: readonly string[]): Args {
   return { quick, ...(only && { only }), out };
 }
 
-export const BENCHMARKS = ['synth', 'import', 'handler', 'waiting', 'deploy', 'fanout', 'scale'] as const;
+export const BENCHMARKS = [
+  'synth',
+  'import',
+  'handler',
+  'waiting',
+  'deploy',
+  'fanout',
+  'scale',
+  'organization',
+] as const;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -99,6 +109,12 @@ async function main(): Promise<void> {
           copyDurationMs: 4000,
           load: { concurrency: 16, durationMs: args.quick ? 2000 : 5000, repetitions: args.quick ? 1 : 3 },
         }),
+      organization: () =>
+        organizationBench(
+          args.quick
+            ? { accounts: 3, regions: 2, repetitions: 1, copyDurationMs: 5000, strict: false }
+            : { accounts: 10, regions: 3, repetitions: 3, copyDurationMs: 20_000, strict: true },
+        ),
     };
     for (const name of BENCHMARKS) {
       if (args.only && !args.only.has(name)) {
