@@ -390,3 +390,68 @@ describe('Custom::ImageDistribution on LocalCloud to a Resource Directory folder
     }
   });
 });
+
+describe('Custom::ImageDistribution across invocations', () => {
+  it('keeps its plan across invocations when a stack group operation outlasts one (a function timeout of 8 s)', async () => {
+    const cloud = await Cloud.start({ accounts: 2, copyDurationMs: 500 });
+    try {
+      const [owner, target] = cloud.accounts;
+      grantRoles(owner, [target]);
+      const client = rosClient(cloud, REGION);
+      const source = cloud.ecs.putImage(REGION, { imageName: 'golden-source', sizeGiB: 20 });
+      const template = JSON.parse(
+        templateFor(
+          { targetAccountIds: [target.accountId], targetRegionIds: [REGION, OTHER_REGION] },
+          source,
+        ),
+      );
+      template.Resources.ImageCopyProviderFunction.Properties.Timeout = 8;
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: REGION,
+          stackName: STACK,
+          templateBody: JSON.stringify(template),
+          timeoutInMinutes: 30,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      await cloud.ros.settled();
+      const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
+      expect({ status: stack.status, reason: stack.statusReason }).toEqual({
+        status: 'CREATE_COMPLETE',
+        reason: expect.anything(),
+      });
+      const outputs = Object.fromEntries(
+        (stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]),
+      );
+      const ids = JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
+      expect(Object.keys(ids[target.accountId]).sort()).toEqual([OTHER_REGION, REGION]);
+      // The distribution's own invocations: several, each handing over to the next.
+      const goldenInvocations = owner.fc
+        .invocations()
+        .filter((invocation) =>
+          invocation.logs.some((line) => line.includes('"logicalResourceId":"Golden"')),
+        );
+      const continued = goldenInvocations.filter((invocation) =>
+        invocation.logs.some((line) => line.includes('"step":"continued"')),
+      );
+      expect(continued.length).toBeGreaterThan(0);
+      expect(goldenInvocations.length).toBeGreaterThan(continued.length);
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
+      await cloud.ros.settled();
+      for (const regionId of [REGION, OTHER_REGION]) {
+        const images = await ecsClient(cloud, regionId, target.credentials).describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId,
+            imageOwnerAlias: 'self',
+            status: ALL_IMAGE_STATUSES.join(','),
+          }),
+        );
+        expect(images.body!.images?.image ?? []).toEqual([]);
+      }
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
