@@ -492,7 +492,28 @@ export class StackGroups {
 
   /** The (account, region) pairs a call names, in the order given: regions outer, accounts inner. */
   private resolveTargets(group: StackGroupState, targets: TargetsInput, forDelete = false): Target[] {
-    const accounts: { accountId: string; rdFolderId?: string; viaFolder?: boolean }[] = [];
+    const accounts = this.resolveAccounts(group, targets, forDelete);
+    const seen = new Set<string>();
+    const out: Target[] = [];
+    for (const regionId of unique(targets.regionIds)) {
+      for (const account of accounts) {
+        const key = instanceKey(account.accountId, regionId);
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push({ ...account, regionId });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The accounts a call names: self-managed AccountIds, or the service-managed folders' members and AccountIds. */
+  private resolveAccounts(
+    group: StackGroupState,
+    targets: Omit<TargetsInput, 'regionIds'>,
+    forDelete: boolean,
+  ): Omit<Target, 'regionId'>[] {
+    const accounts: Omit<Target, 'regionId'>[] = [];
     if (group.permissionModel === 'SELF_MANAGED') {
       if (targets.rdFolderIds !== undefined) {
         throw invalid(
@@ -538,18 +559,7 @@ export class StackGroups {
         accounts.push({ accountId, ...(folderId !== undefined && { rdFolderId: folderId }) });
       }
     }
-    const seen = new Set<string>();
-    const out: Target[] = [];
-    for (const regionId of unique(targets.regionIds)) {
-      for (const account of accounts) {
-        const key = instanceKey(account.accountId, regionId);
-        if (!seen.has(key)) {
-          seen.add(key);
-          out.push({ ...account, regionId });
-        }
-      }
-    }
-    return out;
+    return accounts;
   }
 
   /** UpdateStackGroup's targets: the existing instances among the accounts and regions given (all of a kind not given). */
@@ -563,11 +573,7 @@ export class StackGroups {
       given.rdFolderIds !== undefined ||
       given.targetAccountIds !== undefined;
     const accounts = anyAccount
-      ? new Set(
-          this.resolveTargets(group, { ...given, regionIds: ['*'] } as TargetsInput, true).map(
-            (t) => t.accountId,
-          ),
-        )
+      ? new Set(this.resolveAccounts(group, given, true).map((a) => a.accountId))
       : undefined;
     const regions = given.regionIds ? new Set(given.regionIds) : undefined;
     return instances
