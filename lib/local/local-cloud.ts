@@ -333,6 +333,8 @@ export class LocalCloud {
       deliveries: (logicalId, requestType) =>
         options.customResourceDeliveries?.(logicalId, requestType) ??
         this.plan.deliveries(logicalId, requestType),
+      // ALIYUN::ROS::StackGroup and StackInstances act on the account's stack groups (made below).
+      stackGroups: () => stackGroups,
     };
     const ros = new StackEngine(store, accountId, services, { ...options.ros, clock: rosClock });
     const changeSets = new ChangeSets(store, ros, services, this.variants, {

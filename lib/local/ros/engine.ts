@@ -494,7 +494,7 @@ export class StackEngine {
           reverseGraph(oldPlan.graph),
           cleanup,
         );
-        await this.deleteRetiredInstances(stack, cleanup);
+        await this.deleteRetiredInstances(stack, reverseGraph(plan.graph), cleanup);
         cleanup.dispose();
         if (cleanupFailure) {
           return this.setStatus(stack, 'UPDATE_FAILED', cleanupFailure);
@@ -757,15 +757,30 @@ export class StackEngine {
     return undefined;
   }
 
-  /** Deletes the retired instances of every resource (after a successful update); a failure is only an event. */
-  private async deleteRetiredInstances(stack: StackState, op: Operation): Promise<void> {
-    for (const record of Object.values(stack.resources)) {
-      try {
-        await this.deleteRetired(stack, record, op);
-      } catch {
-        // The event records the failure; the new resource is in place, so the update itself succeeded.
-      }
-    }
+  /**
+   * Deletes the retired instances of every resource (after a successful update), dependents first, as the cleanup
+   * of removed resources goes: an old resource another old one depended on (a stack group and its old instances) is
+   * deleted after it. A failure is only an event.
+   */
+  private async deleteRetiredInstances(
+    stack: StackState,
+    dependents: Map<string, Set<string>>,
+    op: Operation,
+  ): Promise<void> {
+    const ids = Object.keys(stack.resources).filter((id) => (stack.resources[id].retired?.length ?? 0) > 0);
+    await this.walk(
+      ids,
+      (id) => [...(dependents.get(id) ?? [])].filter((d) => ids.includes(d)),
+      op,
+      async (id) => {
+        try {
+          await this.deleteRetired(stack, stack.resources[id], op);
+        } catch {
+          // The event records the failure; the new resource is in place, so the update itself succeeded.
+        }
+      },
+      { continueAfterFailure: true },
+    );
   }
 
   /** Sends the Delete of each retired instance of `record`, forgetting each once it is deleted. */

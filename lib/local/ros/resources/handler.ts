@@ -9,6 +9,7 @@ import type { FunctionCompute } from '../../fc';
 import type { Ram } from '../../ram';
 import type { CloudVariants } from '../../variants';
 import type { LaunchTemplateStore } from '../launch-templates';
+import type { StackGroupPort } from './stack-group-port';
 
 /** A resource operation failed; `message` becomes the resource's StatusReason. */
 export class ResourceError extends Error {
@@ -58,6 +59,8 @@ export interface CloudServices {
   discardCallback(id: string): void;
   /** Fault hook: how many times to deliver each custom-resource request (duplicate delivery). Default 1. */
   deliveries?(logicalId: string, requestType: string): number;
+  /** The account's stack groups (`ALIYUN::ROS::StackGroup`, `ALIYUN::ROS::StackInstances`), when it has them. */
+  stackGroups?(): StackGroupPort | undefined;
 }
 
 export interface Provisioned {

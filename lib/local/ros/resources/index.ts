@@ -7,9 +7,12 @@ import { FunctionHandler } from './function';
 import type { CloudServices, ResourceHandler } from './handler';
 import { LaunchTemplateHandler } from './launch-template';
 import { RoleHandler } from './role';
+import { StackGroupHandler } from './stack-group';
+import { StackInstancesHandler } from './stack-instances';
 
 export { requiresReplacement, ResourceError } from './handler';
 export type { CloudServices, FailedCreate, ProvisionContext, Provisioned, ResourceHandler } from './handler';
+export type { StackGroupPort } from './stack-group-port';
 
 /** The handler for a resource type, or undefined when LocalCloud does not implement it. */
 export function handlerFor(type: string, cloud: CloudServices): ResourceHandler | undefined {
@@ -24,6 +27,12 @@ export function handlerFor(type: string, cloud: CloudServices): ResourceHandler 
   }
   if (type === 'ALIYUN::ECS::LaunchTemplate') {
     return new LaunchTemplateHandler(cloud);
+  }
+  if (type === 'ALIYUN::ROS::StackGroup') {
+    return new StackGroupHandler(cloud);
+  }
+  if (type === 'ALIYUN::ROS::StackInstances') {
+    return new StackInstancesHandler(cloud);
   }
   return undefined;
 }
