@@ -233,9 +233,7 @@ export class DistributionGroupResource {
     if (state === 'absent') {
       steps.push({ kind: 'create-group', group });
     }
-    for (const targets of operationTargets(removed)) {
-      steps.push({ kind: 'delete-instances', group, targets });
-    }
+    steps.push(...removalSteps(group, removed, false));
     const old = this.oldSettings();
     const renamed = old !== undefined && old.stackGroupName !== group;
     if (
