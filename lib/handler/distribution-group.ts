@@ -233,9 +233,7 @@ export class DistributionGroupResource {
     if (state === 'absent') {
       steps.push({ kind: 'create-group', group });
     }
-    for (const targets of operationTargets(removed)) {
-      steps.push({ kind: 'delete-instances', group, targets });
-    }
+    steps.push(...removalSteps(group, removed, false));
     const old = this.oldSettings();
     const renamed = old !== undefined && old.stackGroupName !== group;
     if (
@@ -322,20 +320,29 @@ export class DistributionGroupResource {
     return {
       delete: async () => {
         const group = settings?.stackGroupName;
-        if (group === undefined || (await this.groupState(group)) !== 'ours') {
-          this.ctx.log.info('nothing-to-delete', { group: group ?? null });
-          return { done };
-        }
-        const steps = await this.deletionSteps(group);
+        // After a Create ROS got no answer from (or one it did not keep), the physical id names no instance: any
+        // group this resource made is then its own (the same stack and logical id).
+        const anyInstance = readPhysicalId(this.physicalId()).kind !== 'instance';
+        const ours = group !== undefined && (await this.groupState(group, anyInstance)) === 'ours';
+        const steps = ours ? await this.deletionSteps(group) : [];
+        // The replicas are unshared whatever became of the group: a Create may have shared them before it failed.
         for (const [regionId, imageId] of Object.entries(settings?.replicaImageIds ?? {})) {
           steps.push({ kind: 'share', regionId, imageId, add: [], remove: ['*'] });
+        }
+        if (!ours) {
+          this.ctx.log.info('no-group-to-delete', { group: group ?? null });
+        }
+        if (steps.length === 0) {
+          return { done };
         }
         this.progress = {
           steps,
           cursor: 0,
           failed: [],
           accountIds: [],
-          serviceManaged: this.serviceManagedGroups.get(group) ?? settings?.folderIds !== undefined,
+          serviceManaged:
+            (group !== undefined ? this.serviceManagedGroups.get(group) : undefined) ??
+            settings?.folderIds !== undefined,
         };
         return { next: 'sweep' };
       },
@@ -463,7 +470,11 @@ export class DistributionGroupResource {
   }
 
   /** Whether the group is absent, this resource's, or someone else's. */
-  private async groupState(group: string): Promise<'absent' | 'ours' | 'foreign'> {
+  /**
+   * Whether the group is absent, this resource's, or someone else's. Ours: it carries this instance's mark, or, with
+   * `anyInstance`, the mark of any instance of this resource.
+   */
+  private async groupState(group: string, anyInstance = false): Promise<'absent' | 'ours' | 'foreign'> {
     let answer: Record<string, unknown>;
     try {
       answer = await this.ros('GetStackGroup', { StackGroupName: group });
@@ -478,7 +489,12 @@ export class DistributionGroupResource {
     if (stackGroup.Status === 'DELETED') {
       return 'absent';
     }
-    return stackGroup.Description === this.ownerMark() ? 'ours' : 'foreign';
+    const description = typeof stackGroup.Description === 'string' ? stackGroup.Description : '';
+    const { event } = this.ctx;
+    const ownerMark = `${STACK_GROUP_OWNER_PREFIX}${ownerPrefix(event.StackId, event.LogicalResourceId)}`;
+    return description === this.ownerMark() || (anyInstance && description.startsWith(ownerMark))
+      ? 'ours'
+      : 'foreign';
   }
 
   private async createGroup(group: string, settings: DistributionSettings): Promise<void> {

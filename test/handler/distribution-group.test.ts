@@ -175,6 +175,19 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     return (answer.body!.stackInstances ?? []).map((i) => `${i.accountId}/${i.regionId}`).sort();
   }
 
+  /** The accounts the owner's replica in a region is shared with. */
+  async function replicaSharedWith(regionId: string): Promise<string[]> {
+    const ecs = ecsClient(cloud, regionId, owner.credentials);
+    const images = await ecs.describeImages(
+      new $Ecs.DescribeImagesRequest({ regionId, imageOwnerAlias: 'self', imageName: `replica-${GROUP}` }),
+    );
+    const replica = images.body!.images!.image!.find((image) => image.imageName === `replica-${GROUP}`)!;
+    const shares = await ecs.describeImageSharePermission(
+      new $Ecs.DescribeImageSharePermissionRequest({ regionId, imageId: replica.imageId, pageSize: 100 }),
+    );
+    return (shares.body!.accounts?.account ?? []).map((account) => account.aliyunId!).sort();
+  }
+
   const imageIdsOf = (outputs: Record<string, string>) =>
     JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
 
@@ -238,6 +251,10 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     expect(await imagesOf(third, THIRD_REGION)).toEqual([`${ids[third.accountId][THIRD_REGION]}:Available`]);
     for (const regionId of [REGION, OTHER_REGION]) {
       expect(await imagesOf(second, regionId)).toEqual([]);
+    }
+    // The owner's replicas are shared with the accounts that have instances in their region, and no others.
+    for (const regionId of [REGION, OTHER_REGION, THIRD_REGION]) {
+      expect(await replicaSharedWith(regionId)).toEqual([third.accountId]);
     }
   });
 
@@ -388,5 +405,155 @@ describe('Custom::ImageDistribution on LocalCloud to a Resource Directory folder
     } finally {
       await cloud.stop();
     }
+  });
+});
+
+describe('Custom::ImageDistribution across invocations', () => {
+  it('keeps its plan across invocations when a stack group operation outlasts one (a function timeout of 8 s)', async () => {
+    const cloud = await Cloud.start({ accounts: 2, copyDurationMs: 500 });
+    try {
+      const [owner, target] = cloud.accounts;
+      grantRoles(owner, [target]);
+      const client = rosClient(cloud, REGION);
+      const source = cloud.ecs.putImage(REGION, { imageName: 'golden-source', sizeGiB: 20 });
+      const template = JSON.parse(
+        templateFor(
+          { targetAccountIds: [target.accountId], targetRegionIds: [REGION, OTHER_REGION] },
+          source,
+        ),
+      );
+      template.Resources.ImageCopyProviderFunction.Properties.Timeout = 8;
+      const created = await client.createStack(
+        new $Ros.CreateStackRequest({
+          regionId: REGION,
+          stackName: STACK,
+          templateBody: JSON.stringify(template),
+          timeoutInMinutes: 30,
+        }),
+      );
+      const stackId = created.body!.stackId!;
+      await cloud.ros.settled();
+      const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
+      expect({ status: stack.status, reason: stack.statusReason }).toEqual({
+        status: 'CREATE_COMPLETE',
+        reason: expect.anything(),
+      });
+      const outputs = Object.fromEntries(
+        (stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]),
+      );
+      const ids = JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
+      expect(Object.keys(ids[target.accountId]).sort()).toEqual([OTHER_REGION, REGION]);
+      // The distribution's own invocations: several, each handing over to the next.
+      const goldenInvocations = owner.fc
+        .invocations()
+        .filter((invocation) =>
+          invocation.logs.some((line) => line.includes('"logicalResourceId":"Golden"')),
+        );
+      const continued = goldenInvocations.filter((invocation) =>
+        invocation.logs.some((line) => line.includes('"step":"continued"')),
+      );
+      expect(continued.length).toBeGreaterThan(0);
+      expect(goldenInvocations.length).toBeGreaterThan(continued.length);
+
+      await client.deleteStack(new $Ros.DeleteStackRequest({ regionId: REGION, stackId }));
+      await cloud.ros.settled();
+      for (const regionId of [REGION, OTHER_REGION]) {
+        const images = await ecsClient(cloud, regionId, target.credentials).describeImages(
+          new $Ecs.DescribeImagesRequest({
+            regionId,
+            imageOwnerAlias: 'self',
+            status: ALL_IMAGE_STATUSES.join(','),
+          }),
+        );
+        expect(images.body!.images?.image ?? []).toEqual([]);
+      }
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
+
+describe('Custom::ImageDistribution failures', () => {
+  let cloud: LocalCloud;
+  let client: Ros;
+  let source: string;
+  beforeAll(async () => {
+    cloud = await Cloud.start({ accounts: 3, copyDurationMs: 500 });
+    client = rosClient(cloud, REGION);
+    source = cloud.ecs.putImage(REGION, { imageName: 'golden-source', sizeGiB: 20 });
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  async function createAndSettle(
+    stackName: string,
+    templateBody: string,
+  ): Promise<$Ros.GetStackResponseBody> {
+    const created = await client.createStack(
+      new $Ros.CreateStackRequest({ regionId: REGION, stackName, templateBody, timeoutInMinutes: 30 }),
+    );
+    await cloud.ros.settled();
+    return (
+      await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId: created.body!.stackId! }))
+    ).body!;
+  }
+
+  it('fails, naming each account and region and ROS reason, when an operation fails beyond the tolerance; the rollback leaves nothing', async () => {
+    const [owner, reachable, unreachable] = cloud.accounts;
+    grantRoles(owner, [reachable]); // the third account has no execution role
+    const stack = await createAndSettle(
+      'beyond-tolerance',
+      templateFor(
+        {
+          targetAccountIds: [reachable.accountId, unreachable.accountId],
+          targetRegionIds: [REGION],
+          operationPreferences: { maxConcurrentCount: 2 },
+        },
+        source,
+      ),
+    );
+    expect({ status: stack.status, reason: stack.statusReason }).toEqual({
+      status: 'CREATE_ROLLBACK_COMPLETE',
+      reason: expect.stringContaining(`${unreachable.accountId}/${REGION}: `),
+    });
+    expect(stack.statusReason).toContain(`Failed to assume the execution role ${EXECUTION_ROLE}`);
+    const groups = await client.listStackGroups(
+      new $Ros.ListStackGroupsRequest({ regionId: REGION, status: 'ACTIVE' }),
+    );
+    expect(groups.body!.stackGroups ?? []).toEqual([]);
+    const images = await ecsClient(cloud, REGION, reachable.credentials).describeImages(
+      new $Ecs.DescribeImagesRequest({
+        regionId: REGION,
+        imageOwnerAlias: 'self',
+        status: ALL_IMAGE_STATUSES.join(','),
+      }),
+    );
+    expect(images.body!.images?.image ?? []).toEqual([]);
+  });
+
+  it('refuses a stack group of its name that it did not make, and leaves that group alone', async () => {
+    await client.createStackGroup(
+      new $Ros.CreateStackGroupRequest({
+        regionId: REGION,
+        stackGroupName: GROUP,
+        templateBody: JSON.stringify({ ROSTemplateFormatVersion: '2015-09-01', Resources: {} }),
+        description: 'someone else',
+      }),
+    );
+    const stack = await createAndSettle(
+      'name-taken',
+      templateFor({ targetAccountIds: [cloud.accounts[1].accountId], targetRegionIds: [REGION] }, source),
+    );
+    expect({ status: stack.status, reason: stack.statusReason }).toEqual({
+      status: 'CREATE_ROLLBACK_COMPLETE',
+      reason: expect.stringContaining(
+        `A stack group named ${GROUP} exists in ${REGION} and was not made by this ImageDistribution`,
+      ),
+    });
+    const group = await client.getStackGroup(
+      new $Ros.GetStackGroupRequest({ regionId: REGION, stackGroupName: GROUP }),
+    );
+    expect(group.body!.stackGroup).toMatchObject({ status: 'ACTIVE', description: 'someone else' });
   });
 });
