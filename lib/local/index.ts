@@ -64,6 +64,9 @@ export {
   VARIANTS_ENVIRONMENT_VARIABLE,
 } from './variants';
 export type { CloudVariants, VariantName } from './variants';
+export { ResourceDirectoryError } from './rd';
+export type { DirectoryFolder, DirectoryMember, ResourceDirectory, ResourceDirectoryOptions } from './rd';
+export { STACK_GROUP_ADMINISTRATION_ROLE, STACK_GROUP_EXECUTION_ROLE } from './stack-group-roles';
 // The types the exported classes' members name (so the API reference documents them too).
 export type { RequestContext, RpcService } from './service';
 export type {
