@@ -141,4 +141,30 @@ describe('ros-deploy with a stack that manages a stack group (LocalCloud, 3 acco
         ),
     ]);
   });
+
+  it('destroy --json: a stack deleted while its group keeps instances is no success (exit 1), the group and its instances in the JSON', async () => {
+    // The stack can go now, but the instances the test made stay in the group: nothing deletes them.
+    fs.rmSync(path.join(gate, 'fail-Delete'));
+    const result = await run(['destroy', 'Org', '--force', '--json']);
+    expect(result.code).toBe(1);
+    const parsed = JSON.parse(result.stdout) as {
+      success: boolean;
+      stacks: {
+        status: string;
+        success: boolean;
+        statusReason: string;
+        stackGroups: { stackGroupName: string; exists: boolean; instances: { accountId: string }[] }[];
+      }[];
+    };
+    expect(parsed.success).toBe(false);
+    expect(parsed.stacks[0]).toMatchObject({ status: 'DELETE_COMPLETE', success: false });
+    expect(parsed.stacks[0].statusReason).toContain(
+      'the stack is deleted, but stack group golden still has 4',
+    );
+    expect(parsed.stacks[0].stackGroups).toEqual([
+      expect.objectContaining({ stackGroupName: 'golden', exists: true, instances: expect.any(Array) }),
+    ]);
+    expect(parsed.stacks[0].stackGroups[0].instances).toHaveLength(4);
+    expect(result.stderr).toContain('still has 4 stack instances:');
+  });
 });

@@ -33,7 +33,8 @@ exports.handler = async (payload) => {
   });
 };`;
 
-export function stackTemplate(stackGroupName: string, gate: string) {
+/** `version`: a property of the custom resource whose change updates it (the provider waits at `<gate>/Update`). */
+export function stackTemplate(stackGroupName: string, gate: string, version = '1') {
   return {
     ROSTemplateFormatVersion: '2015-09-01',
     Resources: {
@@ -52,7 +53,7 @@ export function stackTemplate(stackGroupName: string, gate: string) {
         Properties: {
           ServiceToken: { 'Fn::GetAtt': ['Provider', 'ARN'] },
           Timeout: 600,
-          Parameters: { StackGroupName: stackGroupName, Gate: gate },
+          Parameters: { StackGroupName: stackGroupName, Gate: gate, Version: version },
         },
       },
     },

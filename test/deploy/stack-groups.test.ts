@@ -71,7 +71,7 @@ describe('ros-deploy and the stack groups a stack manages (LocalCloud, 3 account
           : [],
     );
 
-  it('follows the group operations of a deploy: each account and region, a count, then the image id per account and region', async () => {
+  it('follows the group operations of a deploy: each account and region, a count, then the image id per account and region; an update only its own', async () => {
     const events: DeployEvent[] = [];
     const deploying = deployStack({
       ...fast,
@@ -117,6 +117,36 @@ describe('ros-deploy and the stack groups a stack manages (LocalCloud, 3 account
     // `outputs` reads the same from the group itself.
     const outputs = await stackOutputs({ ...fast, stackName: 'org-images' });
     expect(imageIdsOf(outputs.stackGroups![0])).toEqual(imageIdsOf(result.stackGroups![0]));
+
+    // An update follows only the operations that start during it, not the group's earlier ones.
+    events.length = 0;
+    const updating = deployStack({
+      ...fast,
+      stackName: 'org-images',
+      template: stackTemplate('golden', dir, '2'),
+      onEvent: (e) => events.push(e),
+    });
+    await atGate('org-images', 'UPDATE_IN_PROGRESS');
+    const added = await createInstances(ros, 'golden', [a], ['cn-shanghai']);
+    await waitForOperation(ros, added);
+    open(dir, 'Update');
+    const updated = await updating;
+    expect(updated).toMatchObject({ status: 'UPDATE_COMPLETE', success: true });
+    expect(updated.stackGroups![0].operations).toEqual([
+      { operationId: added, action: 'CREATE', status: 'SUCCEEDED' },
+    ]);
+    // (A poll may also have caught it RUNNING, 0 of 1 done.)
+    const own = lines(events);
+    expect(
+      own.filter((l) => !l.startsWith('CREATE ')).every((l) => l.startsWith(`${a} cn-shanghai CREATE `)),
+    ).toBe(true);
+    expect(own.filter((l) => l.endsWith('SUCCEEDED'))).toEqual([`${a} cn-shanghai CREATE SUCCEEDED`]);
+    expect(own.pop()).toBe('CREATE 1/1');
+    expect(imageIdsOf(updated.stackGroups![0])[a]).toEqual({
+      [REGION]: `m-${a}-${REGION}`,
+      [OTHER_REGION]: `m-${a}-${OTHER_REGION}`,
+      'cn-shanghai': `m-${a}-cn-shanghai`,
+    });
   });
 
   it('fails a stack that completed while an account failed within the failure tolerance, and an unchanged deploy of it, naming the account and ROS reason', async () => {
