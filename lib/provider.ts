@@ -144,7 +144,7 @@ export class ImageCopyProvider extends ros.Construct {
 
   /**
    * Lets the handler run `ImageDistribution`s: a second policy on the role with the stack group actions
-   * ({@link STACK_GROUP_ACTION_RESOURCES}) and Resource Manager's `ListAccountsForParent`. Added once, and only to
+   * (`STACK_GROUP_ACTION_RESOURCES`) and Resource Manager's `ListAccountsForParent`. Added once, and only to
    * the provider of a stack that has an ImageDistribution.
    */
   public enableStackGroups(): void {

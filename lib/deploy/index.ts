@@ -55,7 +55,7 @@ export type { RegionOptions, RegionResolver } from './region';
 export { cloudTarget, localTarget, LOCAL_DEFAULT_REGION } from './target';
 export type { CloudTargetOptions, LocalTargetOptions, Target } from './target';
 export { MISSING_CREDENTIALS_HELP, missingCredentialsHelp } from './connection';
-export type { AccessKeyCredentials, ConnectionOptions } from './connection';
+export type { AccessKeyCredentials, ConnectionOptions, RosConnection } from './connection';
 export { missingProfile, profileRegion } from './profile';
 export { DeployError, LIBRARY_WORDING, quote } from './errors';
 export type { DeployErrorCode, Describe, OptionDetail, OptionName, Wording } from './errors';

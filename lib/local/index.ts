@@ -66,6 +66,27 @@ export {
 export type { CloudVariants, VariantName } from './variants';
 export { ResourceDirectoryError } from './rd';
 export type { DirectoryFolder, DirectoryMember, ResourceDirectory, ResourceDirectoryOptions } from './rd';
+export type {
+  AutoDeployment,
+  InstanceStatus,
+  OperationAction,
+  OperationPreferences,
+  OperationResult,
+  OperationState,
+  OperationStatus,
+  PermissionModel,
+  ResourceDirectoryView,
+  ResultStatus,
+  StackGroupState,
+  StackInstanceState,
+} from './ros/stack-groups/model';
+export type {
+  CreateStackGroupInput,
+  OperationInput,
+  StackGroups,
+  TargetsInput,
+  UpdateStackGroupInput,
+} from './ros/stack-groups/stack-groups';
 export { STACK_GROUP_ADMINISTRATION_ROLE, STACK_GROUP_EXECUTION_ROLE } from './stack-group-roles';
 // The types the exported classes' members name (so the API reference documents them too).
 export type { RequestContext, RpcService } from './service';
