@@ -142,6 +142,7 @@ export class DistributionGroupResource {
     const { event, state } = this.ctx;
     if (event.RequestType === 'Delete') {
       const settings = this.readLeniently(event.ResourceProperties);
+      this.settings = settings; // its operation preferences pace the deletion
       state.setTimeouts(settings?.createTimeoutSeconds ?? 3600, settings?.deleteTimeoutSeconds ?? 3600);
       return runPhases(state, this.ctx.clock, this.deleteSteps(settings));
     }
@@ -548,9 +549,7 @@ export class DistributionGroupResource {
       StackGroupName: step.group,
       ...targets,
       ...(step.targets ? { RegionIds: JSON.stringify(step.targets.regionIds) } : {}),
-      ...(settings?.operationPreferences
-        ? { OperationPreferences: JSON.stringify(settings.operationPreferences) }
-        : {}),
+      ...operationPreferencesQuery(step.kind, settings?.operationPreferences),
       ClientToken: this.clientToken(`${step.kind}-${cursor}`),
     };
     const action =
@@ -769,6 +768,27 @@ export class DistributionGroupResource {
 /** An instance of the group, and its stack when ROS made one. */
 interface InstancePair extends Pair {
   readonly stackId?: string;
+}
+
+/**
+ * The `OperationPreferences` of an operation: the resource's as given, except that a deletion tolerates no failure.
+ * A deletion that failed in an account leaves its copy there, which must fail the request with ROS's reason rather
+ * than pass as done (and the group, not empty, could not be deleted after it).
+ */
+function operationPreferencesQuery(
+  kind: DistributionStep['kind'],
+  preferences: Readonly<Record<string, unknown>> | undefined,
+): { OperationPreferences?: string } {
+  if (preferences === undefined) {
+    return {};
+  }
+  const given =
+    kind === 'delete-instances'
+      ? Object.fromEntries(
+          Object.entries(preferences).filter(([name]) => !name.startsWith('FailureTolerance')),
+        )
+      : preferences;
+  return Object.keys(given).length > 0 ? { OperationPreferences: JSON.stringify(given) } : {};
 }
 
 /**

@@ -342,6 +342,15 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     for (const regionId of [OTHER_REGION, THIRD_REGION]) {
       expect(await imagesOf(owner, regionId)).toEqual(ownerImagesBefore[regionId]);
     }
+    // The instances are deleted at the pace of the resource's operation preferences (the last update's), not ROS's
+    // default of one at a time; without failure tolerance, as a copy left behind must fail the deletion.
+    const deleted = owner.stackGroups
+      .list(REGION, 'DELETED')
+      .find((group) => group.stackGroupName === GROUP)!;
+    const deletion = owner.stackGroups
+      .operationsOf(deleted)
+      .find((operation) => operation.action === 'DELETE')!;
+    expect(deletion.preferences).toEqual({ MaxConcurrentCount: 2 });
   });
 });
 
