@@ -126,6 +126,27 @@ describe('the packed tarball in a fresh app', () => {
         ].join('\n'),
       );
       fs.writeFileSync(
+        path.join(app, 'org.ts'),
+        [
+          "import * as ros from '@alicloud/ros-cdk-core';",
+          "import { ImageDistribution } from 'ros-cdk-image-copy';",
+          '',
+          'const app = new ros.App();',
+          "const stack = new ros.Stack(app, 'FreshOrg', { env: { region: 'cn-hangzhou' } });",
+          "const golden = new ImageDistribution(stack, 'Golden', {",
+          "  sourceImageId: 'm-bp1seedgoldenimage01',",
+          "  sourceRegionId: 'cn-hangzhou',",
+          "  targetAccountIds: ['1234567890123456', '2345678901234567'],",
+          "  targetRegionIds: ['cn-hangzhou', 'cn-shanghai'],",
+          "  operationPreferences: { maxConcurrentCount: 10, regionConcurrencyType: 'PARALLEL' },",
+          '});',
+          "new ros.RosOutput(stack, 'ImageIds', { value: golden.attrImageIds });",
+          "new ros.RosOutput(stack, 'Shanghai', { value: golden.imageIdFor('1234567890123456', 'cn-shanghai') });",
+          'app.synth();',
+          '',
+        ].join('\n'),
+      );
+      fs.writeFileSync(
         path.join(app, 'tsconfig.json'),
         JSON.stringify({
           compilerOptions: {
@@ -136,7 +157,7 @@ describe('the packed tarball in a fresh app', () => {
             types: [],
             outDir: 'out',
           },
-          files: ['app.ts'],
+          files: ['app.ts', 'org.ts'],
         }),
       );
       fs.writeFileSync(path.join(app, 'cdk.json'), JSON.stringify({ app: 'node out/app.js' }));
@@ -174,6 +195,29 @@ describe('the packed tarball in a fresh app', () => {
       expect(deploy.stdout).toMatch(/FreshApp\.ImageId = m-[0-9a-z]+/);
       const destroy = await run(cli, ['destroy', '--local', '--force']);
       expect(destroy.stdout).toContain('FreshApp');
+    }, 240_000);
+
+    it('compiles and synthesizes an ImageDistribution app: its custom resource, replicas and instance template', async () => {
+      await run(process.execPath, [path.join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
+      const cli = path.join(app, 'node_modules', '.bin', 'ros-deploy');
+      await run(cli, ['synth', '--app', 'node out/org.js']);
+      const template = JSON.parse(
+        fs.readFileSync(path.join(app, 'cdk.out', 'FreshOrg.template.json'), 'utf8'),
+      ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+      const resources = Object.values(template.Resources);
+      const distribution = resources.find((resource) => resource.Type === 'Custom::ImageDistribution')!;
+      expect(distribution).toBeDefined();
+      // The instance template each account runs: its own provider function and the copy of the shared replica.
+      const instance = JSON.parse(
+        String((distribution.Properties.Parameters as Record<string, unknown>).TemplateBody),
+      ) as {
+        Resources: Record<string, { Type: string }>;
+      };
+      expect(Object.values(instance.Resources).map((r) => r.Type)).toEqual(
+        expect.arrayContaining(['ALIYUN::FC3::Function', 'ALIYUN::ROS::CustomResource']),
+      );
+      // A replica per target region in this account.
+      expect(resources.filter((resource) => resource.Type === 'ALIYUN::ROS::CustomResource')).toHaveLength(2);
     }, 240_000);
 
     it('gives the package version with ros-deploy --version and ros-local --version', async () => {
