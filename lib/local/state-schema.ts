@@ -16,11 +16,14 @@ type Shape =
   | 'array'
   | { readonly fields: Readonly<Record<string, Shape>> }
   | { readonly mapOf: Shape }
-  | { readonly listOf: Shape };
+  | { readonly listOf: Shape }
+  | { readonly optional: Shape };
 
 const record = (fields: Record<string, Shape>): Shape => ({ fields });
 const mapOf = (entry: Shape): Shape => ({ mapOf: entry });
 const listOf = (entry: Shape): Shape => ({ listOf: entry });
+/** A field that may be missing, and has this shape when it is there. */
+const optional = (shape: Shape): Shape => ({ optional: shape });
 
 /** The known sections; a section the file does not have is created by its service, one it has must fit. */
 const SECTIONS: Record<string, Shape> = {
@@ -48,6 +51,61 @@ const SECTIONS: Record<string, Shape> = {
     ),
   }),
   rosTokens: mapOf(record({ action: 'string', hash: 'string', time: 'number' })),
+  rosChangeSets: record({
+    changeSets: mapOf(
+      record({ changeSetId: 'string', stackId: 'string', status: 'string', templateBody: 'string' }),
+    ),
+  }),
+  ecsLaunchTemplates: record({ regions: mapOf(mapOf('object')) }),
+  rosStackGroups: record({
+    groups: mapOf(
+      record({
+        stackGroupId: 'string',
+        stackGroupName: 'string',
+        regionId: 'string',
+        status: 'string',
+        permissionModel: 'string',
+        templateBody: 'string',
+        parameters: 'object',
+        tags: 'array',
+      }),
+    ),
+    instances: mapOf(
+      mapOf(
+        record({
+          stackGroupId: 'string',
+          accountId: 'string',
+          regionId: 'string',
+          status: 'string',
+          parameterOverrides: 'object',
+        }),
+      ),
+    ),
+    operations: mapOf(
+      record({
+        operationId: 'string',
+        stackGroupId: 'string',
+        stackGroupName: 'string',
+        regionId: 'string',
+        action: 'string',
+        status: 'string',
+        preferences: 'object',
+        regionOrder: listOf('string'),
+        templateBody: 'string',
+        results: listOf(record({ accountId: 'string', regionId: 'string', status: 'string' })),
+      }),
+    ),
+  }),
+  resourceDirectory: record({
+    directory: optional(
+      record({
+        resourceDirectoryId: 'string',
+        rootFolderId: 'string',
+        folders: mapOf(record({ folderId: 'string', accountIds: listOf('string') })),
+      }),
+    ),
+  }),
+  stackGroupRoles: record({ accountIds: listOf('string') }),
 };
 
 /** The section that holds the sections of every account after the first, by index (`"1"`, `"2"`, ...). */
@@ -111,6 +169,9 @@ function validateSections(file: string, content: Record<string, unknown>, prefix
 
 function check(value: unknown, shape: Shape, at: string): string | undefined {
   const wrong = (expected: string) => `${at} must be ${expected}, not ${describe(value)}`;
+  if (typeof shape === 'object' && 'optional' in shape) {
+    return value === undefined ? undefined : check(value, shape.optional, at);
+  }
   if (shape === 'object') {
     return isObject(value) ? undefined : wrong('an object');
   }
@@ -198,12 +259,46 @@ interface PrunableStack {
  */
 export function pruneState(sections: Record<string, unknown>, now: number = Date.now()): boolean {
   let changed = pruneStacks(sections, now);
+  changed = pruneStackGroups(sections) || changed;
   const accounts = sections[ACCOUNTS_SECTION];
   if (isObject(accounts)) {
     for (const account of Object.values(accounts)) {
       if (isObject(account)) {
         changed = pruneStacks(account, now) || changed;
+        changed = pruneStackGroups(account) || changed;
       }
+    }
+  }
+  return changed;
+}
+
+interface PrunableStackGroups {
+  groups: Record<string, { status: string; templateBody: string }>;
+  operations: Record<string, { status: string; templateBody: string }>;
+}
+
+/**
+ * A stack group operation carries the group's template (for an instance template with the handler's code, about
+ * 100 KB) only while it runs or stops: an ended one never reads it again, and no API shows it. A deleted group's template
+ * goes too (GetStackGroup does not find a deleted group). Without this, every deploy of an `ImageDistribution`
+ * would add its template to the state for good.
+ */
+function pruneStackGroups(sections: Record<string, unknown>): boolean {
+  const state = sections.rosStackGroups as PrunableStackGroups | undefined;
+  if (!state) {
+    return false;
+  }
+  let changed = false;
+  const ended = [
+    ...Object.values(state.operations).filter(
+      (operation) => operation.status !== 'RUNNING' && operation.status !== 'STOPPING',
+    ),
+    ...Object.values(state.groups).filter((group) => group.status === 'DELETED'),
+  ];
+  for (const entry of ended) {
+    if (entry.templateBody !== '') {
+      entry.templateBody = '';
+      changed = true;
     }
   }
   return changed;

@@ -43,6 +43,14 @@ describe('the LocalCloud state file', () => {
       'ram.rootAccessKeyId names "k", not in ram.keys',
     ],
     ['{"account": {', 'it is not JSON ('],
+    [
+      '{"rosStackGroups":{"groups":{},"instances":{},"operations":{"o-1":{"operationId":1}}}}',
+      'rosStackGroups.operations["o-1"].operationId must be a string, not number 1',
+    ],
+    ['{"rosStackGroups":{"groups":[]}}', 'rosStackGroups.groups must be an object, not an array'],
+    ['{"resourceDirectory":{"directory":5}}', 'resourceDirectory.directory must be an object, not number 5'],
+    ['{"stackGroupRoles":{"accountIds":"x"}}', 'stackGroupRoles.accountIds must be an array, not string "x"'],
+    ['{"rosChangeSets":{"changeSets":null}}', 'rosChangeSets.changeSets must be an object, not null'],
   ])(
     'of the wrong shape (%s) is refused at start, naming the field, and left as it is',
     async (content, problem) => {
@@ -110,6 +118,78 @@ describe('the LocalCloud state file', () => {
       expect(Object.keys(stacks.find((s) => s.stackName === 'live')!.resources)).toHaveLength(20);
     });
     expect(fs.statSync(stateFile).size).toBeLessThan(before / 2);
+  });
+
+  it("drops an ended stack group operation's template and a deleted group's; an active group keeps its own", async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const template = JSON.stringify({
+      ROSTemplateFormatVersion: '2015-09-01',
+      Resources: {},
+      Metadata: { padding: 'x'.repeat(100_000) },
+    });
+    const group = (id: string, name: string, status: string) => ({
+      stackGroupId: id,
+      stackGroupName: name,
+      regionId: 'cn-hangzhou',
+      permissionModel: 'SELF_MANAGED',
+      templateBody: template,
+      parameters: {},
+      createTime: '2026-12-01T00:00:00',
+      status,
+      tags: [],
+    });
+    const operation = (id: string, groupId: string, groupName: string, status: string) => ({
+      operationId: id,
+      stackGroupId: groupId,
+      stackGroupName: groupName,
+      regionId: 'cn-hangzhou',
+      action: 'CREATE',
+      status,
+      createTime: '2026-12-01T00:00:00',
+      endTime: '2026-12-01T00:01:00',
+      preferences: {},
+      regionOrder: ['cn-hangzhou'],
+      accountIds: [],
+      timeoutInMinutes: 60,
+      disableRollback: false,
+      templateBody: template,
+      parameters: {},
+      permissionModel: 'SELF_MANAGED',
+      results: [],
+    });
+    fs.writeFileSync(
+      stateFile,
+      JSON.stringify({
+        rosStackGroups: {
+          groups: {
+            'g-live': group('g-live', 'live', 'ACTIVE'),
+            'g-gone': group('g-gone', 'gone', 'DELETED'),
+          },
+          instances: {},
+          operations: {
+            'o-done': operation('o-done', 'g-live', 'live', 'SUCCEEDED'),
+            'o-failed': operation('o-failed', 'g-gone', 'gone', 'FAILED'),
+          },
+        },
+      }),
+    );
+    await withCloud({ stateFile }, async (restarted) => {
+      const groups = restarted.accounts[0].stackGroups;
+      const [live] = groups.list('cn-hangzhou');
+      expect(live.templateBody).toBe(template);
+      expect(groups.operationsOf(live).map((o) => [o.operationId, o.templateBody])).toEqual([['o-done', '']]);
+      const [gone] = groups.list('cn-hangzhou', 'DELETED');
+      expect(gone.templateBody).toBe('');
+      expect(groups.operationsOf(gone).map((o) => [o.operationId, o.templateBody])).toEqual([
+        ['o-failed', ''],
+      ]);
+      // ROS's answers about the ended operation still work.
+      const got = await rosClient(restarted).getStackGroupOperation(
+        new $Ros.GetStackGroupOperationRequest({ regionId: 'cn-hangzhou', operationId: 'o-done' }),
+      );
+      expect(got.body!.stackGroupOperation).toMatchObject({ status: 'SUCCEEDED', stackGroupName: 'live' });
+    });
+    expect(fs.statSync(stateFile).size).toBeLessThan(250_000);
   });
 
   it('reads a state without writing it', () => {
