@@ -45,6 +45,26 @@ describe('FastForwardClock', () => {
     expect(steps).toEqual(['first half', 'second half']);
   });
 
+  it('ends them however long the woken code takes in real time before its next wait (a busy machine)', async () => {
+    const clock = new FastForwardClock();
+    const steps: string[] = [];
+    void clock
+      .sleep(100)
+      .then(() => {
+        const until = Date.now() + 20;
+        while (Date.now() < until) {
+          // real time passes, as on a loaded machine, before the code starts its next wait
+        }
+        steps.push('first half');
+      })
+      .then(() => clock.sleep(100))
+      .then(() => steps.push('second half'));
+    const start = clock.now();
+    await clock.forward(200);
+    expect(steps).toEqual(['first half', 'second half']);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(200);
+  });
+
   it('ends a wait early, with the reason, when its signal aborts', async () => {
     const clock = new FastForwardClock();
     const controller = new AbortController();

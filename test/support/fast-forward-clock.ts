@@ -7,10 +7,12 @@ import type { Clock } from '../../lib/local/clock';
  */
 export class FastForwardClock implements Clock {
   private offset = 0;
+  /** While `forward()` runs, the time stands here (real time passing then would push new waits past its target). */
+  private frozen: number | undefined;
   private readonly waits = new Set<{ readonly due: number; readonly wake: () => void }>();
 
   now(): number {
-    return Date.now() + this.offset;
+    return this.frozen ?? Date.now() + this.offset;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -39,16 +41,22 @@ export class FastForwardClock implements Clock {
    * each wakes start its next wait before going on (a change set's two halves, say).
    */
   async forward(ms: number): Promise<void> {
-    const target = this.now() + ms;
-    for (;;) {
-      const next = [...this.waits].filter((w) => w.due <= target).sort((a, b) => a.due - b.due)[0];
-      if (!next) {
-        break;
+    const start = this.now();
+    const target = start + ms;
+    this.frozen = start;
+    try {
+      for (;;) {
+        const next = [...this.waits].filter((w) => w.due <= target).sort((a, b) => a.due - b.due)[0];
+        if (!next) {
+          break;
+        }
+        this.frozen = Math.max(this.frozen, next.due);
+        next.wake();
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      this.offset += Math.max(0, next.due - this.now());
-      next.wake();
-      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      this.frozen = undefined;
+      this.offset = Math.max(this.offset, target - Date.now());
     }
-    this.offset += Math.max(0, target - this.now());
   }
 }
