@@ -464,13 +464,17 @@ export class DistributionGroupResource {
 
   /** The `Description` that marks the group as this resource's. */
   private ownerMark(): string {
-    const { event } = this.ctx;
     const physical = readPhysicalId(this.physicalId());
     const instance = physical.kind === 'instance' ? physical.instance : (physical.instance ?? '');
-    return `${STACK_GROUP_OWNER_PREFIX}${ownerPrefix(event.StackId, event.LogicalResourceId)}${instance}`;
+    return `${this.resourceMark()}${instance}`;
   }
 
-  /** Whether the group is absent, this resource's, or someone else's. */
+  /** The part of the mark every instance of this resource (this stack, this logical id) shares. */
+  private resourceMark(): string {
+    const { event } = this.ctx;
+    return `${STACK_GROUP_OWNER_PREFIX}${ownerPrefix(event.StackId, event.LogicalResourceId)}`;
+  }
+
   /**
    * Whether the group is absent, this resource's, or someone else's. Ours: it carries this instance's mark, or, with
    * `anyInstance`, the mark of any instance of this resource.
@@ -491,9 +495,7 @@ export class DistributionGroupResource {
       return 'absent';
     }
     const description = typeof stackGroup.Description === 'string' ? stackGroup.Description : '';
-    const { event } = this.ctx;
-    const ownerMark = `${STACK_GROUP_OWNER_PREFIX}${ownerPrefix(event.StackId, event.LogicalResourceId)}`;
-    return description === this.ownerMark() || (anyInstance && description.startsWith(ownerMark))
+    return description === this.ownerMark() || (anyInstance && description.startsWith(this.resourceMark()))
       ? 'ours'
       : 'foreign';
   }

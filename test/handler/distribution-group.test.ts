@@ -87,6 +87,27 @@ function templateFor(
   }
 }
 
+/** Creates the stack in the cloud's first account and returns it once everything running in the cloud has ended. */
+async function createAndSettle(
+  cloud: LocalCloud,
+  stackName: string,
+  templateBody: string,
+): Promise<$Ros.GetStackResponseBody> {
+  const client = rosClient(cloud, REGION);
+  const created = await client.createStack(
+    new $Ros.CreateStackRequest({ regionId: REGION, stackName, templateBody, timeoutInMinutes: 30 }),
+  );
+  await cloud.ros.settled();
+  return (
+    await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId: created.body!.stackId! }))
+  ).body!;
+}
+
+/** A stack's outputs by key. */
+function outputsOf(stack: $Ros.GetStackResponseBody): Record<string, string> {
+  return Object.fromEntries((stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]));
+}
+
 describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
   let cloud: LocalCloud;
   let client: Ros;
@@ -138,7 +159,7 @@ describe('Custom::ImageDistribution on LocalCloud with three accounts', () => {
     if (stack.status !== status) {
       throw new Error(`stack ${stack.status}: ${stack.statusReason}\n--- handler ---\n${handlerLogs()}`);
     }
-    return Object.fromEntries((stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]));
+    return outputsOf(stack);
   }
 
   async function update(
@@ -365,25 +386,17 @@ describe('Custom::ImageDistribution on LocalCloud to a Resource Directory folder
       const client = rosClient(cloud, REGION);
       const source = cloud.ecs.putImage(REGION, { imageName: 'golden-source', sizeGiB: 20 });
       const folderId = cloud.resourceDirectory!.folderId('prod');
-      const created = await client.createStack(
-        new $Ros.CreateStackRequest({
-          regionId: REGION,
-          stackName: STACK,
-          templateBody: templateFor({ targetFolderIds: [folderId], targetRegionIds: [OTHER_REGION] }, source),
-          timeoutInMinutes: 30,
-        }),
+      const stack = await createAndSettle(
+        cloud,
+        STACK,
+        templateFor({ targetFolderIds: [folderId], targetRegionIds: [OTHER_REGION] }, source),
       );
-      const stackId = created.body!.stackId!;
-      await cloud.ros.settled();
-      const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
+      const stackId = stack.stackId!;
       expect({ status: stack.status, reason: stack.statusReason }).toEqual({
         status: 'CREATE_COMPLETE',
         reason: expect.anything(),
       });
-      const outputs = Object.fromEntries(
-        (stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]),
-      );
-      const ids = JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
+      const ids = JSON.parse(outputsOf(stack).ImageIds) as Record<string, Record<string, string>>;
       const members = [cloud.accounts[1], cloud.accounts[2]];
       expect(Object.keys(ids).sort()).toEqual(members.map((m) => m.accountId).sort());
       for (const member of members) {
@@ -432,25 +445,13 @@ describe('Custom::ImageDistribution across invocations', () => {
         ),
       );
       template.Resources.ImageCopyProviderFunction.Properties.Timeout = 8;
-      const created = await client.createStack(
-        new $Ros.CreateStackRequest({
-          regionId: REGION,
-          stackName: STACK,
-          templateBody: JSON.stringify(template),
-          timeoutInMinutes: 30,
-        }),
-      );
-      const stackId = created.body!.stackId!;
-      await cloud.ros.settled();
-      const stack = (await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId }))).body!;
+      const stack = await createAndSettle(cloud, STACK, JSON.stringify(template));
+      const stackId = stack.stackId!;
       expect({ status: stack.status, reason: stack.statusReason }).toEqual({
         status: 'CREATE_COMPLETE',
         reason: expect.anything(),
       });
-      const outputs = Object.fromEntries(
-        (stack.outputs ?? []).map((o) => [o['OutputKey'], String(o['OutputValue'])]),
-      );
-      const ids = JSON.parse(outputs.ImageIds) as Record<string, Record<string, string>>;
+      const ids = JSON.parse(outputsOf(stack).ImageIds) as Record<string, Record<string, string>>;
       expect(Object.keys(ids[target.accountId]).sort()).toEqual([OTHER_REGION, REGION]);
       // The distribution's own invocations: several, each handing over to the next.
       const goldenInvocations = owner.fc
@@ -495,23 +496,11 @@ describe('Custom::ImageDistribution failures', () => {
     await cloud?.stop();
   });
 
-  async function createAndSettle(
-    stackName: string,
-    templateBody: string,
-  ): Promise<$Ros.GetStackResponseBody> {
-    const created = await client.createStack(
-      new $Ros.CreateStackRequest({ regionId: REGION, stackName, templateBody, timeoutInMinutes: 30 }),
-    );
-    await cloud.ros.settled();
-    return (
-      await client.getStack(new $Ros.GetStackRequest({ regionId: REGION, stackId: created.body!.stackId! }))
-    ).body!;
-  }
-
   it('fails, naming each account and region and ROS reason, when an operation fails beyond the tolerance; the rollback leaves nothing', async () => {
     const [owner, reachable, unreachable] = cloud.accounts;
     grantRoles(owner, [reachable]); // the third account has no execution role
     const stack = await createAndSettle(
+      cloud,
       'beyond-tolerance',
       templateFor(
         {
@@ -551,6 +540,7 @@ describe('Custom::ImageDistribution failures', () => {
       }),
     );
     const stack = await createAndSettle(
+      cloud,
       'name-taken',
       templateFor({ targetAccountIds: [cloud.accounts[1].accountId], targetRegionIds: [REGION] }, source),
     );
